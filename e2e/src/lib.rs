@@ -1,0 +1,217 @@
+//! Helpers for crosstalk's end-to-end tests, so tests read like the steps a QA person takes:
+//! [`session`] opens the browser, [`find`] names elements, [`action`] does things,
+//! [`check`] waits for what should be seen. Waits poll a condition; nothing sleeps a fixed time.
+//!
+//! `cargo xtask test` serves a release build and starts chromedriver, then runs these tests with
+//! `CROSSTALK_BASE_URL`, `CROSSTALK_WEBDRIVER_URL`, `CROSSTALK_CHROMIUM` and
+//! `CROSSTALK_CHROMIUM_ARGS` set.
+
+pub mod session {
+    use thirtyfour::prelude::*;
+    use thirtyfour::ChromiumLikeCapabilities;
+
+    fn env(name: &str) -> String {
+        std::env::var(name)
+            .unwrap_or_else(|_| panic!("{name} is not set: run the end-to-end tests with `cargo xtask test`"))
+    }
+
+    /// One browser (one WebDriver session): its tabs share storage, channels and shared workers.
+    pub struct Browser {
+        pub driver: WebDriver,
+        base: String,
+    }
+
+    impl Browser {
+        pub async fn start() -> Browser {
+            let mut caps = DesiredCapabilities::chrome();
+            caps.set_binary(&env("CROSSTALK_CHROMIUM")).expect("binary capability");
+            for arg in env("CROSSTALK_CHROMIUM_ARGS").split_whitespace() {
+                caps.add_arg(arg).expect("chromium argument");
+            }
+            caps.add_arg("--window-size=1280,900").expect("window size");
+            let driver = WebDriver::new(env("CROSSTALK_WEBDRIVER_URL"), caps)
+                .await
+                .expect("a WebDriver session with Chromium");
+            Browser { driver, base: env("CROSSTALK_BASE_URL") }
+        }
+
+        /// The suite's address for `path` (`/worker-port`).
+        pub fn url(&self, path: &str) -> String {
+            format!("{}{}", self.base.trim_end_matches('/'), path)
+        }
+
+        /// Opens `path` in the current tab.
+        pub async fn open(&self, path: &str) {
+            self.driver.goto(self.url(path)).await.expect("navigation");
+        }
+
+        /// Opens `path` in a new tab of the same browser and switches to it.
+        pub async fn open_tab(&self, path: &str) -> WindowHandle {
+            let tab = self.driver.new_tab().await.expect("new tab");
+            self.driver.switch_to_window(tab.clone()).await.expect("switch to the new tab");
+            self.open(path).await;
+            tab
+        }
+
+        pub async fn switch_to(&self, tab: &WindowHandle) {
+            self.driver.switch_to_window(tab.clone()).await.expect("switch tab");
+        }
+
+        pub async fn quit(self) {
+            let _ = self.driver.quit().await;
+        }
+    }
+}
+
+pub mod find {
+    use thirtyfour::By;
+
+    /// The element a QA hook names: `[data-testid="…"]`.
+    pub fn testid(id: &str) -> By {
+        By::Css(format!("[data-testid=\"{id}\"]"))
+    }
+}
+
+pub mod action {
+    use thirtyfour::prelude::*;
+
+    use crate::find::testid;
+
+    pub async fn click(driver: &WebDriver, id: &str) {
+        let element =
+            driver.find(testid(id)).await.unwrap_or_else(|e| panic!("no [data-testid={id}] to click: {e}"));
+        element.click().await.unwrap_or_else(|e| panic!("cannot click [data-testid={id}]: {e}"));
+    }
+
+    /// Replaces the text of an input.
+    pub async fn type_text(driver: &WebDriver, id: &str, text: &str) {
+        let element =
+            driver.find(testid(id)).await.unwrap_or_else(|e| panic!("no [data-testid={id}] to type in: {e}"));
+        element.clear().await.expect("clear the input");
+        element.send_keys(text).await.expect("type");
+    }
+
+    /// Picks the option with `value` in a select.
+    pub async fn choose(driver: &WebDriver, id: &str, value: &str) {
+        let select =
+            driver.find(testid(id)).await.unwrap_or_else(|e| panic!("no [data-testid={id}] select: {e}"));
+        let option = select
+            .find(By::Css(format!("option[value=\"{value}\"]")))
+            .await
+            .unwrap_or_else(|e| panic!("no option {value} in [data-testid={id}]: {e}"));
+        option.click().await.expect("choose the option");
+    }
+}
+
+pub mod check {
+    use std::time::{Duration, Instant};
+
+    use serde::Deserialize;
+    use thirtyfour::prelude::*;
+
+    use crate::find::testid;
+
+    /// How long anything may take to be seen.
+    pub const PATIENCE: Duration = Duration::from_secs(15);
+    const POLL: Duration = Duration::from_millis(50);
+
+    /// Polls `probe` until it yields `Ok`; after [`PATIENCE`] panics naming `what` and the last
+    /// thing the probe saw instead (its `Err`).
+    pub async fn eventually<T>(what: &str, mut probe: impl AsyncFnMut() -> Result<T, String>) -> T {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            match probe().await {
+                Ok(value) => return value,
+                Err(seen) if Instant::now() > deadline => {
+                    panic!("waited {PATIENCE:?} for {what}; last saw: {seen}")
+                }
+                Err(_) => tokio::time::sleep(POLL).await,
+            }
+        }
+    }
+
+    /// An attribute of the element a QA hook names, if the element exists.
+    pub async fn attr_of(driver: &WebDriver, id: &str, attr: &str) -> Option<String> {
+        let element = driver.find(testid(id)).await.ok()?;
+        element.attr(attr).await.ok().flatten()
+    }
+
+    pub async fn text_of(driver: &WebDriver, id: &str) -> Option<String> {
+        driver.find(testid(id)).await.ok()?.text().await.ok()
+    }
+
+    /// Waits until `[data-testid=id]` has `data-state="state"`.
+    pub async fn state_becomes(driver: &WebDriver, id: &str, state: &str) {
+        eventually(&format!("[data-testid={id}] to be in state {state}"), async || {
+            match attr_of(driver, id, "data-state").await {
+                Some(now) if now == state => Ok(()),
+                now => Err(format!("data-state={now:?}")),
+            }
+        })
+        .await
+    }
+
+    /// One message log entry as the page shows it.
+    #[derive(Debug, Clone, Deserialize, PartialEq)]
+    pub struct LogLine {
+        pub dir: String,
+        pub status: String,
+        pub kind: String,
+        pub seq: Option<String>,
+        pub payload: String,
+        pub reason: String,
+    }
+
+    /// Every log entry of the current tab, oldest first (one script call, not one per entry).
+    pub async fn log_lines(driver: &WebDriver) -> Vec<LogLine> {
+        const SNAPSHOT: &str = r#"
+            return Array.from(document.querySelectorAll('[data-testid="log-entry"]')).map(e => ({
+                dir: e.dataset.dir || '', status: e.dataset.status || '', kind: e.dataset.kind || '',
+                seq: e.dataset.seq || null,
+                payload: (e.querySelector('[data-testid="log-payload"]') || {}).textContent || '',
+                reason: (e.querySelector('[data-testid="log-reason"]') || {}).textContent || '',
+            }));"#;
+        let result = driver.execute(SNAPSHOT, Vec::new()).await.expect("read the log");
+        result.convert().expect("log entries")
+    }
+
+    /// What a log entry must look like to match; unset fields match anything.
+    #[derive(Debug, Default, Clone)]
+    pub struct Want<'a> {
+        pub dir: Option<&'a str>,
+        pub status: Option<&'a str>,
+        pub kind: Option<&'a str>,
+        pub payload_has: Option<&'a str>,
+        pub reason_has: Option<&'a str>,
+    }
+
+    impl Want<'_> {
+        pub fn matches(&self, line: &LogLine) -> bool {
+            self.dir.is_none_or(|d| line.dir == d)
+                && self.status.is_none_or(|s| line.status == s)
+                && self.kind.is_none_or(|k| line.kind == k)
+                && self.payload_has.is_none_or(|p| line.payload.contains(p))
+                && self.reason_has.is_none_or(|r| line.reason.contains(r))
+        }
+    }
+
+    /// Waits until the log has at least `count` entries matching `want`; returns them.
+    pub async fn log_has_n(driver: &WebDriver, count: usize, want: Want<'_>) -> Vec<LogLine> {
+        eventually(&format!("{count} log entries like {want:?}"), async || {
+            let lines = log_lines(driver).await;
+            let matching: Vec<LogLine> = lines.iter().filter(|l| want.matches(l)).cloned().collect();
+            if matching.len() >= count {
+                Ok(matching)
+            } else {
+                Err(format!("{} matching among {lines:#?}", matching.len()))
+            }
+        })
+        .await
+    }
+
+    /// Waits until the log has an entry matching `want`; returns the newest such entry.
+    pub async fn log_has(driver: &WebDriver, want: Want<'_>) -> LogLine {
+        let mut matching = log_has_n(driver, 1, want).await;
+        matching.pop().expect("at least one")
+    }
+}

@@ -1,0 +1,95 @@
+//! The app: one route per mechanism, a home page that lists them, a nav on every page.
+
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+use crate::components::nav::Nav;
+use crate::pages::home::Home;
+use crate::pages::not_found::NotFound;
+use crate::pages::worker_port::WorkerPortPage;
+
+#[derive(Clone, Routable, PartialEq, Eq, Debug)]
+pub enum Route {
+    #[at("/")]
+    Home,
+    #[at("/worker-port")]
+    WorkerPort,
+    #[not_found]
+    #[at("/404")]
+    NotFound,
+}
+
+/// A way for browser contexts to talk, as the home page and the nav present it.
+pub struct Mechanism {
+    /// Stable id used in `data-testid`s (`mechanism-<slug>`, `nav-<slug>`).
+    pub slug: &'static str,
+    pub name: &'static str,
+    pub summary: &'static str,
+    /// `None` until the route works; only working routes are linked.
+    pub route: Option<Route>,
+}
+
+pub const MECHANISMS: &[Mechanism] = &[
+    Mechanism {
+        slug: "worker-port",
+        name: "Worker port",
+        summary: "A MessageChannel whose second port is transferred into a dedicated wasm worker; page and worker talk over it.",
+        route: Some(Route::WorkerPort),
+    },
+    Mechanism {
+        slug: "broadcast",
+        name: "BroadcastChannel",
+        summary: "Every other tab on the same channel name hears each message; the sender does not.",
+        route: None,
+    },
+    Mechanism {
+        slug: "storage",
+        name: "Storage events",
+        summary: "A localStorage write fires a storage event in every other tab of the origin, never in the writer.",
+        route: None,
+    },
+    Mechanism {
+        slug: "shared-worker",
+        name: "SharedWorker",
+        summary: "One wasm SharedWorker holds a key/value store that every tab of the origin reads and writes.",
+        route: None,
+    },
+    Mechanism {
+        slug: "payment",
+        name: "Payment iframe",
+        summary: "window.postMessage between a shop and a payment page on another origin, with strict origin and source checks.",
+        route: None,
+    },
+    Mechanism {
+        slug: "stock-sync",
+        name: "Stock sync tabs",
+        summary: "A live ticker kept identical across tabs over the transport you pick.",
+        route: None,
+    },
+    Mechanism {
+        slug: "websocket",
+        name: "WebSocket",
+        summary: "Tabs talk through a small Rust relay server.",
+        route: None,
+    },
+];
+
+fn switch(route: Route) -> Html {
+    match route {
+        Route::Home => html! { <Home /> },
+        Route::WorkerPort => html! { <WorkerPortPage /> },
+        Route::NotFound => html! { <NotFound /> },
+    }
+}
+
+#[component]
+pub fn App() -> Html {
+    html! {
+        <BrowserRouter>
+            <Nav />
+            <main class="page">
+                <Switch<Route> render={switch} />
+            </main>
+        </BrowserRouter>
+    }
+}

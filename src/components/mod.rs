@@ -1,0 +1,5 @@
+//! Pieces every route uses.
+
+pub mod message_log;
+pub mod nav;
+pub mod sequence_diagram;

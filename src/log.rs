@@ -1,0 +1,222 @@
+//! The message log's model: a bounded ring of entries, newest last, that remembers how many it
+//! dropped. Pure data, so its behaviour is tested natively; `components::message_log` renders it.
+
+use std::collections::VecDeque;
+
+/// How many entries a route's log keeps before dropping the oldest.
+pub const DEFAULT_CAPACITY: usize = 200;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Arrived from another context.
+    In,
+    /// Sent by this page.
+    Out,
+    /// Something that happened here: state changes, refusals to send, explanations.
+    System,
+}
+
+impl Direction {
+    /// The value of the entry's `data-dir` attribute.
+    pub fn as_attr(self) -> &'static str {
+        match self {
+            Direction::In => "in",
+            Direction::Out => "out",
+            Direction::System => "system",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Status {
+    Ok,
+    /// Not accepted, with the reason shown beside the entry.
+    Rejected(String),
+}
+
+impl Status {
+    /// The value of the entry's `data-status` attribute.
+    pub fn as_attr(&self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Rejected(_) => "rejected",
+        }
+    }
+}
+
+/// One line of the log, as given by a route.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub dir: Direction,
+    /// The envelope's sequence number, when there is one.
+    pub seq: Option<u64>,
+    /// When this page logged it, milliseconds since the Unix epoch.
+    pub at_ms: f64,
+    /// The envelope's sender, when known.
+    pub from: Option<String>,
+    /// The envelope's kind, or a word for a system line ("state", "error").
+    pub kind: String,
+    /// What is shown as the message: text, a summary of the body, or the raw input when rejected.
+    pub payload: String,
+    pub status: Status,
+}
+
+impl Entry {
+    pub fn system(kind: &str, payload: impl Into<String>, at_ms: f64) -> Self {
+        Entry {
+            dir: Direction::System,
+            seq: None,
+            at_ms,
+            from: None,
+            kind: kind.to_owned(),
+            payload: payload.into(),
+            status: Status::Ok,
+        }
+    }
+
+    pub fn rejected(mut self, reason: impl Into<String>) -> Self {
+        self.status = Status::Rejected(reason.into());
+        self
+    }
+}
+
+/// A logged entry with the key it is rendered under (stable while it stays in the ring).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Logged {
+    pub id: u64,
+    pub entry: Entry,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogBook {
+    entries: VecDeque<Logged>,
+    capacity: usize,
+    dropped: u64,
+    next_id: u64,
+}
+
+impl Default for LogBook {
+    fn default() -> Self {
+        LogBook::with_capacity(DEFAULT_CAPACITY)
+    }
+}
+
+impl LogBook {
+    /// A log that keeps at most `capacity` entries (at least one).
+    pub fn with_capacity(capacity: usize) -> Self {
+        let capacity = capacity.max(1);
+        LogBook { entries: VecDeque::with_capacity(capacity), capacity, dropped: 0, next_id: 0 }
+    }
+
+    pub fn push(&mut self, entry: Entry) {
+        if self.entries.len() == self.capacity {
+            self.entries.pop_front();
+            self.dropped += 1;
+        }
+        self.entries.push_back(Logged { id: self.next_id, entry });
+        self.next_id += 1;
+    }
+
+    /// Oldest first.
+    pub fn entries(&self) -> impl ExactSizeIterator<Item = &Logged> + DoubleEndedIterator {
+        self.entries.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// How many entries were dropped to keep the log bounded.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+
+    pub fn clear(&mut self) {
+        self.dropped += self.entries.len() as u64;
+        self.entries.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(n: u64) -> Entry {
+        Entry {
+            dir: Direction::In,
+            seq: Some(n),
+            at_ms: n as f64,
+            from: Some("tab-1".into()),
+            kind: "text".into(),
+            payload: format!("message {n}"),
+            status: Status::Ok,
+        }
+    }
+
+    fn seqs(book: &LogBook) -> Vec<u64> {
+        book.entries().map(|l| l.entry.seq.unwrap()).collect()
+    }
+
+    #[test]
+    fn keeps_entries_newest_last() {
+        let mut book = LogBook::with_capacity(5);
+        (1..=3).for_each(|n| book.push(entry(n)));
+        assert_eq!(seqs(&book), [1, 2, 3]);
+        assert_eq!(book.dropped(), 0);
+    }
+
+    #[test]
+    fn drops_the_oldest_beyond_capacity_and_counts_them() {
+        let mut book = LogBook::with_capacity(3);
+        (1..=7).for_each(|n| book.push(entry(n)));
+        assert_eq!(seqs(&book), [5, 6, 7]);
+        assert_eq!(book.len(), 3);
+        assert_eq!(book.dropped(), 4);
+    }
+
+    #[test]
+    fn ids_stay_unique_and_increasing_across_wraparound() {
+        let mut book = LogBook::with_capacity(2);
+        (1..=5).for_each(|n| book.push(entry(n)));
+        let ids: Vec<u64> = book.entries().map(|l| l.id).collect();
+        assert_eq!(ids, [3, 4]);
+    }
+
+    #[test]
+    fn clear_counts_what_it_removed_and_keeps_ids_fresh() {
+        let mut book = LogBook::with_capacity(4);
+        (1..=3).for_each(|n| book.push(entry(n)));
+        book.clear();
+        assert!(book.is_empty());
+        assert_eq!(book.dropped(), 3);
+        book.push(entry(9));
+        assert_eq!(book.entries().next().unwrap().id, 3);
+    }
+
+    #[test]
+    fn zero_capacity_still_keeps_the_newest_entry() {
+        let mut book = LogBook::with_capacity(0);
+        book.push(entry(1));
+        book.push(entry(2));
+        assert_eq!(seqs(&book), [2]);
+        assert_eq!(book.capacity(), 1);
+    }
+
+    #[test]
+    fn attributes_match_the_published_qa_hooks() {
+        assert_eq!(Direction::In.as_attr(), "in");
+        assert_eq!(Direction::Out.as_attr(), "out");
+        assert_eq!(Direction::System.as_attr(), "system");
+        assert_eq!(Status::Ok.as_attr(), "ok");
+        let rejected = Entry::system("error", "x", 0.0).rejected("bad");
+        assert_eq!(rejected.status.as_attr(), "rejected");
+    }
+}

@@ -1,0 +1,3 @@
+fn main() {
+    yew::Renderer::<crosstalk::app::App>::new().render();
+}

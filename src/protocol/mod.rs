@@ -1,0 +1,352 @@
+//! The one wire envelope every crosstalk transport carries.
+//!
+//! On the wire an envelope is a JSON *string* (never a structured-clone object): the same bytes
+//! travel over MessagePorts, BroadcastChannel, localStorage and WebSockets, their size can be
+//! checked before parsing, and a QA script can forge one with nothing but `JSON.stringify`.
+//!
+//! ```json
+//! {"v":1,"seq":7,"from":"tab-3f9a1c","sent_at":1732270000123.4,"kind":"text","body":{"text":"hi"}}
+//! ```
+//!
+//! Decoding is staged so that a rejection says exactly what was wrong: size, JSON syntax, shape,
+//! version, kind, and only then the body's fields.
+
+pub mod worker_port;
+
+use std::fmt;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// Wire version. A peer of another version (a stale tab, an old worker) is rejected, not guessed at.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// Largest encoded envelope accepted, in bytes of JSON. Leaves room for 64 KiB values plus escaping.
+pub const MAX_ENVELOPE_BYTES: usize = 256 * 1024;
+
+/// A typed message body. Implemented by one enum per mechanism, serialised with
+/// `#[serde(tag = "kind", content = "body")]` so the kind sits beside the envelope's fields.
+pub trait Body: Serialize + DeserializeOwned {
+    /// Every `kind` tag this body type knows; anything else is [`DecodeError::UnknownKind`].
+    const KINDS: &'static [&'static str];
+}
+
+/// Who sent an envelope: one id per tab, worker or other context, stable for its lifetime.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SenderId(pub String);
+
+impl SenderId {
+    /// A fresh id such as `tab-3f9a1c2b`. `random` is any number source in [0, 1).
+    pub fn new(prefix: &str, random: impl FnMut() -> f64) -> Self {
+        let mut random = random;
+        let digits: String = (0..8)
+            .map(|_| {
+                let nibble = ((random() * 16.0) as u32).min(15);
+                char::from_digit(nibble, 16).unwrap_or('0')
+            })
+            .collect();
+        SenderId(format!("{prefix}-{digits}"))
+    }
+}
+
+impl fmt::Display for SenderId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One message on any transport.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Envelope<B> {
+    /// Wire version, [`PROTOCOL_VERSION`].
+    pub v: u32,
+    /// Per-sender sequence number, starting at 1; gaps and repeats are visible to receivers.
+    pub seq: u64,
+    pub from: SenderId,
+    /// Milliseconds since the Unix epoch, sub-millisecond where the sender's clock allows.
+    pub sent_at: f64,
+    /// `kind` and `body`, flattened into the envelope.
+    #[serde(flatten)]
+    pub body: B,
+}
+
+impl<B: Body> Envelope<B> {
+    /// Encodes to the JSON text that goes on the wire, refusing what a receiver would refuse.
+    pub fn encode(&self) -> Result<String, EncodeError> {
+        let text = serde_json::to_string(self).map_err(|e| EncodeError::Serialize(e.to_string()))?;
+        if text.len() > MAX_ENVELOPE_BYTES {
+            return Err(EncodeError::TooLarge { bytes: text.len(), limit: MAX_ENVELOPE_BYTES });
+        }
+        Ok(text)
+    }
+
+    /// The envelope's `kind` tag, as it appears on the wire.
+    pub fn kind(&self) -> String {
+        kind_of(&self.body)
+    }
+}
+
+/// The `kind` tag a body serialises with (empty if the body is not a tagged enum).
+pub fn kind_of<B: Serialize>(body: &B) -> String {
+    serde_json::to_value(body)
+        .ok()
+        .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Hands out an envelope per message with the sender's next sequence number.
+#[derive(Debug, Clone)]
+pub struct Sender {
+    pub id: SenderId,
+    next_seq: u64,
+}
+
+impl Sender {
+    pub fn new(id: SenderId) -> Self {
+        Sender { id, next_seq: 1 }
+    }
+
+    /// The envelope for the next message; `now_ms` is the send time.
+    pub fn envelope<B>(&mut self, body: B, now_ms: f64) -> Envelope<B> {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        Envelope { v: PROTOCOL_VERSION, seq, from: self.id.clone(), sent_at: now_ms, body }
+    }
+
+    /// The sequence number the next envelope will carry.
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+}
+
+/// Why a message from outside was not accepted. The text is shown to people in the log.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DecodeError {
+    /// The transport delivered something other than a string (e.g. a raw object from a script).
+    NotText {
+        got: String,
+    },
+    TooLarge {
+        bytes: usize,
+        limit: usize,
+    },
+    NotJson(String),
+    NotAnObject,
+    MissingVersion,
+    WrongVersion {
+        got: String,
+        expected: u32,
+    },
+    MissingKind,
+    UnknownKind(String),
+    /// Right version and kind, but the envelope or body fields are wrong.
+    Malformed(String),
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DecodeError::NotText { got } => {
+                write!(f, "expected a JSON string on the wire, got {got}")
+            }
+            DecodeError::TooLarge { bytes, limit } => {
+                write!(f, "message is {bytes} bytes, over the {limit}-byte limit")
+            }
+            DecodeError::NotJson(e) => write!(f, "not JSON: {e}"),
+            DecodeError::NotAnObject => f.write_str("not an envelope: expected a JSON object"),
+            DecodeError::MissingVersion => f.write_str("not an envelope: no \"v\" (version) field"),
+            DecodeError::WrongVersion { got, expected } => {
+                write!(f, "protocol version {got}, this page speaks version {expected}")
+            }
+            DecodeError::MissingKind => f.write_str("no \"kind\" field (or it is not a string)"),
+            DecodeError::UnknownKind(kind) => write!(f, "unknown kind \"{kind}\""),
+            DecodeError::Malformed(e) => write!(f, "malformed envelope: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum EncodeError {
+    TooLarge { bytes: usize, limit: usize },
+    Serialize(String),
+}
+
+impl fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EncodeError::TooLarge { bytes, limit } => {
+                write!(f, "message would be {bytes} bytes, over the {limit}-byte limit")
+            }
+            EncodeError::Serialize(e) => write!(f, "cannot encode: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for EncodeError {}
+
+/// Decodes wire text into a typed envelope, or says precisely why not.
+pub fn decode<B: Body>(text: &str) -> Result<Envelope<B>, DecodeError> {
+    if text.len() > MAX_ENVELOPE_BYTES {
+        return Err(DecodeError::TooLarge { bytes: text.len(), limit: MAX_ENVELOPE_BYTES });
+    }
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| DecodeError::NotJson(e.to_string()))?;
+    let object = value.as_object().ok_or(DecodeError::NotAnObject)?;
+    match object.get("v") {
+        None => return Err(DecodeError::MissingVersion),
+        Some(v) if v.as_u64() == Some(u64::from(PROTOCOL_VERSION)) => {}
+        Some(v) => return Err(DecodeError::WrongVersion { got: v.to_string(), expected: PROTOCOL_VERSION }),
+    }
+    let kind = object.get("kind").and_then(|k| k.as_str()).ok_or(DecodeError::MissingKind)?;
+    if !B::KINDS.contains(&kind) {
+        return Err(DecodeError::UnknownKind(kind.to_owned()));
+    }
+    serde_json::from_value(value).map_err(|e| DecodeError::Malformed(e.to_string()))
+}
+
+/// A short, single-line preview of raw wire text for the log (the full text can be huge).
+pub fn preview(text: &str, max_chars: usize) -> String {
+    let mut out: String =
+        text.chars().take(max_chars).map(|c| if c.is_control() { ' ' } else { c }).collect();
+    if text.chars().count() > max_chars {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    #[serde(tag = "kind", content = "body", rename_all = "kebab-case")]
+    enum TestBody {
+        Ping,
+        Text { text: String },
+    }
+
+    impl Body for TestBody {
+        const KINDS: &'static [&'static str] = &["ping", "text"];
+    }
+
+    fn sender() -> Sender {
+        Sender::new(SenderId("tab-test".into()))
+    }
+
+    #[test]
+    fn round_trips_bodies_with_and_without_content() {
+        let mut s = sender();
+        for body in [TestBody::Ping, TestBody::Text { text: "héllo <b>&</b> 你好".into() }] {
+            let env = s.envelope(body, 1_732_270_000_123.5);
+            let wire = env.encode().expect("encodes");
+            assert_eq!(decode::<TestBody>(&wire), Ok(env));
+        }
+    }
+
+    #[test]
+    fn wire_shape_is_flat_with_kind_beside_the_envelope_fields() {
+        let env = sender().envelope(TestBody::Text { text: "hi".into() }, 5.0);
+        let wire: serde_json::Value = serde_json::from_str(&env.encode().unwrap()).unwrap();
+        assert_eq!(
+            wire,
+            serde_json::json!({"v":1,"seq":1,"from":"tab-test","sent_at":5.0,"kind":"text","body":{"text":"hi"}})
+        );
+        assert_eq!(env.kind(), "text");
+    }
+
+    #[test]
+    fn sequence_numbers_start_at_one_and_increase() {
+        let mut s = sender();
+        let seqs: Vec<u64> = (0..3).map(|_| s.envelope(TestBody::Ping, 0.0).seq).collect();
+        assert_eq!(seqs, [1, 2, 3]);
+        assert_eq!(s.next_seq(), 4);
+    }
+
+    #[test]
+    fn rejects_text_that_is_not_json() {
+        assert!(matches!(decode::<TestBody>("hello"), Err(DecodeError::NotJson(_))));
+        assert!(matches!(decode::<TestBody>("{\"v\":1,"), Err(DecodeError::NotJson(_))));
+    }
+
+    #[test]
+    fn rejects_json_that_is_not_an_object() {
+        assert_eq!(decode::<TestBody>("[1,2]"), Err(DecodeError::NotAnObject));
+        assert_eq!(decode::<TestBody>("\"success\""), Err(DecodeError::NotAnObject));
+    }
+
+    #[test]
+    fn rejects_missing_and_wrong_versions() {
+        assert_eq!(decode::<TestBody>(r#"{"kind":"ping"}"#), Err(DecodeError::MissingVersion));
+        let err = decode::<TestBody>(r#"{"v":2,"seq":1,"from":"x","sent_at":0,"kind":"ping"}"#);
+        assert_eq!(err, Err(DecodeError::WrongVersion { got: "2".into(), expected: 1 }));
+        let err = decode::<TestBody>(r#"{"v":"1","seq":1,"from":"x","sent_at":0,"kind":"ping"}"#);
+        assert_eq!(err, Err(DecodeError::WrongVersion { got: "\"1\"".into(), expected: 1 }));
+    }
+
+    #[test]
+    fn rejects_missing_and_unknown_kinds() {
+        let err = decode::<TestBody>(r#"{"v":1,"seq":1,"from":"x","sent_at":0}"#);
+        assert_eq!(err, Err(DecodeError::MissingKind));
+        let err = decode::<TestBody>(r#"{"v":1,"seq":1,"from":"x","sent_at":0,"kind":"pay"}"#);
+        assert_eq!(err, Err(DecodeError::UnknownKind("pay".into())));
+        let err = decode::<TestBody>(r#"{"v":1,"seq":1,"from":"x","sent_at":0,"kind":7}"#);
+        assert_eq!(err, Err(DecodeError::MissingKind));
+    }
+
+    #[test]
+    fn rejects_known_kind_with_wrong_fields() {
+        let missing_seq = r#"{"v":1,"from":"x","sent_at":0,"kind":"ping"}"#;
+        assert!(
+            matches!(decode::<TestBody>(missing_seq), Err(DecodeError::Malformed(m)) if m.contains("seq"))
+        );
+        let bad_body = r#"{"v":1,"seq":1,"from":"x","sent_at":0,"kind":"text","body":{"text":3}}"#;
+        assert!(matches!(decode::<TestBody>(bad_body), Err(DecodeError::Malformed(_))));
+        let negative_seq = r#"{"v":1,"seq":-1,"from":"x","sent_at":0,"kind":"ping"}"#;
+        assert!(matches!(decode::<TestBody>(negative_seq), Err(DecodeError::Malformed(_))));
+    }
+
+    #[test]
+    fn rejects_oversized_input_before_parsing_and_refuses_to_encode_it() {
+        let huge = format!(r#"{{"v":1,"pad":"{}"}}"#, "x".repeat(MAX_ENVELOPE_BYTES));
+        assert!(matches!(
+            decode::<TestBody>(&huge),
+            Err(DecodeError::TooLarge { limit: MAX_ENVELOPE_BYTES, .. })
+        ));
+        let env = sender().envelope(TestBody::Text { text: "x".repeat(MAX_ENVELOPE_BYTES) }, 0.0);
+        assert!(matches!(env.encode(), Err(EncodeError::TooLarge { .. })));
+        let fits = sender().envelope(TestBody::Text { text: "x".repeat(64 * 1024) }, 0.0);
+        assert!(fits.encode().is_ok());
+    }
+
+    #[test]
+    fn errors_read_as_sentences_a_person_can_act_on() {
+        assert_eq!(DecodeError::UnknownKind("pay".into()).to_string(), "unknown kind \"pay\"");
+        assert_eq!(
+            DecodeError::WrongVersion { got: "2".into(), expected: 1 }.to_string(),
+            "protocol version 2, this page speaks version 1"
+        );
+        assert!(DecodeError::TooLarge { bytes: 9, limit: 8 }.to_string().contains("over the 8-byte limit"));
+    }
+
+    #[test]
+    fn sender_ids_have_the_prefix_and_eight_hex_digits() {
+        let mut n = 0.0;
+        let id = SenderId::new("tab", || {
+            n += 0.1;
+            n % 1.0
+        });
+        assert!(id.0.starts_with("tab-"));
+        assert_eq!(id.0.len(), 12);
+        assert!(id.0[4..].chars().all(|c| c.is_ascii_hexdigit()));
+        assert_eq!(SenderId::new("w", || 0.999_999).0, "w-ffffffff");
+    }
+
+    #[test]
+    fn preview_truncates_and_flattens_control_characters() {
+        assert_eq!(preview("a\nb", 10), "a b");
+        assert_eq!(preview("abcdef", 3), "abc…");
+    }
+}

@@ -1,0 +1,206 @@
+//! Finding and installing what the build and the tests need. Every check is a quick version
+//! probe, so a machine that has everything pays a second or two; what is missing is installed
+//! from the package registries only (nothing is downloaded from anywhere else).
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::run::{fail, output_of, run, Result};
+
+/// trunk 0.22 needs a newer rustc than this machine has; 0.21.14 installs and works.
+pub const TRUNK_VERSION: &str = "0.21.14";
+/// Debian's binaryen (108) and crates.io's wasm-opt (116) cannot read rustc 1.95's output; npm's 132 can.
+pub const BINARYEN_VERSION: &str = "132";
+pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
+
+fn say(message: &str) {
+    eprintln!("xtask: {message}");
+}
+
+/// Where `cargo install` puts binaries.
+fn cargo_bin() -> PathBuf {
+    let home = env::var_os("CARGO_HOME").map(PathBuf::from).unwrap_or_else(|| home_dir().join(".cargo"));
+    home.join("bin")
+}
+
+fn home_dir() -> PathBuf {
+    env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/root"))
+}
+
+/// Where the npm-installed binaryen lives, shared by every clone on the machine.
+fn binaryen_dir() -> PathBuf {
+    let cache = env::var_os("XDG_CACHE_HOME").map(PathBuf::from).unwrap_or_else(|| home_dir().join(".cache"));
+    cache.join("crosstalk").join(format!("binaryen-{BINARYEN_VERSION}"))
+}
+
+/// Puts the installed tools first on this process's PATH, so that trunk and every child finds them.
+pub fn prepare_path() {
+    let mut dirs = vec![binaryen_dir().join("node_modules").join(".bin"), cargo_bin()];
+    if let Some(path) = env::var_os("PATH") {
+        dirs.extend(env::split_paths(&path));
+    }
+    if let Ok(path) = env::join_paths(dirs) {
+        // SAFETY of intent: called once at start-up, before any thread is spawned.
+        env::set_var("PATH", path);
+    }
+}
+
+/// Everything `trunk build --release` needs.
+pub fn ensure_build_tools(root: &Path) -> Result<()> {
+    ensure_wasm_target()?;
+    ensure_trunk()?;
+    ensure_wasm_bindgen(root)?;
+    ensure_wasm_opt()?;
+    Ok(())
+}
+
+fn ensure_wasm_target() -> Result<()> {
+    let Some(installed) = output_of("rustup", &["target", "list", "--installed"]) else {
+        return fail(format!(
+            "rustup is not available to check the {WASM_TARGET} target: install Rust with rustup (https://rustup.rs)"
+        ));
+    };
+    if installed.lines().any(|t| t.trim() == WASM_TARGET) {
+        return Ok(());
+    }
+    say(&format!("adding the {WASM_TARGET} target"));
+    run(Command::new("rustup").args(["target", "add", WASM_TARGET]))
+}
+
+fn ensure_trunk() -> Result<()> {
+    let wanted = format!("trunk {TRUNK_VERSION}");
+    if output_of("trunk", &["--version"]).as_deref() == Some(wanted.as_str()) {
+        return Ok(());
+    }
+    say(&format!("installing trunk {TRUNK_VERSION} (cargo install; about 7 minutes on 2 cores, once)"));
+    run(Command::new(cargo()).args(["install", "trunk", "--version", TRUNK_VERSION, "--locked"]))
+}
+
+/// The wasm-bindgen version in Cargo.lock: the CLI must be exactly this version.
+pub fn locked_wasm_bindgen_version(root: &Path) -> Result<String> {
+    let manifest = root.join("Cargo.toml");
+    let manifest = manifest.to_string_lossy();
+    let Some(pkgid) = output_of(cargo(), &["pkgid", "--manifest-path", &manifest, "-p", "wasm-bindgen"])
+    else {
+        return fail(
+            "cannot read the wasm-bindgen version from Cargo.lock (`cargo pkgid -p wasm-bindgen` failed)",
+        );
+    };
+    match version_from_pkgid(&pkgid) {
+        Some(version) => Ok(version),
+        None => fail(format!("cannot read a version from `{pkgid}`")),
+    }
+}
+
+/// `registry+https://…#wasm-bindgen@0.2.130` (or the older `…#0.2.130`) → `0.2.130`.
+pub fn version_from_pkgid(pkgid: &str) -> Option<String> {
+    let tail = pkgid.rsplit('#').next()?;
+    let version = tail.rsplit(['@', ':']).next()?;
+    let looks_right = !version.is_empty()
+        && version
+            .split('.')
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+    looks_right.then(|| version.to_owned())
+}
+
+fn ensure_wasm_bindgen(root: &Path) -> Result<()> {
+    let version = locked_wasm_bindgen_version(root)?;
+    let wanted = format!("wasm-bindgen {version}");
+    let cli_ok = output_of("wasm-bindgen", &["--version"]).as_deref() == Some(wanted.as_str());
+    let runner_ok =
+        output_of("wasm-bindgen-test-runner", &["--version"]).is_some_and(|v| v.ends_with(&version));
+    if cli_ok && runner_ok {
+        return Ok(());
+    }
+    say(&format!("installing wasm-bindgen-cli {version} (the version in Cargo.lock; about 3 minutes, once)"));
+    // Not --locked: that lockfile names a webpki-roots version the registry no longer serves.
+    run(Command::new(cargo()).args(["install", "wasm-bindgen-cli", "--version", &version]))
+}
+
+fn ensure_wasm_opt() -> Result<()> {
+    let wanted = format!("version_{BINARYEN_VERSION}");
+    if output_of("wasm-opt", &["--version"]).is_some_and(|v| v.contains(&wanted)) {
+        return Ok(());
+    }
+    if output_of("npm", &["--version"]).is_none() {
+        return fail(format!(
+            "npm is needed to install a wasm-opt that works (binaryen@{BINARYEN_VERSION}): install Node.js and npm (apt-get install npm)"
+        ));
+    }
+    let dir = binaryen_dir();
+    say(&format!("installing wasm-opt (npm binaryen@{BINARYEN_VERSION}) into {}", dir.display()));
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| crate::run::Failure(format!("cannot create {}: {e}", dir.display())))?;
+    run(Command::new("npm")
+        .args(["install", "--no-audit", "--no-fund", "--prefix"])
+        .arg(&dir)
+        .arg(format!("binaryen@{BINARYEN_VERSION}")))?;
+    match output_of("wasm-opt", &["--version"]) {
+        Some(v) if v.contains(&wanted) => Ok(()),
+        other => fail(format!("installed binaryen@{BINARYEN_VERSION}, but wasm-opt reports {other:?}")),
+    }
+}
+
+/// The browser and its driver, for the wasm-bindgen tests and the end-to-end tests.
+pub struct Browser {
+    pub chromium: PathBuf,
+    pub chromedriver: PathBuf,
+}
+
+pub fn ensure_browser() -> Result<Browser> {
+    if let (Some(chromium), Some(chromedriver)) = (which("chromium"), which("chromedriver")) {
+        return Ok(Browser { chromium, chromedriver });
+    }
+    let is_root = output_of("id", &["-u"]).as_deref() == Some("0");
+    if !is_root || which("apt-get").is_none() {
+        return fail(
+            "Chromium and its driver are missing: install them with `sudo apt-get install chromium chromium-driver`",
+        );
+    }
+    say("installing chromium and chromium-driver with apt-get (once)");
+    run(Command::new("apt-get").args(["update", "-q"]))?;
+    run(Command::new("apt-get")
+        .args(["install", "-y", "-q", "--no-install-recommends", "chromium", "chromium-driver"])
+        .env("DEBIAN_FRONTEND", "noninteractive"))?;
+    match (which("chromium"), which("chromedriver")) {
+        (Some(chromium), Some(chromedriver)) => Ok(Browser { chromium, chromedriver }),
+        _ => fail("apt-get installed chromium and chromium-driver, but they are not on PATH"),
+    }
+}
+
+/// The first `name` on PATH.
+pub fn which(name: &str) -> Option<PathBuf> {
+    let path = env::var_os("PATH")?;
+    env::split_paths(&path).map(|dir| dir.join(name)).find(|candidate| candidate.is_file())
+}
+
+/// The cargo that runs us (so a rustup toolchain override applies to children too).
+pub fn cargo() -> String {
+    env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_versions_from_both_pkgid_formats() {
+        let new = "registry+https://github.com/rust-lang/crates.io-index#wasm-bindgen@0.2.130";
+        assert_eq!(version_from_pkgid(new).as_deref(), Some("0.2.130"));
+        let old = "https://github.com/rust-lang/crates.io-index#wasm-bindgen:0.2.92";
+        assert_eq!(version_from_pkgid(old).as_deref(), Some("0.2.92"));
+        assert_eq!(version_from_pkgid("garbage#"), None);
+    }
+
+    #[test]
+    fn the_locked_wasm_bindgen_is_pinned_exactly_in_the_manifest() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let locked = locked_wasm_bindgen_version(root).unwrap();
+        let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+        assert!(
+            manifest.contains(&format!("wasm-bindgen = \"={locked}\"")),
+            "pin wasm-bindgen = \"={locked}\""
+        );
+    }
+}
