@@ -4,8 +4,11 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::components::nav::Nav;
+use crate::pages::broadcast::BroadcastPage;
 use crate::pages::home::Home;
 use crate::pages::not_found::NotFound;
+use crate::pages::shared_worker::SharedWorkerPage;
+use crate::pages::storage::StoragePage;
 use crate::pages::worker_port::WorkerPortPage;
 
 #[derive(Clone, Routable, PartialEq, Eq, Debug)]
@@ -14,6 +17,12 @@ pub enum Route {
     Home,
     #[at("/worker-port")]
     WorkerPort,
+    #[at("/broadcast")]
+    Broadcast,
+    #[at("/storage")]
+    Storage,
+    #[at("/shared-worker")]
+    SharedWorker,
     #[not_found]
     #[at("/404")]
     NotFound,
@@ -40,19 +49,19 @@ pub const MECHANISMS: &[Mechanism] = &[
         slug: "broadcast",
         name: "BroadcastChannel",
         summary: "Every other tab on the same channel name hears each message; the sender does not.",
-        route: None,
+        route: Some(Route::Broadcast),
     },
     Mechanism {
         slug: "storage",
         name: "Storage events",
         summary: "A localStorage write fires a storage event in every other tab of the origin, never in the writer.",
-        route: None,
+        route: Some(Route::Storage),
     },
     Mechanism {
         slug: "shared-worker",
         name: "SharedWorker",
         summary: "One wasm SharedWorker holds a key/value store that every tab of the origin reads and writes.",
-        route: None,
+        route: Some(Route::SharedWorker),
     },
     Mechanism {
         slug: "payment",
@@ -78,6 +87,9 @@ fn switch(route: Route) -> Html {
     match route {
         Route::Home => html! { <Home /> },
         Route::WorkerPort => html! { <WorkerPortPage /> },
+        Route::Broadcast => html! { <BroadcastPage /> },
+        Route::Storage => html! { <StoragePage /> },
+        Route::SharedWorker => html! { <SharedWorkerPage /> },
         Route::NotFound => html! { <NotFound /> },
     }
 }

@@ -1,5 +1,8 @@
 //! One page per route.
 
+pub mod broadcast;
 pub mod home;
 pub mod not_found;
+pub mod shared_worker;
+pub mod storage;
 pub mod worker_port;

@@ -11,6 +11,9 @@
 //! Decoding is staged so that a rejection says exactly what was wrong: size, JSON syntax, shape,
 //! version, kind, and only then the body's fields.
 
+pub mod broadcast;
+pub mod shared_store;
+pub mod storage;
 pub mod worker_port;
 
 use std::fmt;
@@ -32,7 +35,7 @@ pub trait Body: Serialize + DeserializeOwned {
 }
 
 /// Who sent an envelope: one id per tab, worker or other context, stable for its lifetime.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct SenderId(pub String);
 

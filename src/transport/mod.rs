@@ -2,6 +2,9 @@
 //! envelopes (or a visible rejection) and reports through a plain callback, so it can be driven
 //! from a wasm-bindgen test as well as from a page.
 
+pub mod broadcast;
+pub mod shared_worker;
+pub mod storage;
 pub mod worker_port;
 
 use wasm_bindgen::{JsCast, JsValue};

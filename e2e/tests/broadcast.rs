@@ -1,0 +1,97 @@
+//! The BroadcastChannel route in Chromium: three tabs of one browser on one channel.
+
+use crosstalk_e2e::action::{click, type_text};
+use crosstalk_e2e::check::{eventually, log_has, log_lines, state_becomes, text_of, Want};
+use crosstalk_e2e::session::Browser;
+use thirtyfour::prelude::*;
+
+async fn peers_become(driver: &WebDriver, count: u32) {
+    eventually(&format!("{count} peers"), async || match text_of(driver, "peers").await {
+        Some(now) if now == count.to_string() => Ok(()),
+        now => Err(format!("peers={now:?}")),
+    })
+    .await;
+}
+
+async fn texts_received(driver: &WebDriver) -> Vec<String> {
+    log_lines(driver)
+        .await
+        .into_iter()
+        .filter(|l| l.dir == "in" && l.kind == "text")
+        .map(|l| l.payload)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_broadcast_reaches_every_other_tab_but_not_the_sender_and_closed_tabs_leave() {
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    browser.open("/broadcast").await;
+    let first = driver.window().await.expect("tab 1");
+    state_becomes(driver, "status", "joined").await;
+    let second = browser.open_tab("/broadcast").await;
+    let third = browser.open_tab("/broadcast").await;
+    for tab in [&first, &second, &third] {
+        browser.switch_to(tab).await;
+        peers_become(driver, 2).await;
+    }
+
+    browser.switch_to(&first).await;
+    type_text(driver, "message-input", "hello all <b>2</b> 你好").await;
+    click(driver, "send").await;
+    log_has(driver, Want { dir: Some("system"), kind: Some("no-echo"), ..Want::default() }).await;
+    for tab in [&second, &third] {
+        browser.switch_to(tab).await;
+        let got = log_has(driver, Want { dir: Some("in"), kind: Some("text"), ..Want::default() }).await;
+        assert_eq!(got.payload, "hello all <b>2</b> 你好");
+        assert_eq!(got.status, "ok", "in order: {got:?}");
+    }
+    browser.switch_to(&first).await;
+    assert!(texts_received(driver).await.is_empty(), "the sender never receives its own message");
+
+    browser.switch_to(&third).await;
+    driver.close_window().await.expect("close tab 3");
+    browser.switch_to(&first).await;
+    peers_become(driver, 1).await;
+    browser.switch_to(&second).await;
+    peers_become(driver, 1).await;
+    browser.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn switching_channel_leaves_the_old_one_and_malformed_posts_are_rejected() {
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    browser.open("/broadcast").await;
+    let first = driver.window().await.expect("tab 1");
+    state_becomes(driver, "status", "joined").await;
+    let second = browser.open_tab("/broadcast").await;
+    peers_become(driver, 1).await;
+
+    // A post that is not an envelope is rejected by the other tab, visibly.
+    click(driver, "send-malformed").await;
+    browser.switch_to(&first).await;
+    let rejected =
+        log_has(driver, Want { dir: Some("in"), status: Some("rejected"), ..Want::default() }).await;
+    assert!(rejected.reason.contains("version"), "{rejected:?}");
+
+    browser.switch_to(&second).await;
+    type_text(driver, "channel-input", "elsewhere\n").await;
+    log_has(
+        driver,
+        Want { dir: Some("system"), kind: Some("join"), payload_has: Some("elsewhere"), ..Want::default() },
+    )
+    .await;
+    browser.switch_to(&first).await;
+    peers_become(driver, 0).await;
+    type_text(driver, "message-input", "anyone?").await;
+    click(driver, "send").await;
+    log_has(
+        driver,
+        Want { dir: Some("out"), kind: Some("text"), payload_has: Some("anyone?"), ..Want::default() },
+    )
+    .await;
+    browser.switch_to(&second).await;
+    assert!(texts_received(driver).await.is_empty(), "a tab on another channel hears nothing");
+    browser.quit().await;
+}

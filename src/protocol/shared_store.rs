@@ -1,0 +1,473 @@
+//! Messages of the SharedWorker route, and the store the shared worker keeps.
+//!
+//! ```text
+//! tab A                         shared worker                         tab B
+//!  |-- connect (port) ---------------->|                                 |
+//!  |-- hello ------------------------->|                                 |
+//!  |<------------------------ welcome -|-- roster (connections: 2) ----->|
+//!  |-- set {key, value} -------------->|                                 |
+//!  |<---------------------------- ack -|-- changed {key, old, new, by} ->|
+//!  |                                   |<------------------ get {key} ---|
+//!  |                                   |-- value {key, value, by} ------>|
+//!  |<-- ping ------------------------- |-- ping ------------------------>|  every second
+//!  |-- pong -------------------------->|<------------------------- pong -|  silent tabs expire
+//! ```
+//!
+//! A worker cannot see a port close. So a tab says `goodbye` on `pagehide`, and the worker pings
+//! every tab and drops those that stop answering. The worker, not the tab, keeps the time: a
+//! hidden tab's timers are throttled, but it still answers messages at once.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{decode, preview, Body, DecodeError, Envelope, Sender, SenderId};
+
+/// Largest value the store keeps, in bytes of UTF-8.
+pub const MAX_VALUE_BYTES: usize = 64 * 1024;
+/// Largest key, in bytes of UTF-8.
+pub const MAX_KEY_BYTES: usize = 256;
+/// How often the worker pings every tab.
+pub const PING_INTERVAL_MS: u32 = 1_000;
+/// A tab that has not been heard from for this long is dropped from the roster.
+pub const TAB_TIMEOUT_MS: f64 = 3_500.0;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "body", rename_all = "kebab-case")]
+pub enum StoreMsg {
+    /// Tab → worker, first thing on a new port.
+    Hello,
+    /// Worker → tab: you are connected; how many tabs are, and how many keys the store has.
+    Welcome {
+        connections: u32,
+        keys: u32,
+    },
+    Set {
+        key: String,
+        value: String,
+    },
+    Get {
+        key: String,
+    },
+    /// Worker → setting tab: stored. `old` is what it replaced.
+    Ack {
+        reply_to: u64,
+        key: String,
+        old: Option<String>,
+    },
+    /// Worker → getting tab. `value: None` means nobody has set the key.
+    Value {
+        reply_to: u64,
+        key: String,
+        value: Option<String>,
+        set_by: Option<SenderId>,
+    },
+    /// Worker → every other tab: someone set a key.
+    Changed {
+        key: String,
+        old: Option<String>,
+        new: String,
+        set_by: SenderId,
+    },
+    /// Worker → every tab: the number of connected tabs changed.
+    Roster {
+        connections: u32,
+    },
+    Ping,
+    Pong,
+    /// Tab → worker, on `pagehide`: forget me now rather than at the next timeout.
+    Goodbye,
+    /// Worker → tab: the worker refused a message, and why.
+    Rejected {
+        reason: String,
+        preview: String,
+    },
+}
+
+impl Body for StoreMsg {
+    const KINDS: &'static [&'static str] = &[
+        "hello", "welcome", "set", "get", "ack", "value", "changed", "roster", "ping", "pong", "goodbye",
+        "rejected",
+    ];
+}
+
+/// Why a set is refused before it is sent (the page) or stored (the worker).
+pub fn check_set(key: &str, value: &str) -> Result<(), String> {
+    if key.len() > MAX_KEY_BYTES {
+        return Err(format!("the key is {} bytes; keys may be at most {MAX_KEY_BYTES} bytes", key.len()));
+    }
+    if value.len() > MAX_VALUE_BYTES {
+        return Err(format!(
+            "the value is {} bytes; values may be at most {} KiB ({MAX_VALUE_BYTES} bytes)",
+            value.len(),
+            MAX_VALUE_BYTES / 1024
+        ));
+    }
+    Ok(())
+}
+
+/// The worker's handle for one connected port (one tab, usually).
+pub type PortId = u64;
+
+/// Where the worker sends an envelope.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outgoing {
+    To(PortId, Envelope<StoreMsg>),
+    /// To every connected port but `except`.
+    Others {
+        except: PortId,
+        envelope: Envelope<StoreMsg>,
+    },
+    All(Envelope<StoreMsg>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Stored {
+    value: String,
+    set_by: SenderId,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Tab {
+    sender: Option<SenderId>,
+    last_heard: f64,
+}
+
+/// Everything the shared worker knows, free of browser APIs so it is tested natively.
+#[derive(Debug, Clone)]
+pub struct SharedStore {
+    sender: Sender,
+    values: BTreeMap<String, Stored>,
+    tabs: BTreeMap<PortId, Tab>,
+}
+
+impl SharedStore {
+    pub fn new(sender: Sender) -> Self {
+        SharedStore { sender, values: BTreeMap::new(), tabs: BTreeMap::new() }
+    }
+
+    /// How many tabs are connected now.
+    pub fn connections(&self) -> u32 {
+        self.tabs.len() as u32
+    }
+
+    /// A tab connected. It counts from now; `hello` tells who it is.
+    pub fn connect(&mut self, port: PortId, now_ms: f64) -> Vec<Outgoing> {
+        self.tabs.insert(port, Tab { sender: None, last_heard: now_ms });
+        vec![self.roster(now_ms)]
+    }
+
+    /// One message from `port`. Malformed input gets a visible refusal; the store carries on.
+    pub fn receive(&mut self, port: PortId, raw: Result<&str, DecodeError>, now_ms: f64) -> Vec<Outgoing> {
+        let (text, decoded) = match raw {
+            Ok(text) => (text, decode::<StoreMsg>(text)),
+            Err(error) => ("", Err(error)),
+        };
+        let envelope = match decoded {
+            Ok(envelope) => envelope,
+            Err(error) => return vec![self.refuse(port, error.to_string(), text, now_ms)],
+        };
+        if let Some(tab) = self.tabs.get_mut(&port) {
+            tab.last_heard = now_ms;
+            tab.sender.get_or_insert_with(|| envelope.from.clone());
+        } else if envelope.body != StoreMsg::Goodbye {
+            // A port we had expired (a frozen tab woke up): take it back.
+            self.tabs.insert(port, Tab { sender: Some(envelope.from.clone()), last_heard: now_ms });
+            let mut out = vec![self.roster(now_ms)];
+            out.extend(self.receive(port, Ok(text), now_ms));
+            return out;
+        }
+        let seq = envelope.seq;
+        match envelope.body {
+            StoreMsg::Hello => {
+                let body =
+                    StoreMsg::Welcome { connections: self.connections(), keys: self.values.len() as u32 };
+                vec![Outgoing::To(port, self.sender.envelope(body, now_ms))]
+            }
+            StoreMsg::Set { key, value } => {
+                if let Err(reason) = check_set(&key, &value) {
+                    return vec![self.refuse(port, reason, text, now_ms)];
+                }
+                let old = self
+                    .values
+                    .insert(key.clone(), Stored { value: value.clone(), set_by: envelope.from.clone() })
+                    .map(|s| s.value);
+                let ack = StoreMsg::Ack { reply_to: seq, key: key.clone(), old: old.clone() };
+                let changed = StoreMsg::Changed { key, old, new: value, set_by: envelope.from };
+                vec![
+                    Outgoing::To(port, self.sender.envelope(ack, now_ms)),
+                    Outgoing::Others { except: port, envelope: self.sender.envelope(changed, now_ms) },
+                ]
+            }
+            StoreMsg::Get { key } => {
+                let stored = self.values.get(&key);
+                let body = StoreMsg::Value {
+                    reply_to: seq,
+                    value: stored.map(|s| s.value.clone()),
+                    set_by: stored.map(|s| s.set_by.clone()),
+                    key,
+                };
+                vec![Outgoing::To(port, self.sender.envelope(body, now_ms))]
+            }
+            StoreMsg::Pong => Vec::new(),
+            StoreMsg::Goodbye => self.disconnect(port, now_ms),
+            other => {
+                let reason =
+                    format!("the shared worker does not take \"{}\" from a tab", super::kind_of(&other));
+                vec![self.refuse(port, reason, text, now_ms)]
+            }
+        }
+    }
+
+    /// A tab left (it said goodbye, or its port could not be posted to).
+    pub fn disconnect(&mut self, port: PortId, now_ms: f64) -> Vec<Outgoing> {
+        match self.tabs.remove(&port) {
+            Some(_) => vec![self.roster(now_ms)],
+            None => Vec::new(),
+        }
+    }
+
+    /// Every second: drop tabs that have stopped answering, then ping the rest.
+    pub fn tick(&mut self, now_ms: f64) -> Vec<Outgoing> {
+        let before = self.tabs.len();
+        self.tabs.retain(|_, tab| now_ms - tab.last_heard <= TAB_TIMEOUT_MS);
+        let mut out = Vec::new();
+        if self.tabs.len() != before {
+            out.push(self.roster(now_ms));
+        }
+        if !self.tabs.is_empty() {
+            out.push(Outgoing::All(self.sender.envelope(StoreMsg::Ping, now_ms)));
+        }
+        out
+    }
+
+    /// The ports connected now.
+    pub fn ports(&self) -> impl Iterator<Item = PortId> + '_ {
+        self.tabs.keys().copied()
+    }
+
+    fn roster(&mut self, now_ms: f64) -> Outgoing {
+        Outgoing::All(self.sender.envelope(StoreMsg::Roster { connections: self.connections() }, now_ms))
+    }
+
+    fn refuse(&mut self, port: PortId, reason: String, text: &str, now_ms: f64) -> Outgoing {
+        let body = StoreMsg::Rejected { reason, preview: preview(text, 80) };
+        Outgoing::To(port, self.sender.envelope(body, now_ms))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::kind_of;
+
+    struct TabSim {
+        port: PortId,
+        sender: Sender,
+    }
+
+    impl TabSim {
+        fn new(port: PortId, name: &str) -> Self {
+            TabSim { port, sender: Sender::new(SenderId(name.into())) }
+        }
+        fn wire(&mut self, body: StoreMsg) -> String {
+            self.sender.envelope(body, 0.0).encode().unwrap()
+        }
+        fn send(&mut self, store: &mut SharedStore, body: StoreMsg, now: f64) -> Vec<Outgoing> {
+            let wire = self.wire(body);
+            store.receive(self.port, Ok(&wire), now)
+        }
+    }
+
+    fn store() -> SharedStore {
+        SharedStore::new(Sender::new(SenderId("shared-test".into())))
+    }
+
+    fn bodies(out: &[Outgoing]) -> Vec<(String, StoreMsg)> {
+        out.iter()
+            .map(|o| match o {
+                Outgoing::To(port, e) => (format!("to {port}"), e.body.clone()),
+                Outgoing::Others { except, envelope } => {
+                    (format!("others than {except}"), envelope.body.clone())
+                }
+                Outgoing::All(e) => ("all".into(), e.body.clone()),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_variant_kind_is_listed_in_kinds() {
+        let all = [
+            StoreMsg::Hello,
+            StoreMsg::Welcome { connections: 0, keys: 0 },
+            StoreMsg::Set { key: String::new(), value: String::new() },
+            StoreMsg::Get { key: String::new() },
+            StoreMsg::Ack { reply_to: 0, key: String::new(), old: None },
+            StoreMsg::Value { reply_to: 0, key: String::new(), value: None, set_by: None },
+            StoreMsg::Changed {
+                key: String::new(),
+                old: None,
+                new: String::new(),
+                set_by: SenderId(String::new()),
+            },
+            StoreMsg::Roster { connections: 0 },
+            StoreMsg::Ping,
+            StoreMsg::Pong,
+            StoreMsg::Goodbye,
+            StoreMsg::Rejected { reason: String::new(), preview: String::new() },
+        ];
+        let kinds: Vec<String> = all.iter().map(kind_of).collect();
+        assert_eq!(kinds, StoreMsg::KINDS);
+    }
+
+    #[test]
+    fn connecting_tabs_are_counted_and_everyone_hears_the_roster() {
+        let mut s = store();
+        assert_eq!(bodies(&s.connect(1, 0.0)), [("all".into(), StoreMsg::Roster { connections: 1 })]);
+        assert_eq!(bodies(&s.connect(2, 0.0)), [("all".into(), StoreMsg::Roster { connections: 2 })]);
+        let mut a = TabSim::new(1, "tab-a");
+        assert_eq!(
+            bodies(&a.send(&mut s, StoreMsg::Hello, 1.0)),
+            [("to 1".into(), StoreMsg::Welcome { connections: 2, keys: 0 })]
+        );
+    }
+
+    #[test]
+    fn set_acks_the_setter_and_pushes_the_change_to_the_others() {
+        let mut s = store();
+        s.connect(1, 0.0);
+        s.connect(2, 0.0);
+        let mut a = TabSim::new(1, "tab-a");
+        let out = a.send(&mut s, StoreMsg::Set { key: "k".into(), value: "v1".into() }, 1.0);
+        assert_eq!(
+            bodies(&out),
+            [
+                ("to 1".into(), StoreMsg::Ack { reply_to: 1, key: "k".into(), old: None }),
+                (
+                    "others than 1".into(),
+                    StoreMsg::Changed {
+                        key: "k".into(),
+                        old: None,
+                        new: "v1".into(),
+                        set_by: SenderId("tab-a".into())
+                    }
+                ),
+            ]
+        );
+        let mut b = TabSim::new(2, "tab-b");
+        let out = b.send(&mut s, StoreMsg::Set { key: "k".into(), value: "v2".into() }, 2.0);
+        assert!(matches!(&bodies(&out)[1].1, StoreMsg::Changed { old: Some(old), new, set_by, .. }
+            if old == "v1" && new == "v2" && set_by.0 == "tab-b"));
+    }
+
+    #[test]
+    fn get_returns_the_value_and_who_set_it_or_says_nobody_did() {
+        let mut s = store();
+        s.connect(1, 0.0);
+        s.connect(2, 0.0);
+        let mut a = TabSim::new(1, "tab-a");
+        let mut b = TabSim::new(2, "tab-b");
+        a.send(&mut s, StoreMsg::Set { key: String::new(), value: "the single value 你好".into() }, 1.0);
+        let out = b.send(&mut s, StoreMsg::Get { key: String::new() }, 2.0);
+        assert_eq!(
+            bodies(&out),
+            [(
+                "to 2".into(),
+                StoreMsg::Value {
+                    reply_to: 1,
+                    key: String::new(),
+                    value: Some("the single value 你好".into()),
+                    set_by: Some(SenderId("tab-a".into()))
+                }
+            )]
+        );
+        let out = b.send(&mut s, StoreMsg::Get { key: "nobody".into() }, 3.0);
+        assert!(matches!(&bodies(&out)[0].1, StoreMsg::Value { value: None, set_by: None, .. }));
+    }
+
+    #[test]
+    fn oversized_values_and_keys_are_refused_and_not_stored() {
+        let mut s = store();
+        s.connect(1, 0.0);
+        let mut a = TabSim::new(1, "tab-a");
+        let big = "x".repeat(MAX_VALUE_BYTES + 1);
+        let out = a.send(&mut s, StoreMsg::Set { key: "k".into(), value: big }, 1.0);
+        assert!(
+            matches!(&bodies(&out)[0].1, StoreMsg::Rejected { reason, .. } if reason.contains("at most 64 KiB"))
+        );
+        let exact = "y".repeat(MAX_VALUE_BYTES);
+        let out = a.send(&mut s, StoreMsg::Set { key: "k".into(), value: exact }, 1.0);
+        assert!(matches!(&bodies(&out)[0].1, StoreMsg::Ack { .. }));
+        let out =
+            a.send(&mut s, StoreMsg::Set { key: "k".repeat(MAX_KEY_BYTES + 1), value: "v".into() }, 1.0);
+        assert!(
+            matches!(&bodies(&out)[0].1, StoreMsg::Rejected { reason, .. } if reason.contains("keys may be"))
+        );
+    }
+
+    #[test]
+    fn malformed_input_is_refused_to_its_sender_and_the_store_keeps_serving() {
+        let mut s = store();
+        s.connect(1, 0.0);
+        s.connect(2, 0.0);
+        let out = s.receive(1, Ok("{\"v\":0}"), 1.0);
+        assert!(matches!(&bodies(&out)[..], [(to, StoreMsg::Rejected { reason, preview })]
+            if to == "to 1" && reason.contains("version 0") && preview == "{\"v\":0}"));
+        let out = s.receive(1, Err(DecodeError::NotText { got: "an object".into() }), 1.0);
+        assert!(
+            matches!(&bodies(&out)[0].1, StoreMsg::Rejected { reason, .. } if reason.contains("an object"))
+        );
+        let mut a = TabSim::new(1, "tab-a");
+        let out = a.send(&mut s, StoreMsg::Roster { connections: 99 }, 1.0);
+        assert!(
+            matches!(&bodies(&out)[0].1, StoreMsg::Rejected { reason, .. } if reason.contains("\"roster\""))
+        );
+        let mut b = TabSim::new(2, "tab-b");
+        let out = b.send(&mut s, StoreMsg::Set { key: "k".into(), value: "v".into() }, 2.0);
+        assert!(matches!(&bodies(&out)[0].1, StoreMsg::Ack { .. }));
+    }
+
+    #[test]
+    fn goodbye_leaves_at_once_and_silence_expires() {
+        let mut s = store();
+        for port in 1..=3 {
+            s.connect(port, 0.0);
+        }
+        let mut c = TabSim::new(3, "tab-c");
+        assert_eq!(
+            bodies(&c.send(&mut s, StoreMsg::Goodbye, 1.0)),
+            [("all".into(), StoreMsg::Roster { connections: 2 })]
+        );
+        // Tab 1 answers pings; tab 2 has gone silent.
+        let mut a = TabSim::new(1, "tab-a");
+        a.send(&mut s, StoreMsg::Pong, 3_000.0);
+        assert_eq!(bodies(&s.tick(3_400.0)), [("all".into(), StoreMsg::Ping)]);
+        let out = s.tick(3_600.0);
+        assert_eq!(
+            bodies(&out),
+            [("all".into(), StoreMsg::Roster { connections: 1 }), ("all".into(), StoreMsg::Ping)]
+        );
+        assert_eq!(s.ports().collect::<Vec<_>>(), [1]);
+    }
+
+    #[test]
+    fn a_tab_that_expired_and_speaks_again_is_taken_back() {
+        let mut s = store();
+        s.connect(1, 0.0);
+        s.tick(10_000.0);
+        assert_eq!(s.connections(), 0);
+        let mut a = TabSim::new(1, "tab-a");
+        let out = a.send(&mut s, StoreMsg::Get { key: "k".into() }, 10_001.0);
+        assert_eq!(s.connections(), 1);
+        let out = bodies(&out);
+        assert_eq!(out[0], ("all".into(), StoreMsg::Roster { connections: 1 }));
+        assert!(matches!(out[1].1, StoreMsg::Value { .. }));
+    }
+
+    #[test]
+    fn limits_are_checked_in_bytes_not_characters() {
+        let chinese = "你".repeat(MAX_VALUE_BYTES / 3 + 1);
+        assert!(check_set("k", &chinese).is_err());
+        assert!(check_set("k", &"你".repeat(MAX_VALUE_BYTES / 3)).is_ok());
+    }
+}

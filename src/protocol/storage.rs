@@ -1,0 +1,102 @@
+//! What the storage-events route keeps in localStorage, and how it reads what others wrote there.
+//!
+//! Demo keys live under [`NAMESPACE`]; each value is an envelope (`kind: "value"`), so a value
+//! written by anyone else — another app on the origin, a QA script, broken JSON — is decoded and
+//! shown as rejected with the reason rather than trusted.
+
+use serde::{Deserialize, Serialize};
+
+use super::{decode, Body, DecodeError, Envelope};
+
+/// Prefix of the demo's keys in localStorage.
+pub const NAMESPACE: &str = "crosstalk:demo:";
+/// Prefix of the throwaway keys the quota filler writes (and removes).
+pub const FILLER_PREFIX: &str = "crosstalk:filler:";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "body", rename_all = "kebab-case")]
+pub enum StorageMsg {
+    Value { text: String },
+}
+
+impl Body for StorageMsg {
+    const KINDS: &'static [&'static str] = &["value"];
+}
+
+/// The demo key inside a localStorage key, if it is one of ours.
+pub fn demo_key(storage_key: &str) -> Option<&str> {
+    storage_key.strip_prefix(NAMESPACE)
+}
+
+/// One side (old or new) of a change, as read from localStorage.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stored {
+    /// No value (the key did not exist, or was removed).
+    Absent,
+    Valid(Envelope<StorageMsg>),
+    /// Something the demo cannot read, with why.
+    Invalid {
+        raw: String,
+        error: DecodeError,
+    },
+}
+
+impl Stored {
+    pub fn read(raw: Option<&str>) -> Stored {
+        match raw {
+            None => Stored::Absent,
+            Some(text) => match decode::<StorageMsg>(text) {
+                Ok(envelope) => Stored::Valid(envelope),
+                Err(error) => Stored::Invalid { raw: text.to_owned(), error },
+            },
+        }
+    }
+
+    /// The text a person sees for it.
+    pub fn label(&self) -> String {
+        match self {
+            Stored::Absent => "(none)".into(),
+            Stored::Valid(Envelope { body: StorageMsg::Value { text }, .. }) => {
+                format!("\"{}\"", super::preview(text, 80))
+            }
+            Stored::Invalid { raw, .. } => format!("{} (unreadable)", super::preview(raw, 60)),
+        }
+    }
+
+    pub fn error(&self) -> Option<&DecodeError> {
+        match self {
+            Stored::Invalid { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{Sender, SenderId};
+
+    #[test]
+    fn only_namespaced_keys_are_the_demos() {
+        assert_eq!(demo_key("crosstalk:demo:colour"), Some("colour"));
+        assert_eq!(demo_key("crosstalk:demo:"), Some(""));
+        assert_eq!(demo_key("crosstalk:filler:3"), None);
+        assert_eq!(demo_key("someone-else"), None);
+    }
+
+    #[test]
+    fn values_are_read_as_envelopes_or_refused_with_the_reason() {
+        let wire = Sender::new(SenderId("tab-a".into()))
+            .envelope(StorageMsg::Value { text: "blue <b>".into() }, 0.0)
+            .encode()
+            .unwrap();
+        let valid = Stored::read(Some(&wire));
+        assert_eq!(valid.label(), "\"blue <b>\"");
+        assert_eq!(Stored::read(None), Stored::Absent);
+        assert_eq!(Stored::read(None).label(), "(none)");
+        let broken = Stored::read(Some("{broken"));
+        assert!(matches!(broken.error(), Some(DecodeError::NotJson(_))));
+        assert_eq!(broken.label(), "{broken (unreadable)");
+        assert!(matches!(Stored::read(Some("\"plain\"")).error(), Some(DecodeError::NotAnObject)));
+    }
+}

@@ -1,0 +1,115 @@
+//! The SharedWorker of the SharedWorker route: one key/value store for every tab of the origin.
+//! Started by `static/shared_store_loader.js`; the logic is `crosstalk::protocol::shared_store::SharedStore`.
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use crosstalk::clock::{now_ms, random};
+use crosstalk::protocol::shared_store::{Outgoing, PortId, SharedStore, PING_INTERVAL_MS};
+use crosstalk::protocol::{Sender, SenderId};
+use crosstalk::transport::wire_text;
+use gloo::events::EventListener;
+use gloo::timers::callback::Interval;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{MessageEvent, MessagePort, SharedWorkerGlobalScope};
+
+struct Worker {
+    store: RefCell<SharedStore>,
+    /// Every port ever connected and not said goodbye; the roster is the store's business.
+    ports: RefCell<BTreeMap<PortId, (MessagePort, EventListener)>>,
+    next_port: Cell<PortId>,
+}
+
+impl Worker {
+    fn on_connect(self: &Rc<Self>, event: &MessageEvent) {
+        let Ok(port) = event.ports().get(0).dyn_into::<MessagePort>() else { return };
+        let id = self.next_port.get();
+        self.next_port.set(id + 1);
+        let worker = Rc::clone(self);
+        let listener = EventListener::new(&port, "message", move |event| {
+            if let Some(event) = event.dyn_ref::<MessageEvent>() {
+                let text = wire_text(&event.data());
+                let out =
+                    worker.store.borrow_mut().receive(id, text.as_deref().map_err(Clone::clone), now_ms());
+                worker.dispatch(out);
+                worker.forget_departed(id);
+            }
+        });
+        port.start();
+        self.ports.borrow_mut().insert(id, (port, listener));
+        let out = self.store.borrow_mut().connect(id, now_ms());
+        self.dispatch(out);
+    }
+
+    /// Closes a port whose tab said goodbye (the store no longer lists it).
+    fn forget_departed(&self, id: PortId) {
+        if self.store.borrow().ports().any(|p| p == id) {
+            return;
+        }
+        if let Some((port, _listener)) = self.ports.borrow_mut().remove(&id) {
+            port.close();
+        }
+    }
+
+    fn dispatch(&self, out: Vec<Outgoing>) {
+        let connected: Vec<PortId> = self.store.borrow().ports().collect();
+        let ports = self.ports.borrow();
+        let post = |id: &PortId, wire: &str| {
+            if let Some((port, _)) = ports.get(id) {
+                let _ = port.post_message(&JsValue::from_str(wire));
+            }
+        };
+        for outgoing in out {
+            let (targets, envelope): (Vec<PortId>, _) = match outgoing {
+                Outgoing::To(id, envelope) => (vec![id], envelope),
+                Outgoing::Others { except, envelope } => {
+                    (connected.iter().copied().filter(|p| *p != except).collect(), envelope)
+                }
+                Outgoing::All(envelope) => (connected.clone(), envelope),
+            };
+            if let Ok(wire) = envelope.encode() {
+                targets.iter().for_each(|id| post(id, &wire));
+            }
+        }
+    }
+}
+
+fn main() {
+    let scope: SharedWorkerGlobalScope = js_sys::global().unchecked_into();
+    let worker = Rc::new(Worker {
+        store: RefCell::new(SharedStore::new(Sender::new(SenderId::new("shared", random)))),
+        ports: RefCell::new(BTreeMap::new()),
+        next_port: Cell::new(1),
+    });
+
+    // Implementation note — the first-connect race. The first tab's `connect` event fires while
+    // this wasm is still loading, so the loader queued it. Taking over `onconnect` and draining
+    // that queue happen in this one synchronous block: no event can fall between the two.
+    let on_connect = {
+        let worker = Rc::clone(&worker);
+        Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| worker.on_connect(&event))
+    };
+    scope.set_onconnect(Some(on_connect.as_ref().unchecked_ref()));
+    on_connect.forget();
+    for event in take_queued_connects(&scope) {
+        worker.on_connect(&event);
+    }
+
+    let ticking = Rc::clone(&worker);
+    Interval::new(PING_INTERVAL_MS, move || {
+        let out = ticking.store.borrow_mut().tick(now_ms());
+        ticking.dispatch(out);
+    })
+    .forget();
+}
+
+/// The `connect` events the loader queued before Rust was ready.
+fn take_queued_connects(scope: &SharedWorkerGlobalScope) -> Vec<MessageEvent> {
+    let take = js_sys::Reflect::get(scope, &"crosstalkTakeQueuedConnects".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+    let Some(queued) = take.and_then(|take| take.call0(scope).ok()) else { return Vec::new() };
+    js_sys::Array::from(&queued).iter().filter_map(|e| e.dyn_into::<MessageEvent>().ok()).collect()
+}
