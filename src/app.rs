@@ -7,6 +7,8 @@ use crate::components::nav::Nav;
 use crate::pages::broadcast::BroadcastPage;
 use crate::pages::home::Home;
 use crate::pages::not_found::NotFound;
+use crate::pages::payment::PaymentPage;
+use crate::pages::provider::ProviderPage;
 use crate::pages::shared_worker::SharedWorkerPage;
 use crate::pages::storage::StoragePage;
 use crate::pages::worker_port::WorkerPortPage;
@@ -23,6 +25,11 @@ pub enum Route {
     Storage,
     #[at("/shared-worker")]
     SharedWorker,
+    #[at("/payment")]
+    Payment,
+    /// The payment provider's page: served from the provider's origin, framed by `/payment`.
+    #[at("/provider")]
+    Provider,
     #[not_found]
     #[at("/404")]
     NotFound,
@@ -67,7 +74,7 @@ pub const MECHANISMS: &[Mechanism] = &[
         slug: "payment",
         name: "Payment iframe",
         summary: "window.postMessage between a shop and a payment page on another origin, with strict origin and source checks.",
-        route: None,
+        route: Some(Route::Payment),
     },
     Mechanism {
         slug: "stock-sync",
@@ -90,6 +97,8 @@ fn switch(route: Route) -> Html {
         Route::Broadcast => html! { <BroadcastPage /> },
         Route::Storage => html! { <StoragePage /> },
         Route::SharedWorker => html! { <SharedWorkerPage /> },
+        Route::Payment => html! { <PaymentPage /> },
+        Route::Provider => html! { <ProviderPage /> },
         Route::NotFound => html! { <NotFound /> },
     }
 }

@@ -7,6 +7,7 @@
 pub mod app;
 pub mod clock;
 pub mod components;
+pub mod config;
 pub mod log;
 pub mod pages;
 pub mod protocol;

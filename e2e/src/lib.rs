@@ -35,6 +35,29 @@ pub mod session {
             Browser { driver, base: env("CROSSTALK_BASE_URL") }
         }
 
+        /// The payment provider's origin (the second origin `cargo xtask test` serves).
+        pub fn provider_origin(&self) -> String {
+            env("CROSSTALK_PROVIDER_URL")
+        }
+
+        /// The app's origin.
+        pub fn app_origin(&self) -> String {
+            self.base.trim_end_matches('/').to_owned()
+        }
+
+        /// Runs `steps` inside the iframe named by a QA hook, then returns to the top document.
+        pub async fn in_frame<T>(&self, id: &str, steps: impl AsyncFnOnce(&WebDriver) -> T) -> T {
+            let frame = self
+                .driver
+                .find(crate::find::testid(id))
+                .await
+                .unwrap_or_else(|e| panic!("no frame {id}: {e}"));
+            frame.enter_frame().await.expect("enter the frame");
+            let result = steps(&self.driver).await;
+            self.driver.enter_default_frame().await.expect("back to the page");
+            result
+        }
+
         /// The suite's address for `path` (`/worker-port`).
         pub fn url(&self, path: &str) -> String {
             format!("{}{}", self.base.trim_end_matches('/'), path)

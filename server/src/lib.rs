@@ -1,15 +1,23 @@
-//! The HTTP side of crosstalk: serves the built suite (`dist/`) with a single-page fallback.
+//! The HTTP side of crosstalk: serves the built suite (`dist/`) with a single-page fallback, on
+//! two origins.
 //!
-//! `cargo xtask serve` and the end-to-end tests run the same [`Suite`]. It is built to grow:
-//! each origin or service the suite needs (a second origin for the payment provider, the
-//! WebSocket relay) is another listener started by [`Suite::start`].
+//! `cargo xtask serve` and the end-to-end tests run the same [`Suite`]. Each origin or service the
+//! suite needs is one more listener started by [`Suite::start`]: the app's origin, and the payment
+//! provider's origin (the same build, reached on another port, which makes it another origin).
+//! The WebSocket relay will be the next.
+//!
+//! Both origins get `index.html` with the suite's configuration filled into
+//! `<meta name="crosstalk-config">`, so the app knows which origin is which from explicit
+//! configuration, never by guessing from its own URL.
 
 use std::io;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{header, HeaderValue, Request, Response, StatusCode};
+use axum::routing::get;
 use axum::Router;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -25,11 +33,40 @@ pub struct SuiteConfig {
     pub dist: PathBuf,
     /// Where the app listens; port 0 picks a free one.
     pub app_addr: SocketAddr,
+    /// Where the payment provider's origin listens; port 0 picks a free one.
+    pub provider_addr: SocketAddr,
+}
+
+impl SuiteConfig {
+    /// The app on `host:port` and the provider on the next port, as `cargo xtask serve` does.
+    pub fn on_ports(dist: PathBuf, app_addr: SocketAddr, provider_port: Option<u16>) -> SuiteConfig {
+        let provider_port =
+            provider_port.unwrap_or_else(|| if app_addr.port() == 0 { 0 } else { app_addr.port() + 1 });
+        SuiteConfig { dist, app_addr, provider_addr: SocketAddr::new(app_addr.ip(), provider_port) }
+    }
+}
+
+/// What the app is told about the suite it runs in (the `crosstalk-config` meta tag).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientConfig {
+    pub app_origin: String,
+    pub provider_origin: String,
+}
+
+impl ClientConfig {
+    pub fn to_json(&self) -> String {
+        format!(
+            "{{\"app_origin\":\"{}\",\"provider_origin\":\"{}\"}}",
+            json_escape(&self.app_origin),
+            json_escape(&self.provider_origin)
+        )
+    }
 }
 
 /// The running servers. Dropping it (or [`Suite::shutdown`]) stops them.
 pub struct Suite {
     app: Listener,
+    provider: Listener,
 }
 
 impl Suite {
@@ -45,13 +82,30 @@ impl Suite {
                 ),
             ));
         }
-        let app = Listener::start(config.app_addr, app_router(&config.dist)).await?;
-        Ok(Suite { app })
+        let app = bind(config.app_addr).await?;
+        let provider = bind(config.provider_addr).await?;
+        let client = ClientConfig {
+            app_origin: origin_of(app.local_addr()?),
+            provider_origin: origin_of(provider.local_addr()?),
+        };
+        // Only the app may frame the provider; the app may be framed by nobody else.
+        let app_router = suite_router(&config.dist, &client, "frame-ancestors 'self'".into());
+        let provider_router =
+            suite_router(&config.dist, &client, format!("frame-ancestors {}", client.app_origin));
+        Ok(Suite {
+            app: Listener::serve(app, app_router)?,
+            provider: Listener::serve(provider, provider_router)?,
+        })
     }
 
     /// The app's origin, e.g. `http://127.0.0.1:8080`.
     pub fn app_url(&self) -> String {
-        format!("http://{}", self.app.addr)
+        origin_of(self.app.addr)
+    }
+
+    /// The payment provider's origin, e.g. `http://127.0.0.1:8081`.
+    pub fn provider_url(&self) -> String {
+        origin_of(self.provider.addr)
     }
 
     pub fn app_addr(&self) -> SocketAddr {
@@ -61,7 +115,18 @@ impl Suite {
     /// Stops accepting connections and waits for the servers to finish.
     pub async fn shutdown(self) {
         self.app.shutdown().await;
+        self.provider.shutdown().await;
     }
+}
+
+fn origin_of(addr: SocketAddr) -> String {
+    format!("http://{addr}")
+}
+
+async fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))
 }
 
 struct Listener {
@@ -71,10 +136,7 @@ struct Listener {
 }
 
 impl Listener {
-    async fn start(addr: SocketAddr, router: Router) -> io::Result<Listener> {
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
+    fn serve(listener: TcpListener, router: Router) -> io::Result<Listener> {
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -105,15 +167,20 @@ impl Drop for Listener {
     }
 }
 
-/// Static files from `dist`, and `index.html` for any other path that looks like a route.
-pub fn app_router(dist: &Path) -> Router {
-    let index = dist.join("index.html");
+/// Static files from `dist`; `index.html`, with the configuration filled in, for `/` and for any
+/// other path that looks like a route.
+pub fn suite_router(dist: &Path, client: &ClientConfig, frame_policy: String) -> Router {
+    let index = Arc::new(IndexPage { path: dist.join("index.html"), config_json: client.to_json() });
+    let index_for_root = Arc::clone(&index);
     let fallback = service_fn(move |request: Request<Body>| {
-        let index = index.clone();
+        let index = Arc::clone(&index);
         async move { Ok::<_, std::convert::Infallible>(spa_fallback(request.uri().path(), &index).await) }
     });
+    let csp = HeaderValue::from_str(&frame_policy)
+        .unwrap_or_else(|_| HeaderValue::from_static("frame-ancestors 'none'"));
     Router::new()
-        .fallback_service(ServeDir::new(dist).fallback(fallback))
+        .route("/", get(move || async move { index_for_root.response().await }))
+        .fallback_service(ServeDir::new(dist).append_index_html_on_directories(false).fallback(fallback))
         // A teaching tool is rebuilt often: never let a browser run yesterday's wasm.
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
@@ -123,26 +190,49 @@ pub fn app_router(dist: &Path) -> Router {
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
+        .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, csp))
+}
+
+/// `index.html` with `<meta name="crosstalk-config" content="">` filled in.
+struct IndexPage {
+    path: PathBuf,
+    config_json: String,
+}
+
+/// The placeholder trunk leaves in `index.html`.
+pub const CONFIG_PLACEHOLDER: &str = r#"<meta name="crosstalk-config" content="" />"#;
+
+impl IndexPage {
+    async fn response(&self) -> Response<Body> {
+        match tokio::fs::read_to_string(&self.path).await {
+            Ok(html) => {
+                let filled = format!(
+                    r#"<meta name="crosstalk-config" content="{}" />"#,
+                    html_escape(&self.config_json)
+                );
+                Response::builder()
+                    .status(StatusCode::OK)
+                    .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
+                    .body(Body::from(html.replacen(CONFIG_PLACEHOLDER, &filled, 1)))
+                    .unwrap_or_else(|_| {
+                        text_response(StatusCode::INTERNAL_SERVER_ERROR, "cannot build response".into())
+                    })
+            }
+            Err(e) => text_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("cannot read {}: {e}", self.path.display()),
+            ),
+        }
+    }
 }
 
 /// Routes (`/worker-port`) get the app; missing files (`/missing.js`) get a real 404, so that a
 /// missing worker script fails to load instead of receiving HTML.
-async fn spa_fallback(path: &str, index: &Path) -> Response<Body> {
+async fn spa_fallback(path: &str, index: &IndexPage) -> Response<Body> {
     if looks_like_file(path) {
         return text_response(StatusCode::NOT_FOUND, format!("not found: {path}"));
     }
-    match tokio::fs::read(index).await {
-        Ok(html) => Response::builder()
-            .status(StatusCode::OK)
-            .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
-            .body(Body::from(html))
-            .unwrap_or_else(|_| {
-                text_response(StatusCode::INTERNAL_SERVER_ERROR, "cannot build response".into())
-            }),
-        Err(e) => {
-            text_response(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot read {}: {e}", index.display()))
-        }
-    }
+    index.response().await
 }
 
 /// True when the last path segment has an extension (`app.js`, `x_bg.wasm`), i.e. names a file.
@@ -157,6 +247,25 @@ fn text_response(status: StatusCode, text: String) -> Response<Body> {
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
     response
+}
+
+fn json_escape(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| match c {
+            '"' => vec!['\\', '"'],
+            '\\' => vec!['\\', '\\'],
+            c if (c as u32) < 0x20 => format!("\\u{:04x}", c as u32).chars().collect(),
+            c => vec![c],
+        })
+        .collect()
+}
+
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('\'', "&#39;")
 }
 
 #[cfg(test)]
@@ -185,8 +294,14 @@ mod tests {
         (status, body)
     }
 
+    const INDEX: &str = r#"<html><meta name="crosstalk-config" content="" />app</html>"#;
+
     fn dist() -> tempdir::TempDist {
-        tempdir::TempDist::new(&[("index.html", "<html>app</html>"), ("echo.js", "// js")])
+        tempdir::TempDist::new(&[("index.html", INDEX), ("echo.js", "// js")])
+    }
+
+    fn local() -> SocketAddr {
+        "127.0.0.1:0".parse().unwrap()
     }
 
     mod tempdir {
@@ -221,13 +336,15 @@ mod tests {
     async fn serves_files_routes_and_real_404s() {
         let dist = dist();
         let suite =
-            Suite::start(SuiteConfig { dist: dist.0.clone(), app_addr: "127.0.0.1:0".parse().unwrap() })
+            Suite::start(SuiteConfig { dist: dist.0.clone(), app_addr: local(), provider_addr: local() })
                 .await
                 .unwrap();
         let addr = suite.app_addr();
         assert_eq!(get(addr, "/echo.js").await, ("HTTP/1.1 200 OK".into(), "// js".into()));
-        assert_eq!(get(addr, "/worker-port").await, ("HTTP/1.1 200 OK".into(), "<html>app</html>".into()));
-        assert_eq!(get(addr, "/").await.1, "<html>app</html>");
+        let (status, page) = get(addr, "/worker-port").await;
+        assert_eq!(status, "HTTP/1.1 200 OK");
+        assert!(page.ends_with("app</html>"), "{page}");
+        assert_eq!(get(addr, "/").await.1, page);
         let (status, body) = get(addr, "/missing_worker_loader.js").await;
         assert_eq!(status, "HTTP/1.1 404 Not Found");
         assert!(body.contains("missing_worker_loader.js"));
@@ -237,10 +354,61 @@ mod tests {
     #[tokio::test]
     async fn refuses_to_start_without_a_build() {
         let missing = std::env::temp_dir().join("crosstalk-no-such-dist");
-        let error = Suite::start(SuiteConfig { dist: missing, app_addr: "127.0.0.1:0".parse().unwrap() })
+        let error = Suite::start(SuiteConfig { dist: missing, app_addr: local(), provider_addr: local() })
             .await
             .err()
             .expect("no index.html, no server");
         assert!(error.to_string().contains("build the suite first"), "{error}");
+    }
+
+    /// Raw response head (status line and headers) of a GET.
+    async fn head_of(addr: SocketAddr, path: &str) -> String {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await.unwrap();
+        response.split("\r\n\r\n").next().unwrap_or_default().to_lowercase()
+    }
+
+    #[tokio::test]
+    async fn both_origins_are_told_which_is_which_and_only_the_app_may_frame_the_provider() {
+        let dist = dist();
+        let suite =
+            Suite::start(SuiteConfig { dist: dist.0.clone(), app_addr: local(), provider_addr: local() })
+                .await
+                .unwrap();
+        let (app, provider) = (suite.app_url(), suite.provider_url());
+        assert_ne!(app, provider);
+        let expected = format!(
+            r#"<meta name="crosstalk-config" content="{{&quot;app_origin&quot;:&quot;{app}&quot;,&quot;provider_origin&quot;:&quot;{provider}&quot;}}" />"#
+        );
+        let provider_addr: SocketAddr = provider.trim_start_matches("http://").parse().unwrap();
+        for addr in [suite.app_addr(), provider_addr] {
+            let (_, page) = get(addr, "/payment").await;
+            assert!(page.contains(&expected), "{page}");
+        }
+        assert!(head_of(provider_addr, "/provider")
+            .await
+            .contains(&format!("content-security-policy: frame-ancestors {app}")));
+        assert!(head_of(suite.app_addr(), "/")
+            .await
+            .contains("content-security-policy: frame-ancestors 'self'"));
+        suite.shutdown().await;
+    }
+
+    #[test]
+    fn the_provider_takes_the_next_port_unless_told_otherwise() {
+        let app: SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        assert_eq!(SuiteConfig::on_ports(PathBuf::new(), app, None).provider_addr.port(), 8081);
+        assert_eq!(SuiteConfig::on_ports(PathBuf::new(), app, Some(9000)).provider_addr.port(), 9000);
+        assert_eq!(SuiteConfig::on_ports(PathBuf::new(), local(), None).provider_addr.port(), 0);
+    }
+
+    #[test]
+    fn configuration_is_escaped_for_json_and_html() {
+        let config = ClientConfig { app_origin: "http://a\"<b>".into(), provider_origin: "p".into() };
+        assert_eq!(config.to_json(), r#"{"app_origin":"http://a\"<b>","provider_origin":"p"}"#);
+        assert_eq!(html_escape(&config.to_json()), "{&quot;app_origin&quot;:&quot;http://a\\&quot;&lt;b&gt;&quot;,&quot;provider_origin&quot;:&quot;p&quot;}");
     }
 }

@@ -7,6 +7,10 @@ use crate::app::{Route, MECHANISMS};
 
 #[component]
 pub fn Nav() -> Html {
+    // The provider's page lives inside the shop's iframe: no site chrome there.
+    if use_route::<Route>() == Some(Route::Provider) {
+        return html! {};
+    }
     html! {
         <nav class="nav" data-testid="nav">
             <Link<Route> to={Route::Home} classes="brand">{"crosstalk"}</Link<Route>>

@@ -3,6 +3,8 @@
 pub mod broadcast;
 pub mod home;
 pub mod not_found;
+pub mod payment;
+pub mod provider;
 pub mod shared_worker;
 pub mod storage;
 pub mod worker_port;

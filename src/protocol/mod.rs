@@ -12,6 +12,7 @@
 //! version, kind, and only then the body's fields.
 
 pub mod broadcast;
+pub mod payment;
 pub mod shared_store;
 pub mod storage;
 pub mod worker_port;

@@ -5,6 +5,7 @@
 pub mod broadcast;
 pub mod shared_worker;
 pub mod storage;
+pub mod window_message;
 pub mod worker_port;
 
 use wasm_bindgen::{JsCast, JsValue};

@@ -15,7 +15,9 @@ use tools::{cargo, Browser};
 const USAGE: &str = "\
 usage: cargo xtask <command>
 
-  serve [--port P]   install what is missing, build in release, serve on 127.0.0.1:P (default 8080)
+  serve [--port P] [--provider-port Q]
+                     install what is missing, build in release, serve the app on 127.0.0.1:P
+                     (default 8080) and the payment provider's origin on 127.0.0.1:Q (default P+1)
   test               native tests, wasm tests in headless Chromium, release build, end-to-end tests
   build              install what is missing and build in release into dist/";
 
@@ -23,7 +25,7 @@ fn main() -> ExitCode {
     tools::prepare_path();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
-        Some("serve") => parse_port(&args[1..]).and_then(serve),
+        Some("serve") => parse_ports(&args[1..]).and_then(|(port, provider)| serve(port, provider)),
         Some("test") => test(),
         Some("build") => tools::ensure_build_tools(&root()).and_then(|()| build_release(&root())),
         Some("help" | "--help" | "-h") => {
@@ -45,18 +47,27 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
-fn parse_port(args: &[String]) -> Result<u16> {
-    match args {
-        [] => Ok(8080),
-        [flag, port] if flag == "--port" => {
-            port.parse().or_else(|_| fail(format!("--port takes a number, not `{port}`")))
+/// `--port P` and `--provider-port Q`, each also as `--flag=value`.
+fn parse_ports(args: &[String]) -> Result<(u16, Option<u16>)> {
+    let (mut port, mut provider) = (8080, None);
+    let mut words = args.iter();
+    while let Some(word) = words.next() {
+        let (flag, inline) = match word.split_once('=') {
+            Some((flag, value)) => (flag, Some(value.to_owned())),
+            None => (word.as_str(), None),
+        };
+        let value = match inline.or_else(|| words.next().cloned()) {
+            Some(value) => value,
+            None => return fail(format!("{flag} needs a port number")),
+        };
+        let number: u16 = value.parse().or_else(|_| fail(format!("{flag} takes a number, not `{value}`")))?;
+        match flag {
+            "--port" => port = number,
+            "--provider-port" => provider = Some(number),
+            other => return fail(format!("serve takes --port P and --provider-port Q, not `{other}`")),
         }
-        [flag] if flag.starts_with("--port=") => {
-            let port = &flag["--port=".len()..];
-            port.parse().or_else(|_| fail(format!("--port takes a number, not `{port}`")))
-        }
-        other => fail(format!("serve takes only --port P, not `{}`", other.join(" "))),
     }
+    Ok((port, provider))
 }
 
 fn build_release(root: &Path) -> Result<()> {
@@ -72,8 +83,13 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .or_else(|e| fail(format!("cannot start the async runtime: {e}")))
 }
 
-fn start_suite(runtime: &tokio::runtime::Runtime, root: &Path, port: u16) -> Result<Suite> {
-    let config = SuiteConfig { dist: root.join("dist"), app_addr: SocketAddr::from(([127, 0, 0, 1], port)) };
+fn start_suite(
+    runtime: &tokio::runtime::Runtime,
+    root: &Path,
+    port: u16,
+    provider: Option<u16>,
+) -> Result<Suite> {
+    let config = SuiteConfig::on_ports(root.join("dist"), SocketAddr::from(([127, 0, 0, 1], port)), provider);
     runtime.block_on(Suite::start(config)).or_else(|e| {
         let hint =
             if e.kind() == std::io::ErrorKind::AddrInUse { " (choose another with --port P)" } else { "" };
@@ -81,16 +97,17 @@ fn start_suite(runtime: &tokio::runtime::Runtime, root: &Path, port: u16) -> Res
     })
 }
 
-fn serve(port: u16) -> Result<()> {
+fn serve(port: u16, provider: Option<u16>) -> Result<()> {
     let root = root();
     let setup = Instant::now();
     tools::ensure_build_tools(&root)?;
     eprintln!("xtask: tools ready in {}", took(setup.elapsed()));
     build_release(&root)?;
     let runtime = runtime()?;
-    let suite = start_suite(&runtime, &root, port)?;
+    let suite = start_suite(&runtime, &root, port, provider)?;
     println!();
     println!("crosstalk is being served. Open {}/", suite.app_url());
+    println!("(the payment provider's origin, framed by the Payment route: {}/)", suite.provider_url());
     println!("(open the same address in several tabs to watch them talk; Ctrl-C stops the server)");
     runtime.block_on(async {
         let _ = tokio::signal::ctrl_c().await;
@@ -145,7 +162,7 @@ fn test() -> Result<()> {
     stage(&mut reports, "native", || {
         let (counts, result) = run_tests(
             Command::new(cargo())
-                .args(["test", "--workspace", "--exclude", "crosstalk-e2e"])
+                .args(["test", "--no-fail-fast", "--workspace", "--exclude", "crosstalk-e2e"])
                 .current_dir(&root),
         );
         (Some(counts), result)
@@ -254,7 +271,7 @@ fn chromium_args() -> &'static [&'static str] {
 /// End-to-end: the release build served by the same server as `serve`, driven through chromedriver.
 fn end_to_end(root: &Path, browser: &Browser) -> (Option<Counts>, Result<()>) {
     let prepared = runtime().and_then(|runtime| {
-        let suite = start_suite(&runtime, root, 0)?;
+        let suite = start_suite(&runtime, root, 0, None)?;
         let driver = Chromedriver::start(&browser.chromedriver)?;
         Ok((runtime, suite, driver))
     });
@@ -264,8 +281,9 @@ fn end_to_end(root: &Path, browser: &Browser) -> (Option<Counts>, Result<()>) {
     };
     let (counts, result) = run_tests(
         Command::new(cargo())
-            .args(["test", "-p", "crosstalk-e2e", "--", "--test-threads=2"])
+            .args(["test", "--no-fail-fast", "-p", "crosstalk-e2e", "--", "--test-threads=2"])
             .env("CROSSTALK_BASE_URL", suite.app_url())
+            .env("CROSSTALK_PROVIDER_URL", suite.provider_url())
             .env("CROSSTALK_WEBDRIVER_URL", driver.url())
             .env("CROSSTALK_CHROMIUM", &browser.chromium)
             .env("CROSSTALK_CHROMIUM_ARGS", chromium_args().join(" "))
@@ -332,11 +350,13 @@ mod tests {
 
     #[test]
     fn port_flag_forms() {
-        assert_eq!(parse_port(&[]).unwrap(), 8080);
-        assert_eq!(parse_port(&["--port".into(), "9000".into()]).unwrap(), 9000);
-        assert_eq!(parse_port(&["--port=9001".into()]).unwrap(), 9001);
-        assert!(parse_port(&["--port".into(), "x".into()]).unwrap_err().0.contains("takes a number"));
-        assert!(parse_port(&["--verbose".into()]).is_err());
+        let words = |s: &str| s.split_whitespace().map(String::from).collect::<Vec<_>>();
+        assert_eq!(parse_ports(&[]).unwrap(), (8080, None));
+        assert_eq!(parse_ports(&words("--port 9000")).unwrap(), (9000, None));
+        assert_eq!(parse_ports(&words("--port=9001 --provider-port 9100")).unwrap(), (9001, Some(9100)));
+        assert!(parse_ports(&words("--port x")).unwrap_err().0.contains("takes a number"));
+        assert!(parse_ports(&words("--port")).unwrap_err().0.contains("needs a port"));
+        assert!(parse_ports(&words("--verbose 1")).is_err());
     }
 
     #[test]

@@ -1,0 +1,420 @@
+//! Messages of the Payment iframe route, and the host's rules for accepting a payment result.
+//!
+//! ```text
+//! shop (app origin)                                 provider (other origin, in an iframe)
+//!  |-- <iframe src=provider/provider sandbox> ----------->|
+//!  |<------------- ready (targetOrigin = shop origin) ----|  the provider listens now
+//!  |-- order {order_id, amount} (targetOrigin = provider) ->|
+//!  |                                                      |  the customer pays / declines / cancels
+//!  |<------------ result {order_id, outcome} -------------|
+//! ```
+//!
+//! The shop accepts a result only when `event.origin` is the provider's origin, `event.source`
+//! is the checkout iframe's window, the data decodes, and it answers the order that is pending
+//! now — once. Each check stops a different attack; [`Checkout::judge`] says which one fired.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::{decode, Body, DecodeError, Envelope};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "body", rename_all = "kebab-case")]
+pub enum PaymentMsg {
+    /// Provider → shop: the provider page has started and listens for the order.
+    Ready,
+    /// Shop → provider.
+    Order { order_id: String, amount_cents: u64, currency: String },
+    /// Provider → shop: how the customer's payment ended.
+    Result { order_id: String, outcome: Outcome },
+}
+
+impl Body for PaymentMsg {
+    const KINDS: &'static [&'static str] = &["ready", "order", "result"];
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "kebab-case")]
+pub enum Outcome {
+    Paid { payment_id: String },
+    Declined { reason: String },
+    Cancelled,
+}
+
+/// Where the shop's checkout stands: the route's `payment-result` readout.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PaymentState {
+    Idle,
+    Pending,
+    Success { payment_id: String },
+    Failed { reason: String },
+    Cancelled,
+    Timeout,
+}
+
+impl PaymentState {
+    /// The readout's `data-state`.
+    pub fn as_attr(&self) -> &'static str {
+        match self {
+            PaymentState::Idle => "idle",
+            PaymentState::Pending => "pending",
+            PaymentState::Success { .. } => "success",
+            PaymentState::Failed { .. } => "failed",
+            PaymentState::Cancelled => "cancelled",
+            PaymentState::Timeout => "timeout",
+        }
+    }
+
+    pub fn is_settled(&self) -> bool {
+        !matches!(self, PaymentState::Idle | PaymentState::Pending)
+    }
+}
+
+/// A window message as the shop's listener saw it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Incoming {
+    /// `event.origin` (`"null"` for an opaque origin such as a sandboxed srcdoc frame).
+    pub origin: String,
+    /// Whether `event.source` is the checkout iframe's `contentWindow`.
+    pub from_checkout_frame: bool,
+    /// The data as wire text, or why it is not text.
+    pub data: Result<String, DecodeError>,
+}
+
+/// Why the shop refused a message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Refusal {
+    WrongOrigin {
+        got: String,
+        expected: String,
+    },
+    WrongSource,
+    Malformed(DecodeError),
+    /// A kind the shop does not take from the provider (it never takes an `order`).
+    Unexpected(String),
+    UnknownOrder {
+        got: String,
+        pending: Option<String>,
+    },
+    Replayed {
+        order_id: String,
+    },
+    Late {
+        order_id: String,
+    },
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::WrongOrigin { got, expected } => {
+                write!(f, "wrong origin: {got} is not the provider ({expected})")
+            }
+            Refusal::WrongSource => {
+                f.write_str("wrong source: it did not come from the checkout iframe's window")
+            }
+            Refusal::Malformed(error) => write!(f, "malformed: {error}"),
+            Refusal::Unexpected(kind) => {
+                write!(f, "unexpected: the shop does not take \"{kind}\" from the provider")
+            }
+            Refusal::UnknownOrder { got, pending: Some(pending) } => {
+                write!(f, "unknown order: {got} is not the pending order {pending}")
+            }
+            Refusal::UnknownOrder { got, pending: None } => {
+                write!(f, "unknown order: {got} (no order is pending)")
+            }
+            Refusal::Replayed { order_id } => write!(f, "replayed: order {order_id} is already settled"),
+            Refusal::Late { order_id } => write!(f, "late: order {order_id} had already timed out"),
+        }
+    }
+}
+
+impl Refusal {
+    /// A short machine-friendly word for the log (`wrong-origin`, `replayed`, …).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::WrongOrigin { .. } => "wrong-origin",
+            Refusal::WrongSource => "wrong-source",
+            Refusal::Malformed(_) => "malformed",
+            Refusal::Unexpected(_) => "unexpected",
+            Refusal::UnknownOrder { .. } => "unknown-order",
+            Refusal::Replayed { .. } => "replayed",
+            Refusal::Late { .. } => "late",
+        }
+    }
+}
+
+/// What the shop does with one message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// The provider frame is ready: send it the pending order now.
+    ProviderReady(Envelope<PaymentMsg>),
+    /// A result for the pending order: the checkout moves to this state.
+    Settled {
+        envelope: Envelope<PaymentMsg>,
+        state: PaymentState,
+    },
+    Refused(Refusal),
+}
+
+/// One order at a time, as the shop sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checkout {
+    pub provider_origin: String,
+    pub order_id: Option<String>,
+    pub state: PaymentState,
+}
+
+impl Checkout {
+    pub fn new(provider_origin: impl Into<String>) -> Self {
+        Checkout { provider_origin: provider_origin.into(), order_id: None, state: PaymentState::Idle }
+    }
+
+    /// A new order is pending from now; whatever came before is forgotten.
+    pub fn start(&mut self, order_id: impl Into<String>) {
+        self.order_id = Some(order_id.into());
+        self.state = PaymentState::Pending;
+    }
+
+    /// The provider did not answer in time. True if that changed anything.
+    pub fn time_out(&mut self) -> bool {
+        if self.state == PaymentState::Pending {
+            self.state = PaymentState::Timeout;
+            return true;
+        }
+        false
+    }
+
+    /// Judges one message: origin, then source, then the data, then the order. Only a result
+    /// that passes every check changes the state.
+    pub fn judge(&mut self, incoming: &Incoming) -> Verdict {
+        if incoming.origin != self.provider_origin {
+            return Verdict::Refused(Refusal::WrongOrigin {
+                got: incoming.origin.clone(),
+                expected: self.provider_origin.clone(),
+            });
+        }
+        if !incoming.from_checkout_frame {
+            return Verdict::Refused(Refusal::WrongSource);
+        }
+        let envelope = match incoming.data.clone().and_then(|text| decode::<PaymentMsg>(&text)) {
+            Ok(envelope) => envelope,
+            Err(error) => return Verdict::Refused(Refusal::Malformed(error)),
+        };
+        let (order_id, outcome) = match &envelope.body {
+            PaymentMsg::Ready => return Verdict::ProviderReady(envelope),
+            PaymentMsg::Order { .. } => return Verdict::Refused(Refusal::Unexpected("order".into())),
+            PaymentMsg::Result { order_id, outcome } => (order_id.clone(), outcome.clone()),
+        };
+        if self.order_id.as_deref() != Some(order_id.as_str()) {
+            return Verdict::Refused(Refusal::UnknownOrder { got: order_id, pending: self.order_id.clone() });
+        }
+        match self.state {
+            PaymentState::Pending => {}
+            PaymentState::Timeout => return Verdict::Refused(Refusal::Late { order_id }),
+            _ => return Verdict::Refused(Refusal::Replayed { order_id }),
+        }
+        self.state = match outcome {
+            Outcome::Paid { payment_id } => PaymentState::Success { payment_id },
+            Outcome::Declined { reason } => PaymentState::Failed { reason },
+            Outcome::Cancelled => PaymentState::Cancelled,
+        };
+        Verdict::Settled { envelope, state: self.state.clone() }
+    }
+}
+
+/// What weaker checks would have done with a message the shop refused: the Origin lab's lesson.
+/// This only explains; nothing is ever accepted because of it.
+pub fn weaker_checks(incoming: &Incoming, provider_origin: &str, refusal: &Refusal) -> Vec<String> {
+    let claims_success = incoming
+        .data
+        .as_deref()
+        .ok()
+        .map(|text| text.contains("\"paid\"") || text.contains("success"))
+        .unwrap_or(false);
+    let mut lines = Vec::new();
+    if claims_success {
+        lines.push(
+            "with no check at all (window.onmessage that trusts event.data), this forged success would have \
+             marked the order paid"
+                .to_owned(),
+        );
+    }
+    let origin_only_passes = incoming.origin == provider_origin;
+    match (origin_only_passes, refusal) {
+        (true, Refusal::WrongSource) => lines.push(
+            "the seed's check (event.origin only) would have ACCEPTED it: it comes from the provider's origin, \
+             just not from the checkout frame; only the source check stops it"
+                .to_owned(),
+        ),
+        (true, _) => {}
+        (false, _) => lines.push(format!(
+            "the seed's check (event.origin === provider) stops this one too: its origin is {}",
+            incoming.origin
+        )),
+    }
+    lines.push(
+        "and had the shop posted the order with targetOrigin \"*\", a frame navigated to another site would \
+         have received the order details: name the provider's exact origin"
+            .to_owned(),
+    );
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{kind_of, Sender, SenderId};
+
+    const PROVIDER: &str = "http://127.0.0.1:8081";
+
+    fn wire(body: PaymentMsg) -> String {
+        Sender::new(SenderId("provider-1".into())).envelope(body, 0.0).encode().unwrap()
+    }
+
+    fn result(order_id: &str, outcome: Outcome) -> String {
+        wire(PaymentMsg::Result { order_id: order_id.into(), outcome })
+    }
+
+    fn from_frame(data: String) -> Incoming {
+        Incoming { origin: PROVIDER.into(), from_checkout_frame: true, data: Ok(data) }
+    }
+
+    fn paid() -> Outcome {
+        Outcome::Paid { payment_id: "pay-1".into() }
+    }
+
+    fn pending(order: &str) -> Checkout {
+        let mut checkout = Checkout::new(PROVIDER);
+        checkout.start(order);
+        checkout
+    }
+
+    #[test]
+    fn every_variant_kind_is_listed_in_kinds() {
+        let all = [
+            PaymentMsg::Ready,
+            PaymentMsg::Order { order_id: String::new(), amount_cents: 0, currency: String::new() },
+            PaymentMsg::Result { order_id: String::new(), outcome: Outcome::Cancelled },
+        ];
+        let kinds: Vec<String> = all.iter().map(kind_of).collect();
+        assert_eq!(kinds, PaymentMsg::KINDS);
+    }
+
+    #[test]
+    fn each_outcome_settles_the_pending_order() {
+        for (outcome, state) in [
+            (paid(), "success"),
+            (Outcome::Declined { reason: "insufficient funds".into() }, "failed"),
+            (Outcome::Cancelled, "cancelled"),
+        ] {
+            let mut checkout = pending("order-1");
+            let verdict = checkout.judge(&from_frame(result("order-1", outcome)));
+            assert!(matches!(verdict, Verdict::Settled { .. }), "{verdict:?}");
+            assert_eq!(checkout.state.as_attr(), state);
+        }
+    }
+
+    #[test]
+    fn ready_asks_for_the_order_to_be_sent() {
+        let mut checkout = pending("order-1");
+        assert!(matches!(checkout.judge(&from_frame(wire(PaymentMsg::Ready))), Verdict::ProviderReady(_)));
+        assert_eq!(checkout.state, PaymentState::Pending);
+    }
+
+    #[test]
+    fn the_origin_is_checked_first() {
+        let mut checkout = pending("order-1");
+        for origin in ["null", "http://127.0.0.1:8080", "http://127.0.0.1:8081.evil.example"] {
+            let incoming = Incoming {
+                origin: origin.into(),
+                from_checkout_frame: true,
+                data: Ok(result("order-1", paid())),
+            };
+            assert!(matches!(checkout.judge(&incoming), Verdict::Refused(Refusal::WrongOrigin { .. })));
+        }
+        assert_eq!(checkout.state, PaymentState::Pending);
+    }
+
+    #[test]
+    fn the_right_origin_from_another_window_is_refused() {
+        let mut checkout = pending("order-1");
+        let impostor = Incoming {
+            origin: PROVIDER.into(),
+            from_checkout_frame: false,
+            data: Ok(result("order-1", paid())),
+        };
+        assert_eq!(checkout.judge(&impostor), Verdict::Refused(Refusal::WrongSource));
+        assert_eq!(checkout.state, PaymentState::Pending);
+    }
+
+    #[test]
+    fn malformed_unexpected_and_unknown_orders_are_refused() {
+        let mut checkout = pending("order-1");
+        assert!(matches!(
+            checkout.judge(&from_frame("success".into())),
+            Verdict::Refused(Refusal::Malformed(_))
+        ));
+        let not_text = Incoming {
+            origin: PROVIDER.into(),
+            from_checkout_frame: true,
+            data: Err(DecodeError::NotText { got: "an object".into() }),
+        };
+        assert!(matches!(
+            checkout.judge(&not_text),
+            Verdict::Refused(Refusal::Malformed(DecodeError::NotText { .. }))
+        ));
+        let order =
+            wire(PaymentMsg::Order { order_id: "order-1".into(), amount_cents: 1, currency: "EUR".into() });
+        assert!(matches!(checkout.judge(&from_frame(order)), Verdict::Refused(Refusal::Unexpected(_))));
+        let other = checkout.judge(&from_frame(result("order-2", paid())));
+        assert_eq!(
+            other,
+            Verdict::Refused(Refusal::UnknownOrder {
+                got: "order-2".into(),
+                pending: Some("order-1".into())
+            })
+        );
+        assert_eq!(checkout.state, PaymentState::Pending);
+    }
+
+    #[test]
+    fn a_settled_order_cannot_be_settled_again_and_a_timed_out_one_not_at_all() {
+        let mut checkout = pending("order-1");
+        checkout.judge(&from_frame(result("order-1", paid())));
+        let replay = checkout.judge(&from_frame(result("order-1", Outcome::Cancelled)));
+        assert_eq!(replay, Verdict::Refused(Refusal::Replayed { order_id: "order-1".into() }));
+        assert_eq!(checkout.state.as_attr(), "success");
+
+        let mut checkout = pending("order-2");
+        assert!(checkout.time_out());
+        assert!(!checkout.time_out(), "only a pending order times out");
+        let late = checkout.judge(&from_frame(result("order-2", paid())));
+        assert_eq!(late, Verdict::Refused(Refusal::Late { order_id: "order-2".into() }));
+        assert_eq!(checkout.state, PaymentState::Timeout);
+    }
+
+    #[test]
+    fn refusals_read_as_reasons_with_stable_codes() {
+        let refusal = Refusal::WrongOrigin { got: "null".into(), expected: PROVIDER.into() };
+        assert_eq!(refusal.to_string(), "wrong origin: null is not the provider (http://127.0.0.1:8081)");
+        assert_eq!(refusal.code(), "wrong-origin");
+        assert_eq!(Refusal::WrongSource.code(), "wrong-source");
+    }
+
+    #[test]
+    fn the_lab_explains_what_weaker_checks_would_have_done() {
+        let impostor =
+            Incoming { origin: PROVIDER.into(), from_checkout_frame: false, data: Ok(result("o", paid())) };
+        let lines = weaker_checks(&impostor, PROVIDER, &Refusal::WrongSource);
+        assert!(lines.iter().any(|l| l.contains("would have ACCEPTED")));
+        assert!(lines.iter().any(|l| l.contains("no check at all")));
+        let opaque =
+            Incoming { origin: "null".into(), from_checkout_frame: false, data: Ok(result("o", paid())) };
+        let refusal = Refusal::WrongOrigin { got: "null".into(), expected: PROVIDER.into() };
+        let lines = weaker_checks(&opaque, PROVIDER, &refusal);
+        assert!(lines.iter().any(|l| l.contains("stops this one too")));
+        assert!(lines.iter().any(|l| l.contains("targetOrigin \"*\"")));
+    }
+}
