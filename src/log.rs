@@ -3,6 +3,11 @@
 
 use std::collections::VecDeque;
 
+use crate::protocol::{preview, Body, Envelope};
+
+/// How much of a raw or refused message a log entry shows.
+const PREVIEW_CHARS: usize = 120;
+
 /// How many entries a route's log keeps before dropping the oldest.
 pub const DEFAULT_CAPACITY: usize = 200;
 
@@ -74,8 +79,61 @@ impl Entry {
         }
     }
 
+    /// A message this page sent.
+    pub fn sent<B: Body>(envelope: &Envelope<B>, payload: impl Into<String>, at_ms: f64) -> Self {
+        Entry::of_envelope(Direction::Out, envelope, payload.into(), at_ms)
+    }
+
+    /// A message that arrived and decoded.
+    pub fn received<B: Body>(envelope: &Envelope<B>, payload: impl Into<String>, at_ms: f64) -> Self {
+        Entry::of_envelope(Direction::In, envelope, payload.into(), at_ms)
+    }
+
+    fn of_envelope<B: Body>(dir: Direction, envelope: &Envelope<B>, payload: String, at_ms: f64) -> Self {
+        Entry {
+            dir,
+            seq: Some(envelope.seq),
+            at_ms,
+            from: Some(envelope.from.0.clone()),
+            kind: envelope.kind(),
+            payload,
+            status: Status::Ok,
+        }
+    }
+
+    /// Raw text this page sent that is not an envelope (fault injection).
+    pub fn sent_raw(text: &str, at_ms: f64) -> Self {
+        Entry {
+            dir: Direction::Out,
+            seq: None,
+            at_ms,
+            from: None,
+            kind: "raw".into(),
+            payload: preview(text, PREVIEW_CHARS),
+            status: Status::Ok,
+        }
+    }
+
+    /// Something that arrived and could not be read, shown as the start of what came.
+    pub fn refused(raw: &str, reason: impl Into<String>, at_ms: f64) -> Self {
+        Entry {
+            dir: Direction::In,
+            seq: None,
+            at_ms,
+            from: None,
+            kind: "?".into(),
+            payload: preview(raw, PREVIEW_CHARS),
+            status: Status::Rejected(reason.into()),
+        }
+    }
+
     pub fn rejected(mut self, reason: impl Into<String>) -> Self {
         self.status = Status::Rejected(reason.into());
+        self
+    }
+
+    pub fn with_status(mut self, status: Status) -> Self {
+        self.status = status;
         self
     }
 }

@@ -3,3 +3,4 @@
 pub mod message_log;
 pub mod nav;
 pub mod sequence_diagram;
+pub mod status;

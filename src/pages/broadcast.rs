@@ -10,9 +10,10 @@ use yew::prelude::*;
 use crate::clock::{now_ms, random};
 use crate::components::message_log::MessageLog;
 use crate::components::sequence_diagram::{SequenceDiagram, Step};
+use crate::components::status::StatusPanel;
 use crate::log::{Direction, Entry, LogBook, Status};
 use crate::protocol::broadcast::BroadcastMsg;
-use crate::protocol::{preview, Sender, SenderId};
+use crate::protocol::{Sender, SenderId};
 use crate::transport::broadcast::{BroadcastEvent, BroadcastMember};
 
 pub const DEFAULT_CHANNEL: &str = "myChannel";
@@ -98,15 +99,7 @@ pub fn next_entries(
                 other => crate::protocol::kind_of(other),
             };
             let is_text = matches!(envelope.body, BroadcastMsg::Text { .. });
-            entries.push(Entry {
-                dir: Direction::Out,
-                seq: Some(envelope.seq),
-                at_ms,
-                from: Some(envelope.from.0.clone()),
-                kind: envelope.kind(),
-                payload: text,
-                status: Status::Ok,
-            });
+            entries.push(Entry::sent(&envelope, text, at_ms));
             if is_text && !*told_no_echo {
                 *told_no_echo = true;
                 entries.push(Entry::system(
@@ -120,15 +113,7 @@ pub fn next_entries(
                 ));
             }
         }
-        BroadcastEvent::SentRaw(text) => entries.push(Entry {
-            dir: Direction::Out,
-            seq: None,
-            at_ms,
-            from: None,
-            kind: "raw".into(),
-            payload: preview(&text, 120),
-            status: Status::Ok,
-        }),
+        BroadcastEvent::SentRaw(text) => entries.push(Entry::sent_raw(&text, at_ms)),
         BroadcastEvent::Received { envelope, order } => {
             let payload = match &envelope.body {
                 BroadcastMsg::Text { text } => text.clone(),
@@ -141,25 +126,11 @@ pub fn next_entries(
                 Some(problem) => Status::Rejected(problem),
                 None => Status::Ok,
             };
-            entries.push(Entry {
-                dir: Direction::In,
-                seq: Some(envelope.seq),
-                at_ms,
-                from: Some(envelope.from.0.clone()),
-                kind: envelope.kind(),
-                payload,
-                status,
-            });
+            entries.push(Entry::received(&envelope, payload, at_ms).with_status(status));
         }
-        BroadcastEvent::Rejected { raw, error } => entries.push(Entry {
-            dir: Direction::In,
-            seq: None,
-            at_ms,
-            from: None,
-            kind: "?".into(),
-            payload: preview(&raw, 120),
-            status: Status::Rejected(error.to_string()),
-        }),
+        BroadcastEvent::Rejected { raw, error } => {
+            entries.push(Entry::refused(&raw, error.to_string(), at_ms))
+        }
         BroadcastEvent::Peers { count, left } => {
             *peers = count;
             if !left.is_empty() {
@@ -279,16 +250,11 @@ pub fn BroadcastPage() -> Html {
                   it — except the tab that posted it. No server, no worker: the browser delivers. Open this page \
                   in several tabs of the same window and send."}
             </p>
-            <div class="panel status-panel">
-                <div class={classes!("status", format!("state-{state}"))} data-testid="status" data-state={state}>
-                    <span class="status-dot"></span>
-                    <strong>{"Channel: "}{state}</strong>
-                    <span class="status-detail" data-testid="status-detail">{detail}</span>
-                </div>
+            <StatusPanel subject="Channel" state={state} detail={detail.clone()}>
                 <span class="metric big" title="other tabs on this channel now">
                     <span data-testid="peers">{page.peers}</span>{" other tab(s) on the channel"}
                 </span>
-            </div>
+            </StatusPanel>
             <div class="panel store-form">
                 <label>{"Channel "}
                     <input data-testid="channel-input" type="text" value={(*channel).clone()} onchange={on_channel}

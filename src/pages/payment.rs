@@ -13,6 +13,7 @@ use yew::prelude::*;
 use crate::clock::{now_ms, random};
 use crate::components::message_log::MessageLog;
 use crate::components::sequence_diagram::{SequenceDiagram, Step};
+use crate::components::status::StatusPanel;
 use crate::config::{suite_config, SuiteConfig};
 use crate::log::{Direction, Entry, LogBook, Status};
 use crate::protocol::payment::{
@@ -255,15 +256,8 @@ impl Shop {
             Ok(()) => Status::Ok,
             Err(reason) => Status::Rejected(format!("not sent: {reason}")),
         };
-        self.log(Entry {
-            dir: Direction::Out,
-            seq: Some(envelope.seq),
-            at_ms,
-            from: Some(envelope.from.0.clone()),
-            kind: envelope.kind(),
-            payload: format!("{} · targetOrigin {}", describe(&envelope.body), self.config.provider_origin),
-            status,
-        });
+        let payload = format!("{} · targetOrigin {}", describe(&envelope.body), self.config.provider_origin);
+        self.log(Entry::sent(&envelope, payload, at_ms).with_status(status));
     }
 }
 
@@ -275,13 +269,7 @@ pub fn PaymentPage() -> Html {
         Err(reason) => html! {
             <>
                 <h1>{"Payment iframe"}</h1>
-                <div class="panel status-panel">
-                    <div class="status state-error" data-testid="status" data-state="error">
-                        <span class="status-dot"></span>
-                        <strong>{"Not configured"}</strong>
-                        <span class="status-detail" data-testid="status-detail">{reason.clone()}</span>
-                    </div>
-                </div>
+                <StatusPanel subject="Shop" state="error" detail={reason.clone()} />
             </>
         },
     }

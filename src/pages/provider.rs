@@ -15,7 +15,7 @@ use crate::config::suite_config;
 use crate::log::{Direction, Entry, LogBook, Status};
 use crate::pages::payment::{describe, forged_success, money};
 use crate::protocol::payment::{Outcome, PaymentMsg};
-use crate::protocol::{decode, preview, Sender, SenderId};
+use crate::protocol::{decode, Envelope, Sender, SenderId};
 use crate::transport::window_message::{self, WindowMessage};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -78,7 +78,11 @@ impl Reducible for PageState {
 }
 
 /// The order the provider may act on, judged like the shop judges results: origin, source, data.
-pub fn judge_order(message: &WindowMessage, shop_origin: &str) -> Result<(String, u64), String> {
+/// Returns the envelope with its order id and amount.
+pub fn judge_order(
+    message: &WindowMessage,
+    shop_origin: &str,
+) -> Result<(Envelope<PaymentMsg>, String, u64), String> {
     if message.origin != shop_origin {
         return Err(format!("wrong origin: {} is not the shop ({shop_origin})", message.origin));
     }
@@ -86,8 +90,9 @@ pub fn judge_order(message: &WindowMessage, shop_origin: &str) -> Result<(String
         return Err("wrong source: not from the parent window".into());
     }
     let text = message.data.as_deref().map_err(|e| format!("malformed: {e}"))?;
-    match decode::<PaymentMsg>(text).map_err(|e| format!("malformed: {e}"))?.body {
-        PaymentMsg::Order { order_id, amount_cents, .. } => Ok((order_id, amount_cents)),
+    let envelope = decode::<PaymentMsg>(text).map_err(|e| format!("malformed: {e}"))?;
+    match envelope.body.clone() {
+        PaymentMsg::Order { order_id, amount_cents, .. } => Ok((envelope, order_id, amount_cents)),
         other => Err(format!(
             "unexpected: the provider takes only an order, not \"{}\"",
             crate::protocol::kind_of(&other)
@@ -184,28 +189,19 @@ pub fn ProviderPage() -> Html {
                     listener = window_message::listen(window_message::parent, move |message| {
                         let at_ms = now_ms();
                         match judge_order(&message, &shop_origin) {
-                            Ok((order_id, amount_cents)) => {
-                                events.dispatch(Action::Log(Entry {
-                                    dir: Direction::In,
-                                    seq: None,
-                                    at_ms,
-                                    from: Some(message.origin.clone()),
-                                    kind: "order".into(),
-                                    payload: format!("order {order_id}: {}", money(amount_cents)),
-                                    status: Status::Ok,
-                                }));
+                            Ok((envelope, order_id, amount_cents)) => {
+                                let payload =
+                                    format!("{} · from {}", describe(&envelope.body), message.origin);
+                                events.dispatch(Action::Log(Entry::received(&envelope, payload, at_ms)));
                                 events
                                     .dispatch(Action::State(ProviderState::Order { order_id, amount_cents }));
                             }
-                            Err(reason) => events.dispatch(Action::Log(Entry {
-                                dir: Direction::In,
-                                seq: None,
-                                at_ms,
-                                from: Some(message.origin.clone()),
-                                kind: "?".into(),
-                                payload: message.data.as_deref().map(|t| preview(t, 100)).unwrap_or_default(),
-                                status: Status::Rejected(reason),
-                            })),
+                            Err(reason) => {
+                                let raw = message.data.as_deref().unwrap_or_default();
+                                let mut entry = Entry::refused(raw, reason, at_ms);
+                                entry.from = Some(message.origin.clone());
+                                events.dispatch(Action::Log(entry));
+                            }
                         }
                     });
                     // Listening now: tell the shop, which sends the order only after this.
@@ -329,7 +325,8 @@ mod tests {
     #[test]
     fn takes_an_order_only_from_the_shop_origin_and_the_parent() {
         let good = WindowMessage { origin: SHOP.into(), from_expected: true, data: Ok(order_wire()) };
-        assert_eq!(judge_order(&good, SHOP), Ok(("order-1".into(), 4200)));
+        let (envelope, order_id, amount) = judge_order(&good, SHOP).unwrap();
+        assert_eq!((order_id.as_str(), amount, envelope.seq), ("order-1", 4200, 1));
         let other_origin = WindowMessage { origin: "http://evil.example".into(), ..good.clone() };
         assert!(judge_order(&other_origin, SHOP).unwrap_err().starts_with("wrong origin"));
         let other_window = WindowMessage { from_expected: false, ..good.clone() };

@@ -11,6 +11,7 @@ use yew::prelude::*;
 use crate::clock::now_ms;
 use crate::components::message_log::MessageLog;
 use crate::components::sequence_diagram::{SequenceDiagram, Step};
+use crate::components::status::StatusPanel;
 use crate::log::{Direction, Entry, LogBook, Status};
 use crate::protocol::preview;
 use crate::protocol::shared_store::{StoreMsg, MAX_VALUE_BYTES};
@@ -117,25 +118,9 @@ impl PageState {
                     }
                     other => crate::protocol::kind_of(other),
                 };
-                Entry {
-                    dir: Direction::Out,
-                    seq: Some(envelope.seq),
-                    at_ms,
-                    from: Some(envelope.from.0.clone()),
-                    kind: envelope.kind(),
-                    payload,
-                    status: Status::Ok,
-                }
+                Entry::sent(&envelope, payload, at_ms)
             }
-            StoreEvent::SentRaw(text) => Entry {
-                dir: Direction::Out,
-                seq: None,
-                at_ms,
-                from: None,
-                kind: "raw".into(),
-                payload: preview(&text, 120),
-                status: Status::Ok,
-            },
+            StoreEvent::SentRaw(text) => Entry::sent_raw(&text, at_ms),
             StoreEvent::Received(envelope) => {
                 let mut status = Status::Ok;
                 let payload = match &envelope.body {
@@ -178,25 +163,9 @@ impl PageState {
                     }
                     other => crate::protocol::kind_of(other),
                 };
-                Entry {
-                    dir: Direction::In,
-                    seq: Some(envelope.seq),
-                    at_ms,
-                    from: Some(envelope.from.0.clone()),
-                    kind: envelope.kind(),
-                    payload,
-                    status,
-                }
+                Entry::received(&envelope, payload, at_ms).with_status(status)
             }
-            StoreEvent::Rejected { raw, error } => Entry {
-                dir: Direction::In,
-                seq: None,
-                at_ms,
-                from: None,
-                kind: "?".into(),
-                payload: preview(&raw, 120),
-                status: Status::Rejected(error.to_string()),
-            },
+            StoreEvent::Rejected { raw, error } => Entry::refused(&raw, error.to_string(), at_ms),
         };
         Rc::make_mut(&mut self.log).push(entry);
     }
@@ -327,18 +296,12 @@ pub fn SharedWorkerPage() -> Html {
                   value here, get it in another tab; every other tab is told about each change as it happens. \
                   Open this page in several tabs of the same window to watch."}
             </p>
-            <div class="panel status-panel">
-                <div class={classes!("status", format!("state-{}", state.as_attr()))}
-                     data-testid="status" data-state={state.as_attr()}>
-                    <span class="status-dot"></span>
-                    <strong>{"Shared worker: "}{state.as_attr()}</strong>
-                    <span class="status-detail" data-testid="status-detail">{detail}</span>
-                </div>
+            <StatusPanel subject="Shared worker" state={state.as_attr()} detail={detail.clone()}>
                 <span class="metric big" title="tabs connected to the shared worker now">
                     <span data-testid="connections">{page.connections.map(|c| c.to_string()).unwrap_or_else(|| "–".into())}</span>
                     {" tab(s) connected"}
                 </span>
-            </div>
+            </StatusPanel>
             if *state == StoreState::Unsupported {
                 <div class="panel notice" data-testid="unsupported">
                     <p><strong>{"This browser has no SharedWorker."}</strong>{" (Chrome on Android and some embedded browsers lack it.)"}</p>

@@ -11,6 +11,7 @@ use yew::prelude::*;
 use crate::clock::now_ms;
 use crate::components::message_log::MessageLog;
 use crate::components::sequence_diagram::{SequenceDiagram, Step};
+use crate::components::status::StatusPanel;
 use crate::log::{Direction, Entry, LogBook, Status};
 use crate::protocol::preview;
 use crate::protocol::storage::Stored;
@@ -317,17 +318,12 @@ pub fn StoragePage() -> Html {
                 <code>{"storage"}</code>{" gets an event with the key, the old value, the new value and the url of \
                   the page that wrote. The tab that wrote gets nothing. Open this page in several tabs and write."}
             </p>
-            <div class="panel status-panel">
-                <div class={classes!("status", format!("state-{state}"))} data-testid="status" data-state={state}>
-                    <span class="status-dot"></span>
-                    <strong>{"Storage: "}{state}</strong>
-                    <span class="status-detail" data-testid="status-detail">{detail}</span>
-                </div>
+            <StatusPanel subject="Storage" state={state} detail={detail.clone()}>
                 <label class="toggle">
                     <input type="checkbox" data-testid="same-tab-toggle" checked={*same_tab} onchange={on_toggle} />
                     {" same-tab notifications (the workaround)"}
                 </label>
-            </div>
+            </StatusPanel>
             <div class="panel store-form">
                 <label>{"Key "}<input data-testid="key-input" ref={key_input} type="text" /></label>
                 <label>{"Value "}<input data-testid="value-input" ref={value_input} type="text" /></label>

@@ -11,7 +11,8 @@ use yew::prelude::*;
 use crate::clock::now_ms;
 use crate::components::message_log::MessageLog;
 use crate::components::sequence_diagram::{SequenceDiagram, Step};
-use crate::log::{Direction, Entry, LogBook, Status};
+use crate::components::status::StatusPanel;
+use crate::log::{Entry, LogBook, Status};
 use crate::protocol::preview;
 use crate::protocol::worker_port::WorkerPortMsg;
 use crate::transport::worker_port::{Channel, PortState, WorkerPort, WorkerPortEvent, ECHO_WORKER_URL};
@@ -151,25 +152,9 @@ impl PageState {
                         self.pending.pop_first();
                     }
                 }
-                Entry {
-                    dir: Direction::Out,
-                    seq: Some(envelope.seq),
-                    at_ms,
-                    from: Some(envelope.from.0.clone()),
-                    kind: envelope.kind(),
-                    payload: describe(&envelope.body, channel),
-                    status: Status::Ok,
-                }
+                Entry::sent(&envelope, describe(&envelope.body, channel), at_ms)
             }
-            WorkerPortEvent::SentRaw { text } => Entry {
-                dir: Direction::Out,
-                seq: None,
-                at_ms,
-                from: None,
-                kind: "raw".into(),
-                payload: preview(&text, 120),
-                status: Status::Ok,
-            },
+            WorkerPortEvent::SentRaw { text } => Entry::sent_raw(&text, at_ms),
             WorkerPortEvent::Received { channel, envelope } => {
                 let step = match &envelope.body {
                     WorkerPortMsg::Ready => 2,
@@ -192,25 +177,13 @@ impl PageState {
                     }
                     _ => Status::Ok,
                 };
-                Entry {
-                    dir: Direction::In,
-                    seq: Some(envelope.seq),
-                    at_ms,
-                    from: Some(envelope.from.0.clone()),
-                    kind: envelope.kind(),
-                    payload,
-                    status,
-                }
+                Entry::received(&envelope, payload, at_ms).with_status(status)
             }
-            WorkerPortEvent::Rejected { channel, raw, error } => Entry {
-                dir: Direction::In,
-                seq: None,
-                at_ms,
-                from: None,
-                kind: "?".into(),
-                payload: format!("{} ({})", preview(&raw, 120), channel_name(channel)),
-                status: Status::Rejected(error.to_string()),
-            },
+            WorkerPortEvent::Rejected { channel, raw, error } => {
+                let mut entry = Entry::refused(&raw, error.to_string(), at_ms);
+                entry.payload = format!("{} ({})", entry.payload, channel_name(channel));
+                entry
+            }
         };
         Rc::make_mut(&mut self.log).push(entry);
     }
@@ -369,13 +342,7 @@ pub fn WorkerPortPage() -> Html {
                   page and worker talk over the port; the worker echoes everything with its own sequence \
                   number and the time it received it."}
             </p>
-            <div class="panel status-panel">
-                <div class={classes!("status", format!("state-{}", state.as_attr()))}
-                     data-testid="status" data-state={state.as_attr()}>
-                    <span class="status-dot"></span>
-                    <strong>{"Worker: "}{state.as_attr()}</strong>
-                    <span class="status-detail" data-testid="status-detail">{detail}</span>
-                </div>
+            <StatusPanel subject="Worker" state={state.as_attr()} detail={detail.clone()}>
                 if let Some(ms) = page.last_round_trip_ms {
                     <span class="metric" data-testid="round-trip">{format!("last round trip {ms:.1} ms")}</span>
                 }
@@ -384,7 +351,7 @@ pub fn WorkerPortPage() -> Html {
                             disabled={matches!(state, PortState::Terminated | PortState::Failed(_))}>{"Terminate"}</button>
                     <button data-testid="restart" onclick={on_restart}>{"Restart"}</button>
                 </div>
-            </div>
+            </StatusPanel>
             <div class="panel compose">
                 <input data-testid="message-input" ref={input} type="text" placeholder="Message to the worker"
                        aria-label="Message to the worker" onkeydown={on_keydown} />
@@ -423,6 +390,7 @@ pub fn WorkerPortPage() -> Html {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::log::Direction;
     use crate::protocol::{DecodeError, Sender, SenderId};
 
     fn worker() -> Sender {

@@ -1,0 +1,31 @@
+//! A route's state readout: `data-testid="status"` with a machine-readable `data-state`, a dot
+//! whose colour follows the state, and a sentence saying what it means now. Extra readouts and
+//! buttons go beside it as children.
+
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct StatusPanelProps {
+    /// What the readout is about: "Worker", "Channel".
+    pub subject: AttrValue,
+    /// The `data-state` value, also shown.
+    pub state: AttrValue,
+    pub detail: AttrValue,
+    #[prop_or_default]
+    pub children: Html,
+}
+
+#[component]
+pub fn StatusPanel(props: &StatusPanelProps) -> Html {
+    let state = &props.state;
+    html! {
+        <div class="panel status-panel">
+            <div class={classes!("status", format!("state-{state}"))} data-testid="status" data-state={state.clone()}>
+                <span class="status-dot"></span>
+                <strong>{format!("{}: {state}", props.subject)}</strong>
+                <span class="status-detail" data-testid="status-detail">{props.detail.clone()}</span>
+            </div>
+            {props.children.clone()}
+        </div>
+    }
+}
