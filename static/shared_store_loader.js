@@ -8,8 +8,17 @@ self.crosstalkTakeQueuedConnects = function () {
   crosstalkQueuedConnects = [];
   return queued;
 };
-importScripts("/shared_store.js");
-wasm_bindgen("/shared_store_bg.wasm").catch(function (error) {
-  // A shared worker's errors reach no page; tabs see it as a connection that never says welcome.
-  setTimeout(function () { throw error; });
-});
+function crosstalkStart() {
+  importScripts("/shared_store.js");
+  wasm_bindgen("/shared_store_bg.wasm").catch(function (error) {
+    // A shared worker's errors reach no page; tabs see it as a connection that never says welcome.
+    setTimeout(function () { throw error; });
+  });
+}
+// Fault injection (`?slow-start`, its own worker instance): load the wasm late, so the first
+// connect certainly arrives before Rust listens, and only the queue above can save it.
+if (self.location.search.indexOf("slow-start") !== -1) {
+  setTimeout(crosstalkStart, 800);
+} else {
+  crosstalkStart();
+}

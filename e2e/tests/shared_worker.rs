@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use crosstalk_e2e::action::{click, type_text};
-use crosstalk_e2e::check::{attr_of, eventually, log_has, state_becomes, text_of, Want};
+use crosstalk_e2e::check::{attr_of, eventually, log_has, log_has_n, state_becomes, text_of, Want};
 use crosstalk_e2e::find::testid;
 use crosstalk_e2e::session::Browser;
 use thirtyfour::prelude::*;
@@ -160,5 +160,23 @@ async fn without_shared_worker_the_route_says_so_and_explains_the_fallbacks() {
     state_becomes(driver, "status", "unsupported").await;
     let notice = text_of(driver, "unsupported").await.unwrap_or_default();
     assert!(notice.contains("BroadcastChannel"), "{notice}");
+    browser.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_worker_that_starts_slowly_still_hears_the_first_tab() {
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    browser.open("/shared-worker").await;
+    state_becomes(driver, "status", "connected").await;
+    // The slow worker is a new instance; this tab's connect is its first, and arrives well
+    // before its wasm has loaded.
+    crosstalk_e2e::action::choose(driver, "fault", "slow-start").await;
+    // A second welcome can only come from the slow worker, and only if it heard this tab.
+    log_has_n(driver, 2, Want { dir: Some("in"), kind: Some("welcome"), ..Want::default() }).await;
+    state_becomes(driver, "status", "connected").await;
+    connections_become(driver, 1).await;
+    set(driver, "k", "v").await;
+    log_has(driver, Want { dir: Some("in"), kind: Some("ack"), ..Want::default() }).await;
     browser.quit().await;
 }

@@ -193,14 +193,18 @@ fn request(
 pub fn SharedWorkerPage() -> Html {
     let page = use_reducer(PageState::default);
     let client: ClientSlot = use_mut_ref(|| None);
+    let slow_start = use_state(|| false);
     let key_input = use_node_ref();
     let value_input = use_node_ref();
 
     {
         let client = client.clone();
         let dispatcher = page.dispatcher();
-        use_effect_with((), move |_| {
-            *client.borrow_mut() = Some(SharedStoreClient::connect(SHARED_STORE_URL, move |event| {
+        use_effect_with(*slow_start, move |&slow| {
+            // A different URL is a different shared worker: the slow one is its own instance.
+            let url =
+                if slow { format!("{SHARED_STORE_URL}?slow-start") } else { SHARED_STORE_URL.to_owned() };
+            *client.borrow_mut() = Some(SharedStoreClient::connect(&url, move |event| {
                 dispatcher.dispatch(Action::Store(event, now_ms()));
             }));
             move || {
@@ -233,6 +237,12 @@ pub fn SharedWorkerPage() -> Html {
             request(&client, &dispatcher, "a malformed message".into(), |c| {
                 c.send_raw("{\"v\":1,\"kind\":\"set\"")
             });
+        })
+    };
+    let on_fault = {
+        let slow_start = slow_start.clone();
+        Callback::from(move |e: Event| {
+            slow_start.set(e.target_unchecked_into::<web_sys::HtmlSelectElement>().value() == "slow-start");
         })
     };
     let on_clear = {
@@ -329,6 +339,13 @@ pub fn SharedWorkerPage() -> Html {
                         lanes={vec![AttrValue::from("this tab"), AttrValue::from("shared worker")]} steps={steps} />
                     <details class="panel faults" open=true>
                         <summary>{"Fault injection"}</summary>
+                        <label>
+                            {"Worker "}
+                            <select data-testid="fault" onchange={on_fault}>
+                                <option value="none" selected={!*slow_start}>{"starts normally"}</option>
+                                <option value="slow-start" selected={*slow_start}>{"starts slowly (the first-connect race)"}</option>
+                            </select>
+                        </label>
                         <button data-testid="send-malformed" onclick={on_malformed}>{"Send a malformed message"}</button>
                         <p class="hint">{format!("Values over {} KiB are refused here and by the worker.", MAX_VALUE_BYTES / 1024)}</p>
                     </details>
