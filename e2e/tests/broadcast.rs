@@ -95,3 +95,25 @@ async fn switching_channel_leaves_the_old_one_and_malformed_posts_are_rejected()
     assert!(texts_received(driver).await.is_empty(), "a tab on another channel hears nothing");
     browser.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_open_tab_button_opens_a_peer_on_the_same_route() {
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    browser.open("/broadcast").await;
+    let first = driver.window().await.expect("tab 1");
+    state_becomes(driver, "status", "joined").await;
+    click(driver, "open-tab").await;
+    let second = eventually("a second tab", async || {
+        let handles = driver.windows().await.map_err(|e| e.to_string())?;
+        handles.into_iter().find(|h| *h != first).ok_or_else(|| "one tab".to_owned())
+    })
+    .await;
+    browser.switch_to(&second).await;
+    state_becomes(driver, "status", "joined").await;
+    assert_eq!(driver.current_url().await.expect("url").path(), "/broadcast");
+    peers_become(driver, 1).await;
+    browser.switch_to(&first).await;
+    peers_become(driver, 1).await;
+    browser.quit().await;
+}

@@ -2,5 +2,6 @@
 
 pub mod message_log;
 pub mod nav;
+pub mod open_tab;
 pub mod sequence_diagram;
 pub mod status;

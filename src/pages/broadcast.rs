@@ -9,6 +9,7 @@ use yew::prelude::*;
 
 use crate::clock::{now_ms, random};
 use crate::components::message_log::MessageLog;
+use crate::components::open_tab::OpenTab;
 use crate::components::sequence_diagram::{SequenceDiagram, Step};
 use crate::components::status::StatusPanel;
 use crate::log::{Direction, Entry, LogBook, Status};
@@ -254,6 +255,7 @@ pub fn BroadcastPage() -> Html {
                 <span class="metric big" title="other tabs on this channel now">
                     <span data-testid="peers">{page.peers}</span>{" other tab(s) on the channel"}
                 </span>
+                <OpenTab />
             </StatusPanel>
             <div class="panel store-form">
                 <label>{"Channel "}

@@ -10,6 +10,7 @@ use yew::prelude::*;
 
 use crate::clock::now_ms;
 use crate::components::message_log::MessageLog;
+use crate::components::open_tab::OpenTab;
 use crate::components::sequence_diagram::{SequenceDiagram, Step};
 use crate::components::status::StatusPanel;
 use crate::log::{Direction, Entry, LogBook, Status};
@@ -311,6 +312,7 @@ pub fn SharedWorkerPage() -> Html {
                     <span data-testid="connections">{page.connections.map(|c| c.to_string()).unwrap_or_else(|| "–".into())}</span>
                     {" tab(s) connected"}
                 </span>
+                <OpenTab />
             </StatusPanel>
             if *state == StoreState::Unsupported {
                 <div class="panel notice" data-testid="unsupported">

@@ -10,6 +10,7 @@ use yew::prelude::*;
 
 use crate::clock::now_ms;
 use crate::components::message_log::MessageLog;
+use crate::components::open_tab::OpenTab;
 use crate::components::sequence_diagram::{SequenceDiagram, Step};
 use crate::components::status::StatusPanel;
 use crate::log::{Direction, Entry, LogBook, Status};
@@ -323,6 +324,7 @@ pub fn StoragePage() -> Html {
                     <input type="checkbox" data-testid="same-tab-toggle" checked={*same_tab} onchange={on_toggle} />
                     {" same-tab notifications (the workaround)"}
                 </label>
+                <OpenTab />
             </StatusPanel>
             <div class="panel store-form">
                 <label>{"Key "}<input data-testid="key-input" ref={key_input} type="text" /></label>
