@@ -4,13 +4,13 @@
 use serde::Deserialize;
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct SuiteConfig {
+pub struct Origins {
     pub app_origin: String,
     pub provider_origin: String,
 }
 
 /// Reads the meta tag's `content`.
-pub fn parse(content: &str) -> Result<SuiteConfig, String> {
+pub fn parse(content: &str) -> Result<Origins, String> {
     if content.trim().is_empty() {
         return Err(
             "the suite's origins are not configured: serve it with `cargo xtask serve`, which fills in \
@@ -18,7 +18,7 @@ pub fn parse(content: &str) -> Result<SuiteConfig, String> {
                 .into(),
         );
     }
-    let config: SuiteConfig =
+    let config: Origins =
         serde_json::from_str(content).map_err(|e| format!("the suite's configuration is unreadable: {e}"))?;
     for origin in [&config.app_origin, &config.provider_origin] {
         if !(origin.starts_with("http://") || origin.starts_with("https://")) || origin.ends_with('/') {
@@ -32,7 +32,7 @@ pub fn parse(content: &str) -> Result<SuiteConfig, String> {
 }
 
 /// The configuration of the page this runs in.
-pub fn suite_config() -> Result<SuiteConfig, String> {
+pub fn origins() -> Result<Origins, String> {
     let content = web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.query_selector("meta[name=\"crosstalk-config\"]").ok().flatten())
@@ -51,7 +51,7 @@ mod tests {
             parse(r#"{"app_origin":"http://127.0.0.1:8080","provider_origin":"http://127.0.0.1:8081"}"#);
         assert_eq!(
             config,
-            Ok(SuiteConfig {
+            Ok(Origins {
                 app_origin: "http://127.0.0.1:8080".into(),
                 provider_origin: "http://127.0.0.1:8081".into()
             })

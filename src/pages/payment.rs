@@ -14,7 +14,7 @@ use crate::clock::{now_ms, random};
 use crate::components::message_log::MessageLog;
 use crate::components::sequence_diagram::{SequenceDiagram, Step};
 use crate::components::status::StatusPanel;
-use crate::config::{suite_config, SuiteConfig};
+use crate::config::{origins, Origins};
 use crate::log::{Direction, Entry, LogBook, Status};
 use crate::protocol::payment::{
     weaker_checks, Checkout, Incoming, Outcome, PaymentMsg, PaymentState, Verdict,
@@ -172,7 +172,7 @@ fn opaque_attacker_srcdoc(order_id: &str, app_origin: &str) -> String {
 
 /// The shop's side of one message.
 struct Shop {
-    config: SuiteConfig,
+    config: Origins,
     checkout: RefCell<Checkout>,
     order: RefCell<Option<Order>>,
     frame: NodeRef,
@@ -263,7 +263,7 @@ impl Shop {
 
 #[component]
 pub fn PaymentPage() -> Html {
-    let config = use_memo((), |_| suite_config());
+    let config = use_memo((), |_| origins());
     match &*config {
         Ok(config) => html! { <Shopfront config={Rc::new(config.clone())} /> },
         Err(reason) => html! {
@@ -277,7 +277,7 @@ pub fn PaymentPage() -> Html {
 
 #[derive(Properties, PartialEq)]
 struct ShopfrontProps {
-    config: Rc<SuiteConfig>,
+    config: Rc<Origins>,
 }
 
 #[component]

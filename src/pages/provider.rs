@@ -11,7 +11,7 @@ use yew::prelude::*;
 
 use crate::clock::{now_ms, random};
 use crate::components::message_log::MessageLog;
-use crate::config::suite_config;
+use crate::config::origins;
 use crate::log::{Direction, Entry, LogBook, Status};
 use crate::pages::payment::{describe, forged_success, money};
 use crate::protocol::payment::{Outcome, PaymentMsg};
@@ -102,7 +102,7 @@ pub fn judge_order(
 
 #[component]
 pub fn ProviderPage() -> Html {
-    let config = use_memo((), |_| suite_config());
+    let config = use_memo((), |_| origins());
     let impostor_order = use_memo((), |_| {
         let search = web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default();
         web_sys::UrlSearchParams::new_with_str(&search).ok().and_then(|p| p.get("impostor"))

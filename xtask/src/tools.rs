@@ -41,7 +41,7 @@ pub fn prepare_path() {
         dirs.extend(env::split_paths(&path));
     }
     if let Ok(path) = env::join_paths(dirs) {
-        // SAFETY of intent: called once at start-up, before any thread is spawned.
+        // Called once at start-up, before any thread exists, so no one reads PATH meanwhile.
         env::set_var("PATH", path);
     }
 }
