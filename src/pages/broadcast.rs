@@ -132,6 +132,9 @@ pub fn next_entries(
         BroadcastEvent::Rejected { raw, error } => {
             entries.push(Entry::refused(&raw, error.to_string(), at_ms))
         }
+        BroadcastEvent::SendFailed(reason) => {
+            entries.push(Entry::system("send", "not sent", at_ms).rejected(reason))
+        }
         BroadcastEvent::Peers { count, left } => {
             *peers = count;
             if !left.is_empty() {

@@ -32,6 +32,8 @@ pub enum BroadcastEvent {
         raw: String,
         error: DecodeError,
     },
+    /// A message of this tab's own (hello, ping, pong, goodbye) could not be posted.
+    SendFailed(String),
     /// The number of other tabs on the channel changed; `left` are those that expired.
     Peers {
         count: usize,
@@ -163,8 +165,7 @@ impl Inner {
     /// Posts where a failure has nowhere better to go than the log.
     fn post(&self, body: BroadcastMsg, report: bool) {
         if let Err(reason) = self.try_post(body, report) {
-            let error = DecodeError::Malformed(format!("could not post: {reason}"));
-            self.emit(BroadcastEvent::Rejected { raw: String::new(), error });
+            self.emit(BroadcastEvent::SendFailed(reason));
         }
     }
 
