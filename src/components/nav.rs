@@ -7,8 +7,9 @@ use crate::app::{Route, MECHANISMS};
 
 #[component]
 pub fn Nav() -> Html {
+    let current = use_route::<Route>();
     // The provider's page lives inside the shop's iframe: no site chrome there.
-    if use_route::<Route>() == Some(Route::Provider) {
+    if current == Some(Route::Provider) {
         return html! {};
     }
     html! {
@@ -17,7 +18,9 @@ pub fn Nav() -> Html {
             <ul>
                 { for MECHANISMS.iter().filter_map(|m| m.route.clone().map(|route| html! {
                     <li data-testid={format!("nav-{}", m.slug)}>
-                        <Link<Route> to={route}>{m.name}</Link<Route>>
+                        <Link<Route> classes={classes!((current.as_ref() == Some(&route)).then_some("active"))} to={route}>
+                            {m.name}
+                        </Link<Route>>
                     </li>
                 })) }
             </ul>

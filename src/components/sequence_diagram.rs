@@ -50,6 +50,18 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
                     let y = TOP + ROW * i as f64 + 14.0;
                     let (x1, x2) = (x(step.from), x(step.to));
                     let state = if step.done { "done" } else { "todo" };
+                    if step.from == step.to {
+                        // A message a context sends itself: a small loop beside its lifeline.
+                        let d = format!("M{x1},{} h36 v14 h-34", y - 10.0);
+                        return html! {
+                            <g class={classes!("step", state)} data-testid="diagram-step" data-done={step.done.to_string()}>
+                                <text x={(x1 + 42.0).to_string()} y={(y + 1.0).to_string()} text-anchor="start" class="step-label">
+                                    {step.label.clone()}
+                                </text>
+                                <path d={d} fill="none" class="step-line" marker-end={format!("url(#arrow-{state})")} />
+                            </g>
+                        };
+                    }
                     html! {
                         <g class={classes!("step", state)} data-testid="diagram-step" data-done={step.done.to_string()}>
                             <text x={((x1 + x2) / 2.0).to_string()} y={(y - 6.0).to_string()} text-anchor="middle" class="step-label">

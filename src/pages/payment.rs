@@ -463,7 +463,7 @@ fn Shopfront(props: &ShopfrontProps) -> Html {
                   for, and only once."}
             </p>
             <div class="panel status-panel">
-                <div class="status state-connected" data-testid="status" data-state="configured">
+                <div class="status state-configured" data-testid="status" data-state="configured">
                     <span class="status-dot"></span>
                     <strong>{"Shop "}<code data-testid="app-origin">{config.app_origin.clone()}</code></strong>
                     <span class="status-detail">{"provider "}<code data-testid="provider-origin">{config.provider_origin.clone()}</code></span>
