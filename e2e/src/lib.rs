@@ -76,6 +76,19 @@ pub mod session {
             tab
         }
 
+        /// Opens `path` in this tab and in `count - 1` new tabs, waiting in each until its
+        /// `status` reads `ready_state`; returns the tabs in order, the last one current.
+        pub async fn open_tabs(&self, path: &str, count: usize, ready_state: &str) -> Vec<WindowHandle> {
+            self.open(path).await;
+            let mut tabs = vec![self.driver.window().await.expect("the first tab")];
+            crate::check::state_becomes(&self.driver, "status", ready_state).await;
+            for _ in 1..count {
+                tabs.push(self.open_tab(path).await);
+                crate::check::state_becomes(&self.driver, "status", ready_state).await;
+            }
+            tabs
+        }
+
         pub async fn switch_to(&self, tab: &WindowHandle) {
             self.driver.switch_to_window(tab.clone()).await.expect("switch tab");
         }

@@ -26,34 +26,31 @@ async fn texts_received(driver: &WebDriver) -> Vec<String> {
 async fn a_broadcast_reaches_every_other_tab_but_not_the_sender_and_closed_tabs_leave() {
     let browser = Browser::start().await;
     let driver = &browser.driver;
-    browser.open("/broadcast").await;
-    let first = driver.window().await.expect("tab 1");
-    state_becomes(driver, "status", "joined").await;
-    let second = browser.open_tab("/broadcast").await;
-    let third = browser.open_tab("/broadcast").await;
-    for tab in [&first, &second, &third] {
+    let tabs = browser.open_tabs("/broadcast", 3, "joined").await;
+    let [first, second, third] = [&tabs[0], &tabs[1], &tabs[2]];
+    for tab in [first, second, third] {
         browser.switch_to(tab).await;
         peers_become(driver, 2).await;
     }
 
-    browser.switch_to(&first).await;
+    browser.switch_to(first).await;
     type_text(driver, "message-input", "hello all <b>2</b> 你好").await;
     click(driver, "send").await;
     log_has(driver, Want { dir: Some("system"), kind: Some("no-echo"), ..Want::default() }).await;
-    for tab in [&second, &third] {
+    for tab in [second, third] {
         browser.switch_to(tab).await;
         let got = log_has(driver, Want { dir: Some("in"), kind: Some("text"), ..Want::default() }).await;
         assert_eq!(got.payload, "hello all <b>2</b> 你好");
         assert_eq!(got.status, "ok", "in order: {got:?}");
     }
-    browser.switch_to(&first).await;
+    browser.switch_to(first).await;
     assert!(texts_received(driver).await.is_empty(), "the sender never receives its own message");
 
-    browser.switch_to(&third).await;
+    browser.switch_to(third).await;
     driver.close_window().await.expect("close tab 3");
-    browser.switch_to(&first).await;
+    browser.switch_to(first).await;
     peers_become(driver, 1).await;
-    browser.switch_to(&second).await;
+    browser.switch_to(second).await;
     peers_become(driver, 1).await;
     browser.quit().await;
 }
@@ -62,27 +59,25 @@ async fn a_broadcast_reaches_every_other_tab_but_not_the_sender_and_closed_tabs_
 async fn switching_channel_leaves_the_old_one_and_malformed_posts_are_rejected() {
     let browser = Browser::start().await;
     let driver = &browser.driver;
-    browser.open("/broadcast").await;
-    let first = driver.window().await.expect("tab 1");
-    state_becomes(driver, "status", "joined").await;
-    let second = browser.open_tab("/broadcast").await;
+    let tabs = browser.open_tabs("/broadcast", 2, "joined").await;
+    let (first, second) = (&tabs[0], &tabs[1]);
     peers_become(driver, 1).await;
 
     // A post that is not an envelope is rejected by the other tab, visibly.
     click(driver, "send-malformed").await;
-    browser.switch_to(&first).await;
+    browser.switch_to(first).await;
     let rejected =
         log_has(driver, Want { dir: Some("in"), status: Some("rejected"), ..Want::default() }).await;
     assert!(rejected.reason.contains("version"), "{rejected:?}");
 
-    browser.switch_to(&second).await;
+    browser.switch_to(second).await;
     type_text(driver, "channel-input", "elsewhere\n").await;
     log_has(
         driver,
         Want { dir: Some("system"), kind: Some("join"), payload_has: Some("elsewhere"), ..Want::default() },
     )
     .await;
-    browser.switch_to(&first).await;
+    browser.switch_to(first).await;
     peers_become(driver, 0).await;
     type_text(driver, "message-input", "anyone?").await;
     click(driver, "send").await;
@@ -91,7 +86,7 @@ async fn switching_channel_leaves_the_old_one_and_malformed_posts_are_rejected()
         Want { dir: Some("out"), kind: Some("text"), payload_has: Some("anyone?"), ..Want::default() },
     )
     .await;
-    browser.switch_to(&second).await;
+    browser.switch_to(second).await;
     assert!(texts_received(driver).await.is_empty(), "a tab on another channel hears nothing");
     browser.quit().await;
 }

@@ -83,13 +83,8 @@ async fn a_value_set_in_one_tab_is_got_in_another_and_changes_are_pushed() {
 async fn the_roster_counts_open_tabs_and_forgets_a_closed_one() {
     let browser = Browser::start().await;
     let driver = &browser.driver;
-    browser.open("/shared-worker").await;
-    let first = driver.window().await.expect("first tab");
-    state_becomes(driver, "status", "connected").await;
-    browser.open_tab("/shared-worker").await;
-    state_becomes(driver, "status", "connected").await;
-    browser.open_tab("/shared-worker").await;
-    state_becomes(driver, "status", "connected").await;
+    let tabs = browser.open_tabs("/shared-worker", 3, "connected").await;
+    let first = tabs[0].clone();
     connections_become(driver, 3).await;
 
     driver.close_window().await.expect("close the third tab");

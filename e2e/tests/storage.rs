@@ -118,10 +118,8 @@ async fn filling_the_quota_shows_the_error_and_keeps_the_demo_keys() {
 async fn a_value_someone_else_wrote_that_does_not_decode_is_rejected_not_fatal() {
     let browser = Browser::start().await;
     let driver = &browser.driver;
-    browser.open("/storage").await;
-    let first = driver.window().await.expect("tab 1");
-    state_becomes(driver, "status", "listening").await;
-    browser.open_tab("/storage").await;
+    let tabs = browser.open_tabs("/storage", 2, "listening").await;
+    let first = tabs[0].clone();
     driver
         .execute("localStorage.setItem('crosstalk:demo:bad', '{broken json');", Vec::new())
         .await

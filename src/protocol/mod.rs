@@ -253,7 +253,8 @@ mod tests {
     #[test]
     fn wire_shape_is_flat_with_kind_beside_the_envelope_fields() {
         let env = sender().envelope(TestBody::Text { text: "hi".into() }, 5.0);
-        let wire: serde_json::Value = serde_json::from_str(&env.encode().unwrap()).unwrap();
+        let wire: serde_json::Value =
+            serde_json::from_str(&env.encode().expect("encodes")).expect("our own encoding is JSON");
         assert_eq!(
             wire,
             serde_json::json!({"v":1,"seq":1,"from":"tab-test","sent_at":5.0,"kind":"text","body":{"text":"hi"}})
