@@ -1,14 +1,21 @@
 //! crosstalk: every way browser contexts talk to each other, as a Yew app.
 //!
-//! - [`protocol`]: the one wire envelope every transport carries, and each mechanism's messages.
-//! - [`transport`]: wrappers around the browser APIs that speak it.
-//! - [`log`]: the message log's model; [`components`], [`pages`], [`app`]: the UI.
+//! A mechanism lives in four places with matching names: its wire messages in the
+//! `crosstalk-protocol` crate, its transport adapter in [`transport`] (on the shared core), its
+//! state in [`state`], and its page in [`pages`] — plus, where it has one, its worker in `workers/`.
+//! [`hooks::use_route`] bridges a transport to a page; [`components`] are the pieces every page
+//! shares; [`routes`] lists them all.
 
 pub mod app;
 pub mod clock;
 pub mod components;
-pub mod config;
+pub mod hooks;
 pub mod log;
+pub mod origins;
 pub mod pages;
-pub mod protocol;
+pub mod routes;
+pub mod state;
 pub mod transport;
+
+/// The wire protocol, shared with the workers and the server.
+pub use crosstalk_protocol as protocol;

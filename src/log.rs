@@ -1,9 +1,11 @@
 //! The message log's model: a bounded ring of entries, newest last, that remembers how many it
-//! dropped. Pure data, so its behaviour is tested natively; `components::message_log` renders it.
+//! dropped, and which kinds of message it has seen go each way (the sequence diagrams' progress).
+//! Every operation costs the same however long the log is. Pure data, so its behaviour is tested
+//! natively; `components::message_log` renders it.
 
 use std::collections::VecDeque;
 
-use crate::protocol::{preview, Body, Envelope};
+use crosstalk_protocol::{preview, Body, Envelope, Reason};
 
 /// How much of a raw or refused message a log entry shows.
 const PREVIEW_CHARS: usize = 120;
@@ -11,7 +13,7 @@ const PREVIEW_CHARS: usize = 120;
 /// How many entries a route's log keeps before dropping the oldest.
 pub const DEFAULT_CAPACITY: usize = 200;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Direction {
     /// Arrived from another context.
     In,
@@ -35,8 +37,8 @@ impl Direction {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Status {
     Ok,
-    /// Not accepted, with the reason shown beside the entry.
-    Rejected(String),
+    /// Not accepted, with the reason (and its code) shown beside the entry.
+    Rejected(Reason),
 }
 
 impl Status {
@@ -45,6 +47,14 @@ impl Status {
         match self {
             Status::Ok => "ok",
             Status::Rejected(_) => "rejected",
+        }
+    }
+
+    /// The reason code, for `data-reason-code`.
+    pub fn code(&self) -> Option<&'static str> {
+        match self {
+            Status::Ok => None,
+            Status::Rejected(reason) => Some(reason.code.as_str()),
         }
     }
 }
@@ -95,7 +105,7 @@ impl Entry {
             seq: Some(envelope.seq),
             at_ms,
             from: Some(envelope.from.0.clone()),
-            kind: envelope.kind(),
+            kind: envelope.kind().to_owned(),
             payload,
             status: Status::Ok,
         }
@@ -115,7 +125,7 @@ impl Entry {
     }
 
     /// Something that arrived and could not be read, shown as the start of what came.
-    pub fn refused(raw: &str, reason: impl Into<String>, at_ms: f64) -> Self {
+    pub fn refused(raw: &str, reason: Reason, at_ms: f64) -> Self {
         Entry {
             dir: Direction::In,
             seq: None,
@@ -123,12 +133,12 @@ impl Entry {
             from: None,
             kind: "?".into(),
             payload: preview(raw, PREVIEW_CHARS),
-            status: Status::Rejected(reason.into()),
+            status: Status::Rejected(reason),
         }
     }
 
-    pub fn rejected(mut self, reason: impl Into<String>) -> Self {
-        self.status = Status::Rejected(reason.into());
+    pub fn rejected(mut self, reason: Reason) -> Self {
+        self.status = Status::Rejected(reason);
         self
     }
 
@@ -151,6 +161,9 @@ pub struct LogBook {
     capacity: usize,
     dropped: u64,
     next_id: u64,
+    /// Each direction and kind logged with status ok since the last reset. Kinds come from the
+    /// protocol's lists and the routes' own words, so this stays a handful long.
+    seen: Vec<(Direction, String)>,
 }
 
 impl Default for LogBook {
@@ -163,10 +176,19 @@ impl LogBook {
     /// A log that keeps at most `capacity` entries (at least one).
     pub fn with_capacity(capacity: usize) -> Self {
         let capacity = capacity.max(1);
-        LogBook { entries: VecDeque::with_capacity(capacity), capacity, dropped: 0, next_id: 0 }
+        LogBook {
+            entries: VecDeque::with_capacity(capacity),
+            capacity,
+            dropped: 0,
+            next_id: 0,
+            seen: Vec::new(),
+        }
     }
 
     pub fn push(&mut self, entry: Entry) {
+        if entry.status == Status::Ok && !self.seen(entry.dir, &entry.kind) && self.seen.len() < MAX_SEEN {
+            self.seen.push((entry.dir, entry.kind.clone()));
+        }
         if self.entries.len() == self.capacity {
             self.entries.pop_front();
             self.dropped += 1;
@@ -197,15 +219,32 @@ impl LogBook {
         self.dropped
     }
 
+    /// Clears the entries and the progress they showed.
     pub fn clear(&mut self) {
         self.dropped += self.entries.len() as u64;
         self.entries.clear();
+        self.reset_progress();
+    }
+
+    /// Whether a `kind` has been logged going `dir`, with status ok, since the last reset.
+    pub fn seen(&self, dir: Direction, kind: &str) -> bool {
+        self.seen.iter().any(|(d, k)| *d == dir && k == kind)
+    }
+
+    /// Starts the diagram afresh (a restarted worker) while keeping the entries.
+    pub fn reset_progress(&mut self) {
+        self.seen.clear();
     }
 }
+
+/// A bound on the distinct kinds remembered for progress (a peer inventing kinds cannot grow it:
+/// unknown kinds are rejected before they are logged as anything but "?").
+const MAX_SEEN: usize = 64;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crosstalk_protocol::ReasonCode;
 
     fn entry(n: u64) -> Entry {
         Entry {
@@ -274,7 +313,26 @@ mod tests {
         assert_eq!(Direction::Out.as_attr(), "out");
         assert_eq!(Direction::System.as_attr(), "system");
         assert_eq!(Status::Ok.as_attr(), "ok");
-        let rejected = Entry::system("error", "x", 0.0).rejected("bad");
+        let rejected = Entry::system("error", "x", 0.0).rejected(Reason::new(ReasonCode::Late, "bad"));
         assert_eq!(rejected.status.as_attr(), "rejected");
+        assert_eq!(rejected.status.code(), Some("late"));
+        assert_eq!(Status::Ok.code(), None);
+    }
+
+    #[test]
+    fn progress_counts_ok_entries_by_direction_and_kind_until_reset() {
+        let mut book = LogBook::with_capacity(2);
+        book.push(entry(1));
+        assert!(book.seen(Direction::In, "text"));
+        assert!(!book.seen(Direction::Out, "text"));
+        book.push(Entry::system("send", "x", 0.0).rejected(Reason::new(ReasonCode::NotReady, "no")));
+        assert!(!book.seen(Direction::System, "send"), "a refusal is no progress");
+        (2..10).for_each(|n| book.push(entry(n)));
+        assert!(book.seen(Direction::In, "text"), "dropping old entries keeps the progress");
+        book.reset_progress();
+        assert!(!book.seen(Direction::In, "text"));
+        book.push(entry(11));
+        book.clear();
+        assert!(!book.seen(Direction::In, "text"), "clearing the log clears its progress");
     }
 }

@@ -7,9 +7,10 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use crosstalk::protocol::worker_port::WorkerPortMsg;
-use crosstalk::protocol::DecodeError;
-use crosstalk::transport::worker_port::{Channel, PortState, SendError, WorkerPort, WorkerPortEvent};
+use crosstalk::transport::worker_port::{WorkerPort, WorkerPortEvent, VIA_WORKER};
+use crosstalk::transport::{Event, LinkState};
+use crosstalk_protocol::worker_port::WorkerPortMsg;
+use crosstalk_protocol::{DecodeError, ReasonCode};
 use gloo_timers::future::TimeoutFuture;
 use wasm_bindgen_test::*;
 
@@ -61,34 +62,34 @@ async fn wait_for(what: &str, events: &Events, condition: impl Fn(&[WorkerPortEv
     panic!("timed out waiting for {what}; events: {:#?}", events.borrow());
 }
 
-fn has_state(events: &[WorkerPortEvent], state: &PortState) -> bool {
-    events.iter().any(|e| matches!(e, WorkerPortEvent::State(s) if s == state))
+fn has_state(events: &[WorkerPortEvent], state: &LinkState) -> bool {
+    events.iter().any(|e| matches!(e, Event::State(s) if s == state))
 }
 
 #[wasm_bindgen_test]
 async fn hands_a_port_to_a_worker_that_says_ready_and_talks_over_it() {
     let url = worker_url(r#"serve(); postMessage(env("ready"));"#);
     let (port, events) = spawn(&url);
-    assert_eq!(port.state(), PortState::Loading);
-    wait_for("ready", &events, |e| has_state(e, &PortState::Ready)).await;
+    assert_eq!(port.state(), LinkState::Connecting);
+    wait_for("ready", &events, |e| has_state(e, &LinkState::Ready)).await;
 
     let greeting = events.borrow().iter().find_map(|e| match e {
-        WorkerPortEvent::Received { channel: Channel::Port, envelope } => Some(envelope.body.clone()),
+        Event::Received { via: "port", envelope, .. } => Some(envelope.body.clone()),
         _ => None,
     });
     assert_eq!(greeting, Some(WorkerPortMsg::Greeting { text: "Hello from worker!".into() }));
     let connect_was_sent = events.borrow().iter().any(|e| {
-        matches!(e, WorkerPortEvent::Sent { channel: Channel::Worker, envelope } if envelope.body == WorkerPortMsg::Connect)
+        matches!(e, Event::Sent { via, envelope } if *via == VIA_WORKER && envelope.body == WorkerPortMsg::Connect)
     });
     assert!(connect_was_sent);
 
     port.send("ping 你好 <b>").expect("sends when ready");
     let sent_seq = events.borrow().iter().rev().find_map(|e| match e {
-        WorkerPortEvent::Sent { channel: Channel::Port, envelope } => Some(envelope.seq),
+        Event::Sent { via: "port", envelope } => Some(envelope.seq),
         _ => None,
     });
     wait_for("the echo", &events, |e| {
-        e.iter().any(|e| matches!(e, WorkerPortEvent::Received { envelope, .. }
+        e.iter().any(|e| matches!(e, Event::Received { envelope, .. }
             if matches!(&envelope.body, WorkerPortMsg::Echo { text, reply_to, .. } if text == "ping 你好 <b>" && Some(*reply_to) == sent_seq)))
     })
     .await;
@@ -102,9 +103,9 @@ async fn posts_nothing_until_the_worker_says_ready() {
            setTimeout(() => { serve(); postMessage(env("ready")); }, 300);"#,
     );
     let (_port, events) = spawn(&url);
-    wait_for("ready", &events, |e| has_state(e, &PortState::Ready)).await;
+    wait_for("ready", &events, |e| has_state(e, &LinkState::Ready)).await;
     let greeting = events.borrow().iter().find_map(|e| match e {
-        WorkerPortEvent::Received { envelope, .. } => match &envelope.body {
+        Event::Received { envelope, .. } => match &envelope.body {
             WorkerPortMsg::Greeting { text } => Some(text.clone()),
             _ => None,
         },
@@ -117,24 +118,24 @@ async fn posts_nothing_until_the_worker_says_ready() {
 async fn a_worker_that_cannot_load_ends_in_a_readable_error() {
     let (port, events) = spawn("/crosstalk-no-such-worker.js");
     wait_for("the error state", &events, |e| {
-        e.iter().any(|e| matches!(e, WorkerPortEvent::State(PortState::Failed(_))))
+        e.iter().any(|e| matches!(e, Event::State(LinkState::Failed(_))))
     })
     .await;
     match port.state() {
-        PortState::Failed(reason) => assert!(reason.contains("load"), "{reason}"),
+        LinkState::Failed(reason) => assert!(reason.contains("load"), "{reason}"),
         other => panic!("expected an error, got {other:?}"),
     }
-    assert_eq!(port.send("x"), Err(SendError::NotReady(port.state())));
+    assert_eq!(port.send("x").unwrap_err().code, ReasonCode::NotReady);
 }
 
 #[wasm_bindgen_test]
 async fn a_worker_that_throws_on_start_is_an_error_with_its_message() {
     let (port, events) = spawn(&worker_url(r#"throw new Error("boom at start");"#));
     wait_for("the error state", &events, |e| {
-        e.iter().any(|e| matches!(e, WorkerPortEvent::State(PortState::Failed(_))))
+        e.iter().any(|e| matches!(e, Event::State(LinkState::Failed(_))))
     })
     .await;
-    assert!(matches!(port.state(), PortState::Failed(reason) if reason.contains("boom at start")));
+    assert!(matches!(port.state(), LinkState::Failed(reason) if reason.contains("boom at start")));
 }
 
 #[wasm_bindgen_test]
@@ -146,12 +147,12 @@ async fn garbage_from_the_worker_is_rejected_and_the_route_still_comes_up() {
            serve(); postMessage(env("ready"));"#,
     );
     let (_port, events) = spawn(&url);
-    wait_for("ready", &events, |e| has_state(e, &PortState::Ready)).await;
+    wait_for("ready", &events, |e| has_state(e, &LinkState::Ready)).await;
     let rejections: Vec<DecodeError> = events
         .borrow()
         .iter()
         .filter_map(|e| match e {
-            WorkerPortEvent::Rejected { error, .. } => Some(error.clone()),
+            Event::Rejected { error, .. } => Some(error.clone()),
             _ => None,
         })
         .collect();
@@ -164,24 +165,24 @@ async fn garbage_from_the_worker_is_rejected_and_the_route_still_comes_up() {
 #[wasm_bindgen_test]
 async fn after_terminate_sending_is_refused() {
     let (port, events) = spawn(&worker_url(r#"serve(); postMessage(env("ready"));"#));
-    wait_for("ready", &events, |e| has_state(e, &PortState::Ready)).await;
+    wait_for("ready", &events, |e| has_state(e, &LinkState::Ready)).await;
     port.terminate();
-    assert_eq!(port.state(), PortState::Terminated);
-    assert!(has_state(&events.borrow(), &PortState::Terminated));
-    assert_eq!(port.send("too late"), Err(SendError::NotReady(PortState::Terminated)));
-    assert!(SendError::NotReady(PortState::Terminated).to_string().contains("restart"));
+    assert_eq!(port.state(), LinkState::Closed);
+    assert!(has_state(&events.borrow(), &LinkState::Closed));
+    let refused = port.send("too late").unwrap_err();
+    assert_eq!(refused.code, ReasonCode::NotReady);
+    assert!(refused.text.contains("restart"), "{refused}");
 }
 
 mod shared_worker {
     use std::cell::{Cell, RefCell};
     use std::rc::Rc;
 
-    use crosstalk::protocol::shared_store::{Outgoing, SharedStore, StoreMsg};
-    use crosstalk::protocol::{Sender, SenderId};
-    use crosstalk::transport::shared_worker::{
-        shared_worker_supported, SharedStoreClient, StoreEvent, StoreState,
-    };
-    use crosstalk::transport::wire_text;
+    use crosstalk::transport::read_wire;
+    use crosstalk::transport::shared_worker::{shared_worker_supported, SharedStoreClient, StoreEvent};
+    use crosstalk::transport::{Event, LinkState};
+    use crosstalk_protocol::shared_store::{Outgoing, SharedStore, StoreMsg};
+    use crosstalk_protocol::{ReasonCode, Sender, SenderId};
     use gloo::events::EventListener;
     use gloo_timers::future::TimeoutFuture;
     use wasm_bindgen::JsCast;
@@ -208,7 +209,7 @@ mod shared_worker {
     }
 
     fn received(events: &[StoreEvent], want: impl Fn(&StoreMsg) -> bool) -> bool {
-        events.iter().any(|e| matches!(e, StoreEvent::Received(env) if want(&env.body)))
+        events.iter().any(|e| matches!(e, Event::Received { envelope, .. } if want(&envelope.body)))
     }
 
     #[wasm_bindgen_test]
@@ -236,7 +237,7 @@ mod shared_worker {
             let (listen_store, listen_now, reply_port) = (store.clone(), now.clone(), port.clone());
             let listener = EventListener::new(&port, "message", move |event| {
                 let event = event.dyn_ref::<MessageEvent>().expect("a message event");
-                let text = wire_text(&event.data());
+                let text = read_wire(&event.data());
                 let out = listen_store.borrow_mut().receive(
                     1,
                     text.as_deref().map_err(Clone::clone),
@@ -272,7 +273,7 @@ mod shared_worker {
         let events: Events = Rc::default();
         let sink = events.clone();
         let client = SharedStoreClient::over_port(channel.port1(), move |e| sink.borrow_mut().push(e));
-        wait_for("connected", &events, |e| e.contains(&StoreEvent::State(StoreState::Connected))).await;
+        wait_for("connected", &events, |e| e.contains(&Event::State(LinkState::Ready))).await;
 
         // A ping at 3 s: the client's pong keeps it in the roster at 6 s; silence would not.
         far.tick(3_000.0);
@@ -292,10 +293,13 @@ mod shared_worker {
         })
         .await;
 
-        let sent_before = events.borrow().iter().filter(|e| matches!(e, StoreEvent::Sent(_))).count();
+        let sent =
+            |events: &Events| events.borrow().iter().filter(|e| matches!(e, Event::Sent { .. })).count();
+        let sent_before = sent(&events);
         let error = client.set("k", &"x".repeat(64 * 1024 + 1)).unwrap_err();
-        assert!(error.contains("64 KiB"), "{error}");
-        let sent_after = events.borrow().iter().filter(|e| matches!(e, StoreEvent::Sent(_))).count();
+        assert_eq!(error.code, ReasonCode::ValueTooLarge);
+        assert!(error.text.contains("64 KiB"), "{error}");
+        let sent_after = sent(&events);
         assert_eq!(sent_before, sent_after, "an oversized value never leaves the tab");
     }
 
@@ -303,18 +307,19 @@ mod shared_worker {
     async fn a_shared_worker_that_cannot_load_is_an_error() {
         let (client, events) = connect("/crosstalk-no-such-shared-worker.js");
         wait_for("the error state", &events, |e| {
-            e.iter().any(|e| matches!(e, StoreEvent::State(StoreState::Failed(_))))
+            e.iter().any(|e| matches!(e, Event::State(LinkState::Failed(_))))
         })
         .await;
-        assert!(client.get("k").unwrap_err().contains("not connected"));
+        let refused = client.get("k").unwrap_err();
+        assert_eq!(refused.code, ReasonCode::NotReady);
+        assert!(refused.text.contains("not connected"), "{refused}");
     }
 }
 
 mod message_log {
-    use std::rc::Rc;
-
-    use crosstalk::components::message_log::{MessageLog, MessageLogProps};
+    use crosstalk::components::message_log::{LogView, MessageLog, MessageLogProps};
     use crosstalk::log::{Direction, Entry, LogBook, Status};
+    use crosstalk_protocol::{Reason, ReasonCode};
     use gloo_timers::future::TimeoutFuture;
     use wasm_bindgen::JsCast;
     use wasm_bindgen_test::*;
@@ -337,13 +342,13 @@ mod message_log {
         book.push(entry(1, "first", Status::Ok));
         book.push(entry(2, "second", Status::Ok));
         book.push(entry(3, "<img src=x onerror=alert(1)>", Status::Ok));
-        book.push(entry(4, "bad one", Status::Rejected("not JSON: eof".into())));
+        book.push(entry(4, "bad one", Status::Rejected(Reason::new(ReasonCode::BadJson, "not JSON: eof"))));
         book.push(Entry::system("state", "ready", 0.0));
 
         let document = web_sys::window().unwrap().document().unwrap();
         let root = document.create_element("div").unwrap();
         document.body().unwrap().append_child(&root).unwrap();
-        let props = MessageLogProps { book: Rc::new(book), on_clear: None };
+        let props = MessageLogProps { log: LogView::of(book), on_clear: None };
         yew::Renderer::<MessageLog>::with_root_and_props(root.clone(), props).render();
         // Yew renders on its scheduler: poll until the list is there.
         for _ in 0..500 {
@@ -370,10 +375,464 @@ mod message_log {
             ("in".into(), "ok".into(), "3".into())
         );
         assert_eq!((attrs(1, "data-status"), attrs(2, "data-dir")), ("rejected".into(), "system".into()));
+        assert_eq!(
+            (attrs(0, "data-reason-code"), attrs(1, "data-reason-code")),
+            (String::new(), "bad-json".into())
+        );
         assert!(root.query_selector("img").unwrap().is_none(), "a payload is text, never markup");
         let payload = root.query_selector("[data-testid=log-payload]").unwrap().unwrap();
         assert_eq!(payload.text_content().unwrap(), "<img src=x onerror=alert(1)>");
         let reason = root.query_selector("[data-testid=log-reason]").unwrap().unwrap();
         assert_eq!(reason.text_content().unwrap(), "rejected: not JSON: eof");
+    }
+}
+
+/// The same cases against every transport adapter: delivery, order and sequence numbers,
+/// malformed input rejected with its code, oversized input rejected before it is read, and no
+/// delivery once the handle is dropped. Each adapter gets a "rig": its receiving end as a page
+/// would hold it, and a plain way to put raw text on the wire from another context.
+mod conformance {
+    use std::any::Any;
+    use std::cell::{Cell, RefCell};
+    use std::rc::Rc;
+
+    use crosstalk::transport::broadcast::BroadcastMember;
+    use crosstalk::transport::port::PortLink;
+    use crosstalk::transport::storage::{StorageChange, StorageDemo};
+    use crosstalk::transport::window_message::WindowLink;
+    use crosstalk::transport::Event;
+    use crosstalk_protocol::broadcast::BroadcastMsg;
+    use crosstalk_protocol::order::Order;
+    use crosstalk_protocol::storage::{StorageMsg, Stored, NAMESPACE};
+    use crosstalk_protocol::worker_port::WorkerPortMsg;
+    use crosstalk_protocol::{decode, Body, Envelope, ReasonCode, Sender, SenderId, MAX_ENVELOPE_BYTES};
+    use gloo::events::EventListener;
+    use gloo_timers::future::TimeoutFuture;
+    use wasm_bindgen::{JsCast, JsValue};
+    use wasm_bindgen_test::*;
+    use web_sys::{BroadcastChannel, HtmlIFrameElement, MessageChannel};
+
+    /// What a receiving end reported, reduced to what the cases compare.
+    #[derive(Debug, Clone, PartialEq)]
+    enum Seen {
+        Received { seq: u64, text: String, in_order: bool },
+        Rejected { code: ReasonCode, read: bool },
+    }
+
+    type SeenLog = Rc<RefCell<Vec<Seen>>>;
+
+    /// A body with a text message, so one case list fits every mechanism.
+    trait TextBody: Body + 'static {
+        fn text(text: String) -> Self;
+        fn as_text(&self) -> Option<&str>;
+    }
+
+    impl TextBody for WorkerPortMsg {
+        fn text(text: String) -> Self {
+            WorkerPortMsg::Text { text }
+        }
+        fn as_text(&self) -> Option<&str> {
+            match self {
+                WorkerPortMsg::Text { text } => Some(text),
+                _ => None,
+            }
+        }
+    }
+
+    impl TextBody for BroadcastMsg {
+        fn text(text: String) -> Self {
+            BroadcastMsg::Text { text }
+        }
+        fn as_text(&self) -> Option<&str> {
+            match self {
+                BroadcastMsg::Text { text } => Some(text),
+                _ => None,
+            }
+        }
+    }
+
+    impl TextBody for StorageMsg {
+        fn text(text: String) -> Self {
+            StorageMsg::Value { text }
+        }
+        fn as_text(&self) -> Option<&str> {
+            let StorageMsg::Value { text } = self;
+            Some(text)
+        }
+    }
+
+    fn received<B: TextBody>(seen: &SeenLog, envelope: &Envelope<B>, order: &Order) {
+        if let Some(text) = envelope.body.as_text() {
+            let in_order = *order == Order::InOrder;
+            seen.borrow_mut().push(Seen::Received { seq: envelope.seq, text: text.to_owned(), in_order });
+        }
+    }
+
+    /// The common projection of core events.
+    fn project<B: TextBody, X>(seen: &SeenLog, event: &Event<B, X>) {
+        match event {
+            Event::Received { envelope, order, .. } => received(seen, envelope, order),
+            Event::Rejected { raw, error, .. } => {
+                seen.borrow_mut().push(Seen::Rejected { code: error.code(), read: !raw.is_empty() })
+            }
+            _ => {}
+        }
+    }
+
+    struct Rig {
+        seen: SeenLog,
+        /// Puts raw text on the wire toward the receiving end, from another context.
+        post: Box<dyn Fn(&str)>,
+        /// The receiving end; dropping it must stop delivery.
+        handle: Option<Box<dyn Any>>,
+        /// Whether the adapter checks each sender's numbering (ports and channels do; storage
+        /// and windows are judged by their routes' own rules).
+        checks_order: bool,
+        /// Deliveries seen by a plain listener beside the adapter, when the wire allows one.
+        witness: Option<Rc<Cell<u32>>>,
+        _keep: Vec<Box<dyn Any>>,
+    }
+
+    fn wire<B: TextBody>(peer: &mut Sender, text: &str) -> String {
+        peer.envelope(B::text(text.to_owned()), 0.0).encode().expect("encodes")
+    }
+
+    async fn until(what: &str, seen: &SeenLog, condition: impl Fn(&[Seen]) -> bool) {
+        for _ in 0..1000 {
+            if condition(&seen.borrow()) {
+                return;
+            }
+            TimeoutFuture::new(10).await;
+        }
+        panic!("timed out waiting for {what}; seen: {:#?}", seen.borrow());
+    }
+
+    /// Waits until a message posted now through a fresh MessageChannel has arrived: every task
+    /// queued before it (a message to a dropped handle, say) has run by then.
+    async fn settle() {
+        let channel = MessageChannel::new().expect("channel");
+        let arrived = Rc::new(Cell::new(false));
+        let flag = arrived.clone();
+        let _listener = EventListener::new(&channel.port1(), "message", move |_| flag.set(true));
+        channel.port1().start();
+        channel.port2().post_message(&JsValue::from_str("settle")).expect("post");
+        for _ in 0..1000 {
+            if arrived.get() {
+                return;
+            }
+            TimeoutFuture::new(5).await;
+        }
+        panic!("the settling message never arrived");
+    }
+
+    async fn run<B: TextBody>(mut rig: Rig) {
+        let mut peer = Sender::new(SenderId("peer-conformance".into()));
+        // Delivery, in order, with the sender's numbers.
+        for n in 1..=5 {
+            (rig.post)(&wire::<B>(&mut peer, &format!("message {n} 你好 <b>")));
+        }
+        until("five messages", &rig.seen, |s| {
+            s.iter().filter(|e| matches!(e, Seen::Received { .. })).count() == 5
+        })
+        .await;
+        let got: Vec<(u64, String)> = rig
+            .seen
+            .borrow()
+            .iter()
+            .filter_map(|e| match e {
+                Seen::Received { seq, text, .. } => Some((*seq, text.clone())),
+                _ => None,
+            })
+            .collect();
+        let want: Vec<(u64, String)> = (1..=5).map(|n| (n, format!("message {n} 你好 <b>"))).collect();
+        assert_eq!(got, want, "delivered whole, in order, numbered by the sender");
+        if rig.checks_order {
+            peer.envelope(B::text("skipped".into()), 0.0);
+            (rig.post)(&wire::<B>(&mut peer, "after a gap"));
+            until("the message after a gap", &rig.seen, |s| s.len() == 6).await;
+            assert_eq!(
+                rig.seen.borrow()[5],
+                Seen::Received { seq: 7, text: "after a gap".into(), in_order: false }
+            );
+        }
+        rig.seen.borrow_mut().clear();
+
+        // Malformed input: rejected with its code, and the adapter carries on.
+        (rig.post)("not json");
+        (rig.post)(r#"{"v":2,"seq":1,"from":"old","sent_at":0,"kind":"text","body":{"text":"x"}}"#);
+        (rig.post)(r#"{"v":1,"seq":1,"from":"x","sent_at":0,"kind":"no-such-kind"}"#);
+        until("three rejections", &rig.seen, |s| s.len() == 3).await;
+        let codes: Vec<Seen> = rig.seen.borrow().clone();
+        assert_eq!(
+            codes,
+            [
+                Seen::Rejected { code: ReasonCode::BadJson, read: true },
+                Seen::Rejected { code: ReasonCode::WrongVersion, read: true },
+                Seen::Rejected { code: ReasonCode::UnknownKind, read: true },
+            ]
+        );
+        rig.seen.borrow_mut().clear();
+
+        // Oversized: refused before a byte of it is read into wasm.
+        (rig.post)(&"x".repeat(MAX_ENVELOPE_BYTES + 1));
+        until("the oversized message", &rig.seen, |s| !s.is_empty()).await;
+        assert_eq!(rig.seen.borrow()[0], Seen::Rejected { code: ReasonCode::TooLarge, read: false });
+        rig.seen.borrow_mut().clear();
+
+        // Dropping the handle stops delivery.
+        let witnessed = rig.witness.as_ref().map(|w| w.get());
+        drop(rig.handle.take());
+        (rig.post)(&wire::<B>(&mut peer, "after the drop"));
+        match (&rig.witness, witnessed) {
+            (Some(witness), Some(before)) => {
+                for _ in 0..1000 {
+                    if witness.get() > before {
+                        break;
+                    }
+                    TimeoutFuture::new(10).await;
+                }
+                assert!(witness.get() > before, "the message was delivered to the page");
+            }
+            _ => settle().await,
+        }
+        settle().await;
+        assert!(rig.seen.borrow().is_empty(), "nothing after the drop: {:?}", rig.seen.borrow());
+    }
+
+    fn counter(target: &web_sys::EventTarget, name: &'static str) -> (Rc<Cell<u32>>, EventListener) {
+        let count = Rc::new(Cell::new(0));
+        let counting = count.clone();
+        (count, EventListener::new(target, name, move |_| counting.set(counting.get() + 1)))
+    }
+
+    #[wasm_bindgen_test]
+    async fn message_port() {
+        let channel = MessageChannel::new().unwrap();
+        let seen = SeenLog::default();
+        let sink = seen.clone();
+        let link = PortLink::<WorkerPortMsg>::open(channel.port1(), move |e| project(&sink, &e));
+        let far = channel.port2();
+        run::<WorkerPortMsg>(Rig {
+            seen,
+            post: Box::new(move |text| far.post_message(&JsValue::from_str(text)).unwrap()),
+            handle: Some(Box::new(link)),
+            checks_order: true,
+            witness: None,
+            _keep: vec![Box::new(channel)],
+        })
+        .await;
+    }
+
+    #[wasm_bindgen_test]
+    async fn broadcast_channel() {
+        let name = "crosstalk-conformance";
+        let seen = SeenLog::default();
+        let sink = seen.clone();
+        let sender = Rc::new(RefCell::new(Sender::new(SenderId("tab-under-test".into()))));
+        let member = BroadcastMember::join(name, sender, move |e| project(&sink, &e)).expect("joins");
+        let poster = BroadcastChannel::new(name).unwrap();
+        let watcher = BroadcastChannel::new(name).unwrap();
+        let (witness, listener) = counter(&watcher, "message");
+        run::<BroadcastMsg>(Rig {
+            seen,
+            post: Box::new(move |text| poster.post_message(&JsValue::from_str(text)).unwrap()),
+            handle: Some(Box::new(member)),
+            checks_order: true,
+            witness: Some(witness),
+            _keep: vec![Box::new(listener), Box::new(watcher)],
+        })
+        .await;
+    }
+
+    #[wasm_bindgen_test]
+    async fn local_storage() {
+        // A same-origin frame is the other context: its writes fire `storage` here.
+        let document = web_sys::window().unwrap().document().unwrap();
+        let frame: HtmlIFrameElement = document.create_element("iframe").unwrap().unchecked_into();
+        document.body().unwrap().append_child(&frame).unwrap();
+        let other = frame.content_window().unwrap().local_storage().unwrap().unwrap();
+        let seen = SeenLog::default();
+        let sink = seen.clone();
+        let demo = StorageDemo::open(move |event| {
+            if let Event::Other(StorageChange::Changed { new, .. }) = &event {
+                match new {
+                    Stored::Valid(envelope) => received(&sink, envelope, &Order::InOrder),
+                    Stored::Invalid { raw, error } => {
+                        sink.borrow_mut().push(Seen::Rejected { code: error.code(), read: !raw.is_empty() })
+                    }
+                    Stored::Absent => {}
+                }
+            }
+        })
+        .expect("localStorage");
+        let (witness, listener) = counter(&web_sys::window().unwrap(), "storage");
+        let key = format!("{NAMESPACE}conformance");
+        let _ = other.remove_item(&key);
+        let cleanup = other.clone();
+        run::<StorageMsg>(Rig {
+            seen,
+            post: Box::new(move |text| other.set_item(&key, text).unwrap()),
+            handle: Some(Box::new(demo)),
+            checks_order: false,
+            witness: Some(witness),
+            _keep: vec![Box::new(listener), Box::new(frame)],
+        })
+        .await;
+        let _ = cleanup.remove_item(&format!("{NAMESPACE}conformance"));
+    }
+
+    #[wasm_bindgen_test]
+    async fn window_post_message() {
+        let window = web_sys::window().unwrap();
+        let origin = window.location().origin().unwrap();
+        let seen = SeenLog::default();
+        let sink = seen.clone();
+        let own = window.clone();
+        // The shop's rule decodes only after checking origin and source: the same order here.
+        let link = WindowLink::<BroadcastMsg>::listen(
+            "tab",
+            move || Some(own.clone()),
+            move |event| {
+                if let Event::Other(incoming) = &event {
+                    assert!(incoming.from_expected, "the source is this window");
+                    let seen_now = match &incoming.data {
+                        Ok(text) => match decode::<BroadcastMsg>(text) {
+                            Ok(envelope) => return received(&sink, &envelope, &Order::InOrder),
+                            Err(error) => Seen::Rejected { code: error.code(), read: true },
+                        },
+                        Err(error) => Seen::Rejected { code: error.code(), read: false },
+                    };
+                    sink.borrow_mut().push(seen_now);
+                }
+            },
+        )
+        .expect("a window");
+        let (witness, listener) = counter(&window, "message");
+        let target = window.clone();
+        run::<BroadcastMsg>(Rig {
+            seen,
+            post: Box::new(move |text| target.post_message(&JsValue::from_str(text), &origin).unwrap()),
+            handle: Some(Box::new(link)),
+            checks_order: false,
+            witness: Some(witness),
+            _keep: vec![Box::new(listener)],
+        })
+        .await;
+    }
+}
+
+/// Arrival is decoupled from rendering: a burst folded into a route's state renders once, and
+/// the log keeps its bound.
+mod rendering {
+    use std::cell::{Cell, RefCell};
+    use std::rc::Rc;
+
+    use crosstalk::hooks::{use_route, RouteHandle, RouteState};
+    use crosstalk::log::{Entry, LogBook};
+    use gloo::events::EventListener;
+    use gloo::render::{request_animation_frame, AnimationFrame};
+    use gloo_timers::future::TimeoutFuture;
+    use wasm_bindgen::{JsCast, JsValue};
+    use wasm_bindgen_test::*;
+    use web_sys::{MessageChannel, MessageEvent};
+    use yew::prelude::*;
+
+    #[derive(Default)]
+    struct Counter {
+        count: u32,
+    }
+
+    impl RouteState for Counter {
+        type Action = u32;
+        fn apply(&mut self, n: u32, at_ms: f64, log: &mut LogBook) {
+            self.count += 1;
+            log.push(Entry::system("tick", format!("tick {n}"), at_ms));
+        }
+    }
+
+    thread_local! {
+        static RENDERS: Cell<u32> = const { Cell::new(0) };
+    }
+
+    #[derive(Properties, PartialEq)]
+    struct BurstProps {
+        on_ready: Callback<RouteHandle<Counter>>,
+    }
+
+    #[component]
+    fn Burst(props: &BurstProps) -> Html {
+        RENDERS.with(|r| r.set(r.get() + 1));
+        let route = use_route::<Counter>();
+        {
+            let (route, on_ready) = (route.clone(), props.on_ready.clone());
+            use_effect_with((), move |_| on_ready.emit(route));
+        }
+        html! { <output id="burst-count">{route.state().count}</output> }
+    }
+
+    /// Counts animation frames until dropped.
+    struct FrameCounter {
+        frames: Rc<Cell<u32>>,
+        _next: Rc<RefCell<Option<AnimationFrame>>>,
+    }
+
+    impl FrameCounter {
+        fn start() -> FrameCounter {
+            let (frames, next) = (Rc::new(Cell::new(0)), Rc::new(RefCell::new(None)));
+            fn schedule(frames: Rc<Cell<u32>>, next: Rc<RefCell<Option<AnimationFrame>>>) {
+                let (f, n) = (frames.clone(), Rc::downgrade(&next));
+                *next.borrow_mut() = Some(request_animation_frame(move |_| {
+                    f.set(f.get() + 1);
+                    if let Some(next) = n.upgrade() {
+                        schedule(f.clone(), next);
+                    }
+                }));
+            }
+            schedule(frames.clone(), next.clone());
+            FrameCounter { frames, _next: next }
+        }
+    }
+
+    #[wasm_bindgen_test]
+    async fn a_burst_of_a_thousand_messages_renders_at_most_once_per_frame_and_the_log_stays_bounded() {
+        let document = web_sys::window().unwrap().document().unwrap();
+        let root = document.create_element("div").unwrap();
+        document.body().unwrap().append_child(&root).unwrap();
+        let handle = Rc::new(RefCell::new(None));
+        let slot = handle.clone();
+        let on_ready = Callback::from(move |route| *slot.borrow_mut() = Some(route));
+        yew::Renderer::<Burst>::with_root_and_props(root.clone(), BurstProps { on_ready }).render();
+        for _ in 0..500 {
+            if handle.borrow().is_some() {
+                break;
+            }
+            TimeoutFuture::new(10).await;
+        }
+        let route: RouteHandle<Counter> = handle.borrow().clone().expect("the component mounted");
+        // Each message is its own task, as a burst from another tab is.
+        let channel = MessageChannel::new().unwrap();
+        let receiving = route.clone();
+        let _listener = EventListener::new(&channel.port1(), "message", move |event| {
+            let n = event.unchecked_ref::<MessageEvent>().data().as_f64().unwrap_or_default() as u32;
+            receiving.dispatch(n);
+        });
+        channel.port1().start();
+        let counter = FrameCounter::start();
+        let before = RENDERS.with(Cell::get);
+        for n in 0..1000 {
+            channel.port2().post_message(&JsValue::from(n)).unwrap();
+        }
+        let shown = || document.get_element_by_id("burst-count").and_then(|e| e.text_content());
+        for _ in 0..1000 {
+            if shown().as_deref() == Some("1000") {
+                break;
+            }
+            TimeoutFuture::new(5).await;
+        }
+        assert_eq!(shown().as_deref(), Some("1000"));
+        let (renders, frames) = (RENDERS.with(Cell::get) - before, counter.frames.get());
+        assert!(renders <= frames + 1, "1000 messages rendered {renders} times in {frames} frames");
+        let log = route.log();
+        assert_eq!((log.len(), log.dropped()), (log.capacity(), 1000 - log.capacity() as u64));
     }
 }

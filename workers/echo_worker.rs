@@ -1,15 +1,15 @@
 //! The dedicated worker of the Worker port route. Started by `static/echo_worker_loader.js`.
 //!
 //! It listens on itself for `connect` (which carries the page's `port2`), greets over the port,
-//! and echoes every message it gets there. The logic is `crosstalk::protocol::worker_port::EchoService`.
+//! and echoes every message it gets there. The logic is `crosstalk_protocol::worker_port::EchoService`.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use crosstalk::clock::{now_ms, random};
-use crosstalk::protocol::worker_port::{EchoService, WorkerPortMsg};
-use crosstalk::protocol::{Envelope, Sender, SenderId};
-use crosstalk::transport::wire_text;
+use crosstalk::transport::read_wire;
+use crosstalk_protocol::worker_port::{EchoService, WorkerPortMsg};
+use crosstalk_protocol::{Envelope, Sender, SenderId};
 use gloo::events::EventListener;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent, MessagePort};
@@ -26,7 +26,7 @@ fn main() {
     // page posts nothing before `ready`, so no message can arrive while nobody listens.
     EventListener::new(&scope, "message", move |event| {
         let Some(event) = event.dyn_ref::<MessageEvent>() else { return };
-        let text = wire_text(&event.data());
+        let text = read_wire(&event.data());
         let transferred = event.ports().get(0).dyn_into::<MessagePort>().ok();
         let service = &handler_service;
         let verdict = service.borrow_mut().on_worker_message(
@@ -64,7 +64,7 @@ fn listen_on_port(port: &MessagePort, service: Rc<RefCell<EchoService>>) -> Even
     let reply_port = port.clone();
     EventListener::new(port, "message", move |event| {
         let Some(event) = event.dyn_ref::<MessageEvent>() else { return };
-        let text = wire_text(&event.data());
+        let text = read_wire(&event.data());
         let reply = service.borrow_mut().on_port_message(text.as_deref().map_err(Clone::clone), now_ms());
         post(&reply_port, &reply);
     })

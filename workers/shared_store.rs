@@ -1,14 +1,14 @@
 //! The SharedWorker of the SharedWorker route: one key/value store for every tab of the origin.
-//! Started by `static/shared_store_loader.js`; the logic is `crosstalk::protocol::shared_store::SharedStore`.
+//! Started by `static/shared_store_loader.js`; the logic is `crosstalk_protocol::shared_store::SharedStore`.
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use crosstalk::clock::{now_ms, random};
-use crosstalk::protocol::shared_store::{Outgoing, PortId, SharedStore, PING_INTERVAL_MS};
-use crosstalk::protocol::{Sender, SenderId};
-use crosstalk::transport::wire_text;
+use crosstalk::transport::read_wire;
+use crosstalk_protocol::shared_store::{Outgoing, PortId, SharedStore, PING_INTERVAL_MS};
+use crosstalk_protocol::{Sender, SenderId};
 use gloo::events::EventListener;
 use gloo::timers::callback::Interval;
 use wasm_bindgen::closure::Closure;
@@ -30,7 +30,7 @@ impl Worker {
         let worker = Rc::clone(self);
         let listener = EventListener::new(&port, "message", move |event| {
             if let Some(event) = event.dyn_ref::<MessageEvent>() {
-                let text = wire_text(&event.data());
+                let text = read_wire(&event.data());
                 let out =
                     worker.store.borrow_mut().receive(id, text.as_deref().map_err(Clone::clone), now_ms());
                 worker.dispatch(out);

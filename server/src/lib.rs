@@ -46,22 +46,9 @@ impl SuiteConfig {
     }
 }
 
-/// What the app is told about the suite it runs in (the `crosstalk-config` meta tag).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClientConfig {
-    pub app_origin: String,
-    pub provider_origin: String,
-}
-
-impl ClientConfig {
-    pub fn to_json(&self) -> String {
-        format!(
-            "{{\"app_origin\":\"{}\",\"provider_origin\":\"{}\"}}",
-            json_escape(&self.app_origin),
-            json_escape(&self.provider_origin)
-        )
-    }
-}
+/// What the app is told about the suite it runs in (the `crosstalk-config` meta tag): the
+/// protocol crate's type, so the server writes exactly what the app reads.
+pub use crosstalk_protocol::config::Origins as ClientConfig;
 
 /// The running servers. Dropping it (or [`Suite::shutdown`]) stops them.
 pub struct Suite {
@@ -247,17 +234,6 @@ fn text_response(status: StatusCode, text: String) -> Response<Body> {
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
     response
-}
-
-fn json_escape(text: &str) -> String {
-    text.chars()
-        .flat_map(|c| match c {
-            '"' => vec!['\\', '"'],
-            '\\' => vec!['\\', '\\'],
-            c if (c as u32) < 0x20 => format!("\\u{:04x}", c as u32).chars().collect(),
-            c => vec![c],
-        })
-        .collect()
 }
 
 fn html_escape(text: &str) -> String {

@@ -3,7 +3,11 @@
 //! text (Yew escapes it), so a message that looks like HTML stays a string.
 //!
 //! QA hooks: `data-testid="log"` on the list, `data-testid="log-entry"` on each entry with
-//! `data-dir="in|out|system"`, `data-status="ok|rejected"`, `data-kind` and `data-seq`.
+//! `data-dir="in|out|system"`, `data-status="ok|rejected"`, `data-kind`, `data-seq` and, when
+//! rejected, `data-reason-code`.
+//!
+//! The log is never copied to be shown: the component reads the route's ring in place, and a
+//! [`LogView`] says by its version whether anything changed since the last frame.
 
 use std::rc::Rc;
 
@@ -11,27 +15,56 @@ use web_sys::HtmlElement;
 use yew::prelude::*;
 
 use crate::clock::clock_time;
+use crate::hooks::use_route::LogSource;
 use crate::log::{Direction, LogBook, Status};
 
-#[derive(Properties, Clone)]
+/// A route's log as of one rendered frame.
+#[derive(Clone)]
+pub struct LogView {
+    source: Rc<dyn LogSource>,
+    version: u64,
+}
+
+impl LogView {
+    pub fn new(source: Rc<dyn LogSource>, version: u64) -> LogView {
+        LogView { source, version }
+    }
+
+    /// The log, for reading while this frame renders.
+    pub fn book(&self) -> std::cell::Ref<'_, LogBook> {
+        self.source.log()
+    }
+
+    /// A fixed log (tests, and pages whose log never changes).
+    pub fn of(book: LogBook) -> LogView {
+        LogView { source: Rc::new(std::cell::RefCell::new(book)), version: 0 }
+    }
+}
+
+impl LogSource for std::cell::RefCell<LogBook> {
+    fn log(&self) -> std::cell::Ref<'_, LogBook> {
+        self.borrow()
+    }
+}
+
+impl PartialEq for LogView {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.source, &other.source) && self.version == other.version
+    }
+}
+
+#[derive(Properties, Clone, PartialEq)]
 pub struct MessageLogProps {
-    pub book: Rc<LogBook>,
+    pub log: LogView,
     /// Clears the log when given (a "Clear" button appears).
     #[prop_or_default]
     pub on_clear: Option<Callback<()>>,
 }
 
-impl PartialEq for MessageLogProps {
-    fn eq(&self, other: &Self) -> bool {
-        // A changed log is always a new Rc (the owner copies on write), so identity is enough.
-        Rc::ptr_eq(&self.book, &other.book) && self.on_clear == other.on_clear
-    }
-}
-
 #[component]
 pub fn MessageLog(props: &MessageLogProps) -> Html {
     let list = use_node_ref();
-    let book = &props.book;
+    let book = props.log.book();
     {
         // Keep the newest entry in view as entries arrive.
         let list = list.clone();
@@ -84,7 +117,8 @@ pub fn MessageLog(props: &MessageLogProps) -> Html {
                             data-dir={e.dir.as_attr()}
                             data-status={e.status.as_attr()}
                             data-kind={e.kind.clone()}
-                            data-seq={e.seq.map(|s| s.to_string())}>
+                            data-seq={e.seq.map(|s| s.to_string())}
+                            data-reason-code={e.status.code()}>
                             <span class="log-dir" title={dir_label}>{arrow}</span>
                             <time class="log-time">{clock_time(e.at_ms)}</time>
                             <span class="log-seq">{e.seq.map(|s| format!("#{s}")).unwrap_or_default()}</span>

@@ -1,7 +1,11 @@
 //! Pieces every route uses.
 
+pub mod compose;
+pub mod key_value_form;
+pub mod log_and_diagram;
 pub mod message_log;
 pub mod nav;
 pub mod open_tab;
+pub mod route_frame;
 pub mod sequence_diagram;
 pub mod status;

@@ -3,7 +3,7 @@
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use crate::app::{Route, MECHANISMS};
+use crate::routes::{working, Route};
 
 #[component]
 pub fn Nav() -> Html {
@@ -16,13 +16,13 @@ pub fn Nav() -> Html {
         <nav class="nav" data-testid="nav">
             <Link<Route> to={Route::Home} classes="brand">{"crosstalk"}</Link<Route>>
             <ul>
-                { for MECHANISMS.iter().filter_map(|m| m.route.clone().map(|route| html! {
+                { for working().map(|(m, route)| html! {
                     <li data-testid={format!("nav-{}", m.slug)}>
                         <Link<Route> classes={classes!((current.as_ref() == Some(&route)).then_some("active"))} to={route}>
                             {m.name}
                         </Link<Route>>
                     </li>
-                })) }
+                }) }
             </ul>
         </nav>
     }

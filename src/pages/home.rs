@@ -1,7 +1,11 @@
+//! `/`: every mechanism, one sentence each; the working ones linked.
+
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use crate::app::{Route, MECHANISMS};
+use crosstalk_protocol::catalog::MECHANISMS;
+
+use crate::routes::{route_of, Route};
 
 #[component]
 pub fn Home() -> Html {
@@ -15,10 +19,10 @@ pub fn Home() -> Html {
             </p>
             <ul class="mechanisms" data-testid="mechanisms">
                 { for MECHANISMS.iter().map(|m| html! {
-                    <li class={classes!("mechanism", m.route.is_none().then_some("soon"))}
+                    <li class={classes!("mechanism", m.path.is_none().then_some("soon"))}
                         data-testid={format!("mechanism-{}", m.slug)}>
                         <h2>
-                            if let Some(route) = m.route.clone() {
+                            if let Some(route) = route_of(m) {
                                 <Link<Route> to={route}>{m.name}</Link<Route>>
                             } else {
                                 {m.name}<span class="badge">{"coming"}</span>

@@ -1,7 +1,9 @@
+//! Any path that is not a route.
+
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use crate::app::Route;
+use crate::routes::Route;
 
 #[component]
 pub fn NotFound() -> Html {

@@ -1,46 +1,90 @@
-//! `window.postMessage` between a page and the frames it embeds (or its parent).
+//! The window adapter: `window.postMessage` between a page and the frames it embeds (or its
+//! parent).
 //!
-//! Posting always names the exact target origin — never `"*"`, which would hand the message to
-//! whatever document the target window holds now. Receiving reports the event's `origin`, whether
-//! its `source` is the window we expect, and the data as wire text; judging is the caller's job.
+//! Posting always names the exact target origin as a [`TargetOrigin`], which cannot hold `"*"`:
+//! a wildcard would hand the message to whatever document the target window holds now. Receiving
+//! reports the event's `origin`, whether its `source` is the window expected, and the data as
+//! size-checked wire text; judging (origin, then source, then decoding) is the receiver's rule,
+//! in `crosstalk_protocol::payment`.
 
-use gloo::events::EventListener;
-use wasm_bindgen::{JsCast, JsValue};
+use std::rc::Rc;
+
+use crosstalk_protocol::payment::Incoming;
+use crosstalk_protocol::{Body, Reason, Sender, SenderId};
+use wasm_bindgen::JsValue;
 use web_sys::{MessageEvent, Window};
 
-use super::{js_error_text, wire_text};
-use crate::protocol::DecodeError;
+use super::core::{read_wire, Core, Event, LinkState, Via};
 
-/// A window message as received.
-#[derive(Debug, Clone, PartialEq)]
-pub struct WindowMessage {
-    pub origin: String,
-    /// Whether `event.source` is the window the caller expected (its frame, or its parent).
-    pub from_expected: bool,
-    pub data: Result<String, DecodeError>,
+pub const VIA_WINDOW: Via = "window";
+
+/// The exact origin a message may be delivered to: `scheme://host[:port]`, nothing else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetOrigin(String);
+
+impl TargetOrigin {
+    /// Accepts an `http`/`https` origin with a host and no path, query or trailing slash.
+    pub fn exact(origin: &str) -> Result<TargetOrigin, String> {
+        let rest = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
+        match rest {
+            Some(host) if !host.is_empty() && !host.contains(['/', '?', '#', '*', ' ']) => {
+                Ok(TargetOrigin(origin.to_owned()))
+            }
+            _ => Err(format!("\"{origin}\" is not an exact origin (scheme://host:port)")),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
-/// Listens for `message` on this window. `expected` gives the window the messages should come
-/// from, at the time each one arrives (a frame's `contentWindow` changes as it is replaced).
-pub fn listen(
-    expected: impl Fn() -> Option<Window> + 'static,
-    on_message: impl Fn(WindowMessage) + 'static,
-) -> Option<EventListener> {
-    let window = web_sys::window()?;
-    Some(EventListener::new(&window, "message", move |event| {
-        let Some(event) = event.dyn_ref::<MessageEvent>() else { return };
-        let from_expected = match (event.source(), expected()) {
-            (Some(source), Some(expected)) => js_sys::Object::is(&source, &expected),
-            _ => false,
-        };
-        on_message(WindowMessage { origin: event.origin(), from_expected, data: wire_text(&event.data()) });
-    }))
+pub type WindowEvent<B> = Event<B, Incoming>;
+
+/// This window's `message` events, and posting to other windows. Dropping it stops listening.
+pub struct WindowLink<B: Body + 'static> {
+    core: Rc<Core<B, Incoming>>,
 }
 
-/// Posts wire text to `target`, delivered only if its document is of `target_origin`.
-pub fn post(target: &Window, text: &str, target_origin: &str) -> Result<(), String> {
-    debug_assert_ne!(target_origin, "*", "name the exact origin");
-    target.post_message(&JsValue::from_str(text), target_origin).map_err(|e| js_error_text(&e))
+impl<B: Body + 'static> WindowLink<B> {
+    /// Listens on this window. `expected` gives the window messages should come from, at the
+    /// time each one arrives (a frame's `contentWindow` changes as it is replaced).
+    pub fn listen(
+        sender_prefix: &str,
+        expected: impl Fn() -> Option<Window> + 'static,
+        sink: impl Fn(WindowEvent<B>) + 'static,
+    ) -> Option<WindowLink<B>> {
+        let window = web_sys::window()?;
+        let sender =
+            Rc::new(std::cell::RefCell::new(Sender::new(SenderId::new(sender_prefix, crate::clock::random))));
+        let core = Core::new(sender, LinkState::Ready, sink);
+        core.listen::<MessageEvent>(&window, "message", move |core, event| {
+            let from_expected = match (event.source(), expected()) {
+                (Some(source), Some(expected)) => js_sys::Object::is(&source, &expected),
+                _ => false,
+            };
+            let data = read_wire(&event.data());
+            core.emit(Event::Other(Incoming { origin: event.origin(), from_expected, data }));
+        });
+        Some(WindowLink { core })
+    }
+
+    /// Posts `body` to `target`, delivered only if its document is of origin `to`.
+    pub fn send(&self, target: &Window, body: B, to: &TargetOrigin) -> Result<(), Reason> {
+        self.core.send(body, VIA_WINDOW, |text| target.post_message(&JsValue::from_str(text), to.as_str()))
+    }
+
+    /// Posts wire text as it is (a replay, a malformed result, a forgery in the lab).
+    pub fn send_raw(&self, target: &Window, text: &str, to: &TargetOrigin) -> Result<(), Reason> {
+        self.core
+            .send_raw(text, VIA_WINDOW, |text| target.post_message(&JsValue::from_str(text), to.as_str()))
+    }
+}
+
+impl<B: Body + 'static> Drop for WindowLink<B> {
+    fn drop(&mut self) {
+        self.core.stop();
+    }
 }
 
 /// This window's parent, if it is framed (`window.parent` is the window itself otherwise).
@@ -48,4 +92,18 @@ pub fn parent() -> Option<Window> {
     let window = web_sys::window()?;
     let parent = window.parent().ok().flatten()?;
     (!js_sys::Object::is(&parent, &window)).then_some(parent)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_exact_origins_can_be_targets() {
+        assert_eq!(TargetOrigin::exact("http://127.0.0.1:8081").unwrap().as_str(), "http://127.0.0.1:8081");
+        assert!(TargetOrigin::exact("https://pay.example").is_ok());
+        for bad in ["*", "/", "", "http://", "http://a/", "http://a/path", "ftp://a", "http://*", "null"] {
+            assert!(TargetOrigin::exact(bad).is_err(), "{bad}");
+        }
+    }
 }

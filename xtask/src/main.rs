@@ -1,6 +1,7 @@
 //! `cargo xtask serve [--port P]` and `cargo xtask test`: the two commands a new user runs.
 
 mod run;
+mod sizes;
 mod tools;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -72,7 +73,9 @@ fn parse_ports(args: &[String]) -> Result<(u16, Option<u16>)> {
 
 fn build_release(root: &Path) -> Result<()> {
     eprintln!("xtask: building the suite in release (trunk build --release)");
-    run(Command::new("trunk").args(["build", "--release"]).current_dir(root))
+    run(Command::new("trunk").args(["build", "--release"]).current_dir(root))?;
+    eprint!("{}", sizes::report(&sizes::measure(&root.join("dist"))));
+    Ok(())
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {

@@ -19,9 +19,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-
-use super::{decode, preview, Body, DecodeError, Envelope, Sender, SenderId};
+use crate::{decode, preview, Body, DecodeError, Envelope, Reason, ReasonCode, Sender, SenderId};
 
 /// Largest value the store keeps, in bytes of UTF-8.
 pub const MAX_VALUE_BYTES: usize = 64 * 1024;
@@ -32,75 +30,46 @@ pub const PING_INTERVAL_MS: u32 = 1_000;
 /// A tab that has not been heard from for this long is dropped from the roster.
 pub const TAB_TIMEOUT_MS: f64 = 3_500.0;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "body", rename_all = "kebab-case")]
-pub enum StoreMsg {
-    /// Tab → worker, first thing on a new port.
-    Hello,
-    /// Worker → tab: you are connected; how many tabs are, and how many keys the store has.
-    Welcome {
-        connections: u32,
-        keys: u32,
-    },
-    Set {
-        key: String,
-        value: String,
-    },
-    Get {
-        key: String,
-    },
-    /// Worker → setting tab: stored. `old` is what it replaced.
-    Ack {
-        reply_to: u64,
-        key: String,
-        old: Option<String>,
-    },
-    /// Worker → getting tab. `value: None` means nobody has set the key.
-    Value {
-        reply_to: u64,
-        key: String,
-        value: Option<String>,
-        set_by: Option<SenderId>,
-    },
-    /// Worker → every other tab: someone set a key.
-    Changed {
-        key: String,
-        old: Option<String>,
-        new: String,
-        set_by: SenderId,
-    },
-    /// Worker → every tab: the number of connected tabs changed.
-    Roster {
-        connections: u32,
-    },
-    Ping,
-    Pong,
-    /// Tab → worker, on `pagehide`: forget me now rather than at the next timeout.
-    Goodbye,
-    /// Worker → tab: the worker refused a message, and why.
-    Rejected {
-        reason: String,
-        preview: String,
-    },
-}
-
-impl Body for StoreMsg {
-    const KINDS: &'static [&'static str] = &[
-        "hello", "welcome", "set", "get", "ack", "value", "changed", "roster", "ping", "pong", "goodbye",
-        "rejected",
-    ];
+crate::bodies! {
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum StoreMsg {
+        /// Tab → worker, first thing on a new port.
+        Hello = "hello",
+        /// Worker → tab: you are connected; how many tabs are, and how many keys the store has.
+        Welcome { connections: u32, keys: u32 } = "welcome",
+        Set { key: String, value: String } = "set",
+        Get { key: String } = "get",
+        /// Worker → setting tab: stored. `old` is what it replaced.
+        Ack { reply_to: u64, key: String, old: Option<String> } = "ack",
+        /// Worker → getting tab. `value: None` means nobody has set the key.
+        Value { reply_to: u64, key: String, value: Option<String>, set_by: Option<SenderId> } = "value",
+        /// Worker → every other tab: someone set a key.
+        Changed { key: String, old: Option<String>, new: String, set_by: SenderId } = "changed",
+        /// Worker → every tab: the number of connected tabs changed.
+        Roster { connections: u32 } = "roster",
+        Ping = "ping",
+        Pong = "pong",
+        /// Tab → worker, on `pagehide`: forget me now rather than at the next timeout.
+        Goodbye = "goodbye",
+        /// Worker → tab: the worker refused a message, and why.
+        Rejected { code: ReasonCode, reason: String, preview: String } = "rejected",
+    }
 }
 
 /// Why a set is refused before it is sent (the page) or stored (the worker).
-pub fn check_set(key: &str, value: &str) -> Result<(), String> {
+pub fn check_set(key: &str, value: &str) -> Result<(), Reason> {
     if key.len() > MAX_KEY_BYTES {
-        return Err(format!("the key is {} bytes; keys may be at most {MAX_KEY_BYTES} bytes", key.len()));
+        let text = format!("the key is {} bytes; keys may be at most {MAX_KEY_BYTES} bytes", key.len());
+        return Err(Reason::new(ReasonCode::KeyTooLarge, text));
     }
     if value.len() > MAX_VALUE_BYTES {
-        return Err(format!(
-            "the value is {} bytes; values may be at most {} KiB ({MAX_VALUE_BYTES} bytes)",
-            value.len(),
-            MAX_VALUE_BYTES / 1024
+        return Err(Reason::new(
+            ReasonCode::ValueTooLarge,
+            format!(
+                "the value is {} bytes; values may be at most {} KiB ({MAX_VALUE_BYTES} bytes)",
+                value.len(),
+                MAX_VALUE_BYTES / 1024
+            ),
         ));
     }
     Ok(())
@@ -165,7 +134,7 @@ impl SharedStore {
         };
         let envelope = match decoded {
             Ok(envelope) => envelope,
-            Err(error) => return vec![self.refuse(port, error.to_string(), text, now_ms)],
+            Err(error) => return vec![self.refuse(port, error.reason(), text, now_ms)],
         };
         if let Some(tab) = self.tabs.get_mut(&port) {
             tab.last_heard = now_ms;
@@ -212,8 +181,10 @@ impl SharedStore {
             StoreMsg::Pong => Vec::new(),
             StoreMsg::Goodbye => self.disconnect(port, now_ms),
             other => {
-                let reason =
-                    format!("the shared worker does not take \"{}\" from a tab", super::kind_of(&other));
+                let reason = Reason::new(
+                    ReasonCode::UnexpectedKind,
+                    format!("the shared worker does not take \"{}\" from a tab", other.kind()),
+                );
                 vec![self.refuse(port, reason, text, now_ms)]
             }
         }
@@ -250,8 +221,8 @@ impl SharedStore {
         Outgoing::All(self.sender.envelope(StoreMsg::Roster { connections: self.connections() }, now_ms))
     }
 
-    fn refuse(&mut self, port: PortId, reason: String, text: &str, now_ms: f64) -> Outgoing {
-        let body = StoreMsg::Rejected { reason, preview: preview(text, 80) };
+    fn refuse(&mut self, port: PortId, reason: Reason, text: &str, now_ms: f64) -> Outgoing {
+        let body = StoreMsg::Rejected { code: reason.code, reason: reason.text, preview: preview(text, 80) };
         Outgoing::To(port, self.sender.envelope(body, now_ms))
     }
 }
@@ -259,7 +230,6 @@ impl SharedStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::kind_of;
 
     struct TabSim {
         port: PortId,
@@ -293,31 +263,6 @@ mod tests {
                 Outgoing::All(e) => ("all".into(), e.body.clone()),
             })
             .collect()
-    }
-
-    #[test]
-    fn every_variant_kind_is_listed_in_kinds() {
-        let all = [
-            StoreMsg::Hello,
-            StoreMsg::Welcome { connections: 0, keys: 0 },
-            StoreMsg::Set { key: String::new(), value: String::new() },
-            StoreMsg::Get { key: String::new() },
-            StoreMsg::Ack { reply_to: 0, key: String::new(), old: None },
-            StoreMsg::Value { reply_to: 0, key: String::new(), value: None, set_by: None },
-            StoreMsg::Changed {
-                key: String::new(),
-                old: None,
-                new: String::new(),
-                set_by: SenderId(String::new()),
-            },
-            StoreMsg::Roster { connections: 0 },
-            StoreMsg::Ping,
-            StoreMsg::Pong,
-            StoreMsg::Goodbye,
-            StoreMsg::Rejected { reason: String::new(), preview: String::new() },
-        ];
-        let kinds: Vec<String> = all.iter().map(kind_of).collect();
-        assert_eq!(kinds, StoreMsg::KINDS);
     }
 
     #[test]
@@ -393,7 +338,7 @@ mod tests {
         let big = "x".repeat(MAX_VALUE_BYTES + 1);
         let out = a.send(&mut s, StoreMsg::Set { key: "k".into(), value: big }, 1.0);
         assert!(
-            matches!(&bodies(&out)[0].1, StoreMsg::Rejected { reason, .. } if reason.contains("at most 64 KiB"))
+            matches!(&bodies(&out)[0].1, StoreMsg::Rejected { code: ReasonCode::ValueTooLarge, reason, .. } if reason.contains("at most 64 KiB"))
         );
         let exact = "y".repeat(MAX_VALUE_BYTES);
         let out = a.send(&mut s, StoreMsg::Set { key: "k".into(), value: exact }, 1.0);
@@ -401,7 +346,7 @@ mod tests {
         let out =
             a.send(&mut s, StoreMsg::Set { key: "k".repeat(MAX_KEY_BYTES + 1), value: "v".into() }, 1.0);
         assert!(
-            matches!(&bodies(&out)[0].1, StoreMsg::Rejected { reason, .. } if reason.contains("keys may be"))
+            matches!(&bodies(&out)[0].1, StoreMsg::Rejected { code: ReasonCode::KeyTooLarge, reason, .. } if reason.contains("keys may be"))
         );
     }
 
@@ -411,8 +356,10 @@ mod tests {
         s.connect(1, 0.0);
         s.connect(2, 0.0);
         let out = s.receive(1, Ok("{\"v\":0}"), 1.0);
-        assert!(matches!(&bodies(&out)[..], [(to, StoreMsg::Rejected { reason, preview })]
-            if to == "to 1" && reason.contains("version 0") && preview == "{\"v\":0}"));
+        assert!(
+            matches!(&bodies(&out)[..], [(to, StoreMsg::Rejected { code: ReasonCode::WrongVersion, reason, preview })]
+            if to == "to 1" && reason.contains("version 0") && preview == "{\"v\":0}")
+        );
         let out = s.receive(1, Err(DecodeError::NotText { got: "an object".into() }), 1.0);
         assert!(
             matches!(&bodies(&out)[0].1, StoreMsg::Rejected { reason, .. } if reason.contains("an object"))
@@ -420,7 +367,7 @@ mod tests {
         let mut a = TabSim::new(1, "tab-a");
         let out = a.send(&mut s, StoreMsg::Roster { connections: 99 }, 1.0);
         assert!(
-            matches!(&bodies(&out)[0].1, StoreMsg::Rejected { reason, .. } if reason.contains("\"roster\""))
+            matches!(&bodies(&out)[0].1, StoreMsg::Rejected { code: ReasonCode::UnexpectedKind, reason, .. } if reason.contains("\"roster\""))
         );
         let mut b = TabSim::new(2, "tab-b");
         let out = b.send(&mut s, StoreMsg::Set { key: "k".into(), value: "v".into() }, 2.0);

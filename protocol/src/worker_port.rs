@@ -10,32 +10,37 @@
 //!  |<============= echo ===================|  (worker's own seq, its receive time)
 //! ```
 
-use serde::{Deserialize, Serialize};
-
-use super::{decode, preview, Body, DecodeError, Envelope, Sender};
+use crate::{decode, preview, DecodeError, Envelope, Reason, ReasonCode, Sender};
 
 /// What the worker says first, over the port, once it has it.
 pub const GREETING: &str = "Hello from worker!";
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "body", rename_all = "kebab-case")]
-pub enum WorkerPortMsg {
-    /// Worker → page, on the worker itself: the Rust side has started and is listening.
-    Ready,
-    /// Page → worker, on the worker itself, with the page's `port2` in `event.ports`.
-    Connect,
-    /// Worker → page, over the port, first thing after `connect`.
-    Greeting { text: String },
-    /// Page → worker, over the port.
-    Text { text: String },
-    /// Worker → page, over the port: what the worker received, with when it received it.
-    Echo { text: String, reply_to: u64, received_at: f64 },
-    /// Worker → page: the worker refused a message, and why.
-    Rejected { reason: String, preview: String },
+crate::bodies! {
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum WorkerPortMsg {
+        /// Worker → page, on the worker itself: the Rust side has started and is listening.
+        Ready = "ready",
+        /// Page → worker, on the worker itself, with the page's `port2` in `event.ports`.
+        Connect = "connect",
+        /// Worker → page, over the port, first thing after `connect`.
+        Greeting { text: String } = "greeting",
+        /// Page → worker, over the port.
+        Text { text: String } = "text",
+        /// Worker → page, over the port: what the worker received, with when it received it.
+        Echo { text: String, reply_to: u64, received_at: f64 } = "echo",
+        /// Worker → page: the worker refused a message, and why.
+        Rejected { code: ReasonCode, reason: String, preview: String } = "rejected",
+    }
 }
 
-impl Body for WorkerPortMsg {
-    const KINDS: &'static [&'static str] = &["ready", "connect", "greeting", "text", "echo", "rejected"];
+impl WorkerPortMsg {
+    fn refusal(reason: Reason, text: &str) -> WorkerPortMsg {
+        WorkerPortMsg::Rejected {
+            code: reason.code,
+            reason: reason.text,
+            preview: preview(text, PREVIEW_CHARS),
+        }
+    }
 }
 
 /// The worker's side of the conversation, free of any browser API so it can be tested natively.
@@ -66,23 +71,19 @@ impl EchoService {
         has_port: bool,
         now_ms: f64,
     ) -> Result<(), Envelope<WorkerPortMsg>> {
-        let refusal = |reason: String, text: &str| WorkerPortMsg::Rejected {
-            reason,
-            preview: preview(text, PREVIEW_CHARS),
-        };
-        let reply = match raw.map(|text| (text, decode::<WorkerPortMsg>(text))) {
-            Ok((_, Ok(Envelope { body: WorkerPortMsg::Connect, .. }))) if has_port => return Ok(()),
-            Ok((text, Ok(Envelope { body: WorkerPortMsg::Connect, .. }))) => {
-                refusal("\"connect\" came without a transferred port".into(), text)
+        let (text, decoded) = split(raw);
+        let reason = match decoded {
+            Ok(Envelope { body: WorkerPortMsg::Connect, .. }) if has_port => return Ok(()),
+            Ok(Envelope { body: WorkerPortMsg::Connect, .. }) => {
+                Reason::new(ReasonCode::NoPort, "\"connect\" came without a transferred port")
             }
-            Ok((text, Ok(other))) => refusal(
+            Ok(other) => Reason::new(
+                ReasonCode::UnexpectedKind,
                 format!("only \"connect\" is taken on the worker itself, not \"{}\"", other.kind()),
-                text,
             ),
-            Ok((text, Err(error))) => refusal(error.to_string(), text),
-            Err(error) => refusal(error.to_string(), ""),
+            Err(error) => error.reason(),
         };
-        Err(self.sender.envelope(reply, now_ms))
+        Err(self.sender.envelope(WorkerPortMsg::refusal(reason, text), now_ms))
     }
 
     /// The reply to one message that arrived on the port (already read as text, or not text).
@@ -91,20 +92,29 @@ impl EchoService {
         raw: Result<&str, DecodeError>,
         now_ms: f64,
     ) -> Envelope<WorkerPortMsg> {
-        let reply = match raw.map(|text| (text, decode::<WorkerPortMsg>(text))) {
-            Ok((_, Ok(Envelope { seq, body: WorkerPortMsg::Text { text }, .. }))) => {
+        let (text, decoded) = split(raw);
+        let reply = match decoded {
+            Ok(Envelope { seq, body: WorkerPortMsg::Text { text }, .. }) => {
                 WorkerPortMsg::Echo { text, reply_to: seq, received_at: now_ms }
             }
-            Ok((text, Ok(other))) => WorkerPortMsg::Rejected {
-                reason: format!("the worker does not take \"{}\" on the port", other.kind()),
-                preview: preview(text, PREVIEW_CHARS),
-            },
-            Ok((text, Err(error))) => {
-                WorkerPortMsg::Rejected { reason: error.to_string(), preview: preview(text, PREVIEW_CHARS) }
-            }
-            Err(error) => WorkerPortMsg::Rejected { reason: error.to_string(), preview: String::new() },
+            Ok(other) => WorkerPortMsg::refusal(
+                Reason::new(
+                    ReasonCode::UnexpectedKind,
+                    format!("the worker does not take \"{}\" on the port", other.kind()),
+                ),
+                text,
+            ),
+            Err(error) => WorkerPortMsg::refusal(error.reason(), text),
         };
         self.sender.envelope(reply, now_ms)
+    }
+}
+
+/// The text (for the refusal's preview) and its decoding.
+fn split(raw: Result<&str, DecodeError>) -> (&str, Result<Envelope<WorkerPortMsg>, DecodeError>) {
+    match raw {
+        Ok(text) => (text, decode::<WorkerPortMsg>(text)),
+        Err(error) => ("", Err(error)),
     }
 }
 
@@ -114,7 +124,7 @@ const PREVIEW_CHARS: usize = 80;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::{SenderId, PROTOCOL_VERSION};
+    use crate::{SenderId, PROTOCOL_VERSION};
 
     fn service() -> EchoService {
         EchoService::new(Sender::new(SenderId("worker-test".into())))
@@ -125,20 +135,6 @@ mod tests {
         let mut env = page.envelope(WorkerPortMsg::Text { text: text.into() }, 1.0);
         env.seq = seq;
         env.encode().unwrap()
-    }
-
-    #[test]
-    fn every_variant_kind_is_listed_in_kinds() {
-        let all = [
-            WorkerPortMsg::Ready,
-            WorkerPortMsg::Connect,
-            WorkerPortMsg::Greeting { text: String::new() },
-            WorkerPortMsg::Text { text: String::new() },
-            WorkerPortMsg::Echo { text: String::new(), reply_to: 0, received_at: 0.0 },
-            WorkerPortMsg::Rejected { reason: String::new(), preview: String::new() },
-        ];
-        let kinds: Vec<String> = all.iter().map(crate::protocol::kind_of).collect();
-        assert_eq!(kinds, WorkerPortMsg::KINDS);
     }
 
     #[test]
@@ -168,7 +164,7 @@ mod tests {
         let mut w = service();
         let bad = w.on_port_message(Ok("not json"), 1.0);
         assert!(
-            matches!(&bad.body, WorkerPortMsg::Rejected { reason, preview } if reason.starts_with("not JSON") && preview == "not json")
+            matches!(&bad.body, WorkerPortMsg::Rejected { code: ReasonCode::BadJson, reason, preview } if reason.starts_with("not JSON") && preview == "not json")
         );
         let not_text = w.on_port_message(Err(DecodeError::NotText { got: "an object".into() }), 2.0);
         assert!(
@@ -186,7 +182,7 @@ mod tests {
         let wire = page.envelope(WorkerPortMsg::Connect, 0.0).encode().unwrap();
         let reply = w.on_port_message(Ok(&wire), 0.0);
         assert!(
-            matches!(&reply.body, WorkerPortMsg::Rejected { reason, .. } if reason.contains("\"connect\""))
+            matches!(&reply.body, WorkerPortMsg::Rejected { code: ReasonCode::UnexpectedKind, reason, .. } if reason.contains("\"connect\""))
         );
     }
 
@@ -198,7 +194,7 @@ mod tests {
         assert_eq!(w.on_worker_message(Ok(&connect), true, 0.0), Ok(()));
         let without_port = w.on_worker_message(Ok(&connect), false, 0.0).unwrap_err();
         assert!(
-            matches!(&without_port.body, WorkerPortMsg::Rejected { reason, .. } if reason.contains("without a transferred port"))
+            matches!(&without_port.body, WorkerPortMsg::Rejected { code: ReasonCode::NoPort, reason, .. } if reason.contains("without a transferred port"))
         );
         let text = page_text(3, "hi");
         let wrong_channel = w.on_worker_message(Ok(&text), true, 0.0).unwrap_err();
@@ -207,7 +203,7 @@ mod tests {
         );
         let garbage = w.on_worker_message(Ok("{}"), true, 0.0).unwrap_err();
         assert!(
-            matches!(&garbage.body, WorkerPortMsg::Rejected { reason, .. } if reason.contains("version"))
+            matches!(&garbage.body, WorkerPortMsg::Rejected { code: ReasonCode::NoVersion, reason, .. } if reason.contains("version"))
         );
     }
 }

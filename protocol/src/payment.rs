@@ -17,21 +17,18 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::{decode, Body, DecodeError, Envelope};
+use crate::{decode, Body, DecodeError, Envelope, Reason, ReasonCode};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "body", rename_all = "kebab-case")]
-pub enum PaymentMsg {
-    /// Provider → shop: the provider page has started and listens for the order.
-    Ready,
-    /// Shop → provider.
-    Order { order_id: String, amount_cents: u64, currency: String },
-    /// Provider → shop: how the customer's payment ended.
-    Result { order_id: String, outcome: Outcome },
-}
-
-impl Body for PaymentMsg {
-    const KINDS: &'static [&'static str] = &["ready", "order", "result"];
+crate::bodies! {
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum PaymentMsg {
+        /// Provider → shop: the provider page has started and listens for the order.
+        Ready = "ready",
+        /// Shop → provider.
+        Order { order_id: String, amount_cents: u64, currency: String } = "order",
+        /// Provider → shop: how the customer's payment ended.
+        Result { order_id: String, outcome: Outcome } = "result",
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -76,8 +73,9 @@ impl PaymentState {
 pub struct Incoming {
     /// `event.origin` (`"null"` for an opaque origin such as a sandboxed srcdoc frame).
     pub origin: String,
-    /// Whether `event.source` is the checkout iframe's `contentWindow`.
-    pub from_checkout_frame: bool,
+    /// Whether `event.source` is the window the receiver expects: for the shop the checkout
+    /// iframe's `contentWindow`, for the provider its parent.
+    pub from_expected: bool,
     /// The data as wire text, or why it is not text.
     pub data: Result<String, DecodeError>,
 }
@@ -131,17 +129,21 @@ impl fmt::Display for Refusal {
 }
 
 impl Refusal {
-    /// A short machine-friendly word for the log (`wrong-origin`, `replayed`, …).
-    pub fn code(&self) -> &'static str {
+    /// The stable code of the check that fired (a malformed message: what decoding found).
+    pub fn code(&self) -> ReasonCode {
         match self {
-            Refusal::WrongOrigin { .. } => "wrong-origin",
-            Refusal::WrongSource => "wrong-source",
-            Refusal::Malformed(_) => "malformed",
-            Refusal::Unexpected(_) => "unexpected",
-            Refusal::UnknownOrder { .. } => "unknown-order",
-            Refusal::Replayed { .. } => "replayed",
-            Refusal::Late { .. } => "late",
+            Refusal::WrongOrigin { .. } => ReasonCode::WrongOrigin,
+            Refusal::WrongSource => ReasonCode::WrongSource,
+            Refusal::Malformed(error) => error.code(),
+            Refusal::Unexpected(_) => ReasonCode::UnexpectedKind,
+            Refusal::UnknownOrder { .. } => ReasonCode::UnknownOrder,
+            Refusal::Replayed { .. } => ReasonCode::Replayed,
+            Refusal::Late { .. } => ReasonCode::Late,
         }
+    }
+
+    pub fn reason(&self) -> Reason {
+        Reason::new(self.code(), self.to_string())
     }
 }
 
@@ -195,7 +197,7 @@ impl Checkout {
                 expected: self.provider_origin.clone(),
             });
         }
-        if !incoming.from_checkout_frame {
+        if !incoming.from_expected {
             return Verdict::Refused(Refusal::WrongSource);
         }
         let envelope = match incoming.data.clone().and_then(|text| decode::<PaymentMsg>(&text)) {
@@ -221,6 +223,31 @@ impl Checkout {
             Outcome::Cancelled => PaymentState::Cancelled,
         };
         Verdict::Settled { envelope, state: self.state.clone() }
+    }
+}
+
+/// The provider's side: it acts only on an order from the shop's origin and its parent window.
+/// Returns the envelope with its order id and amount.
+pub fn judge_order(
+    incoming: &Incoming,
+    shop_origin: &str,
+) -> Result<(Envelope<PaymentMsg>, String, u64), Reason> {
+    if incoming.origin != shop_origin {
+        let text = format!("wrong origin: {} is not the shop ({shop_origin})", incoming.origin);
+        return Err(Reason::new(ReasonCode::WrongOrigin, text));
+    }
+    if !incoming.from_expected {
+        return Err(Reason::new(ReasonCode::WrongSource, "wrong source: not from the parent window"));
+    }
+    let malformed = |e: DecodeError| Reason::new(e.code(), format!("malformed: {e}"));
+    let text = incoming.data.as_deref().map_err(|e| malformed(e.clone()))?;
+    let envelope = decode::<PaymentMsg>(text).map_err(malformed)?;
+    match envelope.body.clone() {
+        PaymentMsg::Order { order_id, amount_cents, .. } => Ok((envelope, order_id, amount_cents)),
+        other => Err(Reason::new(
+            ReasonCode::UnexpectedKind,
+            format!("unexpected: the provider takes only an order, not \"{}\"", other.kind()),
+        )),
     }
 }
 
@@ -265,7 +292,7 @@ pub fn weaker_checks(incoming: &Incoming, provider_origin: &str, refusal: &Refus
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::{kind_of, Sender, SenderId};
+    use crate::{Sender, SenderId};
 
     const PROVIDER: &str = "http://127.0.0.1:8081";
 
@@ -278,7 +305,7 @@ mod tests {
     }
 
     fn from_frame(data: String) -> Incoming {
-        Incoming { origin: PROVIDER.into(), from_checkout_frame: true, data: Ok(data) }
+        Incoming { origin: PROVIDER.into(), from_expected: true, data: Ok(data) }
     }
 
     fn paid() -> Outcome {
@@ -289,17 +316,6 @@ mod tests {
         let mut checkout = Checkout::new(PROVIDER);
         checkout.start(order);
         checkout
-    }
-
-    #[test]
-    fn every_variant_kind_is_listed_in_kinds() {
-        let all = [
-            PaymentMsg::Ready,
-            PaymentMsg::Order { order_id: String::new(), amount_cents: 0, currency: String::new() },
-            PaymentMsg::Result { order_id: String::new(), outcome: Outcome::Cancelled },
-        ];
-        let kinds: Vec<String> = all.iter().map(kind_of).collect();
-        assert_eq!(kinds, PaymentMsg::KINDS);
     }
 
     #[test]
@@ -327,11 +343,8 @@ mod tests {
     fn the_origin_is_checked_first() {
         let mut checkout = pending("order-1");
         for origin in ["null", "http://127.0.0.1:8080", "http://127.0.0.1:8081.evil.example"] {
-            let incoming = Incoming {
-                origin: origin.into(),
-                from_checkout_frame: true,
-                data: Ok(result("order-1", paid())),
-            };
+            let incoming =
+                Incoming { origin: origin.into(), from_expected: true, data: Ok(result("order-1", paid())) };
             assert!(matches!(checkout.judge(&incoming), Verdict::Refused(Refusal::WrongOrigin { .. })));
         }
         assert_eq!(checkout.state, PaymentState::Pending);
@@ -340,11 +353,8 @@ mod tests {
     #[test]
     fn the_right_origin_from_another_window_is_refused() {
         let mut checkout = pending("order-1");
-        let impostor = Incoming {
-            origin: PROVIDER.into(),
-            from_checkout_frame: false,
-            data: Ok(result("order-1", paid())),
-        };
+        let impostor =
+            Incoming { origin: PROVIDER.into(), from_expected: false, data: Ok(result("order-1", paid())) };
         assert_eq!(checkout.judge(&impostor), Verdict::Refused(Refusal::WrongSource));
         assert_eq!(checkout.state, PaymentState::Pending);
     }
@@ -358,7 +368,7 @@ mod tests {
         ));
         let not_text = Incoming {
             origin: PROVIDER.into(),
-            from_checkout_frame: true,
+            from_expected: true,
             data: Err(DecodeError::NotText { got: "an object".into() }),
         };
         assert!(matches!(
@@ -399,22 +409,42 @@ mod tests {
     fn refusals_read_as_reasons_with_stable_codes() {
         let refusal = Refusal::WrongOrigin { got: "null".into(), expected: PROVIDER.into() };
         assert_eq!(refusal.to_string(), "wrong origin: null is not the provider (http://127.0.0.1:8081)");
-        assert_eq!(refusal.code(), "wrong-origin");
-        assert_eq!(Refusal::WrongSource.code(), "wrong-source");
+        assert_eq!(refusal.code(), ReasonCode::WrongOrigin);
+        assert_eq!(Refusal::WrongSource.code(), ReasonCode::WrongSource);
+        assert_eq!(Refusal::Malformed(DecodeError::NotAnObject).code(), ReasonCode::NotAnObject);
     }
 
     #[test]
     fn the_lab_explains_what_weaker_checks_would_have_done() {
         let impostor =
-            Incoming { origin: PROVIDER.into(), from_checkout_frame: false, data: Ok(result("o", paid())) };
+            Incoming { origin: PROVIDER.into(), from_expected: false, data: Ok(result("o", paid())) };
         let lines = weaker_checks(&impostor, PROVIDER, &Refusal::WrongSource);
         assert!(lines.iter().any(|l| l.contains("would have ACCEPTED")));
         assert!(lines.iter().any(|l| l.contains("no check at all")));
-        let opaque =
-            Incoming { origin: "null".into(), from_checkout_frame: false, data: Ok(result("o", paid())) };
+        let opaque = Incoming { origin: "null".into(), from_expected: false, data: Ok(result("o", paid())) };
         let refusal = Refusal::WrongOrigin { got: "null".into(), expected: PROVIDER.into() };
         let lines = weaker_checks(&opaque, PROVIDER, &refusal);
         assert!(lines.iter().any(|l| l.contains("stops this one too")));
         assert!(lines.iter().any(|l| l.contains("targetOrigin \"*\"")));
+    }
+
+    #[test]
+    fn the_provider_takes_an_order_only_from_the_shop_origin_and_its_parent() {
+        const SHOP: &str = "http://127.0.0.1:8080";
+        let body =
+            PaymentMsg::Order { order_id: "order-1".into(), amount_cents: 4200, currency: "EUR".into() };
+        let good = Incoming { origin: SHOP.into(), from_expected: true, data: Ok(wire(body)) };
+        let (envelope, order_id, amount) = judge_order(&good, SHOP).unwrap();
+        assert_eq!((order_id.as_str(), amount, envelope.seq), ("order-1", 4200, 1));
+        let code = |incoming: Incoming| judge_order(&incoming, SHOP).unwrap_err().code;
+        assert_eq!(
+            code(Incoming { origin: "http://evil.example".into(), ..good.clone() }),
+            ReasonCode::WrongOrigin
+        );
+        assert_eq!(code(Incoming { from_expected: false, ..good.clone() }), ReasonCode::WrongSource);
+        let junk = Incoming { data: Err(DecodeError::NotText { got: "an object".into() }), ..good.clone() };
+        assert_eq!(code(junk), ReasonCode::NotText);
+        let ready = Incoming { data: Ok(wire(PaymentMsg::Ready)), ..good };
+        assert_eq!(code(ready), ReasonCode::UnexpectedKind);
     }
 }

@@ -1,39 +1,46 @@
-//! The one wire envelope every crosstalk transport carries.
+//! The one wire envelope every crosstalk transport carries, each mechanism's message bodies, the
+//! reason codes of every refusal, and the pure state machines behind the routes (roster, shared
+//! store, checkout, echo service, sequence tracking). The app, both workers and the server link it;
+//! it depends on serde and serde_json only, because every dependency is paid for in each wasm module.
 //!
 //! On the wire an envelope is a JSON *string* (never a structured-clone object): the same bytes
-//! travel over MessagePorts, BroadcastChannel, localStorage and WebSockets, their size can be
-//! checked before parsing, and a QA script can forge one with nothing but `JSON.stringify`.
+//! travel over MessagePorts, BroadcastChannel, localStorage, windows and WebSockets, their size can
+//! be checked before parsing, and a QA script can forge one with nothing but `JSON.stringify`.
 //!
 //! ```json
 //! {"v":1,"seq":7,"from":"tab-3f9a1c","sent_at":1732270000123.4,"kind":"text","body":{"text":"hi"}}
 //! ```
 //!
-//! Decoding is staged so that a rejection says exactly what was wrong: size, JSON syntax, shape,
-//! version, kind, and only then the body's fields.
+//! Decoding is one pass over the text ([`decode`]); a rejection still says exactly what was wrong,
+//! with a stable [`ReasonCode`].
 
+pub mod body;
 pub mod broadcast;
+pub mod catalog;
+pub mod config;
+mod decode;
+pub mod order;
 pub mod payment;
+pub mod reason;
+pub mod roster;
 pub mod shared_store;
 pub mod storage;
 pub mod worker_port;
 
 use std::fmt;
 
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Serialize, Serializer};
+
+pub use body::Body;
+pub use decode::decode;
+pub use reason::{Reason, ReasonCode};
 
 /// Wire version. A peer of another version (a stale tab, an old worker) is rejected, not guessed at.
 pub const PROTOCOL_VERSION: u32 = 1;
 
 /// Largest encoded envelope accepted, in bytes of JSON. Leaves room for 64 KiB values plus escaping.
 pub const MAX_ENVELOPE_BYTES: usize = 256 * 1024;
-
-/// A typed message body. Implemented by one enum per mechanism, serialised with
-/// `#[serde(tag = "kind", content = "body")]` so the kind sits beside the envelope's fields.
-pub trait Body: Serialize + DeserializeOwned {
-    /// Every `kind` tag this body type knows; anything else is [`DecodeError::UnknownKind`].
-    const KINDS: &'static [&'static str];
-}
 
 /// Who sent an envelope: one id per tab, worker or other context, stable for its lifetime.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -44,13 +51,14 @@ impl SenderId {
     /// A fresh id such as `tab-3f9a1c2b`. `random` is any number source in [0, 1).
     pub fn new(prefix: &str, random: impl FnMut() -> f64) -> Self {
         let mut random = random;
-        let digits: String = (0..8)
-            .map(|_| {
-                let nibble = ((random() * 16.0) as u32).min(15);
-                char::from_digit(nibble, 16).unwrap_or('0')
-            })
-            .collect();
-        SenderId(format!("{prefix}-{digits}"))
+        let mut id = String::with_capacity(prefix.len() + 9);
+        id.push_str(prefix);
+        id.push('-');
+        for _ in 0..8 {
+            let nibble = ((random() * 16.0) as u32).min(15);
+            id.push(char::from_digit(nibble, 16).unwrap_or('0'));
+        }
+        SenderId(id)
     }
 }
 
@@ -61,7 +69,7 @@ impl fmt::Display for SenderId {
 }
 
 /// One message on any transport.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Envelope<B> {
     /// Wire version, [`PROTOCOL_VERSION`].
     pub v: u32,
@@ -70,9 +78,21 @@ pub struct Envelope<B> {
     pub from: SenderId,
     /// Milliseconds since the Unix epoch, sub-millisecond where the sender's clock allows.
     pub sent_at: f64,
-    /// `kind` and `body`, flattened into the envelope.
-    #[serde(flatten)]
+    /// Its `kind` and `body` sit beside the fields above on the wire.
     pub body: B,
+}
+
+impl<B: Body> Serialize for Envelope<B> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("v", &self.v)?;
+        map.serialize_entry("seq", &self.seq)?;
+        map.serialize_entry("from", &self.from)?;
+        map.serialize_entry("sent_at", &self.sent_at)?;
+        map.serialize_entry("kind", self.body.kind())?;
+        self.body.write_body(&mut map)?;
+        map.end()
+    }
 }
 
 impl<B: Body> Envelope<B> {
@@ -86,17 +106,9 @@ impl<B: Body> Envelope<B> {
     }
 
     /// The envelope's `kind` tag, as it appears on the wire.
-    pub fn kind(&self) -> String {
-        kind_of(&self.body)
+    pub fn kind(&self) -> &'static str {
+        self.body.kind()
     }
-}
-
-/// The `kind` tag a body serialises with (empty if the body is not a tagged enum).
-pub fn kind_of<B: Serialize>(body: &B) -> String {
-    serde_json::to_value(body)
-        .ok()
-        .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_owned))
-        .unwrap_or_default()
 }
 
 /// Hands out an envelope per message with the sender's next sequence number.
@@ -124,7 +136,8 @@ impl Sender {
     }
 }
 
-/// Why a message from outside was not accepted. The text is shown to people in the log.
+/// Why a message from outside was not accepted. The text is shown to people in the log; the
+/// [`code`](DecodeError::code) is what tests and QA scripts match.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DecodeError {
     /// The transport delivered something other than a string (e.g. a raw object from a script).
@@ -148,12 +161,31 @@ pub enum DecodeError {
     Malformed(String),
 }
 
+impl DecodeError {
+    pub fn code(&self) -> ReasonCode {
+        match self {
+            DecodeError::NotText { .. } => ReasonCode::NotText,
+            DecodeError::TooLarge { .. } => ReasonCode::TooLarge,
+            DecodeError::NotJson(_) => ReasonCode::BadJson,
+            DecodeError::NotAnObject => ReasonCode::NotAnObject,
+            DecodeError::MissingVersion => ReasonCode::NoVersion,
+            DecodeError::WrongVersion { .. } => ReasonCode::WrongVersion,
+            DecodeError::MissingKind => ReasonCode::NoKind,
+            DecodeError::UnknownKind(_) => ReasonCode::UnknownKind,
+            DecodeError::Malformed(_) => ReasonCode::Malformed,
+        }
+    }
+
+    /// The code and the sentence together, as the log shows them.
+    pub fn reason(&self) -> Reason {
+        Reason::new(self.code(), self.to_string())
+    }
+}
+
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            DecodeError::NotText { got } => {
-                write!(f, "expected a JSON string on the wire, got {got}")
-            }
+            DecodeError::NotText { got } => write!(f, "expected a JSON string on the wire, got {got}"),
             DecodeError::TooLarge { bytes, limit } => {
                 write!(f, "message is {bytes} bytes, over the {limit}-byte limit")
             }
@@ -178,6 +210,16 @@ pub enum EncodeError {
     Serialize(String),
 }
 
+impl EncodeError {
+    pub fn reason(&self) -> Reason {
+        let code = match self {
+            EncodeError::TooLarge { .. } => ReasonCode::TooLarge,
+            EncodeError::Serialize(_) => ReasonCode::Malformed,
+        };
+        Reason::new(code, self.to_string())
+    }
+}
+
 impl fmt::Display for EncodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -191,31 +233,14 @@ impl fmt::Display for EncodeError {
 
 impl std::error::Error for EncodeError {}
 
-/// Decodes wire text into a typed envelope, or says precisely why not.
-pub fn decode<B: Body>(text: &str) -> Result<Envelope<B>, DecodeError> {
-    if text.len() > MAX_ENVELOPE_BYTES {
-        return Err(DecodeError::TooLarge { bytes: text.len(), limit: MAX_ENVELOPE_BYTES });
-    }
-    let value: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| DecodeError::NotJson(e.to_string()))?;
-    let object = value.as_object().ok_or(DecodeError::NotAnObject)?;
-    match object.get("v") {
-        None => return Err(DecodeError::MissingVersion),
-        Some(v) if v.as_u64() == Some(u64::from(PROTOCOL_VERSION)) => {}
-        Some(v) => return Err(DecodeError::WrongVersion { got: v.to_string(), expected: PROTOCOL_VERSION }),
-    }
-    let kind = object.get("kind").and_then(|k| k.as_str()).ok_or(DecodeError::MissingKind)?;
-    if !B::KINDS.contains(&kind) {
-        return Err(DecodeError::UnknownKind(kind.to_owned()));
-    }
-    serde_json::from_value(value).map_err(|e| DecodeError::Malformed(e.to_string()))
-}
-
 /// A short, single-line preview of raw wire text for the log (the full text can be huge).
 pub fn preview(text: &str, max_chars: usize) -> String {
-    let mut out: String =
-        text.chars().take(max_chars).map(|c| if c.is_control() { ' ' } else { c }).collect();
-    if text.chars().count() > max_chars {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    for c in chars.by_ref().take(max_chars) {
+        out.push(if c.is_control() { ' ' } else { c });
+    }
+    if chars.next().is_some() {
         out.push('…');
     }
     out
@@ -225,15 +250,12 @@ pub fn preview(text: &str, max_chars: usize) -> String {
 mod tests {
     use super::*;
 
-    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-    #[serde(tag = "kind", content = "body", rename_all = "kebab-case")]
-    enum TestBody {
-        Ping,
-        Text { text: String },
-    }
-
-    impl Body for TestBody {
-        const KINDS: &'static [&'static str] = &["ping", "text"];
+    crate::bodies! {
+        #[derive(Debug, Clone, PartialEq)]
+        enum TestBody {
+            Ping = "ping",
+            Text { text: String } = "text",
+        }
     }
 
     fn sender() -> Sender {
@@ -253,13 +275,25 @@ mod tests {
     #[test]
     fn wire_shape_is_flat_with_kind_beside_the_envelope_fields() {
         let env = sender().envelope(TestBody::Text { text: "hi".into() }, 5.0);
-        let wire: serde_json::Value =
-            serde_json::from_str(&env.encode().expect("encodes")).expect("our own encoding is JSON");
         assert_eq!(
-            wire,
-            serde_json::json!({"v":1,"seq":1,"from":"tab-test","sent_at":5.0,"kind":"text","body":{"text":"hi"}})
+            env.encode().expect("encodes"),
+            r#"{"v":1,"seq":1,"from":"tab-test","sent_at":5.0,"kind":"text","body":{"text":"hi"}}"#
         );
         assert_eq!(env.kind(), "text");
+        let unit = sender().envelope(TestBody::Ping, 5.0);
+        assert_eq!(
+            unit.encode().expect("encodes"),
+            r#"{"v":1,"seq":1,"from":"tab-test","sent_at":5.0,"kind":"ping"}"#
+        );
+    }
+
+    #[test]
+    fn field_order_on_the_wire_does_not_matter() {
+        let body_first = r#"{"body":{"text":"x"},"kind":"text","sent_at":0,"from":"a","seq":3,"v":1}"#;
+        let env = decode::<TestBody>(body_first).expect("decodes");
+        assert_eq!((env.seq, env.body), (3, TestBody::Text { text: "x".into() }));
+        let extra = r#"{"v":1,"seq":1,"from":"a","sent_at":0,"kind":"ping","body":null,"trace":[1,{}]}"#;
+        assert_eq!(decode::<TestBody>(extra).map(|e| e.body), Ok(TestBody::Ping));
     }
 
     #[test]
@@ -274,12 +308,16 @@ mod tests {
     fn rejects_text_that_is_not_json() {
         assert!(matches!(decode::<TestBody>("hello"), Err(DecodeError::NotJson(_))));
         assert!(matches!(decode::<TestBody>("{\"v\":1,"), Err(DecodeError::NotJson(_))));
+        let trailing = r#"{"v":1,"seq":1,"from":"a","sent_at":0,"kind":"ping"} x"#;
+        assert!(matches!(decode::<TestBody>(trailing), Err(DecodeError::NotJson(_))));
+        assert_eq!(decode::<TestBody>("hello").unwrap_err().code(), ReasonCode::BadJson);
     }
 
     #[test]
     fn rejects_json_that_is_not_an_object() {
         assert_eq!(decode::<TestBody>("[1,2]"), Err(DecodeError::NotAnObject));
         assert_eq!(decode::<TestBody>("\"success\""), Err(DecodeError::NotAnObject));
+        assert_eq!(decode::<TestBody>("7"), Err(DecodeError::NotAnObject));
     }
 
     #[test]
@@ -289,6 +327,13 @@ mod tests {
         assert_eq!(err, Err(DecodeError::WrongVersion { got: "2".into(), expected: 1 }));
         let err = decode::<TestBody>(r#"{"v":"1","seq":1,"from":"x","sent_at":0,"kind":"ping"}"#);
         assert_eq!(err, Err(DecodeError::WrongVersion { got: "\"1\"".into(), expected: 1 }));
+        let nested = decode::<TestBody>(r#"{"v":{"major":1},"kind":"ping"}"#);
+        assert_eq!(nested, Err(DecodeError::WrongVersion { got: "an object".into(), expected: 1 }));
+        assert_eq!(
+            decode::<TestBody>(r#"{"kind":"text","body":{"text":3}}"#),
+            Err(DecodeError::MissingVersion),
+            "the version is judged before the body, whatever the order on the wire"
+        );
     }
 
     #[test]
@@ -299,6 +344,8 @@ mod tests {
         assert_eq!(err, Err(DecodeError::UnknownKind("pay".into())));
         let err = decode::<TestBody>(r#"{"v":1,"seq":1,"from":"x","sent_at":0,"kind":7}"#);
         assert_eq!(err, Err(DecodeError::MissingKind));
+        let escaped = decode::<TestBody>(r#"{"v":1,"seq":1,"from":"x","sent_at":0,"kind":"p\u0069ng"}"#);
+        assert_eq!(escaped.map(|e| e.body), Ok(TestBody::Ping), "an escaped kind is still that kind");
     }
 
     #[test]
@@ -309,8 +356,17 @@ mod tests {
         );
         let bad_body = r#"{"v":1,"seq":1,"from":"x","sent_at":0,"kind":"text","body":{"text":3}}"#;
         assert!(matches!(decode::<TestBody>(bad_body), Err(DecodeError::Malformed(_))));
+        let late_bad_body = r#"{"body":{"text":3},"v":1,"seq":1,"from":"x","sent_at":0,"kind":"text"}"#;
+        assert!(matches!(decode::<TestBody>(late_bad_body), Err(DecodeError::Malformed(_))));
+        let no_body = r#"{"v":1,"seq":1,"from":"x","sent_at":0,"kind":"text"}"#;
+        assert!(matches!(decode::<TestBody>(no_body), Err(DecodeError::Malformed(m)) if m.contains("body")));
         let negative_seq = r#"{"v":1,"seq":-1,"from":"x","sent_at":0,"kind":"ping"}"#;
         assert!(matches!(decode::<TestBody>(negative_seq), Err(DecodeError::Malformed(_))));
+        let twice = r#"{"v":1,"seq":1,"seq":2,"from":"x","sent_at":0,"kind":"ping"}"#;
+        assert!(
+            matches!(decode::<TestBody>(twice), Err(DecodeError::Malformed(m)) if m.contains("duplicate"))
+        );
+        assert_eq!(decode::<TestBody>(twice).unwrap_err().code(), ReasonCode::Malformed);
     }
 
     #[test]
@@ -322,18 +378,21 @@ mod tests {
         ));
         let env = sender().envelope(TestBody::Text { text: "x".repeat(MAX_ENVELOPE_BYTES) }, 0.0);
         assert!(matches!(env.encode(), Err(EncodeError::TooLarge { .. })));
+        assert_eq!(env.encode().unwrap_err().reason().code, ReasonCode::TooLarge);
         let fits = sender().envelope(TestBody::Text { text: "x".repeat(64 * 1024) }, 0.0);
         assert!(fits.encode().is_ok());
     }
 
     #[test]
-    fn errors_read_as_sentences_a_person_can_act_on() {
+    fn errors_read_as_sentences_a_person_can_act_on_with_a_stable_code() {
         assert_eq!(DecodeError::UnknownKind("pay".into()).to_string(), "unknown kind \"pay\"");
         assert_eq!(
             DecodeError::WrongVersion { got: "2".into(), expected: 1 }.to_string(),
             "protocol version 2, this page speaks version 1"
         );
         assert!(DecodeError::TooLarge { bytes: 9, limit: 8 }.to_string().contains("over the 8-byte limit"));
+        let reason = DecodeError::UnknownKind("pay".into()).reason();
+        assert_eq!((reason.code.as_str(), reason.text.as_str()), ("unknown-kind", "unknown kind \"pay\""));
     }
 
     #[test]
@@ -353,5 +412,6 @@ mod tests {
     fn preview_truncates_and_flattens_control_characters() {
         assert_eq!(preview("a\nb", 10), "a b");
         assert_eq!(preview("abcdef", 3), "abc…");
+        assert_eq!(preview("abc", 3), "abc");
     }
 }

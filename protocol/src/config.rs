@@ -1,9 +1,10 @@
-//! Which origin is the app and which the payment provider: read from
-//! `<meta name="crosstalk-config">`, which the crosstalk server fills in (never guessed from the URL).
+//! Which origin is the app and which the payment provider. The server writes it into
+//! `<meta name="crosstalk-config">` ([`Origins::to_json`]); the app reads it back ([`parse`]), so
+//! neither side guesses from a URL and both agree on one format.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Origins {
     pub app_origin: String,
     pub provider_origin: String,
@@ -31,14 +32,11 @@ pub fn parse(content: &str) -> Result<Origins, String> {
     Ok(config)
 }
 
-/// The configuration of the page this runs in.
-pub fn origins() -> Result<Origins, String> {
-    let content = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.query_selector("meta[name=\"crosstalk-config\"]").ok().flatten())
-        .and_then(|meta| meta.get_attribute("content"))
-        .unwrap_or_default();
-    parse(&content)
+impl Origins {
+    /// The meta tag's `content`, as JSON (the server HTML-escapes it into the attribute).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
 }
 
 #[cfg(test)]
@@ -56,6 +54,14 @@ mod tests {
                 provider_origin: "http://127.0.0.1:8081".into()
             })
         );
+    }
+
+    #[test]
+    fn what_the_server_writes_the_app_reads() {
+        let origins = Origins { app_origin: "http://a:1".into(), provider_origin: "http://b\"<x>:2".into() };
+        assert_eq!(origins.to_json(), r#"{"app_origin":"http://a:1","provider_origin":"http://b\"<x>:2"}"#);
+        let sane = Origins { app_origin: "http://a:1".into(), provider_origin: "http://b:2".into() };
+        assert_eq!(parse(&sane.to_json()), Ok(sane));
     }
 
     #[test]

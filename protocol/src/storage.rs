@@ -4,23 +4,18 @@
 //! written by anyone else — another app on the origin, a QA script, broken JSON — is decoded and
 //! shown as rejected with the reason rather than trusted.
 
-use serde::{Deserialize, Serialize};
-
-use super::{decode, Body, DecodeError, Envelope};
+use crate::{decode, preview, DecodeError, Envelope};
 
 /// Prefix of the demo's keys in localStorage.
 pub const NAMESPACE: &str = "crosstalk:demo:";
 /// Prefix of the throwaway keys the quota filler writes (and removes).
 pub const FILLER_PREFIX: &str = "crosstalk:filler:";
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "body", rename_all = "kebab-case")]
-pub enum StorageMsg {
-    Value { text: String },
-}
-
-impl Body for StorageMsg {
-    const KINDS: &'static [&'static str] = &["value"];
+crate::bodies! {
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum StorageMsg {
+        Value { text: String } = "value",
+    }
 }
 
 /// The demo key inside a localStorage key, if it is one of ours.
@@ -42,13 +37,19 @@ pub enum Stored {
 }
 
 impl Stored {
+    /// Reads a value that is already in wasm memory (size-checked by [`decode`]).
     pub fn read(raw: Option<&str>) -> Stored {
         match raw {
             None => Stored::Absent,
-            Some(text) => match decode::<StorageMsg>(text) {
-                Ok(envelope) => Stored::Valid(envelope),
-                Err(error) => Stored::Invalid { raw: text.to_owned(), error },
-            },
+            Some(text) => Stored::judged(text, decode::<StorageMsg>(text)),
+        }
+    }
+
+    /// A value and the verdict on it (the transport checks the size before copying it in).
+    pub fn judged(raw: &str, verdict: Result<Envelope<StorageMsg>, DecodeError>) -> Stored {
+        match verdict {
+            Ok(envelope) => Stored::Valid(envelope),
+            Err(error) => Stored::Invalid { raw: preview(raw, 120), error },
         }
     }
 
@@ -57,9 +58,9 @@ impl Stored {
         match self {
             Stored::Absent => "(none)".into(),
             Stored::Valid(Envelope { body: StorageMsg::Value { text }, .. }) => {
-                format!("\"{}\"", super::preview(text, 80))
+                format!("\"{}\"", preview(text, 80))
             }
-            Stored::Invalid { raw, .. } => format!("{} (unreadable)", super::preview(raw, 60)),
+            Stored::Invalid { raw, .. } => format!("{} (unreadable)", preview(raw, 60)),
         }
     }
 
@@ -69,12 +70,19 @@ impl Stored {
             _ => None,
         }
     }
+
+    pub fn envelope(&self) -> Option<&Envelope<StorageMsg>> {
+        match self {
+            Stored::Valid(envelope) => Some(envelope),
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::{Sender, SenderId};
+    use crate::{Sender, SenderId};
 
     #[test]
     fn only_namespaced_keys_are_the_demos() {
@@ -92,6 +100,7 @@ mod tests {
             .unwrap();
         let valid = Stored::read(Some(&wire));
         assert_eq!(valid.label(), "\"blue <b>\"");
+        assert_eq!(valid.envelope().map(|e| e.from.0.as_str()), Some("tab-a"));
         assert_eq!(Stored::read(None), Stored::Absent);
         assert_eq!(Stored::read(None).label(), "(none)");
         let broken = Stored::read(Some("{broken"));

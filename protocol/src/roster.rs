@@ -1,0 +1,109 @@
+//! Who else is there: peers heard from recently. Any message proves a peer is there, a goodbye
+//! removes it at once, and silence removes it after [`PEER_TIMEOUT_MS`]. Used by the tabs of the
+//! BroadcastChannel route; the shared store keeps its own per-port variant.
+
+use std::collections::BTreeMap;
+
+use crate::SenderId;
+
+/// A peer not heard from for this long has left.
+pub const PEER_TIMEOUT_MS: f64 = 3_500.0;
+/// At most this many peers are tracked; a newcomer beyond it is not added (a flood of forged
+/// sender ids cannot grow memory without bound).
+pub const MAX_PEERS: usize = 256;
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Roster {
+    last_heard: BTreeMap<SenderId, f64>,
+}
+
+impl Roster {
+    /// `peer` spoke at `now_ms`. True if it is new to the roster.
+    pub fn heard(&mut self, peer: &SenderId, now_ms: f64) -> bool {
+        if let Some(heard) = self.last_heard.get_mut(peer) {
+            *heard = now_ms;
+            return false;
+        }
+        if self.last_heard.len() >= MAX_PEERS {
+            return false;
+        }
+        self.last_heard.insert(peer.clone(), now_ms);
+        true
+    }
+
+    /// `peer` said goodbye. True if it was in the roster.
+    pub fn left(&mut self, peer: &SenderId) -> bool {
+        self.last_heard.remove(peer).is_some()
+    }
+
+    /// Drops peers silent for longer than [`PEER_TIMEOUT_MS`]; returns who left.
+    pub fn expire(&mut self, now_ms: f64) -> Vec<SenderId> {
+        let gone: Vec<SenderId> = self
+            .last_heard
+            .iter()
+            .filter(|(_, heard)| now_ms - **heard > PEER_TIMEOUT_MS)
+            .map(|(peer, _)| peer.clone())
+            .collect();
+        for peer in &gone {
+            self.last_heard.remove(peer);
+        }
+        gone
+    }
+
+    pub fn len(&self) -> usize {
+        self.last_heard.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.last_heard.is_empty()
+    }
+
+    pub fn peers(&self) -> impl Iterator<Item = &SenderId> {
+        self.last_heard.keys()
+    }
+
+    pub fn clear(&mut self) {
+        self.last_heard.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(name: &str) -> SenderId {
+        SenderId(name.into())
+    }
+
+    #[test]
+    fn counts_peers_heard_and_drops_those_who_say_goodbye() {
+        let mut roster = Roster::default();
+        assert!(roster.heard(&id("a"), 0.0));
+        assert!(roster.heard(&id("b"), 0.0));
+        assert!(!roster.heard(&id("a"), 10.0));
+        assert_eq!(roster.len(), 2);
+        assert!(roster.left(&id("a")));
+        assert_eq!(roster.peers().collect::<Vec<_>>(), [&id("b")]);
+        assert!(!roster.left(&id("zz")), "goodbye from a stranger changes nothing");
+    }
+
+    #[test]
+    fn silent_peers_expire() {
+        let mut roster = Roster::default();
+        roster.heard(&id("a"), 0.0);
+        roster.heard(&id("b"), 0.0);
+        roster.heard(&id("b"), 3_000.0);
+        assert!(roster.expire(3_500.0).is_empty());
+        assert_eq!(roster.expire(3_501.0), [id("a")]);
+        assert_eq!(roster.len(), 1);
+    }
+
+    #[test]
+    fn a_flood_of_new_ids_is_bounded() {
+        let mut roster = Roster::default();
+        for n in 0..MAX_PEERS + 50 {
+            roster.heard(&id(&format!("forged-{n}")), 0.0);
+        }
+        assert_eq!(roster.len(), MAX_PEERS);
+    }
+}

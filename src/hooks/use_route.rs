@@ -1,0 +1,185 @@
+//! `use_route`: the one bridge between a route's transports and its view.
+//!
+//! Arrival is decoupled from rendering. Every action (a transport event, a click) is folded into
+//! the route's state at once, at the browser's pace: the state lives in a `RefCell`, not in a
+//! reducer that copies it, and the log is a ring whose push costs the same however long it is.
+//! Rendering is asked for at most once per animation frame, whatever the burst.
+//!
+//! Implementation note: a hidden tab gets no animation frames at all, so a throttled timer asks
+//! too — whichever comes first renders, the other is ignored. A hidden tab's state is current at
+//! every moment; its DOM catches up at most a second later.
+
+use std::cell::{Cell, Ref, RefCell};
+use std::collections::VecDeque;
+use std::rc::{Rc, Weak};
+
+use gloo::render::{request_animation_frame, AnimationFrame};
+use gloo::timers::callback::Timeout;
+use yew::prelude::*;
+
+use crate::clock::now_ms;
+use crate::components::message_log::LogView;
+use crate::log::LogBook;
+
+/// A route's state: what it knows and how each action changes it and its log. Tested natively.
+pub trait RouteState: Default + 'static {
+    type Action: 'static;
+
+    /// Folds one action into the state, writing what the log should say (stamped `at_ms`).
+    fn apply(&mut self, action: Self::Action, at_ms: f64, log: &mut LogBook);
+}
+
+/// How long a render may wait when no animation frame comes (hidden tabs get none).
+const FRAME_FALLBACK_MS: u32 = 100;
+
+struct Inner<S: RouteState> {
+    state: RefCell<S>,
+    log: RefCell<LogBook>,
+    /// Actions that arrived while another was being folded in (an event fired synchronously
+    /// by a transport during a click, say); they are applied in order right after.
+    queue: RefCell<VecDeque<S::Action>>,
+    applying: Cell<bool>,
+    frame: Rc<FrameGate>,
+}
+
+/// The page's handle: dispatch actions, read the state, hand the log to `MessageLog`.
+pub struct RouteHandle<S: RouteState> {
+    inner: Rc<Inner<S>>,
+}
+
+impl<S: RouteState> Clone for RouteHandle<S> {
+    fn clone(&self) -> Self {
+        RouteHandle { inner: Rc::clone(&self.inner) }
+    }
+}
+
+impl<S: RouteState> PartialEq for RouteHandle<S> {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+impl<S: RouteState> RouteHandle<S> {
+    /// Applies `action` now and asks for a render at the next frame.
+    pub fn dispatch(&self, action: S::Action) {
+        let inner = &self.inner;
+        inner.queue.borrow_mut().push_back(action);
+        if inner.applying.replace(true) {
+            return;
+        }
+        loop {
+            let next = inner.queue.borrow_mut().pop_front();
+            let Some(action) = next else { break };
+            inner.state.borrow_mut().apply(action, now_ms(), &mut inner.log.borrow_mut());
+        }
+        inner.applying.set(false);
+        inner.frame.request();
+    }
+
+    /// A sink for a transport: each event becomes an action.
+    pub fn sink<E>(&self, action: impl Fn(E) -> S::Action + 'static) -> impl Fn(E) + 'static {
+        let route = self.clone();
+        move |event| route.dispatch(action(event))
+    }
+
+    /// A callback that dispatches what `action` makes of its argument.
+    pub fn callback<T: 'static>(&self, action: impl Fn(T) -> S::Action + 'static) -> Callback<T> {
+        let route = self.clone();
+        Callback::from(move |value| route.dispatch(action(value)))
+    }
+
+    pub fn state(&self) -> Ref<'_, S> {
+        self.inner.state.borrow()
+    }
+
+    pub fn log(&self) -> Ref<'_, LogBook> {
+        self.inner.log.borrow()
+    }
+
+    /// The log as `MessageLog` renders it (a new version after every frame that changed it).
+    pub fn log_view(&self) -> LogView {
+        let log = Rc::clone(&self.inner) as Rc<dyn LogSource>;
+        LogView::new(log, self.inner.frame.version.get())
+    }
+
+    /// Clears the log (the `Clear` button every log has).
+    pub fn clear_log(&self) -> Callback<()> {
+        let route = self.clone();
+        Callback::from(move |()| {
+            route.inner.log.borrow_mut().clear();
+            route.inner.frame.request();
+        })
+    }
+}
+
+/// Read access to a log, whatever the state around it.
+pub trait LogSource {
+    fn log(&self) -> Ref<'_, LogBook>;
+}
+
+impl<S: RouteState> LogSource for Inner<S> {
+    fn log(&self) -> Ref<'_, LogBook> {
+        self.log.borrow()
+    }
+}
+
+/// Renders at most once per animation frame.
+struct FrameGate {
+    render: Callback<()>,
+    pending: Cell<bool>,
+    /// Bumped per render: stale wake-ups (the timer after the frame came) are ignored, and the
+    /// log view compares it to know it changed.
+    version: Rc<Cell<u64>>,
+    wakeups: RefCell<(Option<AnimationFrame>, Option<Timeout>)>,
+    me: RefCell<Weak<FrameGate>>,
+}
+
+impl FrameGate {
+    fn new(render: Callback<()>) -> Rc<FrameGate> {
+        let gate = Rc::new(FrameGate {
+            render,
+            pending: Cell::new(false),
+            version: Rc::new(Cell::new(0)),
+            wakeups: RefCell::new((None, None)),
+            me: RefCell::new(Weak::new()),
+        });
+        *gate.me.borrow_mut() = Rc::downgrade(&gate);
+        gate
+    }
+
+    fn request(&self) {
+        if self.pending.replace(true) {
+            return;
+        }
+        let generation = self.version.get();
+        let (frame_gate, timer_gate) = (self.me.borrow().clone(), self.me.borrow().clone());
+        // Replacing the old handles cancels whichever of them has not fired yet.
+        *self.wakeups.borrow_mut() = (
+            Some(request_animation_frame(move |_| fire(&frame_gate, generation))),
+            Some(Timeout::new(FRAME_FALLBACK_MS, move || fire(&timer_gate, generation))),
+        );
+    }
+}
+
+fn fire(gate: &Weak<FrameGate>, generation: u64) {
+    let Some(gate) = gate.upgrade() else { return };
+    if gate.version.get() != generation || !gate.pending.replace(false) {
+        return;
+    }
+    gate.version.set(generation + 1);
+    gate.render.emit(());
+}
+
+/// The route's state, its log, and a render at most once per frame.
+#[hook]
+pub fn use_route<S: RouteState>() -> RouteHandle<S> {
+    let update = use_force_update();
+    let inner = use_memo((), move |_| Inner::<S> {
+        state: RefCell::new(S::default()),
+        log: RefCell::new(LogBook::default()),
+        queue: RefCell::default(),
+        applying: Cell::new(false),
+        frame: FrameGate::new(Callback::from(move |()| update.force_update())),
+    });
+    RouteHandle { inner }
+}

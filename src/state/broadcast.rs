@@ -1,0 +1,182 @@
+//! The BroadcastChannel route's state: the peer count, the no-echo lesson, and what the log says
+//! of each event. Page: `pages/broadcast.rs`; transport: `transport/broadcast.rs`.
+
+use crosstalk_protocol::broadcast::BroadcastMsg;
+use crosstalk_protocol::{Body as _, Reason};
+
+use crate::components::sequence_diagram::{Diagram, Step};
+use crate::hooks::RouteState;
+use crate::log::{Direction, Entry, LogBook, Status};
+use crate::transport::broadcast::{BroadcastEvent, Peers};
+use crate::transport::Event;
+
+pub const DEFAULT_CHANNEL: &str = "myChannel";
+
+pub const DIAGRAM: Diagram = Diagram {
+    title: "This tab and the others on the channel",
+    lanes: &["this tab", "other tabs"],
+    steps: &[
+        Step::new(0, 1, "hello", &[(Direction::Out, "hello")]),
+        Step::new(1, 0, "here (each other tab)", &[(Direction::In, "here")]),
+        Step::new(0, 1, "text → every other tab", &[(Direction::Out, "text")]),
+        Step::new(1, 0, "text from another tab", &[(Direction::In, "text")]),
+        Step::new(1, 0, "goodbye (a tab leaves)", &[(Direction::In, "goodbye")]),
+    ],
+};
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BroadcastState {
+    pub peers: usize,
+    /// Whether this tab has been told, on this channel, that its own messages do not come back.
+    told_no_echo: bool,
+    pub failed: Option<String>,
+}
+
+pub enum Action {
+    Channel(BroadcastEvent),
+    Joined { name: String },
+    Left { name: String },
+    Failed { reason: String },
+    Refused(Reason),
+}
+
+fn channel_label(name: &str) -> String {
+    format!("\"{name}\"")
+}
+
+impl RouteState for BroadcastState {
+    type Action = Action;
+
+    fn apply(&mut self, action: Action, at_ms: f64, log: &mut LogBook) {
+        match action {
+            Action::Channel(event) => self.on_event(event, at_ms, log),
+            Action::Joined { name } => {
+                self.peers = 0;
+                self.told_no_echo = false;
+                self.failed = None;
+                log.push(Entry::system("join", format!("joined channel {}", channel_label(&name)), at_ms));
+            }
+            Action::Left { name } => log.push(Entry::system(
+                "leave",
+                format!("left channel {} (said goodbye)", channel_label(&name)),
+                at_ms,
+            )),
+            Action::Failed { reason } => {
+                log.push(Entry::system("error", format!("cannot join: {reason}"), at_ms));
+                self.failed = Some(reason);
+            }
+            Action::Refused(reason) => log.push(Entry::system("send", "not sent", at_ms).rejected(reason)),
+        }
+    }
+}
+
+impl BroadcastState {
+    fn on_event(&mut self, event: BroadcastEvent, at_ms: f64, log: &mut LogBook) {
+        match event {
+            Event::Sent { envelope, .. } => {
+                let text = match &envelope.body {
+                    BroadcastMsg::Text { text } => text.clone(),
+                    BroadcastMsg::Hello => "hello: this tab joins".into(),
+                    other => other.kind().into(),
+                };
+                let is_text = matches!(envelope.body, BroadcastMsg::Text { .. });
+                log.push(Entry::sent(&envelope, text, at_ms));
+                if is_text && !self.told_no_echo {
+                    self.told_no_echo = true;
+                    log.push(Entry::system(
+                        "no-echo",
+                        format!(
+                            "delivered to the {} other tab(s) on this channel, never back to this one: \
+                             BroadcastChannel does not deliver to the sender",
+                            self.peers
+                        ),
+                        at_ms,
+                    ));
+                }
+            }
+            Event::SentRaw { text, .. } => log.push(Entry::sent_raw(&text, at_ms)),
+            Event::Received { envelope, order, .. } => {
+                let payload = match &envelope.body {
+                    BroadcastMsg::Text { text } => text.clone(),
+                    BroadcastMsg::Hello => "hello: joined the channel".into(),
+                    BroadcastMsg::Here => "here: already on the channel".into(),
+                    BroadcastMsg::Goodbye => "goodbye: left the channel".into(),
+                    other => other.kind().into(),
+                };
+                let status = order.problem().map_or(Status::Ok, Status::Rejected);
+                log.push(Entry::received(&envelope, payload, at_ms).with_status(status));
+            }
+            Event::Rejected { raw, error, .. } => log.push(Entry::refused(&raw, error.reason(), at_ms)),
+            Event::Refused(reason) => log.push(Entry::system("send", "not sent", at_ms).rejected(reason)),
+            Event::Other(Peers { count, left }) => {
+                self.peers = count;
+                if !left.is_empty() {
+                    let names: Vec<&str> = left.iter().map(|p| p.0.as_str()).collect();
+                    log.push(Entry::system(
+                        "expired",
+                        format!("{} stopped answering and left the roster", names.join(", ")),
+                        at_ms,
+                    ));
+                }
+            }
+            Event::State(_) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crosstalk_protocol::order::Order;
+    use crosstalk_protocol::{Envelope, Sender, SenderId};
+
+    fn envelope(body: BroadcastMsg, seq: u64) -> Envelope<BroadcastMsg> {
+        let mut e = Sender::new(SenderId("tab-other".into())).envelope(body, 0.0);
+        e.seq = seq;
+        e
+    }
+
+    fn lines(log: &LogBook) -> Vec<Entry> {
+        log.entries().map(|l| l.entry.clone()).collect()
+    }
+
+    #[test]
+    fn the_first_text_sent_explains_that_it_does_not_come_back() {
+        let (mut state, mut log) = (BroadcastState { peers: 2, ..Default::default() }, LogBook::default());
+        let sent = envelope(BroadcastMsg::Text { text: "hi".into() }, 1);
+        state.apply(Action::Channel(Event::Sent { envelope: sent.clone(), via: "channel" }), 0.0, &mut log);
+        let first = lines(&log);
+        assert_eq!(first.len(), 2);
+        assert!(
+            first[1].payload.contains("2 other tab(s)")
+                && first[1].payload.contains("does not deliver to the sender")
+        );
+        state.apply(Action::Channel(Event::Sent { envelope: sent, via: "channel" }), 0.0, &mut log);
+        assert_eq!(log.len(), 3, "said once per channel");
+    }
+
+    #[test]
+    fn ordering_problems_are_flagged_on_the_entry_with_their_code() {
+        let (mut state, mut log) = (BroadcastState::default(), LogBook::default());
+        let event = Event::Received {
+            envelope: envelope(BroadcastMsg::Text { text: "x".into() }, 9),
+            via: "channel",
+            order: Order::Gap { expected: 7, got: 9 },
+        };
+        state.apply(Action::Channel(event), 0.0, &mut log);
+        let line = &lines(&log)[0];
+        assert_eq!(line.status.code(), Some("gap"));
+        assert!(
+            matches!(&line.status, Status::Rejected(r) if r.text == "gap: expected #7, got #9 (2 missing)")
+        );
+    }
+
+    #[test]
+    fn expiry_updates_the_count_and_names_who_left() {
+        let (mut state, mut log) = (BroadcastState { peers: 2, ..Default::default() }, LogBook::default());
+        let event = Event::Other(Peers { count: 1, left: vec![SenderId("tab-gone".into())] });
+        state.apply(Action::Channel(event), 0.0, &mut log);
+        assert_eq!(state.peers, 1);
+        assert!(lines(&log)[0].payload.starts_with("tab-gone stopped answering"));
+    }
+}

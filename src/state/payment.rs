@@ -1,0 +1,284 @@
+//! The Payment route's state, shop side: the checkout readout, the order, the Origin lab's frame,
+//! and what the log says of each message and verdict. The rules themselves (origin, source, order,
+//! once) are `crosstalk_protocol::payment`. Page: `pages/payment.rs`; transport:
+//! `transport/window_message.rs`; the provider's side: `state/provider.rs`.
+
+use crosstalk_protocol::payment::{weaker_checks, Incoming, Outcome, PaymentMsg, PaymentState, Verdict};
+use crosstalk_protocol::{decode, preview, Envelope, Reason, Sender, SenderId};
+
+use crate::components::sequence_diagram::{Diagram, Step};
+use crate::hooks::RouteState;
+use crate::log::{Direction, Entry, LogBook, Status};
+use crate::transport::window_message::WindowEvent;
+use crate::transport::Event;
+
+pub const DIAGRAM: Diagram = Diagram {
+    title: "Shop and provider",
+    lanes: &["shop", "provider (iframe)"],
+    steps: &[
+        Step::new(0, 1, "iframe src = provider origin", &[(Direction::System, "checkout")]),
+        Step::new(1, 0, "ready (→ shop origin)", &[(Direction::In, "ready")]),
+        Step::new(0, 1, "order (→ provider origin)", &[(Direction::Out, "order")]),
+        Step::new(1, 0, "result (origin + source checked)", &[(Direction::In, "result")]),
+    ],
+};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Order {
+    pub id: String,
+    pub amount_cents: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LabKind {
+    /// A sandboxed srcdoc frame: an opaque origin ("null").
+    Opaque,
+    /// A frame from the provider's own origin that is not the checkout frame.
+    Impostor,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShopState {
+    pub payment: PaymentState,
+    pub order: Option<Order>,
+    /// The Origin lab's current frame: its number (a fresh frame each time), kind and order.
+    pub lab_frame: Option<(u32, LabKind, String)>,
+    pub error: Option<String>,
+    /// Where orders go: the provider's origin, named on every sent entry.
+    pub provider_origin: String,
+}
+
+impl Default for ShopState {
+    fn default() -> Self {
+        ShopState {
+            payment: PaymentState::Idle,
+            order: None,
+            lab_frame: None,
+            error: None,
+            provider_origin: String::new(),
+        }
+    }
+}
+
+pub enum Action {
+    Configured {
+        provider_origin: String,
+    },
+    Started(Order),
+    /// What the window transport reported (the shop's own sends).
+    Window(WindowEvent<PaymentMsg>),
+    /// A message judged by the checkout; `explain` adds what weaker checks would have done.
+    Judged {
+        incoming: Incoming,
+        verdict: Verdict,
+        explain: bool,
+    },
+    TimedOut {
+        order_id: String,
+        seconds: u32,
+    },
+    Lab {
+        n: u32,
+        kind: LabKind,
+        order_id: String,
+    },
+    /// The self-post attack of the lab, announced before it is posted.
+    SelfPost {
+        order_id: String,
+    },
+    Error(Reason),
+}
+
+/// `4200` → `42.00 EUR`.
+pub fn money(cents: u64) -> String {
+    format!("{}.{:02} EUR", cents / 100, cents % 100)
+}
+
+/// `"42"`, `"42.5"`, `"42.50"` → cents; anything else is a reason.
+pub fn parse_amount(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let valid = !whole.is_empty()
+        && whole.chars().all(|c| c.is_ascii_digit())
+        && fraction.len() <= 2
+        && fraction.chars().all(|c| c.is_ascii_digit());
+    if !valid {
+        return Err(format!("\"{text}\" is not an amount like 42.50"));
+    }
+    let whole: u64 = whole.parse().map_err(|_| format!("\"{text}\" is too large"))?;
+    let fraction: u64 = format!("{fraction:0<2}").parse().unwrap_or(0);
+    let cents = whole.checked_mul(100).and_then(|c| c.checked_add(fraction)).ok_or("too large")?;
+    if cents == 0 {
+        return Err("the amount must be more than zero".into());
+    }
+    Ok(cents)
+}
+
+fn outcome_text(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Paid { payment_id } => format!("paid ({payment_id})"),
+        Outcome::Declined { reason } => format!("declined: {reason}"),
+        Outcome::Cancelled => "cancelled by the customer".into(),
+    }
+}
+
+/// What the log shows for a message body.
+pub fn describe(body: &PaymentMsg) -> String {
+    match body {
+        PaymentMsg::Ready => "the provider's page is listening".into(),
+        PaymentMsg::Order { order_id, amount_cents, .. } => {
+            format!("order {order_id}: {}", money(*amount_cents))
+        }
+        PaymentMsg::Result { order_id, outcome } => format!("order {order_id}: {}", outcome_text(outcome)),
+    }
+}
+
+/// A forged "paid" result for `order_id`, as an attacker would write it.
+pub fn forged_success(order_id: &str, attacker: &str) -> String {
+    let body = PaymentMsg::Result {
+        order_id: order_id.into(),
+        outcome: Outcome::Paid { payment_id: format!("forged-by-{attacker}") },
+    };
+    Sender::new(SenderId(attacker.into())).envelope(body, 0.0).encode().unwrap_or_default()
+}
+
+impl RouteState for ShopState {
+    type Action = Action;
+
+    fn apply(&mut self, action: Action, at_ms: f64, log: &mut LogBook) {
+        match action {
+            Action::Configured { provider_origin } => self.provider_origin = provider_origin,
+            Action::Started(order) => {
+                let said = format!("order {} for {}: opening the provider's page", order.id, money(order.amount_cents));
+                log.push(Entry::system("checkout", said, at_ms));
+                self.order = Some(order);
+                self.payment = PaymentState::Pending;
+                self.error = None;
+            }
+            Action::Window(Event::Sent { envelope, .. }) => {
+                let payload = format!("{} · targetOrigin {}", describe(&envelope.body), self.provider_origin);
+                log.push(Entry::sent(&envelope, payload, at_ms));
+            }
+            Action::Window(Event::Refused(reason)) => {
+                log.push(Entry::system("send", "not sent", at_ms).rejected(reason));
+            }
+            Action::Window(_) => {}
+            Action::Judged { incoming, verdict, explain } => self.judged(incoming, verdict, explain, at_ms, log),
+            Action::TimedOut { order_id, seconds } => {
+                self.payment = PaymentState::Timeout;
+                let said = format!("no answer for order {order_id} within {seconds} s: a late answer will be refused");
+                log.push(Entry::system("timeout", said, at_ms));
+            }
+            Action::Lab { n, kind, order_id } => {
+                let what = match kind {
+                    LabKind::Opaque => "a sandboxed frame with an opaque origin posts a forged success",
+                    LabKind::Impostor => "a second frame from the provider's own origin posts a forged success",
+                };
+                log.push(Entry::system("lab", format!("{what} for order {order_id}"), at_ms));
+                self.lab_frame = Some((n, kind, order_id));
+            }
+            Action::SelfPost { order_id } => log.push(Entry::system(
+                "lab",
+                format!("this page posts a forged success for order {order_id} to itself (the seed's multi-tab mistake)"),
+                at_ms,
+            )),
+            Action::Error(reason) => self.error = Some(reason.text),
+        }
+    }
+}
+
+impl ShopState {
+    fn judged(&mut self, incoming: Incoming, verdict: Verdict, explain: bool, at_ms: f64, log: &mut LogBook) {
+        let decoded: Option<Envelope<PaymentMsg>> =
+            incoming.data.as_deref().ok().and_then(|t| decode(t).ok());
+        let source = if incoming.from_expected { "the checkout frame" } else { "another window" };
+        let entry = |payload: String, status: Status| Entry {
+            dir: Direction::In,
+            seq: decoded.as_ref().map(|e| e.seq),
+            at_ms,
+            from: Some(incoming.origin.clone()),
+            kind: decoded.as_ref().map_or("?", Envelope::kind).to_owned(),
+            payload: format!("{payload} · from {} ({source})", incoming.origin),
+            status,
+        };
+        match verdict {
+            Verdict::ProviderReady(envelope) => log.push(entry(describe(&envelope.body), Status::Ok)),
+            Verdict::Settled { envelope, state } => {
+                log.push(entry(describe(&envelope.body), Status::Ok));
+                self.payment = state;
+            }
+            Verdict::Refused(refusal) => {
+                let shown = match &decoded {
+                    Some(envelope) => describe(&envelope.body),
+                    None => {
+                        incoming.data.as_deref().map(|t| preview(t, 100)).unwrap_or_else(|e| e.to_string())
+                    }
+                };
+                log.push(entry(shown, Status::Rejected(refusal.reason())));
+                if explain {
+                    for line in weaker_checks(&incoming, &self.provider_origin, &refusal) {
+                        log.push(Entry::system("lesson", line, at_ms));
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crosstalk_protocol::payment::{Checkout, Refusal};
+    use crosstalk_protocol::ReasonCode;
+
+    const PROVIDER: &str = "http://127.0.0.1:8081";
+
+    #[test]
+    fn amounts_are_read_to_the_cent_or_refused() {
+        assert_eq!(parse_amount("42"), Ok(4200));
+        assert_eq!(parse_amount("42.5"), Ok(4250));
+        assert_eq!(parse_amount(" 0.07 "), Ok(7));
+        for bad in ["", "-1", "4.205", "1e3", "abc", "0", ".5", "99999999999999999999"] {
+            assert!(parse_amount(bad).is_err(), "{bad}");
+        }
+        assert_eq!(money(4250), "42.50 EUR");
+    }
+
+    #[test]
+    fn the_forged_success_is_a_well_formed_result_for_the_order() {
+        let forged = decode::<PaymentMsg>(&forged_success("order-7", "mallory")).unwrap();
+        assert_eq!(
+            forged.body,
+            PaymentMsg::Result {
+                order_id: "order-7".into(),
+                outcome: Outcome::Paid { payment_id: "forged-by-mallory".into() }
+            }
+        );
+    }
+
+    #[test]
+    fn a_forgery_is_logged_with_the_check_that_stopped_it_and_the_lesson_when_asked() {
+        let (mut state, mut log) = (ShopState::default(), LogBook::default());
+        state.apply(Action::Configured { provider_origin: PROVIDER.into() }, 0.0, &mut log);
+        state.apply(Action::Started(Order { id: "order-1".into(), amount_cents: 100 }), 0.0, &mut log);
+        let mut checkout = Checkout::new(PROVIDER);
+        checkout.start("order-1");
+        let incoming = Incoming {
+            origin: PROVIDER.into(),
+            from_expected: false,
+            data: Ok(forged_success("order-1", "x")),
+        };
+        let verdict = checkout.judge(&incoming);
+        assert_eq!(verdict, Verdict::Refused(Refusal::WrongSource));
+        state.apply(Action::Judged { incoming, verdict, explain: true }, 1.0, &mut log);
+        let lines: Vec<&Entry> = log.entries().map(|l| &l.entry).collect();
+        let refused = lines.iter().find(|e| e.dir == Direction::In).unwrap();
+        assert_eq!(
+            (refused.kind.as_str(), refused.status.code()),
+            ("result", Some(ReasonCode::WrongSource.as_str()))
+        );
+        assert!(refused.payload.ends_with("(another window)"), "{}", refused.payload);
+        assert!(lines.iter().any(|e| e.kind == "lesson" && e.payload.contains("would have ACCEPTED")));
+        assert_eq!(state.payment, PaymentState::Pending, "nothing forged changes the checkout");
+    }
+}

@@ -1,0 +1,263 @@
+//! The SharedWorker route's state: the connection count, the last value fetched, and what the
+//! log says of each message. Page: `pages/shared_worker.rs`; transport:
+//! `transport/shared_worker.rs`; worker: `workers/shared_store.rs`.
+
+use crosstalk_protocol::shared_store::StoreMsg;
+use crosstalk_protocol::{preview, Body as _, Reason};
+
+use crate::components::sequence_diagram::{Diagram, Step};
+use crate::hooks::RouteState;
+use crate::log::{Direction, Entry, LogBook, Status};
+use crate::transport::shared_worker::StoreEvent;
+use crate::transport::{Event, LinkState};
+
+pub const DIAGRAM: Diagram = Diagram {
+    title: "This tab and the shared worker",
+    lanes: &["this tab", "shared worker"],
+    steps: &[
+        Step::new(0, 1, "hello", &[(Direction::Out, "hello")]),
+        Step::new(1, 0, "welcome · roster", &[(Direction::In, "welcome")]),
+        Step::new(0, 1, "set {key, value}", &[(Direction::Out, "set")]),
+        Step::new(1, 0, "ack", &[(Direction::In, "ack")]),
+        Step::new(1, 0, "changed (from another tab)", &[(Direction::In, "changed")]),
+        Step::new(1, 0, "value (answer to get)", &[(Direction::In, "value")]),
+    ],
+};
+
+/// What the last `get` returned.
+#[derive(Clone, PartialEq, Debug)]
+pub struct Fetched {
+    pub key: String,
+    pub value: Option<String>,
+    pub set_by: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SharedWorkerState {
+    pub link: LinkState,
+    pub connections: Option<u32>,
+    pub fetched: Option<Fetched>,
+    /// The last refusal of this tab's own request, shown beside the controls.
+    pub error: Option<String>,
+}
+
+impl Default for SharedWorkerState {
+    fn default() -> Self {
+        SharedWorkerState { link: LinkState::Connecting, connections: None, fetched: None, error: None }
+    }
+}
+
+pub enum Action {
+    Store(StoreEvent),
+    /// A request this tab refused to send, with the reason.
+    Refused {
+        what: String,
+        reason: Reason,
+    },
+}
+
+/// The route's `data-state` words.
+pub fn state_attr(link: &LinkState) -> &'static str {
+    match link {
+        LinkState::Connecting => "connecting",
+        LinkState::Ready => "connected",
+        LinkState::Unsupported => "unsupported",
+        LinkState::Closed | LinkState::Failed(_) => "error",
+    }
+}
+
+pub fn state_detail(link: &LinkState) -> String {
+    match link {
+        LinkState::Connecting => "connecting to the shared worker…".into(),
+        LinkState::Ready => "one store for every tab of this origin".into(),
+        LinkState::Unsupported => "this browser has no SharedWorker".into(),
+        LinkState::Closed => "disconnected".into(),
+        LinkState::Failed(reason) => reason.clone(),
+    }
+}
+
+/// `key` as people read it: the empty key is the seed's single value.
+pub fn key_label(key: &str) -> String {
+    if key.is_empty() {
+        "(the single value)".into()
+    } else {
+        format!("\"{key}\"")
+    }
+}
+
+fn value_label(value: &Option<String>) -> String {
+    match value {
+        Some(value) => format!("\"{}\"", preview(value, 80)),
+        None => "(not set)".into(),
+    }
+}
+
+impl RouteState for SharedWorkerState {
+    type Action = Action;
+
+    fn apply(&mut self, action: Action, at_ms: f64, log: &mut LogBook) {
+        let entry = match action {
+            Action::Store(event) => match self.on_event(event, at_ms) {
+                Some(entry) => entry,
+                None => return,
+            },
+            Action::Refused { what, reason } => {
+                self.error = Some(reason.text.clone());
+                Entry::system("send", format!("not sent: {what}"), at_ms).rejected(reason)
+            }
+        };
+        log.push(entry);
+    }
+}
+
+impl SharedWorkerState {
+    fn on_event(&mut self, event: StoreEvent, at_ms: f64) -> Option<Entry> {
+        Some(match event {
+            Event::State(link) => {
+                let text = match &link {
+                    LinkState::Connecting => "connecting to the shared worker".to_owned(),
+                    LinkState::Ready => "connected: the shared worker welcomed this tab".to_owned(),
+                    LinkState::Unsupported => "this browser has no SharedWorker".to_owned(),
+                    LinkState::Closed => "disconnected".to_owned(),
+                    LinkState::Failed(reason) => format!("error: {reason}"),
+                };
+                self.link = link;
+                Entry::system("state", text, at_ms)
+            }
+            Event::Sent { envelope, .. } => {
+                let payload = match &envelope.body {
+                    StoreMsg::Hello => "hello: this tab joins".to_owned(),
+                    StoreMsg::Set { key, value } => {
+                        self.error = None;
+                        format!("set {} = \"{}\"", key_label(key), preview(value, 120))
+                    }
+                    StoreMsg::Get { key } => {
+                        self.error = None;
+                        format!("get {}", key_label(key))
+                    }
+                    other => other.kind().into(),
+                };
+                Entry::sent(&envelope, payload, at_ms)
+            }
+            Event::SentRaw { text, .. } => Entry::sent_raw(&text, at_ms),
+            Event::Received { envelope, .. } => {
+                let mut status = Status::Ok;
+                let payload = match &envelope.body {
+                    StoreMsg::Welcome { connections, keys } => {
+                        self.connections = Some(*connections);
+                        format!("welcome: {connections} tab(s) connected, {keys} key(s) stored")
+                    }
+                    StoreMsg::Roster { connections } => {
+                        self.connections = Some(*connections);
+                        format!("{connections} tab(s) connected")
+                    }
+                    StoreMsg::Ack { reply_to, key, old } => {
+                        format!("stored {} (was {}) ↩ #{reply_to}", key_label(key), value_label(old))
+                    }
+                    StoreMsg::Value { reply_to, key, value, set_by } => {
+                        self.fetched = Some(Fetched {
+                            key: key.clone(),
+                            value: value.clone(),
+                            set_by: set_by.as_ref().map(|s| s.0.clone()),
+                        });
+                        match set_by {
+                            Some(by) => {
+                                format!(
+                                    "{} = {} (set by {by}) ↩ #{reply_to}",
+                                    key_label(key),
+                                    value_label(value)
+                                )
+                            }
+                            None => format!("{} is not set: nobody has set it ↩ #{reply_to}", key_label(key)),
+                        }
+                    }
+                    StoreMsg::Changed { key, old, new, set_by } => {
+                        format!(
+                            "{set_by} set {}: {} → \"{}\"",
+                            key_label(key),
+                            value_label(old),
+                            preview(new, 120)
+                        )
+                    }
+                    StoreMsg::Rejected { code, reason, preview } => {
+                        let said = format!("the shared worker refused it: {reason}");
+                        self.error = Some(said.clone());
+                        status = Status::Rejected(Reason::new(*code, said));
+                        preview.clone()
+                    }
+                    other => other.kind().into(),
+                };
+                Entry::received(&envelope, payload, at_ms).with_status(status)
+            }
+            Event::Rejected { raw, error, .. } => Entry::refused(&raw, error.reason(), at_ms),
+            Event::Refused(reason) => Entry::system("send", "not sent", at_ms).rejected(reason),
+            Event::Other(()) => return None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crosstalk_protocol::order::Order;
+    use crosstalk_protocol::{ReasonCode, Sender, SenderId};
+
+    fn from_worker(state: &mut SharedWorkerState, log: &mut LogBook, body: StoreMsg) {
+        let envelope = Sender::new(SenderId("shared-1".into())).envelope(body, 0.0);
+        state.apply(
+            Action::Store(Event::Received { envelope, via: "port", order: Order::InOrder }),
+            1.0,
+            log,
+        );
+    }
+
+    #[test]
+    fn roster_and_welcome_update_the_count() {
+        let (mut state, mut log) = (SharedWorkerState::default(), LogBook::default());
+        from_worker(&mut state, &mut log, StoreMsg::Welcome { connections: 2, keys: 0 });
+        assert_eq!(state.connections, Some(2));
+        from_worker(&mut state, &mut log, StoreMsg::Roster { connections: 3 });
+        assert_eq!(state.connections, Some(3));
+    }
+
+    #[test]
+    fn a_missing_value_is_not_an_empty_string() {
+        let (mut state, mut log) = (SharedWorkerState::default(), LogBook::default());
+        from_worker(
+            &mut state,
+            &mut log,
+            StoreMsg::Value { reply_to: 1, key: "k".into(), value: None, set_by: None },
+        );
+        assert_eq!(state.fetched, Some(Fetched { key: "k".into(), value: None, set_by: None }));
+        let line = &log.entries().last().unwrap().entry;
+        assert!(line.payload.contains("nobody has set it"), "{}", line.payload);
+    }
+
+    #[test]
+    fn pushes_say_who_changed_what_from_what() {
+        let (mut state, mut log) = (SharedWorkerState::default(), LogBook::default());
+        let body = StoreMsg::Changed {
+            key: "k".into(),
+            old: Some("a".into()),
+            new: "b".into(),
+            set_by: SenderId("tab-2".into()),
+        };
+        from_worker(&mut state, &mut log, body);
+        let line = &log.entries().last().unwrap().entry;
+        assert_eq!(line.payload, "tab-2 set \"k\": \"a\" → \"b\"");
+        assert_eq!(line.dir, Direction::In);
+    }
+
+    #[test]
+    fn refusals_show_as_an_error_and_a_rejected_entry_with_the_workers_code() {
+        let (mut state, mut log) = (SharedWorkerState::default(), LogBook::default());
+        let body = StoreMsg::Rejected {
+            code: ReasonCode::ValueTooLarge,
+            reason: "too big".into(),
+            preview: "{…".into(),
+        };
+        from_worker(&mut state, &mut log, body);
+        assert_eq!(state.error.as_deref(), Some("the shared worker refused it: too big"));
+        assert_eq!(log.entries().last().unwrap().entry.status.code(), Some("value-too-large"));
+    }
+}

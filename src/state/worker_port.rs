@@ -1,0 +1,244 @@
+//! The Worker port route's state: the worker's state, round trips, and what the log says of each
+//! event. Page: `pages/worker_port.rs`; transport: `transport/worker_port.rs`.
+
+use std::collections::BTreeMap;
+
+use crosstalk_protocol::worker_port::WorkerPortMsg;
+use crosstalk_protocol::{preview, Reason};
+
+use crate::components::sequence_diagram::{Diagram, Step};
+use crate::hooks::RouteState;
+use crate::log::{Direction, Entry, LogBook, Status};
+use crate::transport::worker_port::{WorkerPortEvent, VIA_WORKER};
+use crate::transport::{Event, LinkState};
+
+pub const DIAGRAM: Diagram = Diagram {
+    title: "Handshake: page and worker",
+    lanes: &["page", "worker"],
+    steps: &[
+        Step::new(0, 1, "new Worker(loader)", &[(Direction::System, "state")]),
+        Step::new(1, 0, "ready", &[(Direction::In, "ready")]),
+        Step::new(0, 1, "connect + [port2]", &[(Direction::Out, "connect")]),
+        Step::new(1, 0, "greeting (port)", &[(Direction::In, "greeting")]),
+        Step::new(0, 1, "text (port)", &[(Direction::Out, "text")]),
+        Step::new(1, 0, "echo (port)", &[(Direction::In, "echo")]),
+    ],
+};
+
+/// How many sent messages wait for their echo before the oldest is forgotten.
+const PENDING_LIMIT: usize = 256;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkerPortState {
+    pub link: LinkState,
+    /// Send times of our messages, by sequence number, until their echo comes back.
+    pending: BTreeMap<u64, f64>,
+    pub last_round_trip_ms: Option<f64>,
+}
+
+impl Default for WorkerPortState {
+    fn default() -> Self {
+        WorkerPortState { link: LinkState::Connecting, pending: BTreeMap::new(), last_round_trip_ms: None }
+    }
+}
+
+pub enum Action {
+    Transport(WorkerPortEvent),
+    /// A send the page refused before it reached the transport, or the transport refused.
+    Refused {
+        what: String,
+        reason: Reason,
+    },
+    Restarting,
+}
+
+/// The route's `data-state` words.
+pub fn state_attr(link: &LinkState) -> &'static str {
+    match link {
+        LinkState::Connecting => "loading",
+        LinkState::Ready => "ready",
+        LinkState::Closed => "terminated",
+        LinkState::Failed(_) | LinkState::Unsupported => "error",
+    }
+}
+
+pub fn state_detail(link: &LinkState) -> String {
+    match link {
+        LinkState::Connecting => "starting the worker and handing it a port…".into(),
+        LinkState::Ready => "the worker answers over the port".into(),
+        LinkState::Closed => "the worker is stopped; restart it to talk again".into(),
+        LinkState::Failed(reason) => reason.clone(),
+        LinkState::Unsupported => "this browser cannot start the worker".into(),
+    }
+}
+
+fn channel_name(via: &str) -> &'static str {
+    if via == VIA_WORKER {
+        "on the worker"
+    } else {
+        "over the port"
+    }
+}
+
+/// What the log shows for a message body.
+fn describe(body: &WorkerPortMsg, via: &str) -> String {
+    match body {
+        WorkerPortMsg::Ready => "the worker is listening".into(),
+        WorkerPortMsg::Connect => "here is port2 (transferred, no longer usable here)".into(),
+        WorkerPortMsg::Greeting { text } | WorkerPortMsg::Text { text } => text.clone(),
+        WorkerPortMsg::Echo { text, reply_to, .. } => format!("{text} ↩ echo of #{reply_to}"),
+        WorkerPortMsg::Rejected { preview, .. } if preview.is_empty() => {
+            format!("(refused {})", channel_name(via))
+        }
+        WorkerPortMsg::Rejected { preview, .. } => preview.clone(),
+    }
+}
+
+impl RouteState for WorkerPortState {
+    type Action = Action;
+
+    fn apply(&mut self, action: Action, at_ms: f64, log: &mut LogBook) {
+        let entry = match action {
+            Action::Transport(event) => match self.on_event(event, at_ms) {
+                Some(entry) => entry,
+                None => return,
+            },
+            Action::Refused { what, reason } => {
+                Entry::system("send", format!("not sent: {}", preview(&what, 120)), at_ms).rejected(reason)
+            }
+            Action::Restarting => {
+                self.pending.clear();
+                log.reset_progress();
+                Entry::system("restart", "restarting the worker with a fresh port", at_ms)
+            }
+        };
+        log.push(entry);
+    }
+}
+
+impl WorkerPortState {
+    fn on_event(&mut self, event: WorkerPortEvent, at_ms: f64) -> Option<Entry> {
+        Some(match event {
+            Event::State(link) => {
+                let text = match &link {
+                    LinkState::Connecting => {
+                        "loading: starting the worker, waiting for it to say ready".to_owned()
+                    }
+                    LinkState::Ready => "ready: the worker greeted over the port".to_owned(),
+                    LinkState::Closed => "terminated: the worker is stopped and the port closed".to_owned(),
+                    LinkState::Failed(reason) => format!("error: {reason}"),
+                    LinkState::Unsupported => "error: no workers here".to_owned(),
+                };
+                self.link = link;
+                Entry::system("state", text, at_ms)
+            }
+            Event::Sent { envelope, via } => {
+                if let WorkerPortMsg::Text { .. } = envelope.body {
+                    self.pending.insert(envelope.seq, at_ms);
+                    while self.pending.len() > PENDING_LIMIT {
+                        self.pending.pop_first();
+                    }
+                }
+                Entry::sent(&envelope, describe(&envelope.body, via), at_ms)
+            }
+            Event::SentRaw { text, .. } => Entry::sent_raw(&text, at_ms),
+            Event::Received { envelope, via, .. } => {
+                let mut payload = describe(&envelope.body, via);
+                if let WorkerPortMsg::Echo { reply_to, .. } = &envelope.body {
+                    if let Some(sent_at) = self.pending.remove(reply_to) {
+                        let round_trip = (at_ms - sent_at).max(0.0);
+                        self.last_round_trip_ms = Some(round_trip);
+                        payload.push_str(&format!(" · round trip {round_trip:.1} ms"));
+                    }
+                }
+                let status = match &envelope.body {
+                    WorkerPortMsg::Rejected { code, reason, .. } => {
+                        Status::Rejected(Reason::new(*code, format!("the worker refused it: {reason}")))
+                    }
+                    _ => Status::Ok,
+                };
+                Entry::received(&envelope, payload, at_ms).with_status(status)
+            }
+            Event::Rejected { raw, error, via } => {
+                let mut entry = Entry::refused(&raw, error.reason(), at_ms);
+                entry.payload = format!("{} ({})", entry.payload, channel_name(via));
+                entry
+            }
+            Event::Refused(reason) => Entry::system("send", "not sent", at_ms).rejected(reason),
+            Event::Other(()) => return None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::components::sequence_diagram::progress;
+    use crate::transport::worker_port::VIA_WORKER;
+    use crosstalk_protocol::order::Order;
+    use crosstalk_protocol::{DecodeError, ReasonCode, Sender, SenderId};
+
+    fn apply(state: &mut WorkerPortState, log: &mut LogBook, event: WorkerPortEvent, at: f64) {
+        state.apply(Action::Transport(event), at, log);
+    }
+
+    #[test]
+    fn the_echo_of_a_sent_text_gives_the_round_trip() {
+        let (mut state, mut log) = (WorkerPortState::default(), LogBook::default());
+        let mut page = Sender::new(SenderId("tab-1".into()));
+        let sent = page.envelope(WorkerPortMsg::Text { text: "hi".into() }, 0.0);
+        apply(&mut state, &mut log, Event::Sent { envelope: sent, via: "port" }, 10.0);
+        let echo = Sender::new(SenderId("worker-1".into()))
+            .envelope(WorkerPortMsg::Echo { text: "hi".into(), reply_to: 1, received_at: 11.0 }, 11.0);
+        apply(
+            &mut state,
+            &mut log,
+            Event::Received { envelope: echo, via: "port", order: Order::InOrder },
+            12.5,
+        );
+        assert_eq!(state.last_round_trip_ms, Some(2.5));
+        let line = &log.entries().last().unwrap().entry;
+        assert_eq!(line.payload, "hi ↩ echo of #1 · round trip 2.5 ms");
+        assert_eq!(progress(&DIAGRAM, &log), [false, false, false, false, true, true]);
+    }
+
+    #[test]
+    fn refusals_carry_their_code_and_say_where_they_happened() {
+        let (mut state, mut log) = (WorkerPortState::default(), LogBook::default());
+        let error = DecodeError::NotJson("eof".into());
+        apply(&mut state, &mut log, Event::Rejected { raw: "x".into(), error, via: VIA_WORKER }, 0.0);
+        let line = &log.entries().last().unwrap().entry;
+        assert_eq!(line.status.code(), Some("bad-json"));
+        assert!(line.payload.ends_with("(on the worker)"), "{}", line.payload);
+        let refused = Sender::new(SenderId("worker-1".into())).envelope(
+            WorkerPortMsg::Rejected {
+                code: ReasonCode::BadJson,
+                reason: "not JSON".into(),
+                preview: String::new(),
+            },
+            0.0,
+        );
+        apply(
+            &mut state,
+            &mut log,
+            Event::Received { envelope: refused, via: "port", order: Order::InOrder },
+            0.0,
+        );
+        let line = &log.entries().last().unwrap().entry;
+        assert_eq!(
+            (line.status.code(), line.payload.as_str()),
+            (Some("bad-json"), "(refused over the port)")
+        );
+    }
+
+    #[test]
+    fn states_read_as_the_published_words_and_a_restart_starts_the_diagram_afresh() {
+        let (mut state, mut log) = (WorkerPortState::default(), LogBook::default());
+        apply(&mut state, &mut log, Event::State(LinkState::Closed), 0.0);
+        assert_eq!(state_attr(&state.link), "terminated");
+        assert!(progress(&DIAGRAM, &log)[0]);
+        state.apply(Action::Restarting, 1.0, &mut log);
+        assert_eq!(progress(&DIAGRAM, &log), [false; 6]);
+        assert_eq!(state_attr(&LinkState::Failed("x".into())), "error");
+    }
+}

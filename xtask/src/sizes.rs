@@ -1,0 +1,79 @@
+//! What the suite ships: every wasm module and script in `dist/`, raw and gzipped, printed after
+//! each release build so a change shows what it cost. Budgets come later (the bench issue); the
+//! figures are the same a browser downloads with compression on.
+
+use std::io::Write;
+use std::path::Path;
+
+use flate2::write::GzEncoder;
+use flate2::Compression;
+
+/// One shipped file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shipped {
+    pub name: String,
+    pub bytes: usize,
+    pub gzip_bytes: usize,
+}
+
+pub fn gzip_len(data: &[u8]) -> usize {
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
+    let _ = encoder.write_all(data);
+    encoder.finish().map(|v| v.len()).unwrap_or(0)
+}
+
+/// The wasm modules and scripts in `dist`, largest first.
+pub fn measure(dist: &Path) -> Vec<Shipped> {
+    let Ok(entries) = std::fs::read_dir(dist) else { return Vec::new() };
+    let mut shipped: Vec<Shipped> = entries
+        .filter_map(|e| e.ok())
+        .filter_map(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !(name.ends_with(".wasm") || name.ends_with(".js")) {
+                return None;
+            }
+            let data = std::fs::read(entry.path()).ok()?;
+            Some(Shipped { gzip_bytes: gzip_len(&data), bytes: data.len(), name })
+        })
+        .collect();
+    shipped.sort_by(|a, b| b.gzip_bytes.cmp(&a.gzip_bytes).then(a.name.cmp(&b.name)));
+    shipped
+}
+
+/// A table for the terminal: name, raw size, gzip size.
+pub fn report(shipped: &[Shipped]) -> String {
+    let kb = |bytes: usize| format!("{:.1} KB", bytes as f64 / 1000.0);
+    let mut out = String::from("xtask: sizes (what a browser downloads, gzip):\n");
+    for file in shipped {
+        out.push_str(&format!(
+            "  {:<44} {:>10} raw {:>10} gzip\n",
+            file.name,
+            kb(file.bytes),
+            kb(file.gzip_bytes)
+        ));
+    }
+    let total: usize = shipped.iter().map(|f| f.gzip_bytes).sum();
+    out.push_str(&format!("  {:<44} {:>25} gzip\n", "total", kb(total)));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn measures_wasm_and_scripts_only_largest_first() {
+        let dir = std::env::temp_dir().join(format!("crosstalk-sizes-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("app_bg.wasm"), vec![7u8; 5000]).unwrap();
+        std::fs::write(dir.join("worker.js"), "let x = 1;").unwrap();
+        std::fs::write(dir.join("index.html"), "<html>").unwrap();
+        let shipped = measure(&dir);
+        let _ = std::fs::remove_dir_all(&dir);
+        let names: Vec<&str> = shipped.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["app_bg.wasm", "worker.js"]);
+        assert_eq!(shipped[0].bytes, 5000);
+        assert!(shipped[0].gzip_bytes < 100, "repetitive data compresses: {}", shipped[0].gzip_bytes);
+        assert!(report(&shipped).contains("app_bg.wasm"));
+    }
+}
