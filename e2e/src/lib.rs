@@ -196,6 +196,8 @@ pub mod check {
         pub seq: Option<String>,
         pub payload: String,
         pub reason: String,
+        /// `data-reason-code`: what tests match, rather than the sentence.
+        pub code: String,
     }
 
     /// Every log entry of the current tab, oldest first (one script call, not one per entry).
@@ -206,6 +208,7 @@ pub mod check {
                 seq: e.dataset.seq || null,
                 payload: (e.querySelector('[data-testid="log-payload"]') || {}).textContent || '',
                 reason: (e.querySelector('[data-testid="log-reason"]') || {}).textContent || '',
+                code: e.dataset.reasonCode || '',
             }));"#;
         let result = driver.execute(SNAPSHOT, Vec::new()).await.expect("read the log");
         result.convert().expect("log entries")
@@ -219,6 +222,8 @@ pub mod check {
         pub kind: Option<&'a str>,
         pub payload_has: Option<&'a str>,
         pub reason_has: Option<&'a str>,
+        /// The entry's reason code (`bad-json`, `wrong-origin`, …).
+        pub code: Option<&'a str>,
     }
 
     impl Want<'_> {
@@ -228,6 +233,7 @@ pub mod check {
                 && self.kind.is_none_or(|k| line.kind == k)
                 && self.payload_has.is_none_or(|p| line.payload.contains(p))
                 && self.reason_has.is_none_or(|r| line.reason.contains(r))
+                && self.code.is_none_or(|c| line.code == c)
         }
     }
 

@@ -63,7 +63,7 @@ async fn paying_settles_the_order_and_a_replayed_result_is_refused() {
     in_provider(&browser, "replay").await;
     let refused = log_has(
         driver,
-        Want { dir: Some("in"), status: Some("rejected"), reason_has: Some("replayed"), ..Want::default() },
+        Want { dir: Some("in"), status: Some("rejected"), code: Some("replayed"), ..Want::default() },
     )
     .await;
     assert!(refused.reason.contains(&order), "{refused:?}");
@@ -81,18 +81,13 @@ async fn decline_fails_cancel_cancels_and_bad_results_from_the_provider_are_refu
     in_provider(&browser, "send-malformed").await;
     log_has(
         driver,
-        Want { dir: Some("in"), status: Some("rejected"), reason_has: Some("malformed"), ..Want::default() },
+        Want { dir: Some("in"), status: Some("rejected"), code: Some("bad-json"), ..Want::default() },
     )
     .await;
     in_provider(&browser, "wrong-order").await;
     log_has(
         driver,
-        Want {
-            dir: Some("in"),
-            status: Some("rejected"),
-            reason_has: Some("unknown order"),
-            ..Want::default()
-        },
+        Want { dir: Some("in"), status: Some("rejected"), code: Some("unknown-order"), ..Want::default() },
     )
     .await;
     state_becomes(driver, "payment-result", "pending").await;
@@ -118,7 +113,7 @@ async fn a_silent_provider_times_out_and_its_late_answer_is_refused() {
     in_provider(&browser, "pay").await;
     log_has(
         driver,
-        Want { dir: Some("in"), status: Some("rejected"), reason_has: Some("late"), ..Want::default() },
+        Want { dir: Some("in"), status: Some("rejected"), code: Some("late"), ..Want::default() },
     )
     .await;
     state_becomes(driver, "payment-result", "timeout").await;
@@ -139,7 +134,8 @@ async fn forged_successes_are_refused_with_the_reason_and_change_nothing() {
         Want {
             dir: Some("in"),
             status: Some("rejected"),
-            reason_has: Some("wrong origin: null"),
+            code: Some("wrong-origin"),
+            payload_has: Some("from null"),
             ..Want::default()
         },
     )
@@ -149,12 +145,7 @@ async fn forged_successes_are_refused_with_the_reason_and_change_nothing() {
     click(driver, "impostor-frame").await;
     log_has(
         driver,
-        Want {
-            dir: Some("in"),
-            status: Some("rejected"),
-            reason_has: Some("wrong source"),
-            ..Want::default()
-        },
+        Want { dir: Some("in"), status: Some("rejected"), code: Some("wrong-source"), ..Want::default() },
     )
     .await;
     log_has(
@@ -169,10 +160,16 @@ async fn forged_successes_are_refused_with_the_reason_and_change_nothing() {
     .await;
 
     click(driver, "self-post").await;
-    let own = format!("wrong origin: {} is not the provider", browser.app_origin());
+    let own = format!("from {}", browser.app_origin());
     log_has(
         driver,
-        Want { dir: Some("in"), status: Some("rejected"), reason_has: Some(&own), ..Want::default() },
+        Want {
+            dir: Some("in"),
+            status: Some("rejected"),
+            code: Some("wrong-origin"),
+            payload_has: Some(&own),
+            ..Want::default()
+        },
     )
     .await;
 

@@ -119,14 +119,19 @@ async fn unset_keys_oversized_values_and_malformed_messages_are_told_apart() {
     assert!(error.contains("64 KiB"), "{error}");
     log_has(
         driver,
-        Want { dir: Some("system"), status: Some("rejected"), reason_has: Some("64 KiB"), ..Want::default() },
+        Want {
+            dir: Some("system"),
+            status: Some("rejected"),
+            code: Some("value-too-large"),
+            ..Want::default()
+        },
     )
     .await;
 
     click(driver, "send-malformed").await;
     log_has(
         driver,
-        Want { dir: Some("in"), status: Some("rejected"), reason_has: Some("refused"), ..Want::default() },
+        Want { dir: Some("in"), status: Some("rejected"), code: Some("bad-json"), ..Want::default() },
     )
     .await;
     // Still serving.

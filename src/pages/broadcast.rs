@@ -102,6 +102,10 @@ pub fn BroadcastPage() -> Html {
                 <span class="metric big" title="other tabs on this channel now">
                     <span data-testid="peers">{state.peers}</span>{" other tab(s) on the channel"}
                 </span>
+                <span class="metric" title="messages received on this channel, and how many broke their sender's numbering">
+                    <span data-testid="received">{state.received}</span>{" received · "}
+                    <span data-testid="out-of-order">{state.out_of_order}</span>{" out of order"}
+                </span>
                 <OpenTab />
             </StatusPanel>
             <div class="panel store-form">

@@ -27,6 +27,10 @@ pub const DIAGRAM: Diagram = Diagram {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct BroadcastState {
     pub peers: usize,
+    /// Messages received on this channel, and how many of them broke their sender's numbering
+    /// (counted, because the log keeps only the newest entries).
+    pub received: u64,
+    pub out_of_order: u64,
     /// Whether this tab has been told, on this channel, that its own messages do not come back.
     told_no_echo: bool,
     pub failed: Option<String>,
@@ -52,6 +56,8 @@ impl RouteState for BroadcastState {
             Action::Channel(event) => self.on_event(event, at_ms, log),
             Action::Joined { name } => {
                 self.peers = 0;
+                self.received = 0;
+                self.out_of_order = 0;
                 self.told_no_echo = false;
                 self.failed = None;
                 log.push(Entry::system("join", format!("joined channel {}", channel_label(&name)), at_ms));
@@ -104,6 +110,8 @@ impl BroadcastState {
                     other => other.kind().into(),
                 };
                 let status = order.problem().map_or(Status::Ok, Status::Rejected);
+                self.received += 1;
+                self.out_of_order += u64::from(status != Status::Ok);
                 log.push(Entry::received(&envelope, payload, at_ms).with_status(status));
             }
             Event::Rejected { raw, error, .. } => log.push(Entry::refused(&raw, error.reason(), at_ms)),
@@ -166,6 +174,7 @@ mod tests {
         state.apply(Action::Channel(event), 0.0, &mut log);
         let line = &lines(&log)[0];
         assert_eq!(line.status.code(), Some("gap"));
+        assert_eq!((state.received, state.out_of_order), (1, 1), "counted beyond the log's reach");
         assert!(
             matches!(&line.status, Status::Rejected(r) if r.text == "gap: expected #7, got #9 (2 missing)")
         );
