@@ -398,11 +398,13 @@ mod conformance {
 
     use crosstalk::transport::broadcast::BroadcastMember;
     use crosstalk::transport::port::PortLink;
+    use crosstalk::transport::shared_worker::SharedStoreClient;
     use crosstalk::transport::storage::{StorageChange, StorageDemo};
     use crosstalk::transport::window_message::WindowLink;
     use crosstalk::transport::Event;
     use crosstalk_protocol::broadcast::BroadcastMsg;
     use crosstalk_protocol::order::Order;
+    use crosstalk_protocol::shared_store::StoreMsg;
     use crosstalk_protocol::storage::{StorageMsg, Stored, NAMESPACE};
     use crosstalk_protocol::worker_port::WorkerPortMsg;
     use crosstalk_protocol::{decode, Body, Envelope, ReasonCode, Sender, SenderId, MAX_ENVELOPE_BYTES};
@@ -446,6 +448,18 @@ mod conformance {
         fn as_text(&self) -> Option<&str> {
             match self {
                 BroadcastMsg::Text { text } => Some(text),
+                _ => None,
+            }
+        }
+    }
+
+    impl TextBody for StoreMsg {
+        fn text(text: String) -> Self {
+            StoreMsg::Changed { key: "k".into(), old: None, new: text, set_by: SenderId("peer".into()) }
+        }
+        fn as_text(&self) -> Option<&str> {
+            match self {
+                StoreMsg::Changed { new, .. } => Some(new),
                 _ => None,
             }
         }
@@ -617,6 +631,25 @@ mod conformance {
             post: Box::new(move |text| far.post_message(&JsValue::from_str(text)).unwrap()),
             handle: Some(Box::new(link)),
             checks_order: true,
+            witness: None,
+            _keep: vec![Box::new(channel)],
+        })
+        .await;
+    }
+
+    #[wasm_bindgen_test]
+    async fn shared_worker_client() {
+        // The shared store's client over a MessageChannel: the test is the worker's side of it.
+        let channel = MessageChannel::new().unwrap();
+        let seen = SeenLog::default();
+        let sink = seen.clone();
+        let client = SharedStoreClient::over_port(channel.port1(), move |e| project(&sink, &e));
+        let far = channel.port2();
+        run::<StoreMsg>(Rig {
+            seen,
+            post: Box::new(move |text| far.post_message(&JsValue::from_str(text)).unwrap()),
+            handle: Some(Box::new(client)),
+            checks_order: false,
             witness: None,
             _keep: vec![Box::new(channel)],
         })

@@ -33,6 +33,11 @@ impl Order {
     }
 }
 
+/// At most this many senders are tracked; a new one beyond it makes room by forgetting another, so
+/// a peer inventing sender ids cannot grow memory without bound (the forgotten one, if it speaks
+/// again, starts a new baseline).
+pub const MAX_SENDERS: usize = 1024;
+
 /// The last sequence number seen from each sender.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SequenceCheck {
@@ -48,6 +53,9 @@ impl SequenceCheck {
             Some(&last) => Order::Repeat { last, got: seq },
         };
         if !matches!(order, Order::Repeat { .. }) {
+            if self.last.len() >= MAX_SENDERS && !self.last.contains_key(from) {
+                self.last.pop_first();
+            }
             self.last.insert(from.clone(), seq);
         }
         order
@@ -96,5 +104,15 @@ mod tests {
             "a sender that left and came back starts afresh"
         );
         assert_eq!(check.check(&id("b"), 3), Order::Gap { expected: 2, got: 3 }, "others are still tracked");
+    }
+
+    #[test]
+    fn invented_senders_cannot_grow_it_without_bound() {
+        let mut check = SequenceCheck::default();
+        for n in 0..MAX_SENDERS * 3 {
+            check.check(&id(&format!("forged-{n:05}")), 1);
+        }
+        assert_eq!(check.len(), MAX_SENDERS);
+        assert_eq!(check.check(&id("forged-99999"), 1), Order::InOrder);
     }
 }
