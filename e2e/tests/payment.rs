@@ -182,3 +182,21 @@ async fn forged_successes_are_refused_with_the_reason_and_change_nothing() {
     state_becomes(driver, "payment-result", "success").await;
     browser.quit().await;
 }
+
+/// Many people type `localhost`. The server derives both origins from the name the browser used,
+/// so the provider's `frame-ancestors` names this very shop and the payment goes through.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_suite_opened_as_localhost_pays_too() {
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    let as_localhost = browser.url("/payment").replacen("127.0.0.1", "localhost", 1);
+    assert!(as_localhost.contains("//localhost:"), "{as_localhost}");
+    driver.goto(&as_localhost).await.expect("navigation");
+    state_becomes(driver, "status", "configured").await;
+    let provider = text_of(driver, "provider-origin").await.unwrap_or_default();
+    assert_eq!(provider, browser.provider_origin().replacen("127.0.0.1", "localhost", 1));
+    checkout(&browser).await;
+    in_provider(&browser, "pay").await;
+    state_becomes(driver, "payment-result", "success").await;
+    browser.quit().await;
+}

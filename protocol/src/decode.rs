@@ -15,7 +15,7 @@ use serde::Deserializer;
 use serde_json::error::Category;
 use serde_json::value::RawValue;
 
-use crate::{Body, DecodeError, Envelope, SenderId, MAX_ENVELOPE_BYTES, PROTOCOL_VERSION};
+use crate::{Body, DecodeError, Envelope, SenderId, MAX_ENVELOPE_BYTES, MAX_SEQ, PROTOCOL_VERSION};
 
 /// Decodes wire text into a typed envelope, or says precisely why not.
 pub fn decode<B: Body>(text: &str) -> Result<Envelope<B>, DecodeError> {
@@ -134,7 +134,13 @@ impl<'de, B: Body> Visitor<'de> for EnvelopeSeed<'_, B> {
                         }
                     }
                 }
-                Field::Seq => set_once(&mut seq, map.next_value::<u64>()?, "seq")?,
+                Field::Seq => {
+                    let n = map.next_value::<u64>()?;
+                    if n > MAX_SEQ {
+                        return Err(A::Error::custom(format!("seq {n} is over the largest, {MAX_SEQ}")));
+                    }
+                    set_once(&mut seq, n, "seq")?
+                }
                 Field::From => set_once(&mut from, map.next_value::<SenderId>()?, "from")?,
                 Field::SentAt => set_once(&mut sent_at, map.next_value::<f64>()?, "sent_at")?,
                 Field::Kind => set_once(&mut kind, map.next_value_seed(KindSeed::<B>(PhantomData))?, "kind")?,

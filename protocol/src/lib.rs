@@ -39,6 +39,10 @@ pub use reason::{Reason, ReasonCode};
 /// Wire version. A peer of another version (a stale tab, an old worker) is rejected, not guessed at.
 pub const PROTOCOL_VERSION: u32 = 1;
 
+/// Largest sequence number accepted: the largest integer a JavaScript sender can count to exactly
+/// (2^53 − 1). Anything above — `seq` = 2^64 − 1, say — is malformed, never wrapped.
+pub const MAX_SEQ: u64 = (1 << 53) - 1;
+
 /// Largest encoded envelope accepted, in bytes of JSON. Leaves room for 64 KiB values plus escaping.
 pub const MAX_ENVELOPE_BYTES: usize = 256 * 1024;
 
@@ -126,7 +130,7 @@ impl Sender {
     /// The envelope for the next message; `now_ms` is the send time.
     pub fn envelope<B>(&mut self, body: B, now_ms: f64) -> Envelope<B> {
         let seq = self.next_seq;
-        self.next_seq += 1;
+        self.next_seq = (self.next_seq + 1).min(MAX_SEQ);
         Envelope { v: PROTOCOL_VERSION, seq, from: self.id.clone(), sent_at: now_ms, body }
     }
 
@@ -360,6 +364,12 @@ mod tests {
         assert!(matches!(decode::<TestBody>(late_bad_body), Err(DecodeError::Malformed(_))));
         let no_body = r#"{"v":1,"seq":1,"from":"x","sent_at":0,"kind":"text"}"#;
         assert!(matches!(decode::<TestBody>(no_body), Err(DecodeError::Malformed(m)) if m.contains("body")));
+        for huge in ["18446744073709551615", "9007199254740992", "1e300"] {
+            let wire = format!(r#"{{"v":1,"seq":{huge},"from":"x","sent_at":0,"kind":"ping"}}"#);
+            assert!(matches!(decode::<TestBody>(&wire), Err(DecodeError::Malformed(_))), "{huge}");
+        }
+        let largest = format!(r#"{{"v":1,"seq":{MAX_SEQ},"from":"x","sent_at":0,"kind":"ping"}}"#);
+        assert_eq!(decode::<TestBody>(&largest).map(|e| e.seq), Ok(MAX_SEQ));
         let negative_seq = r#"{"v":1,"seq":-1,"from":"x","sent_at":0,"kind":"ping"}"#;
         assert!(matches!(decode::<TestBody>(negative_seq), Err(DecodeError::Malformed(_))));
         let twice = r#"{"v":1,"seq":1,"seq":2,"from":"x","sent_at":0,"kind":"ping"}"#;

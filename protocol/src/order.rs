@@ -48,9 +48,11 @@ impl SequenceCheck {
     pub fn check(&mut self, from: &SenderId, seq: u64) -> Order {
         let order = match self.last.get(from) {
             None => Order::InOrder,
-            Some(&last) if seq == last + 1 => Order::InOrder,
-            Some(&last) if seq > last + 1 => Order::Gap { expected: last + 1, got: seq },
-            Some(&last) => Order::Repeat { last, got: seq },
+            Some(&last) => match last.checked_add(1) {
+                Some(next) if seq == next => Order::InOrder,
+                Some(next) if seq > next => Order::Gap { expected: next, got: seq },
+                _ => Order::Repeat { last, got: seq },
+            },
         };
         if !matches!(order, Order::Repeat { .. }) {
             if self.last.len() >= MAX_SENDERS && !self.last.contains_key(from) {
@@ -104,6 +106,15 @@ mod tests {
             "a sender that left and came back starts afresh"
         );
         assert_eq!(check.check(&id("b"), 3), Order::Gap { expected: 2, got: 3 }, "others are still tracked");
+    }
+
+    #[test]
+    fn the_largest_numbers_neither_wrap_nor_panic() {
+        let mut check = SequenceCheck::default();
+        assert_eq!(check.check(&id("a"), u64::MAX), Order::InOrder);
+        assert_eq!(check.check(&id("a"), u64::MAX), Order::Repeat { last: u64::MAX, got: u64::MAX });
+        assert_eq!(check.check(&id("a"), 1), Order::Repeat { last: u64::MAX, got: 1 });
+        assert!(Order::Gap { expected: 1, got: u64::MAX }.problem().is_some());
     }
 
     #[test]

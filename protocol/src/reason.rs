@@ -58,6 +58,8 @@ reason_codes! {
     // Who sent it (window messages).
     WrongOrigin = "wrong-origin",
     WrongSource = "wrong-source",
+    /// A message claiming another sender than the one its port speaks for.
+    WrongSender = "wrong-sender",
     // Orders and results.
     UnknownOrder = "unknown-order",
     Replayed = "replayed",
@@ -69,6 +71,8 @@ reason_codes! {
     Repeat = "repeat",
     // Limits of a store.
     KeyTooLarge = "key-too-large",
+    /// The store holds as many keys or bytes as it may.
+    StoreFull = "store-full",
     ValueTooLarge = "value-too-large",
     /// The browser refused a storage write (QuotaExceededError).
     Quota = "quota",

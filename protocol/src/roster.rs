@@ -67,6 +67,35 @@ impl Roster {
     }
 }
 
+/// Lets an answer through at most once per interval: a storm of `hello`s from a script gets a
+/// bounded number of `here`s, never one each. A tab that joined in between still learns of us
+/// from our next ping.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnswerGate {
+    interval_ms: f64,
+    last: Option<f64>,
+}
+
+/// How often a tab answers `hello` at most.
+pub const ANSWER_INTERVAL_MS: f64 = 250.0;
+
+impl Default for AnswerGate {
+    fn default() -> Self {
+        AnswerGate { interval_ms: ANSWER_INTERVAL_MS, last: None }
+    }
+}
+
+impl AnswerGate {
+    /// Whether to answer now; true at most once per interval.
+    pub fn allow(&mut self, now_ms: f64) -> bool {
+        if self.last.is_some_and(|last| now_ms - last < self.interval_ms) {
+            return false;
+        }
+        self.last = Some(now_ms);
+        true
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,5 +134,13 @@ mod tests {
             roster.heard(&id(&format!("forged-{n}")), 0.0);
         }
         assert_eq!(roster.len(), MAX_PEERS);
+    }
+
+    #[test]
+    fn a_storm_of_hellos_gets_a_bounded_number_of_answers() {
+        let mut gate = AnswerGate::default();
+        let answered = (0..10_000).filter(|n| gate.allow(*n as f64 * 0.1)).count();
+        assert_eq!(answered, 4, "1 s of hellos, one answer per 250 ms");
+        assert!(gate.allow(10_000.0));
     }
 }

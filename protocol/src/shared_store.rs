@@ -27,6 +27,13 @@ pub const MAX_VALUE_BYTES: usize = 64 * 1024;
 pub const MAX_KEY_BYTES: usize = 256;
 /// How often the worker pings every tab.
 pub const PING_INTERVAL_MS: u32 = 1_000;
+/// At most this many keys are stored, and at most this many bytes of keys and values together:
+/// a tab cannot make the worker's memory grow without bound.
+pub const MAX_KEYS: usize = 1024;
+pub const MAX_TOTAL_BYTES: usize = 4 * 1024 * 1024;
+/// A port is welcomed at most once in this long; further `hello`s in between go unanswered, so a
+/// storm of them costs the worker almost nothing.
+pub const WELCOME_INTERVAL_MS: f64 = 1_000.0;
 /// A tab that has not been heard from for this long is dropped from the roster.
 pub const TAB_TIMEOUT_MS: f64 = 3_500.0;
 
@@ -98,8 +105,10 @@ struct Stored {
 
 #[derive(Debug, Clone, PartialEq)]
 struct Tab {
+    /// Who this port speaks for: bound by its first message, never changed afterwards.
     sender: Option<SenderId>,
     last_heard: f64,
+    last_welcome: Option<f64>,
 }
 
 /// Everything the shared worker knows, free of browser APIs so it is tested natively.
@@ -107,12 +116,14 @@ struct Tab {
 pub struct SharedStore {
     sender: Sender,
     values: BTreeMap<String, Stored>,
+    /// Bytes of every key and value stored, kept as values come and go.
+    stored_bytes: usize,
     tabs: BTreeMap<PortId, Tab>,
 }
 
 impl SharedStore {
     pub fn new(sender: Sender) -> Self {
-        SharedStore { sender, values: BTreeMap::new(), tabs: BTreeMap::new() }
+        SharedStore { sender, values: BTreeMap::new(), stored_bytes: 0, tabs: BTreeMap::new() }
     }
 
     /// How many tabs are connected now.
@@ -122,7 +133,7 @@ impl SharedStore {
 
     /// A tab connected. It counts from now; `hello` tells who it is.
     pub fn connect(&mut self, port: PortId, now_ms: f64) -> Vec<Outgoing> {
-        self.tabs.insert(port, Tab { sender: None, last_heard: now_ms });
+        self.tabs.insert(port, Tab { sender: None, last_heard: now_ms, last_welcome: None });
         vec![self.roster(now_ms)]
     }
 
@@ -137,11 +148,19 @@ impl SharedStore {
             Err(error) => return vec![self.refuse(port, error.reason(), text, now_ms)],
         };
         if let Some(tab) = self.tabs.get_mut(&port) {
+            let speaks_for = tab.sender.get_or_insert_with(|| envelope.from.clone());
+            if *speaks_for != envelope.from {
+                let said = format!(
+                    "this port speaks for {speaks_for}; a message claiming to be from {} is refused",
+                    envelope.from
+                );
+                return vec![self.refuse(port, Reason::new(ReasonCode::WrongSender, said), text, now_ms)];
+            }
             tab.last_heard = now_ms;
-            tab.sender.get_or_insert_with(|| envelope.from.clone());
         } else if envelope.body != StoreMsg::Goodbye {
             // A port we had expired (a frozen tab woke up): take it back.
-            self.tabs.insert(port, Tab { sender: Some(envelope.from.clone()), last_heard: now_ms });
+            let tab = Tab { sender: Some(envelope.from.clone()), last_heard: now_ms, last_welcome: None };
+            self.tabs.insert(port, tab);
             let mut out = vec![self.roster(now_ms)];
             out.extend(self.receive(port, Ok(text), now_ms));
             return out;
@@ -149,18 +168,27 @@ impl SharedStore {
         let seq = envelope.seq;
         match envelope.body {
             StoreMsg::Hello => {
+                let Some(tab) = self.tabs.get_mut(&port) else { return Vec::new() };
+                if tab.last_welcome.is_some_and(|at| now_ms - at < WELCOME_INTERVAL_MS) {
+                    return Vec::new();
+                }
+                tab.last_welcome = Some(now_ms);
                 let body =
                     StoreMsg::Welcome { connections: self.connections(), keys: self.values.len() as u32 };
                 vec![Outgoing::To(port, self.sender.envelope(body, now_ms))]
             }
             StoreMsg::Set { key, value } => {
-                if let Err(reason) = check_set(&key, &value) {
+                if let Err(reason) = check_set(&key, &value).and_then(|()| self.check_room(&key, &value)) {
                     return vec![self.refuse(port, reason, text, now_ms)];
                 }
+                self.stored_bytes += key.len() + value.len();
                 let old = self
                     .values
                     .insert(key.clone(), Stored { value: value.clone(), set_by: envelope.from.clone() })
-                    .map(|s| s.value);
+                    .map(|s| {
+                        self.stored_bytes -= key.len() + s.value.len();
+                        s.value
+                    });
                 let ack = StoreMsg::Ack { reply_to: seq, key: key.clone(), old: old.clone() };
                 let changed = StoreMsg::Changed { key, old, new: value, set_by: envelope.from };
                 vec![
@@ -188,6 +216,21 @@ impl SharedStore {
                 vec![self.refuse(port, reason, text, now_ms)]
             }
         }
+    }
+
+    /// Whether `key` = `value` fits within [`MAX_KEYS`] and [`MAX_TOTAL_BYTES`].
+    fn check_room(&self, key: &str, value: &str) -> Result<(), Reason> {
+        let replaced = self.values.get(key).map(|s| key.len() + s.value.len());
+        if replaced.is_none() && self.values.len() >= MAX_KEYS {
+            let said = format!("the store is full: it keeps at most {MAX_KEYS} keys");
+            return Err(Reason::new(ReasonCode::StoreFull, said));
+        }
+        let after = self.stored_bytes - replaced.unwrap_or(0) + key.len() + value.len();
+        if after > MAX_TOTAL_BYTES {
+            let said = format!("the store is full: it keeps at most {} KiB in all", MAX_TOTAL_BYTES / 1024);
+            return Err(Reason::new(ReasonCode::StoreFull, said));
+        }
+        Ok(())
     }
 
     /// A tab left (it said goodbye, or its port could not be posted to).
@@ -416,5 +459,66 @@ mod tests {
         let chinese = "你".repeat(MAX_VALUE_BYTES / 3 + 1);
         assert!(check_set("k", &chinese).is_err());
         assert!(check_set("k", &"你".repeat(MAX_VALUE_BYTES / 3)).is_ok());
+    }
+
+    #[test]
+    fn a_port_speaks_for_one_sender_only() {
+        let mut s = store();
+        s.connect(1, 0.0);
+        s.connect(2, 0.0);
+        let mut a = TabSim::new(1, "tab-a");
+        a.send(&mut s, StoreMsg::Hello, 0.0);
+        // Port 1 claims to be tab-b, who is on port 2.
+        let mut forger = TabSim::new(1, "tab-b");
+        let out = forger.send(&mut s, StoreMsg::Set { key: "k".into(), value: "forged".into() }, 1.0);
+        assert!(
+            matches!(&bodies(&out)[..], [(to, StoreMsg::Rejected { code: ReasonCode::WrongSender, .. })] if to == "to 1")
+        );
+        let mut b = TabSim::new(2, "tab-b");
+        let out = b.send(&mut s, StoreMsg::Get { key: "k".into() }, 2.0);
+        assert!(
+            matches!(&bodies(&out)[0].1, StoreMsg::Value { value: None, .. }),
+            "nothing was written in tab-b's name"
+        );
+    }
+
+    #[test]
+    fn the_store_is_bounded_in_keys_and_bytes() {
+        let mut s = store();
+        s.connect(1, 0.0);
+        let mut a = TabSim::new(1, "tab-a");
+        for n in 0..MAX_KEYS {
+            let out = a.send(&mut s, StoreMsg::Set { key: format!("k{n}"), value: "v".into() }, 0.0);
+            assert!(matches!(bodies(&out)[0].1, StoreMsg::Ack { .. }));
+        }
+        let out = a.send(&mut s, StoreMsg::Set { key: "one-more".into(), value: "v".into() }, 0.0);
+        assert!(matches!(&bodies(&out)[0].1, StoreMsg::Rejected { code: ReasonCode::StoreFull, .. }));
+        let out = a.send(&mut s, StoreMsg::Set { key: "k1".into(), value: "replacing is fine".into() }, 0.0);
+        assert!(matches!(bodies(&out)[0].1, StoreMsg::Ack { .. }));
+
+        let mut s = store();
+        s.connect(1, 0.0);
+        let big = "x".repeat(MAX_VALUE_BYTES);
+        let fits = MAX_TOTAL_BYTES / (MAX_VALUE_BYTES + 4);
+        for n in 0..fits {
+            let out = a.send(&mut s, StoreMsg::Set { key: format!("b{n:03}"), value: big.clone() }, 0.0);
+            assert!(matches!(bodies(&out)[0].1, StoreMsg::Ack { .. }), "{n}");
+        }
+        let out = a.send(&mut s, StoreMsg::Set { key: "b-last".into(), value: big.clone() }, 0.0);
+        assert!(matches!(&bodies(&out)[0].1, StoreMsg::Rejected { code: ReasonCode::StoreFull, .. }));
+        let out = a.send(&mut s, StoreMsg::Set { key: "b000".into(), value: "small".into() }, 0.0);
+        assert!(matches!(bodies(&out)[0].1, StoreMsg::Ack { .. }), "shrinking a value frees room");
+        let out = a.send(&mut s, StoreMsg::Set { key: "b-last".into(), value: big }, 0.0);
+        assert!(matches!(bodies(&out)[0].1, StoreMsg::Ack { .. }));
+    }
+
+    #[test]
+    fn a_storm_of_hellos_is_answered_at_a_bounded_rate() {
+        let mut s = store();
+        s.connect(1, 0.0);
+        let mut a = TabSim::new(1, "tab-a");
+        let welcomes: usize = (0..1000).map(|n| a.send(&mut s, StoreMsg::Hello, n as f64).len()).sum();
+        assert_eq!(welcomes, 1, "one welcome in the first second");
+        assert_eq!(a.send(&mut s, StoreMsg::Hello, 1_000.0).len(), 1, "and another after it");
     }
 }

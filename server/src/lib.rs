@@ -16,15 +16,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::http::{header, HeaderValue, Request, Response, StatusCode};
-use axum::routing::get;
+use axum::http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use axum::Router;
+use crosstalk_protocol::catalog;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use tower::service_fn;
+use tower::{service_fn, ServiceExt};
 use tower_http::services::ServeDir;
-use tower_http::set_header::SetResponseHeaderLayer;
 
 /// What to serve and where.
 #[derive(Debug, Clone)]
@@ -39,10 +38,21 @@ pub struct SuiteConfig {
 
 impl SuiteConfig {
     /// The app on `host:port` and the provider on the next port, as `cargo xtask serve` does.
-    pub fn on_ports(dist: PathBuf, app_addr: SocketAddr, provider_port: Option<u16>) -> SuiteConfig {
-        let provider_port =
-            provider_port.unwrap_or_else(|| if app_addr.port() == 0 { 0 } else { app_addr.port() + 1 });
-        SuiteConfig { dist, app_addr, provider_addr: SocketAddr::new(app_addr.ip(), provider_port) }
+    ///
+    /// Fails when there is no next port (`--port 65535`) and none was given.
+    pub fn on_ports(
+        dist: PathBuf,
+        app_addr: SocketAddr,
+        provider_port: Option<u16>,
+    ) -> Result<SuiteConfig, String> {
+        let provider_port = match (provider_port, app_addr.port()) {
+            (Some(port), _) => port,
+            (None, 0) => 0,
+            (None, app) => app.checked_add(1).ok_or_else(|| {
+                format!("port {app} leaves no next port for the payment provider: choose another --port, or give --provider-port")
+            })?,
+        };
+        Ok(SuiteConfig { dist, app_addr, provider_addr: SocketAddr::new(app_addr.ip(), provider_port) })
     }
 }
 
@@ -71,14 +81,9 @@ impl Suite {
         }
         let app = bind(config.app_addr).await?;
         let provider = bind(config.provider_addr).await?;
-        let client = ClientConfig {
-            app_origin: origin_of(app.local_addr()?),
-            provider_origin: origin_of(provider.local_addr()?),
-        };
-        // Only the app may frame the provider; the app may be framed by nobody else.
-        let app_router = suite_router(&config.dist, &client, "frame-ancestors 'self'".into());
-        let provider_router =
-            suite_router(&config.dist, &client, format!("frame-ancestors {}", client.app_origin));
+        let ports = Ports { app: app.local_addr()?.port(), provider: provider.local_addr()?.port() };
+        let app_router = suite_router(&config.dist, Side::App, ports);
+        let provider_router = suite_router(&config.dist, Side::Provider, ports);
         Ok(Suite {
             app: Listener::serve(app, app_router)?,
             provider: Listener::serve(provider, provider_router)?,
@@ -154,72 +159,147 @@ impl Drop for Listener {
     }
 }
 
-/// Static files from `dist`; `index.html`, with the configuration filled in, for `/` and for any
-/// other path that looks like a route.
-pub fn suite_router(dist: &Path, client: &ClientConfig, frame_policy: String) -> Router {
-    let index = Arc::new(IndexPage { path: dist.join("index.html"), config_json: client.to_json() });
-    let index_for_root = Arc::clone(&index);
-    let fallback = service_fn(move |request: Request<Body>| {
-        let index = Arc::clone(&index);
-        async move { Ok::<_, std::convert::Infallible>(spa_fallback(request.uri().path(), &index).await) }
-    });
-    let csp = HeaderValue::from_str(&frame_policy)
-        .unwrap_or_else(|_| HeaderValue::from_static("frame-ancestors 'none'"));
-    Router::new()
-        .route("/", get(move || async move { index_for_root.response().await }))
-        .fallback_service(ServeDir::new(dist).append_index_html_on_directories(false).fallback(fallback))
-        // A teaching tool is rebuilt often: never let a browser run yesterday's wasm.
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-cache"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, csp))
+/// Which of the suite's two origins a listener serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// The app: every route of the suite.
+    App,
+    /// The payment provider: its one page, `/provider`, and the files it loads.
+    Provider,
 }
 
-/// `index.html` with `<meta name="crosstalk-config" content="">` filled in.
-struct IndexPage {
-    path: PathBuf,
-    config_json: String,
+/// The ports of both origins: each side derives the other's origin from the host name the
+/// browser used, so `localhost` and `127.0.0.1` both work, consistently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ports {
+    pub app: u16,
+    pub provider: u16,
 }
 
-/// The placeholder trunk leaves in `index.html`.
-pub const CONFIG_PLACEHOLDER: &str = r#"<meta name="crosstalk-config" content="" />"#;
+/// Host names the suite answers to. Anything else is refused (421): a page must not be able to
+/// reach this server under a name of its own choosing (DNS rebinding).
+pub const KNOWN_HOSTS: &[&str] = &["127.0.0.1", "localhost"];
 
-impl IndexPage {
-    async fn response(&self) -> Response<Body> {
-        match tokio::fs::read_to_string(&self.path).await {
-            Ok(html) => {
-                let filled = format!(
-                    r#"<meta name="crosstalk-config" content="{}" />"#,
-                    html_escape(&self.config_json)
-                );
-                Response::builder()
-                    .status(StatusCode::OK)
-                    .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
-                    .body(Body::from(html.replacen(CONFIG_PLACEHOLDER, &filled, 1)))
-                    .unwrap_or_else(|_| {
-                        text_response(StatusCode::INTERNAL_SERVER_ERROR, "cannot build response".into())
-                    })
-            }
-            Err(e) => text_response(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!("cannot read {}: {e}", self.path.display()),
-            ),
+impl Ports {
+    /// Both origins as seen from a request that came in for `host` (a `Host` header's name).
+    pub fn origins_for(&self, host: &str) -> ClientConfig {
+        ClientConfig {
+            app_origin: format!("http://{host}:{}", self.app),
+            provider_origin: format!("http://{host}:{}", self.provider),
         }
     }
 }
 
-/// Routes (`/worker-port`) get the app; missing files (`/missing.js`) get a real 404, so that a
-/// missing worker script fails to load instead of receiving HTML.
-async fn spa_fallback(path: &str, index: &IndexPage) -> Response<Body> {
-    if looks_like_file(path) {
-        return text_response(StatusCode::NOT_FOUND, format!("not found: {path}"));
+/// The host name of a `Host` header value (`localhost:8080` → `localhost`), if it is one of ours.
+pub fn known_host(header: Option<&str>) -> Option<&'static str> {
+    let name = header?.rsplit_once(':').map_or(header?, |(name, _port)| name);
+    KNOWN_HOSTS.iter().copied().find(|known| known.eq_ignore_ascii_case(name))
+}
+
+/// Static files from `dist`; `index.html`, with the configuration filled in, for the routes of
+/// this side (200) and for any other page path (404, so the app shows its not-found page).
+pub fn suite_router(dist: &Path, side: Side, ports: Ports) -> Router {
+    let site = Arc::new(Site { index: dist.join("index.html"), files: ServeDir::new(dist), side, ports });
+    Router::new().fallback_service(service_fn(move |request: Request<Body>| {
+        let site = Arc::clone(&site);
+        async move { Ok::<_, std::convert::Infallible>(site.answer(request).await) }
+    }))
+}
+
+struct Site {
+    index: PathBuf,
+    files: ServeDir,
+    side: Side,
+    ports: Ports,
+}
+
+impl Site {
+    async fn answer(&self, request: Request<Body>) -> Response<Body> {
+        let host = known_host(request.headers().get(header::HOST).and_then(|h| h.to_str().ok()));
+        let (mut response, origins) = match (request.method().clone(), host) {
+            (ref method, _) if method != Method::GET && method != Method::HEAD => {
+                let mut refused = text_response(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD".into());
+                refused.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+                (refused, None)
+            }
+            (_, None) => {
+                let text = format!(
+                    "this server answers to {} only: open http://127.0.0.1:{}/",
+                    KNOWN_HOSTS.join(" and "),
+                    self.ports.app
+                );
+                (text_response(StatusCode::MISDIRECTED_REQUEST, text), None)
+            }
+            (_, Some(host)) => {
+                let origins = self.ports.origins_for(host);
+                (self.page_or_file(request, &origins).await, Some(origins))
+            }
+        };
+        let headers = response.headers_mut();
+        // A teaching tool is rebuilt often: never let a browser run yesterday's wasm.
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+        headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+        // Only the app may frame the provider; the app may be framed by nobody else.
+        let frame_policy = match (self.side, &origins) {
+            (Side::Provider, Some(origins)) => format!("frame-ancestors {}", origins.app_origin),
+            (Side::App, _) => "frame-ancestors 'self'".to_owned(),
+            (Side::Provider, None) => "frame-ancestors 'none'".to_owned(),
+        };
+        if let Ok(value) = HeaderValue::from_str(&frame_policy) {
+            headers.insert(header::CONTENT_SECURITY_POLICY, value);
+        }
+        response
     }
-    index.response().await
+
+    async fn page_or_file(&self, request: Request<Body>, origins: &ClientConfig) -> Response<Body> {
+        let path = request.uri().path().to_owned();
+        if looks_like_file(&path) {
+            // A missing file is a real 404, so a missing worker script fails to load rather than
+            // receiving HTML.
+            return match self.files.clone().oneshot(request).await {
+                Ok(response) if response.status() == StatusCode::NOT_FOUND => {
+                    text_response(StatusCode::NOT_FOUND, format!("not found: {path}"))
+                }
+                Ok(response) => response.map(Body::new),
+                Err(e) => {
+                    text_response(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot read {path}: {e}"))
+                }
+            };
+        }
+        let known = match self.side {
+            Side::App => catalog::is_route(&path),
+            Side::Provider => path == PROVIDER_PAGE,
+        };
+        let status = if known { StatusCode::OK } else { StatusCode::NOT_FOUND };
+        index_page(&self.index, origins, status).await
+    }
+}
+
+/// The provider's one page.
+pub const PROVIDER_PAGE: &str = "/provider";
+
+/// The placeholder trunk leaves in `index.html`.
+pub const CONFIG_PLACEHOLDER: &str = r#"<meta name="crosstalk-config" content="" />"#;
+
+/// `index.html` with `<meta name="crosstalk-config" content="">` filled in.
+async fn index_page(path: &Path, origins: &ClientConfig, status: StatusCode) -> Response<Body> {
+    match tokio::fs::read_to_string(path).await {
+        Ok(html) => {
+            let filled =
+                format!(r#"<meta name="crosstalk-config" content="{}" />"#, html_escape(&origins.to_json()));
+            Response::builder()
+                .status(status)
+                .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
+                .body(Body::from(html.replacen(CONFIG_PLACEHOLDER, &filled, 1)))
+                .unwrap_or_else(|_| {
+                    text_response(StatusCode::INTERNAL_SERVER_ERROR, "cannot build response".into())
+                })
+        }
+        Err(e) => {
+            text_response(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot read {}: {e}", path.display()))
+        }
+    }
 }
 
 /// True when the last path segment has an extension (`app.js`, `x_bg.wasm`), i.e. names a file.
@@ -376,9 +456,14 @@ mod tests {
     #[test]
     fn the_provider_takes_the_next_port_unless_told_otherwise() {
         let app: SocketAddr = "127.0.0.1:8080".parse().unwrap();
-        assert_eq!(SuiteConfig::on_ports(PathBuf::new(), app, None).provider_addr.port(), 8081);
-        assert_eq!(SuiteConfig::on_ports(PathBuf::new(), app, Some(9000)).provider_addr.port(), 9000);
-        assert_eq!(SuiteConfig::on_ports(PathBuf::new(), local(), None).provider_addr.port(), 0);
+        let port =
+            |app, given| SuiteConfig::on_ports(PathBuf::new(), app, given).map(|c| c.provider_addr.port());
+        assert_eq!(port(app, None), Ok(8081));
+        assert_eq!(port(app, Some(9000)), Ok(9000));
+        assert_eq!(port(local(), None), Ok(0));
+        let last: SocketAddr = "127.0.0.1:65535".parse().unwrap();
+        assert!(port(last, None).unwrap_err().contains("no next port"));
+        assert_eq!(port(last, Some(9000)), Ok(9000));
     }
 
     #[test]
@@ -386,5 +471,95 @@ mod tests {
         let config = ClientConfig { app_origin: "http://a\"<b>".into(), provider_origin: "p".into() };
         assert_eq!(config.to_json(), r#"{"app_origin":"http://a\"<b>","provider_origin":"p"}"#);
         assert_eq!(html_escape(&config.to_json()), "{&quot;app_origin&quot;:&quot;http://a\\&quot;&lt;b&gt;&quot;,&quot;provider_origin&quot;:&quot;p&quot;}");
+    }
+
+    /// One raw HTTP/1.1 request with the method and Host header given; status line, head, body.
+    async fn raw(addr: SocketAddr, method: &str, path: &str, host: &str) -> (String, String, String) {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        );
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await.unwrap();
+        let (head, body) = response.split_once("\r\n\r\n").unwrap_or_default();
+        let status = head.lines().next().unwrap_or_default().to_owned();
+        (status, head.to_lowercase(), body.to_owned())
+    }
+
+    async fn started(dist: &tempdir::TempDist) -> (Suite, SocketAddr, SocketAddr) {
+        let suite =
+            Suite::start(SuiteConfig { dist: dist.0.clone(), app_addr: local(), provider_addr: local() })
+                .await
+                .unwrap();
+        let provider: SocketAddr = suite.provider_url().trim_start_matches("http://").parse().unwrap();
+        let app = suite.app_addr();
+        (suite, app, provider)
+    }
+
+    #[tokio::test]
+    async fn known_routes_answer_200_unknown_paths_404_and_other_methods_405() {
+        let dist = dist();
+        let (suite, app, _) = started(&dist).await;
+        let host = app.to_string();
+        for route in ["/", "/worker-port", "/broadcast", "/storage", "/shared-worker", "/payment"] {
+            assert_eq!(raw(app, "GET", route, &host).await.0, "HTTP/1.1 200 OK", "{route}");
+        }
+        let (status, head, body) = raw(app, "GET", "/no-such-route", &host).await;
+        assert_eq!(status, "HTTP/1.1 404 Not Found");
+        assert!(body.ends_with("app</html>"), "the app renders its not-found page: {body}");
+        assert!(
+            head.contains("referrer-policy: no-referrer") && head.contains("x-content-type-options: nosniff")
+        );
+        assert_eq!(raw(app, "GET", "/worker-port/", &host).await.0, "HTTP/1.1 404 Not Found");
+        for method in ["POST", "PUT", "DELETE", "OPTIONS"] {
+            let (status, head, _) = raw(app, method, "/", &host).await;
+            assert_eq!(status, "HTTP/1.1 405 Method Not Allowed", "{method}");
+            assert!(head.contains("allow: get, head"), "{head}");
+        }
+        assert_eq!(raw(app, "HEAD", "/", &host).await.0, "HTTP/1.1 200 OK");
+        suite.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn the_providers_origin_serves_its_page_and_files_only() {
+        let dist = dist();
+        let (suite, _, provider) = started(&dist).await;
+        let host = provider.to_string();
+        assert_eq!(raw(provider, "GET", "/provider", &host).await.0, "HTTP/1.1 200 OK");
+        assert_eq!(raw(provider, "GET", "/echo.js", &host).await.0, "HTTP/1.1 200 OK");
+        for elsewhere in ["/", "/payment", "/broadcast", "/provider/x"] {
+            assert_eq!(
+                raw(provider, "GET", elsewhere, &host).await.0,
+                "HTTP/1.1 404 Not Found",
+                "{elsewhere}"
+            );
+        }
+        suite.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn both_origins_follow_the_host_name_the_browser_used_and_strangers_are_refused() {
+        let dist = dist();
+        let (suite, app, provider) = started(&dist).await;
+        let (app_port, provider_port) = (app.port(), provider.port());
+        let expected = format!(
+            r#"content="{{&quot;app_origin&quot;:&quot;http://localhost:{app_port}&quot;,&quot;provider_origin&quot;:&quot;http://localhost:{provider_port}&quot;}}""#
+        );
+        let (_, _, page) = raw(app, "GET", "/payment", &format!("localhost:{app_port}")).await;
+        assert!(page.contains(&expected), "{page}");
+        let (_, head, _) = raw(provider, "GET", "/provider", &format!("LOCALHOST:{provider_port}")).await;
+        assert!(
+            head.contains(&format!("content-security-policy: frame-ancestors http://localhost:{app_port}")),
+            "{head}"
+        );
+        let (status, _, body) = raw(app, "GET", "/", "evil.example").await;
+        assert_eq!(status, "HTTP/1.1 421 Misdirected Request");
+        assert!(body.contains("127.0.0.1"), "{body}");
+        assert_eq!(known_host(Some("127.0.0.1:8080")), Some("127.0.0.1"));
+        assert_eq!(known_host(Some("localhost")), Some("localhost"));
+        assert_eq!(known_host(Some("localhost.evil:80")), None);
+        assert_eq!(known_host(None), None);
+        suite.shutdown().await;
     }
 }

@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use crosstalk_protocol::broadcast::{BroadcastMsg, PING_INTERVAL_MS};
-use crosstalk_protocol::roster::Roster;
+use crosstalk_protocol::roster::{AnswerGate, Roster};
 use crosstalk_protocol::{DecodeError, Reason, Sender, SenderId};
 use wasm_bindgen::JsValue;
 use web_sys::{BroadcastChannel, MessageEvent};
@@ -48,7 +48,8 @@ impl BroadcastMember {
         let channel = BroadcastChannel::new(name).map_err(|e| js_error_text(&e))?;
         let core = Core::checking_order(sender, LinkState::Ready, sink);
         let roster = Rc::new(RefCell::new(Roster::default()));
-        let (replies, heard) = (channel.clone(), Rc::clone(&roster));
+        let (replies, heard, gate) =
+            (channel.clone(), Rc::clone(&roster), RefCell::new(AnswerGate::default()));
         core.listen::<MessageEvent>(&channel, "message", move |core, event| {
             let Some(envelope) = core.read(&event.data(), VIA_CHANNEL) else { return };
             let from = envelope.from.clone();
@@ -61,7 +62,9 @@ impl BroadcastMember {
                 BroadcastMsg::Pong => drop(core.note_order(&envelope)),
                 BroadcastMsg::Hello => {
                     core.received(envelope, VIA_CHANNEL);
-                    core.send_upkeep(BroadcastMsg::Here, post_on(&replies));
+                    if gate.borrow_mut().allow(now_ms()) {
+                        core.send_upkeep(BroadcastMsg::Here, post_on(&replies));
+                    }
                 }
                 _ => core.received(envelope, VIA_CHANNEL),
             }

@@ -92,7 +92,8 @@ fn start_suite(
     port: u16,
     provider: Option<u16>,
 ) -> Result<Suite> {
-    let config = SuiteConfig::on_ports(root.join("dist"), SocketAddr::from(([127, 0, 0, 1], port)), provider);
+    let config = SuiteConfig::on_ports(root.join("dist"), SocketAddr::from(([127, 0, 0, 1], port)), provider)
+        .or_else(fail)?;
     runtime.block_on(Suite::start(config)).or_else(|e| {
         let hint =
             if e.kind() == std::io::ErrorKind::AddrInUse { " (choose another with --port P)" } else { "" };
