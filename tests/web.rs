@@ -227,6 +227,8 @@ mod shared_worker {
         store: Rc<RefCell<SharedStore>>,
         now: Rc<Cell<f64>>,
         port: MessagePort,
+        /// Messages the far end has received from the client.
+        heard: Rc<Cell<u32>>,
         _listener: EventListener,
     }
 
@@ -235,7 +237,10 @@ mod shared_worker {
             let store = Rc::new(RefCell::new(SharedStore::new(Sender::new(SenderId("shared-test".into())))));
             let now = Rc::new(Cell::new(0.0));
             let (listen_store, listen_now, reply_port) = (store.clone(), now.clone(), port.clone());
+            let heard = Rc::new(Cell::new(0));
+            let counting = heard.clone();
             let listener = EventListener::new(&port, "message", move |event| {
+                counting.set(counting.get() + 1);
                 let event = event.dyn_ref::<MessageEvent>().expect("a message event");
                 let text = read_wire(&event.data());
                 let out = listen_store.borrow_mut().receive(
@@ -248,7 +253,7 @@ mod shared_worker {
             port.start();
             let out = store.borrow_mut().connect(1, 0.0);
             FarEnd::post(&port, out);
-            FarEnd { store, now, port, _listener: listener }
+            FarEnd { store, now, port, heard, _listener: listener }
         }
 
         fn post(port: &MessagePort, out: Vec<Outgoing>) {
@@ -276,8 +281,15 @@ mod shared_worker {
         wait_for("connected", &events, |e| e.contains(&Event::State(LinkState::Ready))).await;
 
         // A ping at 3 s: the client's pong keeps it in the roster at 6 s; silence would not.
+        let heard_before = far.heard.get();
         far.tick(3_000.0);
-        TimeoutFuture::new(50).await;
+        for _ in 0..1000 {
+            if far.heard.get() > heard_before {
+                break;
+            }
+            TimeoutFuture::new(5).await;
+        }
+        assert!(far.heard.get() > heard_before, "the client answered the ping");
         far.tick(6_000.0);
         assert_eq!(far.store.borrow().connections(), 1, "the pong kept this tab in the roster");
         assert!(!received(&events.borrow(), |m| *m == StoreMsg::Ping), "pings are answered, not reported");
