@@ -27,14 +27,37 @@ fn switch(route: Route) -> Html {
     }
 }
 
+/// Counts Content-Security-Policy violations on this page, for QA: the suite's policy is strict,
+/// and a route that trips it is a bug. Published as `csp-violations` (`data-count`), hidden.
+#[hook]
+fn use_csp_violations() -> u32 {
+    let count = use_state(|| 0u32);
+    {
+        let count = count.setter();
+        let seen = use_mut_ref(|| 0u32);
+        use_effect_with((), move |_| {
+            let listener = web_sys::window().map(|window| {
+                gloo::events::EventListener::new(&window.into(), "securitypolicyviolation", move |_| {
+                    *seen.borrow_mut() += 1;
+                    count.set(*seen.borrow());
+                })
+            });
+            move || drop(listener)
+        });
+    }
+    *count
+}
+
 #[component]
 pub fn App() -> Html {
+    let violations = use_csp_violations();
     html! {
         <BrowserRouter>
             <Nav />
             <main class="page">
                 <Switch<Route> render={switch} />
             </main>
+            <div hidden=true data-testid="csp-violations" data-count={violations.to_string()}></div>
         </BrowserRouter>
     }
 }

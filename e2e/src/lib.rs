@@ -187,6 +187,18 @@ pub mod check {
         .await
     }
 
+    /// The page's count of Content-Security-Policy violations (the app counts them in
+    /// `csp-violations`); waits for the app to have rendered it.
+    pub async fn csp_violations(driver: &WebDriver) -> u32 {
+        eventually("the csp-violations readout", async || {
+            match attr_of(driver, "csp-violations", "data-count").await {
+                Some(count) => count.parse::<u32>().map_err(|e| e.to_string()),
+                None => Err("no readout".into()),
+            }
+        })
+        .await
+    }
+
     /// One message log entry as the page shows it.
     #[derive(Debug, Clone, Deserialize, PartialEq)]
     pub struct LogLine {

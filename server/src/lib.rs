@@ -64,6 +64,36 @@ pub use crosstalk_protocol::config::Origins as ClientConfig;
 pub struct Suite {
     app: Listener,
     provider: Listener,
+    reports: CspReports,
+}
+
+/// Where browsers report Content-Security-Policy violations (`report-uri`).
+pub const CSP_REPORT_PATH: &str = "/csp-report";
+/// Largest report read; a longer body is cut there.
+const MAX_REPORT_BYTES: usize = 16 * 1024;
+/// Reports kept (the count goes on).
+const KEPT_REPORTS: usize = 16;
+
+/// Violation reports received by either origin: how many, and the newest few.
+#[derive(Debug, Clone, Default)]
+pub struct CspReports(Arc<std::sync::Mutex<(u64, std::collections::VecDeque<String>)>>);
+
+impl CspReports {
+    fn record(&self, report: String) {
+        eprintln!("crosstalk: the browser reported a Content-Security-Policy violation: {report}");
+        if let Ok(mut reports) = self.0.lock() {
+            reports.0 += 1;
+            if reports.1.len() == KEPT_REPORTS {
+                reports.1.pop_front();
+            }
+            reports.1.push_back(report);
+        }
+    }
+
+    /// How many reports came in, and the newest few.
+    pub fn snapshot(&self) -> (u64, Vec<String>) {
+        self.0.lock().map(|r| (r.0, r.1.iter().cloned().collect())).unwrap_or_default()
+    }
 }
 
 impl Suite {
@@ -82,12 +112,20 @@ impl Suite {
         let app = bind(config.app_addr).await?;
         let provider = bind(config.provider_addr).await?;
         let ports = Ports { app: app.local_addr()?.port(), provider: provider.local_addr()?.port() };
-        let app_router = suite_router(&config.dist, Side::App, ports);
-        let provider_router = suite_router(&config.dist, Side::Provider, ports);
+        let scripts = inline_script_hashes(&std::fs::read_to_string(&index)?);
+        let reports = CspReports::default();
+        let app_router = suite_router(&config.dist, Side::App, ports, &scripts, reports.clone());
+        let provider_router = suite_router(&config.dist, Side::Provider, ports, &scripts, reports.clone());
         Ok(Suite {
             app: Listener::serve(app, app_router)?,
             provider: Listener::serve(provider, provider_router)?,
+            reports,
         })
+    }
+
+    /// The Content-Security-Policy violations browsers have reported so far.
+    pub fn csp_reports(&self) -> (u64, Vec<String>) {
+        self.reports.snapshot()
     }
 
     /// The app's origin, e.g. `http://127.0.0.1:8080`.
@@ -196,10 +234,55 @@ pub fn known_host(header: Option<&str>) -> Option<&'static str> {
     KNOWN_HOSTS.iter().copied().find(|known| known.eq_ignore_ascii_case(name))
 }
 
+/// `'sha256-…'` for every inline `<script>` of a page (trunk's loader), as CSP source expressions:
+/// computed from the build being served, so the policy follows every rebuild by itself.
+pub fn inline_script_hashes(html: &str) -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let mut hashes = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<script") {
+        let Some(tag_end) = rest[start..].find('>').map(|i| start + i) else { break };
+        let Some(close) = rest[tag_end..].find("</script>").map(|i| tag_end + i) else { break };
+        if !rest[start..tag_end].contains("src=") {
+            let digest = sha2::Sha256::digest(rest[tag_end + 1..close].as_bytes());
+            hashes.push(format!("'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(digest)));
+        }
+        rest = &rest[close..];
+    }
+    hashes.join(" ")
+}
+
+/// The policy of every response of one side, for a request that came in as `origins`.
+///
+/// Scripts only from this origin, plus trunk's inline loader by its hash; wasm may compile; no
+/// plugins, no `<base>`, no forms. The app frames the provider (and its own Origin lab page);
+/// the provider frames nothing and is framed by the app alone.
+pub fn content_security_policy(side: Side, origins: &ClientConfig, scripts: &str) -> String {
+    let (frames, ancestors) = match side {
+        Side::App => (format!("'self' {}", origins.provider_origin), "'self'".to_owned()),
+        Side::Provider => ("'none'".to_owned(), origins.app_origin.clone()),
+    };
+    format!(
+        "default-src 'self'; script-src 'self' {scripts} 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' data:; connect-src 'self'; worker-src 'self'; frame-src {frames}; \
+         object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors {ancestors}; \
+         report-uri {CSP_REPORT_PATH}"
+    )
+}
+
 /// Static files from `dist`; `index.html`, with the configuration filled in, for the routes of
 /// this side (200) and for any other page path (404, so the app shows its not-found page).
-pub fn suite_router(dist: &Path, side: Side, ports: Ports) -> Router {
-    let site = Arc::new(Site { index: dist.join("index.html"), files: ServeDir::new(dist), side, ports });
+/// `scripts` are the inline scripts' hashes ([`inline_script_hashes`]).
+pub fn suite_router(dist: &Path, side: Side, ports: Ports, scripts: &str, reports: CspReports) -> Router {
+    let site = Arc::new(Site {
+        index: dist.join("index.html"),
+        files: ServeDir::new(dist),
+        side,
+        ports,
+        scripts: scripts.to_owned(),
+        reports,
+    });
     Router::new().fallback_service(service_fn(move |request: Request<Body>| {
         let site = Arc::clone(&site);
         async move { Ok::<_, std::convert::Infallible>(site.answer(request).await) }
@@ -211,10 +294,15 @@ struct Site {
     files: ServeDir,
     side: Side,
     ports: Ports,
+    scripts: String,
+    reports: CspReports,
 }
 
 impl Site {
     async fn answer(&self, request: Request<Body>) -> Response<Body> {
+        if request.method() == Method::POST && request.uri().path() == CSP_REPORT_PATH {
+            return self.take_report(request).await;
+        }
         let host = known_host(request.headers().get(header::HOST).and_then(|h| h.to_str().ok()));
         let (mut response, origins) = match (request.method().clone(), host) {
             (ref method, _) if method != Method::GET && method != Method::HEAD => {
@@ -240,15 +328,22 @@ impl Site {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
         headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-        // Only the app may frame the provider; the app may be framed by nobody else.
-        let frame_policy = match (self.side, &origins) {
-            (Side::Provider, Some(origins)) => format!("frame-ancestors {}", origins.app_origin),
-            (Side::App, _) => "frame-ancestors 'self'".to_owned(),
-            (Side::Provider, None) => "frame-ancestors 'none'".to_owned(),
+        let policy = match &origins {
+            Some(origins) => content_security_policy(self.side, origins, &self.scripts),
+            None => "default-src 'none'; frame-ancestors 'none'".to_owned(),
         };
-        if let Ok(value) = HeaderValue::from_str(&frame_policy) {
+        if let Ok(value) = HeaderValue::from_str(&policy) {
             headers.insert(header::CONTENT_SECURITY_POLICY, value);
         }
+        response
+    }
+
+    /// A browser's violation report: kept, printed, answered with 204.
+    async fn take_report(&self, request: Request<Body>) -> Response<Body> {
+        let body = axum::body::to_bytes(request.into_body(), MAX_REPORT_BYTES).await.unwrap_or_default();
+        self.reports.record(String::from_utf8_lossy(&body).into_owned());
+        let mut response = Response::new(Body::empty());
+        *response.status_mut() = StatusCode::NO_CONTENT;
         response
     }
 
@@ -444,12 +539,8 @@ mod tests {
             let (_, page) = get(addr, "/payment").await;
             assert!(page.contains(&expected), "{page}");
         }
-        assert!(head_of(provider_addr, "/provider")
-            .await
-            .contains(&format!("content-security-policy: frame-ancestors {app}")));
-        assert!(head_of(suite.app_addr(), "/")
-            .await
-            .contains("content-security-policy: frame-ancestors 'self'"));
+        assert!(head_of(provider_addr, "/provider").await.contains(&format!("frame-ancestors {app}")));
+        assert!(head_of(suite.app_addr(), "/").await.contains("frame-ancestors 'self'"));
         suite.shutdown().await;
     }
 
@@ -549,10 +640,7 @@ mod tests {
         let (_, _, page) = raw(app, "GET", "/payment", &format!("localhost:{app_port}")).await;
         assert!(page.contains(&expected), "{page}");
         let (_, head, _) = raw(provider, "GET", "/provider", &format!("LOCALHOST:{provider_port}")).await;
-        assert!(
-            head.contains(&format!("content-security-policy: frame-ancestors http://localhost:{app_port}")),
-            "{head}"
-        );
+        assert!(head.contains(&format!("frame-ancestors http://localhost:{app_port}")), "{head}");
         let (status, _, body) = raw(app, "GET", "/", "evil.example").await;
         assert_eq!(status, "HTTP/1.1 421 Misdirected Request");
         assert!(body.contains("127.0.0.1"), "{body}");
@@ -560,6 +648,53 @@ mod tests {
         assert_eq!(known_host(Some("localhost")), Some("localhost"));
         assert_eq!(known_host(Some("localhost.evil:80")), None);
         assert_eq!(known_host(None), None);
+        suite.shutdown().await;
+    }
+
+    #[test]
+    fn the_policy_names_the_inline_loader_by_its_hash_and_nothing_else_inline() {
+        let page = r#"<script type="module">alert(1)</script><script src="/x.js"></script><p>"#;
+        let hashes = inline_script_hashes(page);
+        assert_eq!(hashes, "'sha256-bhHHL3z2vDgxUt0W3dWQOrprscmda2Y5pLsLg4GF+pI='");
+        let origins = Ports { app: 1, provider: 2 }.origins_for("localhost");
+        let app = content_security_policy(Side::App, &origins, &hashes);
+        for part in [
+            "script-src 'self' 'sha256-bhHHL3z2vDgxUt0W3dWQOrprscmda2Y5pLsLg4GF+pI=' 'wasm-unsafe-eval';",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "frame-src 'self' http://localhost:2;",
+            "frame-ancestors 'self'",
+        ] {
+            assert!(app.contains(part), "{part} in {app}");
+        }
+        assert!(!app.contains("unsafe-inline") && !app.contains('*'), "{app}");
+        let provider = content_security_policy(Side::Provider, &origins, &hashes);
+        assert!(
+            provider.contains("frame-src 'none'") && provider.contains("frame-ancestors http://localhost:1;")
+        );
+        assert!(app.ends_with("report-uri /csp-report"), "{app}");
+    }
+
+    #[tokio::test]
+    async fn violation_reports_are_counted_and_bounded() {
+        let dist = dist();
+        let (suite, app, _) = started(&dist).await;
+        let mut stream = tokio::net::TcpStream::connect(app).await.unwrap();
+        let body = r#"{"csp-report":{"violated-directive":"style-src"}}"#;
+        let request = format!(
+            "POST /csp-report HTTP/1.1\r\nHost: {app}\r\nContent-Type: application/csp-report\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await.unwrap();
+        assert!(response.starts_with("HTTP/1.1 204"), "{response}");
+        let (count, kept) = suite.csp_reports();
+        assert_eq!((count, kept.as_slice()), (1, [body.to_owned()].as_slice()));
+        assert_eq!(
+            raw(app, "POST", "/elsewhere", &app.to_string()).await.0,
+            "HTTP/1.1 405 Method Not Allowed"
+        );
         suite.shutdown().await;
     }
 }

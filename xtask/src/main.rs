@@ -294,7 +294,15 @@ fn end_to_end(root: &Path, browser: &Browser) -> (Option<Counts>, Result<()>) {
             .current_dir(root),
     );
     drop(driver);
+    // The policy must hold without getting in the way: a violation anywhere in the run fails it.
+    let (violations, reports) = suite.csp_reports();
     runtime.block_on(suite.shutdown());
+    let result = result.and_then(|()| match reports.first() {
+        None => Ok(()),
+        Some(first) => fail(format!(
+            "the browser reported {violations} Content-Security-Policy violation(s) during the run; the first: {first}"
+        )),
+    });
     (Some(counts), result)
 }
 
