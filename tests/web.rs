@@ -163,6 +163,22 @@ async fn garbage_from_the_worker_is_rejected_and_the_route_still_comes_up() {
 }
 
 #[wasm_bindgen_test]
+async fn a_worker_that_never_says_ready_fails_at_the_time_limit() {
+    let events: Events = Rc::default();
+    let sink = events.clone();
+    let url = worker_url("serve();");
+    let port = WorkerPort::spawn_within(&url, 300, move |e| sink.borrow_mut().push(e)).expect("starts");
+    wait_for("the time limit", &events, |e| {
+        e.iter().any(|e| matches!(e, Event::State(LinkState::Failed(_))))
+    })
+    .await;
+    match port.state() {
+        LinkState::Failed(reason) => assert_eq!(reason, "the worker did not say it was ready within 300 ms"),
+        other => panic!("expected the time limit, got {other:?}"),
+    }
+}
+
+#[wasm_bindgen_test]
 async fn after_terminate_sending_is_refused() {
     let (port, events) = spawn(&worker_url(r#"serve(); postMessage(env("ready"));"#));
     wait_for("ready", &events, |e| has_state(e, &LinkState::Ready)).await;
@@ -313,6 +329,24 @@ mod shared_worker {
         assert!(error.text.contains("64 KiB"), "{error}");
         let sent_after = sent(&events);
         assert_eq!(sent_before, sent_after, "an oversized value never leaves the tab");
+    }
+
+    #[wasm_bindgen_test]
+    async fn a_store_that_never_says_welcome_fails_at_the_time_limit() {
+        let channel = MessageChannel::new().unwrap();
+        let events: Events = Rc::default();
+        let sink = events.clone();
+        // Nobody listens on port2: the hello goes unanswered.
+        let client =
+            SharedStoreClient::over_port_within(channel.port1(), 300, move |e| sink.borrow_mut().push(e));
+        wait_for("the time limit", &events, |e| {
+            e.iter().any(|e| matches!(e, Event::State(LinkState::Failed(_))))
+        })
+        .await;
+        assert_eq!(
+            client.state(),
+            LinkState::Failed("the shared worker did not answer within 300 ms".into())
+        );
     }
 
     #[wasm_bindgen_test]

@@ -149,3 +149,21 @@ async fn a_burst_from_a_plain_script_in_another_tab_arrives_whole_and_in_order()
     assert!(dropped.ends_with("older entries dropped"), "the log stays bounded: {dropped:?}");
     browser.quit().await;
 }
+
+/// The goodbye on `pagehide`, alone: with the roster's expiry set far beyond the test's patience,
+/// a closed tab can only leave the others' rosters in time by saying goodbye.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_closed_tab_says_goodbye_and_leaves_at_once() {
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    let tabs = browser.open_tabs("/broadcast?peer-timeout-ms=600000", 2, "joined").await;
+    peers_become(driver, 1).await;
+    browser.switch_to(&tabs[0]).await;
+    peers_become(driver, 1).await;
+    browser.switch_to(&tabs[1]).await;
+    driver.close_window().await.expect("close the second tab");
+    browser.switch_to(&tabs[0]).await;
+    peers_become(driver, 0).await;
+    log_has(driver, Want { dir: Some("in"), kind: Some("goodbye"), ..Want::default() }).await;
+    browser.quit().await;
+}

@@ -12,12 +12,25 @@ pub const PEER_TIMEOUT_MS: f64 = 3_500.0;
 /// sender ids cannot grow memory without bound).
 pub const MAX_PEERS: usize = 256;
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Roster {
     last_heard: BTreeMap<SenderId, f64>,
+    timeout_ms: f64,
+}
+
+impl Default for Roster {
+    fn default() -> Self {
+        Roster::with_timeout(PEER_TIMEOUT_MS)
+    }
 }
 
 impl Roster {
+    /// A roster whose silent peers expire after `timeout_ms` (QA can lengthen it to watch the
+    /// goodbye do its work alone).
+    pub fn with_timeout(timeout_ms: f64) -> Roster {
+        Roster { last_heard: BTreeMap::new(), timeout_ms }
+    }
+
     /// `peer` spoke at `now_ms`. True if it is new to the roster.
     pub fn heard(&mut self, peer: &SenderId, now_ms: f64) -> bool {
         if let Some(heard) = self.last_heard.get_mut(peer) {
@@ -36,12 +49,12 @@ impl Roster {
         self.last_heard.remove(peer).is_some()
     }
 
-    /// Drops peers silent for longer than [`PEER_TIMEOUT_MS`]; returns who left.
+    /// Drops peers silent for longer than the timeout; returns who left.
     pub fn expire(&mut self, now_ms: f64) -> Vec<SenderId> {
         let gone: Vec<SenderId> = self
             .last_heard
             .iter()
-            .filter(|(_, heard)| now_ms - **heard > PEER_TIMEOUT_MS)
+            .filter(|(_, heard)| now_ms - **heard > self.timeout_ms)
             .map(|(peer, _)| peer.clone())
             .collect();
         for peer in &gone {

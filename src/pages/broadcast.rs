@@ -4,6 +4,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use crosstalk_protocol::roster::Roster;
 use crosstalk_protocol::{Reason, ReasonCode, Sender, SenderId};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
@@ -15,7 +16,7 @@ use crate::components::open_tab::OpenTab;
 use crate::components::route_frame::RouteFrame;
 use crate::components::status::StatusPanel;
 use crate::hooks::use_route;
-use crate::state::broadcast::{Action, BroadcastState, DEFAULT_CHANNEL, DIAGRAM};
+use crate::state::broadcast::{peer_timeout_from_query, Action, BroadcastState, DEFAULT_CHANNEL, DIAGRAM};
 use crate::transport::broadcast::BroadcastMember;
 
 type MemberSlot = Rc<RefCell<Option<BroadcastMember>>>;
@@ -42,7 +43,9 @@ pub fn BroadcastPage() -> Html {
     {
         let (member, route) = (member.clone(), route.clone());
         use_effect_with((*channel).clone(), move |name: &String| {
-            match BroadcastMember::join(name, sender, route.sink(Action::Channel)) {
+            let search = web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default();
+            let roster = peer_timeout_from_query(&search).map_or_else(Roster::default, Roster::with_timeout);
+            match BroadcastMember::join_with(name, sender, roster, route.sink(Action::Channel)) {
                 Ok(joined) => {
                     route.dispatch(Action::Joined { name: name.clone() });
                     *member.borrow_mut() = Some(joined);

@@ -12,6 +12,14 @@ use crate::transport::Event;
 
 pub const DEFAULT_CHANNEL: &str = "myChannel";
 
+/// The roster's expiry from the page's query (`?peer-timeout-ms=60000`, a QA hook: with a long
+/// expiry only a goodbye removes a closed tab at once). 1 s to 10 min; otherwise the default.
+pub fn peer_timeout_from_query(search: &str) -> Option<f64> {
+    let value =
+        search.trim_start_matches('?').split('&').find_map(|pair| pair.strip_prefix("peer-timeout-ms="))?;
+    value.parse::<u32>().ok().filter(|ms| (1_000..=600_000).contains(ms)).map(f64::from)
+}
+
 pub const DIAGRAM: Diagram = Diagram {
     title: "This tab and the others on the channel",
     lanes: &["this tab", "other tabs"],
@@ -187,5 +195,16 @@ mod tests {
         state.apply(Action::Channel(event), 0.0, &mut log);
         assert_eq!(state.peers, 1);
         assert!(lines(&log)[0].payload.starts_with("tab-gone stopped answering"));
+    }
+
+    #[test]
+    fn the_expiry_can_be_lengthened_from_the_query_within_bounds() {
+        assert_eq!(peer_timeout_from_query("?peer-timeout-ms=60000"), Some(60_000.0));
+        assert_eq!(peer_timeout_from_query("?a=1&peer-timeout-ms=2000"), Some(2_000.0));
+        for odd in
+            ["", "?peer-timeout-ms=5", "?peer-timeout-ms=9999999", "?peer-timeout-ms=x", "?other=60000"]
+        {
+            assert_eq!(peer_timeout_from_query(odd), None, "{odd}");
+        }
     }
 }

@@ -45,9 +45,19 @@ impl BroadcastMember {
         sender: Rc<RefCell<Sender>>,
         sink: impl Fn(BroadcastEvent) + 'static,
     ) -> Result<BroadcastMember, String> {
+        Self::join_with(name, sender, Roster::default(), sink)
+    }
+
+    /// The same, with a roster of its own (another expiry).
+    pub fn join_with(
+        name: &str,
+        sender: Rc<RefCell<Sender>>,
+        roster: Roster,
+        sink: impl Fn(BroadcastEvent) + 'static,
+    ) -> Result<BroadcastMember, String> {
         let channel = BroadcastChannel::new(name).map_err(|e| js_error_text(&e))?;
         let core = Core::checking_order(sender, LinkState::Ready, sink);
-        let roster = Rc::new(RefCell::new(Roster::default()));
+        let roster = Rc::new(RefCell::new(roster));
         let (replies, heard, gate) =
             (channel.clone(), Rc::clone(&roster), RefCell::new(AnswerGate::default()));
         core.listen::<MessageEvent>(&channel, "message", move |core, event| {

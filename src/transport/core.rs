@@ -261,7 +261,8 @@ impl<B: Body + 'static, X: 'static> Core<B, X> {
         let timeout = Timeout::new(ms, move || {
             if let Some(core) = weak.upgrade() {
                 if core.state() == LinkState::Connecting {
-                    core.fail(format!("{what} within {} s", ms / 1000));
+                    let limit = if ms % 1000 == 0 { format!("{} s", ms / 1000) } else { format!("{ms} ms") };
+                    core.fail(format!("{what} within {limit}"));
                 }
             }
         });

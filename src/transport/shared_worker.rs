@@ -48,7 +48,7 @@ impl SharedStoreClient {
         match SharedWorker::new_with_worker_options(url, &options) {
             Ok(worker) => {
                 let core = Core::new(sender, LinkState::Connecting, sink);
-                Self::attach(core, worker.port(), Some(worker.into()))
+                Self::attach(core, worker.port(), Some(worker.into()), CONNECT_TIMEOUT_MS)
             }
             Err(e) => {
                 let reason = format!("could not create the shared worker: {}", js_error_text(&e));
@@ -60,11 +60,25 @@ impl SharedStoreClient {
     /// Speaks the store protocol over any port: the shared worker's, or one end of a
     /// MessageChannel whose other end a test drives.
     pub fn over_port(port: MessagePort, sink: impl Fn(StoreEvent) + 'static) -> SharedStoreClient {
-        let core = Core::new(Core::<StoreMsg>::own_sender("tab"), LinkState::Connecting, sink);
-        Self::attach(core, port, None)
+        Self::over_port_within(port, CONNECT_TIMEOUT_MS, sink)
     }
 
-    fn attach(core: Rc<Core<StoreMsg>>, port: MessagePort, worker: Option<EventTarget>) -> SharedStoreClient {
+    /// The same, giving up unless the other end says `welcome` within `connect_ms`.
+    pub fn over_port_within(
+        port: MessagePort,
+        connect_ms: u32,
+        sink: impl Fn(StoreEvent) + 'static,
+    ) -> SharedStoreClient {
+        let core = Core::new(Core::<StoreMsg>::own_sender("tab"), LinkState::Connecting, sink);
+        Self::attach(core, port, None, connect_ms)
+    }
+
+    fn attach(
+        core: Rc<Core<StoreMsg>>,
+        port: MessagePort,
+        worker: Option<EventTarget>,
+        connect_ms: u32,
+    ) -> SharedStoreClient {
         let link =
             PortLink::attach(Rc::clone(&core), port.clone(), |core, port, envelope| match envelope.body {
                 // The worker keeps time for every tab; a hidden tab still answers at once.
@@ -91,7 +105,7 @@ impl SharedStoreClient {
         core.goodbye_on_pagehide(move |core| {
             let _ = core.send_quietly(StoreMsg::Goodbye, post_on(&goodbye_port));
         });
-        core.ready_within(CONNECT_TIMEOUT_MS, "the shared worker did not answer");
+        core.ready_within(connect_ms, "the shared worker did not answer");
         if let Err(reason) = link.send(StoreMsg::Hello) {
             core.fail(reason.text);
         }

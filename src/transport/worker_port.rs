@@ -44,6 +44,15 @@ struct Inner {
 impl WorkerPort {
     /// Starts the worker at `url` and hands it a port once it says ready.
     pub fn spawn(url: &str, sink: impl Fn(WorkerPortEvent) + 'static) -> Result<Self, String> {
+        Self::spawn_within(url, READY_TIMEOUT_MS, sink)
+    }
+
+    /// The same, giving up unless the worker is ready (greeted over the port) within `ready_ms`.
+    pub fn spawn_within(
+        url: &str,
+        ready_ms: u32,
+        sink: impl Fn(WorkerPortEvent) + 'static,
+    ) -> Result<Self, String> {
         let options = WorkerOptions::new();
         options.set_type(WorkerType::Classic);
         options.set_name("crosstalk echo worker");
@@ -80,7 +89,7 @@ impl WorkerPort {
             let error = DecodeError::NotText { got: "a message that could not be deserialised".into() };
             core.reject(String::new(), error, VIA_WORKER);
         });
-        core.ready_within(READY_TIMEOUT_MS, "the worker did not say it was ready");
+        core.ready_within(ready_ms, "the worker did not say it was ready");
         Ok(WorkerPort { inner })
     }
 
