@@ -167,3 +167,32 @@ async fn a_closed_tab_says_goodbye_and_leaves_at_once() {
     log_has(driver, Want { dir: Some("in"), kind: Some("goodbye"), ..Want::default() }).await;
     browser.quit().await;
 }
+
+/// A multi-megabyte post from a plain script is refused by its size, with its code, before it is
+/// read; the page goes on working.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_multi_megabyte_post_is_refused_as_too_large_and_the_page_goes_on() {
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    browser.open("/broadcast").await;
+    let route_tab = driver.window().await.expect("the route's tab");
+    state_becomes(driver, "status", "joined").await;
+    browser.open_tab("/").await;
+    let post = r#"const channel = new BroadcastChannel("myChannel");
+                  channel.postMessage("x".repeat(5 * 1024 * 1024));
+                  channel.close();"#;
+    driver.execute(post, Vec::new()).await.expect("the big post");
+    browser.switch_to(&route_tab).await;
+    let refused =
+        log_has(driver, Want { dir: Some("in"), status: Some("rejected"), ..Want::default() }).await;
+    assert_eq!(refused.code, "too-large", "{refused:?}");
+    assert_eq!(refused.payload, "", "refused before it was read: {refused:?}");
+    type_text(driver, "message-input", "still here").await;
+    click(driver, "send").await;
+    log_has(
+        driver,
+        Want { dir: Some("out"), kind: Some("text"), payload_has: Some("still here"), ..Want::default() },
+    )
+    .await;
+    browser.quit().await;
+}
