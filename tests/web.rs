@@ -446,7 +446,7 @@ mod conformance {
     use crosstalk::transport::port::PortLink;
     use crosstalk::transport::shared_worker::SharedStoreClient;
     use crosstalk::transport::storage::{StorageChange, StorageDemo};
-    use crosstalk::transport::window_message::WindowLink;
+    use crosstalk::transport::window_message::{Expect, WindowLink};
     use crosstalk::transport::Event;
     use crosstalk_protocol::broadcast::BroadcastMsg;
     use crosstalk_protocol::order::Order;
@@ -659,6 +659,40 @@ mod conformance {
         assert!(rig.seen.borrow().is_empty(), "nothing after the drop: {:?}", rig.seen.borrow());
     }
 
+    #[wasm_bindgen_test]
+    async fn a_window_message_from_elsewhere_is_judged_before_its_data_is_read() {
+        let window = web_sys::window().unwrap();
+        let origin = window.location().origin().unwrap();
+        for read_strangers in [false, true] {
+            let got: Rc<RefCell<Option<Result<String, crosstalk_protocol::DecodeError>>>> = Rc::default();
+            let (sink, own) = (got.clone(), window.clone());
+            let expect = Expect {
+                source: Box::new(move || Some(own.clone())),
+                origin: "http://elsewhere.example:1".into(),
+                read_strangers: Box::new(move || read_strangers),
+            };
+            let _link = WindowLink::<BroadcastMsg>::listen("tab", expect, move |event| {
+                if let Event::Other(incoming) = event {
+                    *sink.borrow_mut() = Some(incoming.data);
+                }
+            })
+            .expect("a window");
+            window.post_message(&JsValue::from_str("secret"), &origin).unwrap();
+            for _ in 0..500 {
+                if got.borrow().is_some() {
+                    break;
+                }
+                TimeoutFuture::new(5).await;
+            }
+            let want = if read_strangers {
+                Ok("secret".into())
+            } else {
+                Err(crosstalk_protocol::DecodeError::NotRead)
+            };
+            assert_eq!(got.borrow().clone(), Some(want), "read_strangers = {read_strangers}");
+        }
+    }
+
     fn counter(target: &web_sys::EventTarget, name: &'static str) -> (Rc<Cell<u32>>, EventListener) {
         let count = Rc::new(Cell::new(0));
         let counting = count.clone();
@@ -768,23 +802,24 @@ mod conformance {
         let sink = seen.clone();
         let own = window.clone();
         // The shop's rule decodes only after checking origin and source: the same order here.
-        let link = WindowLink::<BroadcastMsg>::listen(
-            "tab",
-            move || Some(own.clone()),
-            move |event| {
-                if let Event::Other(incoming) = &event {
-                    assert!(incoming.from_expected, "the source is this window");
-                    let seen_now = match &incoming.data {
-                        Ok(text) => match decode::<BroadcastMsg>(text) {
-                            Ok(envelope) => return received(&sink, &envelope, &Order::InOrder),
-                            Err(error) => Seen::Rejected { code: error.code(), read: true },
-                        },
-                        Err(error) => Seen::Rejected { code: error.code(), read: false },
-                    };
-                    sink.borrow_mut().push(seen_now);
-                }
-            },
-        )
+        let expect = Expect {
+            source: Box::new(move || Some(own.clone())),
+            origin: origin.clone(),
+            read_strangers: Box::new(|| false),
+        };
+        let link = WindowLink::<BroadcastMsg>::listen("tab", expect, move |event| {
+            if let Event::Other(incoming) = &event {
+                assert!(incoming.from_expected, "the source is this window");
+                let seen_now = match &incoming.data {
+                    Ok(text) => match decode::<BroadcastMsg>(text) {
+                        Ok(envelope) => return received(&sink, &envelope, &Order::InOrder),
+                        Err(error) => Seen::Rejected { code: error.code(), read: true },
+                    },
+                    Err(error) => Seen::Rejected { code: error.code(), read: false },
+                };
+                sink.borrow_mut().push(seen_now);
+            }
+        })
         .expect("a window");
         let (witness, listener) = counter(&window, "message");
         let target = window.clone();

@@ -200,3 +200,22 @@ async fn the_suite_opened_as_localhost_pays_too() {
     state_becomes(driver, "payment-result", "success").await;
     browser.quit().await;
 }
+
+/// Origin and source are judged before the data is read: with the lesson off, a forgery from a
+/// stranger is refused unread (its kind unknown, its payload "not read").
+#[tokio::test(flavor = "multi_thread")]
+async fn a_strangers_message_is_refused_unread() {
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    open_shop(&browser).await;
+    checkout(&browser).await;
+    click(driver, "hostile-frame").await;
+    let refused = log_has(
+        driver,
+        Want { dir: Some("in"), status: Some("rejected"), code: Some("wrong-origin"), ..Want::default() },
+    )
+    .await;
+    assert_eq!(refused.kind, "?", "{refused:?}");
+    assert!(refused.payload.starts_with("not read"), "{refused:?}");
+    browser.quit().await;
+}

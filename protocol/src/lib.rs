@@ -152,6 +152,8 @@ pub enum DecodeError {
         bytes: usize,
         limit: usize,
     },
+    /// Left unread: a window message from an origin or window nobody expects.
+    NotRead,
     NotJson(String),
     NotAnObject,
     MissingVersion,
@@ -170,6 +172,7 @@ impl DecodeError {
         match self {
             DecodeError::NotText { .. } => ReasonCode::NotText,
             DecodeError::TooLarge { .. } => ReasonCode::TooLarge,
+            DecodeError::NotRead => ReasonCode::NotRead,
             DecodeError::NotJson(_) => ReasonCode::BadJson,
             DecodeError::NotAnObject => ReasonCode::NotAnObject,
             DecodeError::MissingVersion => ReasonCode::NoVersion,
@@ -193,6 +196,7 @@ impl fmt::Display for DecodeError {
             DecodeError::TooLarge { bytes, limit } => {
                 write!(f, "message is {bytes} bytes, over the {limit}-byte limit")
             }
+            DecodeError::NotRead => f.write_str("not read: it came from an origin or window nobody expects"),
             DecodeError::NotJson(e) => write!(f, "not JSON: {e}"),
             DecodeError::NotAnObject => f.write_str("not an envelope: expected a JSON object"),
             DecodeError::MissingVersion => f.write_str("not an envelope: no \"v\" (version) field"),

@@ -42,6 +42,8 @@ reason_codes! {
     NotText = "not-text",
     /// Over the size limit; refused before it was read.
     TooLarge = "too-large",
+    /// Not read at all: it came from an origin or window nobody expects messages from.
+    NotRead = "not-read",
     BadJson = "bad-json",
     NotAnObject = "not-an-object",
     NoVersion = "no-version",

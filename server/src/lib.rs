@@ -245,7 +245,7 @@ pub fn inline_script_hashes(html: &str) -> String {
         let Some(tag_end) = rest[start..].find('>').map(|i| start + i) else { break };
         let Some(close) = rest[tag_end..].find("</script>").map(|i| tag_end + i) else { break };
         if !rest[start..tag_end].contains("src=") {
-            let digest = sha2::Sha256::digest(rest[tag_end + 1..close].as_bytes());
+            let digest = sha2::Sha256::digest(&rest.as_bytes()[tag_end + 1..close]);
             hashes.push(format!("'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(digest)));
         }
         rest = &rest[close..];

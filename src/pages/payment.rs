@@ -21,7 +21,7 @@ use crate::components::status::StatusPanel;
 use crate::hooks::{use_route, RouteHandle};
 use crate::origins::origins;
 use crate::state::payment::{forged_success, parse_amount, Action, LabKind, Order, ShopState, DIAGRAM};
-use crate::transport::window_message::{TargetOrigin, WindowLink};
+use crate::transport::window_message::{Expect, TargetOrigin, WindowLink};
 use crate::transport::Event;
 
 /// The provider's page, on the provider's origin.
@@ -64,16 +64,18 @@ impl Shop {
     }
 
     fn listen(self: &Rc<Self>) {
-        let (expected, receiving): (Weak<Shop>, Weak<Shop>) = (Rc::downgrade(self), Rc::downgrade(self));
+        let (expected, receiving, lesson): (Weak<Shop>, Weak<Shop>, Weak<Shop>) =
+            (Rc::downgrade(self), Rc::downgrade(self), Rc::downgrade(self));
         let route = self.route.clone();
-        let link = WindowLink::listen(
-            "shop",
-            move || expected.upgrade().and_then(|shop| shop.checkout_window()),
-            move |event| match (event, receiving.upgrade()) {
-                (Event::Other(incoming), Some(shop)) => shop.on_incoming(incoming),
-                (event, _) => route.dispatch(Action::Window(event)),
-            },
-        );
+        let expect = Expect {
+            source: Box::new(move || expected.upgrade().and_then(|shop| shop.checkout_window())),
+            origin: self.origins.provider_origin.clone(),
+            read_strangers: Box::new(move || lesson.upgrade().is_some_and(|shop| shop.explain_weaker.get())),
+        };
+        let link = WindowLink::listen("shop", expect, move |event| match (event, receiving.upgrade()) {
+            (Event::Other(incoming), Some(shop)) => shop.on_incoming(incoming),
+            (event, _) => route.dispatch(Action::Window(event)),
+        });
         *self.link.borrow_mut() = link;
     }
 

@@ -18,7 +18,7 @@ use crate::hooks::{use_route, RouteHandle};
 use crate::origins::origins;
 use crate::state::payment::{forged_success, money};
 use crate::state::provider::{Action, ProviderState, Stage};
-use crate::transport::window_message::{parent, TargetOrigin, WindowLink};
+use crate::transport::window_message::{parent, Expect, TargetOrigin, WindowLink};
 use crate::transport::Event;
 
 /// The provider's way back to the shop: its window link and the shop's exact origin.
@@ -63,8 +63,13 @@ pub fn ProviderPage() -> Html {
                     "this page runs inside the shop's checkout frame: open the Payment route".into(),
                 )),
                 (Ok((shop_origin, shop)), Some(_)) => {
-                    route.dispatch(Action::Configured { shop_origin });
-                    let link = WindowLink::listen("provider", parent, route.sink(Action::Window));
+                    route.dispatch(Action::Configured { shop_origin: shop_origin.clone() });
+                    let expect = Expect {
+                        source: Box::new(parent),
+                        origin: shop_origin.clone(),
+                        read_strangers: Box::new(|| false),
+                    };
+                    let link = WindowLink::listen("provider", expect, route.sink(Action::Window));
                     *to_shop.borrow_mut() = link.map(|link| ToShop { link, shop });
                     match impostor_order.as_deref() {
                         Some(order_id) => {

@@ -10,7 +10,7 @@
 use std::rc::Rc;
 
 use crosstalk_protocol::payment::Incoming;
-use crosstalk_protocol::{Body, Reason, Sender, SenderId};
+use crosstalk_protocol::{Body, DecodeError, Reason, Sender, SenderId};
 use wasm_bindgen::JsValue;
 use web_sys::{MessageEvent, Window};
 
@@ -41,17 +41,29 @@ impl TargetOrigin {
 
 pub type WindowEvent<B> = Event<B, Incoming>;
 
+/// Where messages are expected from. The data of anything else is not even read.
+pub struct Expect {
+    /// The window they should come from, looked up as each arrives (a frame's `contentWindow`
+    /// changes as it is replaced).
+    pub source: Box<dyn Fn() -> Option<Window>>,
+    /// The origin they should come from.
+    pub origin: String,
+    /// Whether to read a stranger's data anyway: the Origin lab's lesson shows what a forgery
+    /// said. Off, a stranger's message is judged by its origin and source alone.
+    pub read_strangers: Box<dyn Fn() -> bool>,
+}
+
 /// This window's `message` events, and posting to other windows. Dropping it stops listening.
 pub struct WindowLink<B: Body + 'static> {
     core: Rc<Core<B, Incoming>>,
 }
 
 impl<B: Body + 'static> WindowLink<B> {
-    /// Listens on this window. `expected` gives the window messages should come from, at the
-    /// time each one arrives (a frame's `contentWindow` changes as it is replaced).
+    /// Listens on this window for messages from where `expect` says. Origin and source are judged
+    /// first; a stranger's data is left unread (`not-read`) unless the lesson asks for it.
     pub fn listen(
         sender_prefix: &str,
-        expected: impl Fn() -> Option<Window> + 'static,
+        expect: Expect,
         sink: impl Fn(WindowEvent<B>) + 'static,
     ) -> Option<WindowLink<B>> {
         let window = web_sys::window()?;
@@ -59,12 +71,18 @@ impl<B: Body + 'static> WindowLink<B> {
             Rc::new(std::cell::RefCell::new(Sender::new(SenderId::new(sender_prefix, crate::clock::random))));
         let core = Core::new(sender, LinkState::Ready, sink);
         core.listen::<MessageEvent>(&window, "message", move |core, event| {
-            let from_expected = match (event.source(), expected()) {
+            let from_expected = match (event.source(), (expect.source)()) {
                 (Some(source), Some(expected)) => js_sys::Object::is(&source, &expected),
                 _ => false,
             };
-            let data = read_wire(&event.data());
-            core.emit(Event::Other(Incoming { origin: event.origin(), from_expected, data }));
+            let origin = event.origin();
+            let expected = from_expected && origin == expect.origin;
+            let data = if expected || (expect.read_strangers)() {
+                read_wire(&event.data())
+            } else {
+                Err(DecodeError::NotRead)
+            };
+            core.emit(Event::Other(Incoming { origin, from_expected, data }));
         });
         Some(WindowLink { core })
     }
