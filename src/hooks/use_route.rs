@@ -131,20 +131,18 @@ struct FrameGate {
     /// log view compares it to know it changed.
     version: Rc<Cell<u64>>,
     wakeups: RefCell<(Option<AnimationFrame>, Option<Timeout>)>,
-    me: RefCell<Weak<FrameGate>>,
+    me: Weak<FrameGate>,
 }
 
 impl FrameGate {
     fn new(render: Callback<()>) -> Rc<FrameGate> {
-        let gate = Rc::new(FrameGate {
+        Rc::new_cyclic(|me| FrameGate {
             render,
             pending: Cell::new(false),
             version: Rc::new(Cell::new(0)),
             wakeups: RefCell::new((None, None)),
-            me: RefCell::new(Weak::new()),
-        });
-        *gate.me.borrow_mut() = Rc::downgrade(&gate);
-        gate
+            me: me.clone(),
+        })
     }
 
     fn request(&self) {
@@ -152,7 +150,7 @@ impl FrameGate {
             return;
         }
         let generation = self.version.get();
-        let (frame_gate, timer_gate) = (self.me.borrow().clone(), self.me.borrow().clone());
+        let (frame_gate, timer_gate) = (self.me.clone(), self.me.clone());
         // Replacing the old handles cancels whichever of them has not fired yet.
         *self.wakeups.borrow_mut() = (
             Some(request_animation_frame(move |_| fire(&frame_gate, generation))),

@@ -14,7 +14,7 @@ use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
 use crosstalk_protocol::worker_port::WorkerPortMsg;
-use crosstalk_protocol::{DecodeError, Reason, SenderId};
+use crosstalk_protocol::{DecodeError, Reason, ReasonCode, SenderId};
 use wasm_bindgen::JsValue;
 use web_sys::{MessageChannel, MessageEvent, Worker, WorkerOptions, WorkerType};
 
@@ -119,7 +119,7 @@ impl WorkerPort {
         self.inner.core.ready_or(not_ready_words)?;
         match self.inner.port.borrow().as_ref() {
             Some(port) => send(port),
-            None => self.inner.core.ready_or(|_| "no port".into()),
+            None => Err(Reason::new(ReasonCode::NotReady, "the port is not handed over yet")),
         }
     }
 
