@@ -13,6 +13,18 @@ async fn peers_become(driver: &WebDriver, count: u32) {
     .await;
 }
 
+/// Opens `/broadcast`, runs `script` in a second tab of the origin (a plain page, not a member of
+/// the channel), and comes back to the route's tab.
+async fn from_a_plain_script_in_another_tab(browser: &Browser, script: &str) {
+    let driver = &browser.driver;
+    browser.open("/broadcast").await;
+    let route_tab = driver.window().await.expect("the route's tab");
+    state_becomes(driver, "status", "joined").await;
+    browser.open_tab("/").await;
+    driver.execute(script, Vec::new()).await.expect("the script runs");
+    browser.switch_to(&route_tab).await;
+}
+
 async fn texts_received(driver: &WebDriver) -> Vec<String> {
     log_lines(driver)
         .await
@@ -121,10 +133,6 @@ async fn a_burst_from_a_plain_script_in_another_tab_arrives_whole_and_in_order()
     const BURST: u64 = 1_000;
     let browser = Browser::start().await;
     let driver = &browser.driver;
-    browser.open("/broadcast").await;
-    let route_tab = driver.window().await.expect("the route's tab");
-    state_becomes(driver, "status", "joined").await;
-    browser.open_tab("/").await;
     let post = format!(
         r#"const channel = new BroadcastChannel("myChannel");
            for (let seq = 1; seq <= {BURST}; seq++) {{
@@ -133,8 +141,7 @@ async fn a_burst_from_a_plain_script_in_another_tab_arrives_whole_and_in_order()
            }}
            channel.close();"#
     );
-    driver.execute(&post, Vec::new()).await.expect("the burst is posted");
-    browser.switch_to(&route_tab).await;
+    from_a_plain_script_in_another_tab(&browser, &post).await;
     let last = format!("burst {BURST}");
     let line = log_has(
         driver,
@@ -174,15 +181,10 @@ async fn a_closed_tab_says_goodbye_and_leaves_at_once() {
 async fn a_multi_megabyte_post_is_refused_as_too_large_and_the_page_goes_on() {
     let browser = Browser::start().await;
     let driver = &browser.driver;
-    browser.open("/broadcast").await;
-    let route_tab = driver.window().await.expect("the route's tab");
-    state_becomes(driver, "status", "joined").await;
-    browser.open_tab("/").await;
     let post = r#"const channel = new BroadcastChannel("myChannel");
                   channel.postMessage("x".repeat(5 * 1024 * 1024));
                   channel.close();"#;
-    driver.execute(post, Vec::new()).await.expect("the big post");
-    browser.switch_to(&route_tab).await;
+    from_a_plain_script_in_another_tab(&browser, post).await;
     let refused =
         log_has(driver, Want { dir: Some("in"), status: Some("rejected"), ..Want::default() }).await;
     assert_eq!(refused.code, "too-large", "{refused:?}");
