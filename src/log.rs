@@ -99,6 +99,11 @@ impl Entry {
         Entry::of_envelope(Direction::In, envelope, payload.into(), at_ms)
     }
 
+    /// A message that decoded and was turned away by a rule of the mechanism.
+    pub fn declined<B: Body>(envelope: &Envelope<B>, reason: Reason, at_ms: f64) -> Self {
+        Entry::of_envelope(Direction::In, envelope, format!("from {}", envelope.from), at_ms).rejected(reason)
+    }
+
     fn of_envelope<B: Body>(dir: Direction, envelope: &Envelope<B>, payload: String, at_ms: f64) -> Self {
         Entry {
             dir,

@@ -7,7 +7,8 @@ use std::rc::Rc;
 
 use crosstalk::clock::{now_ms, random};
 use crosstalk::transport::read_wire;
-use crosstalk_protocol::shared_store::{Outgoing, PortId, SharedStore, PING_INTERVAL_MS};
+use crosstalk_protocol::roster::peer_timeout_from_query;
+use crosstalk_protocol::shared_store::{Outgoing, PortId, SharedStore, PING_INTERVAL_MS, TAB_TIMEOUT_MS};
 use crosstalk_protocol::{Sender, SenderId};
 use gloo::events::EventListener;
 use gloo::timers::callback::Interval;
@@ -41,6 +42,8 @@ impl Worker {
         self.ports.borrow_mut().insert(id, (port, listener));
         let out = self.store.borrow_mut().connect(id, now_ms());
         self.dispatch(out);
+        // Refused for want of room: told why (above), then closed.
+        self.forget_departed(id);
     }
 
     /// Closes a port whose tab said goodbye (the store no longer lists it).
@@ -78,8 +81,11 @@ impl Worker {
 
 fn main() {
     let scope: SharedWorkerGlobalScope = js_sys::global().unchecked_into();
+    // `?peer-timeout-ms=…` in the loader's URL (a QA hook the page passes on) lengthens the expiry.
+    let timeout_ms = peer_timeout_from_query(&scope.location().search()).unwrap_or(TAB_TIMEOUT_MS);
+    let sender = Sender::new(SenderId::new("shared", random));
     let worker = Rc::new(Worker {
-        store: RefCell::new(SharedStore::new(Sender::new(SenderId::new("shared", random)))),
+        store: RefCell::new(SharedStore::with_timeout(sender, timeout_ms)),
         ports: RefCell::new(BTreeMap::new()),
         next_port: Cell::new(1),
     });

@@ -13,11 +13,11 @@ async fn peers_become(driver: &WebDriver, count: u32) {
     .await;
 }
 
-/// Opens `/broadcast`, runs `script` in a second tab of the origin (a plain page, not a member of
-/// the channel), and comes back to the route's tab.
-async fn from_a_plain_script_in_another_tab(browser: &Browser, script: &str) {
+/// Opens `route` (`/broadcast…`), runs `script` in a second tab of the origin (a plain page, not
+/// a member of the channel), and comes back to the route's tab.
+async fn from_a_plain_script_in_another_tab(browser: &Browser, route: &str, script: &str) {
     let driver = &browser.driver;
-    browser.open("/broadcast").await;
+    browser.open(route).await;
     let route_tab = driver.window().await.expect("the route's tab");
     state_becomes(driver, "status", "joined").await;
     browser.open_tab("/").await;
@@ -141,7 +141,7 @@ async fn a_burst_from_a_plain_script_in_another_tab_arrives_whole_and_in_order()
            }}
            channel.close();"#
     );
-    from_a_plain_script_in_another_tab(&browser, &post).await;
+    from_a_plain_script_in_another_tab(&browser, "/broadcast", &post).await;
     let last = format!("burst {BURST}");
     let line = log_has(
         driver,
@@ -184,7 +184,7 @@ async fn a_multi_megabyte_post_is_refused_as_too_large_and_the_page_goes_on() {
     let post = r#"const channel = new BroadcastChannel("myChannel");
                   channel.postMessage("x".repeat(5 * 1024 * 1024));
                   channel.close();"#;
-    from_a_plain_script_in_another_tab(&browser, post).await;
+    from_a_plain_script_in_another_tab(&browser, "/broadcast", post).await;
     let refused =
         log_has(driver, Want { dir: Some("in"), status: Some("rejected"), ..Want::default() }).await;
     assert_eq!(refused.code, "too-large", "{refused:?}");
@@ -196,5 +196,41 @@ async fn a_multi_megabyte_post_is_refused_as_too_large_and_the_page_goes_on() {
         Want { dir: Some("out"), kind: Some("text"), payload_has: Some("still here"), ..Want::default() },
     )
     .await;
+    browser.quit().await;
+}
+
+/// A flood of forged senders: the roster keeps at most 256 peers and refuses every newcomer
+/// beyond, each refusal visible with its code; the page goes on counting those it keeps.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_flood_of_forged_senders_fills_the_roster_and_the_rest_are_refused_visibly() {
+    const FORGED: u32 = 300;
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    let post = format!(
+        r#"const channel = new BroadcastChannel("myChannel");
+           for (let n = 1; n <= {FORGED}; n++) {{
+             channel.postMessage(JSON.stringify({{v: 1, seq: 1, from: "forged-" + n, sent_at: Date.now(),
+               kind: "text", body: {{text: "I am tab " + n}}}}));
+           }}
+           channel.close();"#
+    );
+    // The forged peers never ping: a long expiry keeps them for the count.
+    from_a_plain_script_in_another_tab(&browser, "/broadcast?peer-timeout-ms=600000", &post).await;
+    peers_become(driver, 256).await;
+    let refused = log_has(
+        driver,
+        Want {
+            dir: Some("in"),
+            code: Some("roster-full"),
+            payload_has: Some("forged-300"),
+            ..Want::default()
+        },
+    )
+    .await;
+    assert_eq!((refused.status.as_str(), refused.kind.as_str()), ("rejected", "text"), "{refused:?}");
+    assert!(refused.reason.contains("the roster is full"), "{refused:?}");
+    let refusals = log_lines(driver).await.into_iter().filter(|l| l.code == "roster-full").count();
+    assert_eq!(refusals, (FORGED - 256) as usize, "one refusal per newcomer beyond the cap");
+    assert_eq!(text_of(driver, "received").await.as_deref(), Some("256"), "only those counted are taken");
     browser.quit().await;
 }

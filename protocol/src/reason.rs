@@ -75,6 +75,8 @@ reason_codes! {
     KeyTooLarge = "key-too-large",
     /// The store holds as many keys or bytes as it may.
     StoreFull = "store-full",
+    /// A newcomer the roster has no room for (too many peers or ports).
+    RosterFull = "roster-full",
     ValueTooLarge = "value-too-large",
     /// The browser refused a storage write (QuotaExceededError).
     Quota = "quota",

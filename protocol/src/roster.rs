@@ -4,13 +4,44 @@
 
 use std::collections::BTreeMap;
 
-use crate::SenderId;
+use crate::{Reason, ReasonCode, SenderId};
 
 /// A peer not heard from for this long has left.
 pub const PEER_TIMEOUT_MS: f64 = 3_500.0;
-/// At most this many peers are tracked; a newcomer beyond it is not added (a flood of forged
+/// At most this many peers are tracked; a newcomer beyond it is refused (a flood of forged
 /// sender ids cannot grow memory without bound).
 pub const MAX_PEERS: usize = 256;
+
+/// What hearing from a peer did to the roster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Heard {
+    /// A peer not in the roster before.
+    New,
+    /// A peer already there, now heard again.
+    Known,
+    /// A newcomer, refused: the roster already holds [`MAX_PEERS`].
+    Full,
+}
+
+impl Heard {
+    /// The refusal to show for a newcomer the roster has no room for.
+    pub fn refusal(peer: &SenderId) -> Reason {
+        Reason::new(
+            ReasonCode::RosterFull,
+            format!(
+                "the roster is full ({MAX_PEERS} peers): {peer} is not counted and its message is not taken"
+            ),
+        )
+    }
+}
+
+/// The roster's expiry from the page's query (`?peer-timeout-ms=60000`, a QA hook: with a long
+/// expiry only a goodbye removes a closed tab at once). 1 s to 10 min; otherwise the default.
+pub fn peer_timeout_from_query(search: &str) -> Option<f64> {
+    let value =
+        search.trim_start_matches('?').split('&').find_map(|pair| pair.strip_prefix("peer-timeout-ms="))?;
+    value.parse::<u32>().ok().filter(|ms| (1_000..=600_000).contains(ms)).map(f64::from)
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Roster {
@@ -31,17 +62,17 @@ impl Roster {
         Roster { last_heard: BTreeMap::new(), timeout_ms }
     }
 
-    /// `peer` spoke at `now_ms`. True if it is new to the roster.
-    pub fn heard(&mut self, peer: &SenderId, now_ms: f64) -> bool {
+    /// `peer` spoke at `now_ms`.
+    pub fn heard(&mut self, peer: &SenderId, now_ms: f64) -> Heard {
         if let Some(heard) = self.last_heard.get_mut(peer) {
             *heard = now_ms;
-            return false;
+            return Heard::Known;
         }
         if self.last_heard.len() >= MAX_PEERS {
-            return false;
+            return Heard::Full;
         }
         self.last_heard.insert(peer.clone(), now_ms);
-        true
+        Heard::New
     }
 
     /// `peer` said goodbye. True if it was in the roster.
@@ -120,9 +151,9 @@ mod tests {
     #[test]
     fn counts_peers_heard_and_drops_those_who_say_goodbye() {
         let mut roster = Roster::default();
-        assert!(roster.heard(&id("a"), 0.0));
-        assert!(roster.heard(&id("b"), 0.0));
-        assert!(!roster.heard(&id("a"), 10.0));
+        assert_eq!(roster.heard(&id("a"), 0.0), Heard::New);
+        assert_eq!(roster.heard(&id("b"), 0.0), Heard::New);
+        assert_eq!(roster.heard(&id("a"), 10.0), Heard::Known);
         assert_eq!(roster.len(), 2);
         assert!(roster.left(&id("a")));
         assert_eq!(roster.peers().collect::<Vec<_>>(), [&id("b")]);
@@ -143,10 +174,14 @@ mod tests {
     #[test]
     fn a_flood_of_new_ids_is_bounded() {
         let mut roster = Roster::default();
-        for n in 0..MAX_PEERS + 50 {
-            roster.heard(&id(&format!("forged-{n}")), 0.0);
-        }
-        assert_eq!(roster.len(), MAX_PEERS);
+        let refused = (0..MAX_PEERS + 50)
+            .filter(|n| roster.heard(&id(&format!("forged-{n}")), 0.0) == Heard::Full)
+            .count();
+        assert_eq!((roster.len(), refused), (MAX_PEERS, 50));
+        assert_eq!(roster.heard(&id("forged-0"), 1.0), Heard::Known, "those already in are still heard");
+        assert!(roster.left(&id("forged-0")));
+        assert_eq!(roster.heard(&id("newcomer"), 2.0), Heard::New, "room again once someone leaves");
+        assert_eq!(Heard::refusal(&id("x")).code, ReasonCode::RosterFull);
     }
 
     #[test]
@@ -155,5 +190,16 @@ mod tests {
         let answered = (0..10_000).filter(|n| gate.allow(*n as f64 * 0.1)).count();
         assert_eq!(answered, 4, "1 s of hellos, one answer per 250 ms");
         assert!(gate.allow(10_000.0));
+    }
+
+    #[test]
+    fn the_expiry_can_be_lengthened_from_the_query_within_bounds() {
+        assert_eq!(peer_timeout_from_query("?peer-timeout-ms=60000"), Some(60_000.0));
+        assert_eq!(peer_timeout_from_query("?a=1&peer-timeout-ms=2000"), Some(2_000.0));
+        for odd in
+            ["", "?peer-timeout-ms=5", "?peer-timeout-ms=9999999", "?peer-timeout-ms=x", "?other=60000"]
+        {
+            assert_eq!(peer_timeout_from_query(odd), None, "{odd}");
+        }
     }
 }

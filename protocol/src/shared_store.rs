@@ -36,6 +36,8 @@ pub const MAX_TOTAL_BYTES: usize = 4 * 1024 * 1024;
 pub const WELCOME_INTERVAL_MS: f64 = 1_000.0;
 /// A tab that has not been heard from for this long is dropped from the roster.
 pub const TAB_TIMEOUT_MS: f64 = 3_500.0;
+/// At most this many ports are connected at once; one more is refused (`roster-full`) and closed.
+pub const MAX_PORTS: usize = crate::roster::MAX_PEERS;
 
 crate::bodies! {
     #[derive(Debug, Clone, PartialEq)]
@@ -119,11 +121,18 @@ pub struct SharedStore {
     /// Bytes of every key and value stored, kept as values come and go.
     stored_bytes: usize,
     tabs: BTreeMap<PortId, Tab>,
+    timeout_ms: f64,
 }
 
 impl SharedStore {
     pub fn new(sender: Sender) -> Self {
-        SharedStore { sender, values: BTreeMap::new(), stored_bytes: 0, tabs: BTreeMap::new() }
+        SharedStore::with_timeout(sender, TAB_TIMEOUT_MS)
+    }
+
+    /// A store whose silent tabs expire after `timeout_ms` (QA lengthens it to watch the goodbye
+    /// do its work alone).
+    pub fn with_timeout(sender: Sender, timeout_ms: f64) -> Self {
+        SharedStore { sender, values: BTreeMap::new(), stored_bytes: 0, tabs: BTreeMap::new(), timeout_ms }
     }
 
     /// How many tabs are connected now.
@@ -131,10 +140,24 @@ impl SharedStore {
         self.tabs.len() as u32
     }
 
-    /// A tab connected. It counts from now; `hello` tells who it is.
+    /// A tab connected. It counts from now; `hello` tells who it is. Beyond [`MAX_PORTS`] it is
+    /// refused and not listed (the worker then closes its port).
     pub fn connect(&mut self, port: PortId, now_ms: f64) -> Vec<Outgoing> {
+        if let Some(refusal) = self.no_room_for(port, now_ms) {
+            return vec![refusal];
+        }
         self.tabs.insert(port, Tab { sender: None, last_heard: now_ms, last_welcome: None });
         vec![self.roster(now_ms)]
+    }
+
+    /// The refusal for `port` when the roster has no room for one more; `None` when it has.
+    fn no_room_for(&mut self, port: PortId, now_ms: f64) -> Option<Outgoing> {
+        if self.tabs.len() < MAX_PORTS {
+            return None;
+        }
+        let said =
+            format!("the shared worker already serves {MAX_PORTS} ports: this one is refused and closed");
+        Some(self.refuse(port, Reason::new(ReasonCode::RosterFull, said), "", now_ms))
     }
 
     /// One message from `port`. Malformed input gets a visible refusal; the store carries on.
@@ -158,7 +181,10 @@ impl SharedStore {
             }
             tab.last_heard = now_ms;
         } else if envelope.body != StoreMsg::Goodbye {
-            // A port we had expired (a frozen tab woke up): take it back.
+            // A port we had expired (a frozen tab woke up): take it back, if there is room.
+            if let Some(refusal) = self.no_room_for(port, now_ms) {
+                return vec![refusal];
+            }
             let tab = Tab { sender: Some(envelope.from.clone()), last_heard: now_ms, last_welcome: None };
             self.tabs.insert(port, tab);
             let mut out = vec![self.roster(now_ms)];
@@ -244,7 +270,8 @@ impl SharedStore {
     /// Every second: drop tabs that have stopped answering, then ping the rest.
     pub fn tick(&mut self, now_ms: f64) -> Vec<Outgoing> {
         let before = self.tabs.len();
-        self.tabs.retain(|_, tab| now_ms - tab.last_heard <= TAB_TIMEOUT_MS);
+        let timeout_ms = self.timeout_ms;
+        self.tabs.retain(|_, tab| now_ms - tab.last_heard <= timeout_ms);
         let mut out = Vec::new();
         if self.tabs.len() != before {
             out.push(self.roster(now_ms));
@@ -438,6 +465,42 @@ mod tests {
             [("all".into(), StoreMsg::Roster { connections: 1 }), ("all".into(), StoreMsg::Ping)]
         );
         assert_eq!(s.ports().collect::<Vec<_>>(), [1]);
+    }
+
+    #[test]
+    fn a_lengthened_expiry_keeps_silent_tabs_until_they_say_goodbye() {
+        let mut s = SharedStore::with_timeout(Sender::new(SenderId("shared-test".into())), 600_000.0);
+        s.connect(1, 0.0);
+        s.connect(2, 0.0);
+        assert_eq!(bodies(&s.tick(60_000.0)), [("all".into(), StoreMsg::Ping)], "silent, still listed");
+        let out = TabSim::new(2, "tab-b").send(&mut s, StoreMsg::Goodbye, 60_001.0);
+        assert_eq!(bodies(&out), [("all".into(), StoreMsg::Roster { connections: 1 })]);
+    }
+
+    #[test]
+    fn ports_beyond_the_cap_are_refused_visibly_and_not_listed() {
+        let mut s = store();
+        for port in 1..=MAX_PORTS as PortId {
+            s.connect(port, 0.0);
+        }
+        let extra = MAX_PORTS as PortId + 1;
+        let out = s.connect(extra, 1.0);
+        assert!(
+            matches!(&out[..], [Outgoing::To(p, e)] if *p == extra
+                && matches!(e.body, StoreMsg::Rejected { code: ReasonCode::RosterFull, .. })),
+            "{out:?}"
+        );
+        assert_eq!(s.connections() as usize, MAX_PORTS);
+        assert!(!s.ports().any(|p| p == extra), "not listed, so the worker closes it");
+        // An expired port that speaks again is not taken back past the cap either.
+        let out = TabSim::new(extra, "late").send(&mut s, StoreMsg::Get { key: "k".into() }, 2.0);
+        assert!(matches!(&out[..], [Outgoing::To(..)]), "{out:?}");
+        assert_eq!(s.connections() as usize, MAX_PORTS);
+        TabSim::new(1, "tab-1").send(&mut s, StoreMsg::Goodbye, 3.0);
+        assert_eq!(
+            bodies(&s.connect(extra, 4.0)),
+            [("all".into(), StoreMsg::Roster { connections: MAX_PORTS as u32 })]
+        );
     }
 
     #[test]

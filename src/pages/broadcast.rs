@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use crosstalk_protocol::roster::Roster;
+use crosstalk_protocol::roster::{peer_timeout_from_query, Roster};
 use crosstalk_protocol::{Reason, ReasonCode, Sender, SenderId};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
@@ -16,7 +16,7 @@ use crate::components::open_tab::OpenTab;
 use crate::components::route_frame::RouteFrame;
 use crate::components::status::StatusPanel;
 use crate::hooks::use_route;
-use crate::state::broadcast::{peer_timeout_from_query, Action, BroadcastState, DEFAULT_CHANNEL, DIAGRAM};
+use crate::state::broadcast::{Action, BroadcastState, DEFAULT_CHANNEL, DIAGRAM};
 use crate::transport::broadcast::BroadcastMember;
 
 type MemberSlot = Rc<RefCell<Option<BroadcastMember>>>;

@@ -17,9 +17,9 @@ use crate::components::route_frame::RouteFrame;
 use crate::components::status::StatusPanel;
 use crate::hooks::{use_route, RouteHandle};
 use crate::state::shared_worker::{
-    key_label, state_attr, state_detail, Action, Fetched, SharedWorkerState, DIAGRAM,
+    key_label, state_attr, state_detail, store_url, Action, Fetched, SharedWorkerState, DIAGRAM,
 };
-use crate::transport::shared_worker::{SharedStoreClient, SHARED_STORE_URL};
+use crate::transport::shared_worker::SharedStoreClient;
 use crate::transport::LinkState;
 
 type ClientSlot = Rc<RefCell<Option<SharedStoreClient>>>;
@@ -49,9 +49,10 @@ pub fn SharedWorkerPage() -> Html {
     {
         let (client, route) = (client.clone(), route.clone());
         use_effect_with(*slow_start, move |&slow| {
-            // A different URL is a different shared worker: the slow one is its own instance.
-            let url =
-                if slow { format!("{SHARED_STORE_URL}?slow-start") } else { SHARED_STORE_URL.to_owned() };
+            // A different URL is a different shared worker: the slow one, or one with another
+            // expiry, is its own instance.
+            let search = web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default();
+            let url = store_url(slow, &search);
             *client.borrow_mut() = Some(SharedStoreClient::connect(&url, route.sink(Action::Store)));
             // Dropping says goodbye, so the other tabs' count drops at once.
             move || drop(client.borrow_mut().take())

@@ -12,14 +12,6 @@ use crate::transport::Event;
 
 pub const DEFAULT_CHANNEL: &str = "myChannel";
 
-/// The roster's expiry from the page's query (`?peer-timeout-ms=60000`, a QA hook: with a long
-/// expiry only a goodbye removes a closed tab at once). 1 s to 10 min; otherwise the default.
-pub fn peer_timeout_from_query(search: &str) -> Option<f64> {
-    let value =
-        search.trim_start_matches('?').split('&').find_map(|pair| pair.strip_prefix("peer-timeout-ms="))?;
-    value.parse::<u32>().ok().filter(|ms| (1_000..=600_000).contains(ms)).map(f64::from)
-}
-
 pub const DIAGRAM: Diagram = Diagram {
     title: "This tab and the others on the channel",
     lanes: &["this tab", "other tabs"],
@@ -123,6 +115,7 @@ impl BroadcastState {
                 log.push(Entry::received(&envelope, payload, at_ms).with_status(status));
             }
             Event::Rejected { raw, error, .. } => log.push(Entry::refused(&raw, error.reason(), at_ms)),
+            Event::Declined { envelope, reason, .. } => log.push(Entry::declined(&envelope, reason, at_ms)),
             Event::Refused(reason) => log.push(Entry::system("send", "not sent", at_ms).rejected(reason)),
             Event::Other(Peers { count, left }) => {
                 self.peers = count;
@@ -198,13 +191,16 @@ mod tests {
     }
 
     #[test]
-    fn the_expiry_can_be_lengthened_from_the_query_within_bounds() {
-        assert_eq!(peer_timeout_from_query("?peer-timeout-ms=60000"), Some(60_000.0));
-        assert_eq!(peer_timeout_from_query("?a=1&peer-timeout-ms=2000"), Some(2_000.0));
-        for odd in
-            ["", "?peer-timeout-ms=5", "?peer-timeout-ms=9999999", "?peer-timeout-ms=x", "?other=60000"]
-        {
-            assert_eq!(peer_timeout_from_query(odd), None, "{odd}");
-        }
+    fn a_newcomer_the_full_roster_declines_is_logged_refused_and_not_counted() {
+        let (mut state, mut log) = (BroadcastState::default(), LogBook::default());
+        let envelope = envelope(BroadcastMsg::Text { text: "x".into() }, 1);
+        let reason = crosstalk_protocol::roster::Heard::refusal(&envelope.from);
+        state.apply(Action::Channel(Event::Declined { envelope, reason, via: "channel" }), 0.0, &mut log);
+        let line = &lines(&log)[0];
+        assert_eq!(
+            (line.dir, line.kind.as_str(), line.status.code()),
+            (Direction::In, "text", Some("roster-full"))
+        );
+        assert_eq!(state.received, 0, "declined, not received");
     }
 }

@@ -2,13 +2,14 @@
 //! log says of each message. Page: `pages/shared_worker.rs`; transport:
 //! `transport/shared_worker.rs`; worker: `workers/shared_store.rs`.
 
+use crosstalk_protocol::roster::peer_timeout_from_query;
 use crosstalk_protocol::shared_store::StoreMsg;
 use crosstalk_protocol::{preview, Body as _, Reason};
 
 use crate::components::sequence_diagram::{Diagram, Step};
 use crate::hooks::RouteState;
 use crate::log::{Direction, Entry, LogBook, Status};
-use crate::transport::shared_worker::StoreEvent;
+use crate::transport::shared_worker::{StoreEvent, SHARED_STORE_URL};
 use crate::transport::{Event, LinkState};
 
 pub const DIAGRAM: Diagram = Diagram {
@@ -77,6 +78,23 @@ pub fn state_detail(link: &LinkState) -> String {
 }
 
 /// `key` as people read it: the empty key is the seed's single value.
+/// The store's loader URL for this page: `?slow-start` (fault injection) and the page's own
+/// `?peer-timeout-ms=…` (QA: a long expiry leaves only the goodbye to drop a closed tab) travel
+/// in its query. A different URL is a different shared worker, so these never disturb the default.
+pub fn store_url(slow: bool, page_search: &str) -> String {
+    let mut query = Vec::new();
+    if slow {
+        query.push("slow-start".to_owned());
+    }
+    if let Some(ms) = peer_timeout_from_query(page_search) {
+        query.push(format!("peer-timeout-ms={ms}"));
+    }
+    match query.is_empty() {
+        true => SHARED_STORE_URL.to_owned(),
+        false => format!("{SHARED_STORE_URL}?{}", query.join("&")),
+    }
+}
+
 pub fn key_label(key: &str) -> String {
     if key.is_empty() {
         "(the single value)".into()
@@ -190,6 +208,7 @@ impl SharedWorkerState {
                 Entry::received(&envelope, payload, at_ms).with_status(status)
             }
             Event::Rejected { raw, error, .. } => Entry::refused(&raw, error.reason(), at_ms),
+            Event::Declined { envelope, reason, .. } => Entry::declined(&envelope, reason, at_ms),
             Event::Refused(reason) => Entry::system("send", "not sent", at_ms).rejected(reason),
             Event::Other(()) => return None,
         })
@@ -199,6 +218,17 @@ impl SharedWorkerState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_store_url_carries_the_fault_and_the_expiry_and_is_plain_otherwise() {
+        assert_eq!(store_url(false, ""), "/shared_store_loader.js");
+        assert_eq!(store_url(true, "?x=1"), "/shared_store_loader.js?slow-start");
+        assert_eq!(
+            store_url(true, "?peer-timeout-ms=600000"),
+            "/shared_store_loader.js?slow-start&peer-timeout-ms=600000"
+        );
+        assert_eq!(store_url(false, "?peer-timeout-ms=5"), "/shared_store_loader.js", "out of bounds");
+    }
     use crosstalk_protocol::order::Order;
     use crosstalk_protocol::{ReasonCode, Sender, SenderId};
 

@@ -165,6 +165,7 @@ impl WorkerPortState {
                 entry
             }
             Event::Refused(reason) => Entry::system("send", "not sent", at_ms).rejected(reason),
+            Event::Declined { envelope, reason, .. } => Entry::declined(&envelope, reason, at_ms),
             Event::Other(()) => return None,
         })
     }

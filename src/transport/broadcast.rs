@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use crosstalk_protocol::broadcast::{BroadcastMsg, PING_INTERVAL_MS};
-use crosstalk_protocol::roster::{AnswerGate, Roster};
+use crosstalk_protocol::roster::{AnswerGate, Heard, Roster};
 use crosstalk_protocol::{DecodeError, Reason, Sender, SenderId};
 use wasm_bindgen::JsValue;
 use web_sys::{BroadcastChannel, MessageEvent};
@@ -58,12 +58,26 @@ impl BroadcastMember {
         let channel = BroadcastChannel::new(name).map_err(|e| js_error_text(&e))?;
         let core = Core::checking_order(sender, LinkState::Ready, sink);
         let roster = Rc::new(RefCell::new(roster));
-        let (replies, heard, gate) =
+        let (replies, peers, gate) =
             (channel.clone(), Rc::clone(&roster), RefCell::new(AnswerGate::default()));
         core.listen::<MessageEvent>(&channel, "message", move |core, event| {
             let Some(envelope) = core.read(&event.data(), VIA_CHANNEL) else { return };
             let from = envelope.from.clone();
             let leaving = envelope.body == BroadcastMsg::Goodbye;
+            let heard = if leaving {
+                if peers.borrow_mut().left(&from) {
+                    Heard::New
+                } else {
+                    Heard::Known
+                }
+            } else {
+                peers.borrow_mut().heard(&from, now_ms())
+            };
+            if heard == Heard::Full {
+                // Checked first: a flood of forged senders is refused before it reaches the
+                // ordering check or the log's progress, each message named and coded.
+                return core.decline(envelope, Heard::refusal(&from), VIA_CHANNEL);
+            }
             match envelope.body {
                 BroadcastMsg::Ping => {
                     core.note_order(&envelope);
@@ -81,13 +95,9 @@ impl BroadcastMember {
             if leaving {
                 core.forget_sender(&from);
             }
-            let changed = if leaving {
-                heard.borrow_mut().left(&from)
-            } else {
-                heard.borrow_mut().heard(&from, now_ms())
-            };
-            if changed {
-                let count = heard.borrow().len();
+            // `New` here means the count changed: a newcomer joined, or a known peer left.
+            if heard == Heard::New {
+                let count = peers.borrow().len();
                 core.emit(Event::Other(Peers { count, left: Vec::new() }));
             }
         });

@@ -67,6 +67,12 @@ pub enum Event<B, X = ()> {
         error: DecodeError,
         via: Via,
     },
+    /// An envelope that decoded, turned away by a rule of the mechanism (a full roster).
+    Declined {
+        envelope: Envelope<B>,
+        reason: Reason,
+        via: Via,
+    },
     /// A message of this page's own could not be sent.
     Refused(Reason),
     /// What only this mechanism has (a roster count, a storage change).
@@ -347,6 +353,11 @@ impl<B: Body + 'static, X: 'static> Core<B, X> {
 
     pub fn reject(&self, raw: String, error: DecodeError, via: Via) {
         self.emit(Event::Rejected { raw, error, via });
+    }
+
+    /// Reports an envelope that decoded but that a rule of the mechanism turns away.
+    pub fn decline(&self, envelope: Envelope<B>, reason: Reason, via: Via) {
+        self.emit(Event::Declined { envelope, reason, via });
     }
 
     /// Reports an envelope that arrived, with its ordering verdict.
