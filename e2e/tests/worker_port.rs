@@ -167,3 +167,32 @@ async fn the_home_page_links_to_working_routes_only() {
     state_becomes(driver, "status", "ready").await;
     browser.quit().await;
 }
+
+/// The dedicated workers the browser runs now, as DevTools lists them.
+async fn running_workers(driver: &thirtyfour::WebDriver) -> Result<usize, String> {
+    let targets =
+        driver.cdp().send_raw("Target.getTargets", serde_json::json!({})).await.map_err(|e| e.to_string())?;
+    let infos = targets["targetInfos"].as_array().ok_or_else(|| format!("no targetInfos in {targets}"))?;
+    Ok(infos.iter().filter(|t| t["type"] == "worker").count())
+}
+
+/// Restart terminates the old worker: however often it is pressed, one worker runs.
+#[tokio::test(flavor = "multi_thread")]
+async fn restart_terminates_the_old_worker() {
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    browser.open("/worker-port").await;
+    state_becomes(driver, "status", "ready").await;
+    let one = async || match running_workers(driver).await? {
+        1 => Ok(()),
+        n => Err(format!("{n} workers")),
+    };
+    eventually("one worker", one).await;
+    for restarts in 2..=4 {
+        click(driver, "restart").await;
+        log_has_n(driver, restarts, Want { dir: Some("in"), kind: Some("greeting"), ..Want::default() })
+            .await;
+        eventually("still one worker after a restart", one).await;
+    }
+    browser.quit().await;
+}
