@@ -3,8 +3,9 @@
 //! [`check`] waits for what should be seen. Waits poll a condition; nothing sleeps a fixed time.
 //!
 //! `cargo xtask test` serves a release build and starts chromedriver, then runs these tests with
-//! `CROSSTALK_BASE_URL`, `CROSSTALK_WEBDRIVER_URL`, `CROSSTALK_CHROMIUM` and
-//! `CROSSTALK_CHROMIUM_ARGS` set.
+//! `CROSSTALK_BASE_URL`, `CROSSTALK_PROVIDER_URL`, `CROSSTALK_PUBLIC_URL`,
+//! `CROSSTALK_STRANGER_URL`, `CROSSTALK_LONELY_URL`, `CROSSTALK_WEBDRIVER_URL`,
+//! `CROSSTALK_CHROMIUM` and `CROSSTALK_CHROMIUM_ARGS` set.
 
 pub mod session {
     use thirtyfour::prelude::*;
@@ -38,6 +39,21 @@ pub mod session {
         /// The payment provider's origin (the second origin `cargo xtask test` serves).
         pub fn provider_origin(&self) -> String {
             env("CROSSTALK_PROVIDER_URL")
+        }
+
+        /// The stranger's origin: a third origin `cargo xtask test` serves (never `serve`).
+        pub fn stranger_origin(&self) -> String {
+            env("CROSSTALK_STRANGER_URL")
+        }
+
+        /// `path` on the suite opened under a public name (what `--public-origin` allows).
+        pub fn public_url(&self, path: &str) -> String {
+            format!("{}{path}", env("CROSSTALK_PUBLIC_URL"))
+        }
+
+        /// `path` on a second suite whose provider's origin is down.
+        pub fn lonely_url(&self, path: &str) -> String {
+            format!("{}{path}", env("CROSSTALK_LONELY_URL"))
         }
 
         /// The app's origin.

@@ -183,21 +183,47 @@ async fn forged_successes_are_refused_with_the_reason_and_change_nothing() {
     browser.quit().await;
 }
 
-/// Many people type `localhost`. The server derives both origins from the name the browser used,
-/// so the provider's `frame-ancestors` names this very shop and the payment goes through.
+/// Many people type `localhost`; others reach the suite under a LAN name given with
+/// `--public-origin` (here `crosstalk.localhost`). The server derives both origins from the name
+/// the browser used, so the provider's `frame-ancestors` names this very shop and the payment
+/// goes through under each name.
 #[tokio::test(flavor = "multi_thread")]
-async fn the_suite_opened_as_localhost_pays_too() {
+async fn the_suite_opened_as_localhost_or_a_public_name_pays_too() {
     let browser = Browser::start().await;
     let driver = &browser.driver;
+    let provider_port = browser.provider_origin().rsplit(':').next().unwrap_or_default().to_owned();
     let as_localhost = browser.url("/payment").replacen("127.0.0.1", "localhost", 1);
-    assert!(as_localhost.contains("//localhost:"), "{as_localhost}");
-    driver.goto(&as_localhost).await.expect("navigation");
+    for (address, name) in
+        [(as_localhost, "localhost"), (browser.public_url("/payment"), "crosstalk.localhost")]
+    {
+        assert!(address.contains(&format!("//{name}:")), "{address}");
+        driver.goto(&address).await.expect("navigation");
+        state_becomes(driver, "status", "configured").await;
+        let provider = text_of(driver, "provider-origin").await.unwrap_or_default();
+        assert_eq!(provider, format!("http://{name}:{provider_port}"));
+        checkout(&browser).await;
+        in_provider(&browser, "pay").await;
+        state_becomes(driver, "payment-result", "success").await;
+    }
+    browser.quit().await;
+}
+
+/// With the provider's origin down, checkout says so on the page at once (well within the
+/// order's 60 s time limit), naming the origin and what to check; the route's state says it too.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreachable_provider_is_said_at_once_not_waited_out() {
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    driver.goto(browser.lonely_url("/payment")).await.expect("navigation");
     state_becomes(driver, "status", "configured").await;
+    click(driver, "checkout").await;
+    state_becomes(driver, "payment-result", "unreachable").await;
+    state_becomes(driver, "status", "unreachable").await;
     let provider = text_of(driver, "provider-origin").await.unwrap_or_default();
-    assert_eq!(provider, browser.provider_origin().replacen("127.0.0.1", "localhost", 1));
-    checkout(&browser).await;
-    in_provider(&browser, "pay").await;
-    state_becomes(driver, "payment-result", "success").await;
+    let said = text_of(driver, "unreachable").await.unwrap_or_default();
+    assert!(said.contains(&provider) && said.contains("did not answer"), "{said}");
+    let logged = log_has(driver, Want { kind: Some("unreachable"), ..Want::default() }).await;
+    assert_eq!((logged.status.as_str(), logged.code.as_str()), ("rejected", "unreachable"), "{logged:?}");
     browser.quit().await;
 }
 

@@ -44,10 +44,18 @@ pub enum Outcome {
 pub enum PaymentState {
     Idle,
     Pending,
-    Success { payment_id: String },
-    Failed { reason: String },
+    Success {
+        payment_id: String,
+    },
+    Failed {
+        reason: String,
+    },
     Cancelled,
     Timeout,
+    /// The provider's origin could not be reached: the order ended without waiting out its time.
+    Unreachable {
+        reason: String,
+    },
 }
 
 impl PaymentState {
@@ -60,6 +68,7 @@ impl PaymentState {
             PaymentState::Failed { .. } => "failed",
             PaymentState::Cancelled => "cancelled",
             PaymentState::Timeout => "timeout",
+            PaymentState::Unreachable { .. } => "unreachable",
         }
     }
 
@@ -188,6 +197,15 @@ impl Checkout {
         false
     }
 
+    /// The provider's origin could not be reached. True if that ended the pending order.
+    pub fn unreachable(&mut self, reason: &str) -> bool {
+        if self.state == PaymentState::Pending {
+            self.state = PaymentState::Unreachable { reason: reason.to_owned() };
+            return true;
+        }
+        false
+    }
+
     /// Judges one message: origin, then source, then the data, then the order. Only a result
     /// that passes every check changes the state.
     pub fn judge(&mut self, incoming: &Incoming) -> Verdict {
@@ -214,7 +232,9 @@ impl Checkout {
         }
         match self.state {
             PaymentState::Pending => {}
-            PaymentState::Timeout => return Verdict::Refused(Refusal::Late { order_id }),
+            PaymentState::Timeout | PaymentState::Unreachable { .. } => {
+                return Verdict::Refused(Refusal::Late { order_id })
+            }
             _ => return Verdict::Refused(Refusal::Replayed { order_id }),
         }
         self.state = match outcome {
@@ -403,6 +423,13 @@ mod tests {
         let late = checkout.judge(&from_frame(result("order-2", paid())));
         assert_eq!(late, Verdict::Refused(Refusal::Late { order_id: "order-2".into() }));
         assert_eq!(checkout.state, PaymentState::Timeout);
+
+        let mut checkout = pending("order-3");
+        assert!(checkout.unreachable("connection refused"));
+        assert!(!checkout.time_out() && !checkout.unreachable("again"), "ended once");
+        let late = checkout.judge(&from_frame(result("order-3", paid())));
+        assert_eq!(late, Verdict::Refused(Refusal::Late { order_id: "order-3".into() }));
+        assert_eq!(checkout.state.as_attr(), "unreachable");
     }
 
     #[test]

@@ -75,6 +75,8 @@ reason_codes! {
     KeyTooLarge = "key-too-large",
     /// The store holds as many keys or bytes as it may.
     StoreFull = "store-full",
+    /// Another origin the route needs did not answer at all.
+    Unreachable = "unreachable",
     /// A newcomer the roster has no room for (too many peers or ports).
     RosterFull = "roster-full",
     ValueTooLarge = "value-too-large",

@@ -25,6 +25,8 @@ use tokio::task::JoinHandle;
 use tower::{service_fn, ServiceExt};
 use tower_http::services::ServeDir;
 
+mod stranger;
+
 /// What to serve and where.
 #[derive(Debug, Clone)]
 pub struct SuiteConfig {
@@ -34,6 +36,13 @@ pub struct SuiteConfig {
     pub app_addr: SocketAddr,
     /// Where the payment provider's origin listens; port 0 picks a free one.
     pub provider_addr: SocketAddr,
+    /// Host names the suite answers to besides `127.0.0.1` and `localhost`: a LAN address or
+    /// name (`--host`, `--public-origin`). Both origins are derived from whichever name a browser
+    /// used, so each works alone.
+    pub public_names: Vec<String>,
+    /// A third origin, for the end-to-end tests only (a stranger's site that tries to frame the
+    /// provider); `serve` never starts it.
+    pub stranger_addr: Option<SocketAddr>,
 }
 
 impl SuiteConfig {
@@ -52,8 +61,55 @@ impl SuiteConfig {
                 format!("port {app} leaves no next port for the payment provider: choose another --port, or give --provider-port")
             })?,
         };
-        Ok(SuiteConfig { dist, app_addr, provider_addr: SocketAddr::new(app_addr.ip(), provider_port) })
+        Ok(SuiteConfig {
+            dist,
+            app_addr,
+            provider_addr: SocketAddr::new(app_addr.ip(), provider_port),
+            public_names: public_names_of(app_addr.ip()),
+            stranger_addr: None,
+        })
     }
+}
+
+/// A specific, non-loopback listening address is a name browsers will use: it is answered to.
+fn public_names_of(ip: std::net::IpAddr) -> Vec<String> {
+    match ip {
+        std::net::IpAddr::V4(v4) if !v4.is_loopback() && !v4.is_unspecified() => vec![v4.to_string()],
+        _ => Vec::new(),
+    }
+}
+
+/// The host name of a `--public-origin` (`http://192.168.1.20:8080` → `192.168.1.20`): plain
+/// http, no path, and the port the app is served on, so what users type reaches this server.
+pub fn public_name(origin: &str, app_port: u16) -> Result<String, String> {
+    let rest = origin.strip_prefix("http://").ok_or_else(|| {
+        format!("--public-origin {origin}: the suite is served over plain http, so it starts with http://")
+    })?;
+    let authority = rest.strip_suffix('/').unwrap_or(rest);
+    if authority.contains(['/', '?', '#', '@']) {
+        return Err(format!(
+            "--public-origin {origin}: an origin has no path, query or user: http://NAME:{app_port}"
+        ));
+    }
+    let (name, port) = match authority.rsplit_once(':') {
+        Some((name, port)) => (
+            name,
+            port.parse::<u16>().map_err(|_| format!("--public-origin {origin}: `{port}` is not a port"))?,
+        ),
+        None => (authority, 80),
+    };
+    let valid = !name.is_empty()
+        && name.len() <= 253
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+    if !valid {
+        return Err(format!("--public-origin {origin}: `{name}` is not a host name or IPv4 address"));
+    }
+    if port != app_port {
+        return Err(format!(
+            "--public-origin {origin}: the app is served on port {app_port}, so the origin is http://{name}:{app_port}"
+        ));
+    }
+    Ok(name.to_ascii_lowercase())
 }
 
 /// What the app is told about the suite it runs in (the `crosstalk-config` meta tag): the
@@ -63,7 +119,9 @@ pub use crosstalk_protocol::config::Origins as ClientConfig;
 /// The running servers. Dropping it (or [`Suite::shutdown`]) stops them.
 pub struct Suite {
     app: Listener,
-    provider: Listener,
+    provider_addr: SocketAddr,
+    provider: Option<Listener>,
+    stranger: Option<Listener>,
     reports: CspReports,
 }
 
@@ -74,25 +132,56 @@ const MAX_REPORT_BYTES: usize = 16 * 1024;
 /// Reports kept (the count goes on).
 const KEPT_REPORTS: usize = 16;
 
-/// Violation reports received by either origin: how many, and the newest few.
+/// What marks a violation a test provokes on purpose: a page requested with `?csp-probe=NAME`
+/// is served with a policy that reports to `/csp-report?csp-probe=NAME` (browsers strip a
+/// cross-origin page's URL in reports, so the mark travels in the report's own address).
+pub const CSP_PROBE_MARK: &str = "csp-probe=";
+
+/// The probe's name in a query (`csp-probe=NAME`): letters, digits and dashes, at most 40.
+pub fn probe_of(query: Option<&str>) -> Option<String> {
+    let given = query?.split('&').find_map(|pair| pair.strip_prefix(CSP_PROBE_MARK))?;
+    let name: String = given.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').take(40).collect();
+    (!name.is_empty()).then_some(name)
+}
+
+/// Violation reports received by any origin: how many, the newest few, and apart from them the
+/// reports tests provoked on purpose ([`CSP_PROBE_MARK`]).
 #[derive(Debug, Clone, Default)]
-pub struct CspReports(Arc<std::sync::Mutex<(u64, std::collections::VecDeque<String>)>>);
+pub struct CspReports(Arc<std::sync::Mutex<Reports>>);
+
+#[derive(Debug, Default)]
+struct Reports {
+    count: u64,
+    newest: std::collections::VecDeque<String>,
+    probes: std::collections::VecDeque<String>,
+}
+
+fn keep_newest(kept: &mut std::collections::VecDeque<String>, report: String) {
+    if kept.len() == KEPT_REPORTS {
+        kept.pop_front();
+    }
+    kept.push_back(report);
+}
 
 impl CspReports {
-    fn record(&self, report: String) {
-        eprintln!("crosstalk: the browser reported a Content-Security-Policy violation: {report}");
-        if let Ok(mut reports) = self.0.lock() {
-            reports.0 += 1;
-            if reports.1.len() == KEPT_REPORTS {
-                reports.1.pop_front();
-            }
-            reports.1.push_back(report);
+    fn record(&self, report: String, probe: Option<String>) {
+        let Ok(mut reports) = self.0.lock() else { return };
+        if let Some(probe) = probe {
+            return keep_newest(&mut reports.probes, format!("probe {probe}: {report}"));
         }
+        eprintln!("crosstalk: the browser reported a Content-Security-Policy violation: {report}");
+        reports.count += 1;
+        keep_newest(&mut reports.newest, report);
     }
 
-    /// How many reports came in, and the newest few.
+    /// How many unprovoked reports came in, and the newest few.
     pub fn snapshot(&self) -> (u64, Vec<String>) {
-        self.0.lock().map(|r| (r.0, r.1.iter().cloned().collect())).unwrap_or_default()
+        self.0.lock().map(|r| (r.count, r.newest.iter().cloned().collect())).unwrap_or_default()
+    }
+
+    /// The newest reports tests provoked on purpose.
+    pub fn probes(&self) -> Vec<String> {
+        self.0.lock().map(|r| r.probes.iter().cloned().collect()).unwrap_or_default()
     }
 }
 
@@ -111,16 +200,50 @@ impl Suite {
         }
         let app = bind(config.app_addr).await?;
         let provider = bind(config.provider_addr).await?;
-        let ports = Ports { app: app.local_addr()?.port(), provider: provider.local_addr()?.port() };
-        let scripts = inline_script_hashes(&std::fs::read_to_string(&index)?);
-        let reports = CspReports::default();
-        let app_router = suite_router(&config.dist, Side::App, ports, &scripts, reports.clone());
-        let provider_router = suite_router(&config.dist, Side::Provider, ports, &scripts, reports.clone());
+        let stranger = match config.stranger_addr {
+            Some(addr) => Some(bind(addr).await?),
+            None => None,
+        };
+        let port_of = |listener: &TcpListener| listener.local_addr().map(|a| a.port());
+        let ports = Ports {
+            app: port_of(&app)?,
+            provider: port_of(&provider)?,
+            stranger: stranger.as_ref().map(port_of).transpose()?,
+        };
+        let site = SiteConfig {
+            dist: config.dist.clone(),
+            ports,
+            scripts: inline_script_hashes(&std::fs::read_to_string(&index)?),
+            hosts: HostNames::with(&config.public_names),
+            reports: CspReports::default(),
+        };
+        let provider_addr = provider.local_addr()?;
         Ok(Suite {
-            app: Listener::serve(app, app_router)?,
-            provider: Listener::serve(provider, provider_router)?,
-            reports,
+            app: Listener::serve(app, suite_router(&site, Side::App))?,
+            provider_addr,
+            provider: Some(Listener::serve(provider, suite_router(&site, Side::Provider))?),
+            stranger: stranger
+                .map(|l| Listener::serve(l, suite_router(&site, Side::Stranger)))
+                .transpose()?,
+            reports: site.reports,
         })
+    }
+
+    /// Stops the provider's origin alone: what a user sees when it cannot be reached (tests).
+    pub async fn stop_provider(&mut self) {
+        if let Some(provider) = self.provider.take() {
+            provider.shutdown().await;
+        }
+    }
+
+    /// The stranger's origin, when started (tests only).
+    pub fn stranger_url(&self) -> Option<String> {
+        self.stranger.as_ref().map(|s| origin_of(s.addr))
+    }
+
+    /// Violation reports the tests provoked on purpose (their URL carries `csp-probe=`).
+    pub fn csp_probes(&self) -> Vec<String> {
+        self.reports.probes()
     }
 
     /// The Content-Security-Policy violations browsers have reported so far.
@@ -135,7 +258,11 @@ impl Suite {
 
     /// The payment provider's origin, e.g. `http://127.0.0.1:8081`.
     pub fn provider_url(&self) -> String {
-        origin_of(self.provider.addr)
+        origin_of(self.provider_addr)
+    }
+
+    pub fn provider_port(&self) -> u16 {
+        self.provider_addr.port()
     }
 
     pub fn app_addr(&self) -> SocketAddr {
@@ -145,7 +272,9 @@ impl Suite {
     /// Stops accepting connections and waits for the servers to finish.
     pub async fn shutdown(self) {
         self.app.shutdown().await;
-        self.provider.shutdown().await;
+        for listener in [self.provider, self.stranger].into_iter().flatten() {
+            listener.shutdown().await;
+        }
     }
 }
 
@@ -197,29 +326,35 @@ impl Drop for Listener {
     }
 }
 
-/// Which of the suite's two origins a listener serves.
+/// Which of the suite's origins a listener serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Side {
     /// The app: every route of the suite.
     App,
     /// The payment provider: its one page, `/provider`, and the files it loads.
     Provider,
+    /// A stranger's site, in tests only: a page that tries to frame the provider, and the
+    /// provoked violation reports for tests to read.
+    Stranger,
 }
 
-/// The ports of both origins: each side derives the other's origin from the host name the
-/// browser used, so `localhost` and `127.0.0.1` both work, consistently.
+/// The ports of the origins: each side derives the others' origins from the host name the
+/// browser used, so `localhost`, `127.0.0.1` and a public name all work, consistently.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ports {
     pub app: u16,
     pub provider: u16,
+    pub stranger: Option<u16>,
 }
 
-/// Host names the suite answers to. Anything else is refused (421): a page must not be able to
-/// reach this server under a name of its own choosing (DNS rebinding).
+/// Host names the suite always answers to. Anything not listed here or given as a public name is
+/// refused (421): a page must not be able to reach this server under a name of its own choosing
+/// (DNS rebinding).
 pub const KNOWN_HOSTS: &[&str] = &["127.0.0.1", "localhost"];
 
 impl Ports {
-    /// Both origins as seen from a request that came in for `host` (a `Host` header's name).
+    /// The app's and the provider's origins as seen from a request that came in for `host` (a
+    /// `Host` header's name).
     pub fn origins_for(&self, host: &str) -> ClientConfig {
         ClientConfig {
             app_origin: format!("http://{host}:{}", self.app),
@@ -228,10 +363,28 @@ impl Ports {
     }
 }
 
-/// The host name of a `Host` header value (`localhost:8080` → `localhost`), if it is one of ours.
-pub fn known_host(header: Option<&str>) -> Option<&'static str> {
-    let name = header?.rsplit_once(':').map_or(header?, |(name, _port)| name);
-    KNOWN_HOSTS.iter().copied().find(|known| known.eq_ignore_ascii_case(name))
+/// The host names this server answers to: [`KNOWN_HOSTS`] and the public names it was given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostNames(Vec<String>);
+
+impl HostNames {
+    pub fn with(public: &[String]) -> HostNames {
+        let mut names: Vec<String> = KNOWN_HOSTS.iter().map(|h| (*h).to_owned()).collect();
+        names.extend(public.iter().map(|n| n.to_ascii_lowercase()));
+        HostNames(names)
+    }
+
+    /// The host name of a `Host` header value (`localhost:8080` → `localhost`), if it is ours.
+    pub fn known(&self, header: Option<&str>) -> Option<&str> {
+        let header = header?;
+        let name = header.rsplit_once(':').map_or(header, |(name, _port)| name);
+        self.0.iter().map(String::as_str).find(|known| known.eq_ignore_ascii_case(name))
+    }
+
+    /// The names, for messages.
+    pub fn list(&self) -> String {
+        self.0.join(", ")
+    }
 }
 
 /// `'sha256-…'` for every inline `<script>` of a page (trunk's loader), as CSP source expressions:
@@ -256,32 +409,55 @@ pub fn inline_script_hashes(html: &str) -> String {
 /// The policy of every response of one side, for a request that came in as `origins`.
 ///
 /// Scripts only from this origin, plus trunk's inline loader by its hash; wasm may compile; no
-/// plugins, no `<base>`, no forms. The app frames the provider (and its own Origin lab page);
-/// the provider frames nothing and is framed by the app alone.
-pub fn content_security_policy(side: Side, origins: &ClientConfig, scripts: &str) -> String {
-    let (frames, ancestors) = match side {
-        Side::App => (format!("'self' {}", origins.provider_origin), "'self'".to_owned()),
-        Side::Provider => ("'none'".to_owned(), origins.app_origin.clone()),
+/// plugins, no `<base>`, no forms. The app frames the provider (and its own Origin lab page),
+/// and may ask the provider's origin whether it can be reached; the provider frames nothing and
+/// is framed by the app alone. The stranger runs nothing and may only frame the provider.
+///
+/// `probe` (tests only) marks where violations are reported ([`CSP_PROBE_MARK`]).
+pub fn content_security_policy(
+    side: Side,
+    origins: &ClientConfig,
+    scripts: &str,
+    probe: Option<&str>,
+) -> String {
+    let provider = &origins.provider_origin;
+    let (connect, frames, ancestors) = match side {
+        Side::App => (format!("'self' {provider}"), format!("'self' {provider}"), "'self'".to_owned()),
+        Side::Provider => ("'self'".to_owned(), "'none'".to_owned(), origins.app_origin.clone()),
+        Side::Stranger => return stranger::content_security_policy(origins),
     };
     format!(
         "default-src 'self'; script-src 'self' {scripts} 'wasm-unsafe-eval'; style-src 'self'; \
-         img-src 'self' data:; connect-src 'self'; worker-src 'self'; frame-src {frames}; \
+         img-src 'self' data:; connect-src {connect}; worker-src 'self'; frame-src {frames}; \
          object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors {ancestors}; \
-         report-uri {CSP_REPORT_PATH}"
+         report-uri {CSP_REPORT_PATH}{}",
+        probe.map(|name| format!("?{CSP_PROBE_MARK}{name}")).unwrap_or_default()
     )
+}
+
+/// What every side's router is made from.
+#[derive(Debug, Clone)]
+pub struct SiteConfig {
+    /// Trunk's output folder.
+    pub dist: PathBuf,
+    pub ports: Ports,
+    /// The inline scripts' hashes ([`inline_script_hashes`]).
+    pub scripts: String,
+    pub hosts: HostNames,
+    pub reports: CspReports,
 }
 
 /// Static files from `dist`; `index.html`, with the configuration filled in, for the routes of
 /// this side (200) and for any other page path (404, so the app shows its not-found page).
-/// `scripts` are the inline scripts' hashes ([`inline_script_hashes`]).
-pub fn suite_router(dist: &Path, side: Side, ports: Ports, scripts: &str, reports: CspReports) -> Router {
+pub fn suite_router(config: &SiteConfig, side: Side) -> Router {
     let site = Arc::new(Site {
-        index: dist.join("index.html"),
-        files: ServeDir::new(dist),
+        index: config.dist.join("index.html"),
+        files: ServeDir::new(&config.dist),
         side,
-        ports,
-        scripts: scripts.to_owned(),
-        reports,
+        ports: config.ports,
+        scripts: config.scripts.clone(),
+        hosts: config.hosts.clone(),
+        reports: config.reports.clone(),
     });
     Router::new().fallback_service(service_fn(move |request: Request<Body>| {
         let site = Arc::clone(&site);
@@ -295,6 +471,7 @@ struct Site {
     side: Side,
     ports: Ports,
     scripts: String,
+    hosts: HostNames,
     reports: CspReports,
 }
 
@@ -303,7 +480,8 @@ impl Site {
         if request.method() == Method::POST && request.uri().path() == CSP_REPORT_PATH {
             return self.take_report(request).await;
         }
-        let host = known_host(request.headers().get(header::HOST).and_then(|h| h.to_str().ok()));
+        let host = self.hosts.known(request.headers().get(header::HOST).and_then(|h| h.to_str().ok()));
+        let probe = probe_of(request.uri().query());
         let (mut response, origins) = match (request.method().clone(), host) {
             (ref method, _) if method != Method::GET && method != Method::HEAD => {
                 let mut refused = text_response(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD".into());
@@ -312,15 +490,20 @@ impl Site {
             }
             (_, None) => {
                 let text = format!(
-                    "this server answers to {} only: open http://127.0.0.1:{}/",
-                    KNOWN_HOSTS.join(" and "),
+                    "this server answers to {} only: open http://127.0.0.1:{}/ (another name or \
+                     address for this machine is given with --public-origin)",
+                    self.hosts.list(),
                     self.ports.app
                 );
                 (text_response(StatusCode::MISDIRECTED_REQUEST, text), None)
             }
             (_, Some(host)) => {
                 let origins = self.ports.origins_for(host);
-                (self.page_or_file(request, &origins).await, Some(origins))
+                let response = match self.side {
+                    Side::Stranger => stranger::answer(request.uri(), &origins, &self.reports),
+                    _ => self.page_or_file(request, &origins).await,
+                };
+                (response, Some(origins))
             }
         };
         let headers = response.headers_mut();
@@ -329,7 +512,7 @@ impl Site {
         headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
         headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
         let policy = match &origins {
-            Some(origins) => content_security_policy(self.side, origins, &self.scripts),
+            Some(origins) => content_security_policy(self.side, origins, &self.scripts, probe.as_deref()),
             None => "default-src 'none'; frame-ancestors 'none'".to_owned(),
         };
         if let Ok(value) = HeaderValue::from_str(&policy) {
@@ -340,8 +523,9 @@ impl Site {
 
     /// A browser's violation report: kept, printed, answered with 204.
     async fn take_report(&self, request: Request<Body>) -> Response<Body> {
+        let probe = probe_of(request.uri().query());
         let body = axum::body::to_bytes(request.into_body(), MAX_REPORT_BYTES).await.unwrap_or_default();
-        self.reports.record(String::from_utf8_lossy(&body).into_owned());
+        self.reports.record(String::from_utf8_lossy(&body).into_owned(), probe);
         let mut response = Response::new(Body::empty());
         *response.status_mut() = StatusCode::NO_CONTENT;
         response
@@ -365,6 +549,7 @@ impl Site {
         let known = match self.side {
             Side::App => catalog::is_route(&path),
             Side::Provider => path == PROVIDER_PAGE,
+            Side::Stranger => false,
         };
         let status = if known { StatusCode::OK } else { StatusCode::NOT_FOUND };
         index_page(&self.index, origins, status).await
@@ -402,7 +587,7 @@ pub fn looks_like_file(path: &str) -> bool {
     path.rsplit('/').next().is_some_and(|last| last.contains('.'))
 }
 
-fn text_response(status: StatusCode, text: String) -> Response<Body> {
+pub(crate) fn text_response(status: StatusCode, text: String) -> Response<Body> {
     let mut response = Response::new(Body::from(text));
     *response.status_mut() = status;
     response
@@ -411,7 +596,7 @@ fn text_response(status: StatusCode, text: String) -> Response<Body> {
     response
 }
 
-fn html_escape(text: &str) -> String {
+pub(crate) fn html_escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('"', "&quot;")
         .replace('<', "&lt;")
@@ -455,6 +640,17 @@ mod tests {
         "127.0.0.1:0".parse().unwrap()
     }
 
+    /// Every origin on a free local port, the stranger's too, answering to `crosstalk.test` too.
+    fn config(dist: &Path) -> SuiteConfig {
+        SuiteConfig {
+            dist: dist.to_path_buf(),
+            app_addr: local(),
+            provider_addr: local(),
+            public_names: vec!["Crosstalk.test".into()],
+            stranger_addr: Some(local()),
+        }
+    }
+
     mod tempdir {
         use std::path::PathBuf;
 
@@ -486,10 +682,7 @@ mod tests {
     #[tokio::test]
     async fn serves_files_routes_and_real_404s() {
         let dist = dist();
-        let suite =
-            Suite::start(SuiteConfig { dist: dist.0.clone(), app_addr: local(), provider_addr: local() })
-                .await
-                .unwrap();
+        let suite = Suite::start(config(&dist.0)).await.unwrap();
         let addr = suite.app_addr();
         assert_eq!(get(addr, "/echo.js").await, ("HTTP/1.1 200 OK".into(), "// js".into()));
         let (status, page) = get(addr, "/worker-port").await;
@@ -505,10 +698,7 @@ mod tests {
     #[tokio::test]
     async fn refuses_to_start_without_a_build() {
         let missing = std::env::temp_dir().join("crosstalk-no-such-dist");
-        let error = Suite::start(SuiteConfig { dist: missing, app_addr: local(), provider_addr: local() })
-            .await
-            .err()
-            .expect("no index.html, no server");
+        let error = Suite::start(config(&missing)).await.err().expect("no index.html, no server");
         assert!(error.to_string().contains("build the suite first"), "{error}");
     }
 
@@ -525,10 +715,7 @@ mod tests {
     #[tokio::test]
     async fn both_origins_are_told_which_is_which_and_only_the_app_may_frame_the_provider() {
         let dist = dist();
-        let suite =
-            Suite::start(SuiteConfig { dist: dist.0.clone(), app_addr: local(), provider_addr: local() })
-                .await
-                .unwrap();
+        let suite = Suite::start(config(&dist.0)).await.unwrap();
         let (app, provider) = (suite.app_url(), suite.provider_url());
         assert_ne!(app, provider);
         let expected = format!(
@@ -579,10 +766,7 @@ mod tests {
     }
 
     async fn started(dist: &tempdir::TempDist) -> (Suite, SocketAddr, SocketAddr) {
-        let suite =
-            Suite::start(SuiteConfig { dist: dist.0.clone(), app_addr: local(), provider_addr: local() })
-                .await
-                .unwrap();
+        let suite = Suite::start(config(&dist.0)).await.unwrap();
         let provider: SocketAddr = suite.provider_url().trim_start_matches("http://").parse().unwrap();
         let app = suite.app_addr();
         (suite, app, provider)
@@ -644,10 +828,15 @@ mod tests {
         let (status, _, body) = raw(app, "GET", "/", "evil.example").await;
         assert_eq!(status, "HTTP/1.1 421 Misdirected Request");
         assert!(body.contains("127.0.0.1"), "{body}");
-        assert_eq!(known_host(Some("127.0.0.1:8080")), Some("127.0.0.1"));
-        assert_eq!(known_host(Some("localhost")), Some("localhost"));
-        assert_eq!(known_host(Some("localhost.evil:80")), None);
-        assert_eq!(known_host(None), None);
+        let (_, head, page) = raw(app, "GET", "/payment", &format!("crosstalk.TEST:{app_port}")).await;
+        assert!(page.contains(&format!("http://crosstalk.test:{provider_port}")), "a public name: {page}");
+        assert!(head.contains(&format!("frame-src 'self' http://crosstalk.test:{provider_port}")), "{head}");
+        let hosts = HostNames::with(&["crosstalk.test".into()]);
+        assert_eq!(hosts.known(Some("127.0.0.1:8080")), Some("127.0.0.1"));
+        assert_eq!(hosts.known(Some("localhost")), Some("localhost"));
+        assert_eq!(hosts.known(Some("CROSSTALK.test:80")), Some("crosstalk.test"));
+        assert_eq!(hosts.known(Some("localhost.evil:80")), None);
+        assert_eq!(hosts.known(None), None);
         suite.shutdown().await;
     }
 
@@ -656,8 +845,8 @@ mod tests {
         let page = r#"<script type="module">alert(1)</script><script src="/x.js"></script><p>"#;
         let hashes = inline_script_hashes(page);
         assert_eq!(hashes, "'sha256-bhHHL3z2vDgxUt0W3dWQOrprscmda2Y5pLsLg4GF+pI='");
-        let origins = Ports { app: 1, provider: 2 }.origins_for("localhost");
-        let app = content_security_policy(Side::App, &origins, &hashes);
+        let origins = Ports { app: 1, provider: 2, stranger: None }.origins_for("localhost");
+        let app = content_security_policy(Side::App, &origins, &hashes, None);
         for part in [
             "script-src 'self' 'sha256-bhHHL3z2vDgxUt0W3dWQOrprscmda2Y5pLsLg4GF+pI=' 'wasm-unsafe-eval';",
             "object-src 'none'",
@@ -668,11 +857,15 @@ mod tests {
             assert!(app.contains(part), "{part} in {app}");
         }
         assert!(!app.contains("unsafe-inline") && !app.contains('*'), "{app}");
-        let provider = content_security_policy(Side::Provider, &origins, &hashes);
+        let provider = content_security_policy(Side::Provider, &origins, &hashes, Some("fa-1"));
         assert!(
             provider.contains("frame-src 'none'") && provider.contains("frame-ancestors http://localhost:1;")
         );
         assert!(app.ends_with("report-uri /csp-report"), "{app}");
+        assert!(provider.ends_with("report-uri /csp-report?csp-probe=fa-1"), "{provider}");
+        assert_eq!(probe_of(Some("a=1&csp-probe=x<y>-2")), Some("xy-2".into()));
+        assert_eq!(probe_of(Some("csp-probe=")), None);
+        assert_eq!(probe_of(None), None);
     }
 
     #[tokio::test]
@@ -695,6 +888,79 @@ mod tests {
             raw(app, "POST", "/elsewhere", &app.to_string()).await.0,
             "HTTP/1.1 405 Method Not Allowed"
         );
+        suite.shutdown().await;
+    }
+
+    #[test]
+    fn a_public_origin_is_plain_http_on_the_apps_port_and_names_a_host() {
+        assert_eq!(public_name("http://192.168.1.20:8080", 8080), Ok("192.168.1.20".into()));
+        assert_eq!(public_name("http://MyBox.lan:8080/", 8080), Ok("mybox.lan".into()));
+        assert_eq!(public_name("http://mybox", 80), Ok("mybox".into()));
+        for (bad, says) in [
+            ("https://mybox:8080", "plain http"),
+            ("http://mybox:9000", "served on port 8080"),
+            ("http://mybox", "served on port 8080"),
+            ("http://mybox:8080/app", "no path"),
+            ("http://user@mybox:8080", "no path"),
+            ("http://:8080", "not a host name"),
+            ("http://my box:8080", "not a host name"),
+            ("http://mybox:port", "not a port"),
+        ] {
+            let error = public_name(bad, 8080).unwrap_err();
+            assert!(error.contains(says), "{bad}: {error}");
+        }
+        let lan: SocketAddr = "192.168.1.20:8080".parse().unwrap();
+        let names = |addr| SuiteConfig::on_ports(PathBuf::new(), addr, None).unwrap().public_names;
+        assert_eq!(names(lan), ["192.168.1.20"], "listening on a LAN address answers to it");
+        assert!(names("127.0.0.1:8080".parse().unwrap()).is_empty());
+        assert!(names("0.0.0.0:8080".parse().unwrap()).is_empty(), "everywhere names nothing");
+    }
+
+    #[tokio::test]
+    async fn the_stranger_frames_the_provider_with_a_probe_and_lists_what_was_reported() {
+        let dist = dist();
+        let (suite, app, provider) = started(&dist).await;
+        let stranger: SocketAddr =
+            suite.stranger_url().unwrap().trim_start_matches("http://").parse().unwrap();
+        let host = stranger.to_string();
+        let (status, head, page) = raw(stranger, "GET", "/frame-provider?csp-probe=fa-1", &host).await;
+        assert_eq!(status, "HTTP/1.1 200 OK");
+        assert!(page.contains(&format!(r#"src="http://{provider}/provider?csp-probe=fa-1""#)), "{page}");
+        assert!(
+            head.contains(&format!("frame-src http://{provider};")) && head.contains("default-src 'none'"),
+            "{head}"
+        );
+        assert_eq!(raw(stranger, "GET", "/payment", &host).await.0, "HTTP/1.1 404 Not Found");
+
+        // A provoked report is listed for the tests and kept out of the count that fails a run.
+        let (_, head, _) = raw(provider, "GET", "/provider?csp-probe=fa-1", &provider.to_string()).await;
+        assert!(head.contains("report-uri /csp-report?csp-probe=fa-1"), "{head}");
+        for (path, body) in
+            [("/csp-report?csp-probe=fa-1", r#"{"blocked":"a"}"#), ("/csp-report", r#"{"blocked":"b"}"#)]
+        {
+            let mut stream = tokio::net::TcpStream::connect(provider).await.unwrap();
+            let request = format!(
+                "POST {path} HTTP/1.1\r\nHost: {provider}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            stream.write_all(request.as_bytes()).await.unwrap();
+            stream.read_to_string(&mut String::new()).await.unwrap();
+        }
+        assert_eq!(suite.csp_reports().0, 1);
+        assert_eq!(suite.csp_probes().len(), 1);
+        let (_, _, listed) = raw(stranger, "GET", "/csp-reports", &host).await;
+        assert_eq!(listed, r#"probe fa-1: {"blocked":"a"}"#);
+        assert_eq!(raw(app, "GET", "/csp-reports", &app.to_string()).await.0, "HTTP/1.1 404 Not Found");
+        suite.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn the_provider_can_be_stopped_alone() {
+        let dist = dist();
+        let (mut suite, app, provider) = started(&dist).await;
+        suite.stop_provider().await;
+        assert!(tokio::net::TcpStream::connect(provider).await.is_err(), "nobody answers there now");
+        assert_eq!(raw(app, "GET", "/payment", &app.to_string()).await.0, "HTTP/1.1 200 OK");
         suite.shutdown().await;
     }
 }

@@ -10,6 +10,7 @@ use std::rc::{Rc, Weak};
 use crosstalk_protocol::config::Origins;
 use crosstalk_protocol::payment::{Checkout, Incoming, PaymentMsg, PaymentState, Verdict};
 use crosstalk_protocol::{Reason, ReasonCode, SenderId};
+use gloo::events::EventListener;
 use gloo::timers::callback::Timeout;
 use web_sys::{HtmlIFrameElement, HtmlInputElement};
 use yew::prelude::*;
@@ -21,6 +22,7 @@ use crate::components::status::StatusPanel;
 use crate::hooks::{use_route, RouteHandle};
 use crate::origins::origins;
 use crate::state::payment::{forged_success, parse_amount, Action, LabKind, Order, ShopState, DIAGRAM};
+use crate::transport::reach;
 use crate::transport::window_message::{Expect, TargetOrigin, WindowLink};
 use crate::transport::Event;
 
@@ -31,6 +33,9 @@ pub const PROVIDER_PATH: &str = "/provider";
 /// not tell the provider from anyone). No forms, popups, top navigation or downloads.
 pub const CHECKOUT_SANDBOX: &str = "allow-scripts allow-same-origin";
 const DEFAULT_TIMEOUT_S: u32 = 60;
+/// The Origin lab's eavesdropper: a page of this app (not the provider's origin) that shows what
+/// reaches it, loaded into the hijacked checkout frame.
+const EAVESDROPPER: &str = "/lab_overhear.html";
 
 /// The opaque frame of the Origin lab: a static page of the app's, framed with scripts allowed
 /// but not its origin, so it posts from "null". What it posts comes in its URL fragment.
@@ -55,6 +60,8 @@ struct Shop {
     link: RefCell<Option<WindowLink<PaymentMsg>>>,
     explain_weaker: Cell<bool>,
     timeout: RefCell<Option<Timeout>>,
+    /// The lab's hijack: waits for the checkout frame to load the eavesdropper.
+    hijacked: RefCell<Option<EventListener>>,
     route: RouteHandle<ShopState>,
 }
 
@@ -134,7 +141,44 @@ impl Shop {
                 shop.route.dispatch(Action::TimedOut { order_id, seconds });
             }
         }));
-        self.route.dispatch(Action::Started(order));
+        self.route.dispatch(Action::Started(order.clone()));
+        self.probe_provider(order.id);
+    }
+
+    /// Asks whether the provider's origin answers at all: if not, the order ends now and the page
+    /// says why, instead of waiting out its time limit.
+    fn probe_provider(self: &Rc<Self>, order_id: String) {
+        let url = format!("{}{PROVIDER_PATH}", self.origins.provider_origin);
+        let shop = Rc::downgrade(self);
+        wasm_bindgen_futures::spawn_local(async move {
+            let Err(why) = reach::answers(&url).await else { return };
+            let Some(shop) = shop.upgrade() else { return };
+            // A newer order has its own probe.
+            if shop.pending_order_id() != order_id || !shop.checkout.borrow_mut().unreachable(&why) {
+                return;
+            }
+            shop.timeout.borrow_mut().take();
+            shop.route.dispatch(Action::Unreachable { order_id, why });
+        });
+    }
+
+    /// The lab's hijack: the checkout frame is navigated to a page of another origin (as a
+    /// compromised provider might redirect it), then the shop posts the order again. It goes to
+    /// the provider's exact origin, so the browser delivers nothing to the page now there.
+    fn hijack_checkout(self: &Rc<Self>) {
+        let Some(frame) = self.frame.cast::<HtmlIFrameElement>() else {
+            let said = "press Checkout first: there is no checkout frame to navigate";
+            return self.route.dispatch(Action::Error(Reason::new(ReasonCode::NotReady, said)));
+        };
+        self.route
+            .dispatch(Action::Hijacked { order_id: self.pending_order_id(), page: EAVESDROPPER.into() });
+        let shop = Rc::downgrade(self);
+        *self.hijacked.borrow_mut() = Some(EventListener::once(&frame, "load", move |_| {
+            if let Some(shop) = shop.upgrade() {
+                shop.send_order();
+            }
+        }));
+        frame.set_src(EAVESDROPPER);
     }
 
     fn pending_order_id(&self) -> String {
@@ -199,6 +243,7 @@ fn Shopfront(props: &ShopfrontProps) -> Html {
             link: RefCell::new(None),
             explain_weaker: Cell::new(false),
             timeout: RefCell::new(None),
+            hijacked: RefCell::new(None),
             route,
         })
     };
@@ -210,6 +255,7 @@ fn Shopfront(props: &ShopfrontProps) -> Html {
             move || {
                 shop.link.borrow_mut().take();
                 shop.timeout.borrow_mut().take();
+                shop.hijacked.borrow_mut().take();
             }
         });
     }
@@ -231,6 +277,10 @@ fn Shopfront(props: &ShopfrontProps) -> Html {
             shop.route.dispatch(Action::Lab { n, kind, order_id: shop.pending_order_id() });
         })
     };
+    let on_hijack = {
+        let shop = Rc::clone(&shop);
+        Callback::from(move |_: MouseEvent| shop.hijack_checkout())
+    };
     let on_self_post = {
         let shop = Rc::clone(&shop);
         Callback::from(move |_: MouseEvent| shop.post_to_self())
@@ -247,6 +297,10 @@ fn Shopfront(props: &ShopfrontProps) -> Html {
     let config = &shop.origins;
     let state = route.state();
     let payment = &state.payment;
+    let status_state = match payment {
+        PaymentState::Unreachable { .. } => "unreachable",
+        _ => "configured",
+    };
     let (result_text, order_attr) = match (payment, &state.order) {
         (PaymentState::Idle, _) => ("No order yet: press Checkout.".to_owned(), None),
         (PaymentState::Pending, Some(order)) => {
@@ -263,6 +317,9 @@ fn Shopfront(props: &ShopfrontProps) -> Html {
         }
         (PaymentState::Timeout, Some(order)) => {
             (format!("Timed out: order {}", order.id), Some(order.id.clone()))
+        }
+        (PaymentState::Unreachable { .. }, Some(order)) => {
+            (format!("Not paid: order {} — the provider cannot be reached", order.id), Some(order.id.clone()))
         }
         (_, None) => (String::new(), None),
     };
@@ -288,7 +345,7 @@ fn Shopfront(props: &ShopfrontProps) -> Html {
               for, and only once."}
         }}>
             <div class="panel status-panel">
-                <div class="status state-configured" data-testid="status" data-state="configured">
+                <div class={classes!("status", format!("state-{status_state}"))} data-testid="status" data-state={status_state}>
                     <span class="status-dot"></span>
                     <strong>{"Shop "}<code data-testid="app-origin">{config.app_origin.clone()}</code></strong>
                     <span class="status-detail">{"provider "}<code data-testid="provider-origin">{config.provider_origin.clone()}</code></span>
@@ -306,6 +363,9 @@ fn Shopfront(props: &ShopfrontProps) -> Html {
             if let Some(error) = &state.error {
                 <p class="error" data-testid="error" role="alert">{error.clone()}</p>
             }
+            if let PaymentState::Unreachable { reason } = payment {
+                <p class="error" data-testid="unreachable" role="alert">{format!("This route cannot work now: {reason}.")}</p>
+            }
             <div class={classes!("panel", "payment-result", format!("result-{}", payment.as_attr()))}
                  data-testid="payment-result" data-state={payment.as_attr()} data-order={order_attr}>
                 {result_text}
@@ -318,11 +378,13 @@ fn Shopfront(props: &ShopfrontProps) -> Html {
             <LogAndDiagram log={route.log_view()} on_clear={route.clear_log()} diagram={DIAGRAM}>
                 <details class="panel faults" open=true>
                     <summary>{"Origin lab"}</summary>
-                    <p class="hint">{"Each of these posts a forged “paid” for the current order. The shop must refuse it and say why."}</p>
+                    <p class="hint">{"The first three post a forged “paid” for the current order: the shop must refuse it and say why. \
+                                      The last sends the order into a frame that no longer holds the provider: nothing may arrive there."}</p>
                     <div class="lab-buttons">
                         <button data-testid="hostile-frame" onclick={lab(LabKind::Opaque)}>{"Forge from an opaque frame"}</button>
                         <button data-testid="impostor-frame" onclick={lab(LabKind::Impostor)}>{"Forge from another provider-origin frame"}</button>
                         <button data-testid="self-post" onclick={on_self_post}>{"Forge by posting to this page"}</button>
+                        <button data-testid="hijack-frame" onclick={on_hijack}>{"Navigate the checkout frame away, then send the order again"}</button>
                     </div>
                     <label class="toggle">
                         <input type="checkbox" data-testid="naive-toggle" checked={*explain} onchange={on_explain} />

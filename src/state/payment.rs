@@ -4,7 +4,7 @@
 //! `transport/window_message.rs`; the provider's side: `state/provider.rs`.
 
 use crosstalk_protocol::payment::{weaker_checks, Incoming, Outcome, PaymentMsg, PaymentState, Verdict};
-use crosstalk_protocol::{decode, preview, Envelope, Reason, Sender, SenderId};
+use crosstalk_protocol::{decode, preview, Envelope, Reason, ReasonCode, Sender, SenderId};
 
 use crate::components::sequence_diagram::{Diagram, Step};
 use crate::hooks::RouteState;
@@ -77,10 +77,20 @@ pub enum Action {
         order_id: String,
         seconds: u32,
     },
+    /// The provider's origin did not answer at all: the order ends now, not at its time limit.
+    Unreachable {
+        order_id: String,
+        why: String,
+    },
     Lab {
         n: u32,
         kind: LabKind,
         order_id: String,
+    },
+    /// The lab's hijack: the checkout frame is sent to `page`, and the order goes again.
+    Hijacked {
+        order_id: String,
+        page: String,
     },
     /// The self-post attack of the lab, announced before it is posted.
     SelfPost {
@@ -120,6 +130,15 @@ fn outcome_text(outcome: &Outcome) -> String {
         Outcome::Declined { reason } => format!("declined: {reason}"),
         Outcome::Cancelled => "cancelled by the customer".into(),
     }
+}
+
+/// Why a route that needs the provider cannot work, in words a user can act on.
+pub fn unreachable_text(provider_origin: &str, why: &str) -> String {
+    format!(
+        "the payment provider's origin {provider_origin} did not answer ({why}). The same server \
+         serves it on that port: if the suite is opened from another machine, that port must be \
+         reachable too"
+    )
 }
 
 /// What the log shows for a message body.
@@ -169,6 +188,12 @@ impl RouteState for ShopState {
                 let said = format!("no answer for order {order_id} within {seconds} s: a late answer will be refused");
                 log.push(Entry::system("timeout", said, at_ms));
             }
+            Action::Unreachable { order_id, why } => {
+                let said = unreachable_text(&self.provider_origin, &why);
+                self.payment = PaymentState::Unreachable { reason: said.clone() };
+                let entry = Entry::system("unreachable", format!("order {order_id} ended"), at_ms);
+                log.push(entry.rejected(Reason::new(ReasonCode::Unreachable, said)));
+            }
             Action::Lab { n, kind, order_id } => {
                 let what = match kind {
                     LabKind::Opaque => "a sandboxed frame with an opaque origin posts a forged success",
@@ -177,6 +202,15 @@ impl RouteState for ShopState {
                 log.push(Entry::system("lab", format!("{what} for order {order_id}"), at_ms));
                 self.lab_frame = Some((n, kind, order_id));
             }
+            Action::Hijacked { order_id, page } => log.push(Entry::system(
+                "lab",
+                format!(
+                    "the checkout frame is navigated to {page}, a page of another origin; the shop then posts \
+                     order {order_id} again, to the provider's origin only, so the browser delivers nothing \
+                     to the page now in the frame (it shows what it overhears)"
+                ),
+                at_ms,
+            )),
             Action::SelfPost { order_id } => log.push(Entry::system(
                 "lab",
                 format!("this page posts a forged success for order {order_id} to itself (the seed's multi-tab mistake)"),
@@ -229,7 +263,6 @@ impl ShopState {
 mod tests {
     use super::*;
     use crosstalk_protocol::payment::{Checkout, Refusal};
-    use crosstalk_protocol::ReasonCode;
 
     const PROVIDER: &str = "http://127.0.0.1:8081";
 
@@ -242,6 +275,21 @@ mod tests {
             assert!(parse_amount(bad).is_err(), "{bad}");
         }
         assert_eq!(money(4250), "42.50 EUR");
+    }
+
+    #[test]
+    fn an_unreachable_provider_ends_the_order_at_once_and_says_what_to_check() {
+        let (mut state, mut log) = (ShopState::default(), LogBook::default());
+        state.apply(Action::Configured { provider_origin: PROVIDER.into() }, 0.0, &mut log);
+        state.apply(Action::Started(Order { id: "order-1".into(), amount_cents: 100 }), 0.0, &mut log);
+        let why = "Failed to fetch".to_owned();
+        state.apply(Action::Unreachable { order_id: "order-1".into(), why }, 5.0, &mut log);
+        assert_eq!(state.payment.as_attr(), "unreachable");
+        let last = log.entries().last().map(|l| l.entry.clone()).unwrap();
+        assert_eq!((last.kind.as_str(), last.status.code()), ("unreachable", Some("unreachable")));
+        assert!(
+            matches!(&state.payment, PaymentState::Unreachable { reason } if reason.contains(PROVIDER) && reason.contains("Failed to fetch"))
+        );
     }
 
     #[test]

@@ -9,10 +9,12 @@
 //! | [`broadcast`] | `BroadcastChannel` | `/broadcast` |
 //! | [`storage`] | `localStorage` and the `storage` event | `/storage` |
 //! | [`window_message`] | `window.postMessage` with a typed target origin | `/payment`, `/provider` |
+//! | [`reach`] | a `no-cors` fetch: does another origin answer at all? | `/payment` |
 
 pub mod broadcast;
 pub mod core;
 pub mod port;
+pub mod reach;
 pub mod shared_worker;
 pub mod storage;
 pub mod window_message;

@@ -4,31 +4,37 @@ mod run;
 mod sizes;
 mod tools;
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
-use crosstalk_server::{Suite, SuiteConfig};
+use crosstalk_server::{public_name, Suite, SuiteConfig};
 use run::{fail, run, run_tests, Counts, Failure, Result};
 use tools::{cargo, Browser};
 
 const USAGE: &str = "\
 usage: cargo xtask <command>
 
-  serve [--port P] [--provider-port Q]
+  serve [--port P] [--provider-port Q] [--host ADDR] [--public-origin http://NAME:P]
                      install what is missing, build in release, serve the app on 127.0.0.1:P
-                     (default 8080) and the payment provider's origin on 127.0.0.1:Q (default P+1)
+                     (default 8080) and the payment provider's origin on port Q (default P+1).
+                     For other machines: --host 0.0.0.0 (or this machine's LAN address) listens
+                     there, and --public-origin names the address they type, e.g.
+                     --public-origin http://192.168.1.20:8080
   test               native tests, wasm tests in headless Chromium, release build, end-to-end tests
-  build              install what is missing and build in release into dist/";
+  build              install what is missing and build in release into dist/
+  e2e [FILTER…]      build in release and run only the end-to-end tests (those whose names
+                     contain a FILTER, if given), with the servers and browser `test` uses";
 
 fn main() -> ExitCode {
     tools::prepare_path();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
-        Some("serve") => parse_ports(&args[1..]).and_then(|(port, provider)| serve(port, provider)),
+        Some("serve") => parse_serve(&args[1..]).and_then(serve),
         Some("test") => test(),
         Some("build") => tools::ensure_build_tools(&root()).and_then(|()| build_release(&root())),
+        Some("e2e") => only_end_to_end(&args[1..]),
         Some("help" | "--help" | "-h") => {
             println!("{USAGE}");
             Ok(())
@@ -48,9 +54,22 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
-/// `--port P` and `--provider-port Q`, each also as `--flag=value`.
-fn parse_ports(args: &[String]) -> Result<(u16, Option<u16>)> {
-    let (mut port, mut provider) = (8080, None);
+/// How `serve` was asked to listen.
+#[derive(Debug, Clone, PartialEq)]
+struct ServeArgs {
+    port: u16,
+    provider: Option<u16>,
+    /// The address to listen on: loopback unless other machines should reach the suite.
+    host: IpAddr,
+    /// What other machines type, e.g. `http://192.168.1.20:8080`.
+    public_origin: Option<String>,
+}
+
+/// `--port P`, `--provider-port Q`, `--host ADDR` and `--public-origin URL`, each also as
+/// `--flag=value`.
+fn parse_serve(args: &[String]) -> Result<ServeArgs> {
+    let mut serve =
+        ServeArgs { port: 8080, provider: None, host: IpAddr::from([127, 0, 0, 1]), public_origin: None };
     let mut words = args.iter();
     while let Some(word) = words.next() {
         let (flag, inline) = match word.split_once('=') {
@@ -59,16 +78,29 @@ fn parse_ports(args: &[String]) -> Result<(u16, Option<u16>)> {
         };
         let value = match inline.or_else(|| words.next().cloned()) {
             Some(value) => value,
-            None => return fail(format!("{flag} needs a port number")),
+            None => return fail(format!("{flag} needs a value")),
         };
-        let number: u16 = value.parse().or_else(|_| fail(format!("{flag} takes a number, not `{value}`")))?;
+        let port =
+            || value.parse::<u16>().or_else(|_| fail(format!("{flag} takes a port number, not `{value}`")));
         match flag {
-            "--port" => port = number,
-            "--provider-port" => provider = Some(number),
-            other => return fail(format!("serve takes --port P and --provider-port Q, not `{other}`")),
+            "--port" => serve.port = port()?,
+            "--provider-port" => serve.provider = Some(port()?),
+            "--host" => {
+                serve.host = value.parse().or_else(|_| {
+                    fail(format!(
+                    "--host takes an IP address to listen on (0.0.0.0 for every interface), not `{value}`"
+                ))
+                })?
+            }
+            "--public-origin" => serve.public_origin = Some(value),
+            other => {
+                return fail(format!(
+                "serve takes --port P, --provider-port Q, --host ADDR and --public-origin URL, not `{other}`"
+            ))
+            }
         }
     }
-    Ok((port, provider))
+    Ok(serve)
 }
 
 fn build_release(root: &Path) -> Result<()> {
@@ -86,14 +118,7 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .or_else(|e| fail(format!("cannot start the async runtime: {e}")))
 }
 
-fn start_suite(
-    runtime: &tokio::runtime::Runtime,
-    root: &Path,
-    port: u16,
-    provider: Option<u16>,
-) -> Result<Suite> {
-    let config = SuiteConfig::on_ports(root.join("dist"), SocketAddr::from(([127, 0, 0, 1], port)), provider)
-        .or_else(fail)?;
+fn start_suite(runtime: &tokio::runtime::Runtime, config: SuiteConfig) -> Result<Suite> {
     runtime.block_on(Suite::start(config)).or_else(|e| {
         let hint =
             if e.kind() == std::io::ErrorKind::AddrInUse { " (choose another with --port P)" } else { "" };
@@ -101,17 +126,46 @@ fn start_suite(
     })
 }
 
-fn serve(port: u16, provider: Option<u16>) -> Result<()> {
+/// The suite's configuration for `serve`'s flags.
+fn serve_config(root: &Path, args: &ServeArgs) -> Result<SuiteConfig> {
+    let app = SocketAddr::new(args.host, args.port);
+    let mut config = SuiteConfig::on_ports(root.join("dist"), app, args.provider).or_else(fail)?;
+    if let Some(origin) = &args.public_origin {
+        config.public_names.push(public_name(origin, args.port).or_else(fail)?);
+    }
+    Ok(config)
+}
+
+fn serve(args: ServeArgs) -> Result<()> {
     let root = root();
+    let config = serve_config(&root, &args)?;
     let setup = Instant::now();
     tools::ensure_build_tools(&root)?;
     eprintln!("xtask: tools ready in {}", took(setup.elapsed()));
     build_release(&root)?;
     let runtime = runtime()?;
-    let suite = start_suite(&runtime, &root, port, provider)?;
+    let suite = start_suite(&runtime, config)?;
+    let app = suite.app_url();
+    let open = match &args.public_origin {
+        Some(origin) => origin.trim_end_matches('/').to_owned(),
+        None if args.host.is_unspecified() => app.replace(&args.host.to_string(), "127.0.0.1"),
+        None => app,
+    };
+    let provider = match open.rsplit_once(':') {
+        Some((name, _port)) => format!("{name}:{}", suite.provider_port()),
+        None => suite.provider_url(),
+    };
     println!();
-    println!("crosstalk is being served. Open {}/", suite.app_url());
-    println!("(the payment provider's origin, framed by the Payment route: {}/)", suite.provider_url());
+    println!("crosstalk is being served. Open {open}/");
+    println!("(the payment provider's origin, framed by the Payment route: {provider}/)");
+    if args.host.is_unspecified() && args.public_origin.is_none() {
+        println!(
+            "(listening on every interface: for other machines, add --public-origin http://<this machine's address>:{})",
+            args.port
+        );
+    } else if !args.host.is_loopback() {
+        println!("(other machines reach it too, over plain http: only on a network you trust)");
+    }
     println!("(open the same address in several tabs to watch them talk; Ctrl-C stops the server)");
     runtime.block_on(async {
         let _ = tokio::signal::ctrl_c().await;
@@ -185,7 +239,7 @@ fn test() -> Result<()> {
             stage(&mut reports, "wasm", || wasm_tests(&root, browser));
             let built = stage(&mut reports, "build", || (None, build_release(&root)));
             if built {
-                stage(&mut reports, "e2e", || end_to_end(&root, browser));
+                stage(&mut reports, "e2e", || end_to_end(&root, browser, &[]));
             } else {
                 skip(&mut reports, "e2e", "the release build failed");
             }
@@ -272,31 +326,56 @@ fn chromium_args() -> &'static [&'static str] {
     ]
 }
 
+/// `cargo xtask e2e [FILTER…]`: the end-to-end stage alone, for working on one test.
+fn only_end_to_end(filters: &[String]) -> Result<()> {
+    let root = root();
+    tools::ensure_build_tools(&root)?;
+    let browser = tools::ensure_browser()?;
+    build_release(&root)?;
+    let (counts, result) = end_to_end(&root, &browser, filters);
+    if let Some(counts) = counts {
+        println!("{} passed, {} failed", counts.passed, counts.failed);
+    }
+    result
+}
+
 /// End-to-end: the release build served by the same server as `serve`, driven through chromedriver.
-fn end_to_end(root: &Path, browser: &Browser) -> (Option<Counts>, Result<()>) {
+fn end_to_end(root: &Path, browser: &Browser, filters: &[String]) -> (Option<Counts>, Result<()>) {
     let prepared = runtime().and_then(|runtime| {
-        let suite = start_suite(&runtime, root, 0, None)?;
+        let suites = TestSuites::start(&runtime, root)?;
         let driver = Chromedriver::start(&browser.chromedriver)?;
-        Ok((runtime, suite, driver))
+        Ok((runtime, suites, driver))
     });
-    let (runtime, suite, driver) = match prepared {
+    let (runtime, suites, driver) = match prepared {
         Ok(prepared) => prepared,
         Err(e) => return (None, Err(e)),
     };
+    let TestSuites { main, lonely } = suites;
     let (counts, result) = run_tests(
         Command::new(cargo())
             .args(["test", "--no-fail-fast", "-p", "crosstalk-e2e", "--", "--test-threads=2"])
-            .env("CROSSTALK_BASE_URL", suite.app_url())
-            .env("CROSSTALK_PROVIDER_URL", suite.provider_url())
+            .args(filters)
+            .env("CROSSTALK_BASE_URL", main.app_url())
+            .env("CROSSTALK_PROVIDER_URL", main.provider_url())
+            .env("CROSSTALK_PUBLIC_URL", format!("http://{TEST_PUBLIC_NAME}:{}", main.app_addr().port()))
+            .env("CROSSTALK_STRANGER_URL", main.stranger_url().unwrap_or_default())
+            .env("CROSSTALK_LONELY_URL", lonely.app_url())
             .env("CROSSTALK_WEBDRIVER_URL", driver.url())
             .env("CROSSTALK_CHROMIUM", &browser.chromium)
             .env("CROSSTALK_CHROMIUM_ARGS", chromium_args().join(" "))
             .current_dir(root),
     );
     drop(driver);
-    // The policy must hold without getting in the way: a violation anywhere in the run fails it.
-    let (violations, reports) = suite.csp_reports();
-    runtime.block_on(suite.shutdown());
+    // The policy must hold without getting in the way: a violation anywhere in the run fails it
+    // (those the tests provoke on purpose are kept apart, and the tests check they came).
+    let (mut violations, mut reports) = main.csp_reports();
+    let (more, others) = lonely.csp_reports();
+    violations += more;
+    reports.extend(others);
+    runtime.block_on(async {
+        main.shutdown().await;
+        lonely.shutdown().await;
+    });
     let result = result.and_then(|()| match reports.first() {
         None => Ok(()),
         Some(first) => fail(format!(
@@ -304,6 +383,31 @@ fn end_to_end(root: &Path, browser: &Browser) -> (Option<Counts>, Result<()>) {
         )),
     });
     (Some(counts), result)
+}
+
+/// A name the test browser resolves to this machine by itself (Chromium maps `*.localhost` to
+/// loopback), standing in for a LAN name given with `--public-origin`.
+const TEST_PUBLIC_NAME: &str = "crosstalk.localhost";
+
+/// What the end-to-end tests are served: the suite as `serve` runs it plus a public name and the
+/// stranger's origin, and a second suite whose provider is down.
+struct TestSuites {
+    main: Suite,
+    lonely: Suite,
+}
+
+impl TestSuites {
+    fn start(runtime: &tokio::runtime::Runtime, root: &Path) -> Result<TestSuites> {
+        let any_port = SocketAddr::from(([127, 0, 0, 1], 0));
+        let mut config = SuiteConfig::on_ports(root.join("dist"), any_port, None).or_else(fail)?;
+        config.public_names.push(TEST_PUBLIC_NAME.to_owned());
+        config.stranger_addr = Some(any_port);
+        let main = start_suite(runtime, config)?;
+        let config = SuiteConfig::on_ports(root.join("dist"), any_port, None).or_else(fail)?;
+        let mut lonely = start_suite(runtime, config)?;
+        runtime.block_on(lonely.stop_provider());
+        Ok(TestSuites { main, lonely })
+    }
 }
 
 /// A chromedriver process for the end-to-end tests, stopped on drop.
@@ -361,14 +465,43 @@ mod tests {
     use super::*;
 
     #[test]
-    fn port_flag_forms() {
+    fn serve_flag_forms() {
         let words = |s: &str| s.split_whitespace().map(String::from).collect::<Vec<_>>();
-        assert_eq!(parse_ports(&[]).unwrap(), (8080, None));
-        assert_eq!(parse_ports(&words("--port 9000")).unwrap(), (9000, None));
-        assert_eq!(parse_ports(&words("--port=9001 --provider-port 9100")).unwrap(), (9001, Some(9100)));
-        assert!(parse_ports(&words("--port x")).unwrap_err().0.contains("takes a number"));
-        assert!(parse_ports(&words("--port")).unwrap_err().0.contains("needs a port"));
-        assert!(parse_ports(&words("--verbose 1")).is_err());
+        let parsed = |s: &str| parse_serve(&words(s));
+        let loopback = IpAddr::from([127, 0, 0, 1]);
+        let default = ServeArgs { port: 8080, provider: None, host: loopback, public_origin: None };
+        assert_eq!(parsed("").unwrap(), default);
+        assert_eq!(parsed("--port 9000").unwrap().port, 9000);
+        let both = parsed("--port=9001 --provider-port 9100").unwrap();
+        assert_eq!((both.port, both.provider), (9001, Some(9100)));
+        let lan = parsed("--host 0.0.0.0 --public-origin=http://192.168.1.20:8080").unwrap();
+        assert_eq!(
+            (lan.host, lan.public_origin.as_deref()),
+            (IpAddr::from([0, 0, 0, 0]), Some("http://192.168.1.20:8080"))
+        );
+        assert!(parsed("--port x").unwrap_err().0.contains("takes a port number"));
+        assert!(parsed("--port").unwrap_err().0.contains("needs a value"));
+        assert!(parsed("--host mybox").unwrap_err().0.contains("IP address"));
+        assert!(parsed("--verbose 1").is_err());
+    }
+
+    #[test]
+    fn a_public_origin_on_another_port_or_scheme_is_refused_before_anything_is_built() {
+        let args = |origin: &str| ServeArgs {
+            port: 8080,
+            provider: None,
+            host: IpAddr::from([0, 0, 0, 0]),
+            public_origin: Some(origin.into()),
+        };
+        let config = serve_config(Path::new("/x"), &args("http://mybox.lan:8080")).unwrap();
+        assert_eq!(config.public_names, ["mybox.lan"]);
+        assert!(serve_config(Path::new("/x"), &args("http://mybox.lan:9999"))
+            .unwrap_err()
+            .0
+            .contains("port 8080"));
+        assert!(serve_config(Path::new("/x"), &args("https://mybox.lan:8080")).is_err());
+        let last = ServeArgs { port: 65535, ..args("http://mybox.lan:65535") };
+        assert!(serve_config(Path::new("/x"), &last).unwrap_err().0.contains("no next port"));
     }
 
     #[test]
