@@ -22,6 +22,7 @@ mod decode;
 pub mod order;
 pub mod payment;
 pub mod reason;
+pub mod relay;
 pub mod roster;
 pub mod shared_store;
 pub mod storage;

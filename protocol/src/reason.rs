@@ -75,6 +75,14 @@ reason_codes! {
     KeyTooLarge = "key-too-large",
     /// The store holds as many keys or bytes as it may.
     StoreFull = "store-full",
+    /// A room name the relay does not take.
+    BadRoom = "bad-room",
+    /// A room, or the relay, holds as many as it may.
+    RoomFull = "room-full",
+    /// A client sent faster than the relay's rate; more gets it closed (1008).
+    RateLimited = "rate-limited",
+    /// Sends made while the relay is away wait in a bounded queue; this one found it full.
+    QueueFull = "queue-full",
     /// Another origin the route needs did not answer at all.
     Unreachable = "unreachable",
     /// A newcomer the roster has no room for (too many peers or ports).

@@ -25,7 +25,10 @@ use tokio::task::JoinHandle;
 use tower::{service_fn, ServiceExt};
 use tower_http::services::ServeDir;
 
+pub mod relay;
 mod stranger;
+
+pub use relay::{Relay, RelayLimits};
 
 /// What to serve and where.
 #[derive(Debug, Clone)]
@@ -43,6 +46,11 @@ pub struct SuiteConfig {
     /// A third origin, for the end-to-end tests only (a stranger's site that tries to frame the
     /// provider); `serve` never starts it.
     pub stranger_addr: Option<SocketAddr>,
+    /// The relay's limits (tests shorten its ping times).
+    pub relay_limits: RelayLimits,
+    /// Origins besides the app's own (under each of its host names) whose pages may use the
+    /// relay. Empty by default: the provider's origin and everyone else get 403.
+    pub relay_origins: Vec<String>,
 }
 
 impl SuiteConfig {
@@ -67,6 +75,8 @@ impl SuiteConfig {
             provider_addr: SocketAddr::new(app_addr.ip(), provider_port),
             public_names: public_names_of(app_addr.ip()),
             stranger_addr: None,
+            relay_limits: RelayLimits::default(),
+            relay_origins: Vec::new(),
         })
     }
 }
@@ -123,6 +133,7 @@ pub struct Suite {
     provider: Option<Listener>,
     stranger: Option<Listener>,
     reports: CspReports,
+    relay: Relay,
 }
 
 /// Where browsers report Content-Security-Policy violations (`report-uri`).
@@ -216,6 +227,8 @@ impl Suite {
             scripts: inline_script_hashes(&std::fs::read_to_string(&index)?),
             hosts: HostNames::with(&config.public_names),
             reports: CspReports::default(),
+            relay: Relay::new(config.relay_limits),
+            relay_origins: config.relay_origins.clone(),
         };
         let provider_addr = provider.local_addr()?;
         Ok(Suite {
@@ -226,6 +239,7 @@ impl Suite {
                 .map(|l| Listener::serve(l, suite_router(&site, Side::Stranger)))
                 .transpose()?,
             reports: site.reports,
+            relay: site.relay,
         })
     }
 
@@ -269,8 +283,15 @@ impl Suite {
         self.app.addr
     }
 
-    /// Stops accepting connections and waits for the servers to finish.
+    /// The relay, to stop and resume it (tests) or read its health.
+    pub fn relay(&self) -> &Relay {
+        &self.relay
+    }
+
+    /// Closes every relay client with 1001 (going away), stops accepting connections and waits
+    /// for the servers to finish: a second or two at most.
     pub async fn shutdown(self) {
+        self.relay.shut_down(std::time::Duration::from_secs(1)).await;
         self.app.shutdown().await;
         for listener in [self.provider, self.stranger].into_iter().flatten() {
             listener.shutdown().await;
@@ -381,6 +402,11 @@ impl HostNames {
         self.0.iter().map(String::as_str).find(|known| known.eq_ignore_ascii_case(name))
     }
 
+    /// `http://NAME:port` for every name.
+    pub fn origins_on(&self, port: u16) -> Vec<String> {
+        self.0.iter().map(|name| format!("http://{name}:{port}")).collect()
+    }
+
     /// The names, for messages.
     pub fn list(&self) -> String {
         self.0.join(", ")
@@ -422,7 +448,10 @@ pub fn content_security_policy(
 ) -> String {
     let provider = &origins.provider_origin;
     let (connect, frames, ancestors) = match side {
-        Side::App => (format!("'self' {provider}"), format!("'self' {provider}"), "'self'".to_owned()),
+        Side::App => {
+            let relay = origins.app_origin.replacen("http://", "ws://", 1);
+            (format!("'self' {relay} {provider}"), format!("'self' {provider}"), "'self'".to_owned())
+        }
         Side::Provider => ("'self'".to_owned(), "'none'".to_owned(), origins.app_origin.clone()),
         Side::Stranger => return stranger::content_security_policy(origins),
     };
@@ -445,6 +474,9 @@ pub struct SiteConfig {
     pub scripts: String,
     pub hosts: HostNames,
     pub reports: CspReports,
+    pub relay: Relay,
+    /// Extra origins allowed to use the relay ([`SuiteConfig::relay_origins`]).
+    pub relay_origins: Vec<String>,
 }
 
 /// Static files from `dist`; `index.html`, with the configuration filled in, for the routes of
@@ -458,6 +490,8 @@ pub fn suite_router(config: &SiteConfig, side: Side) -> Router {
         scripts: config.scripts.clone(),
         hosts: config.hosts.clone(),
         reports: config.reports.clone(),
+        relay: config.relay.clone(),
+        relay_origins: config.relay_origins.clone(),
     });
     Router::new().fallback_service(service_fn(move |request: Request<Body>| {
         let site = Arc::clone(&site);
@@ -473,6 +507,8 @@ struct Site {
     scripts: String,
     hosts: HostNames,
     reports: CspReports,
+    relay: Relay,
+    relay_origins: Vec<String>,
 }
 
 impl Site {
@@ -481,6 +517,13 @@ impl Site {
             return self.take_report(request).await;
         }
         let host = self.hosts.known(request.headers().get(header::HOST).and_then(|h| h.to_str().ok()));
+        if self.side == Side::App && host.is_some() && request.method() == Method::GET {
+            match request.uri().path() {
+                RELAY_PATH => return self.relay_upgrade(request).await,
+                HEALTH_PATH => return self.relay.health(),
+                _ => {}
+            }
+        }
         let probe = probe_of(request.uri().query());
         let (mut response, origins) = match (request.method().clone(), host) {
             (ref method, _) if method != Method::GET && method != Method::HEAD => {
@@ -500,7 +543,7 @@ impl Site {
             (_, Some(host)) => {
                 let origins = self.ports.origins_for(host);
                 let response = match self.side {
-                    Side::Stranger => stranger::answer(request.uri(), &origins, &self.reports),
+                    Side::Stranger => stranger::answer(request.uri(), &origins, &self.reports, &self.relay),
                     _ => self.page_or_file(request, &origins).await,
                 };
                 (response, Some(origins))
@@ -519,6 +562,19 @@ impl Site {
             headers.insert(header::CONTENT_SECURITY_POLICY, value);
         }
         response
+    }
+
+    /// `/ws`: the relay, for pages of the app's own origins (under any of its names).
+    async fn relay_upgrade(&self, request: Request<Body>) -> Response<Body> {
+        use axum::extract::FromRequestParts as _;
+        let (mut parts, _body) = request.into_parts();
+        let upgrade = match axum::extract::ws::WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
+            Ok(upgrade) => upgrade,
+            Err(rejection) => return axum::response::IntoResponse::into_response(rejection),
+        };
+        let mut allowed = self.hosts.origins_on(self.ports.app);
+        allowed.extend(self.relay_origins.iter().cloned());
+        self.relay.upgrade(upgrade, &parts.headers, &allowed)
     }
 
     /// A browser's violation report: kept, printed, answered with 204.
@@ -555,6 +611,10 @@ impl Site {
         index_page(&self.index, origins, status).await
     }
 }
+
+/// The relay's WebSocket endpoint and its health, on the app's origin only.
+pub use crosstalk_protocol::relay::RELAY_PATH;
+pub const HEALTH_PATH: &str = "/health";
 
 /// The provider's one page.
 pub const PROVIDER_PAGE: &str = "/provider";
@@ -648,6 +708,8 @@ mod tests {
             provider_addr: local(),
             public_names: vec!["Crosstalk.test".into()],
             stranger_addr: Some(local()),
+            relay_limits: RelayLimits::default(),
+            relay_origins: Vec::new(),
         }
     }
 

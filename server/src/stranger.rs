@@ -9,10 +9,15 @@
 use axum::body::Body;
 use axum::http::{header, Response, StatusCode, Uri};
 
-use crate::{html_escape, probe_of, text_response, ClientConfig, CspReports, CSP_PROBE_MARK, PROVIDER_PAGE};
+use crate::{
+    html_escape, probe_of, text_response, ClientConfig, CspReports, Relay, CSP_PROBE_MARK, PROVIDER_PAGE,
+};
 
 /// The page that frames the provider: `/frame-provider?csp-probe=NAME`.
 pub const FRAME_PROVIDER_PAGE: &str = "/frame-provider";
+/// Stop and resume the app's relay (the tests' "restart").
+pub const RELAY_STOP: &str = "/relay/stop";
+pub const RELAY_START: &str = "/relay/start";
 /// The violation reports tests provoked, one per line.
 pub const PROBES_PAGE: &str = "/csp-reports";
 
@@ -24,8 +29,18 @@ pub fn content_security_policy(origins: &ClientConfig) -> String {
     )
 }
 
-pub fn answer(uri: &Uri, origins: &ClientConfig, reports: &CspReports) -> Response<Body> {
+pub fn answer(uri: &Uri, origins: &ClientConfig, reports: &CspReports, relay: &Relay) -> Response<Body> {
     match uri.path() {
+        // What a relay restart looks like to the pages: every client closed with 1001, new ones
+        // refused until it resumes.
+        RELAY_STOP => {
+            relay.stop();
+            text_response(StatusCode::OK, "relay stopped".into())
+        }
+        RELAY_START => {
+            relay.resume();
+            text_response(StatusCode::OK, "relay running".into())
+        }
         FRAME_PROVIDER_PAGE => {
             let framed = format!(
                 "{}{PROVIDER_PAGE}?{CSP_PROBE_MARK}{}",

@@ -137,6 +137,7 @@ fn serve_config(root: &Path, args: &ServeArgs) -> Result<SuiteConfig> {
 }
 
 fn serve(args: ServeArgs) -> Result<()> {
+    let _ = tracing_subscriber::fmt().with_target(false).try_init();
     let root = root();
     let config = serve_config(&root, &args)?;
     let setup = Instant::now();
@@ -158,6 +159,7 @@ fn serve(args: ServeArgs) -> Result<()> {
     println!();
     println!("crosstalk is being served. Open {open}/");
     println!("(the payment provider's origin, framed by the Payment route: {provider}/)");
+    println!("(the relay of the WebSocket route: {}/ws, and how it is doing: {open}/health)", open.replacen("http://", "ws://", 1));
     if args.host.is_unspecified() && args.public_origin.is_none() {
         println!(
             "(listening on every interface: for other machines, add --public-origin http://<this machine's address>:{})",
@@ -169,6 +171,7 @@ fn serve(args: ServeArgs) -> Result<()> {
     println!("(open the same address in several tabs to watch them talk; Ctrl-C stops the server)");
     runtime.block_on(async {
         let _ = tokio::signal::ctrl_c().await;
+        eprintln!("xtask: stopping: every relay client is told 1001 (going away)");
         suite.shutdown().await;
     });
     eprintln!("xtask: stopped");

@@ -1,0 +1,163 @@
+//! One client's connection: reads its frames (size, rate, decode, then the rooms), writes its
+//! queue, pings it, and closes it with the code that says why.
+
+use std::num::NonZeroU32;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use crosstalk_protocol::relay::{close, RelayMsg};
+use crosstalk_protocol::{decode, DecodeError, Reason, ReasonCode};
+use futures_util::{SinkExt, StreamExt};
+use governor::{Quota, RateLimiter};
+use tokio_util::sync::CancellationToken;
+
+use super::health::close_name;
+use super::rooms::{Kick, Outbox};
+use super::{Relay, MAX_FRAME};
+
+/// How long a close frame may take to go out before the socket is simply dropped.
+const CLOSE_WITHIN: Duration = Duration::from_secs(1);
+const SLOW_CLOSE_WITHIN: Duration = Duration::from_secs(5);
+
+fn now_ms() -> f64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+}
+
+/// How a connection ended.
+enum Ending {
+    /// The relay closes it, with this code and reason.
+    Close(Kick),
+    /// The client sent a close frame.
+    ClientClosed(u16),
+    /// The connection broke without a close.
+    Dropped,
+}
+
+pub(super) async fn serve(socket: WebSocket, relay: Relay, run: CancellationToken) {
+    let limits = relay.limits();
+    let (outbox, mut queue) = Outbox::new(limits.queue_frames);
+    let Some(id) = relay.rooms().connect(outbox.clone()) else {
+        // Raced past the cap between the upgrade's check and now.
+        return;
+    };
+    let (mut sink, mut stream) = socket.split();
+    let one = NonZeroU32::MIN;
+    let quota = Quota::per_second(NonZeroU32::new(limits.rate_per_second).unwrap_or(one))
+        .allow_burst(NonZeroU32::new(limits.burst).unwrap_or(one));
+    let limiter = RateLimiter::direct(quota);
+    let mut strikes = 0u32;
+    let mut ping = tokio::time::interval(limits.ping_every);
+    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ping.tick().await;
+    let mut last_heard = Instant::now();
+    let kicked = || outbox.kicked_for().unwrap_or(Kick { code: close::GOING_AWAY, reason: "closed".into() });
+    let going_away = || Kick { code: close::GOING_AWAY, reason: "the relay is going away".into() };
+
+    let ending = loop {
+        tokio::select! {
+            biased;
+            _ = outbox.kicked.cancelled() => break Ending::Close(kicked()),
+            _ = run.cancelled() => break Ending::Close(going_away()),
+            frame = queue.recv() => {
+                let Some(frame) = frame else { break Ending::Dropped };
+                let bytes = frame.len();
+                // A client too slow to read blocks this write; a kick must still get through.
+                let written = tokio::select! {
+                    written = sink.send(Message::Text(frame)) => written,
+                    _ = outbox.kicked.cancelled() => break Ending::Close(kicked()),
+                    _ = run.cancelled() => break Ending::Close(going_away()),
+                };
+                outbox.queued_bytes.fetch_sub(bytes, Ordering::Relaxed);
+                if written.is_err() {
+                    break Ending::Dropped;
+                }
+            }
+            incoming = stream.next() => {
+                let message = match incoming {
+                    None => break Ending::Dropped,
+                    Some(Err(error)) => {
+                        let said = error.to_string();
+                        if said.contains("too long") || said.contains("Space limit") {
+                            break Ending::Close(too_big(&said));
+                        }
+                        break Ending::Dropped;
+                    }
+                    Some(Ok(message)) => message,
+                };
+                last_heard = Instant::now();
+                let text = match message {
+                    Message::Text(text) => text,
+                    Message::Close(frame) => break Ending::ClientClosed(frame.map_or(1005, |f| f.code)),
+                    Message::Ping(_) | Message::Pong(_) => continue,
+                    Message::Binary(_) => {
+                        let error = DecodeError::NotText { got: "a binary frame".into() };
+                        relay.rooms().refuse(id, error.reason(), now_ms());
+                        continue;
+                    }
+                };
+                if text.len() > MAX_FRAME {
+                    break Ending::Close(too_big(&format!("{} bytes", text.len())));
+                }
+                if limiter.check().is_err() {
+                    strikes += 1;
+                    if strikes > limits.strikes {
+                        let reason = format!("kept sending over {} frames a second", limits.rate_per_second);
+                        break Ending::Close(Kick { code: close::POLICY, reason });
+                    }
+                    let said = format!(
+                        "over the rate ({} frames a second, bursts of {}): not relayed; keep on and the relay closes",
+                        limits.rate_per_second, limits.burst
+                    );
+                    relay.rooms().refuse(id, Reason::new(ReasonCode::RateLimited, said), now_ms());
+                    continue;
+                }
+                strikes = 0;
+                take(&relay, id, &text);
+            }
+            _ = ping.tick() => {
+                if last_heard.elapsed() > limits.ping_every + limits.pong_within {
+                    let reason = "did not answer pings".to_owned();
+                    break Ending::Close(Kick { code: close::SILENT, reason });
+                }
+                let pinged = tokio::select! {
+                    pinged = sink.send(Message::Ping(Default::default())) => pinged,
+                    _ = outbox.kicked.cancelled() => break Ending::Close(kicked()),
+                    _ = run.cancelled() => break Ending::Close(going_away()),
+                };
+                if pinged.is_err() {
+                    break Ending::Dropped;
+                }
+            }
+        }
+    };
+
+    relay.rooms().disconnect(id, now_ms());
+    let (why, close) = match ending {
+        Ending::Close(kick) => (close_name(kick.code), Some(kick)),
+        Ending::ClientClosed(code) => (close_name(code), None),
+        Ending::Dropped => ("dropped", None),
+    };
+    // Counted before the close frame goes out: that may wait on a full pipe.
+    relay.0.stats.closed(why);
+    tracing::debug!(connection = id, why, "relay: connection ended");
+    if let Some(kick) = close {
+        // A slow client's pipe is full: its close frame goes out only once it has read what was
+        // already sent, so it gets longer.
+        let within = if kick.code == close::TOO_SLOW { SLOW_CLOSE_WITHIN } else { CLOSE_WITHIN };
+        let frame = CloseFrame { code: kick.code, reason: Utf8Bytes::from(kick.reason) };
+        let _ = tokio::time::timeout(within, sink.send(Message::Close(Some(frame)))).await;
+    }
+}
+
+fn too_big(what: &str) -> Kick {
+    Kick { code: close::TOO_BIG, reason: format!("frames may be at most {} KiB ({what})", MAX_FRAME / 1024) }
+}
+
+/// A text frame within the limits: decoded into an envelope, then the rooms take it.
+fn take(relay: &Relay, id: u64, text: &str) {
+    match decode::<RelayMsg>(text) {
+        Ok(envelope) => relay.rooms().receive(id, envelope, now_ms()),
+        Err(error) => relay.rooms().refuse(id, error.reason(), now_ms()),
+    }
+}

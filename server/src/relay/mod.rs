@@ -1,0 +1,181 @@
+//! The crosstalk relay: WebSocket rooms on the app's origin (`/ws`), so tabs, browsers and
+//! machines talk through the server. `GET /health` says how it is doing.
+//!
+//! Where it stands against the relays it learned from: like Centrifugo it caps each client's
+//! outbound queue (closing a slow client with a code of its own), pings, limits frames to 64 KiB
+//! and checks `Origin`; like sockudo it limits each socket's rate; unlike axum's chat example it
+//! closes every client with 1001 when the server stops (axum's graceful shutdown does not).
+//!
+//! `rooms` holds the state and the fan-out, `connection` one socket's task, `health` the counters.
+
+mod connection;
+pub mod health;
+pub mod rooms;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::ws::WebSocketUpgrade;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use crosstalk_protocol::relay::{close, MAX_FRAME_BYTES};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use self::health::Stats;
+use self::rooms::{Kick, Rooms};
+
+/// Every limit of the relay; each has one clear outcome when reached.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RelayLimits {
+    /// Connections at once; one more is refused before the upgrade (503).
+    pub max_connections: usize,
+    /// Rooms at once, and members of one room; one more gets a `room-full` error frame.
+    pub max_rooms: usize,
+    pub max_members: usize,
+    /// Frames a client may send per second, and in one burst; over it, `rate-limited` error
+    /// frames, and after `strikes` of those in a row, close 1008.
+    pub rate_per_second: u32,
+    pub burst: u32,
+    pub strikes: u32,
+    /// A client's outbound queue, in frames and bytes; a client that lets it fill is closed
+    /// with 4000 (too slow) and the room carries on.
+    pub queue_frames: usize,
+    pub queue_bytes: usize,
+    /// How often the relay pings, and how long after a ping a client may stay silent before it
+    /// is closed with 4001.
+    pub ping_every: Duration,
+    pub pong_within: Duration,
+}
+
+impl Default for RelayLimits {
+    fn default() -> Self {
+        RelayLimits {
+            max_connections: 1024,
+            max_rooms: 1024,
+            max_members: 256,
+            rate_per_second: 100,
+            burst: 200,
+            strikes: 50,
+            queue_frames: 1024,
+            queue_bytes: 1024 * 1024,
+            ping_every: Duration::from_secs(25),
+            pong_within: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The largest frame the WebSocket layer reads at all; frames from 64 KiB up to this are read
+/// and refused with 1009 by the relay itself, so the client hears why.
+const HARD_FRAME_LIMIT: usize = 1024 * 1024;
+
+/// The relay, shared by every connection task. Cheap to clone.
+#[derive(Clone)]
+pub struct Relay(Arc<Shared>);
+
+impl std::fmt::Debug for Relay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Relay").field("limits", &self.0.limits).finish_non_exhaustive()
+    }
+}
+
+struct Shared {
+    limits: RelayLimits,
+    rooms: Mutex<Rooms>,
+    stats: Arc<Stats>,
+    /// Cancelled to close every connection of this run; replaced when a stopped relay resumes.
+    run: Mutex<CancellationToken>,
+    stopped: AtomicBool,
+    tasks: TaskTracker,
+}
+
+impl Relay {
+    pub fn new(limits: RelayLimits) -> Relay {
+        let stats = Arc::new(Stats::default());
+        Relay(Arc::new(Shared {
+            limits,
+            rooms: Mutex::new(Rooms::new(limits, Arc::clone(&stats))),
+            stats,
+            run: Mutex::new(CancellationToken::new()),
+            stopped: AtomicBool::new(false),
+            tasks: TaskTracker::new(),
+        }))
+    }
+
+    fn rooms(&self) -> std::sync::MutexGuard<'_, Rooms> {
+        // A panic while holding the lock leaves consistent-enough maps; keep serving.
+        self.0.rooms.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The `/ws` upgrade: the `Origin` must be one of `allowed` (else 403), the relay must be
+    /// running and have room (else 503).
+    pub fn upgrade(&self, upgrade: WebSocketUpgrade, headers: &HeaderMap, allowed: &[String]) -> Response {
+        let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()).unwrap_or("(none)");
+        if !allowed.iter().any(|a| a.eq_ignore_ascii_case(origin)) {
+            tracing::info!(origin, "relay: refused an upgrade from another origin");
+            let said = format!("the relay serves the suite's own pages only, not {origin}");
+            return (StatusCode::FORBIDDEN, said).into_response();
+        }
+        if self.0.stopped.load(Ordering::SeqCst) {
+            return (StatusCode::SERVICE_UNAVAILABLE, "the relay is stopped").into_response();
+        }
+        if !self.rooms().has_room_for_a_connection() {
+            let said = format!("the relay serves at most {} connections", self.0.limits.max_connections);
+            return (StatusCode::SERVICE_UNAVAILABLE, said).into_response();
+        }
+        let relay = self.clone();
+        upgrade.max_message_size(HARD_FRAME_LIMIT).max_frame_size(HARD_FRAME_LIMIT).on_upgrade(
+            move |socket| {
+                let run = relay.0.run.lock().map(|r| r.clone()).unwrap_or_default();
+                relay.0.tasks.track_future(connection::serve(socket, relay.clone(), run))
+            },
+        )
+    }
+
+    /// `GET /health`.
+    pub fn health(&self) -> Response {
+        let (connections, rooms) = {
+            let rooms = self.rooms();
+            (rooms.connections(), rooms.rooms())
+        };
+        let mut response = health::health_json(connections, rooms, &self.0.stats).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response
+    }
+
+    /// Closes every connection with 1001 and refuses new ones until [`Relay::resume`] (what a
+    /// relay restart looks like to the pages; used by the end-to-end tests).
+    pub fn stop(&self) {
+        self.0.stopped.store(true, Ordering::SeqCst);
+        let run = self.0.run.lock().map(|r| r.clone());
+        if let Ok(run) = run {
+            run.cancel();
+        }
+        self.rooms().kick_all(&Kick { code: close::GOING_AWAY, reason: "the relay stopped".into() });
+    }
+
+    pub fn resume(&self) {
+        if let Ok(mut run) = self.0.run.lock() {
+            *run = CancellationToken::new();
+        }
+        self.0.stopped.store(false, Ordering::SeqCst);
+    }
+
+    /// Ctrl-C: every client gets 1001, then this returns once their tasks have ended (at most
+    /// `within`).
+    pub async fn shut_down(&self, within: Duration) {
+        self.stop();
+        self.0.tasks.close();
+        let _ = tokio::time::timeout(within, self.0.tasks.wait()).await;
+    }
+
+    pub fn limits(&self) -> RelayLimits {
+        self.0.limits
+    }
+}
+
+/// Largest frame, re-exported for the connection task.
+const MAX_FRAME: usize = MAX_FRAME_BYTES;
