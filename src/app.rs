@@ -11,6 +11,7 @@ use crate::pages::payment::PaymentPage;
 use crate::pages::provider::ProviderPage;
 use crate::pages::shared_worker::SharedWorkerPage;
 use crate::pages::storage::StoragePage;
+use crate::pages::websocket::WebSocketPage;
 use crate::pages::worker_port::WorkerPortPage;
 use crate::routes::Route;
 
@@ -22,6 +23,7 @@ fn switch(route: Route) -> Html {
         Route::Storage => html! { <StoragePage /> },
         Route::SharedWorker => html! { <SharedWorkerPage /> },
         Route::Payment => html! { <PaymentPage /> },
+        Route::WebSocket => html! { <WebSocketPage /> },
         Route::Provider => html! { <ProviderPage /> },
         Route::NotFound => html! { <NotFound /> },
     }

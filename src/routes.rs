@@ -18,6 +18,8 @@ pub enum Route {
     SharedWorker,
     #[at("/payment")]
     Payment,
+    #[at("/websocket")]
+    WebSocket,
     /// The payment provider's page: served from the provider's origin, framed by `/payment`.
     #[at("/provider")]
     Provider,
@@ -53,6 +55,7 @@ mod tests {
             Route::Storage,
             Route::SharedWorker,
             Route::Payment,
+            Route::WebSocket,
             Route::Provider,
         ] {
             assert!(is_route(&route.to_path()), "{route:?} is missing from the catalog");
@@ -60,6 +63,6 @@ mod tests {
         for path in OTHER_PAGES {
             assert!(Route::recognize(path).is_some_and(|r| r != Route::NotFound), "{path}");
         }
-        assert_eq!(working().count(), 5);
+        assert_eq!(working().count(), 6);
     }
 }

@@ -4,7 +4,8 @@
 //!
 //! `cargo xtask test` serves a release build and starts chromedriver, then runs these tests with
 //! `CROSSTALK_BASE_URL`, `CROSSTALK_PROVIDER_URL`, `CROSSTALK_PUBLIC_URL`,
-//! `CROSSTALK_STRANGER_URL`, `CROSSTALK_LONELY_URL`, `CROSSTALK_WEBDRIVER_URL`,
+//! `CROSSTALK_STRANGER_URL`, `CROSSTALK_LONELY_URL`, `CROSSTALK_LONELY_STRANGER_URL`,
+//! `CROSSTALK_WEBDRIVER_URL`,
 //! `CROSSTALK_CHROMIUM` and `CROSSTALK_CHROMIUM_ARGS` set.
 
 pub mod session {
@@ -54,6 +55,17 @@ pub mod session {
         /// `path` on a second suite whose provider's origin is down.
         pub fn lonely_url(&self, path: &str) -> String {
             format!("{}{path}", env("CROSSTALK_LONELY_URL"))
+        }
+
+        /// The second suite's stranger: its `/relay/stop` and `/relay/start` control that suite's
+        /// relay alone.
+        pub fn lonely_stranger_origin(&self) -> String {
+            env("CROSSTALK_LONELY_STRANGER_URL")
+        }
+
+        /// Opens `url` (any origin) in the current tab.
+        pub async fn goto(&self, url: &str) {
+            self.driver.goto(url).await.expect("navigation");
         }
 
         /// The app's origin.

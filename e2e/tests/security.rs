@@ -24,6 +24,7 @@ async fn no_route_frame_or_worker_trips_the_content_security_policy() {
         ("/storage", "listening"),
         ("/shared-worker", "connected"),
         ("/payment", "configured"),
+        ("/websocket", "open"),
     ] {
         browser.open(path).await;
         state_becomes(driver, "status", ready).await;

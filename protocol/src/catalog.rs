@@ -53,8 +53,8 @@ pub const MECHANISMS: &[Mechanism] = &[
     Mechanism {
         slug: "websocket",
         name: "WebSocket",
-        summary: "Tabs talk through a small Rust relay server.",
-        path: None,
+        summary: "Tabs, browsers and machines talk through the crosstalk relay, a small Rust server: rooms, limits, reconnects.",
+        path: Some("/websocket"),
     },
 ];
 
@@ -77,6 +77,6 @@ mod tests {
         slugs.dedup();
         assert_eq!(slugs.len(), MECHANISMS.len());
         assert!(is_route("/broadcast") && is_route("/provider") && is_route("/"));
-        assert!(!is_route("/websocket") && !is_route("/nope"));
+        assert!(is_route("/websocket") && !is_route("/stock-sync") && !is_route("/nope"));
     }
 }

@@ -7,4 +7,5 @@ pub mod payment;
 pub mod provider;
 pub mod shared_worker;
 pub mod storage;
+pub mod websocket;
 pub mod worker_port;

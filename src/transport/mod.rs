@@ -9,6 +9,7 @@
 //! | [`broadcast`] | `BroadcastChannel` | `/broadcast` |
 //! | [`storage`] | `localStorage` and the `storage` event | `/storage` |
 //! | [`window_message`] | `window.postMessage` with a typed target origin | `/payment`, `/provider` |
+//! | [`websocket`] | `WebSocket` to the crosstalk relay, reconnecting with backoff | `/websocket` |
 //! | [`reach`] | a `no-cors` fetch: does another origin answer at all? | `/payment` |
 
 pub mod broadcast;
@@ -17,6 +18,7 @@ pub mod port;
 pub mod reach;
 pub mod shared_worker;
 pub mod storage;
+pub mod websocket;
 pub mod window_message;
 pub mod worker_port;
 

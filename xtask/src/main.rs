@@ -159,7 +159,10 @@ fn serve(args: ServeArgs) -> Result<()> {
     println!();
     println!("crosstalk is being served. Open {open}/");
     println!("(the payment provider's origin, framed by the Payment route: {provider}/)");
-    println!("(the relay of the WebSocket route: {}/ws, and how it is doing: {open}/health)", open.replacen("http://", "ws://", 1));
+    println!(
+        "(the relay of the WebSocket route: {}/ws, and how it is doing: {open}/health)",
+        open.replacen("http://", "ws://", 1)
+    );
     if args.host.is_unspecified() && args.public_origin.is_none() {
         println!(
             "(listening on every interface: for other machines, add --public-origin http://<this machine's address>:{})",
@@ -363,6 +366,7 @@ fn end_to_end(root: &Path, browser: &Browser, filters: &[String]) -> (Option<Cou
             .env("CROSSTALK_PUBLIC_URL", format!("http://{TEST_PUBLIC_NAME}:{}", main.app_addr().port()))
             .env("CROSSTALK_STRANGER_URL", main.stranger_url().unwrap_or_default())
             .env("CROSSTALK_LONELY_URL", lonely.app_url())
+            .env("CROSSTALK_LONELY_STRANGER_URL", lonely.stranger_url().unwrap_or_default())
             .env("CROSSTALK_WEBDRIVER_URL", driver.url())
             .env("CROSSTALK_CHROMIUM", &browser.chromium)
             .env("CROSSTALK_CHROMIUM_ARGS", chromium_args().join(" "))
@@ -393,7 +397,8 @@ fn end_to_end(root: &Path, browser: &Browser, filters: &[String]) -> (Option<Cou
 const TEST_PUBLIC_NAME: &str = "crosstalk.localhost";
 
 /// What the end-to-end tests are served: the suite as `serve` runs it plus a public name and the
-/// stranger's origin, and a second suite whose provider is down.
+/// stranger's origin, and a second suite whose provider is down and whose relay the tests stop
+/// and restart (its own stranger holds the control), so no other test's sockets are disturbed.
 struct TestSuites {
     main: Suite,
     lonely: Suite,
@@ -406,7 +411,8 @@ impl TestSuites {
         config.public_names.push(TEST_PUBLIC_NAME.to_owned());
         config.stranger_addr = Some(any_port);
         let main = start_suite(runtime, config)?;
-        let config = SuiteConfig::on_ports(root.join("dist"), any_port, None).or_else(fail)?;
+        let mut config = SuiteConfig::on_ports(root.join("dist"), any_port, None).or_else(fail)?;
+        config.stranger_addr = Some(any_port);
         let mut lonely = start_suite(runtime, config)?;
         runtime.block_on(lonely.stop_provider());
         Ok(TestSuites { main, lonely })

@@ -141,6 +141,11 @@ pub(super) async fn serve(socket: WebSocket, relay: Relay, run: CancellationToke
     // Counted before the close frame goes out: that may wait on a full pipe.
     relay.0.stats.closed(why);
     tracing::debug!(connection = id, why, "relay: connection ended");
+    if close.is_none() {
+        // Answers the client's close frame (queued by the WebSocket layer) before hanging up,
+        // so the page sees its own code, not 1006.
+        let _ = tokio::time::timeout(CLOSE_WITHIN, sink.close()).await;
+    }
     if let Some(kick) = close {
         // A slow client's pipe is full: its close frame goes out only once it has read what was
         // already sent, so it gets longer.

@@ -1,0 +1,179 @@
+//! The WebSocket route in Chromium: tabs of one browser talking through the relay the test server
+//! runs, rooms kept apart, and a relay restart survived.
+
+use crosstalk_e2e::action::{click, type_text};
+use crosstalk_e2e::check::{eventually, log_has, log_lines, state_becomes, text_of, Want};
+use crosstalk_e2e::session::Browser;
+use thirtyfour::prelude::*;
+
+async fn members_become(driver: &WebDriver, count: u32) {
+    eventually(&format!("{count} members"), async || match text_of(driver, "members").await {
+        Some(now) if now == count.to_string() => Ok(()),
+        now => Err(format!("members={now:?}")),
+    })
+    .await;
+}
+
+async fn send(driver: &WebDriver, text: &str) {
+    type_text(driver, "message-input", text).await;
+    click(driver, "send").await;
+}
+
+/// Stops or resumes the second suite's relay through its stranger's test-only control, from a tab
+/// of its own (the second suite, so no other test's sockets are disturbed).
+async fn relay_control(browser: &Browser, what: &str) {
+    let driver = &browser.driver;
+    let back = driver.window().await.expect("the current tab");
+    let tab = driver.new_tab().await.expect("a tab for the control");
+    driver.switch_to_window(tab).await.expect("switch");
+    driver
+        .goto(format!("{}/relay/{what}", browser.lonely_stranger_origin()))
+        .await
+        .expect("the relay control");
+    driver.close_window().await.expect("close the control tab");
+    browser.switch_to(&back).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_tabs_in_a_room_talk_through_the_relay_and_another_room_hears_nothing() {
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    let tabs = browser.open_tabs("/websocket", 3, "open").await;
+    let [first, second, third] = [&tabs[0], &tabs[1], &tabs[2]];
+    // The third tab moves to a room of its own.
+    type_text(driver, "room-input", "elsewhere\n").await;
+    log_has(
+        driver,
+        Want { dir: Some("in"), kind: Some("joined"), payload_has: Some("\"elsewhere\""), ..Want::default() },
+    )
+    .await;
+    members_become(driver, 1).await;
+    browser.switch_to(first).await;
+    members_become(driver, 2).await;
+
+    send(driver, "hello <b>room</b> 你好").await;
+    let accepted = log_has(driver, Want { dir: Some("in"), kind: Some("accepted"), ..Want::default() }).await;
+    assert!(accepted.payload.contains("relay #1"), "{accepted:?}");
+    browser.switch_to(second).await;
+    let got = log_has(driver, Want { dir: Some("in"), kind: Some("relayed"), ..Want::default() }).await;
+    assert!(got.payload.starts_with("hello <b>room</b> 你好 · relay #1 from tab-"), "{got:?}");
+    assert_eq!(got.status, "ok");
+    send(driver, "and back").await;
+    browser.switch_to(first).await;
+    let back = log_has(driver, Want { dir: Some("in"), kind: Some("relayed"), ..Want::default() }).await;
+    assert!(back.payload.starts_with("and back · relay #2"), "{back:?}");
+    assert!(
+        log_lines(driver).await.iter().all(|l| !(l.kind == "relayed" && l.payload.starts_with("hello"))),
+        "no echo to the sender"
+    );
+    browser.switch_to(third).await;
+    assert!(log_lines(driver).await.iter().all(|l| l.kind != "relayed"), "another room hears nothing");
+    browser.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_relay_restart_shows_reconnecting_then_open_and_what_waited_is_delivered() {
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    let route = browser.lonely_url("/websocket");
+    browser.goto(&route).await;
+    let first = driver.window().await.expect("the first tab");
+    state_becomes(driver, "status", "open").await;
+    let second = driver.new_tab().await.expect("a second tab");
+    browser.switch_to(&second).await;
+    browser.goto(&route).await;
+    state_becomes(driver, "status", "open").await;
+    let tabs = [first, second];
+    members_become(driver, 2).await;
+    browser.switch_to(&tabs[0]).await;
+
+    relay_control(&browser, "stop").await;
+    state_becomes(driver, "status", "reconnecting").await;
+    let said =
+        log_has(driver, Want { dir: Some("system"), kind: Some("reconnecting"), ..Want::default() }).await;
+    assert!(said.payload.starts_with("closed 1001"), "{said:?}");
+    assert!(
+        text_of(driver, "reconnect-delay").await.is_some_and(|d| d.contains(" ms")),
+        "the next attempt's delay is shown"
+    );
+    send(driver, "sent while away").await;
+    log_has(driver, Want { dir: Some("system"), kind: Some("queued"), ..Want::default() }).await;
+    assert_eq!(text_of(driver, "queued").await.as_deref(), Some("1"));
+
+    relay_control(&browser, "start").await;
+    state_becomes(driver, "status", "open").await;
+    log_has(driver, Want { dir: Some("system"), kind: Some("flushed"), ..Want::default() }).await;
+    let flushed = log_has(
+        driver,
+        Want {
+            dir: Some("out"),
+            kind: Some("text"),
+            payload_has: Some("sent while away"),
+            ..Want::default()
+        },
+    )
+    .await;
+    // The relay took it: its number in the room comes back.
+    let seq = flushed.seq.expect("numbered");
+    let accepted = format!("your #{seq} is");
+    log_has(
+        driver,
+        Want { dir: Some("in"), kind: Some("accepted"), payload_has: Some(&accepted), ..Want::default() },
+    )
+    .await;
+    assert_eq!(text_of(driver, "queued").await.as_deref(), Some("0"));
+
+    // Both tabs back in the room: messages flow again.
+    browser.switch_to(&tabs[1]).await;
+    state_becomes(driver, "status", "open").await;
+    members_become(driver, 2).await;
+    send(driver, "flowing again").await;
+    browser.switch_to(&tabs[0]).await;
+    let got = log_has(
+        driver,
+        Want {
+            dir: Some("in"),
+            kind: Some("relayed"),
+            payload_has: Some("flowing again"),
+            ..Want::default()
+        },
+    )
+    .await;
+    assert_eq!(got.status, "ok", "{got:?}");
+    browser.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn faults_are_visible_malformed_oversized_and_a_cut_connection() {
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    browser.open("/websocket").await;
+    state_becomes(driver, "status", "open").await;
+
+    click(driver, "send-malformed").await;
+    let refused =
+        log_has(driver, Want { dir: Some("in"), status: Some("rejected"), ..Want::default() }).await;
+    assert_eq!((refused.kind.as_str(), refused.code.as_str()), ("error", "bad-json"), "{refused:?}");
+
+    click(driver, "send-oversized").await;
+    let closed =
+        log_has(driver, Want { dir: Some("system"), kind: Some("reconnecting"), ..Want::default() }).await;
+    assert!(closed.payload.starts_with("closed 1009"), "{closed:?}");
+    state_becomes(driver, "status", "open").await;
+
+    click(driver, "cut-connection").await;
+    log_has(
+        driver,
+        Want {
+            dir: Some("system"),
+            kind: Some("reconnecting"),
+            payload_has: Some("closed 4002"),
+            ..Want::default()
+        },
+    )
+    .await;
+    state_becomes(driver, "status", "open").await;
+    send(driver, "after the faults").await;
+    log_has(driver, Want { dir: Some("in"), kind: Some("accepted"), ..Want::default() }).await;
+    browser.quit().await;
+}

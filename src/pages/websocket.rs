@@ -1,0 +1,162 @@
+//! `/websocket`: tabs — or browsers, or machines — talk through the crosstalk relay, the one
+//! mechanism that leaves the browser. State: `state/websocket.rs`; transport:
+//! `transport/websocket.rs`; the relay: `server/src/relay/`.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use crosstalk_protocol::relay::DEFAULT_ROOM;
+use crosstalk_protocol::{Reason, ReasonCode, Sender, SenderId};
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+use crate::clock::random;
+use crate::components::compose::Compose;
+use crate::components::log_and_diagram::LogAndDiagram;
+use crate::components::open_tab::OpenTab;
+use crate::components::route_frame::RouteFrame;
+use crate::components::status::StatusPanel;
+use crate::hooks::{use_route, RouteHandle};
+use crate::state::websocket::{Action, Phase, WebSocketState, DIAGRAM};
+use crate::transport::websocket::{relay_url, RelayLink};
+
+type LinkSlot = Rc<RefCell<Option<RelayLink>>>;
+
+/// Does `what` through the link, or logs why it could not.
+fn with_link(
+    link: &LinkSlot,
+    route: &RouteHandle<WebSocketState>,
+    what: &str,
+    act: impl FnOnce(&RelayLink) -> Result<(), Reason>,
+) -> bool {
+    let result = match link.borrow().as_ref() {
+        Some(link) => act(link),
+        None => Err(Reason::new(ReasonCode::NotReady, "no relay link")),
+    };
+    match result {
+        Ok(()) => true,
+        Err(reason) => {
+            route.dispatch(Action::Refused { what: what.to_owned(), reason });
+            false
+        }
+    }
+}
+
+fn phase_detail(phase: &Phase, room: &str) -> String {
+    match phase {
+        Phase::Connecting => "connecting to the relay".into(),
+        Phase::Open => format!("in room \"{room}\""),
+        Phase::Reconnecting { attempt, delay_ms } => {
+            format!("the relay is away: attempt {attempt} in {delay_ms} ms")
+        }
+        Phase::Closed => "closed".into(),
+        Phase::Failed(reason) => reason.clone(),
+    }
+}
+
+#[component]
+pub fn WebSocketPage() -> Html {
+    let route = use_route::<WebSocketState>();
+    let link: LinkSlot = use_mut_ref(|| None);
+
+    {
+        let (link, route) = (link.clone(), route.clone());
+        use_effect_with((), move |_| {
+            match relay_url() {
+                Some(url) => {
+                    // One sender for the page: numbering goes on across reconnects.
+                    let sender = Rc::new(RefCell::new(Sender::new(SenderId::new("tab", random))));
+                    let opened = RelayLink::open(&url, DEFAULT_ROOM, sender, route.sink(Action::Relay));
+                    *link.borrow_mut() = Some(opened);
+                }
+                None => route.dispatch(Action::Refused {
+                    what: "connect".into(),
+                    reason: Reason::new(
+                        ReasonCode::NotReady,
+                        "this page has no address to reach the relay from",
+                    ),
+                }),
+            }
+            // Dropping closes the socket for good.
+            move || drop(link.borrow_mut().take())
+        });
+    }
+
+    let on_send = {
+        let (link, route) = (link.clone(), route.clone());
+        Callback::from(move |text: String| with_link(&link, &route, "send", |l| l.send_text(&text)))
+    };
+    let on_room = {
+        let (link, route) = (link.clone(), route.clone());
+        Callback::from(move |e: Event| {
+            let room = e.target_unchecked_into::<HtmlInputElement>().value();
+            route.dispatch(Action::Joining(room.clone()));
+            with_link(&link, &route, "join", |l| l.join(&room));
+        })
+    };
+    let fault = |what: &'static str, act: fn(&RelayLink) -> Result<(), Reason>| {
+        let (link, route) = (link.clone(), route.clone());
+        Callback::from(move |_: MouseEvent| {
+            with_link(&link, &route, what, act);
+        })
+    };
+
+    let state = route.state();
+    let delay = match state.phase {
+        Phase::Reconnecting { delay_ms, .. } => Some(delay_ms.to_string()),
+        _ => None,
+    };
+    html! {
+        <RouteFrame title="WebSocket" lead={html! {
+            {"Every other mechanism stays inside one browser. A WebSocket leaves it: this tab talks to the crosstalk \
+              relay — a small Rust server, the one `cargo xtask serve` runs — and the relay passes each message to \
+              every other member of the room: other tabs, another browser, another machine on your network."}
+        }}>
+            <StatusPanel subject="Relay" state={state.phase.as_attr()} detail={phase_detail(&state.phase, &state.room)}>
+                <span class="metric big" title="members of the room now, this tab included">
+                    <span data-testid="members">{state.members.map(|m| m.to_string()).unwrap_or_else(|| "–".into())}</span>
+                    {" in the room"}
+                </span>
+                <span class="metric" title="messages waiting for the relay, and skips in the room's numbering">
+                    <span data-testid="queued">{state.queued}</span>{" waiting · "}
+                    <span data-testid="gaps">{state.gaps}</span>{" gaps"}
+                </span>
+                if let Some(delay) = delay {
+                    <span class="metric" data-testid="reconnect-delay" title="milliseconds until the next attempt">
+                        {format!("next attempt in {delay} ms")}
+                    </span>
+                }
+                <OpenTab />
+            </StatusPanel>
+            <div class="panel store-form">
+                <label>{"Room "}
+                    <input data-testid="room-input" type="text" value={state.room.clone()} onchange={on_room}
+                           aria-label="Room name" />
+                </label>
+                <span class="hint">{"Change it and press Enter to move to another room. Letters, digits, '-', '_', '.'."}</span>
+            </div>
+            if let Some(error) = &state.error {
+                <p class="error" data-testid="error" role="alert">{error.clone()}</p>
+            }
+            <Compose placeholder="Message to the room" on_send={on_send} />
+            <LogAndDiagram log={route.log_view()} on_clear={route.clear_log()} diagram={DIAGRAM}>
+                <details class="panel faults" open=true>
+                    <summary>{"Fault injection"}</summary>
+                    <button data-testid="cut-connection" onclick={fault("cut the connection", RelayLink::cut)}>{"Cut the connection (it reconnects)"}</button>
+                    <button data-testid="send-malformed" onclick={fault("a malformed frame", |l| l.send_raw("{\"v\":1,\"kind\":\"text\""))}>{"Send a frame that is not an envelope"}</button>
+                    <button data-testid="send-oversized" onclick={fault("an oversized frame", RelayLink::send_oversized)}>{"Send a 65 KiB frame (the relay closes 1009)"}</button>
+                </details>
+                <details class="panel explain">
+                    <summary>{"What a relay adds, and what it costs"}</summary>
+                    <p>{"Adds: reach. BroadcastChannel, storage events and shared workers connect tabs of one browser profile; \
+                         through a relay, any browser that can reach the server joins the room."}</p>
+                    <p>{"Costs: a server to run, and a round trip through it for every message. The relay checks who may \
+                         connect (the Origin header), caps frames at 64 KiB, limits each client's rate, closes a client that \
+                         reads too slowly rather than letting its queue grow, and pings to find the silent."}</p>
+                    <p>{"Sockets go away. This page reconnects by itself, waiting longer each time with some randomness \
+                         (so many tabs do not come back at once), joins its room again, and sends what waited meanwhile."}</p>
+                </details>
+            </LogAndDiagram>
+        </RouteFrame>
+    }
+}

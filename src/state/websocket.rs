@@ -1,0 +1,311 @@
+//! The WebSocket route's state: the link's phase (connecting, open, reconnecting, closed), the
+//! room and its member count, the relay's numbering of the room (gaps flagged), and what the log
+//! says of each event. Page: `pages/websocket.rs`; transport: `transport/websocket.rs`; the relay:
+//! `server/src/relay/`.
+
+use crosstalk_protocol::relay::{close_meaning, RelayMsg, DEFAULT_ROOM};
+use crosstalk_protocol::{Body as _, Reason, ReasonCode};
+
+use crate::components::sequence_diagram::{Diagram, Step};
+use crate::hooks::RouteState;
+use crate::log::{Direction, Entry, LogBook, Status};
+use crate::transport::websocket::{Notice, RelayEvent};
+use crate::transport::{Event, LinkState};
+
+pub const DIAGRAM: Diagram = Diagram {
+    title: "This tab, the relay, the room's other tabs",
+    lanes: &["this tab", "relay", "other tabs"],
+    steps: &[
+        Step::new(0, 1, "join {room}", &[(Direction::Out, "join")]),
+        Step::new(1, 0, "joined: members", &[(Direction::In, "joined")]),
+        Step::new(0, 1, "text", &[(Direction::Out, "text")]),
+        Step::new(1, 0, "accepted: relay #n", &[(Direction::In, "accepted")]),
+        Step::new(1, 2, "relayed #n → every other member", &[(Direction::Out, "text")]),
+        Step::new(1, 0, "relayed #n from another tab", &[(Direction::In, "relayed")]),
+        Step::new(1, 0, "relay gone → reconnect, rejoin", &[(Direction::System, "reconnecting")]),
+    ],
+};
+
+/// `1009 (a frame was over 64 KiB: frames may be at most 64 KiB)`: the code, what it means, and
+/// what the closer said, if anything.
+fn closed_text(code: u16, why: &str) -> String {
+    match why.is_empty() {
+        true => format!("{code} ({})", close_meaning(code)),
+        false => format!("{code} ({}: {why})", close_meaning(code)),
+    }
+}
+
+/// Where the link is, as `status` shows it (`data-state`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Phase {
+    #[default]
+    Connecting,
+    Open,
+    /// The relay went away; attempt `attempt` comes in `delay_ms`.
+    Reconnecting {
+        attempt: u32,
+        delay_ms: u32,
+    },
+    Closed,
+    Failed(String),
+}
+
+impl Phase {
+    pub fn as_attr(&self) -> &'static str {
+        match self {
+            Phase::Connecting => "connecting",
+            Phase::Open => "open",
+            Phase::Reconnecting { .. } => "reconnecting",
+            Phase::Closed => "closed",
+            Phase::Failed(_) => "error",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebSocketState {
+    pub phase: Phase,
+    /// The room this tab is in (or joining).
+    pub room: String,
+    /// Members of the room now, this tab included, as the relay last said.
+    pub members: Option<u32>,
+    /// The relay's last number for this room, and how many times it skipped.
+    last_room_seq: Option<u64>,
+    pub gaps: u64,
+    /// Texts waiting for the relay to come back.
+    pub queued: usize,
+    pub error: Option<String>,
+}
+
+impl Default for WebSocketState {
+    fn default() -> Self {
+        WebSocketState {
+            phase: Phase::Connecting,
+            room: DEFAULT_ROOM.to_owned(),
+            members: None,
+            last_room_seq: None,
+            gaps: 0,
+            queued: 0,
+            error: None,
+        }
+    }
+}
+
+pub enum Action {
+    Relay(RelayEvent),
+    /// The page asked to join `room` (validated by the relay).
+    Joining(String),
+    Refused {
+        what: String,
+        reason: Reason,
+    },
+}
+
+impl RouteState for WebSocketState {
+    type Action = Action;
+
+    fn apply(&mut self, action: Action, at_ms: f64, log: &mut LogBook) {
+        match action {
+            Action::Relay(event) => self.on_event(event, at_ms, log),
+            Action::Joining(room) => self.room = room,
+            Action::Refused { what, reason } => {
+                self.error = Some(format!("{what}: {}", reason.text));
+                log.push(Entry::system("send", what, at_ms).rejected(reason));
+            }
+        }
+    }
+}
+
+impl WebSocketState {
+    /// The relay numbered a text of this room `room_seq`: a skip is flagged on the entry.
+    fn numbered(&mut self, room_seq: u64) -> Status {
+        let expected = self.last_room_seq.map(|last| last.saturating_add(1));
+        self.last_room_seq = Some(room_seq);
+        match expected {
+            Some(expected) if room_seq != expected => {
+                self.gaps += 1;
+                let said =
+                    format!("the room's numbering skipped: expected relay #{expected}, got #{room_seq}");
+                Status::Rejected(Reason::new(ReasonCode::Gap, said))
+            }
+            _ => Status::Ok,
+        }
+    }
+
+    fn on_event(&mut self, event: RelayEvent, at_ms: f64, log: &mut LogBook) {
+        match event {
+            Event::State(LinkState::Connecting) => {
+                if !matches!(self.phase, Phase::Reconnecting { .. }) {
+                    self.phase = Phase::Connecting;
+                }
+            }
+            Event::State(LinkState::Ready) => self.phase = Phase::Open,
+            Event::State(LinkState::Closed) => self.phase = Phase::Closed,
+            Event::State(LinkState::Failed(reason)) => self.phase = Phase::Failed(reason),
+            Event::State(LinkState::Unsupported) => self.phase = Phase::Failed("no WebSocket here".into()),
+            Event::Sent { envelope, .. } => {
+                let payload = match &envelope.body {
+                    RelayMsg::Join { room } => format!("join room \"{room}\""),
+                    RelayMsg::Text { text } => text.clone(),
+                    other => other.kind().into(),
+                };
+                if matches!(envelope.body, RelayMsg::Text { .. }) {
+                    self.error = None;
+                }
+                log.push(Entry::sent(&envelope, payload, at_ms));
+            }
+            Event::SentRaw { text, .. } => log.push(Entry::sent_raw(&text, at_ms)),
+            Event::Received { envelope, .. } => {
+                let mut status = Status::Ok;
+                let payload = match &envelope.body {
+                    RelayMsg::Joined { room, members } => {
+                        self.room = room.clone();
+                        self.members = Some(*members);
+                        self.last_room_seq = None;
+                        format!("joined room \"{room}\": {members} member(s) with this tab")
+                    }
+                    RelayMsg::Members { members, joined, left, .. } => {
+                        self.members = Some(*members);
+                        match (joined, left) {
+                            (Some(who), _) => format!("{who} joined: {members} member(s)"),
+                            (_, Some(who)) => format!("{who} left: {members} member(s)"),
+                            _ => format!("{members} member(s)"),
+                        }
+                    }
+                    RelayMsg::Accepted { reply_to, room_seq } => {
+                        status = self.numbered(*room_seq);
+                        format!("your #{reply_to} is relay #{room_seq} of the room")
+                    }
+                    RelayMsg::Relayed { room_seq, from, text, .. } => {
+                        status = self.numbered(*room_seq);
+                        format!("{text} · relay #{room_seq} from {from}")
+                    }
+                    RelayMsg::Error { code, reason } => {
+                        let said = format!("the relay refused it: {reason}");
+                        self.error = Some(said.clone());
+                        status = Status::Rejected(Reason::new(*code, said));
+                        "not relayed".into()
+                    }
+                    other => other.kind().into(),
+                };
+                log.push(Entry::received(&envelope, payload, at_ms).with_status(status));
+            }
+            Event::Rejected { raw, error, .. } => log.push(Entry::refused(&raw, error.reason(), at_ms)),
+            Event::Declined { envelope, reason, .. } => log.push(Entry::declined(&envelope, reason, at_ms)),
+            Event::Refused(reason) => log.push(Entry::system("send", "not sent", at_ms).rejected(reason)),
+            Event::Other(notice) => self.on_notice(notice, at_ms, log),
+        }
+    }
+
+    fn on_notice(&mut self, notice: Notice, at_ms: f64, log: &mut LogBook) {
+        match notice {
+            Notice::Opened => log.push(Entry::system("open", "connected to the relay", at_ms)),
+            Notice::Reconnecting { code, why, attempt, delay_ms } => {
+                self.phase = Phase::Reconnecting { attempt, delay_ms };
+                self.members = None;
+                let said = format!("closed {}: attempt {attempt} in {delay_ms} ms", closed_text(code, &why));
+                log.push(Entry::system("reconnecting", said, at_ms));
+            }
+            Notice::Closed { code, why } => {
+                self.phase = Phase::Closed;
+                self.members = None;
+                log.push(Entry::system("closed", format!("closed {}", closed_text(code, &why)), at_ms));
+            }
+            Notice::Queued { text, waiting } => {
+                self.queued = waiting;
+                let said = format!("\"{text}\" waits for the relay ({waiting} waiting)");
+                log.push(Entry::system("queued", said, at_ms));
+            }
+            Notice::Flushed { count } => {
+                self.queued = 0;
+                log.push(Entry::system("flushed", format!("{count} waiting message(s) sent"), at_ms));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crosstalk_protocol::order::Order;
+    use crosstalk_protocol::{Envelope, Sender, SenderId};
+
+    fn relay_says(body: RelayMsg) -> Action {
+        let envelope: Envelope<RelayMsg> = Sender::new(SenderId("relay-1".into())).envelope(body, 0.0);
+        Action::Relay(Event::Received { envelope, via: "relay", order: Order::InOrder })
+    }
+
+    fn lines(log: &LogBook) -> Vec<Entry> {
+        log.entries().map(|l| l.entry.clone()).collect()
+    }
+
+    #[test]
+    fn joining_counts_members_and_notices_keep_the_count() {
+        let (mut state, mut log) = (WebSocketState::default(), LogBook::default());
+        state.apply(relay_says(RelayMsg::Joined { room: "lobby".into(), members: 2 }), 0.0, &mut log);
+        assert_eq!(state.members, Some(2));
+        let joined = Some(SenderId("tab-b".into()));
+        state.apply(
+            relay_says(RelayMsg::Members { room: "lobby".into(), members: 3, joined, left: None }),
+            1.0,
+            &mut log,
+        );
+        assert_eq!(state.members, Some(3));
+        assert!(lines(&log)[1].payload.starts_with("tab-b joined"));
+    }
+
+    #[test]
+    fn the_rooms_numbering_is_checked_across_own_and_others_texts() {
+        let (mut state, mut log) = (WebSocketState::default(), LogBook::default());
+        state.apply(relay_says(RelayMsg::Joined { room: "lobby".into(), members: 2 }), 0.0, &mut log);
+        let relayed = |room_seq| RelayMsg::Relayed {
+            room_seq,
+            from: SenderId("tab-b".into()),
+            seq: 1,
+            sent_at: 0.0,
+            text: "hi".into(),
+        };
+        state.apply(relay_says(relayed(5)), 1.0, &mut log);
+        state.apply(relay_says(RelayMsg::Accepted { reply_to: 2, room_seq: 6 }), 2.0, &mut log);
+        state.apply(relay_says(relayed(8)), 3.0, &mut log);
+        let codes: Vec<Option<&str>> = lines(&log).iter().map(|e| e.status.code()).collect();
+        assert_eq!(codes, [None, None, None, Some("gap")]);
+        assert_eq!(state.gaps, 1);
+        assert!(lines(&log)[3].payload.contains("relay #8 from tab-b"));
+    }
+
+    #[test]
+    fn the_phase_follows_the_link_and_reconnects_show_the_delay() {
+        let (mut state, mut log) = (WebSocketState::default(), LogBook::default());
+        assert_eq!(state.phase.as_attr(), "connecting");
+        state.apply(Action::Relay(Event::State(LinkState::Ready)), 0.0, &mut log);
+        assert_eq!(state.phase.as_attr(), "open");
+        let notice =
+            Notice::Reconnecting { code: 1001, why: "the relay stopped".into(), attempt: 1, delay_ms: 180 };
+        state.apply(Action::Relay(Event::Other(notice)), 1.0, &mut log);
+        assert_eq!(state.phase, Phase::Reconnecting { attempt: 1, delay_ms: 180 });
+        state.apply(Action::Relay(Event::State(LinkState::Connecting)), 2.0, &mut log);
+        assert_eq!(state.phase.as_attr(), "reconnecting", "a new attempt is still a reconnect");
+        assert_eq!(
+            lines(&log)[0].payload,
+            "closed 1001 (the relay went away (stopped or restarting): the relay stopped): attempt 1 in 180 ms"
+        );
+        state.apply(
+            Action::Relay(Event::Other(Notice::Queued { text: "later".into(), waiting: 1 })),
+            3.0,
+            &mut log,
+        );
+        assert_eq!(state.queued, 1);
+        state.apply(Action::Relay(Event::Other(Notice::Flushed { count: 1 })), 4.0, &mut log);
+        assert_eq!(state.queued, 0);
+    }
+
+    #[test]
+    fn an_error_frame_is_a_rejected_entry_with_the_relays_code() {
+        let (mut state, mut log) = (WebSocketState::default(), LogBook::default());
+        let error = RelayMsg::Error { code: ReasonCode::RateLimited, reason: "slow down".into() };
+        state.apply(relay_says(error), 0.0, &mut log);
+        assert_eq!(lines(&log)[0].status.code(), Some("rate-limited"));
+        assert!(state.error.as_deref().is_some_and(|e| e.contains("slow down")));
+    }
+}
