@@ -320,6 +320,12 @@ impl Listener {
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
+            use axum::serve::ListenerExt as _;
+            // Small frames go out at once: Nagle's algorithm would hold a relay message back
+            // waiting for an acknowledgement.
+            let listener = listener.tap_io(|tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
             axum::serve(listener, router)
                 .with_graceful_shutdown(async move {
                     let _ = stopped.await;

@@ -1,5 +1,6 @@
 //! `cargo xtask serve [--port P]` and `cargo xtask test`: the two commands a new user runs.
 
+mod relay_load;
 mod run;
 mod sizes;
 mod tools;
@@ -25,7 +26,9 @@ usage: cargo xtask <command>
   test               native tests, wasm tests in headless Chromium, release build, end-to-end tests
   build              install what is missing and build in release into dist/
   e2e [FILTER…]      build in release and run only the end-to-end tests (those whose names
-                     contain a FILTER, if given), with the servers and browser `test` uses";
+                     contain a FILTER, if given), with the servers and browser `test` uses
+  bench              the relay load run: 100 WebSocket clients in one room, delivered
+                     messages/s and latency (printed, not asserted)";
 
 fn main() -> ExitCode {
     tools::prepare_path();
@@ -35,6 +38,8 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("build") => tools::ensure_build_tools(&root()).and_then(|()| build_release(&root())),
         Some("e2e") => only_end_to_end(&args[1..]),
+        Some("bench") => bench(),
+        Some("bench-run") => bench_run(),
         Some("help" | "--help" | "-h") => {
             println!("{USAGE}");
             Ok(())
@@ -330,6 +335,23 @@ fn chromium_args() -> &'static [&'static str] {
         "--disable-sync",
         "--no-first-run",
     ]
+}
+
+/// `cargo xtask bench`: the relay's load run. (The in-browser comparison with plain JavaScript
+/// joins it with the benchmark issue.)
+fn bench() -> Result<()> {
+    eprintln!("xtask: building the load run optimized (profile bench-native)");
+    run(Command::new(cargo())
+        .args(["run", "--quiet", "--profile", "bench-native", "--package", "xtask", "--", "bench-run"])
+        .current_dir(root()))
+}
+
+/// The load run itself, in the optimized build `bench` starts.
+fn bench_run() -> Result<()> {
+    let runtime = runtime()?;
+    let figures = relay_load::run(&runtime)?;
+    print!("{}", relay_load::report(&figures));
+    Ok(())
 }
 
 /// `cargo xtask e2e [FILTER…]`: the end-to-end stage alone, for working on one test.

@@ -172,6 +172,11 @@ impl Relay {
         let _ = tokio::time::timeout(within, self.0.tasks.wait()).await;
     }
 
+    /// Connections open now.
+    pub fn connections(&self) -> usize {
+        self.rooms().connections()
+    }
+
     pub fn limits(&self) -> RelayLimits {
         self.0.limits
     }
