@@ -142,7 +142,12 @@ fn serve_config(root: &Path, args: &ServeArgs) -> Result<SuiteConfig> {
 }
 
 fn serve(args: ServeArgs) -> Result<()> {
-    let _ = tracing_subscriber::fmt().with_target(false).try_init();
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let _ = tracing_subscriber::fmt()
+        .with_target(false)
+        .with_ansi(colour)
+        .with_writer(std::io::stderr)
+        .try_init();
     let root = root();
     let config = serve_config(&root, &args)?;
     let setup = Instant::now();
