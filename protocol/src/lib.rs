@@ -25,6 +25,7 @@ pub mod reason;
 pub mod relay;
 pub mod roster;
 pub mod shared_store;
+pub mod stock;
 pub mod storage;
 pub mod worker_port;
 

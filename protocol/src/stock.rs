@@ -1,0 +1,429 @@
+//! The Stock sync route: one simulated market, ticked by exactly one tab (the leader), followed by
+//! every other tab, over whichever transport the tabs use.
+//!
+//! ```text
+//! leader tab                         transport                       follower tabs
+//!  |-- tick {term, seq, quotes, walk} -->|-- tick ---------------------------->|  every 500 ms
+//!  |   (walk: the random walk's state, so a successor continues it exactly)   |
+//!  |-- resign {term} (pagehide, handover) ------------------------------------>|  someone takes over
+//!  |                                      |<-- claim {term + 1} ----------------|  fallback election
+//! ```
+//!
+//! Who leads: the Web Locks API where it exists (the browser hands an exclusive lock to one tab
+//! and to the next waiter the moment it is released, crashes included); otherwise, or when the
+//! page forces it, an election over the transport ([`Ticker::poll`]). Either way each leader has
+//! a `term` higher than any it has heard of, and a leader that hears a higher term (or the same
+//! term from a lower id) steps down: never two leaders for longer than one tick.
+
+use serde::{Deserialize, Serialize};
+
+use crate::SenderId;
+
+/// How often the leader ticks.
+pub const TICK_MS: u32 = 500;
+/// A follower that has heard no tick for this long shows `stale`.
+pub const STALE_AFTER_MS: f64 = 1_600.0;
+/// Fallback election: with no tick for this long, a follower claims the next term...
+pub const CLAIM_AFTER_MS: f64 = 1_100.0;
+/// ...and leads it unless, within this long, a tick or a better claim is heard.
+pub const CLAIM_WAIT_MS: f64 = 250.0;
+
+/// The market: symbols and their opening prices, in cents.
+pub const OPENING: &[(&str, u64)] = &[("ACME", 12_000), ("BOLT", 4_250), ("CRAB", 880), ("DUNE", 31_500)];
+/// The random walk's first state: every tab that opens the market opens the same one.
+pub const OPENING_WALK: u64 = 0x9E37_79B9_7F4A_7C15;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quote {
+    pub symbol: String,
+    pub cents: u64,
+}
+
+crate::bodies! {
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum StockMsg {
+        /// Leader → everyone: the market after tick `seq`, and the walk's state to go on from.
+        Tick { term: u64, seq: u64, quotes: Vec<Quote>, walk: u64 } = "tick",
+        /// Fallback election: the sender wants to lead `term`.
+        Claim { term: u64 } = "claim",
+        /// The leader of `term` stops (its page hides, or it hands over, to `to` if named).
+        Resign { term: u64, to: Option<SenderId> } = "resign",
+    }
+}
+
+/// The market at one tick: what a leader ticks and a successor continues from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Market {
+    pub seq: u64,
+    pub quotes: Vec<Quote>,
+    pub walk: u64,
+}
+
+impl Market {
+    pub fn opening() -> Market {
+        let quotes =
+            OPENING.iter().map(|(symbol, cents)| Quote { symbol: (*symbol).into(), cents: *cents }).collect();
+        Market { seq: 0, quotes, walk: OPENING_WALK }
+    }
+
+    /// The next tick: each price moves by up to ±1 % (at least a cent), from the walk's state.
+    pub fn next(&self) -> Market {
+        let mut walk = self.walk.max(1);
+        let quotes = self
+            .quotes
+            .iter()
+            .map(|quote| {
+                // xorshift64*: tiny, deterministic, and the same in every tab.
+                walk ^= walk >> 12;
+                walk ^= walk << 25;
+                walk ^= walk >> 27;
+                let draw = walk.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11;
+                let unit = draw as f64 / (1u64 << 53) as f64 * 2.0 - 1.0;
+                let step = ((quote.cents as f64 * 0.01 * unit).round() as i64)
+                    .clamp(-(quote.cents as i64) + 1, i64::MAX);
+                Quote { symbol: quote.symbol.clone(), cents: quote.cents.saturating_add_signed(step).max(1) }
+            })
+            .collect();
+        Market { seq: self.seq.saturating_add(1), quotes, walk }
+    }
+
+    pub fn tick(&self, term: u64) -> StockMsg {
+        StockMsg::Tick { term, seq: self.seq, quotes: self.quotes.clone(), walk: self.walk }
+    }
+}
+
+/// What the ticker asks of the page: messages to send, and things to show.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    Send(StockMsg),
+    /// This tab leads now, and why.
+    Leading {
+        term: u64,
+        why: String,
+    },
+    /// This tab no longer leads, and why.
+    LostLead {
+        why: String,
+    },
+    /// A tick moved the prices; `missed` ticks were never heard (throttling, a hiccup).
+    Moved {
+        missed: u64,
+    },
+    /// A tick from an old term, ignored.
+    Ignored {
+        why: String,
+    },
+}
+
+/// One tab's view of the market and of who leads it, free of browser APIs (tested natively).
+#[derive(Debug, Clone)]
+pub struct Ticker {
+    me: SenderId,
+    /// The highest term heard of (or led).
+    term: u64,
+    leader: Option<SenderId>,
+    leading: bool,
+    market: Market,
+    /// When a tick was last heard or made.
+    heard_at: Option<f64>,
+    /// Fallback election: the term this tab claimed, and when.
+    claim: Option<(u64, f64)>,
+}
+
+impl Ticker {
+    pub fn new(me: SenderId, now_ms: f64) -> Ticker {
+        Ticker {
+            me,
+            term: 0,
+            leader: None,
+            leading: false,
+            market: Market::opening(),
+            heard_at: Some(now_ms),
+            claim: None,
+        }
+    }
+
+    pub fn market(&self) -> &Market {
+        &self.market
+    }
+
+    pub fn is_leading(&self) -> bool {
+        self.leading
+    }
+
+    pub fn leader(&self) -> Option<&SenderId> {
+        self.leader.as_ref()
+    }
+
+    pub fn term(&self) -> u64 {
+        self.term
+    }
+
+    /// A follower that has heard nothing for a while.
+    pub fn is_stale(&self, now_ms: f64) -> bool {
+        !self.leading && self.heard_at.is_none_or(|at| now_ms - at > STALE_AFTER_MS)
+    }
+
+    /// Milliseconds since the last tick, if any.
+    pub fn age_ms(&self, now_ms: f64) -> Option<f64> {
+        self.heard_at.map(|at| (now_ms - at).max(0.0))
+    }
+
+    /// This tab takes the lead (it got the lock, or won its claim): a term above any heard of,
+    /// and a tick at once, continuing from the last one.
+    pub fn lead(&mut self, why: &str, now_ms: f64) -> Vec<Step> {
+        self.term = self.claim.take().map_or(self.term + 1, |(term, _)| term.max(self.term + 1));
+        self.leading = true;
+        self.leader = Some(self.me.clone());
+        let mut steps = vec![Step::Leading { term: self.term, why: why.into() }];
+        steps.extend(self.tick(now_ms));
+        steps
+    }
+
+    /// Stops leading (handover, the page hiding): says so to the others.
+    pub fn resign(&mut self, to: Option<SenderId>, why: &str) -> Vec<Step> {
+        if !self.leading {
+            return Vec::new();
+        }
+        self.leading = false;
+        self.leader = None;
+        vec![Step::Send(StockMsg::Resign { term: self.term, to }), Step::LostLead { why: why.into() }]
+    }
+
+    /// The leader's timer: the next tick.
+    pub fn tick(&mut self, now_ms: f64) -> Vec<Step> {
+        if !self.leading {
+            return Vec::new();
+        }
+        self.market = self.market.next();
+        self.heard_at = Some(now_ms);
+        vec![Step::Send(self.market.tick(self.term)), Step::Moved { missed: 0 }]
+    }
+
+    /// A message from another tab.
+    pub fn receive(&mut self, from: &SenderId, body: StockMsg, now_ms: f64) -> Vec<Step> {
+        match body {
+            StockMsg::Tick { term, seq, quotes, walk } => {
+                self.on_tick(from, term, Market { seq, quotes, walk }, now_ms)
+            }
+            StockMsg::Claim { term } => self.on_claim(from, term, now_ms),
+            StockMsg::Resign { term, to } => {
+                if term >= self.term && self.leader.as_ref() == Some(from) {
+                    self.leader = None;
+                    // The named successor leads now; in the fallback anyone may claim at the next poll.
+                    self.heard_at = Some(now_ms - CLAIM_AFTER_MS);
+                    if to.as_ref() == Some(&self.me) {
+                        return self.lead(&format!("{from} handed over to this tab"), now_ms);
+                    }
+                }
+                Vec::new()
+            }
+        }
+    }
+
+    fn on_tick(&mut self, from: &SenderId, term: u64, market: Market, now_ms: f64) -> Vec<Step> {
+        if term < self.term {
+            return vec![Step::Ignored {
+                why: format!("{from} ticks an old term ({term}; now {})", self.term),
+            }];
+        }
+        let mut steps = Vec::new();
+        if self.leading && (term > self.term || *from < self.me) {
+            self.leading = false;
+            let why = format!("{from} leads term {term} (this tab led term {}): stepping down", self.term);
+            steps.push(Step::LostLead { why });
+        } else if self.leading {
+            // Same term, and this tab wins the tie: the other steps down when it hears us.
+            return steps;
+        }
+        self.claim = None;
+        self.term = term;
+        self.leader = Some(from.clone());
+        self.heard_at = Some(now_ms);
+        if self.market.seq != 0 && market.seq <= self.market.seq {
+            // A repeat, or a successor that was behind: prices never move back.
+            return steps;
+        }
+        let missed = match self.market.seq {
+            0 => 0,
+            last => market.seq - last - 1,
+        };
+        self.market = market;
+        steps.push(Step::Moved { missed });
+        steps
+    }
+
+    fn on_claim(&mut self, from: &SenderId, term: u64, now_ms: f64) -> Vec<Step> {
+        if self.leading {
+            // Alive and leading: answer with a tick, which ends the claim.
+            return vec![Step::Send(self.market.tick(self.term))];
+        }
+        if let Some((mine, _)) = self.claim {
+            if term > mine || (term == mine && *from < self.me) {
+                self.claim = None;
+            }
+        }
+        self.heard_at = self.heard_at.map(|at| at.max(now_ms - CLAIM_AFTER_MS + CLAIM_WAIT_MS * 2.0));
+        Vec::new()
+    }
+
+    /// Fallback election, every few hundred milliseconds while Web Locks are not used: claim
+    /// when no tick came for a while, lead when an unanswered claim has waited long enough.
+    pub fn poll(&mut self, now_ms: f64) -> Vec<Step> {
+        if self.leading {
+            return Vec::new();
+        }
+        match self.claim {
+            Some((_, at)) if now_ms - at >= CLAIM_WAIT_MS => {
+                self.lead("no leader answered this tab's claim (fallback election)", now_ms)
+            }
+            Some(_) => Vec::new(),
+            None if self.heard_at.is_none_or(|at| now_ms - at >= CLAIM_AFTER_MS) => {
+                let term = self.term + 1;
+                self.claim = Some((term, now_ms));
+                vec![Step::Send(StockMsg::Claim { term })]
+            }
+            None => Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(name: &str) -> SenderId {
+        SenderId(name.into())
+    }
+
+    fn sent(steps: &[Step]) -> Vec<StockMsg> {
+        steps.iter().filter_map(|s| if let Step::Send(m) = s { Some(m.clone()) } else { None }).collect()
+    }
+
+    /// Delivers every message `from` sent to each of `to`.
+    fn deliver(steps: &[Step], from: &SenderId, to: &mut [&mut Ticker], now: f64) -> Vec<Vec<Step>> {
+        to.iter_mut()
+            .map(|t| sent(steps).into_iter().flat_map(|m| t.receive(from, m, now)).collect())
+            .collect()
+    }
+
+    #[test]
+    fn the_walk_is_deterministic_and_a_successor_continues_it_exactly() {
+        let one = Market::opening().next().next();
+        let again = Market::opening().next().next();
+        assert_eq!(one, again);
+        let continued = Market { seq: one.seq, quotes: one.quotes.clone(), walk: one.walk }.next();
+        assert_eq!(continued, one.next());
+        assert_eq!(continued.seq, 3);
+        let mut market = Market::opening();
+        for _ in 0..10_000 {
+            market = market.next();
+            assert!(market.quotes.iter().all(|q| q.cents >= 1));
+        }
+        for (before, after) in Market::opening().quotes.iter().zip(Market::opening().next().quotes.iter()) {
+            let moved = before.cents.abs_diff(after.cents) as f64;
+            assert!(moved <= before.cents as f64 * 0.01 + 1.0, "{before:?} → {after:?}");
+        }
+    }
+
+    #[test]
+    fn followers_take_the_leaders_ticks_and_count_what_they_missed() {
+        let (mut leader, mut follower) = (Ticker::new(id("a"), 0.0), Ticker::new(id("b"), 0.0));
+        let first = leader.lead("got the lock", 0.0);
+        assert!(matches!(first[0], Step::Leading { term: 1, .. }));
+        deliver(&first, &id("a"), &mut [&mut follower], 0.0);
+        assert_eq!(follower.market(), leader.market());
+        leader.tick(500.0);
+        leader.tick(1000.0);
+        let third = leader.tick(1500.0);
+        let got = deliver(&third, &id("a"), &mut [&mut follower], 1500.0);
+        assert_eq!(got[0], [Step::Moved { missed: 2 }]);
+        assert_eq!(follower.market().seq, 4);
+        assert_eq!(follower.leader(), Some(&id("a")));
+        assert!(!follower.is_stale(2000.0) && follower.is_stale(3200.0));
+    }
+
+    #[test]
+    fn a_new_leader_goes_on_from_the_last_tick_with_a_higher_term() {
+        let (mut a, mut b) = (Ticker::new(id("a"), 0.0), Ticker::new(id("b"), 0.0));
+        let steps = a.lead("got the lock", 0.0);
+        deliver(&steps, &id("a"), &mut [&mut b], 0.0);
+        let steps = a.tick(500.0);
+        deliver(&steps, &id("a"), &mut [&mut b], 500.0);
+        let before = b.market().clone();
+        let steps = b.lead("the lock was released", 900.0);
+        assert!(matches!(steps[0], Step::Leading { term: 2, .. }));
+        assert_eq!(b.market().seq, before.seq + 1, "no reset, no jump back");
+        assert_eq!(*b.market(), before.next(), "the walk goes on as the old leader would have");
+    }
+
+    #[test]
+    fn a_frozen_leader_that_wakes_steps_down_and_its_old_ticks_move_nothing() {
+        let (mut old, mut new, mut follower) =
+            (Ticker::new(id("a"), 0.0), Ticker::new(id("b"), 0.0), Ticker::new(id("c"), 0.0));
+        let steps = old.lead("first", 0.0);
+        deliver(&steps, &id("a"), &mut [&mut new, &mut follower], 0.0);
+        let steps = new.lead("a stopped ticking", 2000.0);
+        deliver(&steps, &id("b"), &mut [&mut follower], 2000.0);
+        // `a` wakes and ticks its old term.
+        let stale = old.tick(2100.0);
+        let heard = deliver(&stale, &id("a"), &mut [&mut follower], 2100.0);
+        assert!(matches!(heard[0][..], [Step::Ignored { .. }]));
+        assert_eq!(follower.leader(), Some(&id("b")));
+        // Then it hears the new leader.
+        let steps = new.tick(2500.0);
+        let heard = deliver(&steps, &id("b"), &mut [&mut old], 2500.0);
+        assert!(matches!(heard[0][0], Step::LostLead { .. }), "{heard:?}");
+        assert!(!old.is_leading() && new.is_leading());
+    }
+
+    #[test]
+    fn two_tabs_leading_the_same_term_settle_on_one() {
+        let (mut a, mut b) = (Ticker::new(id("a"), 0.0), Ticker::new(id("b"), 0.0));
+        let from_a = a.lead("started together", 0.0);
+        let from_b = b.lead("started together", 0.0);
+        deliver(&from_a, &id("a"), &mut [&mut b], 1.0);
+        deliver(&from_b, &id("b"), &mut [&mut a], 1.0);
+        assert!(a.is_leading() && !b.is_leading(), "the lower id keeps the lead");
+    }
+
+    #[test]
+    fn the_fallback_election_claims_after_silence_and_one_claim_wins() {
+        let (mut a, mut b) = (Ticker::new(id("a"), 0.0), Ticker::new(id("b"), 0.0));
+        assert!(a.poll(500.0).is_empty(), "not yet");
+        let claim_a = a.poll(CLAIM_AFTER_MS);
+        let claim_b = b.poll(CLAIM_AFTER_MS);
+        assert_eq!(sent(&claim_a), [StockMsg::Claim { term: 1 }]);
+        deliver(&claim_a, &id("a"), &mut [&mut b], CLAIM_AFTER_MS + 1.0);
+        deliver(&claim_b, &id("b"), &mut [&mut a], CLAIM_AFTER_MS + 1.0);
+        let later = CLAIM_AFTER_MS + CLAIM_WAIT_MS + 10.0;
+        let a_won = a.poll(later);
+        assert!(matches!(a_won[0], Step::Leading { term: 1, .. }));
+        assert!(b.poll(later).is_empty(), "b gave up its claim to the lower id");
+        deliver(&a_won, &id("a"), &mut [&mut b], later);
+        assert_eq!(b.leader(), Some(&id("a")));
+    }
+
+    #[test]
+    fn a_live_leader_answers_a_claim_with_a_tick_and_the_claim_ends() {
+        let (mut a, mut b) = (Ticker::new(id("a"), 0.0), Ticker::new(id("b"), 0.0));
+        a.lead("first", 0.0);
+        let claim = b.poll(5_000.0);
+        let answer = deliver(&claim, &id("b"), &mut [&mut a], 5_000.0);
+        deliver(&answer[0], &id("a"), &mut [&mut b], 5_001.0);
+        assert!(b.poll(5_000.0 + CLAIM_WAIT_MS + 1.0).is_empty(), "no second leader");
+        assert!(!b.is_leading());
+    }
+
+    #[test]
+    fn resigning_hands_over_to_the_named_tab_at_once() {
+        let (mut a, mut b) = (Ticker::new(id("a"), 0.0), Ticker::new(id("b"), 0.0));
+        let steps = a.lead("first", 0.0);
+        deliver(&steps, &id("a"), &mut [&mut b], 0.0);
+        let steps = a.resign(Some(id("b")), "handover");
+        assert!(matches!(steps[1], Step::LostLead { .. }));
+        let heard = deliver(&steps, &id("a"), &mut [&mut b], 10.0);
+        assert!(matches!(heard[0][0], Step::Leading { term: 2, .. }));
+        assert!(b.is_leading() && !a.is_leading());
+    }
+}
