@@ -10,6 +10,7 @@ use crate::pages::not_found::NotFound;
 use crate::pages::payment::PaymentPage;
 use crate::pages::provider::ProviderPage;
 use crate::pages::shared_worker::SharedWorkerPage;
+use crate::pages::stock::StockPage;
 use crate::pages::storage::StoragePage;
 use crate::pages::websocket::WebSocketPage;
 use crate::pages::worker_port::WorkerPortPage;
@@ -24,6 +25,7 @@ fn switch(route: Route) -> Html {
         Route::SharedWorker => html! { <SharedWorkerPage /> },
         Route::Payment => html! { <PaymentPage /> },
         Route::WebSocket => html! { <WebSocketPage /> },
+        Route::Stock => html! { <StockPage /> },
         Route::Provider => html! { <ProviderPage /> },
         Route::NotFound => html! { <NotFound /> },
     }

@@ -20,6 +20,8 @@ pub enum Route {
     Payment,
     #[at("/websocket")]
     WebSocket,
+    #[at("/stock")]
+    Stock,
     /// The payment provider's page: served from the provider's origin, framed by `/payment`.
     #[at("/provider")]
     Provider,
@@ -56,6 +58,7 @@ mod tests {
             Route::SharedWorker,
             Route::Payment,
             Route::WebSocket,
+            Route::Stock,
             Route::Provider,
         ] {
             assert!(is_route(&route.to_path()), "{route:?} is missing from the catalog");
@@ -63,6 +66,6 @@ mod tests {
         for path in OTHER_PAGES {
             assert!(Route::recognize(path).is_some_and(|r| r != Route::NotFound), "{path}");
         }
-        assert_eq!(working().count(), 6);
+        assert_eq!(working().count(), 7);
     }
 }

@@ -75,11 +75,11 @@ pub mod session {
 
         /// Runs `steps` inside the iframe named by a QA hook, then returns to the top document.
         pub async fn in_frame<T>(&self, id: &str, steps: impl AsyncFnOnce(&WebDriver) -> T) -> T {
-            let frame = self
-                .driver
-                .find(crate::find::testid(id))
-                .await
-                .unwrap_or_else(|e| panic!("no frame {id}: {e}"));
+            // The page renders once per frame: wait for the iframe rather than look once.
+            let frame = crate::check::eventually(&format!("the frame {id}"), async || {
+                self.driver.find(crate::find::testid(id)).await.map_err(|e| e.to_string())
+            })
+            .await;
             frame.enter_frame().await.expect("enter the frame");
             let result = steps(&self.driver).await;
             self.driver.enter_default_frame().await.expect("back to the page");

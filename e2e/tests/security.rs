@@ -25,6 +25,7 @@ async fn no_route_frame_or_worker_trips_the_content_security_policy() {
         ("/shared-worker", "connected"),
         ("/payment", "configured"),
         ("/websocket", "open"),
+        ("/stock", "leader"),
     ] {
         browser.open(path).await;
         state_becomes(driver, "status", ready).await;

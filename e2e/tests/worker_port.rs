@@ -148,8 +148,14 @@ async fn the_home_page_links_to_working_routes_only() {
     let driver = &browser.driver;
     browser.open("/").await;
 
-    let coming = driver.find_all(By::Css("[data-testid=\"mechanism-stock-sync\"] a")).await.expect("query");
-    assert!(coming.is_empty(), "a route that does not work yet is not linked");
+    // Every mechanism works now, so every card links to its route.
+    for (slug, path) in [("stock-sync", "/stock"), ("websocket", "/websocket"), ("payment", "/payment")] {
+        let link = driver
+            .find(By::Css(format!("[data-testid=\"mechanism-{slug}\"] a")))
+            .await
+            .unwrap_or_else(|e| panic!("{slug} links to its route: {e}"));
+        assert_eq!(link.attr("href").await.ok().flatten().as_deref(), Some(path));
+    }
     let link = driver
         .find(By::Css("[data-testid=\"mechanism-worker-port\"] a"))
         .await

@@ -47,8 +47,8 @@ pub const MECHANISMS: &[Mechanism] = &[
     Mechanism {
         slug: "stock-sync",
         name: "Stock sync tabs",
-        summary: "A live ticker kept identical across tabs over the transport you pick.",
-        path: None,
+        summary: "One live ticker, identical in every tab: one leader (Web Locks, or an election) ticks, the others follow, and a successor takes over where it left off.",
+        path: Some("/stock"),
     },
     Mechanism {
         slug: "websocket",
@@ -77,6 +77,6 @@ mod tests {
         slugs.dedup();
         assert_eq!(slugs.len(), MECHANISMS.len());
         assert!(is_route("/broadcast") && is_route("/provider") && is_route("/"));
-        assert!(is_route("/websocket") && !is_route("/stock-sync") && !is_route("/nope"));
+        assert!(is_route("/websocket") && is_route("/stock") && !is_route("/nope"));
     }
 }

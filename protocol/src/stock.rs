@@ -48,6 +48,8 @@ crate::bodies! {
         Claim { term: u64 } = "claim",
         /// The leader of `term` stops (its page hides, or it hands over, to `to` if named).
         Resign { term: u64, to: Option<SenderId> } = "resign",
+        /// Everyone moves to `transport` (announced on the old one).
+        Switch { transport: String } = "switch",
     }
 }
 
@@ -207,6 +209,7 @@ impl Ticker {
                 self.on_tick(from, term, Market { seq, quotes, walk }, now_ms)
             }
             StockMsg::Claim { term } => self.on_claim(from, term, now_ms),
+            StockMsg::Switch { .. } => Vec::new(),
             StockMsg::Resign { term, to } => {
                 if term >= self.term && self.leader.as_ref() == Some(from) {
                     self.leader = None;

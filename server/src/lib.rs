@@ -845,9 +845,16 @@ mod tests {
         let dist = dist();
         let (suite, app, _) = started(&dist).await;
         let host = app.to_string();
-        for route in
-            ["/", "/worker-port", "/broadcast", "/storage", "/shared-worker", "/payment", "/websocket"]
-        {
+        for route in [
+            "/",
+            "/worker-port",
+            "/broadcast",
+            "/storage",
+            "/shared-worker",
+            "/payment",
+            "/websocket",
+            "/stock",
+        ] {
             assert_eq!(raw(app, "GET", route, &host).await.0, "HTTP/1.1 200 OK", "{route}");
         }
         let (status, head, body) = raw(app, "GET", "/no-such-route", &host).await;

@@ -6,6 +6,7 @@ pub mod not_found;
 pub mod payment;
 pub mod provider;
 pub mod shared_worker;
+pub mod stock;
 pub mod storage;
 pub mod websocket;
 pub mod worker_port;

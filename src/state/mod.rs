@@ -5,6 +5,7 @@ pub mod broadcast;
 pub mod payment;
 pub mod provider;
 pub mod shared_worker;
+pub mod stock;
 pub mod storage;
 pub mod websocket;
 pub mod worker_port;

@@ -10,13 +10,17 @@
 //! | [`storage`] | `localStorage` and the `storage` event | `/storage` |
 //! | [`window_message`] | `window.postMessage` with a typed target origin | `/payment`, `/provider` |
 //! | [`websocket`] | `WebSocket` to the crosstalk relay, reconnecting with backoff | `/websocket` |
+//! | [`stock`] | the ticker's messages over BroadcastChannel or storage events | `/stock` |
+//! | [`leader_lock`] | `navigator.locks`: one leader among the tabs | `/stock` |
 //! | [`reach`] | a `no-cors` fetch: does another origin answer at all? | `/payment` |
 
 pub mod broadcast;
 pub mod core;
+pub mod leader_lock;
 pub mod port;
 pub mod reach;
 pub mod shared_worker;
+pub mod stock;
 pub mod storage;
 pub mod websocket;
 pub mod window_message;

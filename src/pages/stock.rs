@@ -1,0 +1,369 @@
+//! `/stock`: one live ticker, identical in every tab. Exactly one tab — the leader, chosen with
+//! Web Locks or, where they are missing or `?election=messages` asks, by an election over the
+//! transport — produces the market; every other tab follows. State: `state/stock.rs`; the rules:
+//! `crosstalk_protocol::stock`; transports: `transport/stock.rs`, `transport/leader_lock.rs`.
+
+use std::cell::{Cell, RefCell};
+use std::rc::{Rc, Weak};
+
+use crosstalk_protocol::stock::{Step, StockMsg, Ticker, TICK_MS};
+use crosstalk_protocol::{Sender, SenderId};
+use gloo::events::EventListener;
+use gloo::timers::callback::Interval;
+use yew::prelude::*;
+
+use crate::clock::{now_ms, random};
+use crate::components::log_and_diagram::LogAndDiagram;
+use crate::components::open_tab::OpenTab;
+use crate::components::route_frame::RouteFrame;
+use crate::components::status::StatusPanel;
+use crate::hooks::{use_route, RouteHandle};
+use crate::state::stock::{price, Action, Role, Snapshot, StockState, DIAGRAM};
+use crate::transport::leader_lock::{self, LeaderLock};
+use crate::transport::stock::{unavailable, Medium, StockBus, StockEvent};
+use crate::transport::Event;
+
+/// The lock every tab of the origin asks for; its holder leads.
+const LEADER_LOCK: &str = "crosstalk-stock-leader";
+/// How often the fallback election looks around, and the readouts refresh.
+const POLL_MS: u32 = 100;
+const CLOCK_MS: u32 = 250;
+
+/// Whether the page asks for the election by messages (`?election=messages`).
+fn messages_forced() -> bool {
+    let search = web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default();
+    search.trim_start_matches('?').split('&').any(|pair| pair == "election=messages")
+}
+
+/// The page's glue: runs the ticker, carries its messages on the bus, holds the lock.
+struct Desk {
+    ticker: RefCell<Ticker>,
+    sender: Rc<RefCell<Sender>>,
+    bus: RefCell<Option<StockBus>>,
+    lock: RefCell<Option<LeaderLock>>,
+    locks: bool,
+    /// When the last tick was heard or made, and its term: for the failover readout.
+    last_tick: Cell<Option<(f64, u64)>>,
+    route: RouteHandle<StockState>,
+    timers: RefCell<Vec<Interval>>,
+    page: RefCell<Option<EventListener>>,
+}
+
+impl Desk {
+    fn new(route: RouteHandle<StockState>) -> Rc<Desk> {
+        let sender = Rc::new(RefCell::new(Sender::new(SenderId::new("tab", random))));
+        let me = sender.borrow().id.clone();
+        let locks = leader_lock::supported() && !messages_forced();
+        Rc::new(Desk {
+            ticker: RefCell::new(Ticker::new(me, now_ms())),
+            sender,
+            bus: RefCell::default(),
+            lock: RefCell::default(),
+            locks,
+            last_tick: Cell::new(None),
+            route,
+            timers: RefCell::default(),
+            page: RefCell::default(),
+        })
+    }
+
+    fn start(self: &Rc<Self>) {
+        self.route.dispatch(Action::Election(if self.locks { "web locks" } else { "messages" }));
+        self.open(Medium::Broadcast);
+        if self.locks {
+            self.wait_for_lock();
+        }
+        let weak = Rc::downgrade(self);
+        let every = |ms: u32, what: fn(&Rc<Desk>)| {
+            let weak = weak.clone();
+            Interval::new(ms, move || {
+                if let Some(desk) = weak.upgrade() {
+                    what(&desk);
+                }
+            })
+        };
+        *self.timers.borrow_mut() = vec![
+            every(TICK_MS, |desk| {
+                let steps = desk.ticker.borrow_mut().tick(now_ms());
+                desk.apply(steps);
+            }),
+            every(POLL_MS, |desk| {
+                if !desk.locks {
+                    let steps = desk.ticker.borrow_mut().poll(now_ms());
+                    desk.apply(steps);
+                }
+            }),
+            every(CLOCK_MS, |desk| desk.report()),
+        ];
+        if let Some(window) = web_sys::window() {
+            let leaving = weak.clone();
+            *self.page.borrow_mut() = Some(EventListener::new(&window, "pagehide", move |_| {
+                if let Some(desk) = leaving.upgrade() {
+                    let steps = desk.ticker.borrow_mut().resign(None, "this page is going away");
+                    desk.apply(steps);
+                }
+            }));
+        }
+        self.report();
+    }
+
+    /// Opens the bus on `medium` (closing the old one).
+    fn open(self: &Rc<Self>, medium: Medium) {
+        let weak: Weak<Desk> = Rc::downgrade(self);
+        let route = self.route.clone();
+        let sink = move |event: StockEvent| {
+            let heard = match &event {
+                Event::Received { envelope, .. } => Some((envelope.from.clone(), envelope.body.clone())),
+                _ => None,
+            };
+            route.dispatch(Action::Bus(event));
+            if let (Some((from, body)), Some(desk)) = (heard, weak.upgrade()) {
+                desk.heard(&from, body);
+            }
+        };
+        self.bus.borrow_mut().take();
+        match StockBus::open(medium, Rc::clone(&self.sender), sink) {
+            Ok(bus) => {
+                *self.bus.borrow_mut() = Some(bus);
+                self.route.dispatch(Action::Transport(medium));
+            }
+            Err(why) => self
+                .route
+                .dispatch(Action::Refused { what: "transport".into(), reason: unavailable(medium, &why) }),
+        }
+    }
+
+    /// Queues for the leader lock; when granted, this tab leads.
+    fn wait_for_lock(self: &Rc<Self>) {
+        let weak = Rc::downgrade(self);
+        let requested = LeaderLock::request(LEADER_LOCK, move || {
+            if let Some(desk) = weak.upgrade() {
+                let steps = desk.ticker.borrow_mut().lead("this tab was granted the leader lock", now_ms());
+                desk.apply(steps);
+            }
+        });
+        match requested {
+            Ok(lock) => *self.lock.borrow_mut() = Some(lock),
+            Err(why) => self.route.dispatch(Action::Refused {
+                what: "leader lock".into(),
+                reason: crosstalk_protocol::Reason::new(crosstalk_protocol::ReasonCode::NotReady, why),
+            }),
+        }
+    }
+
+    fn heard(self: &Rc<Self>, from: &SenderId, body: StockMsg) {
+        if let StockMsg::Switch { transport } = &body {
+            if let Some(medium) = Medium::parse(transport) {
+                if self.bus.borrow().as_ref().map(StockBus::medium) != Some(medium) {
+                    self.open(medium);
+                }
+            }
+            return;
+        }
+        let term_before = self.ticker.borrow().term();
+        let steps = self.ticker.borrow_mut().receive(from, body, now_ms());
+        let term_after = self.ticker.borrow().term();
+        if term_after > term_before && term_before > 0 {
+            let quiet_ms = self.last_tick.get().map_or(0.0, |(at, _)| now_ms() - at);
+            self.route.dispatch(Action::NewLeader { term: term_after, leader: from.0.clone(), quiet_ms });
+        }
+        self.apply(steps);
+    }
+
+    /// Carries out what the ticker asked: sends, log lines, and the lock when the lead is lost.
+    fn apply(self: &Rc<Self>, steps: Vec<Step>) {
+        let mut report = false;
+        for step in steps {
+            match step {
+                Step::Send(message) => {
+                    let sent = self.bus.borrow().as_ref().map(|bus| bus.send(message));
+                    if let Some(Err(reason)) = sent {
+                        self.route.dispatch(Action::Refused { what: "send".into(), reason });
+                    }
+                }
+                Step::LostLead { .. } if self.locks => {
+                    // Let the lock go and queue again: the next waiter leads.
+                    if let Some(lock) = self.lock.borrow_mut().take() {
+                        lock.release();
+                    }
+                    self.wait_for_lock();
+                    self.route.dispatch(Action::Ticker(step));
+                }
+                Step::Moved { .. } => {
+                    let term = self.ticker.borrow().term();
+                    self.last_tick.set(Some((now_ms(), term)));
+                    report = true;
+                    self.route.dispatch(Action::Ticker(step));
+                }
+                other => {
+                    report = true;
+                    self.route.dispatch(Action::Ticker(other));
+                }
+            }
+        }
+        if report {
+            self.report();
+        }
+    }
+
+    fn report(&self) {
+        let now = now_ms();
+        let ticker = self.ticker.borrow();
+        let role = match (ticker.is_leading(), ticker.is_stale(now)) {
+            (true, _) => Role::Leader,
+            (false, true) => Role::Stale,
+            (false, false) => Role::Follower,
+        };
+        self.route.dispatch(Action::Snapshot(Snapshot {
+            market: ticker.market().clone(),
+            term: ticker.term(),
+            leader: ticker.leader().map(|l| l.0.clone()),
+            role,
+            age_ms: ticker.age_ms(now),
+        }));
+    }
+
+    /// Hands the lead to another tab.
+    fn hand_over(self: &Rc<Self>) {
+        let steps = self.ticker.borrow_mut().resign(None, "handed over by the button");
+        if steps.is_empty() {
+            let reason = crosstalk_protocol::Reason::new(
+                crosstalk_protocol::ReasonCode::NotReady,
+                "only the leader can hand over",
+            );
+            return self.route.dispatch(Action::Refused { what: "hand over".into(), reason });
+        }
+        if self.locks {
+            // Release and queue again at the back: the tab waiting longest leads next.
+            if let Some(lock) = self.lock.borrow_mut().take() {
+                lock.release();
+            }
+            self.wait_for_lock();
+        }
+        self.apply(steps);
+    }
+
+    /// Moves every tab to `medium`: announced on the old transport, then this tab follows.
+    fn switch(self: &Rc<Self>, medium: Medium) {
+        let announce = StockMsg::Switch { transport: medium.as_str().into() };
+        let sent = self.bus.borrow().as_ref().map(|bus| bus.send(announce));
+        if let Some(Err(reason)) = sent {
+            self.route.dispatch(Action::Refused { what: "switch".into(), reason });
+        }
+        self.open(medium);
+    }
+
+    /// Fault injection: a foreign script's malformed tick on the current transport.
+    fn send_malformed(&self) {
+        let raw =
+            r#"{"v":1,"seq":1,"from":"foreign-script","sent_at":0,"kind":"tick","body":{"seq":"high"}}"#;
+        if let Some(Err(reason)) = self.bus.borrow().as_ref().map(|bus| bus.send_raw(raw)) {
+            self.route.dispatch(Action::Refused { what: "a malformed tick".into(), reason });
+        }
+    }
+
+    fn stop(&self) {
+        self.timers.borrow_mut().clear();
+        self.page.borrow_mut().take();
+        self.bus.borrow_mut().take();
+        if let Some(lock) = self.lock.borrow_mut().take() {
+            lock.release();
+        }
+    }
+}
+
+#[component]
+pub fn StockPage() -> Html {
+    let route = use_route::<StockState>();
+    let desk = {
+        let route = route.clone();
+        use_memo((), move |_| Desk::new(route))
+    };
+    {
+        let desk = Rc::clone(&desk);
+        use_effect_with((), move |_| {
+            desk.start();
+            move || desk.stop()
+        });
+    }
+    let on_handover = {
+        let desk = Rc::clone(&desk);
+        Callback::from(move |_: MouseEvent| desk.hand_over())
+    };
+    let on_transport = {
+        let desk = Rc::clone(&desk);
+        Callback::from(move |e: web_sys::Event| {
+            let value = e.target_unchecked_into::<web_sys::HtmlSelectElement>().value();
+            if let Some(medium) = Medium::parse(&value) {
+                desk.switch(medium);
+            }
+        })
+    };
+    let on_malformed = {
+        let desk = Rc::clone(&desk);
+        Callback::from(move |_: MouseEvent| desk.send_malformed())
+    };
+
+    let state = route.state();
+    let age = state.age_ms.map(|ms| format!("{:.1} s", ms / 1000.0)).unwrap_or_else(|| "–".into());
+    let leader = state.leader.clone().unwrap_or_else(|| "none yet".into());
+    let detail = format!("term {} · leader {leader} · leader chosen by {}", state.term, state.election);
+    html! {
+        <RouteFrame title="Stock sync tabs" lead={html! {
+            {"One live ticker, identical in every tab. Exactly one tab — the leader — makes the market; the others \
+              follow its ticks. Close the leader, or crash it, and another tab takes over where it left off."}
+        }}>
+            <StatusPanel subject="Ticker" state={state.role.as_attr()} detail={detail}>
+                <span class="metric big" data-testid="role" data-state={state.role.as_attr()}>{state.role.as_attr()}</span>
+                <span class="metric" title="the last tick's number">{"#"}<span data-testid="seq">{state.seq}</span></span>
+                <span class="metric" title="since the last tick">{"last tick "}<span data-testid="tick-age">{age}</span>{" ago"}</span>
+                <span class="metric" title="ticks this tab never heard">
+                    <span data-testid="missed">{state.missed}</span>{" missed"}
+                </span>
+                <OpenTab />
+            </StatusPanel>
+            <div class="panel store-form">
+                <label>{"Transport "}
+                    <select data-testid="transport-select" onchange={on_transport}>
+                        {for Medium::ALL.iter().map(|m| html! {
+                            <option value={m.as_str()} selected={*m == state.medium}>{m.label()}</option>
+                        })}
+                    </select>
+                </label>
+                <span class="hint" data-testid="transport">{state.medium.as_str()}</span>
+                <button data-testid="handover" onclick={on_handover} disabled={state.role != Role::Leader}>{"Hand over the lead"}</button>
+            </div>
+            if let Some(error) = &state.error {
+                <p class="error" data-testid="error" role="alert">{error.clone()}</p>
+            }
+            <div class="panel quotes">
+                {for state.quotes.iter().map(|quote| html! {
+                    <div class="quote">
+                        <span class="symbol">{quote.symbol.clone()}</span>
+                        <span class="price" data-testid="price" data-symbol={quote.symbol.clone()}>{price(quote.cents)}</span>
+                        <svg class="sparkline" viewBox="0 0 120 30" width="120" height="30" role="img"
+                             aria-label={format!("{} over the last ticks", quote.symbol)}>
+                            <polyline points={state.sparkline(&quote.symbol, 120.0, 30.0)} />
+                        </svg>
+                    </div>
+                })}
+            </div>
+            <LogAndDiagram log={route.log_view()} on_clear={route.clear_log()} diagram={DIAGRAM}>
+                <details class="panel faults" open=true>
+                    <summary>{"Fault injection"}</summary>
+                    <button data-testid="send-malformed" onclick={on_malformed}>{"Post a malformed tick, as a foreign script would"}</button>
+                    <p class="hint">{"Open with ?election=messages to watch the fallback election instead of Web Locks."}</p>
+                </details>
+                <details class="panel explain">
+                    <summary>{"Why the seed's version never reached the other tab"}</summary>
+                    <p>{"The seed calls window.postMessage in tab A: that posts to tab A's own window. Tabs are not each \
+                         other's windows; to reach them, use a channel they all share (BroadcastChannel, storage events, a \
+                         shared worker, a relay), or postMessage on a window reference you hold — one you opened."}</p>
+                    <p>{"Leader election: every tab asks the browser for one exclusive Web Lock; the holder leads, and the \
+                         next waiter gets it the moment it is released — even when the leader's page crashes. Each tick \
+                         carries the random walk's state, so the next leader goes on exactly where the last one stopped."}</p>
+                </details>
+            </LogAndDiagram>
+        </RouteFrame>
+    }
+}

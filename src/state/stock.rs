@@ -1,0 +1,277 @@
+//! The Stock sync route's state: the prices and their recent history, this tab's role, the
+//! leader and term, how old the last tick is, and what the log says. The ticker's rules are
+//! `crosstalk_protocol::stock::Ticker`; the page (`pages/stock.rs`) runs it and reports here.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use crosstalk_protocol::stock::{Market, Quote, Step as TickerStep, StockMsg};
+use crosstalk_protocol::Reason;
+
+use crate::components::sequence_diagram::{Diagram, Step};
+use crate::hooks::RouteState;
+use crate::log::{Direction, Entry, LogBook};
+use crate::transport::stock::{Medium, StockEvent};
+use crate::transport::Event;
+
+/// Points kept per sparkline.
+pub const HISTORY: usize = 60;
+
+pub const DIAGRAM: Diagram = Diagram {
+    title: "The leader tab and the followers",
+    lanes: &["leader", "transport", "followers"],
+    steps: &[
+        Step::new(0, 1, "this tab leads (lock or election)", &[(Direction::System, "leader")]),
+        Step::new(0, 2, "tick {term, seq, prices, walk}", &[(Direction::Out, "tick")]),
+        Step::new(0, 2, "tick from the leader", &[(Direction::In, "tick")]),
+        Step::new(2, 0, "claim (fallback election)", &[(Direction::Out, "claim"), (Direction::In, "claim")]),
+        Step::new(0, 2, "resign / hand over", &[(Direction::Out, "resign"), (Direction::In, "resign")]),
+    ],
+};
+
+/// This tab's part, as `role` shows it (`data-state`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Role {
+    Leader,
+    #[default]
+    Follower,
+    Stale,
+}
+
+impl Role {
+    pub fn as_attr(self) -> &'static str {
+        match self {
+            Role::Leader => "leader",
+            Role::Follower => "follower",
+            Role::Stale => "stale",
+        }
+    }
+}
+
+/// What the page read off the ticker after something happened.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    pub market: Market,
+    pub term: u64,
+    pub leader: Option<String>,
+    pub role: Role,
+    pub age_ms: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StockState {
+    pub role: Role,
+    pub term: u64,
+    pub leader: Option<String>,
+    pub seq: u64,
+    pub quotes: Vec<Quote>,
+    /// Each symbol's recent prices, oldest first, for its sparkline.
+    pub history: BTreeMap<String, VecDeque<u64>>,
+    pub age_ms: Option<f64>,
+    pub medium: Medium,
+    /// How the leader is chosen: "web locks" or "messages".
+    pub election: &'static str,
+    pub missed: u64,
+    pub error: Option<String>,
+}
+
+impl Default for StockState {
+    fn default() -> Self {
+        let market = Market::opening();
+        StockState {
+            role: Role::Follower,
+            term: 0,
+            leader: None,
+            seq: 0,
+            history: market.quotes.iter().map(|q| (q.symbol.clone(), VecDeque::from([q.cents]))).collect(),
+            quotes: market.quotes,
+            age_ms: None,
+            medium: Medium::Broadcast,
+            election: "web locks",
+            missed: 0,
+            error: None,
+        }
+    }
+}
+
+pub enum Action {
+    Bus(StockEvent),
+    Ticker(TickerStep),
+    Snapshot(Snapshot),
+    /// Another tab leads a new term; `quiet_ms` passed without ticks between the two leaders.
+    NewLeader {
+        term: u64,
+        leader: String,
+        quiet_ms: f64,
+    },
+    Transport(Medium),
+    Election(&'static str),
+    Refused {
+        what: String,
+        reason: Reason,
+    },
+}
+
+/// `4250` → `42.50`.
+pub fn price(cents: u64) -> String {
+    format!("{}.{:02}", cents / 100, cents % 100)
+}
+
+fn describe(body: &StockMsg) -> String {
+    match body {
+        StockMsg::Tick { term, seq, quotes, .. } => {
+            let prices: Vec<String> =
+                quotes.iter().map(|q| format!("{} {}", q.symbol, price(q.cents))).collect();
+            format!("#{seq} (term {term}): {}", prices.join(" · "))
+        }
+        StockMsg::Claim { term } => format!("claims term {term}"),
+        StockMsg::Resign { term, to: Some(to) } => format!("resigns term {term}, handing over to {to}"),
+        StockMsg::Resign { term, to: None } => format!("resigns term {term}"),
+        StockMsg::Switch { transport } => format!("everyone moves to {transport}"),
+    }
+}
+
+impl RouteState for StockState {
+    type Action = Action;
+
+    fn apply(&mut self, action: Action, at_ms: f64, log: &mut LogBook) {
+        match action {
+            Action::Bus(event) => match event {
+                Event::Sent { envelope, .. } => {
+                    log.push(Entry::sent(&envelope, describe(&envelope.body), at_ms))
+                }
+                Event::SentRaw { text, .. } => log.push(Entry::sent_raw(&text, at_ms)),
+                Event::Received { envelope, .. } => {
+                    let said = format!("{} · from {}", describe(&envelope.body), envelope.from);
+                    log.push(Entry::received(&envelope, said, at_ms));
+                }
+                Event::Rejected { raw, error, .. } => log.push(Entry::refused(&raw, error.reason(), at_ms)),
+                Event::Declined { envelope, reason, .. } => {
+                    log.push(Entry::declined(&envelope, reason, at_ms))
+                }
+                Event::Refused(reason) => log.push(Entry::system("send", "not sent", at_ms).rejected(reason)),
+                Event::State(_) | Event::Other(()) => {}
+            },
+            Action::Ticker(step) => match step {
+                TickerStep::Leading { term, why } => {
+                    log.push(Entry::system("leader", format!("this tab leads term {term}: {why}"), at_ms));
+                }
+                TickerStep::LostLead { why } => log.push(Entry::system("leadership-lost", why, at_ms)),
+                TickerStep::Moved { missed } if missed > 0 => {
+                    self.missed += missed;
+                    let said = format!("missed {missed} tick(s); caught up from the next one");
+                    log.push(Entry::system("caught-up", said, at_ms));
+                }
+                TickerStep::Ignored { why } => log.push(Entry::system("ignored", why, at_ms)),
+                TickerStep::Moved { .. } | TickerStep::Send(_) => {}
+            },
+            Action::Snapshot(snapshot) => self.take(snapshot),
+            Action::NewLeader { term, leader, quiet_ms } => {
+                let said = format!("{leader} leads term {term}: {quiet_ms:.0} ms passed without ticks");
+                log.push(Entry::system("new-leader", said, at_ms));
+            }
+            Action::Transport(medium) => {
+                self.medium = medium;
+                log.push(Entry::system(
+                    "transport",
+                    format!("ticks now travel over {}", medium.label()),
+                    at_ms,
+                ));
+            }
+            Action::Election(how) => self.election = how,
+            Action::Refused { what, reason } => {
+                self.error = Some(format!("{what}: {}", reason.text));
+                log.push(Entry::system("error", what, at_ms).rejected(reason));
+            }
+        }
+    }
+}
+
+impl StockState {
+    fn take(&mut self, snapshot: Snapshot) {
+        if snapshot.market.seq != self.seq {
+            for quote in &snapshot.market.quotes {
+                let points = self.history.entry(quote.symbol.clone()).or_default();
+                points.push_back(quote.cents);
+                while points.len() > HISTORY {
+                    points.pop_front();
+                }
+            }
+        }
+        self.seq = snapshot.market.seq;
+        self.quotes = snapshot.market.quotes;
+        self.term = snapshot.term;
+        self.leader = snapshot.leader;
+        self.role = snapshot.role;
+        self.age_ms = snapshot.age_ms;
+    }
+
+    /// An SVG polyline's points for `symbol`'s history in a `width` × `height` box.
+    pub fn sparkline(&self, symbol: &str, width: f64, height: f64) -> String {
+        let Some(points) = self.history.get(symbol).filter(|p| p.len() > 1) else { return String::new() };
+        let (low, high) = points.iter().fold((u64::MAX, 0), |(lo, hi), p| (lo.min(*p), hi.max(*p)));
+        let span = (high - low).max(1) as f64;
+        let step = width / (HISTORY - 1) as f64;
+        let start = width - step * (points.len() - 1) as f64;
+        points
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                format!("{:.1},{:.1}", start + step * i as f64, height - (p - low) as f64 / span * height)
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snapshot(market: Market) -> Action {
+        Action::Snapshot(Snapshot {
+            market,
+            term: 1,
+            leader: Some("tab-a".into()),
+            role: Role::Follower,
+            age_ms: Some(10.0),
+        })
+    }
+
+    #[test]
+    fn snapshots_move_the_prices_and_keep_a_bounded_history() {
+        let (mut state, mut log) = (StockState::default(), LogBook::default());
+        let mut market = Market::opening();
+        for _ in 0..HISTORY * 2 {
+            market = market.next();
+            state.apply(snapshot(market.clone()), 0.0, &mut log);
+        }
+        assert_eq!(state.seq, (HISTORY * 2) as u64);
+        assert_eq!(state.quotes, market.quotes);
+        assert!(state.history.values().all(|h| h.len() == HISTORY));
+        let line = state.sparkline("ACME", 120.0, 30.0);
+        assert_eq!(line.split(' ').count(), HISTORY);
+        assert!(line.starts_with("0.0,"), "{line}");
+    }
+
+    #[test]
+    fn leadership_and_missed_ticks_are_logged_by_kind() {
+        let (mut state, mut log) = (StockState::default(), LogBook::default());
+        state.apply(
+            Action::Ticker(TickerStep::Leading { term: 2, why: "got the lock".into() }),
+            0.0,
+            &mut log,
+        );
+        state.apply(Action::Ticker(TickerStep::LostLead { why: "tab-b leads term 3".into() }), 1.0, &mut log);
+        state.apply(Action::Ticker(TickerStep::Moved { missed: 3 }), 2.0, &mut log);
+        state.apply(Action::Ticker(TickerStep::Moved { missed: 0 }), 3.0, &mut log);
+        let kinds: Vec<String> = log.entries().map(|l| l.entry.kind.clone()).collect();
+        assert_eq!(kinds, ["leader", "leadership-lost", "caught-up"]);
+        assert_eq!(state.missed, 3);
+    }
+
+    #[test]
+    fn prices_read_as_money() {
+        assert_eq!(price(4250), "42.50");
+        assert_eq!(price(7), "0.07");
+    }
+}
