@@ -133,6 +133,8 @@ async fn failover(crash: bool, path: &str, bound_ms: f64) {
     let browser = Browser::start().await;
     let driver = &browser.driver;
     let tabs = open_desks(&browser, path, 3).await;
+    let medium = path.split("transport=").nth(1).unwrap_or("broadcast");
+    assert_eq!(text_of(driver, "transport").await.as_deref(), Some(medium), "ticks travel over {medium}");
     let leader = the_one_leader(&browser, &tabs).await;
     let before = all_show_the_leaders_market(&browser, &tabs, leader, 0).await;
     browser.switch_to(&tabs[leader]).await;
@@ -249,4 +251,20 @@ async fn switching_transport_moves_every_tab_and_the_market_goes_on() {
     let lines = log_lines(driver).await;
     assert!(lines.iter().all(|l| l.kind != "caught-up"), "the switch skipped no tick: {lines:#?}");
     browser.quit().await;
+}
+
+/// Every transport carries the same market: one leader, identical ticks, and failover.
+#[tokio::test(flavor = "multi_thread")]
+async fn over_storage_events_the_market_and_its_failover_hold() {
+    failover(false, "/stock?transport=storage", 1_500.0).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn over_the_shared_worker_the_market_and_its_failover_hold() {
+    failover(false, "/stock?transport=shared-worker", 1_500.0).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn over_the_relay_the_market_and_its_failover_hold() {
+    failover(false, "/stock?transport=websocket", 1_500.0).await;
 }

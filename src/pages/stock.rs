@@ -29,10 +29,20 @@ const LEADER_LOCK: &str = "crosstalk-stock-leader";
 const POLL_MS: u32 = 100;
 const CLOCK_MS: u32 = 250;
 
+fn query() -> String {
+    web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default()
+}
+
 /// Whether the page asks for the election by messages (`?election=messages`).
 fn messages_forced() -> bool {
-    let search = web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default();
-    search.trim_start_matches('?').split('&').any(|pair| pair == "election=messages")
+    query().trim_start_matches('?').split('&').any(|pair| pair == "election=messages")
+}
+
+/// The transport the page asks to start on (`?transport=storage`), else BroadcastChannel.
+fn first_medium() -> Medium {
+    let query = query();
+    let asked = query.trim_start_matches('?').split('&').find_map(|pair| pair.strip_prefix("transport="));
+    asked.and_then(Medium::parse).unwrap_or(Medium::Broadcast)
 }
 
 /// The page's glue: runs the ticker, carries its messages on the bus, holds the lock.
@@ -69,7 +79,7 @@ impl Desk {
 
     fn start(self: &Rc<Self>) {
         self.route.dispatch(Action::Election(if self.locks { "web locks" } else { "messages" }));
-        self.open(Medium::Broadcast);
+        self.open(first_medium());
         if self.locks {
             self.wait_for_lock();
         }
@@ -88,7 +98,10 @@ impl Desk {
                 desk.apply(steps);
             }),
             every(POLL_MS, |desk| {
-                if !desk.locks {
+                // The election by messages runs without locks, and also for a lock holder that
+                // follows another browser's leader (over the relay): it takes over after silence.
+                let holding = desk.lock.borrow().as_ref().is_some_and(LeaderLock::is_held);
+                if !desk.locks || holding {
                     let steps = desk.ticker.borrow_mut().poll(now_ms());
                     desk.apply(steps);
                 }
@@ -180,14 +193,6 @@ impl Desk {
                     if let Some(Err(reason)) = sent {
                         self.route.dispatch(Action::Refused { what: "send".into(), reason });
                     }
-                }
-                Step::LostLead { .. } if self.locks => {
-                    // Let the lock go and queue again: the next waiter leads.
-                    if let Some(lock) = self.lock.borrow_mut().take() {
-                        lock.release();
-                    }
-                    self.wait_for_lock();
-                    self.route.dispatch(Action::Ticker(step));
                 }
                 Step::Moved { .. } => {
                     let term = self.ticker.borrow().term();

@@ -1,6 +1,8 @@
 //! The Stock sync route's bus: the ticker's messages over whichever transport the tabs use. Each
 //! medium is the same shape — post one envelope's text, hear the others' — on the transport core,
-//! so decoding, size checks and rejections are the same whatever carries the ticks.
+//! so decoding, size checks and rejections are the same whatever carries the ticks. The shared
+//! worker and the relay carry the tick's envelope inside their own (a store value, a room text),
+//! through the same adapters their routes use.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -11,6 +13,10 @@ use wasm_bindgen::JsValue;
 use web_sys::{BroadcastChannel, MessageEvent, Storage, StorageEvent};
 
 use super::core::{js_error_text, Core, Event, LinkState, Via};
+use super::shared_worker::{SharedStoreClient, StoreEvent, SHARED_STORE_URL};
+use super::websocket::{relay_url, RelayEvent, RelayLink};
+use crosstalk_protocol::relay::RelayMsg;
+use crosstalk_protocol::shared_store::StoreMsg;
 
 pub const VIA_STOCK: Via = "stock";
 /// The channel name and the storage key the ticks travel on.
@@ -21,16 +27,21 @@ pub const STOCK_CHANNEL: &str = "crosstalk-stock";
 pub enum Medium {
     Broadcast,
     Storage,
+    SharedWorker,
+    WebSocket,
 }
 
 impl Medium {
-    pub const ALL: [Medium; 2] = [Medium::Broadcast, Medium::Storage];
+    pub const ALL: [Medium; 4] =
+        [Medium::Broadcast, Medium::Storage, Medium::SharedWorker, Medium::WebSocket];
 
     /// The value `transport-select` uses.
     pub fn as_str(self) -> &'static str {
         match self {
             Medium::Broadcast => "broadcast",
             Medium::Storage => "storage",
+            Medium::SharedWorker => "shared-worker",
+            Medium::WebSocket => "websocket",
         }
     }
 
@@ -42,6 +53,8 @@ impl Medium {
         match self {
             Medium::Broadcast => "BroadcastChannel",
             Medium::Storage => "localStorage + storage events",
+            Medium::SharedWorker => "the shared worker's store (a key every tab is told of)",
+            Medium::WebSocket => "the relay (room crosstalk-stock)",
         }
     }
 }
@@ -51,6 +64,10 @@ pub type StockEvent = Event<StockMsg>;
 enum Carrier {
     Channel(BroadcastChannel),
     Storage(Storage),
+    /// The tick travels as the value of one key; every other tab is pushed the change.
+    Store(SharedStoreClient),
+    /// The tick travels as a text in the relay's room; the others get it relayed.
+    Relay(RelayLink),
 }
 
 /// This tab on the stock bus. Dropping it stops hearing.
@@ -94,6 +111,34 @@ impl StockBus {
                 });
                 Carrier::Storage(storage)
             }
+            Medium::SharedWorker => {
+                let hearing = Rc::downgrade(&core);
+                let client = SharedStoreClient::connect(SHARED_STORE_URL, move |event: StoreEvent| {
+                    let (Some(core), Event::Received { envelope, .. }) = (hearing.upgrade(), event) else {
+                        return;
+                    };
+                    if let StoreMsg::Changed { key, new, .. } = envelope.body {
+                        if key == STOCK_CHANNEL {
+                            core.take_text(&new);
+                        }
+                    }
+                });
+                Carrier::Store(client)
+            }
+            Medium::WebSocket => {
+                let url = relay_url().ok_or("this page has no address to reach the relay from")?;
+                let hearing = Rc::downgrade(&core);
+                let relay_sender = Core::<RelayMsg>::own_sender("stock");
+                let link = RelayLink::open(&url, STOCK_CHANNEL, relay_sender, move |event: RelayEvent| {
+                    let (Some(core), Event::Received { envelope, .. }) = (hearing.upgrade(), event) else {
+                        return;
+                    };
+                    if let RelayMsg::Relayed { text, .. } = envelope.body {
+                        core.take_text(&text);
+                    }
+                });
+                Carrier::Relay(link)
+            }
         };
         Ok(StockBus { core, carrier, medium })
     }
@@ -115,6 +160,10 @@ impl StockBus {
             Carrier::Storage(storage) => {
                 self.core.send(body, VIA_STOCK, |text| storage.set_item(STOCK_CHANNEL, text))
             }
+            Carrier::Store(client) => {
+                self.core.send(body, VIA_STOCK, |text| as_js(client.set(STOCK_CHANNEL, text)))
+            }
+            Carrier::Relay(link) => self.core.send(body, VIA_STOCK, |text| as_js(link.send_text(text))),
         }
     }
 
@@ -127,6 +176,10 @@ impl StockBus {
             Carrier::Storage(storage) => {
                 self.core.send_raw(text, VIA_STOCK, |t| storage.set_item(STOCK_CHANNEL, t))
             }
+            Carrier::Store(client) => {
+                self.core.send_raw(text, VIA_STOCK, |t| as_js(client.set(STOCK_CHANNEL, t)))
+            }
+            Carrier::Relay(link) => self.core.send_raw(text, VIA_STOCK, |t| as_js(link.send_text(t))),
         }
     }
 }
@@ -136,6 +189,24 @@ impl Drop for StockBus {
         self.core.stop();
         if let Carrier::Channel(channel) = &self.carrier {
             channel.close();
+        }
+    }
+}
+
+/// A nested transport's refusal, as the core's post closure reports failures.
+fn as_js(result: Result<(), Reason>) -> Result<(), JsValue> {
+    result.map_err(|reason| JsValue::from_str(&reason.text))
+}
+
+/// Reads a tick that arrived inside another transport's message (a store value, a relayed text).
+trait TakeText {
+    fn take_text(&self, text: &str);
+}
+
+impl TakeText for Core<StockMsg> {
+    fn take_text(&self, text: &str) {
+        if let Some(envelope) = self.read(&JsValue::from_str(text), VIA_STOCK) {
+            self.received(envelope, VIA_STOCK);
         }
     }
 }
