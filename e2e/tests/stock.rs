@@ -268,3 +268,36 @@ async fn over_the_shared_worker_the_market_and_its_failover_hold() {
 async fn over_the_relay_the_market_and_its_failover_hold() {
     failover(false, "/stock?transport=websocket", 1_500.0).await;
 }
+
+/// A frozen leader (its page suspended, as a browser does to background tabs) stops ticking:
+/// the followers show `stale` rather than pretending; when it wakes they follow again.
+#[tokio::test(flavor = "multi_thread")]
+async fn followers_of_a_frozen_leader_show_stale_and_recover_when_it_wakes() {
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    let tabs = open_desks(&browser, "/stock", 2).await;
+    let leader = the_one_leader(&browser, &tabs).await;
+    let before = all_show_the_leaders_market(&browser, &tabs, leader, 0).await;
+    browser.switch_to(&tabs[leader]).await;
+    let freeze = |state: &'static str| async move {
+        let params = serde_json::json!({ "state": state });
+        driver.cdp().send_raw("Page.setWebLifecycleState", params).await.expect("the lifecycle command");
+    };
+    freeze("frozen").await;
+    browser.switch_to(&tabs[1 - leader]).await;
+    eventually("the follower to show stale", async || match role(driver).await.as_deref() {
+        Some("stale") => Ok(()),
+        other => Err(format!("role={other:?}")),
+    })
+    .await;
+    browser.switch_to(&tabs[leader]).await;
+    freeze("active").await;
+    browser.switch_to(&tabs[1 - leader]).await;
+    eventually("the follower to follow again", async || match role(driver).await.as_deref() {
+        Some("follower") => Ok(()),
+        other => Err(format!("role={other:?}")),
+    })
+    .await;
+    all_show_the_leaders_market(&browser, &tabs, leader, before).await;
+    browser.quit().await;
+}
