@@ -133,7 +133,7 @@ async fn failover(crash: bool, path: &str, bound_ms: f64) {
     let browser = Browser::start().await;
     let driver = &browser.driver;
     let tabs = open_desks(&browser, path, 3).await;
-    let medium = path.split("transport=").nth(1).unwrap_or("broadcast");
+    let medium = path.split("transport=").nth(1).and_then(|m| m.split('&').next()).unwrap_or("broadcast");
     assert_eq!(text_of(driver, "transport").await.as_deref(), Some(medium), "ticks travel over {medium}");
     let leader = the_one_leader(&browser, &tabs).await;
     let before = all_show_the_leaders_market(&browser, &tabs, leader, 0).await;
@@ -266,7 +266,8 @@ async fn over_the_shared_worker_the_market_and_its_failover_hold() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn over_the_relay_the_market_and_its_failover_hold() {
-    failover(false, "/stock?transport=websocket", 1_500.0).await;
+    // A room of its own: the relay is shared by every test's browser.
+    failover(false, "/stock?transport=websocket&room=stock-close", 1_500.0).await;
 }
 
 /// A frozen leader (its page suspended, as a browser does to background tabs) stops ticking:
@@ -300,4 +301,65 @@ async fn followers_of_a_frozen_leader_show_stale_and_recover_when_it_wakes() {
     .await;
     all_show_the_leaders_market(&browser, &tabs, leader, before).await;
     browser.quit().await;
+}
+
+/// Window mode: a follower window opened with `window.open` follows over `postMessage` on that
+/// reference (and `opener` back); when the leader closes, the follower takes over and goes on.
+#[tokio::test(flavor = "multi_thread")]
+async fn window_mode_a_follower_window_follows_over_post_message_and_takes_over() {
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    browser.open("/stock?transport=window").await;
+    let opener = driver.window().await.expect("the first window");
+    eventually("the lone window to lead", async || match role(driver).await.as_deref() {
+        Some("leader") => Ok(()),
+        other => Err(format!("role={other:?}")),
+    })
+    .await;
+    click(driver, "open-window").await;
+    let popup = eventually("the follower window", async || {
+        let windows = driver.windows().await.map_err(|e| e.to_string())?;
+        windows.into_iter().find(|w| *w != opener).ok_or_else(|| "no second window yet".to_owned())
+    })
+    .await;
+    browser.switch_to(&popup).await;
+    eventually("the window to follow", async || match role(driver).await.as_deref() {
+        Some("follower") => Ok(()),
+        other => Err(format!("role={other:?}")),
+    })
+    .await;
+    assert_eq!(text_of(driver, "transport").await.as_deref(), Some("window"));
+    let family = [opener.clone(), popup.clone()];
+    let before = all_show_the_leaders_market(&browser, &family, 0, 0).await;
+
+    browser.switch_to(&opener).await;
+    driver.close_window().await.expect("close the leader");
+    browser.switch_to(&popup).await;
+    eventually("the follower window to take over", async || match role(driver).await.as_deref() {
+        Some("leader") => Ok(()),
+        other => Err(format!("role={other:?}")),
+    })
+    .await;
+    let next = eventually("its own ticks", async || {
+        let ticks: Vec<u64> = log_lines(driver)
+            .await
+            .into_iter()
+            .filter(|l| l.dir == "out" && l.kind == "tick")
+            .map(|l| seq_of(&tick_text(&l.payload)))
+            .collect();
+        ticks.first().copied().ok_or_else(|| "no tick yet".to_owned())
+    })
+    .await;
+    assert!(next > before, "it goes on from #{before}, not back: #{next}");
+    browser.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn over_every_other_transport_a_crashed_leader_is_replaced_too() {
+    for path in ["/stock?transport=storage", "/stock?transport=websocket&room=stock-crash"] {
+        failover(true, path, 2_500.0).await;
+    }
+    // A shared worker may live in the crashed tab's process and die with it: the followers notice
+    // its silence (2.5 s), start a new one and elect. Slower than the 2 s bound, and said so.
+    failover(true, "/stock?transport=shared-worker", 5_000.0).await;
 }

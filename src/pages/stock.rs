@@ -20,7 +20,7 @@ use crate::components::status::StatusPanel;
 use crate::hooks::{use_route, RouteHandle};
 use crate::state::stock::{price, Action, Role, Snapshot, StockState, DIAGRAM};
 use crate::transport::leader_lock::{self, LeaderLock};
-use crate::transport::stock::{unavailable, Medium, StockBus, StockEvent};
+use crate::transport::stock::{unavailable, Medium, StockBus, StockEvent, STOCK_CHANNEL};
 use crate::transport::Event;
 
 /// The lock every tab of the origin asks for; its holder leads.
@@ -38,6 +38,38 @@ fn messages_forced() -> bool {
     query().trim_start_matches('?').split('&').any(|pair| pair == "election=messages")
 }
 
+/// This page's query with `election=messages` on or off (the other parameters kept).
+fn query_with_fallback(query: &str, on: bool) -> String {
+    let mut pairs: Vec<&str> = query
+        .trim_start_matches('?')
+        .split('&')
+        .filter(|p| !p.is_empty() && *p != "election=messages")
+        .collect();
+    if on {
+        pairs.push("election=messages");
+    }
+    match pairs.is_empty() {
+        true => String::new(),
+        false => format!("?{}", pairs.join("&")),
+    }
+}
+
+/// The relay room the ticks use over WebSocket: `?room=NAME`, else `crosstalk-stock`.
+fn relay_room() -> String {
+    let query = query();
+    let asked = query.trim_start_matches('?').split('&').find_map(|pair| pair.strip_prefix("room="));
+    asked
+        .filter(|room| crosstalk_protocol::relay::room_name(room).is_ok())
+        .unwrap_or(STOCK_CHANNEL)
+        .to_owned()
+}
+
+/// Web Locks are origin-wide: they choose among all tabs, so window mode (a family of windows
+/// only) elects by messages, as does a browser without them or a page that asks.
+fn locks_wanted(medium: Medium) -> bool {
+    leader_lock::supported() && !messages_forced() && medium != Medium::Window
+}
+
 /// The transport the page asks to start on (`?transport=storage`), else BroadcastChannel.
 fn first_medium() -> Medium {
     let query = query();
@@ -51,7 +83,8 @@ struct Desk {
     sender: Rc<RefCell<Sender>>,
     bus: RefCell<Option<StockBus>>,
     lock: RefCell<Option<LeaderLock>>,
-    locks: bool,
+    /// Whether the leader is chosen by Web Locks now (not in window mode, not when forced off).
+    locks: Cell<bool>,
     /// When the last tick was heard or made, and its term: for the failover readout.
     last_tick: Cell<Option<(f64, u64)>>,
     route: RouteHandle<StockState>,
@@ -63,13 +96,13 @@ impl Desk {
     fn new(route: RouteHandle<StockState>) -> Rc<Desk> {
         let sender = Rc::new(RefCell::new(Sender::new(SenderId::new("tab", random))));
         let me = sender.borrow().id.clone();
-        let locks = leader_lock::supported() && !messages_forced();
+        let locks = locks_wanted(first_medium());
         Rc::new(Desk {
             ticker: RefCell::new(Ticker::new(me, now_ms())),
             sender,
             bus: RefCell::default(),
             lock: RefCell::default(),
-            locks,
+            locks: Cell::new(locks),
             last_tick: Cell::new(None),
             route,
             timers: RefCell::default(),
@@ -78,11 +111,8 @@ impl Desk {
     }
 
     fn start(self: &Rc<Self>) {
-        self.route.dispatch(Action::Election(if self.locks { "web locks" } else { "messages" }));
         self.open(first_medium());
-        if self.locks {
-            self.wait_for_lock();
-        }
+        self.elect_by(self.locks.get());
         let weak = Rc::downgrade(self);
         let every = |ms: u32, what: fn(&Rc<Desk>)| {
             let weak = weak.clone();
@@ -101,7 +131,7 @@ impl Desk {
                 // The election by messages runs without locks, and also for a lock holder that
                 // follows another browser's leader (over the relay): it takes over after silence.
                 let holding = desk.lock.borrow().as_ref().is_some_and(LeaderLock::is_held);
-                if !desk.locks || holding {
+                if !desk.locks.get() || holding {
                     let steps = desk.ticker.borrow_mut().poll(now_ms());
                     desk.apply(steps);
                 }
@@ -135,7 +165,7 @@ impl Desk {
             }
         };
         self.bus.borrow_mut().take();
-        match StockBus::open(medium, Rc::clone(&self.sender), sink) {
+        match StockBus::open(medium, &relay_room(), Rc::clone(&self.sender), sink) {
             Ok(bus) => {
                 *self.bus.borrow_mut() = Some(bus);
                 self.route.dispatch(Action::Transport(medium));
@@ -143,6 +173,23 @@ impl Desk {
             Err(why) => self
                 .route
                 .dispatch(Action::Refused { what: "transport".into(), reason: unavailable(medium, &why) }),
+        }
+    }
+
+    /// Chooses how this tab takes part in the election: queue for the lock, or let go of it.
+    fn elect_by(self: &Rc<Self>, locks: bool) {
+        self.locks.set(locks);
+        self.route.dispatch(Action::Election(if locks { "web locks" } else { "messages" }));
+        // Read first: a borrow in the match itself would live through the arms below.
+        let asked = self.lock.borrow().is_some();
+        match (locks, asked) {
+            (true, false) => self.wait_for_lock(),
+            (false, true) => {
+                if let Some(lock) = self.lock.borrow_mut().take() {
+                    lock.release();
+                }
+            }
+            _ => {}
         }
     }
 
@@ -168,7 +215,7 @@ impl Desk {
         if let StockMsg::Switch { transport } = &body {
             if let Some(medium) = Medium::parse(transport) {
                 if self.bus.borrow().as_ref().map(StockBus::medium) != Some(medium) {
-                    self.open(medium);
+                    self.move_to(medium);
                 }
             }
             return;
@@ -238,7 +285,7 @@ impl Desk {
             );
             return self.route.dispatch(Action::Refused { what: "hand over".into(), reason });
         }
-        if self.locks {
+        if self.locks.get() {
             // Release and queue again at the back: the tab waiting longest leads next.
             if let Some(lock) = self.lock.borrow_mut().take() {
                 lock.release();
@@ -249,13 +296,48 @@ impl Desk {
     }
 
     /// Moves every tab to `medium`: announced on the old transport, then this tab follows.
+    /// Window mode is the exception: only windows this page opens can be reached that way, so
+    /// this tab leaves the others (handing its lead to them first) and starts a family.
     fn switch(self: &Rc<Self>, medium: Medium) {
-        let announce = StockMsg::Switch { transport: medium.as_str().into() };
-        let sent = self.bus.borrow().as_ref().map(|bus| bus.send(announce));
-        if let Some(Err(reason)) = sent {
-            self.route.dispatch(Action::Refused { what: "switch".into(), reason });
+        if medium == Medium::Window {
+            let steps = self.ticker.borrow_mut().resign(None, "this tab left for window mode");
+            self.apply(steps);
+        } else {
+            let announce = StockMsg::Switch { transport: medium.as_str().into() };
+            let sent = self.bus.borrow().as_ref().map(|bus| bus.send(announce));
+            if let Some(Err(reason)) = sent {
+                self.route.dispatch(Action::Refused { what: "switch".into(), reason });
+            }
         }
+        self.move_to(medium);
+    }
+
+    /// This tab's bus moves to `medium`, and the election to what that medium allows.
+    fn move_to(self: &Rc<Self>, medium: Medium) {
         self.open(medium);
+        self.elect_by(locks_wanted(medium));
+    }
+
+    /// Window mode: opens a follower window, posted to through the reference `window.open` gives.
+    fn open_window(&self) {
+        let opened = web_sys::window().and_then(|w| {
+            w.open_with_url_and_target_and_features(
+                "/stock?transport=window",
+                "_blank",
+                "popup,width=760,height=820",
+            )
+            .ok()
+            .flatten()
+        });
+        let adopted = match (opened, self.bus.borrow().as_ref()) {
+            (Some(window), Some(bus)) => bus.adopt(window),
+            _ => false,
+        };
+        if !adopted {
+            let said = "choose the window transport first; the browser may also have blocked the popup";
+            let reason = crosstalk_protocol::Reason::new(crosstalk_protocol::ReasonCode::NotReady, said);
+            self.route.dispatch(Action::Refused { what: "open a window".into(), reason });
+        }
     }
 
     /// Fault injection: a foreign script's malformed tick on the current transport.
@@ -304,6 +386,17 @@ pub fn StockPage() -> Html {
             }
         })
     };
+    let on_open_window = {
+        let desk = Rc::clone(&desk);
+        Callback::from(move |_: MouseEvent| desk.open_window())
+    };
+    let on_fallback = Callback::from(|e: web_sys::Event| {
+        let on = e.target_unchecked_into::<web_sys::HtmlInputElement>().checked();
+        if let Some(window) = web_sys::window() {
+            // The election is chosen as the page starts: reload this tab with the choice.
+            let _ = window.location().set_search(&query_with_fallback(&query(), on));
+        }
+    });
     let on_malformed = {
         let desk = Rc::clone(&desk);
         Callback::from(move |_: MouseEvent| desk.send_malformed())
@@ -337,6 +430,11 @@ pub fn StockPage() -> Html {
                 </label>
                 <span class="hint" data-testid="transport">{state.medium.as_str()}</span>
                 <button data-testid="handover" onclick={on_handover} disabled={state.role != Role::Leader}>{"Hand over the lead"}</button>
+                if state.medium == Medium::Window {
+                    <button data-testid="open-window" onclick={on_open_window}>{"Open a follower window"}</button>
+                    <span class="hint">{"The seed's idea, working: post on a window you hold (one you opened, or your opener), \
+                                        to its exact origin, and check the source of what comes back — not on your own window."}</span>
+                }
             </div>
             if let Some(error) = &state.error {
                 <p class="error" data-testid="error" role="alert">{error.clone()}</p>
@@ -357,7 +455,10 @@ pub fn StockPage() -> Html {
                 <details class="panel faults" open=true>
                     <summary>{"Fault injection"}</summary>
                     <button data-testid="send-malformed" onclick={on_malformed}>{"Post a malformed tick, as a foreign script would"}</button>
-                    <p class="hint">{"Open with ?election=messages to watch the fallback election instead of Web Locks."}</p>
+                    <label class="toggle">
+                        <input type="checkbox" data-testid="force-fallback" checked={messages_forced()} onchange={on_fallback} />
+                        {" elect by messages in this tab, as where Web Locks are missing (reloads it; ?election=messages)"}
+                    </label>
                 </details>
                 <details class="panel explain">
                     <summary>{"Why the seed's version never reached the other tab"}</summary>
@@ -370,5 +471,18 @@ pub fn StockPage() -> Html {
                 </details>
             </LogAndDiagram>
         </RouteFrame>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fallback_switch_keeps_the_other_parameters() {
+        assert_eq!(query_with_fallback("", true), "?election=messages");
+        assert_eq!(query_with_fallback("?transport=storage", true), "?transport=storage&election=messages");
+        assert_eq!(query_with_fallback("?election=messages&transport=window", false), "?transport=window");
+        assert_eq!(query_with_fallback("?election=messages", false), "");
     }
 }

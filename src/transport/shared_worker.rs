@@ -5,15 +5,21 @@
 //! each tab its own). The tab says `hello`, is ready when the worker says `welcome`, answers the
 //! worker's pings, and says `goodbye` on `pagehide` and when dropped.
 
+use std::cell::Cell;
 use std::rc::Rc;
 
-use crosstalk_protocol::shared_store::{check_set, StoreMsg};
+use crosstalk_protocol::shared_store::{check_set, StoreMsg, PING_INTERVAL_MS};
 use crosstalk_protocol::{Reason, SenderId};
 use wasm_bindgen::JsValue;
 use web_sys::{EventTarget, MessagePort, SharedWorker, WorkerOptions};
 
 use super::core::{error_message, js_error_text, Core, Event, LinkState};
 use super::port::{post_on, PortLink, VIA_PORT};
+use crate::clock::now_ms;
+
+/// How long the worker, which pings every second, may stay silent before the client gives up on
+/// it: two pings missed and a half.
+pub const WORKER_SILENCE_MS: f64 = 2.5 * PING_INTERVAL_MS as f64;
 
 /// Where the shared store's loader is served. Absolute and stable: one URL, one shared worker.
 pub const SHARED_STORE_URL: &str = "/shared_store_loader.js";
@@ -79,8 +85,18 @@ impl SharedStoreClient {
         worker: Option<EventTarget>,
         connect_ms: u32,
     ) -> SharedStoreClient {
-        let link =
-            PortLink::attach(Rc::clone(&core), port.clone(), |core, port, envelope| match envelope.body {
+        // The worker pings every second; silence far longer than that means it is gone (a shared
+        // worker can die with the renderer process that hosts it, e.g. when that tab crashes).
+        let heard = Rc::new(Cell::new(now_ms()));
+        let hearing = Rc::clone(&heard);
+        core.every(PING_INTERVAL_MS, move |core| {
+            if core.state() == LinkState::Ready && now_ms() - heard.get() > WORKER_SILENCE_MS {
+                core.fail("the shared worker stopped answering (it may have gone with a crashed tab)".into());
+            }
+        });
+        let link = PortLink::attach(Rc::clone(&core), port.clone(), move |core, port, envelope| {
+            hearing.set(now_ms());
+            match envelope.body {
                 // The worker keeps time for every tab; a hidden tab still answers at once.
                 StoreMsg::Ping => core.send_upkeep(StoreMsg::Pong, post_on(port)),
                 StoreMsg::Welcome { .. } => {
@@ -90,7 +106,8 @@ impl SharedStoreClient {
                     }
                 }
                 _ => core.received(envelope, VIA_PORT),
-            });
+            }
+        });
         if let Some(worker) = worker {
             core.listen::<web_sys::Event>(&worker, "error", |core, event| {
                 core.fail(match error_message(event) {

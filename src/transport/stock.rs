@@ -5,18 +5,22 @@
 //! through the same adapters their routes use.
 
 use std::cell::RefCell;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use crosstalk_protocol::stock::StockMsg;
 use crosstalk_protocol::{Reason, ReasonCode, Sender};
 use wasm_bindgen::JsValue;
 use web_sys::{BroadcastChannel, MessageEvent, Storage, StorageEvent};
 
-use super::core::{js_error_text, Core, Event, LinkState, Via};
+use super::core::{js_error_text, read_wire, Core, Event, LinkState, Via};
 use super::shared_worker::{SharedStoreClient, StoreEvent, SHARED_STORE_URL};
 use super::websocket::{relay_url, RelayEvent, RelayLink};
+use super::window_message::TargetOrigin;
 use crosstalk_protocol::relay::RelayMsg;
 use crosstalk_protocol::shared_store::StoreMsg;
+use crosstalk_protocol::DecodeError;
+use gloo::timers::callback::Timeout;
+use wasm_bindgen::JsCast;
 
 pub const VIA_STOCK: Via = "stock";
 /// The channel name and the storage key the ticks travel on.
@@ -29,11 +33,13 @@ pub enum Medium {
     Storage,
     SharedWorker,
     WebSocket,
+    /// `postMessage` on window references: the windows this page opened, and its opener.
+    Window,
 }
 
 impl Medium {
-    pub const ALL: [Medium; 4] =
-        [Medium::Broadcast, Medium::Storage, Medium::SharedWorker, Medium::WebSocket];
+    pub const ALL: [Medium; 5] =
+        [Medium::Broadcast, Medium::Storage, Medium::SharedWorker, Medium::WebSocket, Medium::Window];
 
     /// The value `transport-select` uses.
     pub fn as_str(self) -> &'static str {
@@ -42,6 +48,7 @@ impl Medium {
             Medium::Storage => "storage",
             Medium::SharedWorker => "shared-worker",
             Medium::WebSocket => "websocket",
+            Medium::Window => "window",
         }
     }
 
@@ -54,7 +61,8 @@ impl Medium {
             Medium::Broadcast => "BroadcastChannel",
             Medium::Storage => "localStorage + storage events",
             Medium::SharedWorker => "the shared worker's store (a key every tab is told of)",
-            Medium::WebSocket => "the relay (room crosstalk-stock)",
+            Medium::WebSocket => "the relay (one room, crosstalk-stock unless ?room= says)",
+            Medium::Window => "postMessage to the windows this page opened (and its opener)",
         }
     }
 }
@@ -64,10 +72,44 @@ pub type StockEvent = Event<StockMsg>;
 enum Carrier {
     Channel(BroadcastChannel),
     Storage(Storage),
-    /// The tick travels as the value of one key; every other tab is pushed the change.
-    Store(SharedStoreClient),
+    /// The tick travels as the value of one key; every other tab is pushed the change. The slot
+    /// is refilled when the shared worker goes away (a new one starts).
+    Store(StoreSlot),
     /// The tick travels as a text in the relay's room; the others get it relayed.
     Relay(RelayLink),
+    /// The tick is posted on each window reference this page holds, to this origin exactly.
+    Windows(Family),
+}
+
+/// The windows one page can reach: those it opened, and its opener. A page in the middle passes
+/// what one of them says on to the others, so every window of the family hears every tick.
+#[derive(Clone)]
+struct Family {
+    peers: Rc<RefCell<Vec<web_sys::Window>>>,
+    origin: TargetOrigin,
+}
+
+impl Family {
+    /// The peers still open.
+    fn live(&self) -> Vec<web_sys::Window> {
+        self.peers.borrow_mut().retain(|w| !w.closed().unwrap_or(true));
+        self.peers.borrow().clone()
+    }
+
+    /// Posts `text` to every peer but `except`, to this origin only.
+    fn post(&self, text: &str, except: Option<&JsValue>) -> Result<(), JsValue> {
+        for peer in self.live() {
+            if except.is_some_and(|source| js_sys::Object::is(source, &peer)) {
+                continue;
+            }
+            peer.post_message(&JsValue::from_str(text), self.origin.as_str())?;
+        }
+        Ok(())
+    }
+
+    fn knows(&self, source: &JsValue) -> bool {
+        self.live().iter().any(|peer| js_sys::Object::is(source, peer))
+    }
 }
 
 /// This tab on the stock bus. Dropping it stops hearing.
@@ -78,8 +120,11 @@ pub struct StockBus {
 }
 
 impl StockBus {
+    /// Opens `medium`; over the relay, the room is `room` (tabs of other browsers in the same
+    /// room follow the same market).
     pub fn open(
         medium: Medium,
+        room: &str,
         sender: Rc<RefCell<Sender>>,
         sink: impl Fn(StockEvent) + 'static,
     ) -> Result<StockBus, String> {
@@ -112,24 +157,15 @@ impl StockBus {
                 Carrier::Storage(storage)
             }
             Medium::SharedWorker => {
-                let hearing = Rc::downgrade(&core);
-                let client = SharedStoreClient::connect(SHARED_STORE_URL, move |event: StoreEvent| {
-                    let (Some(core), Event::Received { envelope, .. }) = (hearing.upgrade(), event) else {
-                        return;
-                    };
-                    if let StoreMsg::Changed { key, new, .. } = envelope.body {
-                        if key == STOCK_CHANNEL {
-                            core.take_text(&new);
-                        }
-                    }
-                });
-                Carrier::Store(client)
+                let slot: StoreSlot = Rc::default();
+                *slot.borrow_mut() = Some(store_client(Rc::downgrade(&core), Rc::downgrade(&slot)));
+                Carrier::Store(slot)
             }
             Medium::WebSocket => {
                 let url = relay_url().ok_or("this page has no address to reach the relay from")?;
                 let hearing = Rc::downgrade(&core);
                 let relay_sender = Core::<RelayMsg>::own_sender("stock");
-                let link = RelayLink::open(&url, STOCK_CHANNEL, relay_sender, move |event: RelayEvent| {
+                let link = RelayLink::open(&url, room, relay_sender, move |event: RelayEvent| {
                     let (Some(core), Event::Received { envelope, .. }) = (hearing.upgrade(), event) else {
                         return;
                     };
@@ -139,8 +175,50 @@ impl StockBus {
                 });
                 Carrier::Relay(link)
             }
+            Medium::Window => {
+                let origin = window.location().origin().map_err(|e| js_error_text(&e))?;
+                let family = Family { peers: Rc::default(), origin: TargetOrigin::exact(&origin)? };
+                if let Some(opener) = window.opener().ok().filter(|o| o.is_object()) {
+                    family.peers.borrow_mut().push(opener.unchecked_into());
+                }
+                let hearing = family.clone();
+                core.listen::<MessageEvent>(&window, "message", move |core, event| {
+                    // Origin and source first: a stranger's data is not even read.
+                    let source = event.source().map(JsValue::from);
+                    let known = source.as_ref().is_some_and(|s| hearing.knows(s));
+                    if event.origin() != hearing.origin.as_str() || !known {
+                        return core.reject(String::new(), DecodeError::NotRead, VIA_STOCK);
+                    }
+                    let Ok(text) = read_wire(&event.data()) else {
+                        return drop(core.read(&event.data(), VIA_STOCK));
+                    };
+                    // Passed on to the rest of the family (a sibling cannot reach a sibling).
+                    let _ = hearing.post(&text, source.as_ref());
+                    core.take_text(&text);
+                });
+                Carrier::Windows(family)
+            }
         };
         Ok(StockBus { core, carrier, medium })
+    }
+
+    /// A window this page opened joins the family (window mode).
+    pub fn adopt(&self, opened: web_sys::Window) -> bool {
+        match &self.carrier {
+            Carrier::Windows(family) => {
+                family.peers.borrow_mut().push(opened);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Window references this page can post to now (window mode).
+    pub fn family_size(&self) -> usize {
+        match &self.carrier {
+            Carrier::Windows(family) => family.live().len(),
+            _ => 0,
+        }
     }
 
     pub fn medium(&self) -> Medium {
@@ -160,10 +238,9 @@ impl StockBus {
             Carrier::Storage(storage) => {
                 self.core.send(body, VIA_STOCK, |text| storage.set_item(STOCK_CHANNEL, text))
             }
-            Carrier::Store(client) => {
-                self.core.send(body, VIA_STOCK, |text| as_js(client.set(STOCK_CHANNEL, text)))
-            }
+            Carrier::Store(slot) => self.core.send(body, VIA_STOCK, |text| as_js(set_in(slot, text))),
             Carrier::Relay(link) => self.core.send(body, VIA_STOCK, |text| as_js(link.send_text(text))),
+            Carrier::Windows(family) => self.core.send(body, VIA_STOCK, |text| family.post(text, None)),
         }
     }
 
@@ -176,10 +253,9 @@ impl StockBus {
             Carrier::Storage(storage) => {
                 self.core.send_raw(text, VIA_STOCK, |t| storage.set_item(STOCK_CHANNEL, t))
             }
-            Carrier::Store(client) => {
-                self.core.send_raw(text, VIA_STOCK, |t| as_js(client.set(STOCK_CHANNEL, t)))
-            }
+            Carrier::Store(slot) => self.core.send_raw(text, VIA_STOCK, |t| as_js(set_in(slot, t))),
             Carrier::Relay(link) => self.core.send_raw(text, VIA_STOCK, |t| as_js(link.send_text(t))),
+            Carrier::Windows(family) => self.core.send_raw(text, VIA_STOCK, |t| family.post(t, None)),
         }
     }
 }
@@ -190,6 +266,44 @@ impl Drop for StockBus {
         if let Carrier::Channel(channel) = &self.carrier {
             channel.close();
         }
+    }
+}
+
+type StoreSlot = Rc<RefCell<Option<SharedStoreClient>>>;
+
+/// A client of the shared store whose pushes of the stock key feed `core`; if the worker goes
+/// away, a new client (and so a new worker) takes its place in `slot`.
+fn store_client(
+    core: Weak<Core<StockMsg>>,
+    slot: Weak<RefCell<Option<SharedStoreClient>>>,
+) -> SharedStoreClient {
+    SharedStoreClient::connect(SHARED_STORE_URL, move |event: StoreEvent| match event {
+        Event::Received { envelope, .. } => {
+            if let (StoreMsg::Changed { key, new, .. }, Some(core)) = (envelope.body, core.upgrade()) {
+                if key == STOCK_CHANNEL {
+                    core.take_text(&new);
+                }
+            }
+        }
+        Event::State(LinkState::Failed(_)) => {
+            // Not from inside the failing client: on the next turn, replace it.
+            let (core, slot) = (core.clone(), slot.clone());
+            Timeout::new(0, move || {
+                if let Some(slot) = slot.upgrade() {
+                    let fresh = store_client(core, Rc::downgrade(&slot));
+                    *slot.borrow_mut() = Some(fresh);
+                }
+            })
+            .forget();
+        }
+        _ => {}
+    })
+}
+
+fn set_in(slot: &StoreSlot, text: &str) -> Result<(), Reason> {
+    match slot.borrow().as_ref() {
+        Some(client) => client.set(STOCK_CHANNEL, text),
+        None => Err(Reason::new(ReasonCode::NotReady, "the shared worker is restarting")),
     }
 }
 
