@@ -6,7 +6,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
-use crosstalk_protocol::stock::{Step, StockMsg, Ticker, TICK_MS};
+use crosstalk_protocol::stock::{Step, StockMsg, Ticker, CLAIM_AFTER_MS, TICK_MS};
 use crosstalk_protocol::{Sender, SenderId};
 use gloo::events::EventListener;
 use gloo::timers::callback::Interval;
@@ -87,6 +87,8 @@ struct Desk {
     locks: Cell<bool>,
     /// When the last tick was heard or made, and its term: for the failover readout.
     last_tick: Cell<Option<(f64, u64)>>,
+    /// Over the shared worker: whether this tab already reconnected since the last tick.
+    refreshed: Cell<bool>,
     route: RouteHandle<StockState>,
     timers: RefCell<Vec<Interval>>,
     page: RefCell<Option<EventListener>>,
@@ -104,6 +106,7 @@ impl Desk {
             lock: RefCell::default(),
             locks: Cell::new(locks),
             last_tick: Cell::new(None),
+            refreshed: Cell::new(false),
             route,
             timers: RefCell::default(),
             page: RefCell::default(),
@@ -130,6 +133,7 @@ impl Desk {
             every(POLL_MS, |desk| {
                 // The election by messages runs without locks, and also for a lock holder that
                 // follows another browser's leader (over the relay): it takes over after silence.
+                desk.refresh_a_silent_store();
                 let holding = desk.lock.borrow().as_ref().is_some_and(LeaderLock::is_held);
                 if !desk.locks.get() || holding {
                     let steps = desk.ticker.borrow_mut().poll(now_ms());
@@ -230,18 +234,46 @@ impl Desk {
         self.apply(steps);
     }
 
+    /// Over the shared worker, silence may mean the worker died with a crashed leader's process:
+    /// a follower that has heard no tick for a claim's wait reconnects once (a new worker starts
+    /// if the old one is gone), and so does every new leader before its first tick.
+    fn refresh_a_silent_store(&self) {
+        let on_store = self.bus.borrow().as_ref().is_some_and(|bus| bus.medium() == Medium::SharedWorker);
+        let silent = {
+            let ticker = self.ticker.borrow();
+            !ticker.is_leading() && ticker.age_ms(now_ms()).is_some_and(|age| age > CLAIM_AFTER_MS)
+        };
+        if on_store && silent && !self.refreshed.replace(true) {
+            if let Some(bus) = self.bus.borrow().as_ref() {
+                bus.refresh();
+            }
+        }
+    }
+
     /// Carries out what the ticker asked: sends, log lines, and the lock when the lead is lost.
     fn apply(self: &Rc<Self>, steps: Vec<Step>) {
         let mut report = false;
         for step in steps {
             match step {
                 Step::Send(message) => {
+                    // The ticker's own sends: a refusal (a worker still connecting) is logged with
+                    // its code; it is no error of the user's, and the next tick goes on.
                     let sent = self.bus.borrow().as_ref().map(|bus| bus.send(message));
                     if let Some(Err(reason)) = sent {
-                        self.route.dispatch(Action::Refused { what: "send".into(), reason });
+                        self.route.dispatch(Action::Bus(Event::Refused(reason)));
                     }
                 }
+                Step::Leading { .. } => {
+                    if let Some(bus) =
+                        self.bus.borrow().as_ref().filter(|b| b.medium() == Medium::SharedWorker)
+                    {
+                        bus.refresh();
+                    }
+                    report = true;
+                    self.route.dispatch(Action::Ticker(step));
+                }
                 Step::Moved { .. } => {
+                    self.refreshed.set(false);
                     let term = self.ticker.borrow().term();
                     self.last_tick.set(Some((now_ms(), term)));
                     report = true;

@@ -213,6 +213,16 @@ impl StockBus {
         }
     }
 
+    /// Over the shared worker: drops this tab's client and connects a new one. A worker that died
+    /// (it can go with a crashed tab's process) is replaced by a new instance; a live one just
+    /// gets a new port.
+    pub fn refresh(&self) {
+        if let Carrier::Store(slot) = &self.carrier {
+            let fresh = store_client(Rc::downgrade(&self.core), Rc::downgrade(slot));
+            *slot.borrow_mut() = Some(fresh);
+        }
+    }
+
     /// Window references this page can post to now (window mode).
     pub fn family_size(&self) -> usize {
         match &self.carrier {
