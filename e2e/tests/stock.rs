@@ -12,6 +12,15 @@ async fn role(driver: &WebDriver) -> Option<String> {
     attr_of(driver, "role", "data-state").await
 }
 
+/// Waits until this tab's role is `want`.
+async fn role_becomes(driver: &WebDriver, want: &str) {
+    eventually(&format!("the role {want}"), async || match role(driver).await {
+        Some(now) if now == want => Ok(()),
+        other => Err(format!("role={other:?}")),
+    })
+    .await;
+}
+
 /// Opens `path` in `count` tabs, each waiting until it leads or follows; the last is current.
 async fn open_desks(browser: &Browser, path: &str, count: usize) -> Vec<WindowHandle> {
     let driver = &browser.driver;
@@ -293,19 +302,11 @@ async fn followers_of_a_frozen_leader_show_stale_and_recover_when_it_wakes() {
     };
     freeze("frozen").await;
     browser.switch_to(&tabs[1 - leader]).await;
-    eventually("the follower to show stale", async || match role(driver).await.as_deref() {
-        Some("stale") => Ok(()),
-        other => Err(format!("role={other:?}")),
-    })
-    .await;
+    role_becomes(driver, "stale").await;
     browser.switch_to(&tabs[leader]).await;
     freeze("active").await;
     browser.switch_to(&tabs[1 - leader]).await;
-    eventually("the follower to follow again", async || match role(driver).await.as_deref() {
-        Some("follower") => Ok(()),
-        other => Err(format!("role={other:?}")),
-    })
-    .await;
+    role_becomes(driver, "follower").await;
     all_show_the_leaders_market(&browser, &tabs, leader, before).await;
     browser.quit().await;
 }
@@ -318,11 +319,7 @@ async fn window_mode_a_follower_window_follows_over_post_message_and_takes_over(
     let driver = &browser.driver;
     browser.open("/stock?transport=window").await;
     let opener = driver.window().await.expect("the first window");
-    eventually("the lone window to lead", async || match role(driver).await.as_deref() {
-        Some("leader") => Ok(()),
-        other => Err(format!("role={other:?}")),
-    })
-    .await;
+    role_becomes(driver, "leader").await;
     click(driver, "open-window").await;
     let popup = eventually("the follower window", async || {
         let windows = driver.windows().await.map_err(|e| e.to_string())?;
@@ -330,11 +327,7 @@ async fn window_mode_a_follower_window_follows_over_post_message_and_takes_over(
     })
     .await;
     browser.switch_to(&popup).await;
-    eventually("the window to follow", async || match role(driver).await.as_deref() {
-        Some("follower") => Ok(()),
-        other => Err(format!("role={other:?}")),
-    })
-    .await;
+    role_becomes(driver, "follower").await;
     assert_eq!(text_of(driver, "transport").await.as_deref(), Some("window"));
     let family = [opener.clone(), popup.clone()];
     let before = all_show_the_leaders_market(&browser, &family, 0, 0).await;
@@ -342,11 +335,7 @@ async fn window_mode_a_follower_window_follows_over_post_message_and_takes_over(
     browser.switch_to(&opener).await;
     driver.close_window().await.expect("close the leader");
     browser.switch_to(&popup).await;
-    eventually("the follower window to take over", async || match role(driver).await.as_deref() {
-        Some("leader") => Ok(()),
-        other => Err(format!("role={other:?}")),
-    })
-    .await;
+    role_becomes(driver, "leader").await;
     let next = eventually("its own ticks", async || {
         let ticks: Vec<u64> = log_lines(driver)
             .await
