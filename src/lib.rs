@@ -12,6 +12,7 @@ pub mod components;
 pub mod hooks;
 pub mod log;
 pub mod origins;
+pub mod page_query;
 pub mod pages;
 pub mod routes;
 pub mod state;

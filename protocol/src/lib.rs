@@ -21,6 +21,7 @@ pub mod config;
 mod decode;
 pub mod order;
 pub mod payment;
+pub mod query;
 pub mod reason;
 pub mod relay;
 pub mod roster;

@@ -38,8 +38,7 @@ impl Heard {
 /// The roster's expiry from the page's query (`?peer-timeout-ms=60000`, a QA hook: with a long
 /// expiry only a goodbye removes a closed tab at once). 1 s to 10 min; otherwise the default.
 pub fn peer_timeout_from_query(search: &str) -> Option<f64> {
-    let value =
-        search.trim_start_matches('?').split('&').find_map(|pair| pair.strip_prefix("peer-timeout-ms="))?;
+    let value = crate::query::param(search, "peer-timeout-ms")?;
     value.parse::<u32>().ok().filter(|ms| (1_000..=600_000).contains(ms)).map(f64::from)
 }
 

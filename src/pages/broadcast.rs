@@ -43,7 +43,7 @@ pub fn BroadcastPage() -> Html {
     {
         let (member, route) = (member.clone(), route.clone());
         use_effect_with((*channel).clone(), move |name: &String| {
-            let search = web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default();
+            let search = crate::page_query::search();
             let roster = peer_timeout_from_query(&search).map_or_else(Roster::default, Roster::with_timeout);
             match BroadcastMember::join_with(name, sender, roster, route.sink(Action::Channel)) {
                 Ok(joined) => {

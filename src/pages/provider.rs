@@ -48,7 +48,7 @@ fn post(
 pub fn ProviderPage() -> Html {
     let route = use_route::<ProviderState>();
     let impostor_order = use_memo((), |_| {
-        let search = web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default();
+        let search = crate::page_query::search();
         web_sys::UrlSearchParams::new_with_str(&search).ok().and_then(|p| p.get("impostor"))
     });
     let to_shop: ToShopSlot = use_mut_ref(|| None);

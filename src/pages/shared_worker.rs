@@ -51,7 +51,7 @@ pub fn SharedWorkerPage() -> Html {
         use_effect_with(*slow_start, move |&slow| {
             // A different URL is a different shared worker: the slow one, or one with another
             // expiry, is its own instance.
-            let search = web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default();
+            let search = crate::page_query::search();
             let url = store_url(slow, &search);
             *client.borrow_mut() = Some(SharedStoreClient::connect(&url, route.sink(Action::Store)));
             // Dropping says goodbye, so the other tabs' count drops at once.

@@ -18,6 +18,7 @@ use crate::components::open_tab::OpenTab;
 use crate::components::route_frame::RouteFrame;
 use crate::components::status::StatusPanel;
 use crate::hooks::{use_route, RouteHandle};
+use crate::page_query;
 use crate::state::stock::{price, Action, Role, Snapshot, StockState, DIAGRAM};
 use crate::transport::leader_lock::{self, LeaderLock};
 use crate::transport::stock::{unavailable, Medium, StockBus, StockEvent, STOCK_CHANNEL};
@@ -29,13 +30,14 @@ const LEADER_LOCK: &str = "crosstalk-stock-leader";
 const POLL_MS: u32 = 100;
 const CLOCK_MS: u32 = 250;
 
-fn query() -> String {
-    web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default()
-}
-
 /// Whether the page asks for the election by messages (`?election=messages`).
 fn messages_forced() -> bool {
-    query().trim_start_matches('?').split('&').any(|pair| pair == "election=messages")
+    page_query::param("election").as_deref() == Some("messages")
+}
+
+/// The transport the page asks to start on (`?transport=storage`), else BroadcastChannel.
+fn first_medium() -> Medium {
+    page_query::param("transport").as_deref().and_then(Medium::parse).unwrap_or(Medium::Broadcast)
 }
 
 /// This page's query with `election=messages` on or off (the other parameters kept).
@@ -56,25 +58,14 @@ fn query_with_fallback(query: &str, on: bool) -> String {
 
 /// The relay room the ticks use over WebSocket: `?room=NAME`, else `crosstalk-stock`.
 fn relay_room() -> String {
-    let query = query();
-    let asked = query.trim_start_matches('?').split('&').find_map(|pair| pair.strip_prefix("room="));
-    asked
-        .filter(|room| crosstalk_protocol::relay::room_name(room).is_ok())
-        .unwrap_or(STOCK_CHANNEL)
-        .to_owned()
+    let asked = page_query::param("room").filter(|room| crosstalk_protocol::relay::room_name(room).is_ok());
+    asked.unwrap_or_else(|| STOCK_CHANNEL.to_owned())
 }
 
 /// Web Locks are origin-wide: they choose among all tabs, so window mode (a family of windows
 /// only) elects by messages, as does a browser without them or a page that asks.
 fn locks_wanted(medium: Medium) -> bool {
     leader_lock::supported() && !messages_forced() && medium != Medium::Window
-}
-
-/// The transport the page asks to start on (`?transport=storage`), else BroadcastChannel.
-fn first_medium() -> Medium {
-    let query = query();
-    let asked = query.trim_start_matches('?').split('&').find_map(|pair| pair.strip_prefix("transport="));
-    asked.and_then(Medium::parse).unwrap_or(Medium::Broadcast)
 }
 
 /// The page's glue: runs the ticker, carries its messages on the bus, holds the lock.
@@ -426,7 +417,7 @@ pub fn StockPage() -> Html {
         let on = e.target_unchecked_into::<web_sys::HtmlInputElement>().checked();
         if let Some(window) = web_sys::window() {
             // The election is chosen as the page starts: reload this tab with the choice.
-            let _ = window.location().set_search(&query_with_fallback(&query(), on));
+            let _ = window.location().set_search(&query_with_fallback(&page_query::search(), on));
         }
     });
     let on_malformed = {

@@ -241,31 +241,24 @@ impl StockBus {
 
     /// Posts `body` to every other tab on this medium.
     pub fn send(&self, body: StockMsg) -> Result<(), Reason> {
-        match &self.carrier {
-            Carrier::Channel(channel) => {
-                self.core.send(body, VIA_STOCK, |text| channel.post_message(&JsValue::from_str(text)))
-            }
-            Carrier::Storage(storage) => {
-                self.core.send(body, VIA_STOCK, |text| storage.set_item(STOCK_CHANNEL, text))
-            }
-            Carrier::Store(slot) => self.core.send(body, VIA_STOCK, |text| as_js(set_in(slot, text))),
-            Carrier::Relay(link) => self.core.send(body, VIA_STOCK, |text| as_js(link.send_text(text))),
-            Carrier::Windows(family) => self.core.send(body, VIA_STOCK, |text| family.post(text, None)),
-        }
+        self.core.send(body, VIA_STOCK, |text| self.carrier.post(text))
     }
 
     /// Fault injection: text that is not an envelope, as a foreign script would post it.
     pub fn send_raw(&self, text: &str) -> Result<(), Reason> {
-        match &self.carrier {
-            Carrier::Channel(channel) => {
-                self.core.send_raw(text, VIA_STOCK, |t| channel.post_message(&JsValue::from_str(t)))
-            }
-            Carrier::Storage(storage) => {
-                self.core.send_raw(text, VIA_STOCK, |t| storage.set_item(STOCK_CHANNEL, t))
-            }
-            Carrier::Store(slot) => self.core.send_raw(text, VIA_STOCK, |t| as_js(set_in(slot, t))),
-            Carrier::Relay(link) => self.core.send_raw(text, VIA_STOCK, |t| as_js(link.send_text(t))),
-            Carrier::Windows(family) => self.core.send_raw(text, VIA_STOCK, |t| family.post(t, None)),
+        self.core.send_raw(text, VIA_STOCK, |text| self.carrier.post(text))
+    }
+}
+
+impl Carrier {
+    /// Hands one message's text to the medium, for every other tab.
+    fn post(&self, text: &str) -> Result<(), JsValue> {
+        match self {
+            Carrier::Channel(channel) => channel.post_message(&JsValue::from_str(text)),
+            Carrier::Storage(storage) => storage.set_item(STOCK_CHANNEL, text),
+            Carrier::Store(slot) => as_js(set_in(slot, text)),
+            Carrier::Relay(link) => as_js(link.send_text(text)),
+            Carrier::Windows(family) => family.post(text, None),
         }
     }
 }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use axum::extract::ws::Utf8Bytes;
 use crosstalk_protocol::relay::{close, RelayMsg};
-use crosstalk_protocol::{Envelope, Reason, ReasonCode, Sender, SenderId};
+use crosstalk_protocol::{Body as _, Envelope, Reason, ReasonCode, Sender, SenderId};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -138,7 +138,7 @@ impl Rooms {
             RelayMsg::Join { room } => self.join(conn, &room, now_ms),
             RelayMsg::Text { text } => self.relay(conn, envelope.seq, envelope.sent_at, text, now_ms),
             other => {
-                let said = format!("the relay does not take \"{}\" from a client", other_kind(&other));
+                let said = format!("the relay does not take \"{}\" from a client", other.kind());
                 self.refuse(conn, Reason::new(ReasonCode::UnexpectedKind, said), now_ms);
             }
         }
@@ -271,11 +271,6 @@ impl Rooms {
             c.outbox.kick(kick.clone());
         }
     }
-}
-
-fn other_kind(body: &RelayMsg) -> &'static str {
-    use crosstalk_protocol::Body as _;
-    body.kind()
 }
 
 #[cfg(test)]
