@@ -4,6 +4,8 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::components::nav::Nav;
+use crate::pages::bench::BenchPage;
+use crate::pages::bench_peer::BenchPeerPage;
 use crate::pages::broadcast::BroadcastPage;
 use crate::pages::home::Home;
 use crate::pages::not_found::NotFound;
@@ -27,6 +29,8 @@ fn switch(route: Route) -> Html {
         Route::WebSocket => html! { <WebSocketPage /> },
         Route::Stock => html! { <StockPage /> },
         Route::Provider => html! { <ProviderPage /> },
+        Route::Bench => html! { <BenchPage /> },
+        Route::BenchPeer => html! { <BenchPeerPage /> },
         Route::NotFound => html! { <NotFound /> },
     }
 }

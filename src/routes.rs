@@ -22,6 +22,12 @@ pub enum Route {
     WebSocket,
     #[at("/stock")]
     Stock,
+    /// What each mechanism costs, through crosstalk and through plain JS.
+    #[at("/bench")]
+    Bench,
+    /// The benchmark's echo frame, on either origin (framed by `/bench`).
+    #[at("/bench-peer")]
+    BenchPeer,
     /// The payment provider's page: served from the provider's origin, framed by `/payment`.
     #[at("/provider")]
     Provider,
@@ -60,6 +66,8 @@ mod tests {
             Route::WebSocket,
             Route::Stock,
             Route::Provider,
+            Route::Bench,
+            Route::BenchPeer,
         ] {
             assert!(is_route(&route.to_path()), "{route:?} is missing from the catalog");
         }

@@ -58,6 +58,8 @@ crate::bodies! {
         Roster { connections: u32 } = "roster",
         Ping = "ping",
         Pong = "pong",
+        /// Tab → worker → the same tab: the text comes straight back (the benchmark's round trip).
+        Echo { text: String } = "echo",
         /// Tab → worker, on `pagehide`: forget me now rather than at the next timeout.
         Goodbye = "goodbye",
         /// Worker → tab: the worker refused a message, and why.
@@ -233,6 +235,10 @@ impl SharedStore {
                 vec![Outgoing::To(port, self.sender.envelope(body, now_ms))]
             }
             StoreMsg::Pong => Vec::new(),
+            // Already size-checked by decoding: nothing to store, nothing grows.
+            StoreMsg::Echo { text } => {
+                vec![Outgoing::To(port, self.sender.envelope(StoreMsg::Echo { text }, now_ms))]
+            }
             StoreMsg::Goodbye => self.disconnect(port, now_ms),
             other => {
                 let reason = Reason::new(
@@ -398,6 +404,17 @@ mod tests {
         );
         let out = b.send(&mut s, StoreMsg::Get { key: "nobody".into() }, 3.0);
         assert!(matches!(&bodies(&out)[0].1, StoreMsg::Value { value: None, set_by: None, .. }));
+    }
+
+    #[test]
+    fn echo_comes_back_to_the_sender_alone_and_stores_nothing() {
+        let mut s = store();
+        s.connect(1, 0.0);
+        s.connect(2, 0.0);
+        let mut a = TabSim::new(1, "tab-a");
+        let out = a.send(&mut s, StoreMsg::Echo { text: "x".repeat(10_000) }, 1.0);
+        assert_eq!(bodies(&out), [("to 1".into(), StoreMsg::Echo { text: "x".repeat(10_000) })]);
+        assert!(s.values.is_empty());
     }
 
     #[test]

@@ -610,7 +610,7 @@ impl Site {
         }
         let known = match self.side {
             Side::App => catalog::is_route(&path),
-            Side::Provider => path == PROVIDER_PAGE,
+            Side::Provider => path == PROVIDER_PAGE || path == BENCH_PEER_PAGE,
             Side::Stranger => false,
         };
         let status = if known { StatusCode::OK } else { StatusCode::NOT_FOUND };
@@ -624,6 +624,8 @@ pub const HEALTH_PATH: &str = "/health";
 
 /// The provider's one page.
 pub const PROVIDER_PAGE: &str = "/provider";
+/// The benchmark's echo frame, which `/bench` also opens on the provider's origin.
+pub const BENCH_PEER_PAGE: &str = "/bench-peer";
 
 /// The placeholder trunk leaves in `index.html`.
 pub const CONFIG_PLACEHOLDER: &str = r#"<meta name="crosstalk-config" content="" />"#;

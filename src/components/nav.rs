@@ -8,8 +8,8 @@ use crate::routes::{working, Route};
 #[component]
 pub fn Nav() -> Html {
     let current = use_route::<Route>();
-    // The provider's page lives inside the shop's iframe: no site chrome there.
-    if current == Some(Route::Provider) {
+    // The provider's page and the bench's echo frame live inside frames: no site chrome there.
+    if matches!(current, Some(Route::Provider | Route::BenchPeer)) {
         return html! {};
     }
     html! {
@@ -24,6 +24,9 @@ pub fn Nav() -> Html {
                     </li>
                 }) }
             </ul>
+            <Link<Route> classes={classes!("bench-link", (current == Some(Route::Bench)).then_some("active"))} to={Route::Bench}>
+                <span data-testid="nav-bench">{"Bench"}</span>
+            </Link<Route>>
         </nav>
     }
 }

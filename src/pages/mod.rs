@@ -1,5 +1,7 @@
 //! One page per route.
 
+pub mod bench;
+pub mod bench_peer;
 pub mod broadcast;
 pub mod home;
 pub mod not_found;

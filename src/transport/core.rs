@@ -250,6 +250,25 @@ impl<B: Body + 'static, X: 'static> Core<B, X> {
         self.listeners.borrow_mut().push(listener);
     }
 
+    /// Like [`Core::listen`], for a target that may belong to another window of the origin (a
+    /// same-origin frame). Its events are instances of *that* window's classes, which an
+    /// `instanceof` check against this window's refuses; the event is taken as an `E` on the
+    /// strength of its name, so `name` must be an event that is always an `E`.
+    pub fn listen_across<E: JsCast + 'static>(
+        self: &Rc<Self>,
+        target: &EventTarget,
+        name: &'static str,
+        handler: impl Fn(&Self, &E) + 'static,
+    ) {
+        let weak = Rc::downgrade(self);
+        let listener = EventListener::new(target, name, move |event| {
+            if let Some(core) = weak.upgrade() {
+                handler(&core, event.unchecked_ref::<E>());
+            }
+        });
+        self.listeners.borrow_mut().push(listener);
+    }
+
     /// Calls `tick` every `ms` while the core lives.
     pub fn every(self: &Rc<Self>, ms: u32, tick: impl Fn(&Self) + 'static) {
         let weak = Rc::downgrade(self);

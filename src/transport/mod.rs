@@ -12,8 +12,10 @@
 //! | [`websocket`] | `WebSocket` to the crosstalk relay, reconnecting with backoff | `/websocket` |
 //! | [`stock`] | the ticker's messages over BroadcastChannel or storage events | `/stock` |
 //! | [`leader_lock`] | `navigator.locks`: one leader among the tabs | `/stock` |
+//! | [`bench`] | each of the above, as an echo the benchmark times | `/bench` |
 //! | [`reach`] | a `no-cors` fetch: does another origin answer at all? | `/payment` |
 
+pub mod bench;
 pub mod broadcast;
 pub mod core;
 pub mod leader_lock;

@@ -82,7 +82,8 @@ impl StorageDemo {
             sink,
         );
         let ours = storage.clone();
-        core.listen::<StorageEvent>(&window, "storage", move |core, event| {
+        // `window` may be a frame's (a second context in one page): listen across realms.
+        core.listen_across::<StorageEvent>(&window, "storage", move |core, event| {
             // sessionStorage changes fire `storage` too; this demo is about localStorage.
             let is_local = event.storage_area().is_some_and(|area| {
                 let (area, ours): (&JsValue, &JsValue) = (area.as_ref(), ours.as_ref());

@@ -1,0 +1,330 @@
+//! The benchmark (`/bench`, `cargo xtask bench`): which mechanisms it measures, with which
+//! payloads and how many messages, what one result is, and when two runs agree.
+//!
+//! Every case is measured twice in the same run, interleaved: through crosstalk's transports and
+//! envelope, and through a plain-JS baseline doing the same echo (`static/bench_baseline.js`).
+//! Round-trip time is a whole run of sequential echoes divided by their number, because
+//! `performance.now()` is coarsened to 100 µs on a page that is not cross-origin isolated.
+
+use serde::{Deserialize, Serialize};
+
+use crate::relay::MAX_FRAME_BYTES;
+
+crate::bodies! {
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum BenchMsg {
+        /// Echo frame → page: the frame's code is listening.
+        Ready = "ready",
+        /// Page → echo frame.
+        Ping { text: String } = "ping",
+        /// Echo frame → page: the ping's text, back.
+        Pong { text: String } = "pong",
+    }
+}
+
+/// A mechanism the benchmark measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Mechanism {
+    WorkerPort,
+    SharedWorker,
+    Broadcast,
+    WindowSameOrigin,
+    WindowCrossOrigin,
+    Storage,
+    WebSocket,
+}
+
+impl Mechanism {
+    pub const ALL: [Mechanism; 7] = [
+        Mechanism::WorkerPort,
+        Mechanism::SharedWorker,
+        Mechanism::Broadcast,
+        Mechanism::WindowSameOrigin,
+        Mechanism::WindowCrossOrigin,
+        Mechanism::Storage,
+        Mechanism::WebSocket,
+    ];
+
+    /// The stable id: `data-mechanism`, the JSON export, and the baseline's switch.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Mechanism::WorkerPort => "worker-port",
+            Mechanism::SharedWorker => "shared-worker",
+            Mechanism::Broadcast => "broadcast",
+            Mechanism::WindowSameOrigin => "window-same-origin",
+            Mechanism::WindowCrossOrigin => "window-cross-origin",
+            Mechanism::Storage => "storage",
+            Mechanism::WebSocket => "websocket",
+        }
+    }
+
+    pub fn from_slug(slug: &str) -> Option<Mechanism> {
+        Mechanism::ALL.into_iter().find(|m| m.slug() == slug)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Mechanism::WorkerPort => "Worker port",
+            Mechanism::SharedWorker => "SharedWorker",
+            Mechanism::Broadcast => "BroadcastChannel",
+            Mechanism::WindowSameOrigin => "postMessage, same-origin frame",
+            Mechanism::WindowCrossOrigin => "postMessage, provider's origin",
+            Mechanism::Storage => "Storage event",
+            Mechanism::WebSocket => "WebSocket (relay)",
+        }
+    }
+
+    /// What the echo peer is, in a few words.
+    pub fn peer(self) -> &'static str {
+        match self {
+            Mechanism::WorkerPort => "a dedicated worker over a MessageChannel port",
+            Mechanism::SharedWorker => "the shared worker, over its port",
+            Mechanism::Broadcast => "a second channel object in this page",
+            Mechanism::WindowSameOrigin => "a hidden frame of this origin",
+            Mechanism::WindowCrossOrigin => "a hidden frame of the provider's origin",
+            Mechanism::Storage => "a hidden same-origin frame's storage events",
+            Mechanism::WebSocket => "a second socket in the same relay room",
+        }
+    }
+
+    /// Why a payload is not measured on this mechanism, if it is not.
+    pub fn refuses(self, payload_bytes: usize) -> Option<String> {
+        // The envelope around the text adds about 100 bytes.
+        let limit = match self {
+            Mechanism::WebSocket => MAX_FRAME_BYTES,
+            _ => crate::MAX_ENVELOPE_BYTES,
+        };
+        (payload_bytes + ENVELOPE_OVERHEAD > limit)
+            .then(|| format!("over the limit of {} KiB a message", limit / 1024))
+    }
+
+    /// How many messages a case sends.
+    pub fn counts(self, payload_bytes: usize) -> Counts {
+        let counts = match payload_bytes {
+            0..=1_000 => Counts { warmup: 50, round_trips: 400, burst: 1_000 },
+            1_001..=20_000 => Counts { warmup: 20, round_trips: 200, burst: 300 },
+            _ => Counts { warmup: 5, round_trips: 40, burst: 40 },
+        };
+        match self {
+            // The relay allows 100 frames a second, in bursts of 200, per connection: each
+            // measurement gets fresh connections and stays inside one burst.
+            Mechanism::WebSocket => {
+                Counts { warmup: 10, round_trips: counts.round_trips.min(150), burst: counts.burst.min(150) }
+            }
+            _ => counts,
+        }
+    }
+}
+
+/// About how many bytes an envelope adds around its text.
+pub const ENVELOPE_OVERHEAD: usize = 100;
+
+/// The payload sizes, in bytes of text: small, 10 KB and 100 KB (cost grows with the payload).
+pub const PAYLOADS: [usize; 3] = [100, 10_000, 100_000];
+
+/// The text a case sends: `bytes` of ASCII.
+pub fn payload_text(bytes: usize) -> String {
+    "x".repeat(bytes)
+}
+
+/// How many messages one case sends: echoes before timing starts, sequential round trips, and
+/// the burst (all posted at once, all echoed back).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    pub warmup: u32,
+    pub round_trips: u32,
+    pub burst: u32,
+}
+
+/// Which implementation a measurement ran through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Side {
+    Crosstalk,
+    Baseline,
+}
+
+/// What one measurement found.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct Figures {
+    /// Mean round-trip time, µs.
+    pub rtt_us: Option<f64>,
+    /// Burst throughput: messages echoed back per second.
+    pub msgs_per_s: Option<f64>,
+}
+
+/// One mechanism at one payload, both sides.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Row {
+    pub mechanism: String,
+    pub payload_bytes: usize,
+    pub crosstalk: Figures,
+    pub baseline: Figures,
+    /// Why it was not measured, or what went wrong.
+    pub note: Option<String>,
+}
+
+impl Row {
+    pub fn new(mechanism: Mechanism, payload_bytes: usize) -> Row {
+        Row {
+            mechanism: mechanism.slug().to_owned(),
+            payload_bytes,
+            crosstalk: Figures::default(),
+            baseline: Figures::default(),
+            note: mechanism.refuses(payload_bytes),
+        }
+    }
+
+    pub fn side_mut(&mut self, side: Side) -> &mut Figures {
+        match side {
+            Side::Crosstalk => &mut self.crosstalk,
+            Side::Baseline => &mut self.baseline,
+        }
+    }
+
+    /// crosstalk's round trip over plain JS's: 1.0 is as fast, above is slower.
+    pub fn rtt_ratio(&self) -> Option<f64> {
+        ratio(self.crosstalk.rtt_us, self.baseline.rtt_us)
+    }
+
+    /// crosstalk's throughput over plain JS's: 1.0 is as fast, below is slower.
+    pub fn throughput_ratio(&self) -> Option<f64> {
+        ratio(self.crosstalk.msgs_per_s, self.baseline.msgs_per_s)
+    }
+}
+
+fn ratio(ours: Option<f64>, theirs: Option<f64>) -> Option<f64> {
+    match (ours, theirs) {
+        (Some(ours), Some(theirs)) if theirs > 0.0 && ours.is_finite() => Some(ours / theirs),
+        _ => None,
+    }
+}
+
+/// The targets the benchmark reports against (not timed tests): at the small payload, on the
+/// worker port, the shared worker and BroadcastChannel.
+pub const TARGET_RTT_RATIO: f64 = 1.15;
+pub const TARGET_THROUGHPUT_RATIO: f64 = 0.9;
+
+/// Whether a row is one the targets apply to.
+pub fn has_target(row: &Row) -> bool {
+    let targeted = ["worker-port", "shared-worker", "broadcast"];
+    row.payload_bytes == PAYLOADS[0] && targeted.contains(&row.mechanism.as_str())
+}
+
+/// Whether a row meets its targets (`None` where none apply or a figure is missing).
+pub fn meets_target(row: &Row) -> Option<bool> {
+    if !has_target(row) {
+        return None;
+    }
+    let (rtt, throughput) = (row.rtt_ratio()?, row.throughput_ratio()?);
+    Some(rtt <= TARGET_RTT_RATIO && throughput >= TARGET_THROUGHPUT_RATIO)
+}
+
+/// A whole run, as exported.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub user_agent: String,
+    pub rows: Vec<Row>,
+}
+
+/// Where two runs disagree by more than `tolerance` (0.10 is 10%) on a ratio, each named; an
+/// empty list means they agree. Ratios, not raw times, are compared: both sides of a ratio ran
+/// interleaved on the same machine, so they are what a run can repeat.
+pub fn disagreements(first: &[Row], second: &[Row], tolerance: f64) -> Vec<String> {
+    let mut out = Vec::new();
+    for a in first {
+        let Some(b) =
+            second.iter().find(|b| b.mechanism == a.mechanism && b.payload_bytes == a.payload_bytes)
+        else {
+            out.push(format!("{} {} B: missing from the second run", a.mechanism, a.payload_bytes));
+            continue;
+        };
+        for (what, x, y) in [
+            ("RTT ratio", a.rtt_ratio(), b.rtt_ratio()),
+            ("throughput ratio", a.throughput_ratio(), b.throughput_ratio()),
+        ] {
+            if let (Some(x), Some(y)) = (x, y) {
+                if (x - y).abs() > tolerance * x.max(y) {
+                    out.push(format!("{} {} B {what}: {x:.2} then {y:.2}", a.mechanism, a.payload_bytes));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(mechanism: Mechanism, bytes: usize, ours: (f64, f64), theirs: (f64, f64)) -> Row {
+        let mut row = Row::new(mechanism, bytes);
+        row.crosstalk = Figures { rtt_us: Some(ours.0), msgs_per_s: Some(ours.1) };
+        row.baseline = Figures { rtt_us: Some(theirs.0), msgs_per_s: Some(theirs.1) };
+        row
+    }
+
+    #[test]
+    fn slugs_are_unique_and_read_back() {
+        for m in Mechanism::ALL {
+            assert_eq!(Mechanism::from_slug(m.slug()), Some(m));
+        }
+        assert_eq!(Mechanism::from_slug("pigeon"), None);
+    }
+
+    #[test]
+    fn the_relay_frame_limit_rules_out_the_largest_payload_on_websocket_only() {
+        assert!(Mechanism::WebSocket.refuses(100_000).unwrap().contains("64 KiB"));
+        assert_eq!(Mechanism::WebSocket.refuses(10_000), None);
+        for m in Mechanism::ALL.into_iter().filter(|m| *m != Mechanism::WebSocket) {
+            assert_eq!(m.refuses(100_000), None, "{m:?}");
+        }
+        assert!(Row::new(Mechanism::WebSocket, 100_000).note.is_some());
+    }
+
+    #[test]
+    fn websocket_cases_stay_inside_the_relays_burst_allowance() {
+        for bytes in PAYLOADS {
+            let c = Mechanism::WebSocket.counts(bytes);
+            assert!(c.warmup + c.round_trips <= 200 && c.burst <= 200, "{bytes}: {c:?}");
+        }
+        assert!(Mechanism::Broadcast.counts(100).burst >= 1_000);
+    }
+
+    #[test]
+    fn ratios_compare_crosstalk_to_plain_js() {
+        let r = row(Mechanism::WorkerPort, 100, (23.0, 40_000.0), (20.0, 50_000.0));
+        assert!((r.rtt_ratio().unwrap() - 1.15).abs() < 1e-9);
+        assert!((r.throughput_ratio().unwrap() - 0.8).abs() < 1e-9);
+        assert_eq!(meets_target(&r), Some(false));
+        let fast = row(Mechanism::WorkerPort, 100, (21.0, 48_000.0), (20.0, 50_000.0));
+        assert_eq!(meets_target(&fast), Some(true));
+        assert_eq!(meets_target(&row(Mechanism::Storage, 100, (1.0, 1.0), (1.0, 1.0))), None);
+        assert_eq!(meets_target(&row(Mechanism::WorkerPort, 10_000, (1.0, 1.0), (1.0, 1.0))), None);
+        let mut missing = Row::new(Mechanism::Broadcast, 100);
+        missing.baseline.rtt_us = Some(0.0);
+        assert_eq!(missing.rtt_ratio(), None);
+    }
+
+    #[test]
+    fn runs_agree_within_the_tolerance_and_name_where_they_do_not() {
+        let a = vec![row(Mechanism::Broadcast, 100, (30.0, 1000.0), (20.0, 1000.0))];
+        let b = vec![row(Mechanism::Broadcast, 100, (31.0, 950.0), (20.0, 1000.0))];
+        assert!(disagreements(&a, &b, 0.10).is_empty());
+        let c = vec![row(Mechanism::Broadcast, 100, (40.0, 1000.0), (20.0, 1000.0))];
+        let found = disagreements(&a, &c, 0.10);
+        assert_eq!(found, ["broadcast 100 B RTT ratio: 1.50 then 2.00"]);
+        assert_eq!(disagreements(&a, &[], 0.10).len(), 1);
+    }
+
+    #[test]
+    fn a_report_round_trips_through_json() {
+        let report = Report {
+            user_agent: "test".into(),
+            rows: vec![row(Mechanism::Storage, 10_000, (500.0, 900.0), (450.0, 1000.0))],
+        };
+        let json = serde_json::to_string(&report).unwrap();
+        assert!(json.contains("\"mechanism\":\"storage\""));
+        assert_eq!(serde_json::from_str::<Report>(&json).unwrap(), report);
+    }
+}

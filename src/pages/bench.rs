@@ -1,0 +1,277 @@
+//! `/bench`: what each mechanism costs in this browser, through crosstalk and through plain
+//! JavaScript, side by side. State: `state/bench.rs`; the crosstalk side: `transport/bench.rs`;
+//! the plain-JS side: `static/bench_baseline.js`.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use crosstalk_protocol::bench::{meets_target, Mechanism, Row, Side, TARGET_RTT_RATIO};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use yew::prelude::*;
+
+use crate::components::message_log::MessageLog;
+use crate::components::route_frame::RouteFrame;
+use crate::components::status::StatusPanel;
+use crate::hooks::{use_route, RouteHandle};
+use crate::state::bench::{bytes_label, order, Action, BenchState, Plan};
+use crate::transport::bench::{self as probe, baseline, Env};
+use crate::transport::core::js_error_text;
+
+/// Lets the browser render (and deliver what is queued) between measurements.
+async fn yield_to_browser() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+/// Loads the plain-JS baseline once (a script of this origin, as the CSP allows).
+async fn load_baseline() -> Result<(), String> {
+    let window = web_sys::window().ok_or("no window")?;
+    if js_sys::Reflect::get(&window, &"crosstalkBaseline".into()).is_ok_and(|v| v.is_object()) {
+        return Ok(());
+    }
+    let document = window.document().ok_or("no document")?;
+    let script: web_sys::HtmlScriptElement =
+        document.create_element("script").map_err(|e| js_error_text(&e))?.unchecked_into();
+    script.set_src(baseline::SCRIPT);
+    let promise = js_sys::Promise::new(&mut |resolve, reject| {
+        script.set_onload(Some(&resolve));
+        script.set_onerror(Some(&reject));
+    });
+    document.head().ok_or("no head")?.append_child(&script).map_err(|e| js_error_text(&e))?;
+    JsFuture::from(promise).await.map(drop).map_err(|_| format!("{} could not be loaded", baseline::SCRIPT))
+}
+
+async fn measure(side: Side, mechanism: Mechanism, payload: usize, plan: &Plan, env: &Env) -> Action {
+    let counts = plan.counts(mechanism, payload);
+    let outcome = match side {
+        Side::Crosstalk => match probe::open(mechanism, env).await {
+            Ok(session) => session.measure(payload, counts).await.map(|f| (f, Some(session.logged()))),
+            Err(why) => Err(why),
+        },
+        Side::Baseline => match baseline::open(mechanism, env).await {
+            Ok(session) => session.measure(payload, counts).await.map(|f| (f, None)),
+            Err(why) => Err(why),
+        },
+    };
+    match outcome {
+        Ok((figures, logged)) => Action::Measured { mechanism, payload, side, figures, logged },
+        Err(why) => Action::Failed { mechanism, payload, side, why },
+    }
+}
+
+async fn run(route: RouteHandle<BenchState>, plan: Plan, env: Env, stopped: Rc<Cell<bool>>) {
+    route.dispatch(Action::Start(plan.clone()));
+    let baseline_missing = load_baseline().await.err();
+    for (index, (mechanism, payload)) in plan.cases().into_iter().enumerate() {
+        if mechanism.refuses(payload).is_some() {
+            continue;
+        }
+        for side in order(index) {
+            if stopped.get() {
+                return;
+            }
+            route.dispatch(Action::Measuring { mechanism, payload, side });
+            yield_to_browser().await;
+            let action = match (&baseline_missing, side) {
+                (Some(why), Side::Baseline) => Action::Failed { mechanism, payload, side, why: why.clone() },
+                _ => measure(side, mechanism, payload, &plan, &env).await,
+            };
+            route.dispatch(action);
+        }
+    }
+    route.dispatch(Action::Finished);
+}
+
+/// Offers `text` as a file download (a `blob:` URL, revoked right after).
+fn download(name: &str, text: &str) -> Result<(), JsValue> {
+    let parts = js_sys::Array::of1(&JsValue::from_str(text));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("application/json");
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob)?;
+    let document = web_sys::window().and_then(|w| w.document()).ok_or(JsValue::NULL)?;
+    let anchor: web_sys::HtmlAnchorElement = document.create_element("a")?.unchecked_into();
+    anchor.set_href(&url);
+    anchor.set_download(name);
+    anchor.click();
+    web_sys::Url::revoke_object_url(&url)
+}
+
+fn user_agent() -> String {
+    web_sys::window().and_then(|w| w.navigator().user_agent().ok()).unwrap_or_default()
+}
+
+fn figure(value: Option<f64>, digits: usize) -> String {
+    value.map_or_else(|| "—".to_owned(), |v| format!("{v:.digits$}"))
+}
+
+fn attr(value: Option<f64>) -> Option<AttrValue> {
+    value.map(|v| AttrValue::from(format!("{v:.1}")))
+}
+
+fn result_row(row: &Row) -> Html {
+    let verdict = match meets_target(row) {
+        Some(true) => "meets",
+        Some(false) => "misses",
+        None => "",
+    };
+    let label = Mechanism::from_slug(&row.mechanism).map_or(row.mechanism.as_str(), |m| m.label());
+    html! {
+        <tr data-testid="result" data-mechanism={row.mechanism.clone()}
+            data-payload-bytes={row.payload_bytes.to_string()}
+            data-rtt-us={attr(row.crosstalk.rtt_us)} data-msgs-per-s={attr(row.crosstalk.msgs_per_s)}
+            data-baseline-rtt-us={attr(row.baseline.rtt_us)}
+            data-baseline-msgs-per-s={attr(row.baseline.msgs_per_s)}
+            data-target={verdict} class={classes!(verdict)}>
+            <td>{label}</td>
+            <td class="num">{bytes_label(row.payload_bytes)}</td>
+            <td class="num">{figure(row.crosstalk.rtt_us, 1)}</td>
+            <td class="num">{figure(row.baseline.rtt_us, 1)}</td>
+            <td class="num ratio">{figure(row.rtt_ratio(), 2)}</td>
+            <td class="num">{figure(row.crosstalk.msgs_per_s, 0)}</td>
+            <td class="num">{figure(row.baseline.msgs_per_s, 0)}</td>
+            <td class="num ratio">{figure(row.throughput_ratio(), 2)}</td>
+            <td class="note">{row.note.clone().unwrap_or_default()}</td>
+        </tr>
+    }
+}
+
+/// Bars of crosstalk-over-plain-JS: round-trip ratio (lower is better) and throughput ratio
+/// (higher is better), with the line at 1.0 where crosstalk costs nothing extra.
+fn chart(rows: &[Row]) -> Html {
+    let measured: Vec<&Row> =
+        rows.iter().filter(|r| r.rtt_ratio().is_some() || r.throughput_ratio().is_some()).collect();
+    if measured.is_empty() {
+        return html! {};
+    }
+    let scale = measured
+        .iter()
+        .flat_map(|r| [r.rtt_ratio(), r.throughput_ratio()])
+        .flatten()
+        .fold(2.0_f64, f64::max)
+        .min(10.0);
+    let (left, width, bar, gap) = (250.0, 560.0, 9.0, 26.0);
+    let x = |ratio: f64| left + width * ratio.min(scale) / scale;
+    let height = 30.0 + gap * measured.len() as f64;
+    html! {
+        <figure class="panel bench-chart" data-testid="chart">
+            <svg viewBox={format!("0 0 {} {height}", left + width + 60.0)} role="img"
+                 aria-label="crosstalk over plain JS, per mechanism and payload">
+                <line class="one" x1={x(1.0).to_string()} x2={x(1.0).to_string()} y1="10" y2={height.to_string()} />
+                <text class="axis" x={x(1.0).to_string()} y="9">{"1.0 = as fast as plain JS"}</text>
+                <line class="target" x1={x(TARGET_RTT_RATIO).to_string()} x2={x(TARGET_RTT_RATIO).to_string()}
+                      y1="14" y2={height.to_string()} />
+                { for measured.iter().enumerate().map(|(i, r)| {
+                    let y = 20.0 + gap * i as f64;
+                    let name = Mechanism::from_slug(&r.mechanism).map_or(r.mechanism.as_str(), |m| m.label());
+                    let bars = [("rtt", r.rtt_ratio(), 0.0), ("rate", r.throughput_ratio(), bar + 1.0)];
+                    html! {
+                        <g>
+                            <text class="row-label" x={(left - 8.0).to_string()} y={(y + bar + 2.0).to_string()}>
+                                {format!("{name} · {}", bytes_label(r.payload_bytes))}
+                            </text>
+                            { for bars.into_iter().filter_map(|(class, ratio, dy)| ratio.map(|ratio| html! {
+                                <g class={class}>
+                                    <rect x={left.to_string()} y={(y + dy).to_string()} height={bar.to_string()}
+                                          width={(x(ratio) - left).max(1.0).to_string()} />
+                                    <text class="value" x={(x(ratio) + 4.0).to_string()} y={(y + dy + bar - 1.0).to_string()}>
+                                        {format!("{ratio:.2}")}
+                                    </text>
+                                </g>
+                            })) }
+                        </g>
+                    }
+                }) }
+            </svg>
+            <figcaption>
+                <span class="key rtt"></span>{" round trip, crosstalk ÷ plain JS (lower is better; dashed line: the 1.15 target) "}
+                <span class="key rate"></span>{" throughput, crosstalk ÷ plain JS (higher is better)"}
+            </figcaption>
+        </figure>
+    }
+}
+
+#[component]
+pub fn BenchPage() -> Html {
+    let route = use_route::<BenchState>();
+    let plan = use_memo((), |_| Plan::from_query(&crate::page_query::search()));
+    let frames = use_node_ref();
+    let stop_flag: Rc<Cell<bool>> = (*use_memo((), |_| Rc::new(Cell::new(false)))).clone();
+    {
+        let stop_flag = Rc::clone(&stop_flag);
+        use_effect_with((), move |_| move || stop_flag.set(true));
+    }
+
+    let on_run = {
+        let (route, plan, frames, stop_flag) = (route.clone(), Rc::clone(&plan), frames.clone(), stop_flag);
+        Callback::from(move |_: MouseEvent| {
+            if route.state().running {
+                return;
+            }
+            let origins = crate::origins::origins();
+            let (Some(container), Ok(origins)) = (frames.cast::<web_sys::Element>(), origins) else {
+                return;
+            };
+            let env =
+                Env { container, app_origin: origins.app_origin, provider_origin: origins.provider_origin };
+            let (route, plan, stop_flag) = (route.clone(), (*plan).clone(), Rc::clone(&stop_flag));
+            wasm_bindgen_futures::spawn_local(run(route, plan, env, stop_flag));
+        })
+    };
+    let on_export = {
+        let route = route.clone();
+        Callback::from(move |_: MouseEvent| {
+            let report = route.state().report(user_agent());
+            if let Ok(json) = serde_json::to_string_pretty(&report) {
+                let _ = download("crosstalk-bench.json", &json);
+            }
+        })
+    };
+
+    let state = route.state();
+    let detail = match (&state.current, state.state_attr()) {
+        (Some(now), _) => format!("measuring {now}"),
+        (None, "done") => "finished: the table and the chart below are this browser's".to_owned(),
+        _ => format!("{} cases ready to run", plan.cases().len()),
+    };
+    html! {
+        <RouteFrame title="Bench" lead={html! {
+            {"What each mechanism costs in this browser, measured twice in the same run, interleaved: through \
+              crosstalk's transports and envelope (Rust, wasm, typed decoding, a log entry per message) and through \
+              plain JavaScript doing the same echo. Round trip: many sequential echoes, timed as a whole and \
+              divided. Throughput: a burst posted at once, until every echo is back."}
+        }}>
+            <StatusPanel subject="Bench" state={state.state_attr()} detail={detail}>
+                <button class="primary" data-testid="run" onclick={on_run} disabled={state.running}>{"Run"}</button>
+                <progress data-testid="progress" max="1" value={format!("{:.3}", state.progress())}
+                          data-done={state.done.to_string()} data-steps={state.steps.to_string()}></progress>
+                <span class="metric">{format!("{} / {}", state.done, state.steps)}</span>
+                <button data-testid="export" onclick={on_export} disabled={state.rows.is_empty()}>{"Export JSON"}</button>
+            </StatusPanel>
+            { chart(&state.rows) }
+            <table class="panel bench-table" data-testid="results">
+                <thead>
+                    <tr>
+                        <th>{"mechanism"}</th><th>{"payload"}</th>
+                        <th>{"RTT µs"}</th><th>{"plain JS"}</th><th>{"ratio"}</th>
+                        <th>{"msgs/s"}</th><th>{"plain JS"}</th><th>{"ratio"}</th><th>{"note"}</th>
+                    </tr>
+                </thead>
+                <tbody>{ for state.rows.iter().map(result_row) }</tbody>
+            </table>
+            <details class="panel explain">
+                <summary>{"What the echo is, per mechanism"}</summary>
+                <ul>{ for Mechanism::ALL.iter().map(|m| html! { <li><strong>{m.label()}</strong>{": "}{m.peer()}</li> }) }</ul>
+                <p class="hint">{"`cargo xtask bench` runs this page in headless Chromium until two runs agree, and prints the table. \
+                    Narrow a run with ?mechanisms=broadcast,storage&payloads=100."}</p>
+            </details>
+            <div hidden=true data-testid="bench-frames" ref={frames}></div>
+            <MessageLog log={route.log_view()} on_clear={route.clear_log()} />
+        </RouteFrame>
+    }
+}

@@ -1,0 +1,79 @@
+//! `/bench-peer`: the benchmark's echo frame, on the app's origin or the provider's. It answers
+//! pings from its parent only — the shop's exact origin and the parent window itself — with the
+//! same text, through crosstalk's window adapter. Not in the nav; `/bench` frames it.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use crosstalk_protocol::bench::BenchMsg;
+use crosstalk_protocol::decode;
+use yew::prelude::*;
+
+use crate::origins::origins;
+use crate::transport::window_message::{parent, Expect, TargetOrigin, WindowLink};
+use crate::transport::Event;
+
+type Slot = Rc<RefCell<Option<WindowLink<BenchMsg>>>>;
+
+/// Bumps a counter attribute on the status readout (QA: what the frame heard and answered),
+/// without a render per message.
+fn count(attr: &str) {
+    let element = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.query_selector("[data-testid=\"status\"]").ok().flatten());
+    if let Some(element) = element {
+        let now = element.get_attribute(attr).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+        let _ = element.set_attribute(attr, &(now + 1).to_string());
+    }
+}
+
+/// Starts echoing; says why not if this page is not framed by the app.
+fn start(slot: &Slot) -> Result<(), String> {
+    let app = origins()?.app_origin;
+    let target = TargetOrigin::exact(&app)?;
+    let framer = parent().ok_or("not framed: /bench opens this page in a hidden frame")?;
+    let expect = Expect { source: Box::new(parent), origin: app.clone(), read_strangers: Box::new(|| false) };
+    let (answering, to) = (Rc::downgrade(slot), target.clone());
+    let link = WindowLink::<BenchMsg>::listen("bench-frame", expect, move |event| {
+        let Event::Other(incoming) = event else { return };
+        count("data-heard");
+        if !(incoming.from_expected && incoming.origin == app) {
+            return;
+        }
+        let Ok(envelope) = incoming.data.and_then(|text| decode::<BenchMsg>(&text)) else { return };
+        if let (BenchMsg::Ping { text }, Some(slot), Some(framer)) =
+            (envelope.body, answering.upgrade(), parent())
+        {
+            if let Some(link) = slot.borrow().as_ref() {
+                let _ = link.send(&framer, BenchMsg::Pong { text }, &to);
+                count("data-answered");
+            }
+        }
+    })
+    .ok_or("no window")?;
+    link.send(&framer, BenchMsg::Ready, &target).map_err(|reason| reason.text)?;
+    *slot.borrow_mut() = Some(link);
+    Ok(())
+}
+
+#[component]
+pub fn BenchPeerPage() -> Html {
+    let slot: Slot = use_mut_ref(|| None);
+    let failed = use_state(|| None::<String>);
+    {
+        let (slot, failed) = (slot.clone(), failed.clone());
+        use_effect_with((), move |_| {
+            if let Err(why) = start(&slot) {
+                failed.set(Some(why));
+            }
+            move || drop(slot.borrow_mut().take())
+        });
+    }
+    let (state, detail) = match &*failed {
+        Some(why) => ("error", why.clone()),
+        None => ("listening", "echoing pings from /bench".to_owned()),
+    };
+    html! {
+        <p data-testid="status" data-state={state}>{"Bench echo frame: "}{detail}</p>
+    }
+}
