@@ -56,7 +56,11 @@ async fn a_short_run_measures_every_mechanism_on_both_sides() {
         println!("{} {}", line.kind, line.payload);
     }
     let steps = attr_of(driver, "progress", "data-steps").await;
-    assert_eq!(steps.as_deref(), Some("26"), "7 mechanisms × 2 payloads × 2 sides, less WebSocket at 100 KB");
+    assert_eq!(
+        steps.as_deref(),
+        Some("78"),
+        "7 mechanisms × 2 payloads × 2 sides × 3 rounds, less WebSocket at 100 KB"
+    );
     assert_eq!(attr_of(driver, "progress", "data-done").await, steps);
     let rows = driver.find_all(testid("result")).await.expect("result rows");
     assert_eq!(rows.len(), 14);

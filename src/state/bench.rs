@@ -2,7 +2,7 @@
 //! payload with both sides' figures. Page: `pages/bench.rs`; the crosstalk side:
 //! `transport/bench.rs`; the plain-JS side: `static/bench_baseline.js`.
 
-use crosstalk_protocol::bench::{Counts, Figures, Mechanism, Report, Row, Side, PAYLOADS};
+use crosstalk_protocol::bench::{Counts, Figures, Mechanism, Report, Row, Side, PAYLOADS, ROUNDS};
 use crosstalk_protocol::query::param;
 
 use crate::hooks::RouteState;
@@ -65,19 +65,22 @@ impl Plan {
     }
 }
 
-/// Which side runs first in a case: alternating, so neither always gets the warmer browser.
-pub fn order(case_index: usize) -> [Side; 2] {
-    if case_index % 2 == 0 {
+/// The order of a case's measurements: each side [`ROUNDS`] times, alternating, and which goes
+/// first alternates from case to case, so neither always gets the warmer browser.
+pub fn order(case_index: usize) -> Vec<Side> {
+    let pair = if case_index % 2 == 0 {
         [Side::Crosstalk, Side::Baseline]
     } else {
         [Side::Baseline, Side::Crosstalk]
-    }
+    };
+    (0..ROUNDS).flat_map(|_| pair).collect()
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct BenchState {
     pub rows: Vec<Row>,
-    /// Measurements in the plan (two per case that can run) and how many have finished.
+    /// Measurements in the plan (both sides, every round, of each case that can run) and how
+    /// many have finished.
     pub steps: usize,
     pub done: usize,
     pub running: bool,
@@ -148,7 +151,7 @@ impl RouteState for BenchState {
         match action {
             Action::Start(plan) => {
                 self.rows = plan.cases().into_iter().map(|(m, p)| Row::new(m, p)).collect();
-                self.steps = self.rows.iter().filter(|r| r.note.is_none()).count() * 2;
+                self.steps = self.rows.iter().filter(|r| r.note.is_none()).count() * 2 * ROUNDS;
                 self.done = 0;
                 self.running = true;
                 self.runs += 1;
@@ -172,7 +175,8 @@ impl RouteState for BenchState {
                 );
                 log.push(Entry::system("measured", said, at_ms));
                 if let Some(row) = self.row_mut(mechanism, payload) {
-                    *row.side_mut(side) = figures;
+                    let side = row.side_mut(side);
+                    *side = side.best(figures);
                 }
             }
             Action::Failed { mechanism, payload, side, why } => {
@@ -219,8 +223,9 @@ mod tests {
 
     #[test]
     fn sides_alternate_which_goes_first() {
-        assert_eq!(order(0), [Side::Crosstalk, Side::Baseline]);
-        assert_eq!(order(1), [Side::Baseline, Side::Crosstalk]);
+        assert_eq!(order(0)[..4], [Side::Crosstalk, Side::Baseline, Side::Crosstalk, Side::Baseline]);
+        assert_eq!(order(1)[..2], [Side::Baseline, Side::Crosstalk]);
+        assert_eq!(order(1).len(), 2 * ROUNDS);
     }
 
     #[test]
@@ -232,7 +237,7 @@ mod tests {
         state.apply(Action::Start(plan), 0.0, &mut log);
         // WebSocket at 100 KB is over the relay's frame limit: one row, noted, no steps.
         assert_eq!(state.rows.len(), 4);
-        assert_eq!(state.steps, 6);
+        assert_eq!(state.steps, 18);
         assert_eq!(state.state_attr(), "running");
         let (m, p) = (Mechanism::WorkerPort, 100);
         state.apply(
@@ -257,7 +262,18 @@ mod tests {
             2.0,
             &mut log,
         );
-        assert!((state.progress() - 2.0 / 6.0).abs() < 1e-9);
+        assert!((state.progress() - 2.0 / 18.0).abs() < 1e-9);
+        assert!((state.rows[0].rtt_ratio().unwrap() - 1.5).abs() < 1e-9);
+        // A second, slower round does not replace the first one's figures.
+        let slower = figures(40.0, 8000.0);
+        let again = Action::Measured {
+            mechanism: m,
+            payload: p,
+            side: Side::Crosstalk,
+            figures: slower,
+            logged: None,
+        };
+        state.apply(again, 2.5, &mut log);
         assert!((state.rows[0].rtt_ratio().unwrap() - 1.5).abs() < 1e-9);
         state.apply(
             Action::Failed { mechanism: m, payload: 100_000, side: Side::Baseline, why: "boom".into() },

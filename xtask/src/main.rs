@@ -27,8 +27,11 @@ usage: cargo xtask <command>
   build              install what is missing and build in release into dist/
   e2e [FILTER…]      build in release and run only the end-to-end tests (those whose names
                      contain a FILTER, if given), with the servers and browser `test` uses
-  bench              the relay load run: 100 WebSocket clients in one room, delivered
-                     messages/s and latency (printed, not asserted)";
+  bench [QUERY]      /bench in headless Chromium: every mechanism through crosstalk and through
+                     plain JS, repeated until two runs agree within 10% (table printed, JSON in
+                     target/bench.json); the shipped sizes against their budgets; the relay load
+                     run (100 WebSocket clients). Figures are printed, not asserted. QUERY
+                     narrows the run: 'mechanisms=broadcast,storage&payloads=100'";
 
 fn main() -> ExitCode {
     tools::prepare_path();
@@ -38,7 +41,7 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("build") => tools::ensure_build_tools(&root()).and_then(|()| build_release(&root())),
         Some("e2e") => only_end_to_end(&args[1..]),
-        Some("bench") => bench(),
+        Some("bench") => bench(args.get(1).map(String::as_str)),
         Some("bench-run") => bench_run(),
         Some("help" | "--help" | "-h") => {
             println!("{USAGE}");
@@ -342,13 +345,42 @@ fn chromium_args() -> &'static [&'static str] {
     ]
 }
 
-/// `cargo xtask bench`: the relay's load run. (The in-browser comparison with plain JavaScript
-/// joins it with the benchmark issue.)
-fn bench() -> Result<()> {
-    eprintln!("xtask: building the load run optimized (profile bench-native)");
+/// `cargo xtask bench`: `/bench` in headless Chromium (crosstalk next to plain JS, repeated until
+/// two runs agree), the shipped sizes against their budgets, then the relay's load run.
+fn bench(query: Option<&str>) -> Result<()> {
+    let root = root();
+    tools::ensure_build_tools(&root)?;
+    let browser = tools::ensure_browser()?;
+    build_release(&root)?;
+    browser_bench(&root, &browser, query)?;
+    eprint!("{}", sizes::budget_report(&sizes::measure(&root.join("dist"))));
+    eprintln!("xtask: building the relay load run optimized (profile bench-native)");
     run(Command::new(cargo())
         .args(["run", "--quiet", "--profile", "bench-native", "--package", "xtask", "--", "bench-run"])
-        .current_dir(root()))
+        .current_dir(&root))
+}
+
+/// Serves the release build as the tests do and runs the browser half (`e2e/src/bin/bench.rs`).
+fn browser_bench(root: &Path, browser: &Browser, query: Option<&str>) -> Result<()> {
+    let runtime = runtime()?;
+    let any_port = SocketAddr::from(([127, 0, 0, 1], 0));
+    let config = SuiteConfig::on_ports(root.join("dist"), any_port, None).or_else(fail)?;
+    let suite = start_suite(&runtime, config)?;
+    let driver = Chromedriver::start(&browser.chromedriver)?;
+    let out = root.join("target").join("bench.json");
+    let result = run(Command::new(cargo())
+        .args(["run", "--quiet", "-p", "crosstalk-e2e", "--bin", "bench"])
+        .env("CROSSTALK_BASE_URL", suite.app_url())
+        .env("CROSSTALK_PROVIDER_URL", suite.provider_url())
+        .env("CROSSTALK_WEBDRIVER_URL", driver.url())
+        .env("CROSSTALK_CHROMIUM", &browser.chromium)
+        .env("CROSSTALK_CHROMIUM_ARGS", chromium_args().join(" "))
+        .env("CROSSTALK_BENCH_OUT", &out)
+        .env("CROSSTALK_BENCH_PATH", format!("/bench?{}", query.unwrap_or_default().trim_start_matches('?')))
+        .current_dir(root));
+    drop(driver);
+    runtime.block_on(suite.shutdown());
+    result
 }
 
 /// The load run itself, in the optimized build `bench` starts.

@@ -1,0 +1,170 @@
+//! `cargo xtask bench`'s browser half: drives headless Chromium through `/bench` until two runs
+//! agree within 10% (at most four runs), printing progress as it goes, then the table; writes
+//! the last run as JSON to `CROSSTALK_BENCH_OUT`. `xtask` serves the suite and starts
+//! chromedriver first, exactly as for the end-to-end tests.
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use crosstalk_e2e::action::click;
+use crosstalk_e2e::check::{attr_of, state_becomes};
+use crosstalk_e2e::find::testid;
+use crosstalk_e2e::session::Browser;
+use crosstalk_protocol::bench::{disagreements, meets_target, Figures, Report, Row};
+use thirtyfour::prelude::*;
+
+const TOLERANCE: f64 = 0.10;
+const MAX_RUNS: usize = 4;
+
+async fn number(row: &WebElement, attr: &str) -> Option<f64> {
+    row.attr(attr).await.ok().flatten().and_then(|v| v.parse().ok())
+}
+
+/// The result rows, read back from their QA hooks.
+async fn rows(driver: &WebDriver) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for element in driver.find_all(testid("result")).await.unwrap_or_default() {
+        let text = |e: &WebElement, a: &'static str| {
+            let e = e.clone();
+            async move { e.attr(a).await.ok().flatten().unwrap_or_default() }
+        };
+        let note = match element.find(By::Css(".note")).await {
+            Ok(cell) => cell.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        rows.push(Row {
+            mechanism: text(&element, "data-mechanism").await,
+            payload_bytes: text(&element, "data-payload-bytes").await.parse().unwrap_or(0),
+            crosstalk: Figures {
+                rtt_us: number(&element, "data-rtt-us").await,
+                msgs_per_s: number(&element, "data-msgs-per-s").await,
+            },
+            baseline: Figures {
+                rtt_us: number(&element, "data-baseline-rtt-us").await,
+                msgs_per_s: number(&element, "data-baseline-msgs-per-s").await,
+            },
+            note: (!note.is_empty()).then_some(note),
+        });
+    }
+    rows
+}
+
+/// One run: click `run`, show a progress line until it is done.
+async fn one_run(browser: &Browser, path: &str, index: usize) -> Vec<Row> {
+    let driver = &browser.driver;
+    browser.open(path).await;
+    state_becomes(driver, "status", "idle").await;
+    click(driver, "run").await;
+    let started = Instant::now();
+    let mut last_change = (String::new(), Instant::now());
+    loop {
+        let state = attr_of(driver, "status", "data-state").await.unwrap_or_default();
+        let done = attr_of(driver, "progress", "data-done").await.unwrap_or_default();
+        let steps = attr_of(driver, "progress", "data-steps").await.unwrap_or_default();
+        let detail = driver
+            .find(testid("status-detail"))
+            .await
+            .ok()
+            .map(|e| async move { e.text().await.unwrap_or_default() });
+        let detail = match detail {
+            Some(text) => text.await,
+            None => String::new(),
+        };
+        let (d, s) = (done.parse::<usize>().unwrap_or(0), steps.parse::<usize>().unwrap_or(1).max(1));
+        let filled = d * 30 / s;
+        let bar = format!("{}{}", "#".repeat(filled), " ".repeat(30 - filled));
+        eprint!(
+            "\r\x1b[2Kbench: run {index} [{bar}] {d}/{s} {:.0}s {detail}",
+            started.elapsed().as_secs_f64()
+        );
+        let _ = std::io::stderr().flush();
+        if state == "done" {
+            eprintln!();
+            break;
+        }
+        if done != last_change.0 {
+            last_change = (done, Instant::now());
+        } else if last_change.1.elapsed() > Duration::from_secs(60) {
+            eprintln!();
+            panic!("the bench made no progress for 60 s: {detail}");
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    rows(driver).await
+}
+
+fn cell(value: Option<f64>, digits: usize) -> String {
+    value.map_or_else(|| "—".to_owned(), |v| format!("{v:.digits$}"))
+}
+
+/// The table as the terminal shows it (and the README copies).
+fn table(rows: &[Row]) -> String {
+    let mut out = String::from(
+        "| mechanism | payload | RTT µs | plain JS µs | ratio | msgs/s | plain JS msgs/s | ratio | target |\n|---|---:|---:|---:|---:|---:|---:|---:|---|\n",
+    );
+    for row in rows {
+        let target = match meets_target(row) {
+            Some(true) => "meets",
+            Some(false) => "misses",
+            None => "",
+        };
+        let note = row.note.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
+        out.push_str(&format!(
+            "| {}{note} | {} | {} | {} | {} | {} | {} | {} | {target} |\n",
+            row.mechanism,
+            row.payload_bytes,
+            cell(row.crosstalk.rtt_us, 1),
+            cell(row.baseline.rtt_us, 1),
+            cell(row.rtt_ratio(), 2),
+            cell(row.crosstalk.msgs_per_s, 0),
+            cell(row.baseline.msgs_per_s, 0),
+            cell(row.throughput_ratio(), 2),
+        ));
+    }
+    out
+}
+
+#[tokio::main]
+async fn main() {
+    let path = std::env::var("CROSSTALK_BENCH_PATH").unwrap_or_else(|_| "/bench".to_owned());
+    let out = std::env::var("CROSSTALK_BENCH_OUT").unwrap_or_else(|_| "target/bench.json".to_owned());
+    let browser = Browser::start().await;
+    let mut runs: Vec<Vec<Row>> = Vec::new();
+    let mut agreed = false;
+    while runs.len() < MAX_RUNS {
+        let rows = one_run(&browser, &path, runs.len() + 1).await;
+        if let Some(previous) = runs.last() {
+            let differences = disagreements(previous, &rows, TOLERANCE);
+            if differences.is_empty() {
+                runs.push(rows);
+                agreed = true;
+                break;
+            }
+            eprintln!("bench: runs {} and {} differ by more than 10%:", runs.len(), runs.len() + 1);
+            differences.iter().for_each(|d| eprintln!("  {d}"));
+        }
+        runs.push(rows);
+    }
+    let user_agent = browser
+        .driver
+        .execute("return navigator.userAgent", Vec::new())
+        .await
+        .ok()
+        .and_then(|r| r.json().as_str().map(str::to_owned))
+        .unwrap_or_default();
+    browser.quit().await;
+    let last = runs.pop().unwrap_or_default();
+    println!("\n{}", table(&last));
+    if agreed {
+        println!("The last two runs agree within 10% on every ratio ({} runs).", runs.len() + 1);
+    } else {
+        println!("The runs did NOT agree within 10% after {MAX_RUNS} runs: the table is the last run.");
+    }
+    println!("Browser: {user_agent}");
+    let report = Report { user_agent, rows: last };
+    match serde_json::to_string_pretty(&report).map(|json| std::fs::write(&out, json)) {
+        Ok(Ok(())) => println!("Written to {out}"),
+        Ok(Err(e)) => eprintln!("bench: cannot write {out}: {e}"),
+        Err(e) => eprintln!("bench: cannot encode the report: {e}"),
+    }
+}
