@@ -15,18 +15,6 @@ use crate::transport::Event;
 
 type Slot = Rc<RefCell<Option<WindowLink<BenchMsg>>>>;
 
-/// Bumps a counter attribute on the status readout (QA: what the frame heard and answered),
-/// without a render per message.
-fn count(attr: &str) {
-    let element = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.query_selector("[data-testid=\"status\"]").ok().flatten());
-    if let Some(element) = element {
-        let now = element.get_attribute(attr).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-        let _ = element.set_attribute(attr, &(now + 1).to_string());
-    }
-}
-
 /// Starts echoing; says why not if this page is not framed by the app.
 fn start(slot: &Slot) -> Result<(), String> {
     let app = origins()?.app_origin;
@@ -36,7 +24,6 @@ fn start(slot: &Slot) -> Result<(), String> {
     let (answering, to) = (Rc::downgrade(slot), target.clone());
     let link = WindowLink::<BenchMsg>::listen("bench-frame", expect, move |event| {
         let Event::Other(incoming) = event else { return };
-        count("data-heard");
         if !(incoming.from_expected && incoming.origin == app) {
             return;
         }
@@ -46,7 +33,6 @@ fn start(slot: &Slot) -> Result<(), String> {
         {
             if let Some(link) = slot.borrow().as_ref() {
                 let _ = link.send(&framer, BenchMsg::Pong { text }, &to);
-                count("data-answered");
             }
         }
     })

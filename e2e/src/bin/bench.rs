@@ -124,6 +124,52 @@ fn table(rows: &[Row]) -> String {
     out
 }
 
+/// How many envelopes the burst on `/broadcast` posts at once.
+const BURST: u32 = 1_000;
+
+/// One burst on `/broadcast`, from a plain-JS sender in the same tab (a second channel object,
+/// so the route hears it like any other tab's): ms until a plain-JS listener has the last
+/// envelope, and until the route's log shows it.
+const BURST_SCRIPT: &str = r#"
+const [n, done] = arguments;
+const from = "burst-" + Math.random().toString(16).slice(2, 10);
+const sender = new BroadcastChannel("myChannel"), listener = new BroadcastChannel("myChannel");
+let got = 0, jsAt = 0, logAt = 0;
+const start = performance.now();
+const shown = () => [...document.querySelectorAll(`[data-testid="log-entry"][data-seq="${n}"]`)]
+  .some((e) => e.textContent.includes(from));
+const finish = () => {
+  if (!jsAt || !logAt) return;
+  observer.disconnect(); sender.close(); listener.close();
+  done({ js: jsAt - start, log: logAt - start });
+};
+const observer = new MutationObserver(() => {
+  if (!logAt && shown()) { logAt = performance.now(); finish(); }
+});
+observer.observe(document.querySelector('[data-testid="log"]') || document.body, { childList: true, subtree: true });
+listener.onmessage = (event) => {
+  if (JSON.parse(event.data).from === from && ++got === n) { jsAt = performance.now(); finish(); }
+};
+for (let seq = 1; seq <= n; seq++) {
+  sender.postMessage(JSON.stringify({ v: 1, seq, from, sent_at: performance.timeOrigin + performance.now(), kind: "text", body: { text: "burst " + seq } }));
+}
+"#;
+
+/// The burst on `/broadcast`, three times; the best of each.
+async fn broadcast_burst(browser: &Browser) -> Option<(f64, f64)> {
+    let driver = &browser.driver;
+    browser.open("/broadcast").await;
+    state_becomes(driver, "status", "joined").await;
+    let mut best: Option<(f64, f64)> = None;
+    for _ in 0..3 {
+        let result = driver.execute_async(BURST_SCRIPT, vec![serde_json::json!(BURST)]).await.ok()?;
+        let json = result.json();
+        let (js, log) = (json["js"].as_f64()?, json["log"].as_f64()?);
+        best = Some(best.map_or((js, log), |(a, b)| (a.min(js), b.min(log))));
+    }
+    best
+}
+
 #[tokio::main]
 async fn main() {
     let path = std::env::var("CROSSTALK_BENCH_PATH").unwrap_or_else(|_| "/bench".to_owned());
@@ -145,6 +191,7 @@ async fn main() {
         }
         runs.push(rows);
     }
+    let burst = broadcast_burst(&browser).await;
     let user_agent = browser
         .driver
         .execute("return navigator.userAgent", Vec::new())
@@ -159,6 +206,18 @@ async fn main() {
         println!("The last two runs agree within 10% on every ratio ({} runs).", runs.len() + 1);
     } else {
         println!("The runs did NOT agree within 10% after {MAX_RUNS} runs: the table is the last run.");
+    }
+    match burst {
+        Some((js, log)) => {
+            // The target: the log within 2× the plain-JS listener, plus at most one frame.
+            let verdict = if log <= 2.0 * js + 1000.0 / 60.0 { "meets" } else { "misses" };
+            println!(
+                "Burst of {BURST} on /broadcast: last one in crosstalk's log after {log:.1} ms, in a plain-JS \
+                 listener after {js:.1} ms ({:.2}×; target ≤ 2× + one frame: {verdict})",
+                log / js
+            );
+        }
+        None => println!("Burst of {BURST} on /broadcast: did not finish"),
     }
     println!("Browser: {user_agent}");
     let report = Report { user_agent, rows: last };
