@@ -172,12 +172,12 @@ impl Session {
         let text = crosstalk_protocol::bench::payload_text(bytes);
         let meter = &self.meter;
         meter.run(&self.post, &text, counts.warmup, true).await?;
-        let start = performance_now();
+        let start = now_ms();
         meter.run(&self.post, &text, counts.round_trips, true).await?;
-        let rtt_us = (performance_now() - start) * 1000.0 / f64::from(counts.round_trips);
-        let start = performance_now();
+        let rtt_us = (now_ms() - start) * 1000.0 / f64::from(counts.round_trips);
+        let start = now_ms();
         meter.run(&self.post, &text, counts.burst, false).await?;
-        let msgs_per_s = f64::from(counts.burst) / ((performance_now() - start) / 1000.0);
+        let msgs_per_s = f64::from(counts.burst) / ((now_ms() - start) / 1000.0);
         Ok(Figures { rtt_us: Some(rtt_us), msgs_per_s: Some(msgs_per_s) })
     }
 
@@ -186,10 +186,6 @@ impl Session {
         let log = self.meter.log.borrow();
         log.len() as u64 + log.dropped()
     }
-}
-
-fn performance_now() -> f64 {
-    web_sys::window().and_then(|w| w.performance()).map_or_else(js_sys::Date::now, |p| p.now())
 }
 
 /// Where the case's frames and sockets go.

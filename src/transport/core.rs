@@ -241,13 +241,7 @@ impl<B: Body + 'static, X: 'static> Core<B, X> {
         name: &'static str,
         handler: impl Fn(&Self, &E) + 'static,
     ) {
-        let weak = Rc::downgrade(self);
-        let listener = EventListener::new(target, name, move |event| {
-            if let (Some(core), Some(event)) = (weak.upgrade(), event.dyn_ref::<E>()) {
-                handler(&core, event);
-            }
-        });
-        self.listeners.borrow_mut().push(listener);
+        self.listen_as(target, name, |event| event.dyn_ref::<E>(), handler);
     }
 
     /// Like [`Core::listen`], for a target that may belong to another window of the origin (a
@@ -260,10 +254,20 @@ impl<B: Body + 'static, X: 'static> Core<B, X> {
         name: &'static str,
         handler: impl Fn(&Self, &E) + 'static,
     ) {
+        self.listen_as(target, name, |event| Some(event.unchecked_ref::<E>()), handler);
+    }
+
+    fn listen_as<E: 'static>(
+        self: &Rc<Self>,
+        target: &EventTarget,
+        name: &'static str,
+        cast: fn(&web_sys::Event) -> Option<&E>,
+        handler: impl Fn(&Self, &E) + 'static,
+    ) {
         let weak = Rc::downgrade(self);
         let listener = EventListener::new(target, name, move |event| {
-            if let Some(core) = weak.upgrade() {
-                handler(&core, event.unchecked_ref::<E>());
+            if let (Some(core), Some(event)) = (weak.upgrade(), cast(event)) {
+                handler(&core, event);
             }
         });
         self.listeners.borrow_mut().push(listener);
