@@ -7,7 +7,7 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use crosstalk_e2e::action::click;
-use crosstalk_e2e::check::{attr_of, state_becomes};
+use crosstalk_e2e::check::{attr_of, eventually, state_becomes};
 use crosstalk_e2e::find::testid;
 use crosstalk_e2e::session::Browser;
 use crosstalk_protocol::bench::{disagreements, meets_target, Figures, Report, Row};
@@ -170,6 +170,136 @@ async fn broadcast_burst(browser: &Browser) -> Option<(f64, f64)> {
     best
 }
 
+/// How many envelopes fill the log before the log-scale run measures the next [`BURST`].
+const LOG_FILL: u32 = 10_000;
+
+/// The log-scale run: ms until the last of [`BURST`] is in `/broadcast`'s log on a fresh page,
+/// and after [`LOG_FILL`] envelopes came first (best of five each, interleaved, a fresh page per
+/// try: single bursts vary by ±40% on a busy machine, while the log's cost does not move).
+async fn log_scale(browser: &Browser) -> Option<(f64, f64)> {
+    let driver = &browser.driver;
+    let mut best: Option<(f64, f64)> = None;
+    for _ in 0..5 {
+        let mut times = [0.0; 2];
+        for (slot, fill) in [0, LOG_FILL].into_iter().enumerate() {
+            browser.open("/broadcast").await;
+            state_becomes(driver, "status", "joined").await;
+            // The fill goes in bursts that each wait for their last envelope in the log, so the
+            // page has taken every one of them before the measured burst starts.
+            for _ in 0..fill / BURST {
+                driver.execute_async(BURST_SCRIPT, vec![serde_json::json!(BURST)]).await.ok()?;
+            }
+            let result = driver.execute_async(BURST_SCRIPT, vec![serde_json::json!(BURST)]).await.ok()?;
+            times[slot] = result.json()["log"].as_f64()?;
+        }
+        best = Some(best.map_or((times[0], times[1]), |(a, b)| (a.min(times[0]), b.min(times[1]))));
+    }
+    best
+}
+
+/// Installs, in a receiving window, a watch for one envelope: the absolute time (`timeOrigin +
+/// now`, comparable across the windows of one browser) at which it arrived. On a route the
+/// arrival is when the route's log shows it; elsewhere a plain-JS listener on the channel takes it.
+const WATCH_SCRIPT: &str = r#"
+const [from] = arguments;
+const seen = window.__crosstalkFanOut = { at: 0 };
+const now = () => performance.timeOrigin + performance.now();
+const log = document.querySelector('[data-testid="log"]');
+if (log) {
+  const shown = () => [...log.querySelectorAll('[data-testid="log-entry"]')].some((e) => e.textContent.includes(from));
+  const observer = new MutationObserver(() => {
+    if (shown()) { seen.at = now(); observer.disconnect(); }
+  });
+  observer.observe(log, { childList: true, subtree: true });
+} else {
+  const listener = new BroadcastChannel("myChannel");
+  listener.onmessage = (event) => {
+    if (event.data.includes(from)) { seen.at = now(); listener.close(); }
+  };
+}
+"#;
+
+/// Posts one envelope as `from` on the route's channel from a plain-JS sender; returns the
+/// absolute time it went.
+const SEND_SCRIPT: &str = r#"
+const [from] = arguments;
+const sender = new BroadcastChannel("myChannel");
+const start = performance.timeOrigin + performance.now();
+sender.postMessage(JSON.stringify({ v: 1, seq: 1, from, sent_at: start, kind: "text", body: { text: "fan-out" } }));
+sender.close();
+return start;
+"#;
+
+/// How many single envelopes the fan-out run sends, one at a time; the median counts.
+const FAN_OUT_TRIES: usize = 9;
+
+fn median(mut values: Vec<f64>) -> Option<f64> {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied()
+}
+
+/// Propagation to the last window: `windows` windows on `path`, the first sends one envelope; ms
+/// until the last other window has it (the median of [`FAN_OUT_TRIES`]). On `/broadcast` that
+/// is its log showing it; on `/` (no channel of its own) a plain-JS listener, the baseline.
+async fn fan_out(browser: &Browser, path: &str, windows: usize) -> Option<f64> {
+    let driver = &browser.driver;
+    // Windows side by side, as someone watching the messages move would have them: a tab behind
+    // another gets no animation frames, so its log waits for the render's timer fallback instead.
+    let ready = async || match path {
+        "/broadcast" => state_becomes(driver, "status", "joined").await,
+        _ => drop(
+            eventually("the home page", async || {
+                driver.find(testid("mechanisms")).await.map_err(|e| e.to_string())
+            })
+            .await,
+        ),
+    };
+    browser.open(path).await;
+    ready().await;
+    let mut handles = vec![driver.window().await.ok()?];
+    for _ in 1..windows {
+        let window = driver.new_window().await.ok()?;
+        browser.switch_to(&window).await;
+        browser.open(path).await;
+        ready().await;
+        handles.push(window);
+    }
+    let mut times = Vec::new();
+    for attempt in 0..FAN_OUT_TRIES {
+        // A sender id of its own per try: each one is the first message of a new sender.
+        let from = format!("fan-{windows}-{attempt}-{}", std::process::id());
+        for window in &handles[1..] {
+            browser.switch_to(window).await;
+            driver.execute(WATCH_SCRIPT, vec![serde_json::json!(from)]).await.ok()?;
+        }
+        browser.switch_to(&handles[0]).await;
+        let start = driver.execute(SEND_SCRIPT, vec![serde_json::json!(from)]).await.ok()?.json().as_f64()?;
+        let mut last = 0.0_f64;
+        for window in &handles[1..] {
+            browser.switch_to(window).await;
+            let at = eventually("the fan-out's envelope in every window", async || {
+                let seen = driver.execute("return window.__crosstalkFanOut.at", Vec::new()).await;
+                let at = seen.map_err(|e| e.to_string())?.json().as_f64().unwrap_or(0.0);
+                if at > 0.0 {
+                    Ok(at)
+                } else {
+                    Err("not yet".to_owned())
+                }
+            })
+            .await;
+            last = last.max(at);
+        }
+        times.push(last - start);
+    }
+    // Back to one window for whatever runs next.
+    for window in &handles[1..] {
+        browser.switch_to(window).await;
+        driver.close_window().await.ok()?;
+    }
+    browser.switch_to(&handles[0]).await;
+    median(times)
+}
+
 #[tokio::main]
 async fn main() {
     let path = std::env::var("CROSSTALK_BENCH_PATH").unwrap_or_else(|_| "/bench".to_owned());
@@ -192,6 +322,13 @@ async fn main() {
         runs.push(rows);
     }
     let burst = broadcast_burst(&browser).await;
+    eprintln!("bench: the log-scale run ({LOG_FILL} envelopes, then {BURST} more)");
+    let scale = log_scale(&browser).await;
+    eprintln!("bench: broadcast to 2 windows, then to 8 (crosstalk, then plain JS)");
+    let mut fan = Vec::new();
+    for (path, windows) in [("/broadcast", 2), ("/broadcast", 8), ("/", 2), ("/", 8)] {
+        fan.push(fan_out(&browser, path, windows).await);
+    }
     let user_agent = browser
         .driver
         .execute("return navigator.userAgent", Vec::new())
@@ -218,6 +355,30 @@ async fn main() {
             );
         }
         None => println!("Burst of {BURST} on /broadcast: did not finish"),
+    }
+    match scale {
+        Some((empty, full)) => {
+            let verdict = if full <= 1.3 * empty { "meets" } else { "misses" };
+            println!(
+                "Log scale: the next {BURST} on /broadcast reach the log in {full:.1} ms after {LOG_FILL} \
+                 envelopes, {empty:.1} ms on an empty log ({:.2}×; target ≤ 1.3×: {verdict})",
+                full / empty
+            );
+        }
+        None => println!("Log scale: did not finish"),
+    }
+    match fan[..] {
+        [Some(two), Some(eight), Some(js_two), Some(js_eight)] => {
+            let verdict = if eight <= 2.0 * two { "meets" } else { "misses" };
+            println!(
+                "Broadcast to 8 windows vs 2 (median of {FAN_OUT_TRIES}): the last of 7 other windows' logs show it \
+                 after {eight:.1} ms, the one other window's after {two:.1} ms ({:.2}×; target ≤ 2×: {verdict}); \
+                 plain-JS listeners in idle windows: {js_eight:.1} ms vs {js_two:.1} ms ({:.2}×)",
+                eight / two,
+                js_eight / js_two,
+            );
+        }
+        _ => println!("Broadcast to 8 windows vs 2: did not finish"),
     }
     println!("Browser: {user_agent}");
     let report = Report { user_agent, rows: last };
