@@ -57,24 +57,29 @@ impl Worker {
     }
 
     fn dispatch(&self, out: Vec<Outgoing>) {
-        let connected: Vec<PortId> = self.store.borrow().ports().collect();
+        let store = self.store.borrow();
         let ports = self.ports.borrow();
-        let post = |id: &PortId, wire: &str| {
-            if let Some((port, _)) = ports.get(id) {
-                let _ = port.post_message(&JsValue::from_str(wire));
+        let post = |id: PortId, wire: &JsValue| {
+            if let Some((port, _)) = ports.get(&id) {
+                let _ = port.post_message(wire);
             }
         };
         for outgoing in out {
-            let (targets, envelope): (Vec<PortId>, _) = match outgoing {
-                Outgoing::To(id, envelope) => (vec![id], envelope),
-                Outgoing::Others { except, envelope } => {
-                    (connected.iter().copied().filter(|p| *p != except).collect(), envelope)
+            let (except, envelope) = match outgoing {
+                // The common case — a reply to one tab — walks no roster and collects nothing.
+                Outgoing::To(id, envelope) => {
+                    if let Ok(wire) = envelope.encode() {
+                        post(id, &JsValue::from_str(&wire));
+                    }
+                    continue;
                 }
-                Outgoing::All(envelope) => (connected.clone(), envelope),
+                Outgoing::Others { except, envelope } => (Some(except), envelope),
+                Outgoing::All(envelope) => (None, envelope),
             };
-            if let Ok(wire) = envelope.encode() {
-                targets.iter().for_each(|id| post(id, &wire));
-            }
+            let Ok(wire) = envelope.encode() else { continue };
+            // One JS string for every port: the text crosses from wasm once, not once per tab.
+            let wire = JsValue::from_str(&wire);
+            store.ports().filter(|p| Some(*p) != except).for_each(|id| post(id, &wire));
         }
     }
 }

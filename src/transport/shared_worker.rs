@@ -148,12 +148,12 @@ impl SharedStoreClient {
         self.send(StoreMsg::Get { key: key.to_owned() })
     }
 
-    /// Sends raw text that is not an envelope, to show the worker refusing it (fault injection).
     /// Asks the worker to send `text` straight back (the benchmark's round trip).
     pub fn echo(&self, text: &str) -> Result<(), Reason> {
         self.send(StoreMsg::Echo { text: text.to_owned() })
     }
 
+    /// Sends raw text that is not an envelope, to show the worker refusing it (fault injection).
     pub fn send_raw(&self, text: &str) -> Result<(), Reason> {
         self.connected()?.send_raw(text)
     }
