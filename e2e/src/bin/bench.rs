@@ -369,6 +369,11 @@ async fn main() {
         }
         runs.push(rows);
     }
+    // The page as the last run left it: the README's picture of /bench.
+    let picture = std::path::Path::new(&out).with_extension("png");
+    if let Err(e) = browser.driver.screenshot(&picture).await {
+        eprintln!("bench: no screenshot: {e}");
+    }
     let mut bursts = Vec::new();
     for (mechanism, ready, n) in BURSTS {
         eprintln!("bench: a burst of {n} on /{mechanism}");
@@ -437,7 +442,10 @@ async fn main() {
     println!("Browser: {user_agent}");
     let report = Report { user_agent, rows: last };
     match serde_json::to_string_pretty(&report).map(|json| std::fs::write(&out, json)) {
-        Ok(Ok(())) => println!("Written to {out}"),
+        Ok(Ok(())) => println!(
+            "Written to {out} (and the page as {})",
+            std::path::Path::new(&out).with_extension("png").display()
+        ),
         Ok(Err(e)) => eprintln!("bench: cannot write {out}: {e}"),
         Err(e) => eprintln!("bench: cannot encode the report: {e}"),
     }
