@@ -42,6 +42,12 @@ pub trait Body: Sized {
 /// ```
 #[macro_export]
 macro_rules! bodies {
+    // `@parsed` first: also readable from, and writable to, a parsed value
+    // ([`ParsedBody`](crate::parsed::ParsedBody)) — what the workers speak, without serde_json.
+    (@parsed $($rest:tt)*) => {
+        $crate::bodies! { $($rest)* }
+        $crate::__parsed_body! { $($rest)* }
+    };
     (
         $(#[$meta:meta])*
         $vis:vis enum $name:ident {

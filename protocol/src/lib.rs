@@ -20,7 +20,9 @@ pub mod broadcast;
 pub mod catalog;
 pub mod config;
 mod decode;
+mod incoming;
 pub mod order;
+pub mod parsed;
 pub mod payment;
 pub mod query;
 pub mod reason;
@@ -38,6 +40,7 @@ use serde::{Deserialize, Serialize, Serializer};
 
 pub use body::Body;
 pub use decode::decode;
+pub use incoming::Incoming;
 pub use reason::{Reason, ReasonCode};
 
 /// Wire version. A peer of another version (a stale tab, an old worker) is rejected, not guessed at.

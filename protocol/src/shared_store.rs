@@ -19,7 +19,10 @@
 
 use std::collections::BTreeMap;
 
-use crate::{decode, preview, Body, DecodeError, Envelope, Reason, ReasonCode, Sender, SenderId};
+use crate::{Body, Envelope, Incoming, Reason, ReasonCode, Sender, SenderId};
+
+/// How much of a refused message the worker sends back for the page's log.
+const PREVIEW_CHARS: usize = 80;
 
 /// Largest value the store keeps, in bytes of UTF-8.
 pub const MAX_VALUE_BYTES: usize = 64 * 1024;
@@ -40,6 +43,7 @@ pub const TAB_TIMEOUT_MS: f64 = 3_500.0;
 pub const MAX_PORTS: usize = crate::roster::MAX_PEERS;
 
 crate::bodies! {
+    @parsed
     #[derive(Debug, Clone, PartialEq)]
     pub enum StoreMsg {
         /// Tab → worker, first thing on a new port.
@@ -159,19 +163,25 @@ impl SharedStore {
         }
         let said =
             format!("the shared worker already serves {MAX_PORTS} ports: this one is refused and closed");
-        Some(self.refuse(port, Reason::new(ReasonCode::RosterFull, said), "", now_ms))
+        Some(self.refuse(port, Reason::new(ReasonCode::RosterFull, said), String::new(), now_ms))
     }
 
     /// One message from `port`. Malformed input gets a visible refusal; the store carries on.
-    pub fn receive(&mut self, port: PortId, raw: Result<&str, DecodeError>, now_ms: f64) -> Vec<Outgoing> {
-        let (text, decoded) = match raw {
-            Ok(text) => (text, decode::<StoreMsg>(text)),
-            Err(error) => ("", Err(error)),
-        };
-        let envelope = match decoded {
-            Ok(envelope) => envelope,
-            Err(error) => return vec![self.refuse(port, error.reason(), text, now_ms)],
-        };
+    pub fn receive(&mut self, port: PortId, raw: impl Incoming<StoreMsg>, now_ms: f64) -> Vec<Outgoing> {
+        match raw.decode() {
+            Ok(envelope) => self.take(port, envelope, &raw, now_ms),
+            Err(error) => vec![self.refuse(port, error.reason(), raw.preview(PREVIEW_CHARS), now_ms)],
+        }
+    }
+
+    /// One decoded message from `port` (`raw` is what it came as, for a refusal's preview).
+    fn take(
+        &mut self,
+        port: PortId,
+        envelope: Envelope<StoreMsg>,
+        raw: &impl Incoming<StoreMsg>,
+        now_ms: f64,
+    ) -> Vec<Outgoing> {
         if let Some(tab) = self.tabs.get_mut(&port) {
             let speaks_for = tab.sender.get_or_insert_with(|| envelope.from.clone());
             if *speaks_for != envelope.from {
@@ -179,7 +189,12 @@ impl SharedStore {
                     "this port speaks for {speaks_for}; a message claiming to be from {} is refused",
                     envelope.from
                 );
-                return vec![self.refuse(port, Reason::new(ReasonCode::WrongSender, said), text, now_ms)];
+                return vec![self.refuse(
+                    port,
+                    Reason::new(ReasonCode::WrongSender, said),
+                    raw.preview(PREVIEW_CHARS),
+                    now_ms,
+                )];
             }
             tab.last_heard = now_ms;
         } else if envelope.body != StoreMsg::Goodbye {
@@ -190,7 +205,7 @@ impl SharedStore {
             let tab = Tab { sender: Some(envelope.from.clone()), last_heard: now_ms, last_welcome: None };
             self.tabs.insert(port, tab);
             let mut out = vec![self.roster(now_ms)];
-            out.extend(self.receive(port, Ok(text), now_ms));
+            out.extend(self.take(port, envelope, raw, now_ms));
             return out;
         }
         let seq = envelope.seq;
@@ -207,7 +222,7 @@ impl SharedStore {
             }
             StoreMsg::Set { key, value } => {
                 if let Err(reason) = check_set(&key, &value).and_then(|()| self.check_room(&key, &value)) {
-                    return vec![self.refuse(port, reason, text, now_ms)];
+                    return vec![self.refuse(port, reason, raw.preview(PREVIEW_CHARS), now_ms)];
                 }
                 self.stored_bytes += key.len() + value.len();
                 let old = self
@@ -245,7 +260,7 @@ impl SharedStore {
                     ReasonCode::UnexpectedKind,
                     format!("the shared worker does not take \"{}\" from a tab", other.kind()),
                 );
-                vec![self.refuse(port, reason, text, now_ms)]
+                vec![self.refuse(port, reason, raw.preview(PREVIEW_CHARS), now_ms)]
             }
         }
     }
@@ -297,8 +312,9 @@ impl SharedStore {
         Outgoing::All(self.sender.envelope(StoreMsg::Roster { connections: self.connections() }, now_ms))
     }
 
-    fn refuse(&mut self, port: PortId, reason: Reason, text: &str, now_ms: f64) -> Outgoing {
-        let body = StoreMsg::Rejected { code: reason.code, reason: reason.text, preview: preview(text, 80) };
+    /// A refusal for `port`, with the start of what it refused (`preview`, empty when none).
+    fn refuse(&mut self, port: PortId, reason: Reason, preview: String, now_ms: f64) -> Outgoing {
+        let body = StoreMsg::Rejected { code: reason.code, reason: reason.text, preview };
         Outgoing::To(port, self.sender.envelope(body, now_ms))
     }
 }
@@ -447,7 +463,7 @@ mod tests {
             matches!(&bodies(&out)[..], [(to, StoreMsg::Rejected { code: ReasonCode::WrongVersion, reason, preview })]
             if to == "to 1" && reason.contains("version 0") && preview == "{\"v\":0}")
         );
-        let out = s.receive(1, Err(DecodeError::NotText { got: "an object".into() }), 1.0);
+        let out = s.receive(1, Err::<&str, _>(crate::DecodeError::NotText { got: "an object".into() }), 1.0);
         assert!(
             matches!(&bodies(&out)[0].1, StoreMsg::Rejected { reason, .. } if reason.contains("an object"))
         );

@@ -10,12 +10,13 @@
 //!  |<============= echo ===================|  (worker's own seq, its receive time)
 //! ```
 
-use crate::{decode, preview, DecodeError, Envelope, Reason, ReasonCode, Sender};
+use crate::{Envelope, Incoming, Reason, ReasonCode, Sender};
 
 /// What the worker says first, over the port, once it has it.
 pub const GREETING: &str = "Hello from worker!";
 
 crate::bodies! {
+    @parsed
     #[derive(Debug, Clone, PartialEq)]
     pub enum WorkerPortMsg {
         /// Worker → page, on the worker itself: the Rust side has started and is listening.
@@ -34,11 +35,11 @@ crate::bodies! {
 }
 
 impl WorkerPortMsg {
-    fn refusal(reason: Reason, text: &str) -> WorkerPortMsg {
+    fn refusal(reason: Reason, raw: &impl Incoming<WorkerPortMsg>) -> WorkerPortMsg {
         WorkerPortMsg::Rejected {
             code: reason.code,
             reason: reason.text,
-            preview: preview(text, PREVIEW_CHARS),
+            preview: raw.preview(PREVIEW_CHARS),
         }
     }
 }
@@ -67,12 +68,11 @@ impl EchoService {
     /// Anything else gets a refusal to post back on the worker.
     pub fn on_worker_message(
         &mut self,
-        raw: Result<&str, DecodeError>,
+        raw: impl Incoming<WorkerPortMsg>,
         has_port: bool,
         now_ms: f64,
     ) -> Result<(), Envelope<WorkerPortMsg>> {
-        let (text, decoded) = split(raw);
-        let reason = match decoded {
+        let reason = match raw.decode() {
             Ok(Envelope { body: WorkerPortMsg::Connect, .. }) if has_port => return Ok(()),
             Ok(Envelope { body: WorkerPortMsg::Connect, .. }) => {
                 Reason::new(ReasonCode::NoPort, "\"connect\" came without a transferred port")
@@ -83,17 +83,16 @@ impl EchoService {
             ),
             Err(error) => error.reason(),
         };
-        Err(self.sender.envelope(WorkerPortMsg::refusal(reason, text), now_ms))
+        Err(self.sender.envelope(WorkerPortMsg::refusal(reason, &raw), now_ms))
     }
 
     /// The reply to one message that arrived on the port (already read as text, or not text).
     pub fn on_port_message(
         &mut self,
-        raw: Result<&str, DecodeError>,
+        raw: impl Incoming<WorkerPortMsg>,
         now_ms: f64,
     ) -> Envelope<WorkerPortMsg> {
-        let (text, decoded) = split(raw);
-        let reply = match decoded {
+        let reply = match raw.decode() {
             Ok(Envelope { seq, body: WorkerPortMsg::Text { text }, .. }) => {
                 WorkerPortMsg::Echo { text, reply_to: seq, received_at: now_ms }
             }
@@ -102,19 +101,11 @@ impl EchoService {
                     ReasonCode::UnexpectedKind,
                     format!("the worker does not take \"{}\" on the port", other.kind()),
                 ),
-                text,
+                &raw,
             ),
-            Err(error) => WorkerPortMsg::refusal(error.reason(), text),
+            Err(error) => WorkerPortMsg::refusal(error.reason(), &raw),
         };
         self.sender.envelope(reply, now_ms)
-    }
-}
-
-/// The text (for the refusal's preview) and its decoding.
-fn split(raw: Result<&str, DecodeError>) -> (&str, Result<Envelope<WorkerPortMsg>, DecodeError>) {
-    match raw {
-        Ok(text) => (text, decode::<WorkerPortMsg>(text)),
-        Err(error) => ("", Err(error)),
     }
 }
 
@@ -124,7 +115,7 @@ const PREVIEW_CHARS: usize = 80;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{SenderId, PROTOCOL_VERSION};
+    use crate::{DecodeError, SenderId, PROTOCOL_VERSION};
 
     fn service() -> EchoService {
         EchoService::new(Sender::new(SenderId("worker-test".into())))
@@ -166,7 +157,8 @@ mod tests {
         assert!(
             matches!(&bad.body, WorkerPortMsg::Rejected { code: ReasonCode::BadJson, reason, preview } if reason.starts_with("not JSON") && preview == "not json")
         );
-        let not_text = w.on_port_message(Err(DecodeError::NotText { got: "an object".into() }), 2.0);
+        let not_text =
+            w.on_port_message(Err::<&str, _>(DecodeError::NotText { got: "an object".into() }), 2.0);
         assert!(
             matches!(&not_text.body, WorkerPortMsg::Rejected { reason, .. } if reason.contains("an object"))
         );

@@ -129,7 +129,7 @@ proptest! {
         let answered = matches!(reply.body, WorkerPortMsg::Rejected { .. } | WorkerPortMsg::Echo { .. });
         prop_assert!(answered, "{:?}", reply.body);
         let _ = worker.on_worker_message(Ok(&text), port, 0.0);
-        let _ = worker.on_port_message(Err(DecodeError::NotText { got: text }), 0.0);
+        let _ = worker.on_port_message(Err::<&str, _>(DecodeError::NotText { got: text }), 0.0);
     }
 
     #[test]
