@@ -950,3 +950,101 @@ mod rendering {
         assert_eq!((log.len(), log.dropped()), (log.capacity(), 1000 - log.capacity() as u64));
     }
 }
+
+/// The workers' wire: the browser's own `JSON.parse` and `JSON.stringify`, judged by
+/// `crosstalk_protocol::parsed`. It must say what serde_json's decoder says, on every input.
+mod js_wire {
+    use crosstalk::transport::js_wire::{read_js, write_js};
+    use crosstalk_protocol::worker_port::WorkerPortMsg;
+    use crosstalk_protocol::{decode, DecodeError, ReasonCode, Sender, SenderId, MAX_ENVELOPE_BYTES};
+    use wasm_bindgen::JsValue;
+    use wasm_bindgen_test::*;
+
+    const CASES: &[&str] = &[
+        r#"{"v":1,"seq":1,"from":"tab-1","sent_at":1.5,"kind":"text","body":{"text":"héllo <b>你好</b>"}}"#,
+        r#"{"v":1,"seq":7,"from":"w","sent_at":0,"kind":"echo","body":{"text":"x","reply_to":6,"received_at":2.25}}"#,
+        r#"{"v":1,"seq":2,"from":"w","sent_at":0,"kind":"rejected","body":{"code":"bad-json","reason":"r","preview":"p"}}"#,
+        r#"{"body":{"text":"late"},"kind":"text","sent_at":0,"from":"a","seq":3,"v":1,"extra":[1,{}]}"#,
+        r#"{"v":1,"seq":1,"from":"a","sent_at":0,"kind":"connect","body":{"ignored":true}}"#,
+        r#"{"v":1,"seq":1,"from":"a","sent_at":0,"kind":"ready"}"#,
+        "not json",
+        "{\"v\":1,",
+        "[1,2]",
+        "null",
+        "\"text\"",
+        r#"{"kind":"text"}"#,
+        r#"{"v":2,"seq":1,"from":"a","sent_at":0,"kind":"ready"}"#,
+        r#"{"v":"1","seq":1,"from":"a","sent_at":0,"kind":"ready"}"#,
+        r#"{"v":1,"seq":1,"from":"a","sent_at":0}"#,
+        r#"{"v":1,"seq":1,"from":"a","sent_at":0,"kind":7}"#,
+        r#"{"v":1,"seq":1,"from":"a","sent_at":0,"kind":"pay"}"#,
+        r#"{"v":1,"seq":1,"from":"a","sent_at":0,"kind":"text"}"#,
+        r#"{"v":1,"seq":1,"from":"a","sent_at":0,"kind":"text","body":{"text":3}}"#,
+        r#"{"v":1,"seq":1,"from":"a","sent_at":0,"kind":"text","body":"text"}"#,
+        r#"{"v":1,"seq":-1,"from":"a","sent_at":0,"kind":"ready"}"#,
+        r#"{"v":1,"seq":1.5,"from":"a","sent_at":0,"kind":"ready"}"#,
+        r#"{"v":1,"seq":9007199254740992,"from":"a","sent_at":0,"kind":"ready"}"#,
+        r#"{"v":1,"seq":1,"from":null,"sent_at":0,"kind":"ready"}"#,
+        r#"{"v":1,"seq":1,"from":"a","sent_at":"now","kind":"ready"}"#,
+        r#"{"v":1,"seq":1,"from":"w","sent_at":0,"kind":"rejected","body":{"code":"nope","reason":"r","preview":"p"}}"#,
+        r#"{"v":1,"seq":1,"from":"w","sent_at":0,"kind":"echo","body":{"text":"x","reply_to":"6","received_at":0}}"#,
+    ];
+
+    #[wasm_bindgen_test]
+    fn the_browsers_parser_gives_the_verdicts_serde_json_gives() {
+        for text in CASES {
+            let (by_js, by_serde) =
+                (read_js::<WorkerPortMsg>(&JsValue::from_str(text)), decode::<WorkerPortMsg>(text));
+            match (&by_js, &by_serde) {
+                (Ok(a), Ok(b)) => assert_eq!(a, b, "{text}"),
+                (Err(a), Err(b)) => assert_eq!(a.code(), b.code(), "{text}: {a} / {b}"),
+                _ => panic!("{text}: JSON.parse says {by_js:?}, serde_json {by_serde:?}"),
+            }
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn what_is_not_text_or_too_large_is_refused_before_it_is_parsed() {
+        let not_text = read_js::<WorkerPortMsg>(&js_sys::Object::new().into());
+        assert!(
+            matches!(not_text, Err(DecodeError::NotText { ref got }) if got == "an object"),
+            "{not_text:?}"
+        );
+        // 100,000 CJK characters: under the limit in UTF-16 units, three times over it in bytes.
+        let wide = format!(
+            r#"{{"v":1,"seq":1,"from":"a","sent_at":0,"kind":"text","body":{{"text":"{}"}}}}"#,
+            "你".repeat(100_000)
+        );
+        let refused = read_js::<WorkerPortMsg>(&JsValue::from_str(&wide));
+        assert!(
+            matches!(refused, Err(DecodeError::TooLarge { bytes, limit: MAX_ENVELOPE_BYTES }) if bytes > MAX_ENVELOPE_BYTES),
+            "{refused:?}"
+        );
+        assert_eq!(refused.unwrap_err().code(), ReasonCode::TooLarge);
+    }
+
+    #[wasm_bindgen_test]
+    fn what_json_stringify_writes_serde_json_reads_back_as_the_same_envelope() {
+        let mut sender = Sender::new(SenderId("worker-1".into()));
+        let bodies = [
+            WorkerPortMsg::Ready,
+            WorkerPortMsg::Echo {
+                text: "a \"quoted\" 你好\n\u{0}".into(),
+                reply_to: (1 << 53) - 1,
+                received_at: 1_732_270_000_123.5,
+            },
+            WorkerPortMsg::Rejected {
+                code: ReasonCode::Malformed,
+                reason: "why".into(),
+                preview: String::new(),
+            },
+        ];
+        for body in bodies {
+            let envelope = sender.envelope(body, 12.25);
+            let wire = write_js(&envelope).expect("writes").as_string().expect("a string");
+            assert_eq!(decode::<WorkerPortMsg>(&wire), Ok(envelope), "{wire}");
+        }
+        let huge = sender.envelope(WorkerPortMsg::Text { text: "x".repeat(MAX_ENVELOPE_BYTES) }, 0.0);
+        assert_eq!(write_js(&huge).unwrap_err().reason().code, ReasonCode::TooLarge);
+    }
+}

@@ -7,11 +7,11 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use crosstalk::clock::{now_ms, random};
-use crosstalk::transport::read_wire;
+use crosstalk::transport::js_wire::{write_js, JsIncoming};
 use crosstalk_protocol::worker_port::{EchoService, WorkerPortMsg};
 use crosstalk_protocol::{Envelope, Sender, SenderId};
 use gloo::events::EventListener;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent, MessagePort};
 
 fn main() {
@@ -26,11 +26,10 @@ fn main() {
     // page posts nothing before `ready`, so no message can arrive while nobody listens.
     EventListener::new(&scope, "message", move |event| {
         let Some(event) = event.dyn_ref::<MessageEvent>() else { return };
-        let text = read_wire(&event.data());
         let transferred = event.ports().get(0).dyn_into::<MessagePort>().ok();
         let service = &handler_service;
         let verdict = service.borrow_mut().on_worker_message(
-            text.as_deref().map_err(Clone::clone),
+            JsIncoming(&event.data()),
             transferred.is_some(),
             now_ms(),
         );
@@ -46,8 +45,8 @@ fn main() {
             }
             (Ok(()), None) => {}
             (Err(refusal), _) => {
-                if let Ok(wire) = refusal.encode() {
-                    let _ = worker_scope.post_message(&JsValue::from_str(&wire));
+                if let Ok(wire) = write_js(&refusal) {
+                    let _ = worker_scope.post_message(&wire);
                 }
             }
         }
@@ -55,8 +54,8 @@ fn main() {
     .forget();
 
     let ready = service.borrow_mut().ready(now_ms());
-    if let Ok(wire) = ready.encode() {
-        let _ = scope.post_message(&JsValue::from_str(&wire));
+    if let Ok(wire) = write_js(&ready) {
+        let _ = scope.post_message(&wire);
     }
 }
 
@@ -64,14 +63,13 @@ fn listen_on_port(port: &MessagePort, service: Rc<RefCell<EchoService>>) -> Even
     let reply_port = port.clone();
     EventListener::new(port, "message", move |event| {
         let Some(event) = event.dyn_ref::<MessageEvent>() else { return };
-        let text = read_wire(&event.data());
-        let reply = service.borrow_mut().on_port_message(text.as_deref().map_err(Clone::clone), now_ms());
+        let reply = service.borrow_mut().on_port_message(JsIncoming(&event.data()), now_ms());
         post(&reply_port, &reply);
     })
 }
 
 fn post(port: &MessagePort, envelope: &Envelope<WorkerPortMsg>) {
-    if let Ok(wire) = envelope.encode() {
-        let _ = port.post_message(&JsValue::from_str(&wire));
+    if let Ok(wire) = write_js(envelope) {
+        let _ = port.post_message(&wire);
     }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use crosstalk::clock::{now_ms, random};
-use crosstalk::transport::read_wire;
+use crosstalk::transport::js_wire::{write_js, JsIncoming};
 use crosstalk_protocol::roster::peer_timeout_from_query;
 use crosstalk_protocol::shared_store::{Outgoing, PortId, SharedStore, PING_INTERVAL_MS, TAB_TIMEOUT_MS};
 use crosstalk_protocol::{Sender, SenderId};
@@ -31,9 +31,7 @@ impl Worker {
         let worker = Rc::clone(self);
         let listener = EventListener::new(&port, "message", move |event| {
             if let Some(event) = event.dyn_ref::<MessageEvent>() {
-                let text = read_wire(&event.data());
-                let out =
-                    worker.store.borrow_mut().receive(id, text.as_deref().map_err(Clone::clone), now_ms());
+                let out = worker.store.borrow_mut().receive(id, JsIncoming(&event.data()), now_ms());
                 worker.dispatch(out);
                 worker.forget_departed(id);
             }
@@ -68,17 +66,16 @@ impl Worker {
             let (except, envelope) = match outgoing {
                 // The common case — a reply to one tab — walks no roster and collects nothing.
                 Outgoing::To(id, envelope) => {
-                    if let Ok(wire) = envelope.encode() {
-                        post(id, &JsValue::from_str(&wire));
+                    if let Ok(wire) = write_js(&envelope) {
+                        post(id, &wire);
                     }
                     continue;
                 }
                 Outgoing::Others { except, envelope } => (Some(except), envelope),
                 Outgoing::All(envelope) => (None, envelope),
             };
-            let Ok(wire) = envelope.encode() else { continue };
-            // One JS string for every port: the text crosses from wasm once, not once per tab.
-            let wire = JsValue::from_str(&wire);
+            // One JS string for every port: written once, not once per tab.
+            let Ok(wire) = write_js(&envelope) else { continue };
             store.ports().filter(|p| Some(*p) != except).for_each(|id| post(id, &wire));
         }
     }

@@ -14,10 +14,12 @@
 //! | [`leader_lock`] | `navigator.locks`: one leader among the tabs | `/stock` |
 //! | [`bench`] | each of the above, as an echo the benchmark times | `/bench` |
 //! | [`reach`] | a `no-cors` fetch: does another origin answer at all? | `/payment` |
+//! | [`js_wire`] | `JSON.parse` / `JSON.stringify`: envelopes without serde_json | the workers |
 
 pub mod bench;
 pub mod broadcast;
 pub mod core;
+pub mod js_wire;
 pub mod leader_lock;
 pub mod port;
 pub mod reach;
