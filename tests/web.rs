@@ -1024,7 +1024,7 @@ mod js_wire {
     }
 
     #[wasm_bindgen_test]
-    fn what_json_stringify_writes_serde_json_reads_back_as_the_same_envelope() {
+    fn what_the_workers_write_serde_json_reads_back_as_the_same_envelope() {
         let mut sender = Sender::new(SenderId("worker-1".into()));
         let bodies = [
             WorkerPortMsg::Ready,

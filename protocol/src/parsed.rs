@@ -17,7 +17,7 @@ use crate::{preview, DecodeError, Envelope, ReasonCode, SenderId, MAX_SEQ, PROTO
 /// A value some JSON parser made.
 pub trait Parsed: Sized {
     /// The value of the object's own field `name`; `None` when it has none (or is no object).
-    fn get(&self, name: &str) -> Option<Self>;
+    fn get(&self, name: &'static str) -> Option<Self>;
     /// A JSON object: not an array, not null.
     fn is_object(&self) -> bool;
     fn is_null(&self) -> bool;
@@ -29,9 +29,10 @@ pub trait Parsed: Sized {
 
 /// Where an envelope is written: an object under construction, then its `body`.
 pub trait Emitter {
-    fn str(&mut self, name: &str, value: &str);
-    fn num(&mut self, name: &str, value: f64);
-    fn null(&mut self, name: &str);
+    fn str(&mut self, name: &'static str, value: &str);
+    fn num(&mut self, name: &'static str, value: f64);
+    fn int(&mut self, name: &'static str, value: u64);
+    fn null(&mut self, name: &'static str);
     /// Fields from here on go into a fresh `body` object.
     fn begin_body(&mut self);
 }
@@ -44,7 +45,7 @@ pub trait FromParsed: Sized {
 
 /// A field type written to an emitter.
 pub trait Emit {
-    fn emit<E: Emitter>(&self, name: &str, out: &mut E);
+    fn emit<E: Emitter>(&self, name: &'static str, out: &mut E);
 }
 
 impl FromParsed for String {
@@ -54,7 +55,7 @@ impl FromParsed for String {
 }
 
 impl Emit for String {
-    fn emit<E: Emitter>(&self, name: &str, out: &mut E) {
+    fn emit<E: Emitter>(&self, name: &'static str, out: &mut E) {
         out.str(name, self);
     }
 }
@@ -66,7 +67,7 @@ impl FromParsed for SenderId {
 }
 
 impl Emit for SenderId {
-    fn emit<E: Emitter>(&self, name: &str, out: &mut E) {
+    fn emit<E: Emitter>(&self, name: &'static str, out: &mut E) {
         out.str(name, &self.0);
     }
 }
@@ -78,7 +79,7 @@ impl FromParsed for ReasonCode {
 }
 
 impl Emit for ReasonCode {
-    fn emit<E: Emitter>(&self, name: &str, out: &mut E) {
+    fn emit<E: Emitter>(&self, name: &'static str, out: &mut E) {
         out.str(name, self.as_str());
     }
 }
@@ -90,7 +91,7 @@ impl FromParsed for f64 {
 }
 
 impl Emit for f64 {
-    fn emit<E: Emitter>(&self, name: &str, out: &mut E) {
+    fn emit<E: Emitter>(&self, name: &'static str, out: &mut E) {
         out.num(name, *self);
     }
 }
@@ -108,8 +109,8 @@ impl FromParsed for u64 {
 }
 
 impl Emit for u64 {
-    fn emit<E: Emitter>(&self, name: &str, out: &mut E) {
-        out.num(name, *self as f64);
+    fn emit<E: Emitter>(&self, name: &'static str, out: &mut E) {
+        out.int(name, *self);
     }
 }
 
@@ -120,8 +121,8 @@ impl FromParsed for u32 {
 }
 
 impl Emit for u32 {
-    fn emit<E: Emitter>(&self, name: &str, out: &mut E) {
-        out.num(name, f64::from(*self));
+    fn emit<E: Emitter>(&self, name: &'static str, out: &mut E) {
+        out.int(name, u64::from(*self));
     }
 }
 
@@ -136,7 +137,7 @@ impl<T: FromParsed> FromParsed for Option<T> {
 }
 
 impl<T: Emit> Emit for Option<T> {
-    fn emit<E: Emitter>(&self, name: &str, out: &mut E) {
+    fn emit<E: Emitter>(&self, name: &'static str, out: &mut E) {
         match self {
             Some(value) => value.emit(name, out),
             None => out.null(name),
@@ -154,7 +155,7 @@ pub trait ParsedBody: crate::Body {
 }
 
 /// Reads one field of a body: a typed value, or a sentence saying which field and what it needed.
-pub fn field<T: FromParsed, P: Parsed>(body: &P, name: &str) -> Result<T, String> {
+pub fn field<T: FromParsed, P: Parsed>(body: &P, name: &'static str) -> Result<T, String> {
     T::from_parsed(body.get(name)).map_err(|expected| match body.get(name) {
         None => format!("missing field `{name}`"),
         Some(_) => format!("`{name}` must be {expected}"),
@@ -187,7 +188,7 @@ pub fn decode_parsed<B: ParsedBody, P: Parsed>(value: &P) -> Result<Envelope<B>,
 
 /// Writes an envelope field by field, in the order [`Envelope::encode`] does.
 pub fn emit_envelope<B: ParsedBody, E: Emitter>(envelope: &Envelope<B>, out: &mut E) {
-    out.num("v", f64::from(envelope.v));
+    out.int("v", u64::from(envelope.v));
     envelope.seq.emit("seq", out);
     envelope.from.emit("from", out);
     out.num("sent_at", envelope.sent_at);
@@ -275,7 +276,7 @@ mod tests {
     /// serde_json's tree standing in for the browser's parsed object. Its numbers go through f64
     /// first, as JavaScript's do.
     impl Parsed for Value {
-        fn get(&self, name: &str) -> Option<Value> {
+        fn get(&self, name: &'static str) -> Option<Value> {
             self.as_object().and_then(|o| o.get(name)).cloned()
         }
         fn is_object(&self) -> bool {
@@ -319,15 +320,18 @@ mod tests {
     }
 
     impl Emitter for Tree {
-        fn str(&mut self, name: &str, value: &str) {
+        fn str(&mut self, name: &'static str, value: &str) {
             self.put(name, Value::from(value));
         }
-        fn num(&mut self, name: &str, value: f64) {
+        fn num(&mut self, name: &'static str, value: f64) {
             // As `JSON.stringify` writes numbers: a whole one without a fraction.
             let exact = value.fract() == 0.0 && value.abs() <= MAX_SEQ as f64;
             self.put(name, if exact { Value::from(value as i64) } else { Value::from(value) });
         }
-        fn null(&mut self, name: &str) {
+        fn int(&mut self, name: &'static str, value: u64) {
+            self.put(name, Value::from(value));
+        }
+        fn null(&mut self, name: &'static str) {
             self.put(name, Value::Null);
         }
         fn begin_body(&mut self) {

@@ -1,14 +1,17 @@
-//! Envelopes read with the browser's own `JSON.parse` and written with its `JSON.stringify`; the
-//! typed judging of the parsed object is `crosstalk_protocol::parsed`, tested natively against
-//! serde_json's decoder on the same inputs.
+//! Envelopes without serde_json: read with the browser's own `JSON.parse`, written as JSON text in
+//! wasm. The typed judging of the parsed object is `crosstalk_protocol::parsed`, tested natively
+//! against serde_json's decoder on the same inputs.
 //!
 //! The workers speak only this: serde_json would cost a worker about 29 KB gzip of its 20 KB
-//! budget, and the engine's parser is faster than one compiled to wasm. The wire text itself
-//! never crosses into wasm: it is parsed where it arrived, and only the fields cross.
+//! budget. Incoming text is parsed where it arrived, and only the fields cross into wasm; outgoing
+//! text is written in wasm (`crosstalk_protocol::json_text`) and crosses once.
 
-use crosstalk_protocol::parsed::{decode_parsed, emit_envelope, Emitter, Parsed, ParsedBody};
+use crosstalk_protocol::json_text::JsonText;
+use crosstalk_protocol::parsed::{decode_parsed, emit_envelope, Parsed, ParsedBody};
 use crosstalk_protocol::{preview, DecodeError, EncodeError, Envelope, Incoming, MAX_ENVELOPE_BYTES};
-use js_sys::{Array, JsString, Object, Reflect};
+use std::cell::RefCell;
+
+use js_sys::{Array, JsString, Reflect};
 use wasm_bindgen::prelude::*;
 
 use super::core::{describe_js, js_error_text};
@@ -18,20 +21,44 @@ extern "C" {
     /// `JSON.parse` of a string that stays a JS string (js-sys's takes a `&str`: a copy each way).
     #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
     fn parse_json(text: &JsString) -> Result<JsValue, JsValue>;
+
+    /// A `RegExp` whose `test` takes a string that stays a JS string (js-sys's takes a `&str`).
+    #[wasm_bindgen(js_name = RegExp)]
+    type Pattern;
+    #[wasm_bindgen(constructor, js_class = "RegExp")]
+    fn new(source: &str) -> Pattern;
+    #[wasm_bindgen(method, js_class = "RegExp")]
+    fn test(this: &Pattern, text: &JsString) -> bool;
+}
+
+thread_local! {
+    /// Field names as JS strings, made once: a Rust string crosses into JS through a
+    /// `TextDecoder`, which would otherwise run for every field of every message.
+    static NAMES: RefCell<Vec<(&'static str, JsValue)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// `name` as a JS string, from the cache (the names are the few literals the bodies declare).
+fn js_name(name: &'static str) -> JsValue {
+    NAMES.with(|names| {
+        let mut names = names.borrow_mut();
+        if let Some((_, js)) = names.iter().find(|(known, _)| std::ptr::eq(*known, name)) {
+            return js.clone();
+        }
+        let js = JsValue::from_str(name);
+        names.push((name, js.clone()));
+        js
+    })
 }
 
 /// A value `JSON.parse` made.
 pub struct JsParsed(JsValue);
 
 impl Parsed for JsParsed {
-    fn get(&self, name: &str) -> Option<JsParsed> {
-        let object = self.0.dyn_ref::<Object>()?;
-        let name = JsValue::from_str(name);
-        // Own fields only: nothing a prototype carries can stand in for a missing one.
-        if !Object::has_own(object, &name) {
-            return None;
-        }
-        Reflect::get(object, &name).ok().filter(|v| !v.is_undefined()).map(JsParsed)
+    fn get(&self, name: &'static str) -> Option<JsParsed> {
+        // No own-property check: `JSON.parse` makes plain objects, and no field name crosstalk
+        // reads (`v`, `kind`, `body`, `text`, `key`, …) is a property of `Object.prototype`.
+        // `Reflect.get` throws on a primitive: that is `Err`, so `None`.
+        Reflect::get(&self.0, &js_name(name)).ok().filter(|v| !v.is_undefined()).map(JsParsed)
     }
 
     fn is_object(&self) -> bool {
@@ -64,46 +91,22 @@ impl Parsed for JsParsed {
     }
 }
 
-/// Builds the object `JSON.stringify` writes: the envelope's fields, then its `body`.
-struct JsEmitter {
-    root: Object,
-    target: Object,
+thread_local! {
+    static ASCII: Pattern = Pattern::new("^[\\x00-\\x7f]*$");
 }
 
-impl JsEmitter {
-    fn put(&self, name: &str, value: &JsValue) {
-        let _ = Reflect::set(&self.target, &JsValue::from_str(name), value);
-    }
-}
-
-impl Emitter for JsEmitter {
-    fn str(&mut self, name: &str, value: &str) {
-        self.put(name, &JsValue::from_str(value));
-    }
-
-    fn num(&mut self, name: &str, value: f64) {
-        self.put(name, &JsValue::from_f64(value));
-    }
-
-    fn null(&mut self, name: &str) {
-        self.put(name, &JsValue::NULL);
-    }
-
-    fn begin_body(&mut self) {
-        let body = Object::new();
-        let _ = Reflect::set(&self.root, &JsValue::from_str("body"), &body);
-        self.target = body;
-    }
-}
-
-/// The UTF-8 length of `text` when it may be over `MAX_ENVELOPE_BYTES`, else `None`: a UTF-16
-/// unit is one to three bytes, so only a string over a third of the limit needs counting.
+/// The UTF-8 length of `text` when it may be over `MAX_ENVELOPE_BYTES`, else `None`. A UTF-16
+/// unit is one to three bytes, so only a string over a third of the limit needs counting, and an
+/// ASCII one (the browser's regex engine says so, without a copy) is one byte a unit.
 fn bytes_if_large(text: &JsString) -> Option<usize> {
     let units = text.length() as usize;
-    if units > MAX_ENVELOPE_BYTES {
+    if units * 3 <= MAX_ENVELOPE_BYTES {
+        return None;
+    }
+    if units > MAX_ENVELOPE_BYTES || ASCII.with(|ascii| ascii.test(text)) {
         return Some(units);
     }
-    (units * 3 > MAX_ENVELOPE_BYTES).then(|| String::from(text).len())
+    Some(String::from(text).len())
 }
 
 /// Reads what a transport delivered: size-checked, parsed by the browser, then judged field by
@@ -119,16 +122,24 @@ pub fn read_js<B: ParsedBody>(data: &JsValue) -> Result<Envelope<B>, DecodeError
     decode_parsed(&JsParsed(value))
 }
 
-/// Writes an envelope as wire text, refusing what a receiver would refuse.
-pub fn write_js<B: ParsedBody>(envelope: &Envelope<B>) -> Result<JsString, EncodeError> {
-    let root = Object::new();
-    let mut out = JsEmitter { target: root.clone(), root };
-    emit_envelope(envelope, &mut out);
-    let text = js_sys::JSON::stringify(&out.root).map_err(|e| EncodeError::Serialize(js_error_text(&e)))?;
-    match bytes_if_large(&text).filter(|b| *b > MAX_ENVELOPE_BYTES) {
-        Some(bytes) => Err(EncodeError::TooLarge { bytes, limit: MAX_ENVELOPE_BYTES }),
-        None => Ok(text),
+/// Appends a finite number as the browser writes it (the shortest text that reads back the same).
+fn js_float(value: f64, out: &mut String) {
+    match js_sys::Number::from(value).to_string_with_radix(10) {
+        Ok(text) => out.push_str(&String::from(text)),
+        Err(_) => out.push_str("null"),
     }
+}
+
+/// Writes an envelope as wire text, refusing what a receiver would refuse. The text is built in
+/// wasm and crosses into JavaScript once.
+pub fn write_js<B: ParsedBody>(envelope: &Envelope<B>) -> Result<JsString, EncodeError> {
+    let mut out = JsonText::new(js_float);
+    emit_envelope(envelope, &mut out);
+    let text = out.finish();
+    if text.len() > MAX_ENVELOPE_BYTES {
+        return Err(EncodeError::TooLarge { bytes: text.len(), limit: MAX_ENVELOPE_BYTES });
+    }
+    Ok(JsValue::from_str(&text).unchecked_into())
 }
 
 /// What a transport delivered, read by [`read_js`] when a service asks.
