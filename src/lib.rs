@@ -9,8 +9,10 @@
 pub mod app;
 pub mod clock;
 pub mod components;
+pub mod download;
 pub mod hooks;
 pub mod log;
+pub mod log_export;
 pub mod origins;
 pub mod page_query;
 pub mod pages;

@@ -240,6 +240,33 @@ pub mod check {
         pub code: String,
     }
 
+    /// Clicks `log-export` and returns the file it offers, name and JSON, read from the very
+    /// `Blob` the page made (the download itself is held back: nothing is written to disk).
+    pub async fn exported_log(driver: &WebDriver) -> (String, serde_json::Value) {
+        const SCRIPT: &str = r#"
+const done = arguments[arguments.length - 1];
+const make = URL.createObjectURL, click = HTMLAnchorElement.prototype.click;
+let name = null, text = null;
+const finish = () => { if (name !== null && text !== null) done({ name, text }); };
+URL.createObjectURL = function (blob) {
+  URL.createObjectURL = make;
+  blob.text().then((t) => { text = t; finish(); });
+  return make.call(URL, blob);
+};
+HTMLAnchorElement.prototype.click = function () {
+  HTMLAnchorElement.prototype.click = click;
+  name = this.download;
+  finish();
+};
+document.querySelector('[data-testid="log-export"]').click();
+"#;
+        let result = driver.execute_async(SCRIPT, Vec::new()).await.expect("the export");
+        let file = result.json();
+        let name = file["name"].as_str().expect("a file name").to_owned();
+        let text = file["text"].as_str().expect("the file's text");
+        (name, serde_json::from_str(text).expect("the export is JSON"))
+    }
+
     /// Every log entry of the current tab, oldest first (one script call, not one per entry).
     pub async fn log_lines(driver: &WebDriver) -> Vec<LogLine> {
         const SNAPSHOT: &str = r#"

@@ -234,3 +234,34 @@ async fn a_flood_of_forged_senders_fills_the_roster_and_the_rest_are_refused_vis
     assert_eq!(text_of(driver, "received").await.as_deref(), Some("256"), "only those counted are taken");
     browser.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_log_exports_as_json_with_what_arrived_and_what_was_refused() {
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    let tabs = browser.open_tabs("/broadcast", 2, "joined").await;
+    peers_become(driver, 1).await;
+    type_text(driver, "message-input", "for the report \"quoted\" 你好").await;
+    click(driver, "send").await;
+    click(driver, "send-malformed").await;
+    browser.switch_to(&tabs[0]).await;
+    log_has(driver, Want { dir: Some("in"), status: Some("rejected"), ..Want::default() }).await;
+
+    let (name, export) = crosstalk_e2e::check::exported_log(driver).await;
+    assert!(name.starts_with("crosstalk-log-broadcast-") && name.ends_with(".json"), "{name}");
+    assert_eq!(export["route"], "/broadcast");
+    let entries = export["entries"].as_array().expect("entries");
+    assert_eq!(entries.len(), log_lines(driver).await.len(), "every entry the log shows, no more");
+    let text = entries.iter().find(|e| e["dir"] == "in" && e["kind"] == "text").expect("the text");
+    assert_eq!(
+        (text["payload"].as_str(), text["status"].as_str()),
+        (Some("for the report \"quoted\" 你好"), Some("ok"))
+    );
+    assert!(
+        text["seq"].as_u64().is_some() && text["from"].as_str().is_some_and(|f| f.starts_with("tab-")),
+        "{text}"
+    );
+    let refused = entries.iter().find(|e| e["status"] == "rejected").expect("the refused post");
+    assert_eq!(refused["reason_code"], "no-version", "{refused}");
+    browser.quit().await;
+}

@@ -2,7 +2,8 @@
 //! number, time, kind, sender, payload and — when refused — the reason. Everything is rendered as
 //! text (Yew escapes it), so a message that looks like HTML stays a string.
 //!
-//! QA hooks: `data-testid="log"` on the list, `data-testid="log-entry"` on each entry with
+//! QA hooks: `data-testid="log-export"` downloads the kept entries as JSON
+//! ([`log_json`](crate::log_export::log_json)); `data-testid="log"` on the list, `data-testid="log-entry"` on each entry with
 //! `data-dir="in|out|system"`, `data-status="ok|rejected"`, `data-kind`, `data-seq` and, when
 //! rejected, `data-reason-code`.
 //!
@@ -14,9 +15,11 @@ use std::rc::Rc;
 use web_sys::HtmlElement;
 use yew::prelude::*;
 
-use crate::clock::clock_time;
+use crate::clock::{clock_time, now_ms};
+use crate::download::download_json;
 use crate::hooks::use_route::LogSource;
 use crate::log::{Direction, LogBook, Status};
+use crate::log_export::{file_name, log_json};
 
 /// A route's log as of one rendered frame.
 #[derive(Clone)]
@@ -76,6 +79,15 @@ pub fn MessageLog(props: &MessageLogProps) -> Html {
         });
     }
 
+    let export = {
+        let log = props.log.clone();
+        Callback::from(move |_: MouseEvent| {
+            let route = web_sys::window().and_then(|w| w.location().pathname().ok()).unwrap_or_default();
+            let now = now_ms();
+            let json = log_json(&log.book(), &route, now);
+            let _ = download_json(&file_name(&route, now), &json);
+        })
+    };
     let clear = props.on_clear.clone().map(|on_clear| {
         html! {
             <button class="link-button" data-testid="log-clear" onclick={move |_| on_clear.emit(())}>
@@ -89,6 +101,9 @@ pub fn MessageLog(props: &MessageLogProps) -> Html {
             <header class="log-head">
                 <h2>{"Message log"}</h2>
                 <span class="log-count">{format!("{} / {}", book.len(), book.capacity())}</span>
+                <button class="link-button" data-testid="log-export" title="the kept entries as JSON, for a bug report" onclick={export}>
+                    {"Export JSON"}
+                </button>
                 {clear}
             </header>
             if book.dropped() > 0 {

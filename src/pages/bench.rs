@@ -6,7 +6,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use crosstalk_protocol::bench::{meets_target, Mechanism, Row, Side, TARGET_RTT_RATIO};
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use yew::prelude::*;
 
@@ -85,21 +85,6 @@ async fn run(route: RouteHandle<BenchState>, plan: Plan, env: Env, stopped: Rc<C
         }
     }
     route.dispatch(Action::Finished);
-}
-
-/// Offers `text` as a file download (a `blob:` URL, revoked right after).
-fn download(name: &str, text: &str) -> Result<(), JsValue> {
-    let parts = js_sys::Array::of1(&JsValue::from_str(text));
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type("application/json");
-    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob)?;
-    let document = web_sys::window().and_then(|w| w.document()).ok_or(JsValue::NULL)?;
-    let anchor: web_sys::HtmlAnchorElement = document.create_element("a")?.unchecked_into();
-    anchor.set_href(&url);
-    anchor.set_download(name);
-    anchor.click();
-    web_sys::Url::revoke_object_url(&url)
 }
 
 fn user_agent() -> String {
@@ -228,7 +213,7 @@ pub fn BenchPage() -> Html {
         Callback::from(move |_: MouseEvent| {
             let report = route.state().report(user_agent());
             if let Ok(json) = serde_json::to_string_pretty(&report) {
-                let _ = download("crosstalk-bench.json", &json);
+                let _ = crate::download::download_json("crosstalk-bench.json", &json);
             }
         })
     };

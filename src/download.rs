@@ -1,0 +1,19 @@
+//! Offers text as a file the browser downloads: a `blob:` URL on a link clicked at once, revoked
+//! right after. The bench's export and every log's export use it.
+
+use wasm_bindgen::{JsCast, JsValue};
+
+/// Offers `text` (JSON) as the file `name`.
+pub fn download_json(name: &str, text: &str) -> Result<(), JsValue> {
+    let parts = js_sys::Array::of1(&JsValue::from_str(text));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("application/json");
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob)?;
+    let document = web_sys::window().and_then(|w| w.document()).ok_or(JsValue::NULL)?;
+    let anchor: web_sys::HtmlAnchorElement = document.create_element("a")?.unchecked_into();
+    anchor.set_href(&url);
+    anchor.set_download(name);
+    anchor.click();
+    web_sys::Url::revoke_object_url(&url)
+}
