@@ -7,6 +7,7 @@ use crate::components::nav::Nav;
 use crate::pages::bench::BenchPage;
 use crate::pages::bench_peer::BenchPeerPage;
 use crate::pages::broadcast::BroadcastPage;
+use crate::pages::capabilities::CapabilitiesPage;
 use crate::pages::home::Home;
 use crate::pages::not_found::NotFound;
 use crate::pages::payment::PaymentPage;
@@ -30,6 +31,7 @@ fn switch(route: Route) -> Html {
         Route::Stock => html! { <StockPage /> },
         Route::Provider => html! { <ProviderPage /> },
         Route::Bench => html! { <BenchPage /> },
+        Route::Capabilities => html! { <CapabilitiesPage /> },
         Route::BenchPeer => html! { <BenchPeerPage /> },
         Route::NotFound => html! { <NotFound /> },
     }

@@ -22,6 +22,9 @@ pub enum Route {
     WebSocket,
     #[at("/stock")]
     Stock,
+    /// What this browser can do for each mechanism, probed.
+    #[at("/capabilities")]
+    Capabilities,
     /// What each mechanism costs, through crosstalk and through plain JS.
     #[at("/bench")]
     Bench,
@@ -68,6 +71,7 @@ mod tests {
             Route::Provider,
             Route::Bench,
             Route::BenchPeer,
+            Route::Capabilities,
         ] {
             assert!(is_route(&route.to_path()), "{route:?} is missing from the catalog");
         }

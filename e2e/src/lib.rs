@@ -240,9 +240,14 @@ pub mod check {
         pub code: String,
     }
 
-    /// Clicks `log-export` and returns the file it offers, name and JSON, read from the very
-    /// `Blob` the page made (the download itself is held back: nothing is written to disk).
+    /// Clicks `log-export` and returns the file it offers: see [`exported_file`].
     pub async fn exported_log(driver: &WebDriver) -> (String, serde_json::Value) {
+        exported_file(driver, "log-export").await
+    }
+
+    /// Clicks the button `id` and returns the JSON file it offers, name and content, read from
+    /// the very `Blob` the page made (the download itself is held back: nothing is written to disk).
+    pub async fn exported_file(driver: &WebDriver, id: &str) -> (String, serde_json::Value) {
         const SCRIPT: &str = r#"
 const done = arguments[arguments.length - 1];
 const make = URL.createObjectURL, click = HTMLAnchorElement.prototype.click;
@@ -258,9 +263,9 @@ HTMLAnchorElement.prototype.click = function () {
   name = this.download;
   finish();
 };
-document.querySelector('[data-testid="log-export"]').click();
+document.querySelector(`[data-testid="${arguments[0]}"]`).click();
 "#;
-        let result = driver.execute_async(SCRIPT, Vec::new()).await.expect("the export");
+        let result = driver.execute_async(SCRIPT, vec![serde_json::json!(id)]).await.expect("the export");
         let file = result.json();
         let name = file["name"].as_str().expect("a file name").to_owned();
         let text = file["text"].as_str().expect("the file's text");

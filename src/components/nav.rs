@@ -24,6 +24,9 @@ pub fn Nav() -> Html {
                     </li>
                 }) }
             </ul>
+            <Link<Route> classes={classes!("bench-link", (current == Some(Route::Capabilities)).then_some("active"))} to={Route::Capabilities}>
+                <span data-testid="nav-capabilities">{"Capabilities"}</span>
+            </Link<Route>>
             <Link<Route> classes={classes!("bench-link", (current == Some(Route::Bench)).then_some("active"))} to={Route::Bench}>
                 <span data-testid="nav-bench">{"Bench"}</span>
             </Link<Route>>

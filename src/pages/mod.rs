@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod bench_peer;
 pub mod broadcast;
+pub mod capabilities;
 pub mod home;
 pub mod not_found;
 pub mod payment;

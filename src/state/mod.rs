@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod broadcast;
+pub mod capabilities;
 pub mod payment;
 pub mod provider;
 pub mod shared_worker;

@@ -14,11 +14,13 @@
 //! | [`leader_lock`] | `navigator.locks`: one leader among the tabs | `/stock` |
 //! | [`bench`] | each of the above, as an echo the benchmark times | `/bench` |
 //! | [`reach`] | a `no-cors` fetch: does another origin answer at all? | `/payment` |
+//! | [`detect`] | each of the above, probed: constructors, cloning, transfer, quota | `/capabilities` |
 //! | [`js_wire`] | `JSON.parse` / `JSON.stringify`: envelopes without serde_json | the workers |
 
 pub mod bench;
 pub mod broadcast;
 pub mod core;
+pub mod detect;
 pub mod js_wire;
 pub mod leader_lock;
 pub mod port;

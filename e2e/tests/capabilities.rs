@@ -1,0 +1,62 @@
+//! `/capabilities` in headless Chromium: every probe answers with what this browser really does.
+
+use crosstalk_e2e::check::{csp_violations, exported_file, state_becomes};
+use crosstalk_e2e::find::testid;
+use crosstalk_e2e::session::Browser;
+use thirtyfour::prelude::*;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_probe_answers_with_what_headless_chromium_really_does() {
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    browser.open("/capabilities").await;
+    state_becomes(driver, "status", "done").await;
+    let mut seen = Vec::new();
+    for row in driver.find_all(testid("capability")).await.expect("the rows") {
+        let slug = row.attr("data-capability").await.ok().flatten().unwrap_or_default();
+        let supported = row.attr("data-supported").await.ok().flatten().unwrap_or_default();
+        let note = row.find(By::Css(".note")).await.expect("a note").text().await.unwrap_or_default();
+        seen.push((slug, supported, note));
+    }
+    let expected = [
+        ("broadcast-channel", "yes", "function"),
+        ("shared-worker", "yes", "function"),
+        ("module-worker", "yes", "read"),
+        ("web-locks", "yes", "navigator.locks"),
+        ("local-storage", "yes", "written and removed"),
+        ("storage-quota", "yes", "QuotaExceededError"),
+        // Served without COOP and COEP headers.
+        ("cross-origin-isolated", "no", "COOP and COEP"),
+        ("websocket", "yes", "function"),
+        ("transfer-port", "yes", "1 port"),
+        ("clone-map", "yes", "Map"),
+        ("clone-date", "yes", "same time"),
+        ("clone-blob", "yes", "3 bytes"),
+        ("transfer-array-buffer", "yes", "detached"),
+        ("clone-function", "yes", "DataCloneError"),
+        ("broadcast-clone-map", "yes", "Map"),
+    ];
+    assert_eq!(seen.len(), expected.len(), "{seen:?}");
+    for ((slug, supported, note), (want_slug, want, want_note)) in seen.iter().zip(expected) {
+        assert_eq!((slug.as_str(), supported.as_str()), (want_slug, want), "{note}");
+        assert!(note.contains(want_note), "{slug}: {note:?} should say {want_note:?}");
+    }
+
+    let (name, export) = exported_file(driver, "capabilities-export").await;
+    assert_eq!(name, "crosstalk-capabilities.json");
+    let rows = export["capabilities"].as_array().expect("rows");
+    assert_eq!(rows.len(), seen.len());
+    for (row, (slug, supported, _)) in rows.iter().zip(&seen) {
+        assert_eq!(row["slug"].as_str(), Some(slug.as_str()));
+        assert_eq!(row["supported"].as_bool(), Some(supported == "yes"), "{row}");
+    }
+    assert!(export["user_agent"].as_str().is_some_and(|ua| ua.contains("Chrome")), "{export}");
+    // The quota probe leaves nothing behind.
+    let left = driver.execute(
+        "return Object.keys(localStorage).filter((k) => k.startsWith('crosstalk:')).length",
+        Vec::new(),
+    );
+    assert_eq!(left.await.expect("a count").json().as_u64(), Some(0));
+    assert_eq!(csp_violations(driver).await, 0);
+    browser.quit().await;
+}

@@ -1,0 +1,105 @@
+//! `/capabilities`: what this browser can do for each mechanism, found by doing it, one row each
+//! with yes or no and what was seen; copy as text, export as JSON.
+//!
+//! QA hooks: `status` (`checking`, then `done`), `progress`, one `capability` row per probe with
+//! `data-capability` (its slug) and `data-supported="yes|no|checking"`, `capabilities-copy`,
+//! `capabilities-export`.
+
+use std::rc::Rc;
+
+use wasm_bindgen::{JsCast, JsValue};
+use yew::prelude::*;
+
+use crate::components::status::StatusPanel;
+use crate::download::download_json;
+use crate::state::capabilities::{CapabilitiesState, Finding};
+use crate::transport::detect::{run_all, Report};
+
+fn user_agent() -> String {
+    web_sys::window().and_then(|w| w.navigator().user_agent().ok()).unwrap_or_default()
+}
+
+/// `navigator.clipboard.writeText(text)`, where the browser allows it.
+fn copy_text(text: &str) -> bool {
+    let Some(window) = web_sys::window() else { return false };
+    let clipboard =
+        js_sys::Reflect::get(&window.navigator(), &"clipboard".into()).ok().filter(|c| c.is_object());
+    let write = clipboard
+        .as_ref()
+        .and_then(|c| js_sys::Reflect::get(c, &"writeText".into()).ok())
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+    match (clipboard, write) {
+        (Some(clipboard), Some(write)) => write.call1(&clipboard, &JsValue::from_str(text)).is_ok(),
+        _ => false,
+    }
+}
+
+#[component]
+pub fn CapabilitiesPage() -> Html {
+    let state = use_mut_ref(CapabilitiesState::new);
+    let update = use_force_update();
+    let copied = use_state(|| None::<bool>);
+    {
+        let (state, update) = (state.clone(), update.clone());
+        use_effect_with((), move |_| {
+            let report: Report = Rc::new(move |slug: &'static str, finding: Finding| {
+                state.borrow_mut().found(slug, finding);
+                update.force_update();
+            });
+            wasm_bindgen_futures::spawn_local(run_all(report));
+        });
+    }
+    let current = state.borrow();
+    let (answered, all) = current.progress();
+    let (status, detail) = if current.done() {
+        ("done", format!("{all} probes answered: this is what this browser does"))
+    } else {
+        ("checking", format!("{answered} of {all} probes answered"))
+    };
+    let on_copy = {
+        let (state, copied) = (state.clone(), copied.clone());
+        Callback::from(move |_: MouseEvent| copied.set(Some(copy_text(&state.borrow().to_text()))))
+    };
+    let on_export = {
+        let state = state.clone();
+        Callback::from(move |_: MouseEvent| {
+            let _ = download_json("crosstalk-capabilities.json", &state.borrow().to_json(&user_agent()));
+        })
+    };
+    html! {
+        <>
+            <h1>{"Capabilities"}</h1>
+            <p class="lead">
+                {"What this browser really does, found by doing it: constructors looked up on the global, \
+                  values posted through a real MessageChannel and BroadcastChannel and checked on arrival, \
+                  localStorage written until it refuses. Never the user agent."}
+            </p>
+            <StatusPanel subject="Probes" state={status} detail={detail}>
+                <progress data-testid="progress" max={all.to_string()} value={answered.to_string()}></progress>
+                <button data-testid="capabilities-copy" onclick={on_copy}>{"Copy as text"}</button>
+                <button data-testid="capabilities-export" onclick={on_export}>{"Export JSON"}</button>
+                if let Some(ok) = *copied {
+                    <span class="copied" data-testid="copied" data-ok={ok.to_string()}>
+                        {if ok { "copied" } else { "this page may not write to the clipboard" }}
+                    </span>
+                }
+            </StatusPanel>
+            <table class="panel capabilities">
+                <thead><tr><th>{"capability"}</th><th>{""}</th><th>{"what was seen"}</th></tr></thead>
+                <tbody>
+                    { for current.rows().map(|(slug, label, found)| {
+                        let supported = found.map_or("checking", |f| if f.supported { "yes" } else { "no" });
+                        html! {
+                            <tr data-testid="capability" data-capability={slug} data-supported={supported}
+                                class={classes!("capability", format!("supported-{supported}"))}>
+                                <td>{label}<code class="slug">{slug}</code></td>
+                                <td class="verdict">{supported}</td>
+                                <td class="note">{found.map(|f| f.note.clone()).unwrap_or_default()}</td>
+                            </tr>
+                        }
+                    }) }
+                </tbody>
+            </table>
+        </>
+    }
+}

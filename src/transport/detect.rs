@@ -1,0 +1,270 @@
+//! Probes for `/capabilities`: what this browser really does, found by doing it — feature objects
+//! looked up on the global, values posted through a real `MessageChannel` and `BroadcastChannel`
+//! and checked on arrival, localStorage written to its quota. Never the user agent.
+
+use std::rc::Rc;
+
+use gloo::timers::callback::Timeout;
+use js_sys::{Array, Function, Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{BroadcastChannel, MessageChannel, MessageEvent};
+
+use super::core::js_error_text;
+use crate::state::capabilities::Finding;
+
+/// Where each probe's answer goes: the row's slug and what it found.
+pub type Report = Rc<dyn Fn(&'static str, Finding)>;
+
+fn finding(supported: bool, note: impl Into<String>) -> Finding {
+    Finding { supported, note: note.into() }
+}
+
+/// Whether the global object has a constructor called `name`.
+fn has_constructor(name: &str) -> Finding {
+    let found = Reflect::get(&js_sys::global(), &name.into()).is_ok_and(|v| v.is_function());
+    finding(found, if found { format!("typeof {name} is \"function\"") } else { format!("no {name} here") })
+}
+
+/// Runs every probe, reporting each as it answers; the slow ones (posting, the quota) last.
+pub async fn run_all(report: Report) {
+    report("broadcast-channel", has_constructor("BroadcastChannel"));
+    report("shared-worker", has_constructor("SharedWorker"));
+    report("websocket", has_constructor("WebSocket"));
+    report("module-worker", module_workers());
+    let locks = super::leader_lock::supported();
+    report("web-locks", finding(locks, if locks { "navigator.locks is here" } else { "no navigator.locks" }));
+    report("cross-origin-isolated", isolated());
+    report("local-storage", writable_storage());
+    report("clone-function", function_refused());
+    for (slug, probe) in [
+        ("transfer-port", Probe::Port),
+        ("clone-map", Probe::Map),
+        ("clone-date", Probe::Date),
+        ("clone-blob", Probe::Blob),
+        ("transfer-array-buffer", Probe::ArrayBuffer),
+    ] {
+        report(slug, through_a_port(probe).await);
+    }
+    report("broadcast-clone-map", map_over_broadcast().await);
+    report("storage-quota", storage_quota());
+}
+
+/// A `type: "module"` option the constructor reads (a getter notes it) on a URL that cannot
+/// parse: the options are read first, then the URL fails, and no worker ever starts.
+fn module_workers() -> Finding {
+    let read = Rc::new(std::cell::Cell::new(false));
+    let noted = read.clone();
+    let getter = Closure::<dyn Fn() -> JsValue>::new(move || {
+        noted.set(true);
+        JsValue::from_str("module")
+    });
+    let options = Object::new();
+    let descriptor = Object::new();
+    let _ = Reflect::set(&descriptor, &"get".into(), getter.as_ref());
+    Object::define_property(&options, &"type".into(), &descriptor);
+    let outcome = web_sys::Worker::new_with_options("http://[", options.unchecked_ref());
+    if let Ok(worker) = outcome {
+        worker.terminate();
+    }
+    let supported = read.get();
+    finding(supported, if supported { "the type option is read" } else { "the type option is ignored" })
+}
+
+fn isolated() -> Finding {
+    let isolated =
+        Reflect::get(&js_sys::global(), &"crossOriginIsolated".into()).ok().and_then(|v| v.as_bool());
+    match isolated {
+        Some(true) => finding(true, "crossOriginIsolated is true"),
+        Some(false) => finding(false, "crossOriginIsolated is false: served without COOP and COEP"),
+        None => finding(false, "no crossOriginIsolated here"),
+    }
+}
+
+const PROBE_KEY: &str = "crosstalk:probe";
+
+fn writable_storage() -> Finding {
+    let storage = match web_sys::window().map(|w| w.local_storage()) {
+        Some(Ok(Some(storage))) => storage,
+        Some(Ok(None)) | None => return finding(false, "no localStorage here"),
+        Some(Err(e)) => return finding(false, format!("reading localStorage threw {}", js_error_text(&e))),
+    };
+    match storage.set_item(PROBE_KEY, "1").and_then(|()| storage.remove_item(PROBE_KEY)) {
+        Ok(()) => finding(true, "a key was written and removed"),
+        Err(e) => finding(false, format!("writing threw {}", js_error_text(&e))),
+    }
+}
+
+/// How much the filler may write before the probe gives up on ever being refused.
+const QUOTA_CHUNK_CHARS: usize = 1 << 20;
+const QUOTA_MAX_CHUNKS: usize = 16;
+
+/// Writes 1 Mi-character values until localStorage refuses one, then removes them all.
+fn storage_quota() -> Finding {
+    let Some(Ok(Some(storage))) = web_sys::window().map(|w| w.local_storage()) else {
+        return finding(false, "no localStorage to fill");
+    };
+    let chunk = "x".repeat(QUOTA_CHUNK_CHARS);
+    let prefix = crosstalk_protocol::storage::FILLER_PREFIX;
+    let mut refused = None;
+    let mut written = 0;
+    while written < QUOTA_MAX_CHUNKS {
+        if let Err(e) = storage.set_item(&format!("{prefix}probe-{written}"), &chunk) {
+            refused = Some(js_error_text(&e));
+            break;
+        }
+        written += 1;
+    }
+    for n in 0..written {
+        let _ = storage.remove_item(&format!("{prefix}probe-{n}"));
+    }
+    match refused {
+        Some(error) => finding(true, format!("{error}, after {written} Mi characters")),
+        None => finding(false, format!("took {written} Mi characters without refusing")),
+    }
+}
+
+fn function_refused() -> Finding {
+    let channel = match MessageChannel::new() {
+        Ok(channel) => channel,
+        Err(e) => return finding(false, format!("no MessageChannel: {}", js_error_text(&e))),
+    };
+    // A function made in wasm: `new Function(…)` would be eval, which the suite's policy forbids.
+    let function = Closure::<dyn Fn()>::new(|| {});
+    let outcome = channel.port1().post_message(function.as_ref());
+    channel.port1().close();
+    match outcome {
+        Err(e) if js_error_text(&e).starts_with("DataCloneError") => finding(true, js_error_text(&e)),
+        Err(e) => finding(false, format!("refused, but with {}", js_error_text(&e))),
+        Ok(()) => finding(false, "a function was posted without an error"),
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Probe {
+    Port,
+    Map,
+    Date,
+    Blob,
+    ArrayBuffer,
+}
+
+/// Resolves with the first message once `set` installs the resolver as an `onmessage`, or
+/// rejects after two seconds.
+fn first_message(set: impl FnOnce(&Function)) -> (Promise, Option<Timeout>) {
+    let mut slot = None;
+    let promise = Promise::new(&mut |resolve, reject| slot = Some((resolve, reject)));
+    // The executor runs at once, so the slot is always filled.
+    let limit = slot.map(|(resolve, reject)| {
+        set(&resolve);
+        Timeout::new(2_000, move || {
+            let _ = reject.call1(&JsValue::NULL, &"nothing arrived within 2 s".into());
+        })
+    });
+    (promise, limit)
+}
+
+/// Posts the probe's value from one end of a `MessageChannel` to the other and judges what came.
+async fn through_a_port(probe: Probe) -> Finding {
+    let channel = match MessageChannel::new() {
+        Ok(channel) => channel,
+        Err(e) => return finding(false, format!("no MessageChannel: {}", js_error_text(&e))),
+    };
+    let (receiving, sending) = (channel.port2(), channel.port1());
+    let (arrived, _limit) = first_message(|resolve| receiving.set_onmessage(Some(resolve)));
+    let buffer = js_sys::ArrayBuffer::new(8);
+    let other = MessageChannel::new().ok();
+    let (value, transfer): (JsValue, Array) = match probe {
+        Probe::Port => match &other {
+            Some(other) => ("a port".into(), Array::of1(&other.port2())),
+            None => return finding(false, "no second MessageChannel"),
+        },
+        Probe::Map => {
+            let map = js_sys::Map::new();
+            map.set(&"a".into(), &1.into());
+            (map.into(), Array::new())
+        }
+        Probe::Date => (js_sys::Date::new(&1_732_270_000_123.0.into()).into(), Array::new()),
+        Probe::Blob => {
+            let parts = Array::of1(&"abc".into());
+            match web_sys::Blob::new_with_str_sequence(&parts) {
+                Ok(blob) => (blob.into(), Array::new()),
+                Err(e) => return finding(false, format!("no Blob: {}", js_error_text(&e))),
+            }
+        }
+        Probe::ArrayBuffer => (buffer.clone().into(), Array::of1(&buffer)),
+    };
+    if let Err(e) = sending.post_message_with_transferable(&value, &transfer) {
+        return finding(false, format!("posting threw {}", js_error_text(&e)));
+    }
+    let event = match JsFuture::from(arrived).await {
+        Ok(event) => event.unchecked_into::<MessageEvent>(),
+        Err(e) => return finding(false, js_error_text(&e)),
+    };
+    receiving.close();
+    sending.close();
+    let data = event.data();
+    match probe {
+        Probe::Port => {
+            let ports = event.ports().length();
+            finding(ports == 1, format!("{ports} port(s) arrived with the message"))
+        }
+        Probe::Map => match data.dyn_ref::<js_sys::Map>() {
+            Some(map) => {
+                finding(map.get(&"a".into()).as_f64() == Some(1.0), "arrived as a Map with its entry")
+            }
+            None => finding(false, "arrived as something else than a Map"),
+        },
+        Probe::Date => match data.dyn_ref::<js_sys::Date>() {
+            Some(date) => finding(date.get_time() == 1_732_270_000_123.0, "arrived as a Date, same time"),
+            None => finding(false, "arrived as something else than a Date"),
+        },
+        Probe::Blob => match data.dyn_ref::<web_sys::Blob>() {
+            Some(blob) => finding(blob.size() == 3.0, format!("arrived as a Blob of {} bytes", blob.size())),
+            None => finding(false, "arrived as something else than a Blob"),
+        },
+        Probe::ArrayBuffer => match data.dyn_ref::<js_sys::ArrayBuffer>() {
+            Some(arrived) => {
+                let detached = buffer.byte_length() == 0;
+                let note = format!(
+                    "{} bytes arrived; the sender's buffer is {}",
+                    arrived.byte_length(),
+                    if detached { "detached (moved)" } else { "still whole (copied)" }
+                );
+                finding(arrived.byte_length() == 8 && detached, note)
+            }
+            None => finding(false, "arrived as something else than an ArrayBuffer"),
+        },
+    }
+}
+
+/// Posts a Map from one BroadcastChannel object to another of the same name.
+async fn map_over_broadcast() -> Finding {
+    let name = format!("crosstalk-probe-{}", (crate::clock::random() * 1e9) as u64);
+    let (Ok(sender), Ok(receiver)) = (BroadcastChannel::new(&name), BroadcastChannel::new(&name)) else {
+        return finding(false, "no BroadcastChannel");
+    };
+    let (arrived, _limit) = first_message(|resolve| receiver.set_onmessage(Some(resolve)));
+    let map = js_sys::Map::new();
+    map.set(&"a".into(), &1.into());
+    let posted = sender.post_message(&map);
+    let outcome = match posted {
+        Err(e) => finding(false, format!("posting threw {}", js_error_text(&e))),
+        Ok(()) => match JsFuture::from(arrived).await {
+            Ok(event) => {
+                let data = event.unchecked_into::<MessageEvent>().data();
+                let is_map =
+                    data.dyn_ref::<js_sys::Map>().is_some_and(|m| m.get(&"a".into()).as_f64() == Some(1.0));
+                finding(
+                    is_map,
+                    if is_map { "arrived as a Map with its entry" } else { "arrived as something else" },
+                )
+            }
+            Err(e) => finding(false, js_error_text(&e)),
+        },
+    };
+    sender.close();
+    receiver.close();
+    outcome
+}
