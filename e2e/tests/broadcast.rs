@@ -265,3 +265,37 @@ async fn the_log_exports_as_json_with_what_arrived_and_what_was_refused() {
     assert_eq!(refused["reason_code"], "no-version", "{refused}");
     browser.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dropped_message_shows_as_a_gap_and_a_duplicate_as_a_repeat_in_the_other_tab() {
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    let tabs = browser.open_tabs("/broadcast", 2, "joined").await;
+    peers_become(driver, 1).await;
+    crosstalk_e2e::action::choose(driver, "fault", "drop").await;
+    type_text(driver, "message-input", "lost on purpose").await;
+    click(driver, "send").await;
+    let dropped = log_has(driver, Want { code: Some("fault-injected"), ..Want::default() }).await;
+    assert!(dropped.reason.contains("dropped"), "{dropped:?}");
+    crosstalk_e2e::action::choose(driver, "fault", "none").await;
+    type_text(driver, "message-input", "after the gap").await;
+    click(driver, "send").await;
+    crosstalk_e2e::action::choose(driver, "fault", "duplicate").await;
+    type_text(driver, "message-input", "said twice").await;
+    click(driver, "send").await;
+
+    browser.switch_to(&tabs[0]).await;
+    let gap =
+        log_has(driver, Want { dir: Some("in"), payload_has: Some("after the gap"), ..Want::default() })
+            .await;
+    assert_eq!((gap.status.as_str(), gap.code.as_str()), ("rejected", "gap"), "{gap:?}");
+    let repeat = log_has(driver, Want { dir: Some("in"), code: Some("repeat"), ..Want::default() }).await;
+    assert_eq!(repeat.payload, "said twice");
+    let twice: Vec<_> = log_lines(driver).await.into_iter().filter(|l| l.payload == "said twice").collect();
+    assert_eq!(twice.len(), 2, "one copy in order, the other flagged: {twice:?}");
+    assert!(
+        texts_received(driver).await.iter().all(|t| t != "lost on purpose"),
+        "the dropped one never came"
+    );
+    browser.quit().await;
+}

@@ -52,6 +52,8 @@ reason_codes! {
     UnknownKind = "unknown-kind",
     /// Right version and kind, wrong fields.
     Malformed = "malformed",
+    /// This page's own message, dropped on purpose by fault injection.
+    FaultInjected = "fault-injected",
     // Where a well-formed message does not belong.
     /// A known kind, on a channel or from a side that does not send it.
     UnexpectedKind = "unexpected-kind",

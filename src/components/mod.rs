@@ -1,6 +1,7 @@
 //! Pieces every route uses.
 
 pub mod compose;
+pub mod fault_picker;
 pub mod key_value_form;
 pub mod log_and_diagram;
 pub mod message_log;

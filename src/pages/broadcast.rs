@@ -11,6 +11,7 @@ use yew::prelude::*;
 
 use crate::clock::random;
 use crate::components::compose::Compose;
+use crate::components::fault_picker::FaultPicker;
 use crate::components::log_and_diagram::LogAndDiagram;
 use crate::components::open_tab::OpenTab;
 use crate::components::route_frame::RouteFrame;
@@ -18,6 +19,7 @@ use crate::components::status::StatusPanel;
 use crate::hooks::use_route;
 use crate::state::broadcast::{Action, BroadcastState, DEFAULT_CHANNEL, DIAGRAM};
 use crate::transport::broadcast::BroadcastMember;
+use crate::transport::core::Fault;
 
 type MemberSlot = Rc<RefCell<Option<BroadcastMember>>>;
 
@@ -39,14 +41,18 @@ pub fn BroadcastPage() -> Html {
     // One sender for the life of the page: numbering continues across channels.
     let sender: Rc<RefCell<Sender>> = use_mut_ref(|| Sender::new(SenderId::new("tab", random)));
     let member: MemberSlot = use_mut_ref(|| None);
+    // Shown by the picker, and given to every member this page joins with.
+    let fault = use_state(|| Fault::None);
+    let fault_now = use_mut_ref(|| Fault::None);
 
     {
-        let (member, route) = (member.clone(), route.clone());
+        let (member, route, fault_now) = (member.clone(), route.clone(), fault_now.clone());
         use_effect_with((*channel).clone(), move |name: &String| {
             let search = crate::page_query::search();
             let roster = peer_timeout_from_query(&search).map_or_else(Roster::default, Roster::with_timeout);
             match BroadcastMember::join_with(name, sender, roster, route.sink(Action::Channel)) {
                 Ok(joined) => {
+                    joined.set_fault(*fault_now.borrow());
                     route.dispatch(Action::Joined { name: name.clone() });
                     *member.borrow_mut() = Some(joined);
                 }
@@ -78,6 +84,16 @@ pub fn BroadcastPage() -> Html {
             if name != *channel {
                 channel.set(name);
             }
+        })
+    };
+    let on_fault = {
+        let (member, fault, fault_now) = (member.clone(), fault.clone(), fault_now.clone());
+        Callback::from(move |chosen: Fault| {
+            *fault_now.borrow_mut() = chosen;
+            if let Some(m) = member.borrow().as_ref() {
+                m.set_fault(chosen);
+            }
+            fault.set(chosen);
         })
     };
     let on_malformed = {
@@ -124,6 +140,8 @@ pub fn BroadcastPage() -> Html {
                     <summary>{"Fault injection"}</summary>
                     <button data-testid="send-malformed" onclick={on_malformed}>{"Post a message that is not an envelope"}</button>
                     <p class="hint">{"Any script of this origin can post anything on a channel; the other tabs reject it, visibly."}</p>
+                    <FaultPicker value={*fault} on_change={on_fault} />
+                    <p class="hint">{"A dropped message still uses up its number, so the next one arrives after a gap; a                                       duplicate arrives twice with one number. The other tabs flag both (gap, repeat)."}</p>
                 </details>
                 <details class="panel explain">
                     <summary>{"Roster and ordering"}</summary>

@@ -27,7 +27,7 @@ pub struct Peers {
 
 pub type BroadcastEvent = Event<BroadcastMsg, Peers>;
 
-fn post_on(channel: &BroadcastChannel) -> impl FnOnce(&str) -> Result<(), JsValue> + '_ {
+fn post_on(channel: &BroadcastChannel) -> impl Fn(&str) -> Result<(), JsValue> + '_ {
     move |text| channel.post_message(&JsValue::from_str(text))
 }
 
@@ -134,6 +134,11 @@ impl BroadcastMember {
     /// How many other tabs are on the channel now.
     pub fn peers(&self) -> usize {
         self.roster.borrow().len()
+    }
+
+    /// What fault injection does to this tab's messages on the channel from now on.
+    pub fn set_fault(&self, fault: super::core::Fault) {
+        self.core.set_fault(fault);
     }
 
     pub fn send_text(&self, text: &str) -> Result<(), Reason> {

@@ -157,6 +157,36 @@ pub struct Core<B, X = ()> {
     /// What else to release when the core stops (a worker to terminate, a port to close).
     on_stop: RefCell<Vec<Box<dyn FnOnce()>>>,
     stopped: Cell<bool>,
+    /// What fault injection does to each message this page sends (never to upkeep).
+    fault: Cell<Fault>,
+}
+
+/// Fault injection on this page's outgoing messages, for watching the other side cope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Fault {
+    #[default]
+    None,
+    /// Numbered, logged here, never posted: the other side sees a gap at the next one.
+    Drop,
+    /// Posted twice: the other side flags the second as a repeat.
+    Duplicate,
+}
+
+impl Fault {
+    pub const ALL: [Fault; 3] = [Fault::None, Fault::Drop, Fault::Duplicate];
+
+    /// The `<option>` value and QA word.
+    pub fn as_attr(self) -> &'static str {
+        match self {
+            Fault::None => "none",
+            Fault::Drop => "drop",
+            Fault::Duplicate => "duplicate",
+        }
+    }
+
+    pub fn parse(word: &str) -> Option<Fault> {
+        Fault::ALL.into_iter().find(|f| f.as_attr() == word)
+    }
 }
 
 impl<B: Body + 'static, X: 'static> Core<B, X> {
@@ -194,6 +224,7 @@ impl<B: Body + 'static, X: 'static> Core<B, X> {
             order,
             on_stop: RefCell::default(),
             stopped: Cell::new(false),
+            fault: Cell::new(Fault::None),
         });
         core.emit(Event::State(state));
         core
@@ -305,14 +336,36 @@ impl<B: Body + 'static, X: 'static> Core<B, X> {
         }
     }
 
+    /// What fault injection does to this page's messages from now on.
+    pub fn set_fault(&self, fault: Fault) {
+        self.fault.set(fault);
+    }
+
     /// Encodes `body` as this sender's next envelope and hands the text to `post`; reports it.
-    pub fn send(
-        &self,
-        body: B,
-        via: Via,
-        post: impl FnOnce(&str) -> Result<(), JsValue>,
-    ) -> Result<(), Reason> {
-        let envelope = self.post_envelope(body, post)?;
+    /// An injected fault drops it (numbered all the same) or posts it twice.
+    pub fn send(&self, body: B, via: Via, post: impl Fn(&str) -> Result<(), JsValue>) -> Result<(), Reason>
+    where
+        B: Clone,
+    {
+        let envelope = self.sender.borrow_mut().envelope(body, now_ms());
+        let wire = envelope.encode().map_err(|e| e.reason())?;
+        match self.fault.get() {
+            Fault::None => post(&wire).map_err(post_refusal)?,
+            Fault::Drop => {
+                let said = format!(
+                    "fault injection: #{} ({}) was dropped, never posted; the other side sees a gap at the next one",
+                    envelope.seq,
+                    envelope.kind()
+                );
+                self.emit(Event::Refused(Reason::new(ReasonCode::FaultInjected, said)));
+                return Ok(());
+            }
+            Fault::Duplicate => {
+                post(&wire).map_err(post_refusal)?;
+                self.emit(Event::Sent { envelope: envelope.clone(), via });
+                post(&wire).map_err(post_refusal)?;
+            }
+        }
         self.emit(Event::Sent { envelope, via });
         Ok(())
     }

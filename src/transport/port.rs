@@ -12,7 +12,7 @@ use super::core::{Core, Event, LinkState, Via};
 pub const VIA_PORT: Via = "port";
 
 /// Posting wire text on `port`, in the shape [`Core::send`] takes.
-pub fn post_on(port: &MessagePort) -> impl FnOnce(&str) -> Result<(), JsValue> + '_ {
+pub fn post_on(port: &MessagePort) -> impl Fn(&str) -> Result<(), JsValue> + '_ {
     move |text| port.post_message(&JsValue::from_str(text))
 }
 
@@ -58,7 +58,10 @@ impl<B: Body + 'static, X: 'static> PortLink<B, X> {
         &self.core
     }
 
-    pub fn send(&self, body: B) -> Result<(), Reason> {
+    pub fn send(&self, body: B) -> Result<(), Reason>
+    where
+        B: Clone,
+    {
         self.core.send(body, VIA_PORT, post_on(&self.port))
     }
 

@@ -167,7 +167,7 @@ fn not_open() -> Reason {
     Reason::new(ReasonCode::NotReady, "the relay is not connected")
 }
 
-fn post_on(socket: &WebSocket) -> impl FnOnce(&str) -> Result<(), JsValue> + '_ {
+fn post_on(socket: &WebSocket) -> impl Fn(&str) -> Result<(), JsValue> + '_ {
     move |text| socket.send_with_str(text)
 }
 

@@ -88,7 +88,10 @@ impl<B: Body + 'static> WindowLink<B> {
     }
 
     /// Posts `body` to `target`, delivered only if its document is of origin `to`.
-    pub fn send(&self, target: &Window, body: B, to: &TargetOrigin) -> Result<(), Reason> {
+    pub fn send(&self, target: &Window, body: B, to: &TargetOrigin) -> Result<(), Reason>
+    where
+        B: Clone,
+    {
         self.core.send(body, VIA_WINDOW, |text| target.post_message(&JsValue::from_str(text), to.as_str()))
     }
 

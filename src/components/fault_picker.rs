@@ -1,0 +1,40 @@
+//! Fault injection on the messages this page sends: none, drop or duplicate, for watching the
+//! other side flag the gap or the repeat. QA hook: `fault` (a select of `none|drop|duplicate`).
+
+use web_sys::HtmlSelectElement;
+use yew::prelude::*;
+
+use crate::transport::core::Fault;
+
+#[derive(Properties, PartialEq)]
+pub struct FaultPickerProps {
+    pub value: Fault,
+    pub on_change: Callback<Fault>,
+}
+
+#[component]
+pub fn FaultPicker(props: &FaultPickerProps) -> Html {
+    let on_change = {
+        let on_change = props.on_change.clone();
+        Callback::from(move |e: Event| {
+            let word = e.target_unchecked_into::<HtmlSelectElement>().value();
+            on_change.emit(Fault::parse(&word).unwrap_or_default());
+        })
+    };
+    html! {
+        <label class="fault-picker">
+            {"Each message this tab sends: "}
+            <select data-testid="fault" onchange={on_change} aria-label="Fault injection on outgoing messages">
+                { for Fault::ALL.into_iter().map(|fault| html! {
+                    <option value={fault.as_attr()} selected={fault == props.value}>
+                        {match fault {
+                            Fault::None => "goes out as it should",
+                            Fault::Drop => "is dropped (numbered, never posted)",
+                            Fault::Duplicate => "goes out twice",
+                        }}
+                    </option>
+                }) }
+            </select>
+        </label>
+    }
+}
