@@ -54,6 +54,20 @@ async fn a_broadcast_reaches_every_other_tab_but_not_the_sender_and_closed_tabs_
         let got = log_has(driver, Want { dir: Some("in"), kind: Some("text"), ..Want::default() }).await;
         assert_eq!(got.payload, "hello all <b>2</b> 你好");
         assert_eq!(got.status, "ok", "in order: {got:?}");
+        // The diagram moves with the message: its step lights up as it is logged.
+        eventually("the text's step lit in the diagram", async || {
+            let lit = driver.find(By::Css("[data-testid=diagram-step][data-lit=true]")).await;
+            let text = match lit {
+                Ok(step) => step.text().await.unwrap_or_default(),
+                Err(e) => return Err(e.to_string()),
+            };
+            if text.contains("text from another tab") {
+                Ok(())
+            } else {
+                Err(text)
+            }
+        })
+        .await;
     }
     browser.switch_to(first).await;
     assert!(texts_received(driver).await.is_empty(), "the sender never receives its own message");
