@@ -7,6 +7,7 @@ pub mod log_and_diagram;
 pub mod message_log;
 pub mod nav;
 pub mod open_tab;
+pub mod raw_composer;
 pub mod route_frame;
 pub mod sequence_diagram;
 pub mod status;

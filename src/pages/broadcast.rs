@@ -14,6 +14,7 @@ use crate::components::compose::Compose;
 use crate::components::fault_picker::FaultPicker;
 use crate::components::log_and_diagram::LogAndDiagram;
 use crate::components::open_tab::OpenTab;
+use crate::components::raw_composer::RawComposer;
 use crate::components::route_frame::RouteFrame;
 use crate::components::status::StatusPanel;
 use crate::hooks::use_route;
@@ -96,6 +97,14 @@ pub fn BroadcastPage() -> Html {
             fault.set(chosen);
         })
     };
+    let on_raw = {
+        let (member, route) = (member.clone(), route.clone());
+        Callback::from(move |raw: String| {
+            if let Err(reason) = with_member(&member, |m| m.send_raw(&raw)) {
+                route.dispatch(Action::Refused(reason));
+            }
+        })
+    };
     let on_malformed = {
         let (member, route) = (member.clone(), route.clone());
         Callback::from(move |_: MouseEvent| {
@@ -140,6 +149,7 @@ pub fn BroadcastPage() -> Html {
                     <summary>{"Fault injection"}</summary>
                     <button data-testid="send-malformed" onclick={on_malformed}>{"Post a message that is not an envelope"}</button>
                     <p class="hint">{"Any script of this origin can post anything on a channel; the other tabs reject it, visibly."}</p>
+                    <RawComposer on_send={on_raw} />
                     <FaultPicker value={*fault} on_change={on_fault} />
                     <p class="hint">{"A dropped message still uses up its number, so the next one arrives after a gap; a                                       duplicate arrives twice with one number. The other tabs flag both (gap, repeat)."}</p>
                 </details>

@@ -13,6 +13,7 @@ use yew::prelude::*;
 use crate::components::key_value_form::{FormButton, KeyValueForm};
 use crate::components::log_and_diagram::LogAndDiagram;
 use crate::components::open_tab::OpenTab;
+use crate::components::raw_composer::RawComposer;
 use crate::components::route_frame::RouteFrame;
 use crate::components::status::StatusPanel;
 use crate::hooks::{use_route, RouteHandle};
@@ -70,6 +71,12 @@ pub fn SharedWorkerPage() -> Html {
         let (client, route) = (client.clone(), route.clone());
         Callback::from(move |(key, _): (String, String)| {
             request(&client, &route, format!("get {}", key_label(&key)), |c| c.get(&key));
+        })
+    };
+    let on_raw = {
+        let (client, route) = (client.clone(), route.clone());
+        Callback::from(move |raw: String| {
+            request(&client, &route, "a raw message".into(), |c| c.send_raw(&raw))
         })
     };
     let on_malformed = {
@@ -146,6 +153,7 @@ pub fn SharedWorkerPage() -> Html {
                         </select>
                     </label>
                     <button data-testid="send-malformed" onclick={on_malformed}>{"Send a malformed message"}</button>
+                    <RawComposer on_send={on_raw} />
                     <p class="hint">{format!("Values over {} KiB are refused here and by the worker.", MAX_VALUE_BYTES / 1024)}</p>
                 </details>
                 <details class="panel explain">

@@ -15,6 +15,7 @@ use yew::prelude::*;
 use crate::clock::{now_ms, random};
 use crate::components::log_and_diagram::LogAndDiagram;
 use crate::components::open_tab::OpenTab;
+use crate::components::raw_composer::RawComposer;
 use crate::components::route_frame::RouteFrame;
 use crate::components::status::StatusPanel;
 use crate::hooks::{use_route, RouteHandle};
@@ -367,8 +368,13 @@ impl Desk {
     fn send_malformed(&self) {
         let raw =
             r#"{"v":1,"seq":1,"from":"foreign-script","sent_at":0,"kind":"tick","body":{"seq":"high"}}"#;
+        self.send_raw(raw, "a malformed tick");
+    }
+
+    /// Posts `raw` as it is on the current transport (the raw composer, fault injection).
+    fn send_raw(&self, raw: &str, what: &str) {
         if let Some(Err(reason)) = self.bus.borrow().as_ref().map(|bus| bus.send_raw(raw)) {
-            self.route.dispatch(Action::Refused { what: "a malformed tick".into(), reason });
+            self.route.dispatch(Action::Refused { what: what.into(), reason });
         }
     }
 
@@ -424,6 +430,10 @@ pub fn StockPage() -> Html {
         let desk = Rc::clone(&desk);
         Callback::from(move |_: MouseEvent| desk.send_malformed())
     };
+    let on_raw = {
+        let desk = Rc::clone(&desk);
+        Callback::from(move |raw: String| desk.send_raw(&raw, "a raw message"))
+    };
 
     let state = route.state();
     let age = state.age_ms.map(|ms| format!("{:.1} s", ms / 1000.0)).unwrap_or_else(|| "–".into());
@@ -478,6 +488,7 @@ pub fn StockPage() -> Html {
                 <details class="panel faults" open=true>
                     <summary>{"Fault injection"}</summary>
                     <button data-testid="send-malformed" onclick={on_malformed}>{"Post a malformed tick, as a foreign script would"}</button>
+                    <RawComposer on_send={on_raw} />
                     <label class="toggle">
                         <input type="checkbox" data-testid="force-fallback" checked={messages_forced()} onchange={on_fallback} />
                         {" elect by messages in this tab, as where Web Locks are missing (reloads it; ?election=messages)"}

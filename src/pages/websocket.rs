@@ -14,6 +14,7 @@ use crate::clock::random;
 use crate::components::compose::Compose;
 use crate::components::log_and_diagram::LogAndDiagram;
 use crate::components::open_tab::OpenTab;
+use crate::components::raw_composer::RawComposer;
 use crate::components::route_frame::RouteFrame;
 use crate::components::status::StatusPanel;
 use crate::hooks::{use_route, RouteHandle};
@@ -101,6 +102,12 @@ pub fn WebSocketPage() -> Html {
         })
     };
 
+    let on_raw = {
+        let (link, route) = (link.clone(), route.clone());
+        Callback::from(move |raw: String| {
+            with_link(&link, &route, "a raw frame", |l| l.send_raw(&raw));
+        })
+    };
     let state = route.state();
     let delay = match state.phase {
         Phase::Reconnecting { delay_ms, .. } => Some(delay_ms.to_string()),
@@ -144,6 +151,7 @@ pub fn WebSocketPage() -> Html {
                     <summary>{"Fault injection"}</summary>
                     <button data-testid="cut-connection" onclick={fault("cut the connection", RelayLink::cut)}>{"Cut the connection (it reconnects)"}</button>
                     <button data-testid="send-malformed" onclick={fault("a malformed frame", |l| l.send_raw("{\"v\":1,\"kind\":\"text\""))}>{"Send a frame that is not an envelope"}</button>
+                    <RawComposer on_send={on_raw} />
                     <button data-testid="send-oversized" onclick={fault("an oversized frame", RelayLink::send_oversized)}>{"Send a 65 KiB frame (the relay closes 1009)"}</button>
                 </details>
                 <details class="panel explain">

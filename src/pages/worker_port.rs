@@ -10,6 +10,7 @@ use yew::prelude::*;
 
 use crate::components::compose::Compose;
 use crate::components::log_and_diagram::LogAndDiagram;
+use crate::components::raw_composer::RawComposer;
 use crate::components::route_frame::RouteFrame;
 use crate::components::status::StatusPanel;
 use crate::hooks::use_route;
@@ -96,6 +97,14 @@ pub fn WorkerPortPage() -> Html {
             None => true,
         })
     };
+    let on_raw = {
+        let (port, route) = (port.clone(), route.clone());
+        Callback::from(move |raw: String| {
+            if let Some(refused) = with_port(&port, "raw message", |p| p.send_raw(&raw)) {
+                route.dispatch(refused);
+            }
+        })
+    };
     let on_send_malformed = {
         let (port, route) = (port.clone(), route.clone());
         Callback::from(move |_: MouseEvent| {
@@ -163,6 +172,7 @@ pub fn WorkerPortPage() -> Html {
                         </select>
                     </label>
                     <button data-testid="send-malformed" onclick={on_send_malformed}>{"Send a malformed message"}</button>
+                    <RawComposer on_send={on_raw} />
                 </details>
                 <details class="panel explain">
                     <summary>{"Why the page waits for “ready”"}</summary>
