@@ -80,10 +80,10 @@ impl BroadcastMember {
             }
             match envelope.body {
                 BroadcastMsg::Ping => {
-                    core.note_order(&envelope);
+                    core.note_upkeep(envelope, VIA_CHANNEL);
                     core.send_upkeep(BroadcastMsg::Pong, post_on(&replies));
                 }
-                BroadcastMsg::Pong => drop(core.note_order(&envelope)),
+                BroadcastMsg::Pong => core.note_upkeep(envelope, VIA_CHANNEL),
                 BroadcastMsg::Hello => {
                     core.received(envelope, VIA_CHANNEL);
                     if gate.borrow_mut().allow(now_ms()) {

@@ -442,6 +442,16 @@ impl<B: Body + 'static, X: 'static> Core<B, X> {
         self.emit(Event::Received { envelope, via, order });
     }
 
+    /// Checks an upkeep envelope's numbering (a ping, a pong): silent while in order, reported —
+    /// and so logged, flagged — when it shows a gap or a repeat. Upkeep uses up numbers too, so a
+    /// message lost just before a ping would otherwise go unseen.
+    pub fn note_upkeep(&self, envelope: Envelope<B>, via: Via) {
+        let order = self.note_order(&envelope);
+        if order.problem().is_some() {
+            self.emit(Event::Received { envelope, via, order });
+        }
+    }
+
     /// Checks an envelope's numbering without reporting it (upkeep still uses up numbers).
     pub fn note_order(&self, envelope: &Envelope<B>) -> Order {
         match &self.order {
