@@ -333,3 +333,23 @@ async fn a_gap_that_only_a_ping_reveals_is_still_flagged() {
     assert!(gap.reason.contains("expected #2, got #3"), "{gap:?}");
     browser.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tab_that_vanishes_without_a_goodbye_is_dropped_once_its_silence_outlasts_the_timeout() {
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    let tabs = browser.open_tabs("/broadcast?peer-timeout-ms=1500", 2, "joined").await;
+    peers_become(driver, 1).await;
+    click(driver, "vanish").await;
+    state_becomes(driver, "status", "vanished").await;
+    log_has(driver, Want { dir: Some("system"), kind: Some("vanish"), ..Want::default() }).await;
+
+    browser.switch_to(&tabs[0]).await;
+    let expired =
+        log_has(driver, Want { dir: Some("system"), kind: Some("expired"), ..Want::default() }).await;
+    assert!(expired.payload.contains("stopped answering"), "{expired:?}");
+    peers_become(driver, 0).await;
+    let goodbyes = log_lines(driver).await.into_iter().filter(|l| l.kind == "goodbye").count();
+    assert_eq!(goodbyes, 0, "no goodbye came: the tab was dropped for its silence");
+    browser.quit().await;
+}

@@ -61,7 +61,8 @@ pub fn BroadcastPage() -> Html {
             }
             let name = name.clone();
             move || {
-                if member.borrow_mut().take().is_some() {
+                let left = member.borrow_mut().take();
+                if left.is_some_and(|m| !m.vanished()) {
                     route.dispatch(Action::Left { name });
                 }
             }
@@ -105,6 +106,15 @@ pub fn BroadcastPage() -> Html {
             }
         })
     };
+    let on_vanish = {
+        let (member, route, channel) = (member.clone(), route.clone(), channel.clone());
+        Callback::from(move |_: MouseEvent| {
+            if let Some(m) = member.borrow().as_ref() {
+                m.vanish();
+                route.dispatch(Action::Vanished { name: (*channel).clone() });
+            }
+        })
+    };
     let on_malformed = {
         let (member, route) = (member.clone(), route.clone());
         Callback::from(move |_: MouseEvent| {
@@ -118,6 +128,9 @@ pub fn BroadcastPage() -> Html {
     let state = route.state();
     let (status, detail) = match &state.failed {
         Some(reason) => ("error", reason.clone()),
+        None if state.vanished => {
+            ("vanished", "gone without a goodbye: change the channel, or reload, to join again".into())
+        }
         None => ("joined", format!("on channel \"{}\"", *channel)),
     };
     html! {
@@ -149,6 +162,9 @@ pub fn BroadcastPage() -> Html {
                     <summary>{"Fault injection"}</summary>
                     <button data-testid="send-malformed" onclick={on_malformed}>{"Post a message that is not an envelope"}</button>
                     <p class="hint">{"Any script of this origin can post anything on a channel; the other tabs reject it, visibly."}</p>
+                    <button data-testid="vanish" onclick={on_vanish}>{"Vanish without a goodbye, as a crashed tab does"}</button>
+                    <p class="hint">{"No goodbye, no more pings: the other tabs cannot tell a crash from silence, so \
+                                      they drop this tab only when its silence outlasts their timeout."}</p>
                     <RawComposer on_send={on_raw} />
                     <FaultPicker value={*fault} on_change={on_fault} />
                     <p class="hint">{"A dropped message still uses up its number, so the next one arrives after a gap; a                                       duplicate arrives twice with one number. The other tabs flag both (gap, repeat)."}</p>

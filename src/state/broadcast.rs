@@ -34,13 +34,25 @@ pub struct BroadcastState {
     /// Whether this tab has been told, on this channel, that its own messages do not come back.
     told_no_echo: bool,
     pub failed: Option<String>,
+    /// This tab left without a goodbye (fault injection): it hears and says nothing any more.
+    pub vanished: bool,
 }
 
 pub enum Action {
     Channel(BroadcastEvent),
-    Joined { name: String },
-    Left { name: String },
-    Failed { reason: String },
+    Joined {
+        name: String,
+    },
+    Left {
+        name: String,
+    },
+    /// Gone from the channel without a goodbye, as a crashed tab is.
+    Vanished {
+        name: String,
+    },
+    Failed {
+        reason: String,
+    },
     Refused(Reason),
 }
 
@@ -60,7 +72,19 @@ impl RouteState for BroadcastState {
                 self.out_of_order = 0;
                 self.told_no_echo = false;
                 self.failed = None;
+                self.vanished = false;
                 log.push(Entry::system("join", format!("joined channel {}", channel_label(&name)), at_ms));
+            }
+            Action::Vanished { name } => {
+                self.vanished = true;
+                log.push(Entry::system(
+                    "vanish",
+                    format!(
+                        "left channel {} without a goodbye: the other tabs drop this one when its pings stop",
+                        channel_label(&name)
+                    ),
+                    at_ms,
+                ));
             }
             Action::Left { name } => log.push(Entry::system(
                 "leave",
@@ -162,6 +186,18 @@ mod tests {
         );
         state.apply(Action::Channel(Event::Sent { envelope: sent, via: "channel" }), 0.0, &mut log);
         assert_eq!(log.len(), 3, "said once per channel");
+    }
+
+    #[test]
+    fn a_tab_that_vanishes_says_so_and_a_new_join_brings_it_back() {
+        let (mut state, mut log) = (BroadcastState::default(), LogBook::default());
+        state.apply(Action::Vanished { name: "c".into() }, 1.0, &mut log);
+        assert!(state.vanished);
+        let said = lines(&log);
+        assert_eq!(said.last().map(|e| e.kind.as_str()), Some("vanish"));
+        assert!(said.last().is_some_and(|e| e.payload.contains("without a goodbye")));
+        state.apply(Action::Joined { name: "c".into() }, 2.0, &mut log);
+        assert!(!state.vanished);
     }
 
     #[test]

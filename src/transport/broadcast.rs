@@ -149,10 +149,25 @@ impl BroadcastMember {
     pub fn send_raw(&self, text: &str) -> Result<(), Reason> {
         self.core.send_raw(text, VIA_CHANNEL, post_on(&self.channel))
     }
+
+    /// Leaves the channel without a goodbye, as a crashed or frozen tab does: no more pings, no
+    /// more answers. The others drop this tab only when its silence outlasts their timeout.
+    pub fn vanish(&self) {
+        self.core.stop();
+        self.channel.close();
+    }
+
+    /// Whether this member vanished (and will say no goodbye when dropped).
+    pub fn vanished(&self) -> bool {
+        self.core.is_stopped()
+    }
 }
 
 impl Drop for BroadcastMember {
     fn drop(&mut self) {
+        if self.core.is_stopped() {
+            return;
+        }
         self.core.send_upkeep(BroadcastMsg::Goodbye, post_on(&self.channel));
         self.core.stop();
         self.channel.close();
