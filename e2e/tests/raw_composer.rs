@@ -67,3 +67,22 @@ async fn on_a_channel_the_other_tab_refuses_it_and_hears_what_follows() {
     assert_eq!(after.status, "ok", "{after:?}");
     browser.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn in_local_storage_the_other_tab_refuses_it_and_reads_what_follows() {
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    let tabs = browser.open_tabs("/storage", 2, "listening").await;
+    raw(driver).await;
+    type_text(driver, "key-input", "after-raw").await;
+    type_text(driver, "value-input", "still here").await;
+    click(driver, "set").await;
+    browser.switch_to(&tabs[0]).await;
+    let refused =
+        log_has(driver, Want { dir: Some("in"), status: Some("rejected"), ..Want::default() }).await;
+    assert_eq!(refused.code, "bad-json", "{refused:?}");
+    let after =
+        log_has(driver, Want { dir: Some("in"), payload_has: Some("still here"), ..Want::default() }).await;
+    assert_eq!(after.status, "ok", "{after:?}");
+    browser.quit().await;
+}

@@ -13,6 +13,7 @@ use yew::prelude::*;
 use crate::components::key_value_form::{FormButton, KeyValueForm};
 use crate::components::log_and_diagram::LogAndDiagram;
 use crate::components::open_tab::OpenTab;
+use crate::components::raw_composer::RawComposer;
 use crate::components::route_frame::RouteFrame;
 use crate::components::status::StatusPanel;
 use crate::hooks::{use_route, RouteHandle};
@@ -37,6 +38,9 @@ fn write(
     }
     route.dispatch(Action::Keys(demo.entries()));
 }
+
+/// The demo key the raw composer writes under.
+const RAW_KEY: &str = "raw";
 
 fn key_label(key: &str) -> String {
     format!("\"{key}\"")
@@ -96,6 +100,14 @@ pub fn StoragePage() -> Html {
             write(&demo, &route, "clear", "remove every demo key".into(), |d| d.clear_demo().map(drop));
         })
     };
+    // The raw composer writes under the demo key `raw`: the other tabs read it, and refuse it.
+    let on_raw = {
+        let (demo, route) = (demo.clone(), route.clone());
+        Callback::from(move |text: String| {
+            let what = format!("set {} to raw text \"{}\"", key_label(RAW_KEY), preview(&text, 80));
+            write(&demo, &route, "set", what, |d| d.set_raw(RAW_KEY, &text));
+        })
+    };
     let on_fill = {
         let (demo, route) = (demo.clone(), route.clone());
         Callback::from(move |_: (String, String)| {
@@ -146,6 +158,12 @@ pub fn StoragePage() -> Html {
                 <p class="error" data-testid="error" role="alert">{error.clone()}</p>
             }
             <LogAndDiagram log={route.log_view()} on_clear={route.clear_log()} diagram={DIAGRAM}>
+                <details class="panel faults" open=true>
+                    <summary>{"Fault injection"}</summary>
+                    <RawComposer on_send={on_raw} />
+                    <p class="hint">{"Written under the demo key \"raw\" exactly as typed: any script of this origin can \
+                                      write anything there, and the other tabs refuse what is not an envelope."}</p>
+                </details>
                 <section class="panel">
                     <h2 class="small">{"Demo keys in localStorage"}</h2>
                     <table class="keys" data-testid="keys">
