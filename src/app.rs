@@ -4,6 +4,7 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::components::nav::Nav;
+use crate::i18n::I18nProvider;
 use crate::pages::bench::BenchPage;
 use crate::pages::bench_peer::BenchPeerPage;
 use crate::pages::broadcast::BroadcastPage;
@@ -63,10 +64,12 @@ pub fn App() -> Html {
     let violations = use_csp_violations();
     html! {
         <BrowserRouter>
-            <Nav />
-            <main class="page">
-                <Switch<Route> render={switch} />
-            </main>
+            <I18nProvider>
+                <Nav />
+                <main class="page">
+                    <Switch<Route> render={switch} />
+                </main>
+            </I18nProvider>
             <div hidden=true data-testid="csp-violations" data-count={violations.to_string()}></div>
         </BrowserRouter>
     }

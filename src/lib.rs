@@ -11,6 +11,7 @@ pub mod clock;
 pub mod components;
 pub mod download;
 pub mod hooks;
+pub mod i18n;
 pub mod log;
 pub mod log_export;
 pub mod origins;

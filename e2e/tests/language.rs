@@ -1,0 +1,49 @@
+//! English and 中文: the switch changes what is shown, is remembered across reloads, and follows
+//! to the other tabs.
+
+use crosstalk_e2e::action::choose;
+use crosstalk_e2e::check::{eventually, text_of};
+use crosstalk_e2e::session::Browser;
+use thirtyfour::prelude::*;
+
+async fn lead_becomes(driver: &WebDriver, has: &str) {
+    eventually(&format!("the home page's lead in the language with \"{has}\""), async || {
+        match text_of(driver, "home-lead").await {
+            Some(lead) if lead.contains(has) => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+}
+
+async fn html_lang(driver: &WebDriver) -> String {
+    let lang = driver.execute("return document.documentElement.lang", Vec::new()).await.expect("lang");
+    lang.json().as_str().unwrap_or_default().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn switching_to_chinese_changes_the_words_survives_a_reload_and_follows_to_other_tabs() {
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    browser.open("/").await;
+    lead_becomes(driver, "Every way browser contexts talk").await;
+    assert_eq!(html_lang(driver).await, "en");
+    let other = driver.window().await.expect("this tab");
+    let second = browser.open_tab("/").await;
+    lead_becomes(driver, "Every way browser contexts talk").await;
+
+    choose(driver, "lang", "zh").await;
+    lead_becomes(driver, "浏览器上下文之间的每一种通信方式").await;
+    assert_eq!(html_lang(driver).await, "zh");
+    assert_eq!(text_of(driver, "nav-bench").await.as_deref(), Some("基准测试"));
+    // The other tab follows at once.
+    browser.switch_to(&other).await;
+    lead_becomes(driver, "浏览器上下文之间的每一种通信方式").await;
+    // And a reload keeps it.
+    browser.switch_to(&second).await;
+    driver.refresh().await.expect("reload");
+    lead_becomes(driver, "浏览器上下文之间的每一种通信方式").await;
+    choose(driver, "lang", "en").await;
+    lead_becomes(driver, "Every way browser contexts talk").await;
+    browser.quit().await;
+}

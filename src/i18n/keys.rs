@@ -1,0 +1,102 @@
+//! Every key of the language files, declared once: the enum the views use, and the list the test
+//! holds both files to.
+
+macro_rules! texts {
+    ($( $(#[$doc:meta])* $variant:ident = $key:literal, )*) => {
+        /// A piece of text the UI shows, looked up in the chosen language.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Text {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl Text {
+            /// Every key, in declaration order (the index of a text in a loaded language).
+            pub const ALL: &'static [Text] = &[$(Text::$variant),*];
+
+            /// The key in the language files.
+            pub fn key(self) -> &'static str {
+                match self {
+                    $( Text::$variant => $key, )*
+                }
+            }
+        }
+    };
+}
+
+texts! {
+    NavBench = "nav.bench",
+    NavCapabilities = "nav.capabilities",
+    NavLanguage = "nav.language",
+    HomeLead = "home.lead",
+    HomeComing = "home.coming",
+    MechanismWorkerPortName = "mechanism.worker-port.name",
+    MechanismWorkerPortSummary = "mechanism.worker-port.summary",
+    MechanismBroadcastName = "mechanism.broadcast.name",
+    MechanismBroadcastSummary = "mechanism.broadcast.summary",
+    MechanismStorageName = "mechanism.storage.name",
+    MechanismStorageSummary = "mechanism.storage.summary",
+    MechanismSharedWorkerName = "mechanism.shared-worker.name",
+    MechanismSharedWorkerSummary = "mechanism.shared-worker.summary",
+    MechanismPaymentName = "mechanism.payment.name",
+    MechanismPaymentSummary = "mechanism.payment.summary",
+    MechanismStockSyncName = "mechanism.stock-sync.name",
+    MechanismStockSyncSummary = "mechanism.stock-sync.summary",
+    MechanismWebsocketName = "mechanism.websocket.name",
+    MechanismWebsocketSummary = "mechanism.websocket.summary",
+}
+
+impl Text {
+    /// A mechanism's name and one-line summary, by its catalog slug.
+    pub fn mechanism(slug: &str) -> Option<(Text, Text)> {
+        Some(match slug {
+            "worker-port" => (Text::MechanismWorkerPortName, Text::MechanismWorkerPortSummary),
+            "broadcast" => (Text::MechanismBroadcastName, Text::MechanismBroadcastSummary),
+            "storage" => (Text::MechanismStorageName, Text::MechanismStorageSummary),
+            "shared-worker" => (Text::MechanismSharedWorkerName, Text::MechanismSharedWorkerSummary),
+            "payment" => (Text::MechanismPaymentName, Text::MechanismPaymentSummary),
+            "stock-sync" => (Text::MechanismStockSyncName, Text::MechanismStockSyncSummary),
+            "websocket" => (Text::MechanismWebsocketName, Text::MechanismWebsocketSummary),
+            _ => return None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use crate::i18n::Lang;
+
+    fn file(lang: Lang) -> serde_json::Map<String, serde_json::Value> {
+        let path = format!("{}/static/i18n/{}.json", env!("CARGO_MANIFEST_DIR"), lang.code());
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path} is not a JSON object: {e}"))
+    }
+
+    #[test]
+    fn every_language_has_every_key_and_no_other() {
+        let keys: BTreeSet<&str> = Text::ALL.iter().map(|t| t.key()).collect();
+        assert_eq!(keys.len(), Text::ALL.len(), "a key is declared twice");
+        for lang in Lang::ALL {
+            let words = file(lang);
+            for key in &keys {
+                let text = words.get(*key).and_then(|v| v.as_str());
+                assert!(
+                    text.is_some_and(|t| !t.trim().is_empty()),
+                    "{}: \"{key}\" is missing or empty",
+                    lang.code()
+                );
+            }
+            let extra: Vec<&String> = words.keys().filter(|k| !keys.contains(k.as_str())).collect();
+            assert!(extra.is_empty(), "{}: keys nothing uses: {extra:?}", lang.code());
+        }
+    }
+
+    #[test]
+    fn every_mechanism_of_the_catalog_has_its_words() {
+        for m in crosstalk_protocol::catalog::MECHANISMS {
+            assert!(Text::mechanism(m.slug).is_some(), "{}", m.slug);
+        }
+    }
+}

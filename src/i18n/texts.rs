@@ -1,0 +1,178 @@
+//! A language's words, loaded from its file, and the context every view reads them from.
+
+use std::rc::Rc;
+
+use gloo::events::EventListener;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use yew::prelude::*;
+
+use super::lang::STORAGE_KEY;
+use super::{Lang, Text};
+
+/// The words of one language, one per [`Text`], in declaration order.
+#[derive(Debug, PartialEq)]
+pub struct Texts {
+    lang: Lang,
+    words: Vec<String>,
+}
+
+impl Texts {
+    /// Builds the words from `word(key)`; a key it lacks shows as `⟦key⟧`, visibly.
+    pub fn from_words(lang: Lang, word: impl Fn(&str) -> Option<String>) -> Texts {
+        let words =
+            Text::ALL.iter().map(|t| word(t.key()).unwrap_or_else(|| format!("⟦{}⟧", t.key()))).collect();
+        Texts { lang, words }
+    }
+
+    pub fn get(&self, text: Text) -> &str {
+        self.words.get(text as usize).map_or("", String::as_str)
+    }
+}
+
+/// What every view reads: the language, its words, and how to choose another.
+#[derive(Clone)]
+pub struct I18n {
+    pub lang: Lang,
+    texts: Rc<Texts>,
+    pub choose: Callback<Lang>,
+}
+
+impl PartialEq for I18n {
+    fn eq(&self, other: &Self) -> bool {
+        self.lang == other.lang && Rc::ptr_eq(&self.texts, &other.texts)
+    }
+}
+
+impl I18n {
+    /// `text` in the chosen language.
+    pub fn t(&self, text: Text) -> &str {
+        self.texts.get(text)
+    }
+}
+
+/// The current language's words (the keys themselves outside an [`I18nProvider`], as in tests).
+#[hook]
+pub fn use_i18n() -> I18n {
+    let fallback = use_memo((), |_| Rc::new(Texts::from_words(Lang::En, |_| None)));
+    use_context::<I18n>().unwrap_or_else(|| I18n {
+        lang: Lang::En,
+        texts: Rc::clone(&fallback),
+        choose: Callback::noop(),
+    })
+}
+
+/// Fetches `/i18n/<code>.json` and reads every key from it with the browser's JSON parser.
+async fn load(lang: Lang) -> Texts {
+    match fetch_words(lang).await {
+        Ok(words) => Texts::from_words(lang, |key| {
+            js_sys::Reflect::get(&words, &JsValue::from_str(key)).ok().and_then(|v| v.as_string())
+        }),
+        Err(why) => {
+            gloo::console::error!(format!("crosstalk: the {} words did not load: {why}", lang.code()));
+            Texts::from_words(lang, |_| None)
+        }
+    }
+}
+
+async fn fetch_words(lang: Lang) -> Result<JsValue, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let url = format!("/i18n/{}.json", lang.code());
+    let response = JsFuture::from(window.fetch_with_str(&url)).await.map_err(|e| format!("{e:?}"))?;
+    let response: web_sys::Response = response.dyn_into().map_err(|_| "not a response")?;
+    if !response.ok() {
+        return Err(format!("{url}: HTTP {}", response.status()));
+    }
+    let body = response.json().map_err(|e| format!("{e:?}"))?;
+    JsFuture::from(body).await.map_err(|e| format!("{url} is not JSON: {e:?}"))
+}
+
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window().and_then(|w| w.local_storage().ok().flatten())
+}
+
+/// The language this visitor starts in.
+fn first_lang() -> Lang {
+    let remembered = local_storage().and_then(|s| s.get_item(STORAGE_KEY).ok().flatten());
+    let browser: Vec<String> = web_sys::window()
+        .map(|w| w.navigator().languages().iter().filter_map(|v| v.as_string()).collect())
+        .unwrap_or_default();
+    Lang::pick(remembered.as_deref(), browser.iter().map(String::as_str))
+}
+
+fn mark_document(lang: Lang) {
+    if let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
+        let _ = root.set_attribute("lang", lang.code());
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct I18nProviderProps {
+    pub children: Html,
+}
+
+/// Loads the visitor's language, then shows the app in it; switches when asked, or when another
+/// tab switches.
+#[component]
+pub fn I18nProvider(props: &I18nProviderProps) -> Html {
+    let loaded = use_state(|| None::<Rc<Texts>>);
+    let switch = {
+        let loaded = loaded.clone();
+        use_callback((), move |lang: Lang, _| {
+            let loaded = loaded.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let texts = load(lang).await;
+                mark_document(lang);
+                loaded.set(Some(Rc::new(texts)));
+            });
+        })
+    };
+    {
+        let switch = switch.clone();
+        use_effect_with((), move |_| {
+            switch.emit(first_lang());
+            // Another tab chose: follow it at once.
+            let listener = web_sys::window().map(|window| {
+                EventListener::new(&window, "storage", move |event| {
+                    let Some(event) = event.dyn_ref::<web_sys::StorageEvent>() else { return };
+                    if event.key().as_deref() == Some(STORAGE_KEY) {
+                        if let Some(lang) = event.new_value().as_deref().and_then(Lang::parse) {
+                            switch.emit(lang);
+                        }
+                    }
+                })
+            });
+            move || drop(listener)
+        });
+    }
+    let Some(texts) = (*loaded).clone() else {
+        return html! { <p class="loading" data-testid="loading" aria-busy="true">{"…"}</p> };
+    };
+    let choose = Callback::from(move |lang: Lang| {
+        if let Some(storage) = local_storage() {
+            let _ = storage.set_item(STORAGE_KEY, lang.code());
+        }
+        switch.emit(lang);
+    });
+    let i18n = I18n { lang: texts.lang, texts, choose };
+    html! {
+        <ContextProvider<I18n> context={i18n}>
+            {props.children.clone()}
+        </ContextProvider<I18n>>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_word_shows_its_key_and_every_other_comes_from_the_file() {
+        let texts = Texts::from_words(Lang::Zh, |key| (key != "home.lead").then(|| format!("字 {key}")));
+        assert_eq!(texts.get(Text::HomeLead), "⟦home.lead⟧");
+        assert_eq!(texts.get(Text::NavBench), "字 nav.bench");
+        for text in Text::ALL {
+            assert!(!texts.get(*text).is_empty());
+        }
+    }
+}
