@@ -429,7 +429,11 @@ mod message_log {
         let payload = root.query_selector("[data-testid=log-payload]").unwrap().unwrap();
         assert_eq!(payload.text_content().unwrap(), "<img src=x onerror=alert(1)>");
         let reason = root.query_selector("[data-testid=log-reason]").unwrap().unwrap();
-        assert_eq!(reason.text_content().unwrap(), "rejected: not JSON: eof");
+        assert_eq!(
+            reason.text_content().unwrap(),
+            "⟦log.rejected⟧: ⟦reason.bad-json⟧ — not JSON: eof",
+            "outside the language provider the keys show, the detail as said"
+        );
     }
 }
 

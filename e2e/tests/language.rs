@@ -47,3 +47,21 @@ async fn switching_to_chinese_changes_the_words_survives_a_reload_and_follows_to
     lead_becomes(driver, "Every way browser contexts talk").await;
     browser.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refusal_says_its_reason_code_in_the_chosen_language() {
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    browser.open("/worker-port").await;
+    crosstalk_e2e::check::state_becomes(driver, "status", "ready").await;
+    choose(driver, "lang", "zh").await;
+    crosstalk_e2e::action::click(driver, "send-malformed").await;
+    let refused = crosstalk_e2e::check::log_has(
+        driver,
+        crosstalk_e2e::check::Want { code: Some("bad-json"), dir: Some("in"), ..Default::default() },
+    )
+    .await;
+    assert!(refused.reason.starts_with("已拒绝: 不是 JSON — "), "{refused:?}");
+    choose(driver, "lang", "en").await;
+    browser.quit().await;
+}

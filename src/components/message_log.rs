@@ -18,6 +18,7 @@ use yew::prelude::*;
 use crate::clock::{clock_time, now_ms};
 use crate::download::download_json;
 use crate::hooks::use_route::LogSource;
+use crate::i18n::{use_i18n, Text};
 use crate::log::{Direction, LogBook, Status};
 use crate::log_export::{file_name, log_json};
 
@@ -68,6 +69,7 @@ pub struct MessageLogProps {
 pub fn MessageLog(props: &MessageLogProps) -> Html {
     let list = use_node_ref();
     let book = props.log.book();
+    let i18n = use_i18n();
     {
         // Keep the newest entry in view as entries arrive.
         let list = list.clone();
@@ -122,7 +124,10 @@ pub fn MessageLog(props: &MessageLogProps) -> Html {
                     let reason = match &e.status {
                         Status::Ok => None,
                         Status::Rejected(reason) => Some(html! {
-                            <span class="log-reason" data-testid="log-reason">{format!("rejected: {reason}")}</span>
+                            <span class="log-reason" data-testid="log-reason">
+                                // The code's words in the chosen language, then the detail as it was said.
+                                {format!("{}: {} — {reason}", i18n.t(Text::LogRejected), i18n.reason(reason.code))}
+                            </span>
                         }),
                     };
                     html! {

@@ -1,5 +1,7 @@
-//! Every key of the language files, declared once: the enum the views use, and the list the test
-//! holds both files to.
+//! Every key of the language files, declared once: the enum the views use, one key per reason
+//! code, and the list the test holds both files to.
+
+use crosstalk_protocol::ReasonCode;
 
 macro_rules! texts {
     ($( $(#[$doc:meta])* $variant:ident = $key:literal, )*) => {
@@ -24,6 +26,7 @@ macro_rules! texts {
 }
 
 texts! {
+    LogRejected = "log.rejected",
     NavBench = "nav.bench",
     NavCapabilities = "nav.capabilities",
     NavLanguage = "nav.language",
@@ -43,6 +46,11 @@ texts! {
     MechanismStockSyncSummary = "mechanism.stock-sync.summary",
     MechanismWebsocketName = "mechanism.websocket.name",
     MechanismWebsocketSummary = "mechanism.websocket.summary",
+}
+
+/// The key of a reason code's words: `reason.<code>`, one for every [`ReasonCode`].
+pub fn reason_key(code: ReasonCode) -> String {
+    format!("reason.{}", code.as_str())
 }
 
 impl Text {
@@ -76,8 +84,10 @@ mod tests {
 
     #[test]
     fn every_language_has_every_key_and_no_other() {
-        let keys: BTreeSet<&str> = Text::ALL.iter().map(|t| t.key()).collect();
+        let reasons: Vec<String> = ReasonCode::ALL.iter().map(|c| reason_key(*c)).collect();
+        let mut keys: BTreeSet<&str> = Text::ALL.iter().map(|t| t.key()).collect();
         assert_eq!(keys.len(), Text::ALL.len(), "a key is declared twice");
+        keys.extend(reasons.iter().map(String::as_str));
         for lang in Lang::ALL {
             let words = file(lang);
             for key in &keys {

@@ -7,26 +7,37 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use yew::prelude::*;
 
+use crosstalk_protocol::ReasonCode;
+
+use super::keys::reason_key;
 use super::lang::STORAGE_KEY;
 use super::{Lang, Text};
 
-/// The words of one language, one per [`Text`], in declaration order.
+/// The words of one language: one per [`Text`] in declaration order, and one per reason code.
 #[derive(Debug, PartialEq)]
 pub struct Texts {
     lang: Lang,
     words: Vec<String>,
+    reasons: Vec<String>,
 }
 
 impl Texts {
     /// Builds the words from `word(key)`; a key it lacks shows as `⟦key⟧`, visibly.
     pub fn from_words(lang: Lang, word: impl Fn(&str) -> Option<String>) -> Texts {
-        let words =
-            Text::ALL.iter().map(|t| word(t.key()).unwrap_or_else(|| format!("⟦{}⟧", t.key()))).collect();
-        Texts { lang, words }
+        let or_key = |key: &str| word(key).unwrap_or_else(|| format!("⟦{key}⟧"));
+        let words = Text::ALL.iter().map(|t| or_key(t.key())).collect();
+        let reasons = ReasonCode::ALL.iter().map(|c| or_key(&reason_key(*c))).collect();
+        Texts { lang, words, reasons }
     }
 
     pub fn get(&self, text: Text) -> &str {
         self.words.get(text as usize).map_or("", String::as_str)
+    }
+
+    /// What a reason code means, in a few words of this language.
+    pub fn reason(&self, code: ReasonCode) -> &str {
+        let at = ReasonCode::ALL.iter().position(|c| *c == code);
+        at.and_then(|at| self.reasons.get(at)).map_or(code.as_str(), String::as_str)
     }
 }
 
@@ -48,6 +59,11 @@ impl I18n {
     /// `text` in the chosen language.
     pub fn t(&self, text: Text) -> &str {
         self.texts.get(text)
+    }
+
+    /// What a reason code means, in the chosen language.
+    pub fn reason(&self, code: ReasonCode) -> &str {
+        self.texts.reason(code)
     }
 }
 
@@ -171,6 +187,7 @@ mod tests {
         let texts = Texts::from_words(Lang::Zh, |key| (key != "home.lead").then(|| format!("字 {key}")));
         assert_eq!(texts.get(Text::HomeLead), "⟦home.lead⟧");
         assert_eq!(texts.get(Text::NavBench), "字 nav.bench");
+        assert_eq!(texts.reason(ReasonCode::Gap), "字 reason.gap");
         for text in Text::ALL {
             assert!(!texts.get(*text).is_empty());
         }
