@@ -65,3 +65,26 @@ async fn a_refusal_says_its_reason_code_in_the_chosen_language() {
     choose(driver, "lang", "en").await;
     browser.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_capability_page_reads_in_chinese_row_by_row() {
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    browser.open("/capabilities").await;
+    crosstalk_e2e::check::state_becomes(driver, "status", "done").await;
+    choose(driver, "lang", "zh").await;
+    eventually("the capability page in 中文", async || match text_of(driver, "capabilities-lead").await {
+        Some(lead) if lead.contains("这个浏览器实际能做什么") => Ok(()),
+        other => Err(format!("{other:?}")),
+    })
+    .await;
+    let row = driver.find(By::Css("[data-capability=clone-function]")).await.expect("the row");
+    let text = row.text().await.unwrap_or_default();
+    assert!(text.contains("函数会被 DataCloneError 拒绝") && text.contains('是'), "{text}");
+    assert_eq!(
+        row.attr("data-supported").await.ok().flatten().as_deref(),
+        Some("yes"),
+        "the hook stays English"
+    );
+    browser.quit().await;
+}

@@ -26,6 +26,30 @@ macro_rules! texts {
 }
 
 texts! {
+    CapabilityBroadcastChannel = "capability.broadcast-channel",
+    CapabilitySharedWorker = "capability.shared-worker",
+    CapabilityModuleWorker = "capability.module-worker",
+    CapabilityWebLocks = "capability.web-locks",
+    CapabilityLocalStorage = "capability.local-storage",
+    CapabilityStorageQuota = "capability.storage-quota",
+    CapabilityCrossOriginIsolated = "capability.cross-origin-isolated",
+    CapabilityWebsocket = "capability.websocket",
+    CapabilityTransferPort = "capability.transfer-port",
+    CapabilityCloneMap = "capability.clone-map",
+    CapabilityCloneDate = "capability.clone-date",
+    CapabilityCloneBlob = "capability.clone-blob",
+    CapabilityTransferArrayBuffer = "capability.transfer-array-buffer",
+    CapabilityCloneFunction = "capability.clone-function",
+    CapabilityBroadcastCloneMap = "capability.broadcast-clone-map",
+    CapabilitiesTitle = "capabilities.title",
+    CapabilitiesLead = "capabilities.lead",
+    CapabilitiesCapability = "capabilities.capability",
+    CapabilitiesSeen = "capabilities.seen",
+    CapabilitiesCopy = "capabilities.copy",
+    CapabilitiesExport = "capabilities.export",
+    CapabilitiesYes = "capabilities.yes",
+    CapabilitiesNo = "capabilities.no",
+    CapabilitiesChecking = "capabilities.checking",
     LogRejected = "log.rejected",
     NavBench = "nav.bench",
     NavCapabilities = "nav.capabilities",
@@ -54,6 +78,28 @@ pub fn reason_key(code: ReasonCode) -> String {
 }
 
 impl Text {
+    /// A capability row's label, by its slug.
+    pub fn capability(slug: &str) -> Option<Text> {
+        Some(match slug {
+            "broadcast-channel" => Text::CapabilityBroadcastChannel,
+            "shared-worker" => Text::CapabilitySharedWorker,
+            "module-worker" => Text::CapabilityModuleWorker,
+            "web-locks" => Text::CapabilityWebLocks,
+            "local-storage" => Text::CapabilityLocalStorage,
+            "storage-quota" => Text::CapabilityStorageQuota,
+            "cross-origin-isolated" => Text::CapabilityCrossOriginIsolated,
+            "websocket" => Text::CapabilityWebsocket,
+            "transfer-port" => Text::CapabilityTransferPort,
+            "clone-map" => Text::CapabilityCloneMap,
+            "clone-date" => Text::CapabilityCloneDate,
+            "clone-blob" => Text::CapabilityCloneBlob,
+            "transfer-array-buffer" => Text::CapabilityTransferArrayBuffer,
+            "clone-function" => Text::CapabilityCloneFunction,
+            "broadcast-clone-map" => Text::CapabilityBroadcastCloneMap,
+            _ => return None,
+        })
+    }
+
     /// A mechanism's name and one-line summary, by its catalog slug.
     pub fn mechanism(slug: &str) -> Option<(Text, Text)> {
         Some(match slug {
@@ -100,6 +146,13 @@ mod tests {
             }
             let extra: Vec<&String> = words.keys().filter(|k| !keys.contains(k.as_str())).collect();
             assert!(extra.is_empty(), "{}: keys nothing uses: {extra:?}", lang.code());
+        }
+    }
+
+    #[test]
+    fn every_capability_row_has_its_words() {
+        for (slug, _) in crate::state::capabilities::ROWS {
+            assert!(Text::capability(slug).is_some(), "{slug}");
         }
     }
 

@@ -12,6 +12,7 @@ use yew::prelude::*;
 
 use crate::components::status::StatusPanel;
 use crate::download::download_json;
+use crate::i18n::{use_i18n, Text};
 use crate::state::capabilities::{CapabilitiesState, Finding};
 use crate::transport::detect::{run_all, Report};
 
@@ -39,6 +40,7 @@ pub fn CapabilitiesPage() -> Html {
     let state = use_mut_ref(CapabilitiesState::new);
     let update = use_force_update();
     let copied = use_state(|| None::<bool>);
+    let i18n = use_i18n();
     {
         let (state, update) = (state.clone(), update.clone());
         use_effect_with((), move |_| {
@@ -68,16 +70,12 @@ pub fn CapabilitiesPage() -> Html {
     };
     html! {
         <>
-            <h1>{"Capabilities"}</h1>
-            <p class="lead">
-                {"What this browser really does, found by doing it: constructors looked up on the global, \
-                  values posted through a real MessageChannel and BroadcastChannel and checked on arrival, \
-                  localStorage written until it refuses. Never the user agent."}
-            </p>
+            <h1>{i18n.t(Text::CapabilitiesTitle)}</h1>
+            <p class="lead" data-testid="capabilities-lead">{i18n.t(Text::CapabilitiesLead)}</p>
             <StatusPanel subject="Probes" state={status} detail={detail}>
                 <progress data-testid="progress" max={all.to_string()} value={answered.to_string()}></progress>
-                <button data-testid="capabilities-copy" onclick={on_copy}>{"Copy as text"}</button>
-                <button data-testid="capabilities-export" onclick={on_export}>{"Export JSON"}</button>
+                <button data-testid="capabilities-copy" onclick={on_copy}>{i18n.t(Text::CapabilitiesCopy)}</button>
+                <button data-testid="capabilities-export" onclick={on_export}>{i18n.t(Text::CapabilitiesExport)}</button>
                 if let Some(ok) = *copied {
                     <span class="copied" data-testid="copied" data-ok={ok.to_string()}>
                         {if ok { "copied" } else { "this page may not write to the clipboard" }}
@@ -85,15 +83,23 @@ pub fn CapabilitiesPage() -> Html {
                 }
             </StatusPanel>
             <table class="panel capabilities">
-                <thead><tr><th>{"capability"}</th><th>{""}</th><th>{"what was seen"}</th></tr></thead>
+                <thead><tr>
+                    <th>{i18n.t(Text::CapabilitiesCapability)}</th><th>{""}</th><th>{i18n.t(Text::CapabilitiesSeen)}</th>
+                </tr></thead>
                 <tbody>
                     { for current.rows().map(|(slug, label, found)| {
                         let supported = found.map_or("checking", |f| if f.supported { "yes" } else { "no" });
+                        let verdict = i18n.t(match supported {
+                            "yes" => Text::CapabilitiesYes,
+                            "no" => Text::CapabilitiesNo,
+                            _ => Text::CapabilitiesChecking,
+                        });
+                        let label = Text::capability(slug).map_or(label, |text| i18n.t(text));
                         html! {
                             <tr data-testid="capability" data-capability={slug} data-supported={supported}
                                 class={classes!("capability", format!("supported-{supported}"))}>
                                 <td>{label}<code class="slug">{slug}</code></td>
-                                <td class="verdict">{supported}</td>
+                                <td class="verdict">{verdict}</td>
                                 <td class="note">{found.map(|f| f.note.clone()).unwrap_or_default()}</td>
                             </tr>
                         }
