@@ -17,6 +17,18 @@ pub mod session {
             .unwrap_or_else(|_| panic!("{name} is not set: run the end-to-end tests with `cargo xtask test`"))
     }
 
+    /// Every mechanism's route, with the `status` it shows once it works, for tests that visit
+    /// them all.
+    pub const EVERY_ROUTE: &[(&str, &str)] = &[
+        ("/worker-port", "ready"),
+        ("/broadcast", "joined"),
+        ("/storage", "listening"),
+        ("/shared-worker", "connected"),
+        ("/payment", "configured"),
+        ("/websocket", "open"),
+        ("/stock", "leader"),
+    ];
+
     /// One browser (one WebDriver session): its tabs share storage, channels and shared workers.
     pub struct Browser {
         pub driver: WebDriver,
