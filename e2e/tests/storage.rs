@@ -137,3 +137,25 @@ async fn a_value_someone_else_wrote_that_does_not_decode_is_rejected_not_fatal()
     .await;
     browser.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_write_this_tab_never_heard_of_shows_as_a_gap() {
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    browser.open("/storage").await;
+    let route = driver.window().await.expect("the route's tab");
+    state_becomes(driver, "status", "listening").await;
+    browser.open_tab("/").await;
+    // #1, then #3: the write #2 never reached this origin's storage.
+    let script = r#"
+        const env = (seq, text) => JSON.stringify({ v: 1, seq, from: "tab-writer", sent_at: Date.now(), kind: "value", body: { text } });
+        localStorage.setItem("crosstalk:demo:gap", env(1, "first"));
+        localStorage.setItem("crosstalk:demo:gap", env(3, "third"));
+        localStorage.removeItem("crosstalk:demo:gap");
+    "#;
+    driver.execute(script, Vec::new()).await.expect("the writes");
+    browser.switch_to(&route).await;
+    let gap = log_has(driver, Want { dir: Some("in"), code: Some("gap"), ..Default::default() }).await;
+    assert!(gap.payload.contains("third") && gap.reason.contains("expected #2, got #3"), "{gap:?}");
+    browser.quit().await;
+}

@@ -133,7 +133,7 @@ impl StorageState {
 /// The log line for one `storage` event.
 pub fn change_entry(change: StorageChange, at_ms: f64) -> Entry {
     match change {
-        StorageChange::Changed { key, old, new, url, same_tab } => {
+        StorageChange::Changed { key, old, new, url, same_tab, order } => {
             let payload = format!("{}: {} → {} · url {}", key_label(&key), old.label(), new.label(), url);
             let status = match (new.error(), old.error()) {
                 (Some(error), _) => {
@@ -142,7 +142,7 @@ pub fn change_entry(change: StorageChange, at_ms: f64) -> Entry {
                 (None, Some(error)) => {
                     Status::Rejected(Reason::new(error.code(), format!("old value: {error}")))
                 }
-                (None, None) => Status::Ok,
+                (None, None) => order.problem().map_or(Status::Ok, Status::Rejected),
             };
             let (from, seq) = match new.envelope() {
                 Some(envelope) => (Some(envelope.from.0.clone()), Some(envelope.seq)),
@@ -166,6 +166,7 @@ pub fn change_entry(change: StorageChange, at_ms: f64) -> Entry {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crosstalk_protocol::order::Order;
     use crosstalk_protocol::storage::StorageMsg;
     use crosstalk_protocol::{DecodeError, ReasonCode, Sender, SenderId};
 
@@ -183,11 +184,26 @@ mod tests {
             new: stored("b"),
             url: "http://127.0.0.1:8080/storage".into(),
             same_tab: false,
+            order: Order::InOrder,
         };
         let entry = change_entry(change, 0.0);
         assert_eq!(entry.payload, "\"k\": \"a\" → \"b\" · url http://127.0.0.1:8080/storage");
         assert_eq!((entry.kind.as_str(), entry.dir, entry.status), ("storage", Direction::In, Status::Ok));
         assert_eq!(entry.from.as_deref(), Some("tab-w"));
+    }
+
+    #[test]
+    fn a_write_this_tab_never_heard_of_shows_as_a_gap_on_the_next() {
+        let change = StorageChange::Changed {
+            key: "k".into(),
+            old: stored("a"),
+            new: stored("b"),
+            url: String::new(),
+            same_tab: false,
+            order: Order::Gap { expected: 2, got: 3 },
+        };
+        let entry = change_entry(change, 0.0);
+        assert!(matches!(&entry.status, Status::Rejected(r) if r.code == ReasonCode::Gap), "{entry:?}");
     }
 
     #[test]
@@ -199,6 +215,7 @@ mod tests {
             new: broken,
             url: String::new(),
             same_tab: true,
+            order: Order::InOrder,
         };
         let entry = change_entry(change, 0.0);
         assert_eq!(entry.kind, "same-tab");

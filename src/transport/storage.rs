@@ -8,6 +8,7 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
+use crosstalk_protocol::order::Order;
 use crosstalk_protocol::storage::{demo_key, StorageMsg, Stored, FILLER_PREFIX, NAMESPACE};
 use crosstalk_protocol::{decode, Reason, SenderId};
 use wasm_bindgen::JsValue;
@@ -19,7 +20,9 @@ use super::core::{js_error_text, post_refusal, read_wire, Core, Event, LinkState
 #[derive(Debug, Clone, PartialEq)]
 pub enum StorageChange {
     /// A demo key changed. `same_tab` is true for this tab's own notification (the workaround).
-    Changed { key: String, old: Stored, new: Stored, url: String, same_tab: bool },
+    /// `order`: whether the new value's envelope came in its sender's order (a write another tab
+    /// made and this one never heard of shows as a gap).
+    Changed { key: String, old: Stored, new: Stored, url: String, same_tab: bool, order: Order },
     /// Someone called `localStorage.clear()`.
     Cleared { url: String, same_tab: bool },
 }
@@ -99,11 +102,20 @@ impl StorageDemo {
             };
             let Some(key) = demo_key(&storage_key) else { return };
             let new = stored(event, "newValue");
-            if let Stored::Valid(envelope) = &new {
-                core.note_order(envelope);
-            }
+            // This tab's own writes, echoed by the workaround, are not another sender's sequence.
+            let order = match &new {
+                Stored::Valid(envelope) if !same_tab => core.note_order(envelope),
+                _ => Order::InOrder,
+            };
             let old = stored(event, "oldValue");
-            core.emit(Event::Other(StorageChange::Changed { key: key.to_owned(), old, new, url, same_tab }));
+            core.emit(Event::Other(StorageChange::Changed {
+                key: key.to_owned(),
+                old,
+                new,
+                url,
+                same_tab,
+                order,
+            }));
         });
         Ok(StorageDemo { core, window, storage, same_tab: Rc::default() })
     }
