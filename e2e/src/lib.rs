@@ -106,6 +106,21 @@ pub mod session {
         /// Opens `path` in the current tab.
         pub async fn open(&self, path: &str) {
             self.driver.goto(self.url(path)).await.expect("navigation");
+            self.rendered().await;
+        }
+
+        /// Waits until the app shows a page: it renders once its language's words have loaded,
+        /// so a test that looks at once could look before that.
+        pub async fn rendered(&self) {
+            crate::check::eventually("the app to render a page", async || {
+                let shown =
+                    self.driver.execute("return !!document.querySelector('main.page')", Vec::new()).await;
+                match shown.map(|v| v.json().as_bool()) {
+                    Ok(Some(true)) => Ok(()),
+                    other => Err(format!("{other:?}")),
+                }
+            })
+            .await
         }
 
         /// Opens `path` in a new tab of the same browser and switches to it.
