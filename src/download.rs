@@ -3,6 +3,11 @@
 
 use wasm_bindgen::{JsCast, JsValue};
 
+/// The browser's user agent, recorded in the files the bench and `/capabilities` export.
+pub fn user_agent() -> String {
+    web_sys::window().and_then(|w| w.navigator().user_agent().ok()).unwrap_or_default()
+}
+
 /// Offers `text` (JSON) as the file `name`.
 pub fn download_json(name: &str, text: &str) -> Result<(), JsValue> {
     let parts = js_sys::Array::of1(&JsValue::from_str(text));

@@ -68,8 +68,10 @@ const MARGIN: f64 = 80.0;
 #[component]
 pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
     let diagram = &props.diagram;
-    let done = progress(diagram, &props.log.book());
-    let lit = lit_step(diagram, &props.log.book());
+    let (done, lit) = {
+        let book = props.log.book();
+        (progress(diagram, &book), lit_step(diagram, &book))
+    };
     let lanes = diagram.lanes.len().max(2);
     let x = |lane: usize| MARGIN + (WIDTH - 2.0 * MARGIN) * lane as f64 / (lanes - 1) as f64;
     let height = TOP + ROW * diagram.steps.len() as f64 + 16.0;

@@ -87,10 +87,6 @@ async fn run(route: RouteHandle<BenchState>, plan: Plan, env: Env, stopped: Rc<C
     route.dispatch(Action::Finished);
 }
 
-fn user_agent() -> String {
-    web_sys::window().and_then(|w| w.navigator().user_agent().ok()).unwrap_or_default()
-}
-
 fn figure(value: Option<f64>, digits: usize) -> String {
     value.map_or_else(|| "—".to_owned(), |v| format!("{v:.digits$}"))
 }
@@ -211,7 +207,7 @@ pub fn BenchPage() -> Html {
     let on_export = {
         let route = route.clone();
         Callback::from(move |_: MouseEvent| {
-            let report = route.state().report(user_agent());
+            let report = route.state().report(crate::download::user_agent());
             if let Ok(json) = serde_json::to_string_pretty(&report) {
                 let _ = crate::download::download_json("crosstalk-bench.json", &json);
             }

@@ -43,7 +43,6 @@ pub fn BroadcastPage() -> Html {
     let sender: Rc<RefCell<Sender>> = use_mut_ref(|| Sender::new(SenderId::new("tab", random)));
     let member: MemberSlot = use_mut_ref(|| None);
     // Shown by the picker, and given to every member this page joins with.
-    let fault = use_state(|| Fault::None);
     let fault_now = use_mut_ref(|| Fault::None);
 
     {
@@ -89,13 +88,12 @@ pub fn BroadcastPage() -> Html {
         })
     };
     let on_fault = {
-        let (member, fault, fault_now) = (member.clone(), fault.clone(), fault_now.clone());
+        let (member, fault_now) = (member.clone(), fault_now.clone());
         Callback::from(move |chosen: Fault| {
             *fault_now.borrow_mut() = chosen;
             if let Some(m) = member.borrow().as_ref() {
                 m.set_fault(chosen);
             }
-            fault.set(chosen);
         })
     };
     let on_raw = {
@@ -166,7 +164,7 @@ pub fn BroadcastPage() -> Html {
                     <p class="hint">{"No goodbye, no more pings: the other tabs cannot tell a crash from silence, so \
                                       they drop this tab only when its silence outlasts their timeout."}</p>
                     <RawComposer on_send={on_raw} />
-                    <FaultPicker value={*fault} on_change={on_fault} />
+                    <FaultPicker value={*fault_now.borrow()} on_change={on_fault} />
                     <p class="hint">{"A dropped message still uses up its number, so the next one arrives after a gap; a                                       duplicate arrives twice with one number. The other tabs flag both (gap, repeat)."}</p>
                 </details>
                 <details class="panel explain">

@@ -11,14 +11,10 @@ use wasm_bindgen::{JsCast, JsValue};
 use yew::prelude::*;
 
 use crate::components::status::StatusPanel;
-use crate::download::download_json;
+use crate::download::{download_json, user_agent};
 use crate::i18n::{use_i18n, Text};
 use crate::state::capabilities::{CapabilitiesState, Finding};
 use crate::transport::detect::{run_all, Report};
-
-fn user_agent() -> String {
-    web_sys::window().and_then(|w| w.navigator().user_agent().ok()).unwrap_or_default()
-}
 
 /// `navigator.clipboard.writeText(text)`, where the browser allows it.
 fn copy_text(text: &str) -> bool {

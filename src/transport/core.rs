@@ -347,8 +347,7 @@ impl<B: Body + 'static, X: 'static> Core<B, X> {
     where
         B: Clone,
     {
-        let envelope = self.sender.borrow_mut().envelope(body, now_ms());
-        let wire = envelope.encode().map_err(|e| e.reason())?;
+        let (envelope, wire) = self.next_wire(body)?;
         match self.fault.get() {
             Fault::None => post(&wire).map_err(post_refusal)?,
             Fault::Drop => {
@@ -391,10 +390,16 @@ impl<B: Body + 'static, X: 'static> Core<B, X> {
         body: B,
         post: impl FnOnce(&str) -> Result<(), JsValue>,
     ) -> Result<Envelope<B>, Reason> {
-        let envelope = self.sender.borrow_mut().envelope(body, now_ms());
-        let wire = envelope.encode().map_err(|e| e.reason())?;
+        let (envelope, wire) = self.next_wire(body)?;
         post(&wire).map_err(post_refusal)?;
         Ok(envelope)
+    }
+
+    /// `body` as this sender's next envelope, and its wire text.
+    fn next_wire(&self, body: B) -> Result<(Envelope<B>, String), Reason> {
+        let envelope = self.sender.borrow_mut().envelope(body, now_ms());
+        let wire = envelope.encode().map_err(|e| e.reason())?;
+        Ok((envelope, wire))
     }
 
     /// Sends text that is not an envelope, to show the other side refusing it (fault injection).
