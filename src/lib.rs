@@ -12,6 +12,7 @@ pub mod components;
 pub mod download;
 pub mod hooks;
 pub mod i18n;
+pub mod lesson_code;
 pub mod log;
 pub mod log_export;
 pub mod origins;

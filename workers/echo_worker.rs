@@ -59,6 +59,7 @@ fn main() {
     }
 }
 
+// lesson: worker-port
 fn listen_on_port(port: &MessagePort, service: Rc<RefCell<EchoService>>) -> EventListener {
     let reply_port = port.clone();
     EventListener::new(port, "message", move |event| {
@@ -67,6 +68,7 @@ fn listen_on_port(port: &MessagePort, service: Rc<RefCell<EchoService>>) -> Even
         post(&reply_port, &reply);
     })
 }
+// lesson end
 
 fn post(port: &MessagePort, envelope: &Envelope<WorkerPortMsg>) {
     if let Ok(wire) = write_js(envelope) {

@@ -24,6 +24,7 @@ struct Worker {
 }
 
 impl Worker {
+    // lesson: shared-worker
     fn on_connect(self: &Rc<Self>, event: &MessageEvent) {
         let Ok(port) = event.ports().get(0).dyn_into::<MessagePort>() else { return };
         let id = self.next_port.get();
@@ -43,6 +44,7 @@ impl Worker {
         // Refused for want of room: told why (above), then closed.
         self.forget_departed(id);
     }
+    // lesson end
 
     /// Closes a port whose tab said goodbye (the store no longer lists it).
     fn forget_departed(&self, id: PortId) {
@@ -92,6 +94,7 @@ fn main() {
         next_port: Cell::new(1),
     });
 
+    // lesson: shared-worker
     // Implementation note — the first-connect race. The first tab's `connect` event fires while
     // this wasm is still loading, so the loader queued it. Taking over `onconnect` and draining
     // that queue happen in this one synchronous block: no event can fall between the two.
@@ -104,6 +107,7 @@ fn main() {
     for event in take_queued_connects(&scope) {
         worker.on_connect(&event);
     }
+    // lesson end
 
     let ticking = Rc::clone(&worker);
     Interval::new(PING_INTERVAL_MS, move || {

@@ -208,6 +208,7 @@ impl Checkout {
 
     /// Judges one message: origin, then source, then the data, then the order. Only a result
     /// that passes every check changes the state.
+    // lesson: payment
     pub fn judge(&mut self, incoming: &Incoming) -> Verdict {
         if incoming.origin != self.provider_origin {
             return Verdict::Refused(Refusal::WrongOrigin {
@@ -218,6 +219,7 @@ impl Checkout {
         if !incoming.from_expected {
             return Verdict::Refused(Refusal::WrongSource);
         }
+        // lesson end
         let envelope = match incoming.data.clone().and_then(|text| decode::<PaymentMsg>(&text)) {
             Ok(envelope) => envelope,
             Err(error) => return Verdict::Refused(Refusal::Malformed(error)),

@@ -256,6 +256,7 @@ impl Ticker {
         steps
     }
 
+    // lesson: stock-sync
     fn on_claim(&mut self, from: &SenderId, term: u64, now_ms: f64) -> Vec<Step> {
         if self.leading {
             // Alive and leading: answer with a tick, which ends the claim.
@@ -290,6 +291,7 @@ impl Ticker {
         }
     }
 }
+    // lesson end
 
 #[cfg(test)]
 mod tests {

@@ -1,10 +1,21 @@
-//! The top of every route: its title and the one paragraph that says what it shows.
+//! The top of every route: its title and the one paragraph that says what it shows — for a
+//! mechanism, both from its lesson in the chosen language, with the rest of the lesson below the
+//! route's own controls.
 
 use yew::prelude::*;
 
+use super::lesson::{rich, Lesson};
+use crate::i18n::{use_i18n, Text};
+
 #[derive(Properties, PartialEq)]
 pub struct RouteFrameProps {
+    /// A mechanism's catalog slug: its name is the title, its lesson the lead and the panel below.
+    #[prop_or_default]
+    pub lesson: Option<AttrValue>,
+    /// The title of a page that is not a mechanism.
+    #[prop_or_default]
     pub title: AttrValue,
+    #[prop_or_default]
     pub lead: Html,
     #[prop_or_default]
     pub children: Html,
@@ -12,11 +23,23 @@ pub struct RouteFrameProps {
 
 #[component]
 pub fn RouteFrame(props: &RouteFrameProps) -> Html {
+    let i18n = use_i18n();
+    let Some(slug) = props.lesson.clone() else {
+        return html! {
+            <>
+                <h1>{props.title.clone()}</h1>
+                <p class="lead">{props.lead.clone()}</p>
+                {props.children.clone()}
+            </>
+        };
+    };
+    let title = Text::mechanism(&slug).map_or(slug.to_string(), |(name, _)| i18n.t(name).to_owned());
     html! {
         <>
-            <h1>{props.title.clone()}</h1>
-            <p class="lead">{props.lead.clone()}</p>
+            <h1>{title}</h1>
+            <p class="lead" data-testid="lesson-lead">{rich(i18n.lesson(&slug, "lead"))}</p>
             {props.children.clone()}
+            <Lesson slug={slug} />
         </>
     }
 }

@@ -70,6 +70,27 @@ texts! {
     MechanismStockSyncSummary = "mechanism.stock-sync.summary",
     MechanismWebsocketName = "mechanism.websocket.name",
     MechanismWebsocketSummary = "mechanism.websocket.summary",
+    LessonHeading = "lesson.heading",
+    LessonWhen = "lesson.when",
+    LessonCannot = "lesson.cannot",
+    LessonPitfalls = "lesson.pitfalls",
+    LessonSupport = "lesson.support",
+    LessonCode = "lesson.code",
+    LessonCodeFrom = "lesson.code-from",
+}
+
+/// The parts of every mechanism's lesson, in the order a route shows them: `lead` under its title,
+/// the rest in its lesson panel. `pitfalls` holds one pitfall per line.
+pub const LESSON_PARTS: &[&str] = &["lead", "when", "cannot", "pitfalls", "support"];
+
+/// The mechanisms that have a lesson: every one with a route, by catalog slug.
+pub fn lesson_slugs() -> impl Iterator<Item = &'static str> {
+    crosstalk_protocol::catalog::MECHANISMS.iter().filter(|m| m.path.is_some()).map(|m| m.slug)
+}
+
+/// The key of one part of a lesson: `lesson.<slug>.<part>`.
+pub fn lesson_key(slug: &str, part: &str) -> String {
+    format!("lesson.{slug}.{part}")
 }
 
 /// The key of a reason code's words: `reason.<code>`, one for every [`ReasonCode`].
@@ -134,6 +155,10 @@ mod tests {
         let mut keys: BTreeSet<&str> = Text::ALL.iter().map(|t| t.key()).collect();
         assert_eq!(keys.len(), Text::ALL.len(), "a key is declared twice");
         keys.extend(reasons.iter().map(String::as_str));
+        let lessons: Vec<String> = lesson_slugs()
+            .flat_map(|slug| LESSON_PARTS.iter().map(move |part| lesson_key(slug, part)))
+            .collect();
+        keys.extend(lessons.iter().map(String::as_str));
         for lang in Lang::ALL {
             let words = file(lang);
             for key in &keys {

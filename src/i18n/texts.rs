@@ -9,7 +9,7 @@ use yew::prelude::*;
 
 use crosstalk_protocol::ReasonCode;
 
-use super::keys::reason_key;
+use super::keys::{lesson_key, lesson_slugs, reason_key, LESSON_PARTS};
 use super::lang::STORAGE_KEY;
 use super::{Lang, Text};
 
@@ -19,6 +19,8 @@ pub struct Texts {
     lang: Lang,
     words: Vec<String>,
     reasons: Vec<String>,
+    /// Every lesson's parts, mechanism by mechanism in catalog order, parts in [`LESSON_PARTS`] order.
+    lessons: Vec<String>,
 }
 
 impl Texts {
@@ -27,7 +29,11 @@ impl Texts {
         let or_key = |key: &str| word(key).unwrap_or_else(|| format!("⟦{key}⟧"));
         let words = Text::ALL.iter().map(|t| or_key(t.key())).collect();
         let reasons = ReasonCode::ALL.iter().map(|c| or_key(&reason_key(*c))).collect();
-        Texts { lang, words, reasons }
+        let lessons = lesson_slugs()
+            .flat_map(|slug| LESSON_PARTS.iter().map(move |part| lesson_key(slug, part)))
+            .map(|key| or_key(&key))
+            .collect();
+        Texts { lang, words, reasons, lessons }
     }
 
     pub fn get(&self, text: Text) -> &str {
@@ -38,6 +44,14 @@ impl Texts {
     pub fn reason(&self, code: ReasonCode) -> &str {
         let at = ReasonCode::ALL.iter().position(|c| *c == code);
         at.and_then(|at| self.reasons.get(at)).map_or(code.as_str(), String::as_str)
+    }
+
+    /// One part of a mechanism's lesson (empty for a slug or part there is none of).
+    pub fn lesson(&self, slug: &str, part: &str) -> &str {
+        let mechanism = lesson_slugs().position(|s| s == slug);
+        let part = LESSON_PARTS.iter().position(|p| *p == part);
+        let at = mechanism.zip(part).map(|(m, p)| m * LESSON_PARTS.len() + p);
+        at.and_then(|at| self.lessons.get(at)).map_or("", String::as_str)
     }
 }
 
@@ -64,6 +78,11 @@ impl I18n {
     /// What a reason code means, in the chosen language.
     pub fn reason(&self, code: ReasonCode) -> &str {
         self.texts.reason(code)
+    }
+
+    /// One part of a mechanism's lesson, in the chosen language.
+    pub fn lesson(&self, slug: &str, part: &str) -> &str {
+        self.texts.lesson(slug, part)
     }
 }
 
@@ -188,6 +207,8 @@ mod tests {
         assert_eq!(texts.get(Text::HomeLead), "⟦home.lead⟧");
         assert_eq!(texts.get(Text::NavBench), "字 nav.bench");
         assert_eq!(texts.reason(ReasonCode::Gap), "字 reason.gap");
+        assert_eq!(texts.lesson("storage", "pitfalls"), "字 lesson.storage.pitfalls");
+        assert_eq!(texts.lesson("storage", "no-such-part"), "");
         for text in Text::ALL {
             assert!(!texts.get(*text).is_empty());
         }

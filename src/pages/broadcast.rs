@@ -132,11 +132,7 @@ pub fn BroadcastPage() -> Html {
         None => ("joined", format!("on channel \"{}\"", *channel)),
     };
     html! {
-        <RouteFrame title="BroadcastChannel" lead={html! {
-            {"Tabs of one origin that open a BroadcastChannel with the same name hear every message posted on \
-              it — except the tab that posted it. No server, no worker: the browser delivers. Open this page \
-              in several tabs of the same window and send."}
-        }}>
+        <RouteFrame lesson="broadcast">
             <StatusPanel subject="Channel" state={status} detail={detail}>
                 <span class="metric big" title="other tabs on this channel now">
                     <span data-testid="peers">{state.peers}</span>{" other tab(s) on the channel"}

@@ -338,12 +338,7 @@ fn Shopfront(props: &ShopfrontProps) -> Html {
     });
 
     html! {
-        <RouteFrame title="Payment iframe" lead={html! {
-            {"A shop embeds a payment page served from a different origin. When the customer has paid, the \
-              provider tells the shop with window.postMessage — and the shop believes it only if the message \
-              comes from the provider's origin, from the checkout frame itself, about the order it is waiting \
-              for, and only once."}
-        }}>
+        <RouteFrame lesson="payment">
             <div class="panel status-panel">
                 <div class={classes!("status", format!("state-{status_state}"))} data-testid="status" data-state={status_state}>
                     <span class="status-dot"></span>

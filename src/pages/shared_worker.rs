@@ -114,11 +114,7 @@ pub fn SharedWorkerPage() -> Html {
         |testid, label, primary, on_press| FormButton { testid, label, primary, title: None, on_press };
 
     html! {
-        <RouteFrame title="SharedWorker" lead={html! {
-            {"One SharedWorker, written in Rust, holds a key/value store for every tab of this origin. Set a \
-              value here, get it in another tab; every other tab is told about each change as it happens. \
-              Open this page in several tabs of the same window to watch."}
-        }}>
+        <RouteFrame lesson="shared-worker">
             <StatusPanel subject="Shared worker" state={state_attr(link)} detail={state_detail(link)}>
                 <span class="metric big" title="tabs connected to the shared worker now">
                     <span data-testid="connections">{state.connections.map(|c| c.to_string()).unwrap_or_else(|| "–".into())}</span>

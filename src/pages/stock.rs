@@ -440,10 +440,7 @@ pub fn StockPage() -> Html {
     let leader = state.leader.clone().unwrap_or_else(|| "none yet".into());
     let detail = format!("term {} · leader {leader} · leader chosen by {}", state.term, state.election);
     html! {
-        <RouteFrame title="Stock sync tabs" lead={html! {
-            {"One live ticker, identical in every tab. Exactly one tab — the leader — makes the market; the others \
-              follow its ticks. Close the leader, or crash it, and another tab takes over where it left off."}
-        }}>
+        <RouteFrame lesson="stock-sync">
             <StatusPanel subject="Ticker" state={state.role.as_attr()} detail={detail}>
                 <span class="metric big" data-testid="role" data-state={state.role.as_attr()}>{state.role.as_attr()}</span>
                 <span class="metric" title="the last tick's number">{"#"}<span data-testid="seq">{state.seq}</span></span>

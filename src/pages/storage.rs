@@ -135,11 +135,7 @@ pub fn StoragePage() -> Html {
         None => ("listening", "listening for storage events from other tabs".to_owned()),
     };
     html! {
-        <RouteFrame title="Storage events" lead={html! {<>
-            {"When a tab writes to localStorage, every other tab of the origin that listens for "}
-            <code>{"storage"}</code>{" gets an event with the key, the old value, the new value and the url of \
-              the page that wrote. The tab that wrote gets nothing. Open this page in several tabs and write."}
-        </>}}>
+        <RouteFrame lesson="storage">
             <StatusPanel subject="Storage" state={status} detail={detail}>
                 <label class="toggle">
                     <input type="checkbox" data-testid="same-tab-toggle" checked={*same_tab} onchange={on_toggle} />

@@ -114,11 +114,7 @@ pub fn WebSocketPage() -> Html {
         _ => None,
     };
     html! {
-        <RouteFrame title="WebSocket" lead={html! {
-            {"Every other mechanism stays inside one browser. A WebSocket leaves it: this tab talks to the crosstalk \
-              relay — a small Rust server, the one `cargo xtask serve` runs — and the relay passes each message to \
-              every other member of the room: other tabs, another browser, another machine on your network."}
-        }}>
+        <RouteFrame lesson="websocket">
             <StatusPanel subject="Relay" state={state.phase.as_attr()} detail={phase_detail(&state.phase, &state.room)}>
                 <span class="metric big" title="members of the room now, this tab included">
                     <span data-testid="members">{state.members.map(|m| m.to_string()).unwrap_or_else(|| "–".into())}</span>

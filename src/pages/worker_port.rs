@@ -143,12 +143,7 @@ pub fn WorkerPortPage() -> Html {
     let state = route.state();
     let link = &state.link;
     html! {
-        <RouteFrame title="Worker port" lead={html! {<>
-            {"The page creates a "}<code>{"MessageChannel"}</code>{", keeps "}<code>{"port1"}</code>
-            {" and transfers "}<code>{"port2"}</code>{" into a dedicated worker written in Rust. From then on \
-              page and worker talk over the port; the worker echoes everything with its own sequence \
-              number and the time it received it."}
-        </>}}>
+        <RouteFrame lesson="worker-port">
             <StatusPanel subject="Worker" state={state_attr(link)} detail={state_detail(link)}>
                 if let Some(ms) = state.last_round_trip_ms {
                     <span class="metric" data-testid="round-trip">{format!("last round trip {ms:.1} ms")}</span>

@@ -55,6 +55,7 @@ impl BroadcastMember {
         roster: Roster,
         sink: impl Fn(BroadcastEvent) + 'static,
     ) -> Result<BroadcastMember, String> {
+        // lesson: broadcast
         let channel = BroadcastChannel::new(name).map_err(|e| js_error_text(&e))?;
         let core = Core::checking_order(sender, LinkState::Ready, sink);
         let roster = Rc::new(RefCell::new(roster));
@@ -62,6 +63,7 @@ impl BroadcastMember {
             (channel.clone(), Rc::clone(&roster), RefCell::new(AnswerGate::default()));
         core.listen::<MessageEvent>(&channel, "message", move |core, event| {
             let Some(envelope) = core.read(&event.data(), VIA_CHANNEL) else { return };
+            // lesson end
             let from = envelope.from.clone();
             let leaving = envelope.body == BroadcastMsg::Goodbye;
             let heard = if leaving {
@@ -141,9 +143,11 @@ impl BroadcastMember {
         self.core.set_fault(fault);
     }
 
+    // lesson: broadcast
     pub fn send_text(&self, text: &str) -> Result<(), Reason> {
         self.core.send(BroadcastMsg::Text { text: text.to_owned() }, VIA_CHANNEL, post_on(&self.channel))
     }
+    // lesson end
 
     /// Sends raw text that is not an envelope, to show the others refusing it (fault injection).
     pub fn send_raw(&self, text: &str) -> Result<(), Reason> {

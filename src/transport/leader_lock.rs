@@ -45,6 +45,7 @@ impl LeaderLock {
         let _ = Reflect::set(&options, &"signal".into(), &abort.signal());
         let release: Rc<RefCell<Option<Function>>> = Rc::default();
         let holding = Rc::clone(&release);
+        // lesson: stock-sync
         let callback = Closure::once_into_js(move |_lock: JsValue| -> JsValue {
             // The lock is held for as long as this promise is pending.
             let held = Promise::new(&mut |resolve, _reject| *holding.borrow_mut() = Some(resolve));
@@ -53,6 +54,7 @@ impl LeaderLock {
         });
         let pending =
             request.call3(&locks, &name.into(), &options, &callback).map_err(|e| js_error_text(&e))?;
+        // lesson end
         // An aborted request rejects; that is how a tab stops waiting, not an error.
         if let Ok(pending) = pending.dyn_into::<Promise>() {
             let quiet = Closure::<dyn FnMut(JsValue)>::new(|_: JsValue| {});

@@ -49,6 +49,7 @@ impl SharedStoreClient {
             let core = Core::new(sender, LinkState::Unsupported, sink);
             return SharedStoreClient { core, port: None };
         }
+        // lesson: shared-worker
         let options = WorkerOptions::new();
         options.set_name(SHARED_STORE_NAME);
         match SharedWorker::new_with_worker_options(url, &options) {
@@ -56,6 +57,7 @@ impl SharedStoreClient {
                 let core = Core::new(sender, LinkState::Connecting, sink);
                 Self::attach(core, worker.port(), Some(worker.into()), CONNECT_TIMEOUT_MS)
             }
+            // lesson end
             Err(e) => {
                 let reason = format!("could not create the shared worker: {}", js_error_text(&e));
                 SharedStoreClient { core: Core::new(sender, LinkState::Failed(reason), sink), port: None }

@@ -86,6 +86,7 @@ impl StorageDemo {
         );
         let ours = storage.clone();
         // `window` may be a frame's (a second context in one page): listen across realms.
+        // lesson: storage
         core.listen_across::<StorageEvent>(&window, "storage", move |core, event| {
             // sessionStorage changes fire `storage` too; this demo is about localStorage.
             let is_local = event.storage_area().is_some_and(|area| {
@@ -101,6 +102,7 @@ impl StorageDemo {
                 return core.emit(Event::Other(StorageChange::Cleared { url, same_tab }));
             };
             let Some(key) = demo_key(&storage_key) else { return };
+            // lesson end
             let new = stored(event, "newValue");
             // This tab's own writes, echoed by the workaround, are not another sender's sequence.
             let order = match &new {
@@ -130,6 +132,7 @@ impl StorageDemo {
     }
 
     /// Writes `text` under the demo key `key`, as an envelope.
+    // lesson: storage
     pub fn set(&self, key: &str, text: &str) -> Result<(), Reason> {
         let storage_key = format!("{NAMESPACE}{key}");
         let old = self.storage.get_item(&storage_key).ok().flatten();
@@ -139,6 +142,7 @@ impl StorageDemo {
             Ok(())
         })
     }
+    // lesson end
 
     pub fn remove(&self, key: &str) -> Result<(), Reason> {
         self.remove_item(&format!("{NAMESPACE}{key}"))
@@ -214,6 +218,7 @@ impl StorageDemo {
         if !self.same_tab.get() {
             return;
         }
+        // lesson: storage
         let init = StorageEventInit::new();
         init.set_key(Some(key));
         init.set_old_value(old);
@@ -223,6 +228,7 @@ impl StorageDemo {
         if let Ok(event) = StorageEvent::new_with_event_init_dict("storage", &init) {
             let _ = self.window.dispatch_event(&event);
         }
+        // lesson end
     }
 }
 

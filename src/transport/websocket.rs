@@ -183,6 +183,7 @@ impl Inner {
         inner.retry.borrow_mut().take();
         let sink = Rc::clone(&inner.sink);
         let core = Core::new(Rc::clone(&inner.sender), LinkState::Connecting, move |e| sink(e));
+        // lesson: websocket
         let socket = match WebSocket::new(&inner.url) {
             Ok(socket) => socket,
             Err(error) => {
@@ -211,6 +212,7 @@ impl Inner {
                 inner.flush(core);
             }
         });
+        // lesson end
         let closing: Weak<Inner> = Rc::downgrade(inner);
         core.listen::<CloseEvent>(&socket, "close", move |core, event| {
             core.stop();

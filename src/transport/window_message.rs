@@ -70,6 +70,7 @@ impl<B: Body + 'static> WindowLink<B> {
         let sender =
             Rc::new(std::cell::RefCell::new(Sender::new(SenderId::new(sender_prefix, crate::clock::random))));
         let core = Core::new(sender, LinkState::Ready, sink);
+        // lesson: payment
         core.listen::<MessageEvent>(&window, "message", move |core, event| {
             let from_expected = match (event.source(), (expect.source)()) {
                 (Some(source), Some(expected)) => js_sys::Object::is(&source, &expected),
@@ -84,16 +85,19 @@ impl<B: Body + 'static> WindowLink<B> {
             };
             core.emit(Event::Other(Incoming { origin, from_expected, data }));
         });
+        // lesson end
         Some(WindowLink { core })
     }
 
     /// Posts `body` to `target`, delivered only if its document is of origin `to`.
+    // lesson: payment
     pub fn send(&self, target: &Window, body: B, to: &TargetOrigin) -> Result<(), Reason>
     where
         B: Clone,
     {
         self.core.send(body, VIA_WINDOW, |text| target.post_message(&JsValue::from_str(text), to.as_str()))
     }
+    // lesson end
 
     /// Posts wire text as it is (a replay, a malformed result, a forgery in the lab).
     pub fn send_raw(&self, target: &Window, text: &str, to: &TargetOrigin) -> Result<(), Reason> {

@@ -154,6 +154,7 @@ impl Inner {
         if inner.port.borrow().is_some() {
             return;
         }
+        // lesson: worker-port
         let channel = match MessageChannel::new() {
             Ok(channel) => channel,
             Err(e) => return inner.core.fail(format!("could not create a channel: {}", js_error_text(&e))),
@@ -173,5 +174,6 @@ impl Inner {
         if let Err(reason) = sent {
             inner.core.fail(format!("could not transfer the port: {reason}"));
         }
+        // lesson end
     }
 }

@@ -111,12 +111,14 @@ impl Relay {
     /// The `/ws` upgrade: the `Origin` must be one of `allowed` (else 403), the relay must be
     /// running and have room (else 503).
     pub fn upgrade(&self, upgrade: WebSocketUpgrade, headers: &HeaderMap, allowed: &[String]) -> Response {
+        // lesson: websocket
         let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()).unwrap_or("(none)");
         if !allowed.iter().any(|a| a.eq_ignore_ascii_case(origin)) {
             tracing::info!(origin, "relay: refused an upgrade from another origin");
             let said = format!("the relay serves the suite's own pages only, not {origin}");
             return (StatusCode::FORBIDDEN, said).into_response();
         }
+        // lesson end
         if self.0.stopped.load(Ordering::SeqCst) {
             return (StatusCode::SERVICE_UNAVAILABLE, "the relay is stopped").into_response();
         }

@@ -1,0 +1,88 @@
+//! Every mechanism's route is a lesson: its lead, its pitfalls and its code from the source, in
+//! the chosen language; switching changes the lesson on the page, and a reload keeps it.
+
+use crosstalk_e2e::action::choose;
+use crosstalk_e2e::check::{eventually, text_of};
+use crosstalk_e2e::find::testid;
+use crosstalk_e2e::session::{Browser, EVERY_ROUTE};
+use thirtyfour::prelude::*;
+
+/// What the lesson on each route says, in English and in 中文 (a phrase of its lead), and a line
+/// of its code that only the real source has.
+const LESSONS: &[(&str, &str, &str, &str)] = &[
+    (
+        "/worker-port",
+        "transfers port2 into a dedicated worker",
+        "转移给一个用 Rust 写的专用 Worker",
+        "MessageChannel::new()",
+    ),
+    ("/broadcast", "except the tab that posted it", "发送它的标签页除外", "BroadcastChannel::new(name)"),
+    (
+        "/storage",
+        "The tab that wrote gets nothing",
+        "写入的标签页自己什么也收不到",
+        "StorageEventInit::new()",
+    ),
+    (
+        "/shared-worker",
+        "holds a key/value store for every tab",
+        "保存一个键值存储",
+        "take_queued_connects(&scope)",
+    ),
+    ("/payment", "from the checkout frame itself", "来自结账框架本身", "Refusal::WrongSource"),
+    ("/stock", "Exactly one tab", "只有一个标签页", "fn on_claim"),
+    ("/websocket", "A WebSocket leaves it", "WebSocket 离开了它", "header::ORIGIN"),
+];
+
+async fn lead_says(driver: &WebDriver, path: &str, phrase: &str) {
+    eventually(&format!("{path}: the lesson's lead saying \"{phrase}\""), async || {
+        match text_of(driver, "lesson-lead").await {
+            Some(lead) if lead.contains(phrase) => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_mechanism_route_teaches_its_lesson_with_its_real_code() {
+    assert_eq!(LESSONS.len(), EVERY_ROUTE.len(), "a route without a lesson here");
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    for &(path, english, _, code) in LESSONS {
+        browser.open(path).await;
+        lead_says(driver, path, english).await;
+        let pitfalls = driver.find_all(testid("lesson-pitfall")).await.expect("pitfalls");
+        assert!(pitfalls.len() >= 3, "{path}: {} pitfalls", pitfalls.len());
+        let mut shown = String::new();
+        for block in driver.find_all(testid("lesson-code")).await.expect("code") {
+            shown.push_str(&block.text().await.unwrap_or_default());
+        }
+        assert!(shown.contains(code), "{path}: the lesson's code lacks {code:?}:\n{shown}");
+    }
+    browser.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_lesson_switches_to_chinese_and_a_reload_keeps_it() {
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    browser.open("/broadcast").await;
+    lead_says(driver, "/broadcast", "except the tab that posted it").await;
+    let english = driver.find(testid("lesson")).await.expect("lesson").text().await.unwrap_or_default();
+    choose(driver, "lang", "zh").await;
+    lead_says(driver, "/broadcast", "发送它的标签页除外").await;
+    driver.refresh().await.expect("reload");
+    browser.rendered().await;
+    lead_says(driver, "/broadcast", "发送它的标签页除外").await;
+    let chinese = driver.find(testid("lesson")).await.expect("lesson").text().await.unwrap_or_default();
+    assert!(chinese.contains("陷阱") && !chinese.contains("Pitfalls"), "{chinese}");
+    assert_ne!(english, chinese);
+    for &(path, _, chinese, _) in LESSONS {
+        browser.open(path).await;
+        lead_says(driver, path, chinese).await;
+    }
+    choose(driver, "lang", "en").await;
+    lead_says(driver, "/websocket", "A WebSocket leaves it").await;
+    browser.quit().await;
+}
