@@ -10,6 +10,7 @@ use crate::pages::bench_peer::BenchPeerPage;
 use crate::pages::broadcast::BroadcastPage;
 use crate::pages::capabilities::CapabilitiesPage;
 use crate::pages::home::Home;
+use crate::pages::inspector::InspectorPage;
 use crate::pages::not_found::NotFound;
 use crate::pages::payment::PaymentPage;
 use crate::pages::provider::ProviderPage;
@@ -33,6 +34,7 @@ fn switch(route: Route) -> Html {
         Route::Provider => html! { <ProviderPage /> },
         Route::Bench => html! { <BenchPage /> },
         Route::Capabilities => html! { <CapabilitiesPage /> },
+        Route::Inspector => html! { <InspectorPage /> },
         Route::BenchPeer => html! { <BenchPeerPage /> },
         Route::NotFound => html! { <NotFound /> },
     }

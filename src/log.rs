@@ -52,9 +52,13 @@ impl Status {
 
     /// The reason code, for `data-reason-code`.
     pub fn code(&self) -> Option<&'static str> {
+        self.reason_code().map(|code| code.as_str())
+    }
+
+    pub fn reason_code(&self) -> Option<crosstalk_protocol::ReasonCode> {
         match self {
             Status::Ok => None,
-            Status::Rejected(reason) => Some(reason.code.as_str()),
+            Status::Rejected(reason) => Some(reason.code),
         }
     }
 }

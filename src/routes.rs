@@ -25,6 +25,9 @@ pub enum Route {
     /// What this browser can do for each mechanism, probed.
     #[at("/capabilities")]
     Capabilities,
+    /// Every tab's traffic in one timeline, gathered over a side channel.
+    #[at("/inspector")]
+    Inspector,
     /// What each mechanism costs, through crosstalk and through plain JS.
     #[at("/bench")]
     Bench,
@@ -72,6 +75,7 @@ mod tests {
             Route::Bench,
             Route::BenchPeer,
             Route::Capabilities,
+            Route::Inspector,
         ] {
             assert!(is_route(&route.to_path()), "{route:?} is missing from the catalog");
         }

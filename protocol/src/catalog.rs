@@ -59,7 +59,7 @@ pub const MECHANISMS: &[Mechanism] = &[
 ];
 
 /// Paths of the suite that are pages but not mechanisms.
-pub const OTHER_PAGES: &[&str] = &["/", "/provider", "/bench", "/bench-peer", "/capabilities"];
+pub const OTHER_PAGES: &[&str] = &["/", "/provider", "/bench", "/bench-peer", "/capabilities", "/inspector"];
 
 /// Whether `path` is a page of the suite.
 pub fn is_route(path: &str) -> bool {

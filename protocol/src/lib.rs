@@ -21,6 +21,7 @@ pub mod catalog;
 pub mod config;
 mod decode;
 mod incoming;
+pub mod inspector;
 pub mod json_text;
 pub mod order;
 pub mod parsed;

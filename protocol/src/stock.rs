@@ -291,7 +291,7 @@ impl Ticker {
         }
     }
 }
-    // lesson end
+// lesson end
 
 #[cfg(test)]
 mod tests {

@@ -40,6 +40,9 @@ pub fn Nav() -> Html {
             <Link<Route> classes={classes!("bench-link", (current == Some(Route::Capabilities)).then_some("active"))} to={Route::Capabilities}>
                 <span data-testid="nav-capabilities">{i18n.t(Text::NavCapabilities)}</span>
             </Link<Route>>
+            <Link<Route> classes={classes!("bench-link", (current == Some(Route::Inspector)).then_some("active"))} to={Route::Inspector}>
+                <span data-testid="nav-inspector">{i18n.t(Text::NavInspector)}</span>
+            </Link<Route>>
             <Link<Route> classes={classes!("bench-link", (current == Some(Route::Bench)).then_some("active"))} to={Route::Bench}>
                 <span data-testid="nav-bench">{i18n.t(Text::NavBench)}</span>
             </Link<Route>>

@@ -20,6 +20,7 @@ use yew::prelude::*;
 use crate::clock::now_ms;
 use crate::components::message_log::LogView;
 use crate::log::LogBook;
+use crate::transport::inspector::{publish_route, Published};
 
 /// A route's state: what it knows and how each action changes it and its log. Tested natively.
 pub trait RouteState: Default + 'static {
@@ -117,6 +118,12 @@ pub trait LogSource {
     fn log(&self) -> Ref<'_, LogBook>;
 }
 
+impl<S: RouteState> Published for Inner<S> {
+    fn with_log(&self, read: &mut dyn FnMut(&LogBook)) {
+        read(&self.log.borrow());
+    }
+}
+
 impl<S: RouteState> LogSource for Inner<S> {
     fn log(&self) -> Ref<'_, LogBook> {
         self.log.borrow()
@@ -178,6 +185,11 @@ pub fn use_route<S: RouteState>() -> RouteHandle<S> {
         queue: RefCell::default(),
         applying: Cell::new(false),
         frame: FrameGate::new(Callback::from(move |()| update.force_update())),
+    });
+    // Once per route: an open `/inspector` sees this log too.
+    use_effect_with((), {
+        let published: Rc<dyn Published> = inner.clone();
+        move |_| publish_route(Rc::downgrade(&published))
     });
     RouteHandle { inner }
 }

@@ -4,6 +4,7 @@
 pub mod bench;
 pub mod broadcast;
 pub mod capabilities;
+pub mod inspector;
 pub mod payment;
 pub mod provider;
 pub mod shared_worker;

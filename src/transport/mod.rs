@@ -15,12 +15,14 @@
 //! | [`bench`] | each of the above, as an echo the benchmark times | `/bench` |
 //! | [`reach`] | a `no-cors` fetch: does another origin answer at all? | `/payment` |
 //! | [`detect`] | each of the above, probed: constructors, cloning, transfer, quota | `/capabilities` |
+//! | [`inspector`] | `BroadcastChannel` `crosstalk:inspector`: every route's log, while `/inspector` watches | every route, `/inspector` |
 //! | [`js_wire`] | `JSON.parse` / `JSON.stringify`: envelopes without serde_json | the workers |
 
 pub mod bench;
 pub mod broadcast;
 pub mod core;
 pub mod detect;
+pub mod inspector;
 pub mod js_wire;
 pub mod leader_lock;
 pub mod port;

@@ -1,0 +1,136 @@
+//! The inspector in Chromium: one tab watches while others talk; what one tab sends and another
+//! receives shows up in one timeline, each in its own tab's lane, with the worker traffic that
+//! devtools keeps apart.
+
+use crosstalk_e2e::action::{choose, click, type_text};
+use crosstalk_e2e::check::{eventually, log_has, state_becomes, Want};
+use crosstalk_e2e::find::testid;
+use crosstalk_e2e::session::Browser;
+use thirtyfour::prelude::*;
+
+#[derive(Debug, Clone, PartialEq)]
+struct TimelineEntry {
+    context: String,
+    route: String,
+    dir: String,
+    kind: String,
+    text: String,
+}
+
+async fn timeline(driver: &WebDriver) -> Vec<TimelineEntry> {
+    let mut out = Vec::new();
+    for row in driver.find_all(testid("timeline-entry")).await.unwrap_or_default() {
+        let attr = async |name: &str| row.attr(name).await.ok().flatten().unwrap_or_default();
+        out.push(TimelineEntry {
+            context: attr("data-context").await,
+            route: attr("data-route").await,
+            dir: attr("data-dir").await,
+            kind: attr("data-kind").await,
+            text: row.text().await.unwrap_or_default(),
+        });
+    }
+    out
+}
+
+/// Waits until the timeline has an entry that `want` accepts, and returns it.
+async fn timeline_has(
+    driver: &WebDriver,
+    what: &str,
+    want: impl Fn(&TimelineEntry) -> bool,
+) -> TimelineEntry {
+    eventually(what, async || {
+        let rows = timeline(driver).await;
+        rows.iter().find(|r| want(r)).cloned().ok_or_else(|| format!("{} entries: {rows:?}", rows.len()))
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_inspector_shows_a_message_leave_one_tab_and_arrive_in_another() {
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    let tabs = browser.open_tabs("/broadcast", 2, "joined").await;
+    let (sender, receiver) = (&tabs[0], &tabs[1]);
+    // Sent before the inspector opens: it asks every tab for what it holds.
+    browser.switch_to(sender).await;
+    type_text(driver, "message-input", "before the inspector").await;
+    click(driver, "send").await;
+    browser.switch_to(receiver).await;
+    log_has(driver, Want { dir: Some("in"), payload_has: Some("before the inspector"), ..Want::default() })
+        .await;
+
+    let first_look = browser.open_tab("/inspector").await;
+    state_becomes(driver, "status", "watching").await;
+    timeline_has(driver, "the earlier message, sent before the inspector opened", |r| {
+        r.dir == "out" && r.text.contains("before the inspector")
+    })
+    .await;
+    // A second inspector, after the first has seen it all: it still gets everything.
+    browser.switch_to(&first_look).await;
+    driver.close_window().await.expect("close the first inspector");
+    browser.switch_to(receiver).await;
+    let inspector = browser.open_tab("/inspector").await;
+    state_becomes(driver, "status", "watching").await;
+    let early = timeline_has(driver, "the earlier message, in a second inspector", |r| {
+        r.dir == "out" && r.text.contains("before the inspector")
+    })
+    .await;
+
+    browser.switch_to(sender).await;
+    type_text(driver, "message-input", "watched <b>live</b> 你好").await;
+    click(driver, "send").await;
+    browser.switch_to(&inspector).await;
+    let sent = timeline_has(driver, "the message leaving the sender", |r| {
+        r.dir == "out" && r.kind == "text" && r.text.contains("watched <b>live</b> 你好")
+    })
+    .await;
+    let received = timeline_has(driver, "the message arriving in the other tab", |r| {
+        r.dir == "in" && r.kind == "text" && r.text.contains("watched <b>live</b> 你好")
+    })
+    .await;
+    assert_eq!(sent.route, "/broadcast");
+    assert_eq!(received.route, "/broadcast");
+    assert_eq!(early.context, sent.context, "one tab, one lane");
+    assert_ne!(sent.context, received.context, "two tabs, two lanes: {sent:?} {received:?}");
+    let rows = timeline(driver).await;
+    let position = |e: &TimelineEntry| rows.iter().position(|r| r == e).expect("still shown");
+    assert!(position(&sent) < position(&received), "sent before received: {rows:?}");
+
+    // A filter by tab keeps only that tab's lane.
+    choose(driver, "inspector-context", &received.context).await;
+    eventually("only the receiving tab's records", async || {
+        let rows = timeline(driver).await;
+        match rows.iter().all(|r| r.context == received.context) && !rows.is_empty() {
+            true => Ok(()),
+            false => Err(format!("{rows:?}")),
+        }
+    })
+    .await;
+    browser.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_inspector_shows_a_worker_ports_traffic_beside_a_broadcast() {
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    browser.open("/inspector").await;
+    let inspector = driver.window().await.expect("the inspector's tab");
+    state_becomes(driver, "status", "watching").await;
+    browser.open_tab("/worker-port").await;
+    state_becomes(driver, "status", "ready").await;
+    type_text(driver, "message-input", "through the port").await;
+    click(driver, "send").await;
+    browser.switch_to(&inspector).await;
+    timeline_has(driver, "the page's message to its worker", |r| {
+        r.route == "/worker-port" && r.dir == "out" && r.text.contains("through the port")
+    })
+    .await;
+    timeline_has(driver, "the worker's echo back over the port", |r| {
+        r.route == "/worker-port" && r.dir == "in" && r.kind == "echo" && r.text.contains("through the port")
+    })
+    .await;
+    choose(driver, "inspector-mechanism", "/worker-port").await;
+    let rows = timeline(driver).await;
+    assert!(rows.iter().all(|r| r.route == "/worker-port"), "{rows:?}");
+    browser.quit().await;
+}

@@ -1,0 +1,137 @@
+//! Messages of the inspector's side channel: one BroadcastChannel every crosstalk tab of an origin
+//! shares, on which an open `/inspector` says it is watching and every other tab answers with what
+//! its route logged. Nothing is published unless an inspector watches: a tab that hears no
+//! `watch` for [`WATCH_LASTS_MS`] stops.
+//!
+//! ```text
+//!  /inspector                     every other tab (any route)
+//!      |-- watch {fresh: true} ------->|   fresh: send all you hold
+//!      |<-- records {route, [...]} ----|   then, once per frame, what is new
+//!      |-- watch {fresh: false} ------>|   every second, or they stop
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Reason, ReasonCode};
+
+/// The side channel's name.
+pub const INSPECTOR_CHANNEL: &str = "crosstalk:inspector";
+/// How often an open inspector says it is still watching.
+pub const WATCH_INTERVAL_MS: u32 = 1_000;
+/// How long a tab keeps publishing after the last `watch` it heard.
+pub const WATCH_LASTS_MS: f64 = 3_000.0;
+/// The most records one batch may carry (a route's log holds fewer).
+pub const MAX_RECORDS: usize = 256;
+/// The most characters of a message a record shows.
+pub const PAYLOAD_CHARS: usize = 120;
+
+crate::bodies! {
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum InspectorMsg {
+        /// An inspector is open; `fresh` asks every tab for all it holds, not only what is new.
+        Watch { fresh: bool } = "watch",
+        /// What one tab's route logged: `route` is its path, the tab is the envelope's sender.
+        Records { route: String, records: Vec<Record> } = "records",
+    }
+}
+
+/// Which way a logged message went, as the logs' `data-dir` says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dir {
+    In,
+    Out,
+    System,
+}
+
+impl Dir {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dir::In => "in",
+            Dir::Out => "out",
+            Dir::System => "system",
+        }
+    }
+}
+
+/// One log entry of a tab, as the inspector shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// The entry's id in its tab's log: with the tab, its identity (a resend is not a new entry).
+    pub id: u64,
+    /// When that tab logged it, milliseconds since the Unix epoch.
+    pub at_ms: f64,
+    pub dir: Dir,
+    /// The reason code when the entry was rejected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<ReasonCode>,
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
+    /// The message's sender when the entry names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    pub payload: String,
+}
+
+/// A batch the inspector takes: a route path of the suite's shape, and not too many records.
+pub fn check_batch(route: &str, records: &[Record]) -> Result<(), Reason> {
+    if !route.starts_with('/') || route.len() > 64 {
+        return Err(Reason::new(
+            ReasonCode::Malformed,
+            format!("\"{}\" is not a route", crate::preview(route, 64)),
+        ));
+    }
+    if records.len() > MAX_RECORDS {
+        let said = format!("{} records in one batch, at most {MAX_RECORDS}", records.len());
+        return Err(Reason::new(ReasonCode::TooLarge, said));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{decode, Body, Sender, SenderId};
+
+    fn record(id: u64) -> Record {
+        Record {
+            id,
+            at_ms: 1.5,
+            dir: Dir::In,
+            code: Some(ReasonCode::Gap),
+            kind: "text".into(),
+            seq: Some(3),
+            from: Some("tab-a".into()),
+            payload: "hi".into(),
+        }
+    }
+
+    #[test]
+    fn every_kind_round_trips() {
+        let mut tab = Sender::new(SenderId("tab-a".into()));
+        for body in [
+            InspectorMsg::Watch { fresh: true },
+            InspectorMsg::Records { route: "/broadcast".into(), records: vec![record(1), record(2)] },
+        ] {
+            let wire = tab.envelope(body.clone(), 0.0).encode().unwrap();
+            assert_eq!(decode::<InspectorMsg>(&wire).unwrap().body, body, "{}", body.kind());
+        }
+    }
+
+    #[test]
+    fn a_record_of_another_shape_does_not_decode() {
+        let wire = r#"{"v":1,"seq":1,"from":"tab-a","sent_at":0,"kind":"records","body":{"route":"/x","records":[{"id":1,"at_ms":0,"dir":"sideways","kind":"t","payload":""}]}}"#;
+        assert!(decode::<InspectorMsg>(wire).is_err());
+        let wire = r#"{"v":1,"seq":1,"from":"tab-a","sent_at":0,"kind":"records","body":{"route":"/x","records":[{"id":1,"at_ms":0,"dir":"in","code":"no-such-code","kind":"t","payload":""}]}}"#;
+        assert!(decode::<InspectorMsg>(wire).is_err());
+    }
+
+    #[test]
+    fn a_batch_is_checked_for_its_route_and_its_length() {
+        assert!(check_batch("/broadcast", &[record(1)]).is_ok());
+        assert_eq!(check_batch("broadcast", &[]).unwrap_err().code, ReasonCode::Malformed);
+        let many: Vec<Record> = (0..=MAX_RECORDS as u64).map(record).collect();
+        assert_eq!(check_batch("/broadcast", &many).unwrap_err().code, ReasonCode::TooLarge);
+    }
+}

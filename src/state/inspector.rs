@@ -1,0 +1,232 @@
+//! The inspector's state: one timeline merged from every tab's batches, in the order things
+//! happened, without repeats, bounded; the tabs and routes heard from, for the filters. Page:
+//! `pages/inspector.rs`; transport: `transport/inspector.rs`.
+//!
+//! Every cost is per record, never per timeline length: a record is placed by binary search
+//! (batches arrive nearly in time order, so it lands near the end of the ring), a repeat is found
+//! in a set, and the oldest record leaves when the timeline is full.
+
+use std::collections::{BTreeMap, HashSet, VecDeque};
+
+use crosstalk_protocol::inspector::{check_batch, InspectorMsg, Record};
+use crosstalk_protocol::Envelope;
+
+use crate::hooks::RouteState;
+use crate::log::{Entry, LogBook};
+use crate::transport::inspector::InspectorEvent;
+use crate::transport::Event;
+
+/// How many records the timeline keeps.
+pub const TIMELINE_CAPACITY: usize = 2_000;
+/// How many tabs it tells apart; the tabs of one browser are a handful.
+pub const MAX_CONTEXTS: usize = 64;
+
+/// One record, with the tab and route it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub context: String,
+    pub route: String,
+    pub record: Record,
+}
+
+/// A tab heard from: where it is and how much it sent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Context {
+    pub route: String,
+    pub records: u64,
+    pub last_heard_ms: f64,
+}
+
+#[derive(Debug, Default)]
+pub struct InspectorState {
+    timeline: VecDeque<Row>,
+    seen: HashSet<(String, u64)>,
+    pub contexts: BTreeMap<String, Context>,
+    pub batches: u64,
+    /// Records that came again (a fresh watch asks for everything once more).
+    pub repeats: u64,
+    /// Records from before the last Clear are not shown again, however often they are resent.
+    cleared_at_ms: f64,
+}
+
+pub enum Action {
+    Channel(InspectorEvent),
+    Failed(String),
+    Clear,
+}
+
+impl InspectorState {
+    /// Oldest first.
+    pub fn rows(&self) -> impl DoubleEndedIterator<Item = &Row> + ExactSizeIterator {
+        self.timeline.iter()
+    }
+
+    /// The routes heard from, for the mechanism filter.
+    pub fn routes(&self) -> Vec<&str> {
+        let mut routes: Vec<&str> = self.timeline.iter().map(|r| r.route.as_str()).collect();
+        routes.sort_unstable();
+        routes.dedup();
+        routes
+    }
+
+    fn take(&mut self, envelope: Envelope<InspectorMsg>, at_ms: f64, log: &mut LogBook) {
+        let InspectorMsg::Records { route, records } = envelope.body.clone() else { return };
+        if let Err(reason) = check_batch(&route, &records) {
+            return log.push(Entry::declined(&envelope, reason, at_ms));
+        }
+        let context = envelope.from.0;
+        if !self.contexts.contains_key(&context) && self.contexts.len() >= MAX_CONTEXTS {
+            let reason = crosstalk_protocol::Reason::new(
+                crosstalk_protocol::ReasonCode::RosterFull,
+                format!("more than {MAX_CONTEXTS} tabs; {context} is not followed"),
+            );
+            return log.push(Entry::system("records", format!("from {context}"), at_ms).rejected(reason));
+        }
+        self.batches += 1;
+        let heard = self.contexts.entry(context.clone()).or_insert(Context {
+            route: route.clone(),
+            records: 0,
+            last_heard_ms: at_ms,
+        });
+        heard.route = route.clone();
+        heard.last_heard_ms = at_ms;
+        for record in records {
+            if record.at_ms < self.cleared_at_ms || !self.seen.insert((context.clone(), record.id)) {
+                self.repeats += 1;
+                continue;
+            }
+            heard.records += 1;
+            let at = self.timeline.partition_point(|r| r.record.at_ms <= record.at_ms);
+            self.timeline.insert(at, Row { context: context.clone(), route: route.clone(), record });
+            if self.timeline.len() > TIMELINE_CAPACITY {
+                if let Some(old) = self.timeline.pop_front() {
+                    self.seen.remove(&(old.context, old.record.id));
+                }
+            }
+        }
+    }
+}
+
+impl RouteState for InspectorState {
+    type Action = Action;
+
+    fn apply(&mut self, action: Action, at_ms: f64, log: &mut LogBook) {
+        match action {
+            Action::Channel(Event::Received { envelope, .. }) => self.take(envelope, at_ms, log),
+            Action::Channel(Event::Rejected { raw, error, .. }) => {
+                log.push(Entry::refused(&raw, error.reason(), at_ms))
+            }
+            Action::Channel(Event::Declined { envelope, reason, .. }) => {
+                log.push(Entry::declined(&envelope, reason, at_ms))
+            }
+            Action::Channel(Event::Refused(reason)) => {
+                log.push(Entry::system("watch", "not sent", at_ms).rejected(reason))
+            }
+            Action::Channel(_) => {}
+            Action::Failed(why) => log.push(Entry::system("error", format!("cannot watch: {why}"), at_ms)),
+            Action::Clear => {
+                self.timeline.clear();
+                self.seen.clear();
+                self.cleared_at_ms = at_ms;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crosstalk_protocol::inspector::{Dir, MAX_RECORDS};
+    use crosstalk_protocol::order::Order;
+    use crosstalk_protocol::{ReasonCode, Sender, SenderId};
+
+    fn record(id: u64, at_ms: f64) -> Record {
+        Record {
+            id,
+            at_ms,
+            dir: Dir::Out,
+            code: None,
+            kind: "text".into(),
+            seq: Some(id),
+            from: None,
+            payload: format!("#{id}"),
+        }
+    }
+
+    fn batch(tab: &str, route: &str, records: Vec<Record>) -> Action {
+        let envelope = Sender::new(SenderId(tab.into()))
+            .envelope(InspectorMsg::Records { route: route.into(), records }, 0.0);
+        Action::Channel(Event::Received { envelope, via: "inspector", order: Order::InOrder })
+    }
+
+    fn ids(state: &InspectorState) -> Vec<(String, u64)> {
+        state.rows().map(|r| (r.context.clone(), r.record.id)).collect()
+    }
+
+    #[test]
+    fn batches_from_several_tabs_merge_in_time_order_without_repeats() {
+        let (mut state, mut log) = (InspectorState::default(), LogBook::default());
+        state.apply(batch("tab-a", "/broadcast", vec![record(0, 10.0), record(1, 30.0)]), 0.0, &mut log);
+        state.apply(batch("tab-b", "/broadcast", vec![record(0, 20.0), record(1, 40.0)]), 0.0, &mut log);
+        // A fresh watch: tab-a sends everything again.
+        state.apply(batch("tab-a", "/broadcast", vec![record(0, 10.0), record(1, 30.0)]), 0.0, &mut log);
+        let want: Vec<(String, u64)> = [("tab-a", 0), ("tab-b", 0), ("tab-a", 1), ("tab-b", 1)]
+            .iter()
+            .map(|(t, i)| (t.to_string(), *i))
+            .collect();
+        assert_eq!(ids(&state), want);
+        assert_eq!(state.repeats, 2);
+        assert_eq!(state.contexts.len(), 2);
+        assert_eq!(state.contexts["tab-b"].records, 2);
+        assert_eq!(state.routes(), vec!["/broadcast"]);
+        assert!(log.is_empty());
+    }
+
+    #[test]
+    fn the_timeline_is_bounded_and_forgets_what_it_dropped() {
+        let (mut state, mut log) = (InspectorState::default(), LogBook::default());
+        let mut id = 0;
+        while (id as usize) < TIMELINE_CAPACITY + 10 {
+            let records = (id..id + 100).map(|i| record(i, i as f64)).collect();
+            state.apply(batch("tab-a", "/storage", records), 0.0, &mut log);
+            id += 100;
+        }
+        assert_eq!(state.rows().len(), TIMELINE_CAPACITY);
+        assert_eq!(state.seen.len(), TIMELINE_CAPACITY);
+        assert_eq!(state.rows().next().map(|r| r.record.id), Some(id - TIMELINE_CAPACITY as u64));
+    }
+
+    #[test]
+    fn an_oversized_or_misrouted_batch_is_logged_as_rejected_and_changes_nothing() {
+        let (mut state, mut log) = (InspectorState::default(), LogBook::default());
+        let many = (0..=MAX_RECORDS as u64).map(|i| record(i, 0.0)).collect();
+        state.apply(batch("tab-a", "/broadcast", many), 0.0, &mut log);
+        state.apply(batch("tab-a", "nowhere", vec![record(0, 0.0)]), 0.0, &mut log);
+        let codes: Vec<Option<&str>> = log.entries().map(|l| l.entry.status.code()).collect();
+        assert_eq!(codes, vec![Some(ReasonCode::TooLarge.as_str()), Some(ReasonCode::Malformed.as_str())]);
+        assert_eq!(state.rows().len(), 0);
+        assert!(state.contexts.is_empty());
+    }
+
+    #[test]
+    fn tabs_past_the_bound_are_refused_not_followed() {
+        let (mut state, mut log) = (InspectorState::default(), LogBook::default());
+        for tab in 0..=MAX_CONTEXTS {
+            state.apply(batch(&format!("tab-{tab}"), "/broadcast", vec![record(0, 0.0)]), 0.0, &mut log);
+        }
+        assert_eq!(state.contexts.len(), MAX_CONTEXTS);
+        assert_eq!(
+            log.entries().next().and_then(|l| l.entry.status.code()),
+            Some(ReasonCode::RosterFull.as_str())
+        );
+    }
+
+    #[test]
+    fn clearing_keeps_cleared_rows_from_coming_back() {
+        let (mut state, mut log) = (InspectorState::default(), LogBook::default());
+        state.apply(batch("tab-a", "/broadcast", vec![record(0, 1.0)]), 0.0, &mut log);
+        state.apply(Action::Clear, 1.5, &mut log);
+        state.apply(batch("tab-a", "/broadcast", vec![record(0, 1.0), record(1, 2.0)]), 0.0, &mut log);
+        assert_eq!(ids(&state), vec![("tab-a".to_string(), 1)]);
+    }
+}
