@@ -353,3 +353,52 @@ async fn a_tab_that_vanishes_without_a_goodbye_is_dropped_once_its_silence_outla
     assert_eq!(goodbyes, 0, "no goodbye came: the tab was dropped for its silence");
     browser.quit().await;
 }
+
+/// The texts that arrived in this tab, in the order logged, with their reason codes.
+async fn texts_with_codes(driver: &WebDriver) -> Vec<(String, String)> {
+    log_lines(driver)
+        .await
+        .into_iter()
+        .filter(|l| l.dir == "in" && l.kind == "text")
+        .map(|l| (l.payload, l.code))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reordered_or_delayed_message_arrives_after_a_later_one_and_is_flagged() {
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    let tabs = browser.open_tabs("/broadcast", 2, "joined").await;
+    peers_become(driver, 1).await;
+    crosstalk_e2e::action::choose(driver, "fault", "reorder").await;
+    type_text(driver, "message-input", "held back").await;
+    click(driver, "send").await;
+    let held = log_has(driver, Want { code: Some("fault-injected"), ..Want::default() }).await;
+    assert!(held.reason.contains("held back"), "{held:?}");
+    crosstalk_e2e::action::choose(driver, "fault", "delay").await;
+    type_text(driver, "message-input", "slow link").await;
+    click(driver, "send").await;
+    crosstalk_e2e::action::choose(driver, "fault", "none").await;
+    type_text(driver, "message-input", "on time").await;
+    click(driver, "send").await;
+
+    browser.switch_to(&tabs[0]).await;
+    let want = ["slow link", "held back", "on time"];
+    let arrived = eventually("all three texts in the other tab", async || {
+        let got = texts_with_codes(driver).await;
+        match want.iter().all(|w| got.iter().any(|(t, _)| t == w)) {
+            true => Ok(got),
+            false => Err(format!("{got:?}")),
+        }
+    })
+    .await;
+    let order: Vec<&str> = arrived.iter().map(|(t, _)| t.as_str()).collect();
+    // "held back" waited for the next message to go out at once ("on time"), right after it;
+    // "slow link" waited two seconds, so both overtook it.
+    assert_eq!(order, ["on time", "held back", "slow link"], "{arrived:?}");
+    let code =
+        |text: &str| arrived.iter().find(|(t, _)| t == text).map(|(_, c)| c.as_str()).unwrap_or_default();
+    assert_eq!(code("held back"), "repeat", "overtaken, so flagged: {arrived:?}");
+    assert_eq!(code("slow link"), "repeat", "late, so flagged: {arrived:?}");
+    browser.quit().await;
+}

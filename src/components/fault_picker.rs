@@ -1,5 +1,6 @@
-//! Fault injection on the messages this page sends: none, drop or duplicate, for watching the
-//! other side flag the gap or the repeat. QA hook: `fault` (a select of `none|drop|duplicate`).
+//! Fault injection on the messages this page sends: none, drop, duplicate, reorder or delay, for
+//! watching the other side flag the gap, the repeat, the message out of order. QA hook: `fault` (a
+//! select of `none|drop|duplicate|reorder|delay`).
 
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
@@ -31,6 +32,8 @@ pub fn FaultPicker(props: &FaultPickerProps) -> Html {
                             Fault::None => "goes out as it should",
                             Fault::Drop => "is dropped (numbered, never posted)",
                             Fault::Duplicate => "goes out twice",
+                            Fault::Reorder => "is held back until the next one overtakes it",
+                            Fault::Delay => "goes out 2 s late",
                         }}
                     </option>
                 }) }

@@ -161,7 +161,9 @@ pub fn BroadcastPage() -> Html {
                                       they drop this tab only when its silence outlasts their timeout."}</p>
                     <RawComposer on_send={on_raw} />
                     <FaultPicker value={*fault_now.borrow()} on_change={on_fault} />
-                    <p class="hint">{"A dropped message still uses up its number, so the next one arrives after a gap; a                                       duplicate arrives twice with one number. The other tabs flag both (gap, repeat)."}</p>
+                    <p class="hint">{"A dropped message still uses up its number, so the next one arrives after a gap; a \
+                                      duplicate arrives twice with one number; a held-back or delayed one arrives after \
+                                      later numbers. The other tabs flag each (gap, repeat)."}</p>
                 </details>
                 <details class="panel explain">
                     <summary>{"Roster and ordering"}</summary>

@@ -107,6 +107,9 @@ impl BroadcastMember {
             let error = DecodeError::NotText { got: "a message that could not be deserialised".into() };
             core.reject(String::new(), error, VIA_CHANNEL);
         });
+        // A delayed message (fault injection) goes out on the same channel, later.
+        let later = channel.clone();
+        core.post_later_with(move |text| later.post_message(&JsValue::from_str(text)));
         let goodbye = channel.clone();
         core.goodbye_on_pagehide(move |core| core.send_upkeep(BroadcastMsg::Goodbye, post_on(&goodbye)));
         let (pinging, expiring) = (channel.clone(), Rc::clone(&roster));

@@ -159,7 +159,21 @@ pub struct Core<B, X = ()> {
     stopped: Cell<bool>,
     /// What fault injection does to each message this page sends (never to upkeep).
     fault: Cell<Fault>,
+    /// A message held back by [`Fault::Reorder`], posted right after the next one.
+    held: RefCell<Option<(Envelope<B>, String, Via)>>,
+    /// How a [`Fault::Delay`]ed message is posted later: only adapters whose channel outlives a
+    /// call can (see [`Core::post_later_with`]).
+    later: RefCell<Option<Rc<dyn Fn(&str) -> Result<(), JsValue>>>>,
+    /// Delayed messages still waiting, with their timers (dropped with the core).
+    delayed: RefCell<Vec<Timeout>>,
+    delayed_pending: Cell<usize>,
+    me: std::rc::Weak<Self>,
 }
+
+/// How long [`Fault::Delay`] holds a message.
+pub const FAULT_DELAY_MS: u32 = 2_000;
+/// The most messages delayed at once; beyond, one is dropped and says so.
+const MAX_DELAYED: usize = 64;
 
 /// Fault injection on this page's outgoing messages, for watching the other side cope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -170,10 +184,15 @@ pub enum Fault {
     Drop,
     /// Posted twice: the other side flags the second as a repeat.
     Duplicate,
+    /// Held back until the next message has gone: the other side sees a gap, then this one out
+    /// of order.
+    Reorder,
+    /// Posted [`FAULT_DELAY_MS`] late, as a slow link would: whatever goes in between overtakes it.
+    Delay,
 }
 
 impl Fault {
-    pub const ALL: [Fault; 3] = [Fault::None, Fault::Drop, Fault::Duplicate];
+    pub const ALL: [Fault; 5] = [Fault::None, Fault::Drop, Fault::Duplicate, Fault::Reorder, Fault::Delay];
 
     /// The `<option>` value and QA word.
     pub fn as_attr(self) -> &'static str {
@@ -181,6 +200,8 @@ impl Fault {
             Fault::None => "none",
             Fault::Drop => "drop",
             Fault::Duplicate => "duplicate",
+            Fault::Reorder => "reorder",
+            Fault::Delay => "delay",
         }
     }
 
@@ -215,7 +236,7 @@ impl<B: Body + 'static, X: 'static> Core<B, X> {
         sink: Box<dyn Fn(Event<B, X>)>,
         order: Option<RefCell<SequenceCheck>>,
     ) -> Rc<Self> {
-        let core = Rc::new(Core {
+        let core = Rc::new_cyclic(|me| Core {
             sender,
             state: RefCell::new(state.clone()),
             sink,
@@ -225,6 +246,11 @@ impl<B: Body + 'static, X: 'static> Core<B, X> {
             on_stop: RefCell::default(),
             stopped: Cell::new(false),
             fault: Cell::new(Fault::None),
+            held: RefCell::default(),
+            later: RefCell::default(),
+            delayed: RefCell::default(),
+            delayed_pending: Cell::new(0),
+            me: me.clone(),
         });
         core.emit(Event::State(state));
         core
@@ -364,8 +390,78 @@ impl<B: Body + 'static, X: 'static> Core<B, X> {
                 self.emit(Event::Sent { envelope: envelope.clone(), via });
                 post(&wire).map_err(post_refusal)?;
             }
+            Fault::Reorder if self.held.borrow().is_none() => {
+                let said = format!(
+                    "fault injection: #{} ({}) is held back; it goes out right after the next message, which overtakes it",
+                    envelope.seq,
+                    envelope.kind()
+                );
+                self.emit(Event::Refused(Reason::new(ReasonCode::FaultInjected, said)));
+                *self.held.borrow_mut() = Some((envelope, wire, via));
+                return Ok(());
+            }
+            Fault::Reorder => post(&wire).map_err(post_refusal)?,
+            Fault::Delay => return self.post_later(envelope, wire, via, &post),
         }
         self.emit(Event::Sent { envelope, via });
+        // A message held back by `Reorder` goes out right after the one that overtook it.
+        let held = self.held.borrow_mut().take();
+        if let Some((envelope, wire, via)) = held {
+            post(&wire).map_err(post_refusal)?;
+            self.emit(Event::Sent { envelope, via });
+        }
+        Ok(())
+    }
+
+    /// Lets [`Fault::Delay`] post on this transport: `post` must work after the call that sent.
+    pub fn post_later_with(&self, post: impl Fn(&str) -> Result<(), JsValue> + 'static) {
+        *self.later.borrow_mut() = Some(Rc::new(post));
+    }
+
+    fn post_later(
+        &self,
+        envelope: Envelope<B>,
+        wire: String,
+        via: Via,
+        post_now: &dyn Fn(&str) -> Result<(), JsValue>,
+    ) -> Result<(), Reason> {
+        let Some(later) = self.later.borrow().clone() else {
+            post_now(&wire).map_err(post_refusal)?;
+            self.emit(Event::Sent { envelope, via });
+            let said = "fault injection: this transport cannot delay a message; it went out at once";
+            return Err(Reason::new(ReasonCode::FaultInjected, said));
+        };
+        if self.delayed_pending.get() >= MAX_DELAYED {
+            let said = format!(
+                "fault injection: {MAX_DELAYED} messages are delayed already; #{} was dropped",
+                envelope.seq
+            );
+            return Err(Reason::new(ReasonCode::FaultInjected, said));
+        }
+        let said = format!(
+            "fault injection: #{} ({}) is delayed {} s; what goes out meanwhile overtakes it",
+            envelope.seq,
+            envelope.kind(),
+            FAULT_DELAY_MS / 1000
+        );
+        self.emit(Event::Refused(Reason::new(ReasonCode::FaultInjected, said)));
+        self.delayed_pending.set(self.delayed_pending.get() + 1);
+        let me = self.me.clone();
+        let timer = Timeout::new(FAULT_DELAY_MS, move || {
+            let Some(core) = me.upgrade() else { return };
+            match later(&wire) {
+                Ok(()) => core.emit(Event::Sent { envelope, via }),
+                Err(error) => core.emit(Event::Refused(post_refusal(error))),
+            }
+            let pending = core.delayed_pending.get().saturating_sub(1);
+            core.delayed_pending.set(pending);
+            if pending == 0 {
+                // Every timer has fired: their handles can go (this one is dropped after it returns).
+                let done = std::mem::take(&mut *core.delayed.borrow_mut());
+                wasm_bindgen_futures::spawn_local(async move { drop(done) });
+            }
+        });
+        self.delayed.borrow_mut().push(timer);
         Ok(())
     }
 
