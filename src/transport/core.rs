@@ -163,12 +163,15 @@ pub struct Core<B, X = ()> {
     held: RefCell<Option<(Envelope<B>, String, Via)>>,
     /// How a [`Fault::Delay`]ed message is posted later: only adapters whose channel outlives a
     /// call can (see [`Core::post_later_with`]).
-    later: RefCell<Option<Rc<dyn Fn(&str) -> Result<(), JsValue>>>>,
+    later: RefCell<Option<Rc<PostText>>>,
     /// Delayed messages still waiting, with their timers (dropped with the core).
     delayed: RefCell<Vec<Timeout>>,
     delayed_pending: Cell<usize>,
     me: std::rc::Weak<Self>,
 }
+
+/// Posts wire text on a transport's channel.
+type PostText = dyn Fn(&str) -> Result<(), JsValue>;
 
 /// How long [`Fault::Delay`] holds a message.
 pub const FAULT_DELAY_MS: u32 = 2_000;
