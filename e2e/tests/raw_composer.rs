@@ -86,3 +86,30 @@ async fn in_local_storage_the_other_tab_refuses_it_and_reads_what_follows() {
     assert_eq!(after.status, "ok", "{after:?}");
     browser.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn into_the_checkout_frame_the_provider_refuses_it_and_the_payment_still_settles() {
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    browser.open("/payment").await;
+    state_becomes(driver, "status", "configured").await;
+    // Before checkout there is no frame to send to: said, not lost.
+    raw(driver).await;
+    log_has(driver, Want { code: Some("not-ready"), ..Want::default() }).await;
+    click(driver, "checkout").await;
+    browser
+        .in_frame("provider-frame", async |frame: &thirtyfour::WebDriver| {
+            state_becomes(frame, "provider-status", "order").await;
+        })
+        .await;
+    raw(driver).await;
+    log_has(driver, Want { dir: Some("out"), kind: Some("raw"), ..Want::default() }).await;
+    browser
+        .in_frame("provider-frame", async |frame: &thirtyfour::WebDriver| {
+            log_has(frame, Want { dir: Some("in"), code: Some("bad-json"), ..Want::default() }).await;
+            click(frame, "pay").await;
+        })
+        .await;
+    state_becomes(driver, "payment-result", "success").await;
+    browser.quit().await;
+}

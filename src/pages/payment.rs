@@ -17,6 +17,7 @@ use yew::prelude::*;
 
 use crate::clock::random;
 use crate::components::log_and_diagram::LogAndDiagram;
+use crate::components::raw_composer::RawComposer;
 use crate::components::route_frame::RouteFrame;
 use crate::components::status::StatusPanel;
 use crate::hooks::{use_route, RouteHandle};
@@ -185,6 +186,21 @@ impl Shop {
         self.order.borrow().as_ref().map(|o| o.id.clone()).unwrap_or_else(|| "order-none".into())
     }
 
+    /// The raw composer: `text` as it is, to the checkout frame (the provider's origin only).
+    fn send_raw(&self, text: &str) {
+        let Some(frame) = self.checkout_window() else {
+            let said = "no checkout frame: press Checkout first — the frame is this route's channel";
+            return self
+                .route
+                .dispatch(Action::Window(Event::Refused(Reason::new(ReasonCode::NotReady, said))));
+        };
+        if let Some(Err(reason)) =
+            self.link.borrow().as_ref().map(|l| l.send_raw(&frame, text, &self.to_provider))
+        {
+            self.route.dispatch(Action::Window(Event::Refused(reason)));
+        }
+    }
+
     /// The lab's self-post: this page posts a forged success to its own window.
     fn post_to_self(&self) {
         let order_id = self.pending_order_id();
@@ -284,6 +300,10 @@ fn Shopfront(props: &ShopfrontProps) -> Html {
     let on_self_post = {
         let shop = Rc::clone(&shop);
         Callback::from(move |_: MouseEvent| shop.post_to_self())
+    };
+    let on_raw = {
+        let shop = Rc::clone(&shop);
+        Callback::from(move |text: String| shop.send_raw(&text))
     };
     let on_explain = {
         let (shop, explain) = (Rc::clone(&shop), explain.clone());
@@ -386,6 +406,8 @@ fn Shopfront(props: &ShopfrontProps) -> Html {
                         {" explain what weaker checks would have done"}
                     </label>
                     {for lab_frame}
+                    <RawComposer on_send={on_raw} />
+                    <p class="hint">{"Raw text goes to the checkout frame as it is: the provider refuses what is not an order, in its own log."}</p>
                 </details>
                 <details class="panel explain">
                     <summary>{"The checks, and what each one stops"}</summary>

@@ -181,6 +181,7 @@ impl RouteState for ShopState {
             Action::Window(Event::Refused(reason)) => {
                 log.push(Entry::system("send", "not sent", at_ms).rejected(reason));
             }
+            Action::Window(Event::SentRaw { text, .. }) => log.push(Entry::sent_raw(&text, at_ms)),
             Action::Window(_) => {}
             Action::Judged { incoming, verdict, explain } => self.judged(incoming, verdict, explain, at_ms, log),
             Action::TimedOut { order_id, seconds } => {
