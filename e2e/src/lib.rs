@@ -123,6 +123,19 @@ pub mod session {
             .await
         }
 
+        /// Saves what the element `id` shows as `target/<name>.png`, for the README; a test does
+        /// not fail for want of a picture.
+        pub async fn picture(&self, id: &str, name: &str) {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../target/{name}.png"));
+            let taken = match self.driver.find(crate::find::testid(id)).await {
+                Ok(element) => element.screenshot(&path).await.map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            if let Err(e) = taken {
+                eprintln!("no picture of {id}: {e}");
+            }
+        }
+
         /// Opens `path` in a new tab of the same browser and switches to it.
         pub async fn open_tab(&self, path: &str) -> WindowHandle {
             let tab = self.driver.new_tab().await.expect("new tab");

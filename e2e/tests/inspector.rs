@@ -96,6 +96,7 @@ async fn the_inspector_shows_a_message_leave_one_tab_and_arrive_in_another() {
     let position = |e: &TimelineEntry| rows.iter().position(|r| r == e).expect("still shown");
     assert!(position(&sent) < position(&received), "sent before received: {rows:?}");
 
+    browser.picture("timeline", "inspector").await;
     // A filter by tab keeps only that tab's lane.
     choose(driver, "inspector-context", &received.context).await;
     eventually("only the receiving tab's records", async || {

@@ -70,6 +70,7 @@ async fn the_lesson_switches_to_chinese_and_a_reload_keeps_it() {
     browser.open("/broadcast").await;
     lead_says(driver, "/broadcast", "except the tab that posted it").await;
     let english = driver.find(testid("lesson")).await.expect("lesson").text().await.unwrap_or_default();
+    browser.picture("lesson", "lesson-broadcast").await;
     choose(driver, "lang", "zh").await;
     lead_says(driver, "/broadcast", "发送它的标签页除外").await;
     driver.refresh().await.expect("reload");
