@@ -78,6 +78,9 @@ async fn the_lesson_switches_to_chinese_and_a_reload_keeps_it() {
     lead_says(driver, "/broadcast", "发送它的标签页除外").await;
     let chinese = driver.find(testid("lesson")).await.expect("lesson").text().await.unwrap_or_default();
     assert!(chinese.contains("陷阱") && !chinese.contains("Pitfalls"), "{chinese}");
+    // The controls every route shares read in 中文 too.
+    assert_eq!(text_of(driver, "send").await.as_deref(), Some("发送"));
+    assert_eq!(text_of(driver, "log-export").await.as_deref(), Some("导出 JSON"));
     assert_ne!(english, chinese);
     for &(path, _, chinese, _) in LESSONS {
         browser.open(path).await;

@@ -4,6 +4,8 @@
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
+use crate::i18n::{use_i18n, Text};
+
 #[derive(Properties, PartialEq)]
 pub struct ComposeProps {
     pub placeholder: AttrValue,
@@ -14,6 +16,7 @@ pub struct ComposeProps {
 #[component]
 pub fn Compose(props: &ComposeProps) -> Html {
     let input = use_node_ref();
+    let i18n = use_i18n();
     let send = {
         let (input, on_send) = (input.clone(), props.on_send.clone());
         Callback::from(move |()| {
@@ -33,7 +36,7 @@ pub fn Compose(props: &ComposeProps) -> Html {
         <div class="panel compose">
             <input data-testid="message-input" ref={input} type="text" placeholder={props.placeholder.clone()}
                    aria-label={props.placeholder.clone()} onkeydown={on_keydown} />
-            <button data-testid="send" class="primary" onclick={on_click}>{"Send"}</button>
+            <button data-testid="send" class="primary" onclick={on_click}>{i18n.t(Text::UiSend)}</button>
         </div>
     }
 }

@@ -5,6 +5,8 @@
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
+use crate::i18n::{use_i18n, Text};
+
 use crate::transport::core::Fault;
 
 #[derive(Properties, PartialEq)]
@@ -15,6 +17,7 @@ pub struct FaultPickerProps {
 
 #[component]
 pub fn FaultPicker(props: &FaultPickerProps) -> Html {
+    let i18n = use_i18n();
     let on_change = {
         let on_change = props.on_change.clone();
         Callback::from(move |e: Event| {
@@ -24,17 +27,17 @@ pub fn FaultPicker(props: &FaultPickerProps) -> Html {
     };
     html! {
         <label class="fault-picker">
-            {"Each message this tab sends: "}
+            {i18n.t(Text::UiFaultLead)}
             <select data-testid="fault" onchange={on_change} aria-label="Fault injection on outgoing messages">
                 { for Fault::ALL.into_iter().map(|fault| html! {
                     <option value={fault.as_attr()} selected={fault == props.value}>
-                        {match fault {
-                            Fault::None => "goes out as it should",
-                            Fault::Drop => "is dropped (numbered, never posted)",
-                            Fault::Duplicate => "goes out twice",
-                            Fault::Reorder => "is held back until the next one overtakes it",
-                            Fault::Delay => "goes out 2 s late",
-                        }}
+                        {i18n.t(match fault {
+                            Fault::None => Text::FaultNone,
+                            Fault::Drop => Text::FaultDrop,
+                            Fault::Duplicate => Text::FaultDuplicate,
+                            Fault::Reorder => Text::FaultReorder,
+                            Fault::Delay => Text::FaultDelay,
+                        })}
                     </option>
                 }) }
             </select>

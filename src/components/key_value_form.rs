@@ -4,6 +4,8 @@
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
+use crate::i18n::{use_i18n, Text};
+
 /// One button of the form: what it is called and what it does with (key, value).
 #[derive(Clone, PartialEq)]
 pub struct FormButton {
@@ -25,13 +27,14 @@ pub struct KeyValueFormProps {
 
 #[component]
 pub fn KeyValueForm(props: &KeyValueFormProps) -> Html {
+    let i18n = use_i18n();
     let (key_input, value_input) = (use_node_ref(), use_node_ref());
     let read = |node: &NodeRef| node.cast::<HtmlInputElement>().map(|i| i.value()).unwrap_or_default();
     html! {
         <div class="panel store-form">
-            <label>{"Key "}<input data-testid="key-input" ref={key_input.clone()} type="text"
+            <label>{i18n.t(Text::UiKey)}<input data-testid="key-input" ref={key_input.clone()} type="text"
                 placeholder={props.key_placeholder.clone()} /></label>
-            <label>{"Value "}<input data-testid="value-input" ref={value_input.clone()} type="text"
+            <label>{i18n.t(Text::UiValue)}<input data-testid="value-input" ref={value_input.clone()} type="text"
                 placeholder={props.value_placeholder.clone()} /></label>
             { for props.buttons.iter().map(|button| {
                 let (key_input, value_input, on_press) = (key_input.clone(), value_input.clone(), button.on_press.clone());

@@ -90,10 +90,11 @@ pub fn MessageLog(props: &MessageLogProps) -> Html {
             let _ = download_json(&file_name(&route, now), &json);
         })
     };
+    let clear_words = i18n.t(Text::UiLogClear).to_owned();
     let clear = props.on_clear.clone().map(|on_clear| {
         html! {
             <button class="link-button" data-testid="log-clear" onclick={move |_| on_clear.emit(())}>
-                {"Clear"}
+                {clear_words}
             </button>
         }
     });
@@ -101,10 +102,10 @@ pub fn MessageLog(props: &MessageLogProps) -> Html {
     html! {
         <section class="log" aria-label="Message log">
             <header class="log-head">
-                <h2>{"Message log"}</h2>
+                <h2>{i18n.t(Text::UiLogTitle)}</h2>
                 <span class="log-count">{format!("{} / {}", book.len(), book.capacity())}</span>
                 <button class="link-button" data-testid="log-export" title="the kept entries as JSON, for a bug report" onclick={export}>
-                    {"Export JSON"}
+                    {i18n.t(Text::UiLogExport)}
                 </button>
                 {clear}
             </header>
@@ -151,7 +152,7 @@ pub fn MessageLog(props: &MessageLogProps) -> Html {
                 }) }
             </ol>
             if book.is_empty() {
-                <p class="log-empty">{"Nothing yet."}</p>
+                <p class="log-empty">{i18n.t(Text::UiLogEmpty)}</p>
             }
         </section>
     }

@@ -3,8 +3,11 @@
 
 use yew::prelude::*;
 
+use crate::i18n::{use_i18n, Text};
+
 #[component]
 pub fn OpenTab() -> Html {
+    let i18n = use_i18n();
     let onclick = Callback::from(|_: MouseEvent| {
         if let Some(window) = web_sys::window() {
             let here = window.location().href().unwrap_or_default();
@@ -14,7 +17,7 @@ pub fn OpenTab() -> Html {
     });
     html! {
         <button class="open-tab" data-testid="open-tab" {onclick} title="Open this page in another tab of this window">
-            {"Open another tab ↗"}
+            {i18n.t(Text::UiOpenTab)}
         </button>
     }
 }

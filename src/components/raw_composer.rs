@@ -5,6 +5,8 @@
 use web_sys::HtmlTextAreaElement;
 use yew::prelude::*;
 
+use crate::i18n::{use_i18n, Text};
+
 /// What the box holds at first: JSON that is not an envelope (no `v`, no `seq`).
 const EXAMPLE: &str = r#"{"kind":"text","body":{"text":"no envelope around me"}}"#;
 
@@ -16,6 +18,7 @@ pub struct RawComposerProps {
 
 #[component]
 pub fn RawComposer(props: &RawComposerProps) -> Html {
+    let i18n = use_i18n();
     let input = use_node_ref();
     let on_click = {
         let (input, on_send) = (input.clone(), props.on_send.clone());
@@ -27,9 +30,9 @@ pub fn RawComposer(props: &RawComposerProps) -> Html {
     };
     html! {
         <div class="raw-composer">
-            <label for="raw-input">{"Send anything, exactly as typed, on this route's channel:"}</label>
+            <label for="raw-input">{i18n.t(Text::UiRawLabel)}</label>
             <textarea id="raw-input" data-testid="raw-input" ref={input} rows="3" spellcheck="false" defaultvalue={EXAMPLE} />
-            <button data-testid="raw-send" onclick={on_click}>{"Send raw"}</button>
+            <button data-testid="raw-send" onclick={on_click}>{i18n.t(Text::UiRawSend)}</button>
         </div>
     }
 }
