@@ -104,7 +104,7 @@ pub fn InspectorPage() -> Html {
                 <label>{i18n.t(Text::InspectorMechanism)}{" "}
                     <select data-testid="inspector-mechanism" onchange={on_mechanism}>
                         <option value={ALL} selected={*mechanism == ALL}>{i18n.t(Text::InspectorAll)}</option>
-                        { for state.routes().into_iter().map(|r| html! {
+                        { for state.routes().map(|r| html! {
                             <option value={r.to_owned()} selected={*mechanism == r}>{format!("{} ({r})", mechanism_of(r))}</option>
                         }) }
                     </select>

@@ -6,7 +6,7 @@
 //! (batches arrive nearly in time order, so it lands near the end of the ring), a repeat is found
 //! in a set, and the oldest record leaves when the timeline is full.
 
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 
 use crosstalk_protocol::inspector::{check_batch, InspectorMsg, Record};
 use crosstalk_protocol::Envelope;
@@ -20,6 +20,8 @@ use crate::transport::Event;
 pub const TIMELINE_CAPACITY: usize = 2_000;
 /// How many tabs it tells apart; the tabs of one browser are a handful.
 pub const MAX_CONTEXTS: usize = 64;
+/// How many routes the mechanism filter lists (the suite has a dozen pages).
+pub const MAX_ROUTES: usize = 32;
 
 /// One record, with the tab and route it came from.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,6 +44,7 @@ pub struct InspectorState {
     timeline: VecDeque<Row>,
     seen: HashSet<(String, u64)>,
     pub contexts: BTreeMap<String, Context>,
+    routes: BTreeSet<String>,
     pub batches: u64,
     /// Records that came again (a fresh watch asks for everything once more).
     pub repeats: u64,
@@ -62,11 +65,8 @@ impl InspectorState {
     }
 
     /// The routes heard from, for the mechanism filter.
-    pub fn routes(&self) -> Vec<&str> {
-        let mut routes: Vec<&str> = self.timeline.iter().map(|r| r.route.as_str()).collect();
-        routes.sort_unstable();
-        routes.dedup();
-        routes
+    pub fn routes(&self) -> impl Iterator<Item = &str> {
+        self.routes.iter().map(String::as_str)
     }
 
     fn take(&mut self, envelope: Envelope<InspectorMsg>, at_ms: f64, log: &mut LogBook) {
@@ -83,6 +83,9 @@ impl InspectorState {
             return log.push(Entry::system("records", format!("from {context}"), at_ms).rejected(reason));
         }
         self.batches += 1;
+        if self.routes.len() < MAX_ROUTES {
+            self.routes.insert(route.clone());
+        }
         let heard = self.contexts.entry(context.clone()).or_insert(Context {
             route: route.clone(),
             records: 0,
@@ -178,7 +181,7 @@ mod tests {
         assert_eq!(state.repeats, 2);
         assert_eq!(state.contexts.len(), 2);
         assert_eq!(state.contexts["tab-b"].records, 2);
-        assert_eq!(state.routes(), vec!["/broadcast"]);
+        assert_eq!(state.routes().collect::<Vec<_>>(), vec!["/broadcast"]);
         assert!(log.is_empty());
     }
 
