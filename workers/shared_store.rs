@@ -7,8 +7,11 @@ use std::rc::Rc;
 
 use crosstalk::clock::{now_ms, random};
 use crosstalk::transport::js_wire::{write_js, JsIncoming};
+use crosstalk::transport::worker_tap::{Seen, WorkerTap};
 use crosstalk_protocol::roster::peer_timeout_from_query;
+use crosstalk_protocol::shared_store::StoreMsg;
 use crosstalk_protocol::shared_store::{Outgoing, PortId, SharedStore, PING_INTERVAL_MS, TAB_TIMEOUT_MS};
+use crosstalk_protocol::{Body, DecodeError, Envelope, Incoming};
 use crosstalk_protocol::{Sender, SenderId};
 use gloo::events::EventListener;
 use gloo::timers::callback::Interval;
@@ -18,6 +21,8 @@ use web_sys::{MessageEvent, MessagePort, SharedWorkerGlobalScope};
 
 struct Worker {
     store: RefCell<SharedStore>,
+    /// Its end of the inspector's side channel: what it handles, while an inspector watches.
+    tap: Option<WorkerTap>,
     /// Every port ever connected and not said goodbye; the roster is the store's business.
     ports: RefCell<BTreeMap<PortId, (MessagePort, EventListener)>>,
     next_port: Cell<PortId>,
@@ -32,7 +37,9 @@ impl Worker {
         let worker = Rc::clone(self);
         let listener = EventListener::new(&port, "message", move |event| {
             if let Some(event) = event.dyn_ref::<MessageEvent>() {
-                let out = worker.store.borrow_mut().receive(id, JsIncoming(&event.data()), now_ms());
+                let data = event.data();
+                let incoming = Noted { incoming: JsIncoming(&data), tap: worker.tap.as_ref(), port: id };
+                let out = worker.store.borrow_mut().receive(id, incoming, now_ms());
                 worker.dispatch(out);
                 worker.forget_departed(id);
             }
@@ -65,6 +72,9 @@ impl Worker {
             }
         };
         for outgoing in out {
+            if let Some(tap) = self.tap.as_ref().filter(|t| t.watched()) {
+                say_sent(tap, &outgoing);
+            }
             let (except, envelope) = match outgoing {
                 // The common case — a reply to one tab — walks no roster and collects nothing.
                 Outgoing::To(id, envelope) => {
@@ -87,9 +97,10 @@ fn main() {
     let scope: SharedWorkerGlobalScope = js_sys::global().unchecked_into();
     // `?peer-timeout-ms=…` in the loader's URL (a QA hook the page passes on) lengthens the expiry.
     let timeout_ms = peer_timeout_from_query(&scope.location().search()).unwrap_or(TAB_TIMEOUT_MS);
-    let sender = Sender::new(SenderId::new("shared", random));
+    let id = SenderId::new("shared", random);
     let worker = Rc::new(Worker {
-        store: RefCell::new(SharedStore::with_timeout(sender, timeout_ms)),
+        tap: WorkerTap::open("/shared-worker", id.clone()),
+        store: RefCell::new(SharedStore::with_timeout(Sender::new(id), timeout_ms)),
         ports: RefCell::new(BTreeMap::new()),
         next_port: Cell::new(1),
     });
@@ -124,4 +135,66 @@ fn take_queued_connects(scope: &SharedWorkerGlobalScope) -> Vec<MessageEvent> {
         .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
     let Some(queued) = take.and_then(|take| take.call0(scope).ok()) else { return Vec::new() };
     js_sys::Array::from(&queued).iter().filter_map(|e| e.dyn_into::<MessageEvent>().ok()).collect()
+}
+
+/// What a port delivered, said to the inspector as the store reads it (pings excepted: upkeep).
+struct Noted<'a> {
+    incoming: JsIncoming<'a>,
+    tap: Option<&'a WorkerTap>,
+    port: PortId,
+}
+
+impl Incoming<StoreMsg> for Noted<'_> {
+    fn decode(&self) -> Result<Envelope<StoreMsg>, DecodeError> {
+        let decoded: Result<Envelope<StoreMsg>, DecodeError> = self.incoming.decode();
+        if let Some(tap) = self.tap.filter(|t| t.watched()) {
+            let payload = format!("port {}", self.port);
+            match &decoded {
+                Ok(e) if e.body == StoreMsg::Ping => {}
+                Ok(e) => tap.seen(Seen {
+                    dir: "in",
+                    kind: e.body.kind(),
+                    seq: Some(e.seq),
+                    from: Some(&e.from.0),
+                    code: None,
+                    payload: &payload,
+                }),
+                Err(error) => tap.seen(Seen {
+                    dir: "in",
+                    kind: "?",
+                    seq: None,
+                    from: None,
+                    code: Some(error.reason().code),
+                    payload: &payload,
+                }),
+            }
+        }
+        decoded
+    }
+
+    fn preview(&self, max_chars: usize) -> String {
+        <JsIncoming<'_> as Incoming<StoreMsg>>::preview(&self.incoming, max_chars)
+    }
+}
+
+/// Says one envelope the store sends, and to whom (pongs excepted: upkeep).
+fn say_sent(tap: &WorkerTap, outgoing: &Outgoing) {
+    let (envelope, to) = match outgoing {
+        Outgoing::To(port, envelope) => (envelope, format!("to port {port}")),
+        Outgoing::Others { except, envelope } => (envelope, format!("to every port but {except}")),
+        Outgoing::All(envelope) => (envelope, "to every port".to_owned()),
+    };
+    let code = match &envelope.body {
+        StoreMsg::Pong => return,
+        StoreMsg::Rejected { code, .. } => Some(*code),
+        _ => None,
+    };
+    tap.seen(Seen {
+        dir: "out",
+        kind: envelope.body.kind(),
+        seq: Some(envelope.seq),
+        from: None,
+        code,
+        payload: &to,
+    });
 }

@@ -135,3 +135,37 @@ async fn the_inspector_shows_a_worker_ports_traffic_beside_a_broadcast() {
     assert!(rows.iter().all(|r| r.route == "/worker-port"), "{rows:?}");
     browser.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_shared_worker_has_a_lane_of_its_own_in_the_inspector() {
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    browser.open("/inspector").await;
+    let inspector = driver.window().await.expect("the inspector's tab");
+    state_becomes(driver, "status", "watching").await;
+    browser.open_tab("/shared-worker").await;
+    state_becomes(driver, "status", "connected").await;
+    type_text(driver, "key-input", "watched-key").await;
+    type_text(driver, "value-input", "watched value").await;
+    click(driver, "set").await;
+    log_has(driver, Want { dir: Some("in"), kind: Some("ack"), ..Want::default() }).await;
+    browser.switch_to(&inspector).await;
+    // The worker's own view: the set arriving on a port, the ack leaving on it.
+    let heard = timeline_has(driver, "the shared worker hearing the set", |r| {
+        r.context.starts_with("shared-") && r.dir == "in" && r.kind == "set"
+    })
+    .await;
+    assert_eq!(heard.route, "/shared-worker");
+    let acked = timeline_has(driver, "the shared worker sending the ack", |r| {
+        r.context.starts_with("shared-") && r.dir == "out" && r.kind == "ack"
+    })
+    .await;
+    assert_eq!(heard.context, acked.context, "one worker, one lane");
+    // Beside the tab's own view of the same exchange, in another lane.
+    let tab = timeline_has(driver, "the tab sending the set", |r| {
+        r.route == "/shared-worker" && r.dir == "out" && r.kind == "set"
+    })
+    .await;
+    assert_ne!(tab.context, heard.context);
+    browser.quit().await;
+}

@@ -32,6 +32,63 @@ crate::bodies! {
         Watch { fresh: bool } = "watch",
         /// What one tab's route logged: `route` is its path, the tab is the envelope's sender.
         Records { route: String, records: Vec<Record> } = "records",
+        /// One message a worker handled ([`WorkerTapMsg::Seen`]): a worker keeps no log to batch.
+        Seen {
+            route: String,
+            id: u64,
+            at_ms: f64,
+            dir: String,
+            code: Option<ReasonCode>,
+            kind: String,
+            seq: Option<u64>,
+            from: Option<String>,
+            payload: String,
+        } = "seen",
+    }
+}
+
+crate::bodies! {
+    @parsed
+    /// The side channel as a worker speaks it: without serde_json (see `parsed`), so only what a
+    /// worker needs — hearing a `watch` (whether fresh does not matter: it keeps no backlog), and
+    /// saying what it `seen`.
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum WorkerTapMsg {
+        Watch = "watch",
+        Seen {
+            route: String,
+            id: u64,
+            at_ms: f64,
+            dir: String,
+            code: Option<ReasonCode>,
+            kind: String,
+            seq: Option<u64>,
+            from: Option<String>,
+            payload: String,
+        } = "seen",
+    }
+}
+
+impl Record {
+    /// A worker's `seen`, as a record; `None` when its direction is not one of the three.
+    #[allow(clippy::too_many_arguments)]
+    pub fn seen(
+        id: u64,
+        at_ms: f64,
+        dir: &str,
+        code: Option<ReasonCode>,
+        kind: String,
+        seq: Option<u64>,
+        from: Option<String>,
+        payload: String,
+    ) -> Option<Record> {
+        let dir = match dir {
+            "in" => Dir::In,
+            "out" => Dir::Out,
+            "system" => Dir::System,
+            _ => return None,
+        };
+        Some(Record { id, at_ms, dir, code, kind, seq, from, payload })
     }
 }
 
@@ -125,6 +182,46 @@ mod tests {
         assert!(decode::<InspectorMsg>(wire).is_err());
         let wire = r#"{"v":1,"seq":1,"from":"tab-a","sent_at":0,"kind":"records","body":{"route":"/x","records":[{"id":1,"at_ms":0,"dir":"in","code":"no-such-code","kind":"t","payload":""}]}}"#;
         assert!(decode::<InspectorMsg>(wire).is_err());
+    }
+
+    #[test]
+    fn a_workers_seen_is_read_by_the_app_as_the_worker_wrote_it() {
+        use crate::json_text::JsonText;
+        use crate::parsed::emit_envelope;
+        let seen = WorkerTapMsg::Seen {
+            route: "/shared-worker".into(),
+            id: 4,
+            at_ms: 12.5,
+            dir: "in".into(),
+            code: None,
+            kind: "set".into(),
+            seq: Some(2),
+            from: Some("tab-a".into()),
+            payload: "a = \"1\"".into(),
+        };
+        let envelope = Sender::new(SenderId("shared-w".into())).envelope(seen, 1.0);
+        let mut text = JsonText::new(|v: f64, out: &mut String| out.push_str(&v.to_string()));
+        emit_envelope(&envelope, &mut text);
+        let read = decode::<InspectorMsg>(&text.finish()).unwrap();
+        let InspectorMsg::Seen { route, id, at_ms, dir, code, kind, seq, from, payload } = read.body else {
+            panic!("{read:?}")
+        };
+        assert_eq!(route, "/shared-worker");
+        let record = Record::seen(id, at_ms, &dir, code, kind, seq, from, payload).unwrap();
+        assert_eq!(
+            record,
+            Record {
+                id: 4,
+                at_ms: 12.5,
+                dir: Dir::In,
+                code: None,
+                kind: "set".into(),
+                seq: Some(2),
+                from: Some("tab-a".into()),
+                payload: "a = \"1\"".into()
+            }
+        );
+        assert!(Record::seen(0, 0.0, "sideways", None, String::new(), None, None, String::new()).is_none());
     }
 
     #[test]

@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 
 use crosstalk_protocol::inspector::{check_batch, InspectorMsg, Record};
-use crosstalk_protocol::Envelope;
+use crosstalk_protocol::{preview, Envelope, Reason, ReasonCode};
 
 use crate::hooks::RouteState;
 use crate::log::{Entry, LogBook};
@@ -52,6 +52,8 @@ pub struct InspectorState {
     cleared_at_ms: f64,
 }
 
+// One action at a time, never stored: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Action {
     Channel(InspectorEvent),
     Failed(String),
@@ -70,14 +72,30 @@ impl InspectorState {
     }
 
     fn take(&mut self, envelope: Envelope<InspectorMsg>, at_ms: f64, log: &mut LogBook) {
-        let InspectorMsg::Records { route, records } = envelope.body.clone() else { return };
+        let (route, records) = match envelope.body.clone() {
+            InspectorMsg::Records { route, records } => (route, records),
+            InspectorMsg::Seen { route, id, at_ms, dir, code, kind, seq, from, payload } => {
+                match Record::seen(id, at_ms, &dir, code, kind, seq, from, payload) {
+                    Some(record) => (route, vec![record]),
+                    None => {
+                        let said = format!("\"{}\" is not a direction (in, out, system)", preview(&dir, 20));
+                        return log.push(Entry::declined(
+                            &envelope,
+                            Reason::new(ReasonCode::Malformed, said),
+                            at_ms,
+                        ));
+                    }
+                }
+            }
+            InspectorMsg::Watch { .. } => return,
+        };
         if let Err(reason) = check_batch(&route, &records) {
             return log.push(Entry::declined(&envelope, reason, at_ms));
         }
         let context = envelope.from.0;
         if !self.contexts.contains_key(&context) && self.contexts.len() >= MAX_CONTEXTS {
-            let reason = crosstalk_protocol::Reason::new(
-                crosstalk_protocol::ReasonCode::RosterFull,
+            let reason = Reason::new(
+                ReasonCode::RosterFull,
                 format!("more than {MAX_CONTEXTS} tabs; {context} is not followed"),
             );
             return log.push(Entry::system("records", format!("from {context}"), at_ms).rejected(reason));
@@ -141,7 +159,7 @@ mod tests {
     use super::*;
     use crosstalk_protocol::inspector::{Dir, MAX_RECORDS};
     use crosstalk_protocol::order::Order;
-    use crosstalk_protocol::{ReasonCode, Sender, SenderId};
+    use crosstalk_protocol::{Sender, SenderId};
 
     fn record(id: u64, at_ms: f64) -> Record {
         Record {
@@ -221,6 +239,40 @@ mod tests {
         assert_eq!(
             log.entries().next().and_then(|l| l.entry.status.code()),
             Some(ReasonCode::RosterFull.as_str())
+        );
+    }
+
+    fn seen(tab: &str, id: u64, dir: &str) -> Action {
+        let body = InspectorMsg::Seen {
+            route: "/shared-worker".into(),
+            id,
+            at_ms: id as f64,
+            dir: dir.into(),
+            code: None,
+            kind: "set".into(),
+            seq: None,
+            from: None,
+            payload: String::new(),
+        };
+        let envelope = Sender::new(SenderId(tab.into())).envelope(body, 0.0);
+        Action::Channel(Event::Received { envelope, via: "inspector", order: Order::InOrder })
+    }
+
+    #[test]
+    fn a_workers_messages_take_a_lane_of_their_own_and_a_bad_direction_is_refused() {
+        let (mut state, mut log) = (InspectorState::default(), LogBook::default());
+        state.apply(batch("tab-a", "/shared-worker", vec![record(0, 0.5)]), 0.0, &mut log);
+        state.apply(seen("shared-w", 0, "in"), 0.0, &mut log);
+        state.apply(seen("shared-w", 1, "out"), 0.0, &mut log);
+        state.apply(seen("shared-w", 2, "sideways"), 0.0, &mut log);
+        let want: Vec<(String, u64)> = [("shared-w", 0), ("tab-a", 0), ("shared-w", 1)]
+            .iter()
+            .map(|(t, i)| (t.to_string(), *i))
+            .collect();
+        assert_eq!(ids(&state), want);
+        assert_eq!(
+            log.entries().next().and_then(|l| l.entry.status.code()),
+            Some(ReasonCode::Malformed.as_str())
         );
     }
 

@@ -49,7 +49,7 @@ impl InspectorWatch {
         core.listen::<MessageEvent>(&channel, "message", |core, event| {
             let Some(envelope) = core.read(&event.data(), VIA_INSPECTOR) else { return };
             // Another inspector's watch is its business.
-            if matches!(envelope.body, InspectorMsg::Records { .. }) {
+            if !matches!(envelope.body, InspectorMsg::Watch { .. }) {
                 core.received(envelope, VIA_INSPECTOR);
             }
         });

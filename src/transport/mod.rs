@@ -16,6 +16,7 @@
 //! | [`reach`] | a `no-cors` fetch: does another origin answer at all? | `/payment` |
 //! | [`detect`] | each of the above, probed: constructors, cloning, transfer, quota | `/capabilities` |
 //! | [`inspector`] | `BroadcastChannel` `crosstalk:inspector`: every route's log, while `/inspector` watches | every route, `/inspector` |
+//! | [`worker_tap`] | the same side channel, from a worker: each message it handles | the shared worker |
 //! | [`js_wire`] | `JSON.parse` / `JSON.stringify`: envelopes without serde_json | the workers |
 
 pub mod bench;
@@ -33,5 +34,6 @@ pub mod storage;
 pub mod websocket;
 pub mod window_message;
 pub mod worker_port;
+pub mod worker_tap;
 
 pub use self::core::{read_wire, Core, Event, LinkState, Via};

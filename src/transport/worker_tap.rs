@@ -1,0 +1,91 @@
+//! A worker's end of the inspector's side channel (`crosstalk_protocol::inspector`): while an
+//! `/inspector` watches, the worker says each message it handles, one `seen` each, in its own lane.
+//! Speaks the side channel without serde_json ([`WorkerTapMsg`], `js_wire`): a worker pays for
+//! every byte it links. Nothing is sent while nobody watches, and `watch` is the only thing read.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use crosstalk_protocol::inspector::{WorkerTapMsg, INSPECTOR_CHANNEL, PAYLOAD_CHARS, WATCH_LASTS_MS};
+use crosstalk_protocol::{preview, ReasonCode, Sender, SenderId};
+use gloo::events::EventListener;
+use wasm_bindgen::JsCast;
+use web_sys::{BroadcastChannel, MessageEvent};
+
+use super::js_wire::{read_js, write_js};
+use crate::clock::now_ms;
+
+/// A `watch` is a few dozen bytes; a longer message is another context's records, left unread.
+const WATCH_MAX_CHARS: u32 = 256;
+
+/// One message as the worker handled it.
+pub struct Seen<'a> {
+    pub dir: &'static str,
+    pub kind: &'a str,
+    pub seq: Option<u64>,
+    pub from: Option<&'a str>,
+    pub code: Option<ReasonCode>,
+    pub payload: &'a str,
+}
+
+pub struct WorkerTap {
+    channel: BroadcastChannel,
+    watched_until: Rc<Cell<f64>>,
+    sender: RefCell<Sender>,
+    route: &'static str,
+    next_id: Cell<u64>,
+    _listener: EventListener,
+}
+
+impl WorkerTap {
+    /// Opens the side channel as `id` (the worker's own sender id: its lane), for `route`.
+    pub fn open(route: &'static str, id: SenderId) -> Option<WorkerTap> {
+        let channel = BroadcastChannel::new(INSPECTOR_CHANNEL).ok()?;
+        let watched_until = Rc::new(Cell::new(0.0));
+        let until = Rc::clone(&watched_until);
+        let listener = EventListener::new(&channel, "message", move |event| {
+            let Some(data) = event.dyn_ref::<MessageEvent>().map(MessageEvent::data) else { return };
+            let short = data.dyn_ref::<js_sys::JsString>().is_some_and(|t| t.length() <= WATCH_MAX_CHARS);
+            if short && matches!(read_js::<WorkerTapMsg>(&data).map(|e| e.body), Ok(WorkerTapMsg::Watch)) {
+                until.set(now_ms() + WATCH_LASTS_MS);
+            }
+        });
+        Some(WorkerTap {
+            channel,
+            watched_until,
+            sender: RefCell::new(Sender::new(id)),
+            route,
+            next_id: Cell::new(0),
+            _listener: listener,
+        })
+    }
+
+    /// Whether an inspector watches now (check before building what [`WorkerTap::seen`] takes).
+    pub fn watched(&self) -> bool {
+        now_ms() <= self.watched_until.get()
+    }
+
+    /// Says one message, if an inspector watches.
+    pub fn seen(&self, seen: Seen<'_>) {
+        if !self.watched() {
+            return;
+        }
+        let id = self.next_id.replace(self.next_id.get() + 1);
+        let at_ms = now_ms();
+        let body = WorkerTapMsg::Seen {
+            route: self.route.to_owned(),
+            id,
+            at_ms,
+            dir: seen.dir.to_owned(),
+            code: seen.code,
+            kind: seen.kind.to_owned(),
+            seq: seen.seq,
+            from: seen.from.map(str::to_owned),
+            payload: preview(seen.payload, PAYLOAD_CHARS),
+        };
+        let envelope = self.sender.borrow_mut().envelope(body, at_ms);
+        if let Ok(wire) = write_js(&envelope) {
+            let _ = self.channel.post_message(&wire);
+        }
+    }
+}
