@@ -137,7 +137,8 @@ fn take_queued_connects(scope: &SharedWorkerGlobalScope) -> Vec<MessageEvent> {
     js_sys::Array::from(&queued).iter().filter_map(|e| e.dyn_into::<MessageEvent>().ok()).collect()
 }
 
-/// What a port delivered, said to the inspector as the store reads it (pings excepted: upkeep).
+/// What a port delivered, said to the inspector as the store reads it (pings and pongs excepted:
+/// upkeep).
 struct Noted<'a> {
     incoming: JsIncoming<'a>,
     tap: Option<&'a WorkerTap>,
@@ -150,7 +151,7 @@ impl Incoming<StoreMsg> for Noted<'_> {
         if let Some(tap) = self.tap.filter(|t| t.watched()) {
             let payload = format!("port {}", self.port);
             match &decoded {
-                Ok(e) if e.body == StoreMsg::Ping => {}
+                Ok(e) if matches!(e.body, StoreMsg::Ping | StoreMsg::Pong) => {}
                 Ok(e) => tap.seen(Seen {
                     dir: "in",
                     kind: e.body.kind(),
@@ -177,7 +178,7 @@ impl Incoming<StoreMsg> for Noted<'_> {
     }
 }
 
-/// Says one envelope the store sends, and to whom (pongs excepted: upkeep).
+/// Says one envelope the store sends, and to whom (pings and pongs excepted: upkeep).
 fn say_sent(tap: &WorkerTap, outgoing: &Outgoing) {
     let (envelope, to) = match outgoing {
         Outgoing::To(port, envelope) => (envelope, format!("to port {port}")),
@@ -185,7 +186,7 @@ fn say_sent(tap: &WorkerTap, outgoing: &Outgoing) {
         Outgoing::All(envelope) => (envelope, "to every port".to_owned()),
     };
     let code = match &envelope.body {
-        StoreMsg::Pong => return,
+        StoreMsg::Ping | StoreMsg::Pong => return,
         StoreMsg::Rejected { code, .. } => Some(*code),
         _ => None,
     };

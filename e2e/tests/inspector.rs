@@ -143,8 +143,15 @@ async fn the_shared_worker_has_a_lane_of_its_own_in_the_inspector() {
     browser.open("/inspector").await;
     let inspector = driver.window().await.expect("the inspector's tab");
     state_becomes(driver, "status", "watching").await;
-    browser.open_tab("/shared-worker").await;
+    let page = browser.open_tab("/shared-worker").await;
     state_becomes(driver, "status", "connected").await;
+    // The worker keeps no backlog: it says so when it first hears the inspector, then goes live.
+    browser.switch_to(&inspector).await;
+    timeline_has(driver, "the shared worker's lane", |r| {
+        r.context.starts_with("shared-") && r.kind == "watch"
+    })
+    .await;
+    browser.switch_to(&page).await;
     type_text(driver, "key-input", "watched-key").await;
     type_text(driver, "value-input", "watched value").await;
     click(driver, "set").await;
@@ -167,5 +174,7 @@ async fn the_shared_worker_has_a_lane_of_its_own_in_the_inspector() {
     })
     .await;
     assert_ne!(tab.context, heard.context);
+    let rows = timeline(driver).await;
+    assert!(!rows.iter().any(|r| r.kind == "ping" || r.kind == "pong"), "upkeep is left out: {rows:?}");
     browser.quit().await;
 }

@@ -29,47 +29,67 @@ pub struct Seen<'a> {
 }
 
 pub struct WorkerTap {
+    inner: Rc<Inner>,
+    _listener: EventListener,
+}
+
+struct Inner {
     channel: BroadcastChannel,
-    watched_until: Rc<Cell<f64>>,
+    watched_until: Cell<f64>,
     sender: RefCell<Sender>,
     route: &'static str,
     next_id: Cell<u64>,
-    _listener: EventListener,
 }
 
 impl WorkerTap {
     /// Opens the side channel as `id` (the worker's own sender id: its lane), for `route`.
     pub fn open(route: &'static str, id: SenderId) -> Option<WorkerTap> {
         let channel = BroadcastChannel::new(INSPECTOR_CHANNEL).ok()?;
-        let watched_until = Rc::new(Cell::new(0.0));
-        let until = Rc::clone(&watched_until);
-        let listener = EventListener::new(&channel, "message", move |event| {
-            let Some(data) = event.dyn_ref::<MessageEvent>().map(MessageEvent::data) else { return };
-            let short = data.dyn_ref::<js_sys::JsString>().is_some_and(|t| t.length() <= WATCH_MAX_CHARS);
-            if short && matches!(read_js::<WorkerTapMsg>(&data).map(|e| e.body), Ok(WorkerTapMsg::Watch)) {
-                until.set(now_ms() + WATCH_LASTS_MS);
-            }
-        });
-        Some(WorkerTap {
-            channel,
-            watched_until,
+        let inner = Rc::new(Inner {
+            channel: channel.clone(),
+            watched_until: Cell::new(0.0),
             sender: RefCell::new(Sender::new(id)),
             route,
             next_id: Cell::new(0),
-            _listener: listener,
-        })
+        });
+        let hearing = Rc::downgrade(&inner);
+        let listener = EventListener::new(&channel, "message", move |event| {
+            let Some(data) = event.dyn_ref::<MessageEvent>().map(MessageEvent::data) else { return };
+            let short = data.dyn_ref::<js_sys::JsString>().is_some_and(|t| t.length() <= WATCH_MAX_CHARS);
+            if !short || !matches!(read_js::<WorkerTapMsg>(&data).map(|e| e.body), Ok(WorkerTapMsg::Watch)) {
+                return;
+            }
+            let Some(inner) = hearing.upgrade() else { return };
+            let was_watched = inner.watched();
+            inner.watched_until.set(now_ms() + WATCH_LASTS_MS);
+            // A worker keeps no backlog: it says it is there, so its lane shows from the start.
+            if !was_watched {
+                let payload = "an inspector watches: this worker's messages show here from now on";
+                inner.say(Seen { dir: "system", kind: "watch", seq: None, from: None, code: None, payload });
+            }
+        });
+        Some(WorkerTap { inner, _listener: listener })
     }
 
     /// Whether an inspector watches now (check before building what [`WorkerTap::seen`] takes).
     pub fn watched(&self) -> bool {
-        now_ms() <= self.watched_until.get()
+        self.inner.watched()
     }
 
     /// Says one message, if an inspector watches.
     pub fn seen(&self, seen: Seen<'_>) {
-        if !self.watched() {
-            return;
+        if self.inner.watched() {
+            self.inner.say(seen);
         }
+    }
+}
+
+impl Inner {
+    fn watched(&self) -> bool {
+        now_ms() <= self.watched_until.get()
+    }
+
+    fn say(&self, seen: Seen<'_>) {
         let id = self.next_id.replace(self.next_id.get() + 1);
         let at_ms = now_ms();
         let body = WorkerTapMsg::Seen {
