@@ -81,6 +81,8 @@ async fn the_lesson_switches_to_chinese_and_a_reload_keeps_it() {
     // The controls every route shares read in 中文 too.
     assert_eq!(text_of(driver, "send").await.as_deref(), Some("发送"));
     assert_eq!(text_of(driver, "log-export").await.as_deref(), Some("导出 JSON"));
+    // And the route's own.
+    assert_eq!(text_of(driver, "vanish").await.as_deref(), Some("不说再见就消失，就像崩溃的标签页那样"));
     assert_ne!(english, chinese);
     for &(path, _, chinese, _) in LESSONS {
         browser.open(path).await;

@@ -9,6 +9,8 @@ use crosstalk_protocol::{Reason, ReasonCode, Sender, SenderId};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
+use crate::i18n::{use_i18n, Text};
+
 use crate::clock::random;
 use crate::components::compose::Compose;
 use crate::components::fault_picker::FaultPicker;
@@ -37,6 +39,7 @@ fn with_member(
 
 #[component]
 pub fn BroadcastPage() -> Html {
+    let i18n = use_i18n();
     let route = use_route::<BroadcastState>();
     let channel = use_state(|| DEFAULT_CHANNEL.to_owned());
     // One sender for the life of the page: numbering continues across channels.
@@ -133,44 +136,39 @@ pub fn BroadcastPage() -> Html {
     };
     html! {
         <RouteFrame lesson="broadcast">
-            <StatusPanel subject="Channel" state={status} detail={detail}>
+            <StatusPanel subject={i18n.t(Text::SubjectChannel).to_owned()} state={status} detail={detail}>
                 <span class="metric big" title="other tabs on this channel now">
-                    <span data-testid="peers">{state.peers}</span>{" other tab(s) on the channel"}
+                    <span data-testid="peers">{state.peers}</span>{i18n.t(Text::PageOtherTabSOnTheChannel)}
                 </span>
                 <span class="metric" title="messages received on this channel, and how many broke their sender's numbering">
-                    <span data-testid="received">{state.received}</span>{" received · "}
-                    <span data-testid="out-of-order">{state.out_of_order}</span>{" out of order"}
+                    <span data-testid="received">{state.received}</span>{i18n.t(Text::PageReceived)}
+                    <span data-testid="out-of-order">{state.out_of_order}</span>{i18n.t(Text::PageOutOfOrder)}
                 </span>
                 <OpenTab />
             </StatusPanel>
             <div class="panel store-form">
-                <label>{"Channel "}
+                <label>{i18n.t(Text::PageChannel)}
                     <input data-testid="channel-input" type="text" value={(*channel).clone()} onchange={on_channel}
                            aria-label="Channel name" />
                 </label>
-                <span class="hint">{"Change it and press Enter: this tab leaves the old channel and joins the new one."}</span>
+                <span class="hint">{i18n.t(Text::PageChangeItAndPressEnterThis)}</span>
             </div>
-            <Compose placeholder="Message to every other tab" on_send={on_send} />
+            <Compose placeholder={i18n.t(Text::PlaceholderEveryOtherTab).to_owned()} on_send={on_send} />
             <LogAndDiagram log={route.log_view()} on_clear={route.clear_log()} diagram={DIAGRAM}>
                 <details class="panel faults" open=true>
-                    <summary>{"Fault injection"}</summary>
-                    <button data-testid="send-malformed" onclick={on_malformed}>{"Post a message that is not an envelope"}</button>
-                    <p class="hint">{"Any script of this origin can post anything on a channel; the other tabs reject it, visibly."}</p>
-                    <button data-testid="vanish" onclick={on_vanish}>{"Vanish without a goodbye, as a crashed tab does"}</button>
-                    <p class="hint">{"No goodbye, no more pings: the other tabs cannot tell a crash from silence, so \
-                                      they drop this tab only when its silence outlasts their timeout."}</p>
+                    <summary>{i18n.t(Text::PageFaultInjection)}</summary>
+                    <button data-testid="send-malformed" onclick={on_malformed}>{i18n.t(Text::PagePostAMessageThatIsNot)}</button>
+                    <p class="hint">{i18n.t(Text::PageAnyScriptOfThisOriginCan)}</p>
+                    <button data-testid="vanish" onclick={on_vanish}>{i18n.t(Text::PageVanishWithoutAGoodbyeAsA)}</button>
+                    <p class="hint">{i18n.t(Text::PageNoGoodbyeNoMorePingsThe)}</p>
                     <RawComposer on_send={on_raw} />
                     <FaultPicker value={*fault_now.borrow()} on_change={on_fault} />
-                    <p class="hint">{"A dropped message still uses up its number, so the next one arrives after a gap; a \
-                                      duplicate arrives twice with one number; a held-back or delayed one arrives after \
-                                      later numbers. The other tabs flag each (gap, repeat)."}</p>
+                    <p class="hint">{i18n.t(Text::PageADroppedMessageStillUsesUp)}</p>
                 </details>
                 <details class="panel explain">
-                    <summary>{"Roster and ordering"}</summary>
-                    <p>{"Each tab says hello when it joins (the others answer here), pings every second (pings and \
-                         pongs are not logged), and says goodbye when the page is hidden for good. A tab that stops \
-                         answering for a few seconds leaves the roster."}</p>
-                    <p>{"Every message carries its sender's sequence number; a gap or a repeat is flagged in the log."}</p>
+                    <summary>{i18n.t(Text::PageRosterAndOrdering)}</summary>
+                    <p>{i18n.t(Text::PageEachTabSaysHelloWhenIt)}</p>
+                    <p>{i18n.t(Text::PageEveryMessageCarriesItsSenderS)}</p>
                 </details>
             </LogAndDiagram>
         </RouteFrame>

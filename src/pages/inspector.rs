@@ -94,7 +94,7 @@ pub fn InspectorPage() -> Html {
         <>
             <h1>{i18n.t(Text::InspectorTitle)}</h1>
             <p class="lead" data-testid="inspector-lead">{i18n.t(Text::InspectorLead)}</p>
-            <StatusPanel subject="Inspector" state={status} detail={detail}>
+            <StatusPanel subject={i18n.t(Text::SubjectInspector).to_owned()} state={status} detail={detail}>
                 <span class="metric big"><span data-testid="inspector-contexts">{state.contexts.len()}</span>{" "}{i18n.t(Text::InspectorTabs)}</span>
                 <span class="metric"><span data-testid="inspector-records">{state.rows().len()}</span>{" "}{i18n.t(Text::InspectorRecords)}</span>
                 <button data-testid="inspector-refresh" onclick={on_refresh}>{i18n.t(Text::InspectorRefresh)}</button>

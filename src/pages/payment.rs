@@ -15,6 +15,8 @@ use gloo::timers::callback::Timeout;
 use web_sys::{HtmlIFrameElement, HtmlInputElement};
 use yew::prelude::*;
 
+use crate::i18n::{use_i18n, Text};
+
 use crate::clock::random;
 use crate::components::log_and_diagram::LogAndDiagram;
 use crate::components::raw_composer::RawComposer;
@@ -241,6 +243,7 @@ struct ShopfrontProps {
 
 #[component]
 fn Shopfront(props: &ShopfrontProps) -> Html {
+    let i18n = use_i18n();
     let route = use_route::<ShopState>();
     let frame = use_node_ref();
     let (amount_input, timeout_input) = (use_node_ref(), use_node_ref());
@@ -362,17 +365,17 @@ fn Shopfront(props: &ShopfrontProps) -> Html {
             <div class="panel status-panel">
                 <div class={classes!("status", format!("state-{status_state}"))} data-testid="status" data-state={status_state}>
                     <span class="status-dot"></span>
-                    <strong>{"Shop "}<code data-testid="app-origin">{config.app_origin.clone()}</code></strong>
-                    <span class="status-detail">{"provider "}<code data-testid="provider-origin">{config.provider_origin.clone()}</code></span>
+                    <strong>{i18n.t(Text::PageShop)}<code data-testid="app-origin">{config.app_origin.clone()}</code></strong>
+                    <span class="status-detail">{i18n.t(Text::PageProvider)}<code data-testid="provider-origin">{config.provider_origin.clone()}</code></span>
                 </div>
             </div>
             <div class="panel store-form">
-                <label>{"Amount (EUR) "}<input data-testid="amount" ref={amount_input} type="text" value="42.00" /></label>
-                <label>{"Time limit (s) "}<input data-testid="timeout-input" ref={timeout_input} type="text"
+                <label>{i18n.t(Text::PageAmountEur)}<input data-testid="amount" ref={amount_input} type="text" value="42.00" /></label>
+                <label>{i18n.t(Text::PageTimeLimitS)}<input data-testid="timeout-input" ref={timeout_input} type="text"
                     value={DEFAULT_TIMEOUT_S.to_string()} size="4" /></label>
-                <button data-testid="checkout" class="primary" onclick={on_checkout}>{"Checkout"}</button>
+                <button data-testid="checkout" class="primary" onclick={on_checkout}>{i18n.t(Text::PageCheckout)}</button>
                 if let Some(order) = &state.order {
-                    <span class="hint">{"order "}<code data-testid="order-id">{order.id.clone()}</code></span>
+                    <span class="hint">{i18n.t(Text::PageOrder)}<code data-testid="order-id">{order.id.clone()}</code></span>
                 }
             </div>
             if let Some(error) = &state.error {
@@ -392,31 +395,28 @@ fn Shopfront(props: &ShopfrontProps) -> Html {
             }
             <LogAndDiagram log={route.log_view()} on_clear={route.clear_log()} diagram={DIAGRAM}>
                 <details class="panel faults" open=true>
-                    <summary>{"Origin lab"}</summary>
-                    <p class="hint">{"The first three post a forged “paid” for the current order: the shop must refuse it and say why. \
-                                      The last sends the order into a frame that no longer holds the provider: nothing may arrive there."}</p>
+                    <summary>{i18n.t(Text::PageOriginLab)}</summary>
+                    <p class="hint">{i18n.t(Text::PageTheFirstThreePostAForged)}</p>
                     <div class="lab-buttons">
-                        <button data-testid="hostile-frame" onclick={lab(LabKind::Opaque)}>{"Forge from an opaque frame"}</button>
-                        <button data-testid="impostor-frame" onclick={lab(LabKind::Impostor)}>{"Forge from another provider-origin frame"}</button>
-                        <button data-testid="self-post" onclick={on_self_post}>{"Forge by posting to this page"}</button>
-                        <button data-testid="hijack-frame" onclick={on_hijack}>{"Navigate the checkout frame away, then send the order again"}</button>
+                        <button data-testid="hostile-frame" onclick={lab(LabKind::Opaque)}>{i18n.t(Text::PageForgeFromAnOpaqueFrame)}</button>
+                        <button data-testid="impostor-frame" onclick={lab(LabKind::Impostor)}>{i18n.t(Text::PageForgeFromAnotherProviderOriginFrame)}</button>
+                        <button data-testid="self-post" onclick={on_self_post}>{i18n.t(Text::PageForgeByPostingToThisPage)}</button>
+                        <button data-testid="hijack-frame" onclick={on_hijack}>{i18n.t(Text::PageNavigateTheCheckoutFrameAwayThen)}</button>
                     </div>
                     <label class="toggle">
                         <input type="checkbox" data-testid="naive-toggle" checked={*explain} onchange={on_explain} />
-                        {" explain what weaker checks would have done"}
+                        {i18n.t(Text::PageExplainWhatWeakerChecksWouldHave)}
                     </label>
                     {for lab_frame}
                     <RawComposer on_send={on_raw} />
-                    <p class="hint">{"Raw text goes to the checkout frame as it is: the provider refuses what is not an order, in its own log."}</p>
+                    <p class="hint">{i18n.t(Text::PageRawTextGoesToTheCheckout)}</p>
                 </details>
                 <details class="panel explain">
-                    <summary>{"The checks, and what each one stops"}</summary>
-                    <p>{"Origin: only the provider's origin may speak (stops other sites, opaque frames, this page posting to itself)."}</p>
-                    <p>{"Source: only the checkout iframe's window (stops another frame from the provider's origin — which the \
-                         seed's origin-only check lets through)."}</p>
-                    <p>{"Order and once: a result must answer the pending order, and is taken once (stops replays and stale answers)."}</p>
-                    <p>{"Outgoing, the order is posted with the provider's exact origin as targetOrigin, never \"*\". The frame is \
-                         sandboxed to scripts only, keeping its real origin; the provider's server only allows this shop to frame it."}</p>
+                    <summary>{i18n.t(Text::PageTheChecksAndWhatEachOne)}</summary>
+                    <p>{i18n.t(Text::PageOriginOnlyTheProviderSOrigin)}</p>
+                    <p>{i18n.t(Text::PageSourceOnlyTheCheckoutIframeS)}</p>
+                    <p>{i18n.t(Text::PageOrderAndOnceAResultMust)}</p>
+                    <p>{i18n.t(Text::PageOutgoingTheOrderIsPostedWith)}</p>
                 </details>
             </LogAndDiagram>
         </RouteFrame>

@@ -12,6 +12,8 @@ use crosstalk_protocol::payment::{Outcome, PaymentMsg};
 use crosstalk_protocol::{Reason, ReasonCode, SenderId};
 use yew::prelude::*;
 
+use crate::i18n::{use_i18n, Text};
+
 use crate::clock::random;
 use crate::components::message_log::MessageLog;
 use crate::hooks::{use_route, RouteHandle};
@@ -46,6 +48,7 @@ fn post(
 
 #[component]
 pub fn ProviderPage() -> Html {
+    let i18n = use_i18n();
     let route = use_route::<ProviderState>();
     let impostor_order = use_memo((), |_| {
         let search = crate::page_query::search();
@@ -134,15 +137,17 @@ pub fn ProviderPage() -> Html {
 
     let stage = &state.stage;
     let body = match stage {
-        Stage::Waiting => html! { <p data-testid="provider-waiting">{"Waiting for the shop's order…"}</p> },
+        Stage::Waiting => {
+            html! { <p data-testid="provider-waiting">{i18n.t(Text::PageWaitingForTheShopSOrder)}</p> }
+        }
         Stage::Order { order_id, amount_cents } => html! {
             <>
-                <p class="provider-amount">{"Pay "}<strong data-testid="provider-amount">{money(*amount_cents)}</strong>
-                    {" for order "}<code data-testid="provider-order">{order_id.clone()}</code></p>
+                <p class="provider-amount">{i18n.t(Text::PagePay)}<strong data-testid="provider-amount">{money(*amount_cents)}</strong>
+                    {i18n.t(Text::PageForOrder)}<code data-testid="provider-order">{order_id.clone()}</code></p>
                 <div class="buttons">
-                    <button data-testid="pay" class="primary" onclick={answer(Outcome::Paid { payment_id: String::new() }, "paid")}>{"Pay"}</button>
-                    <button data-testid="decline" onclick={answer(Outcome::Declined { reason: "card declined (demo)".into() }, "declined")}>{"Decline"}</button>
-                    <button data-testid="cancel" onclick={answer(Outcome::Cancelled, "cancelled")}>{"Cancel"}</button>
+                    <button data-testid="pay" class="primary" onclick={answer(Outcome::Paid { payment_id: String::new() }, "paid")}>{i18n.t(Text::PagePay2)}</button>
+                    <button data-testid="decline" onclick={answer(Outcome::Declined { reason: "card declined (demo)".into() }, "declined")}>{i18n.t(Text::PageDecline)}</button>
+                    <button data-testid="cancel" onclick={answer(Outcome::Cancelled, "cancelled")}>{i18n.t(Text::PageCancel)}</button>
                 </div>
             </>
         },
@@ -157,16 +162,16 @@ pub fn ProviderPage() -> Html {
         <div class="provider">
             <header class="provider-head">
                 <strong>{"DemoPay"}</strong>
-                <span class="hint">{" provider page on "}<code>{origin}</code></span>
+                <span class="hint">{i18n.t(Text::PageProviderPageOn)}<code>{origin}</code></span>
                 <span class="provider-state" data-testid="provider-status" data-state={stage.as_attr()}>{stage.as_attr()}</span>
             </header>
             {body}
             if impostor_order.is_none() && current_order.is_some() {
                 <details class="provider-qa" open=true>
-                    <summary>{"QA: misbehave"}</summary>
-                    <button data-testid="send-malformed" onclick={on_malformed}>{"Send a malformed result"}</button>
-                    <button data-testid="replay" onclick={on_replay} disabled={state.last_result.is_none()}>{"Send the last result again"}</button>
-                    <button data-testid="wrong-order" onclick={on_wrong_order}>{"Pay another order"}</button>
+                    <summary>{i18n.t(Text::PageQaMisbehave)}</summary>
+                    <button data-testid="send-malformed" onclick={on_malformed}>{i18n.t(Text::PageSendAMalformedResult)}</button>
+                    <button data-testid="replay" onclick={on_replay} disabled={state.last_result.is_none()}>{i18n.t(Text::PageSendTheLastResultAgain)}</button>
+                    <button data-testid="wrong-order" onclick={on_wrong_order}>{i18n.t(Text::PagePayAnotherOrder)}</button>
                 </details>
             }
             <MessageLog log={route.log_view()} />

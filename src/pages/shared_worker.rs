@@ -10,6 +10,8 @@ use crosstalk_protocol::shared_store::MAX_VALUE_BYTES;
 use crosstalk_protocol::{Reason, ReasonCode};
 use yew::prelude::*;
 
+use crate::i18n::{use_i18n, Text};
+
 use crate::components::key_value_form::{FormButton, KeyValueForm};
 use crate::components::log_and_diagram::LogAndDiagram;
 use crate::components::open_tab::OpenTab;
@@ -43,6 +45,7 @@ fn request(
 
 #[component]
 pub fn SharedWorkerPage() -> Html {
+    let i18n = use_i18n();
     let route = use_route::<SharedWorkerState>();
     let client: ClientSlot = use_mut_ref(|| None);
     let slow_start = use_state(|| false);
@@ -98,7 +101,7 @@ pub fn SharedWorkerPage() -> Html {
     let link = &state.link;
     let output = match &state.fetched {
         None => html! {
-            <output class="value-output empty" data-testid="value-output" data-found="none">{"Nothing fetched yet: press Get."}</output>
+            <output class="value-output empty" data-testid="value-output" data-found="none">{i18n.t(Text::PageNothingFetchedYetPressGet)}</output>
         },
         Some(Fetched { key, value: Some(value), set_by }) => html! {
             <output class="value-output" data-testid="value-output" data-found="true"
@@ -115,19 +118,17 @@ pub fn SharedWorkerPage() -> Html {
 
     html! {
         <RouteFrame lesson="shared-worker">
-            <StatusPanel subject="Shared worker" state={state_attr(link)} detail={state_detail(link)}>
+            <StatusPanel subject={i18n.t(Text::SubjectSharedWorker).to_owned()} state={state_attr(link)} detail={state_detail(link)}>
                 <span class="metric big" title="tabs connected to the shared worker now">
                     <span data-testid="connections">{state.connections.map(|c| c.to_string()).unwrap_or_else(|| "–".into())}</span>
-                    {" tab(s) connected"}
+                    {i18n.t(Text::PageTabSConnected)}
                 </span>
                 <OpenTab />
             </StatusPanel>
             if *link == LinkState::Unsupported {
                 <div class="panel notice" data-testid="unsupported">
-                    <p><strong>{"This browser has no SharedWorker."}</strong>{" (Chrome on Android and some embedded browsers lack it.)"}</p>
-                    <p>{"The usual fallbacks: a BroadcastChannel to tell the other tabs about each change, with the \
-                        values themselves in localStorage (its storage event is a second way to hear of changes); \
-                        or elect one tab as the leader that holds the store and answers the others."}</p>
+                    <p><strong>{i18n.t(Text::PageThisBrowserHasNoSharedworker)}</strong>{i18n.t(Text::PageChromeOnAndroidAndSomeEmbedded)}</p>
+                    <p>{i18n.t(Text::PageTheUsualFallbacksABroadcastchannelTo)}</p>
                 </div>
             }
             <KeyValueForm key_placeholder="(empty: the single value)" value_placeholder="any text, up to 64 KiB"
@@ -136,29 +137,26 @@ pub fn SharedWorkerPage() -> Html {
                 <p class="error" data-testid="error" role="alert">{error.clone()}</p>
             }
             <div class="panel">
-                <span class="label">{"Last get: "}</span>{output}
+                <span class="label">{i18n.t(Text::PageLastGet)}</span>{output}
             </div>
             <LogAndDiagram log={route.log_view()} on_clear={route.clear_log()} diagram={DIAGRAM}>
                 <details class="panel faults" open=true>
-                    <summary>{"Fault injection"}</summary>
+                    <summary>{i18n.t(Text::PageFaultInjection)}</summary>
                     <label>
-                        {"Worker "}
+                        {i18n.t(Text::PageWorker)}
                         <select data-testid="fault" onchange={on_fault}>
-                            <option value="none" selected={!*slow_start}>{"starts normally"}</option>
-                            <option value="slow-start" selected={*slow_start}>{"starts slowly (the first-connect race)"}</option>
+                            <option value="none" selected={!*slow_start}>{i18n.t(Text::PageStartsNormally)}</option>
+                            <option value="slow-start" selected={*slow_start}>{i18n.t(Text::PageStartsSlowlyTheFirstConnectRace)}</option>
                         </select>
                     </label>
-                    <button data-testid="send-malformed" onclick={on_malformed}>{"Send a malformed message"}</button>
+                    <button data-testid="send-malformed" onclick={on_malformed}>{i18n.t(Text::PageSendAMalformedMessage)}</button>
                     <RawComposer on_send={on_raw} />
                     <p class="hint">{format!("Values over {} KiB are refused here and by the worker.", MAX_VALUE_BYTES / 1024)}</p>
                 </details>
                 <details class="panel explain">
-                    <summary>{"How the worker knows who is connected"}</summary>
-                    <p>{"A SharedWorker is told when a tab connects, never when one goes. So each tab says goodbye \
-                         when the page is hidden for good, and the worker pings every tab each second and forgets \
-                         those that stop answering (pings and pongs are not logged)."}</p>
-                    <p>{"The first tab's connect event fires before the wasm worker has loaded: a tiny loader \
-                         queues it and Rust drains the queue as it takes over, so the first tab is never lost."}</p>
+                    <summary>{i18n.t(Text::PageHowTheWorkerKnowsWhoIs)}</summary>
+                    <p>{i18n.t(Text::PageASharedworkerIsToldWhenA)}</p>
+                    <p>{i18n.t(Text::PageTheFirstTabSConnectEvent)}</p>
                 </details>
             </LogAndDiagram>
         </RouteFrame>

@@ -12,6 +12,8 @@ use gloo::events::EventListener;
 use gloo::timers::callback::Interval;
 use yew::prelude::*;
 
+use crate::i18n::{use_i18n, Text};
+
 use crate::clock::{now_ms, random};
 use crate::components::log_and_diagram::LogAndDiagram;
 use crate::components::open_tab::OpenTab;
@@ -390,6 +392,7 @@ impl Desk {
 
 #[component]
 pub fn StockPage() -> Html {
+    let i18n = use_i18n();
     let route = use_route::<StockState>();
     let desk = {
         let route = route.clone();
@@ -441,17 +444,17 @@ pub fn StockPage() -> Html {
     let detail = format!("term {} · leader {leader} · leader chosen by {}", state.term, state.election);
     html! {
         <RouteFrame lesson="stock-sync">
-            <StatusPanel subject="Ticker" state={state.role.as_attr()} detail={detail}>
+            <StatusPanel subject={i18n.t(Text::SubjectTicker).to_owned()} state={state.role.as_attr()} detail={detail}>
                 <span class="metric big" data-testid="role" data-state={state.role.as_attr()}>{state.role.as_attr()}</span>
                 <span class="metric" title="the last tick's number">{"#"}<span data-testid="seq">{state.seq}</span></span>
-                <span class="metric" title="since the last tick">{"last tick "}<span data-testid="tick-age">{age}</span>{" ago"}</span>
+                <span class="metric" title="since the last tick">{i18n.t(Text::PageLastTick)}<span data-testid="tick-age">{age}</span>{i18n.t(Text::PageAgo)}</span>
                 <span class="metric" title="ticks this tab never heard">
-                    <span data-testid="missed">{state.missed}</span>{" missed"}
+                    <span data-testid="missed">{state.missed}</span>{i18n.t(Text::PageMissed)}
                 </span>
                 <OpenTab />
             </StatusPanel>
             <div class="panel store-form">
-                <label>{"Transport "}
+                <label>{i18n.t(Text::PageTransport)}
                     <select data-testid="transport-select" onchange={on_transport}>
                         {for Medium::ALL.iter().map(|m| html! {
                             <option value={m.as_str()} selected={*m == state.medium}>{m.label()}</option>
@@ -459,11 +462,10 @@ pub fn StockPage() -> Html {
                     </select>
                 </label>
                 <span class="hint" data-testid="transport">{state.medium.as_str()}</span>
-                <button data-testid="handover" onclick={on_handover} disabled={state.role != Role::Leader}>{"Hand over the lead"}</button>
+                <button data-testid="handover" onclick={on_handover} disabled={state.role != Role::Leader}>{i18n.t(Text::PageHandOverTheLead)}</button>
                 if state.medium == Medium::Window {
-                    <button data-testid="open-window" onclick={on_open_window}>{"Open a follower window"}</button>
-                    <span class="hint">{"The seed's idea, working: post on a window you hold (one you opened, or your opener), \
-                                        to its exact origin, and check the source of what comes back — not on your own window."}</span>
+                    <button data-testid="open-window" onclick={on_open_window}>{i18n.t(Text::PageOpenAFollowerWindow)}</button>
+                    <span class="hint">{i18n.t(Text::PageTheSeedSIdeaWorkingPost)}</span>
                 }
             </div>
             if let Some(error) = &state.error {
@@ -483,22 +485,18 @@ pub fn StockPage() -> Html {
             </div>
             <LogAndDiagram log={route.log_view()} on_clear={route.clear_log()} diagram={DIAGRAM}>
                 <details class="panel faults" open=true>
-                    <summary>{"Fault injection"}</summary>
-                    <button data-testid="send-malformed" onclick={on_malformed}>{"Post a malformed tick, as a foreign script would"}</button>
+                    <summary>{i18n.t(Text::PageFaultInjection)}</summary>
+                    <button data-testid="send-malformed" onclick={on_malformed}>{i18n.t(Text::PagePostAMalformedTickAsA)}</button>
                     <RawComposer on_send={on_raw} />
                     <label class="toggle">
                         <input type="checkbox" data-testid="force-fallback" checked={messages_forced()} onchange={on_fallback} />
-                        {" elect by messages in this tab, as where Web Locks are missing (reloads it; ?election=messages)"}
+                        {i18n.t(Text::PageElectByMessagesInThisTab)}
                     </label>
                 </details>
                 <details class="panel explain">
-                    <summary>{"Why the seed's version never reached the other tab"}</summary>
-                    <p>{"The seed calls window.postMessage in tab A: that posts to tab A's own window. Tabs are not each \
-                         other's windows; to reach them, use a channel they all share (BroadcastChannel, storage events, a \
-                         shared worker, a relay), or postMessage on a window reference you hold — one you opened."}</p>
-                    <p>{"Leader election: every tab asks the browser for one exclusive Web Lock; the holder leads, and the \
-                         next waiter gets it the moment it is released — even when the leader's page crashes. Each tick \
-                         carries the random walk's state, so the next leader goes on exactly where the last one stopped."}</p>
+                    <summary>{i18n.t(Text::PageWhyTheSeedSVersionNever)}</summary>
+                    <p>{i18n.t(Text::PageTheSeedCallsWindowPostmessageIn)}</p>
+                    <p>{i18n.t(Text::PageLeaderElectionEveryTabAsksThe)}</p>
                 </details>
             </LogAndDiagram>
         </RouteFrame>

@@ -10,6 +10,8 @@ use crosstalk_protocol::{preview, Reason};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
+use crate::i18n::{use_i18n, Text};
+
 use crate::components::key_value_form::{FormButton, KeyValueForm};
 use crate::components::log_and_diagram::LogAndDiagram;
 use crate::components::open_tab::OpenTab;
@@ -48,6 +50,7 @@ fn key_label(key: &str) -> String {
 
 #[component]
 pub fn StoragePage() -> Html {
+    let i18n = use_i18n();
     let route = use_route::<StorageState>();
     let demo: DemoSlot = use_mut_ref(|| None);
     let same_tab = use_state(|| false);
@@ -136,10 +139,10 @@ pub fn StoragePage() -> Html {
     };
     html! {
         <RouteFrame lesson="storage">
-            <StatusPanel subject="Storage" state={status} detail={detail}>
+            <StatusPanel subject={i18n.t(Text::SubjectStorage).to_owned()} state={status} detail={detail}>
                 <label class="toggle">
                     <input type="checkbox" data-testid="same-tab-toggle" checked={*same_tab} onchange={on_toggle} />
-                    {" same-tab notifications (the workaround)"}
+                    {i18n.t(Text::PageSameTabNotificationsTheWorkaround)}
                 </label>
                 <OpenTab />
             </StatusPanel>
@@ -155,15 +158,14 @@ pub fn StoragePage() -> Html {
             }
             <LogAndDiagram log={route.log_view()} on_clear={route.clear_log()} diagram={DIAGRAM}>
                 <details class="panel faults" open=true>
-                    <summary>{"Fault injection"}</summary>
+                    <summary>{i18n.t(Text::PageFaultInjection)}</summary>
                     <RawComposer on_send={on_raw} />
-                    <p class="hint">{"Written under the demo key \"raw\" exactly as typed: any script of this origin can \
-                                      write anything there, and the other tabs refuse what is not an envelope."}</p>
+                    <p class="hint">{i18n.t(Text::PageWrittenUnderTheDemoKeyRaw)}</p>
                 </details>
                 <section class="panel">
-                    <h2 class="small">{"Demo keys in localStorage"}</h2>
+                    <h2 class="small">{i18n.t(Text::PageDemoKeysInLocalstorage)}</h2>
                     <table class="keys" data-testid="keys">
-                        <thead><tr><th>{"key"}</th><th>{"value"}</th><th>{"by"}</th></tr></thead>
+                        <thead><tr><th>{i18n.t(Text::PageKey)}</th><th>{i18n.t(Text::PageValue)}</th><th>{i18n.t(Text::PageBy)}</th></tr></thead>
                         <tbody>
                             { for state.keys.iter().map(|(key, stored)| {
                                 let (value, by, valid) = match stored {
@@ -182,17 +184,14 @@ pub fn StoragePage() -> Html {
                         </tbody>
                     </table>
                     if state.keys.is_empty() {
-                        <p class="hint">{"No demo keys yet."}</p>
+                        <p class="hint">{i18n.t(Text::PageNoDemoKeysYet)}</p>
                     }
                 </section>
                 <details class="panel explain">
-                    <summary>{"Quirks"}</summary>
-                    <p>{"The storage event never fires in the tab that wrote. The workaround dispatches a synthetic \
-                         StorageEvent to the writing tab itself; it is marked same-tab in the log (its isTrusted is false)."}</p>
-                    <p>{"When storage is full, setItem throws QuotaExceededError; Safari's private mode used to throw it \
-                         on every write. Fill the quota to see the error caught: the demo's keys survive and the filler is removed."}</p>
-                    <p>{"Values written by anyone else are read like any message from outside: what does not decode is \
-                         shown as rejected."}</p>
+                    <summary>{i18n.t(Text::PageQuirks)}</summary>
+                    <p>{i18n.t(Text::PageTheStorageEventNeverFiresIn)}</p>
+                    <p>{i18n.t(Text::PageWhenStorageIsFullSetitemThrows)}</p>
+                    <p>{i18n.t(Text::PageValuesWrittenByAnyoneElseAre)}</p>
                 </details>
             </LogAndDiagram>
         </RouteFrame>

@@ -10,6 +10,8 @@ use crosstalk_protocol::{Reason, ReasonCode, Sender, SenderId};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
+use crate::i18n::{use_i18n, Text};
+
 use crate::clock::random;
 use crate::components::compose::Compose;
 use crate::components::log_and_diagram::LogAndDiagram;
@@ -57,6 +59,7 @@ fn phase_detail(phase: &Phase, room: &str) -> String {
 
 #[component]
 pub fn WebSocketPage() -> Html {
+    let i18n = use_i18n();
     let route = use_route::<WebSocketState>();
     let link: LinkSlot = use_mut_ref(|| None);
 
@@ -115,14 +118,14 @@ pub fn WebSocketPage() -> Html {
     };
     html! {
         <RouteFrame lesson="websocket">
-            <StatusPanel subject="Relay" state={state.phase.as_attr()} detail={phase_detail(&state.phase, &state.room)}>
+            <StatusPanel subject={i18n.t(Text::SubjectRelay).to_owned()} state={state.phase.as_attr()} detail={phase_detail(&state.phase, &state.room)}>
                 <span class="metric big" title="members of the room now, this tab included">
                     <span data-testid="members">{state.members.map(|m| m.to_string()).unwrap_or_else(|| "–".into())}</span>
-                    {" in the room"}
+                    {i18n.t(Text::PageInTheRoom)}
                 </span>
                 <span class="metric" title="messages waiting for the relay, and skips in the room's numbering">
-                    <span data-testid="queued">{state.queued}</span>{" waiting · "}
-                    <span data-testid="gaps">{state.gaps}</span>{" gaps"}
+                    <span data-testid="queued">{state.queued}</span>{i18n.t(Text::PageWaiting)}
+                    <span data-testid="gaps">{state.gaps}</span>{i18n.t(Text::PageGaps)}
                 </span>
                 if let Some(delay) = delay {
                     <span class="metric" data-testid="reconnect-delay" title="milliseconds until the next attempt">
@@ -132,33 +135,29 @@ pub fn WebSocketPage() -> Html {
                 <OpenTab />
             </StatusPanel>
             <div class="panel store-form">
-                <label>{"Room "}
+                <label>{i18n.t(Text::PageRoom)}
                     <input data-testid="room-input" type="text" value={state.room.clone()} onchange={on_room}
                            aria-label="Room name" />
                 </label>
-                <span class="hint">{"Change it and press Enter to move to another room. Letters, digits, '-', '_', '.'."}</span>
+                <span class="hint">{i18n.t(Text::PageChangeItAndPressEnterTo)}</span>
             </div>
             if let Some(error) = &state.error {
                 <p class="error" data-testid="error" role="alert">{error.clone()}</p>
             }
-            <Compose placeholder="Message to the room" on_send={on_send} />
+            <Compose placeholder={i18n.t(Text::PlaceholderRoom).to_owned()} on_send={on_send} />
             <LogAndDiagram log={route.log_view()} on_clear={route.clear_log()} diagram={DIAGRAM}>
                 <details class="panel faults" open=true>
-                    <summary>{"Fault injection"}</summary>
-                    <button data-testid="cut-connection" onclick={fault("cut the connection", RelayLink::cut)}>{"Cut the connection (it reconnects)"}</button>
-                    <button data-testid="send-malformed" onclick={fault("a malformed frame", |l| l.send_raw("{\"v\":1,\"kind\":\"text\""))}>{"Send a frame that is not an envelope"}</button>
+                    <summary>{i18n.t(Text::PageFaultInjection)}</summary>
+                    <button data-testid="cut-connection" onclick={fault("cut the connection", RelayLink::cut)}>{i18n.t(Text::PageCutTheConnectionItReconnects)}</button>
+                    <button data-testid="send-malformed" onclick={fault("a malformed frame", |l| l.send_raw("{\"v\":1,\"kind\":\"text\""))}>{i18n.t(Text::PageSendAFrameThatIsNot)}</button>
                     <RawComposer on_send={on_raw} />
-                    <button data-testid="send-oversized" onclick={fault("an oversized frame", RelayLink::send_oversized)}>{"Send a 65 KiB frame (the relay closes 1009)"}</button>
+                    <button data-testid="send-oversized" onclick={fault("an oversized frame", RelayLink::send_oversized)}>{i18n.t(Text::PageSendA65KibFrameThe)}</button>
                 </details>
                 <details class="panel explain">
-                    <summary>{"What a relay adds, and what it costs"}</summary>
-                    <p>{"Adds: reach. BroadcastChannel, storage events and shared workers connect tabs of one browser profile; \
-                         through a relay, any browser that can reach the server joins the room."}</p>
-                    <p>{"Costs: a server to run, and a round trip through it for every message. The relay checks who may \
-                         connect (the Origin header), caps frames at 64 KiB, limits each client's rate, closes a client that \
-                         reads too slowly rather than letting its queue grow, and pings to find the silent."}</p>
-                    <p>{"Sockets go away. This page reconnects by itself, waiting longer each time with some randomness \
-                         (so many tabs do not come back at once), joins its room again, and sends what waited meanwhile."}</p>
+                    <summary>{i18n.t(Text::PageWhatARelayAddsAndWhat)}</summary>
+                    <p>{i18n.t(Text::PageAddsReachBroadcastchannelStorageEventsAnd)}</p>
+                    <p>{i18n.t(Text::PageCostsAServerToRunAnd)}</p>
+                    <p>{i18n.t(Text::PageSocketsGoAwayThisPageReconnects)}</p>
                 </details>
             </LogAndDiagram>
         </RouteFrame>

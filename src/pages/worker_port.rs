@@ -8,6 +8,8 @@ use std::rc::Rc;
 use crosstalk_protocol::{Reason, ReasonCode};
 use yew::prelude::*;
 
+use crate::i18n::{use_i18n, Text};
+
 use crate::components::compose::Compose;
 use crate::components::log_and_diagram::LogAndDiagram;
 use crate::components::raw_composer::RawComposer;
@@ -68,6 +70,7 @@ fn with_port(
 
 #[component]
 pub fn WorkerPortPage() -> Html {
+    let i18n = use_i18n();
     let route = use_route::<WorkerPortState>();
     let port: PortSlot = use_mut_ref(|| None);
     let generation = use_state(|| 0u32);
@@ -144,38 +147,35 @@ pub fn WorkerPortPage() -> Html {
     let link = &state.link;
     html! {
         <RouteFrame lesson="worker-port">
-            <StatusPanel subject="Worker" state={state_attr(link)} detail={state_detail(link)}>
+            <StatusPanel subject={i18n.t(Text::SubjectWorker).to_owned()} state={state_attr(link)} detail={state_detail(link)}>
                 if let Some(ms) = state.last_round_trip_ms {
                     <span class="metric" data-testid="round-trip">{format!("last round trip {ms:.1} ms")}</span>
                 }
                 <div class="buttons">
                     <button data-testid="terminate" onclick={on_terminate}
-                            disabled={matches!(link, LinkState::Closed | LinkState::Failed(_))}>{"Terminate"}</button>
-                    <button data-testid="restart" onclick={on_restart}>{"Restart"}</button>
+                            disabled={matches!(link, LinkState::Closed | LinkState::Failed(_))}>{i18n.t(Text::PageTerminate)}</button>
+                    <button data-testid="restart" onclick={on_restart}>{i18n.t(Text::PageRestart)}</button>
                 </div>
             </StatusPanel>
-            <Compose placeholder="Message to the worker" on_send={on_send} />
+            <Compose placeholder={i18n.t(Text::PlaceholderWorker).to_owned()} on_send={on_send} />
             <LogAndDiagram log={route.log_view()} on_clear={route.clear_log()} diagram={DIAGRAM}>
                 <details class="panel faults" open=true>
-                    <summary>{"Fault injection"}</summary>
+                    <summary>{i18n.t(Text::PageFaultInjection)}</summary>
                     <label>
-                        {"Start with "}
+                        {i18n.t(Text::PageStartWith)}
                         <select data-testid="fault" onchange={on_fault}>
                             { for Fault::ALL.into_iter().map(|f| html! {
                                 <option value={f.value()} selected={*fault == f}>{f.label()}</option>
                             }) }
                         </select>
                     </label>
-                    <button data-testid="send-malformed" onclick={on_send_malformed}>{"Send a malformed message"}</button>
+                    <button data-testid="send-malformed" onclick={on_send_malformed}>{i18n.t(Text::PageSendAMalformedMessage)}</button>
                     <RawComposer on_send={on_raw} />
                 </details>
                 <details class="panel explain">
-                    <summary>{"Why the page waits for “ready”"}</summary>
-                    <p>{"A wasm worker starts asynchronously: its script loads, then the wasm module is fetched and \
-                         instantiated, and only then does Rust listen for messages. A port posted right after \
-                         new Worker(…) arrives before anyone listens and is lost. So the worker says “ready” \
-                         once it listens, and only then does the page create the channel and transfer port2."}</p>
-                    <p>{"A transferred port belongs to the worker afterwards: the page can no longer use port2."}</p>
+                    <summary>{i18n.t(Text::PageWhyThePageWaitsForReady)}</summary>
+                    <p>{i18n.t(Text::PageAWasmWorkerStartsAsynchronouslyIts)}</p>
+                    <p>{i18n.t(Text::PageATransferredPortBelongsToThe)}</p>
                 </details>
             </LogAndDiagram>
         </RouteFrame>
