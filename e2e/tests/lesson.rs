@@ -83,6 +83,9 @@ async fn the_lesson_switches_to_chinese_and_a_reload_keeps_it() {
     assert_eq!(text_of(driver, "log-export").await.as_deref(), Some("导出 JSON"));
     // And the route's own.
     assert_eq!(text_of(driver, "vanish").await.as_deref(), Some("不说再见就消失，就像崩溃的标签页那样"));
+    // And its sequence diagram.
+    let diagram = text_of(driver, "diagram").await.unwrap_or_default();
+    assert!(diagram.contains("其他标签页") && !diagram.contains("other tabs"), "{diagram}");
     assert_ne!(english, chinese);
     for &(path, _, chinese, _) in LESSONS {
         browser.open(path).await;

@@ -7,6 +7,8 @@
 
 use yew::prelude::*;
 
+use crate::i18n::use_i18n;
+
 use crate::components::message_log::LogView;
 use crate::log::Direction;
 
@@ -68,6 +70,7 @@ const MARGIN: f64 = 80.0;
 #[component]
 pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
     let diagram = &props.diagram;
+    let i18n = use_i18n();
     let (done, lit) = {
         let book = props.log.book();
         (progress(diagram, &book), lit_step(diagram, &book))
@@ -77,7 +80,7 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
     let height = TOP + ROW * diagram.steps.len() as f64 + 16.0;
     html! {
         <figure class="diagram" data-testid="diagram">
-            <svg viewBox={format!("0 0 {WIDTH} {height}")} role="img" aria-label={diagram.title}>
+            <svg viewBox={format!("0 0 {WIDTH} {height}")} role="img" aria-label={i18n.diagram(diagram.title).to_owned()}>
                 <defs>
                     <marker id="arrow-done" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
                         <path d="M0,0 L10,5 L0,10 z" class="arrow-done" />
@@ -88,7 +91,7 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
                 </defs>
                 { for diagram.lanes.iter().enumerate().map(|(i, name)| html! {
                     <g class="lane">
-                        <text x={x(i).to_string()} y="18" text-anchor="middle" class="lane-name">{*name}</text>
+                        <text x={x(i).to_string()} y="18" text-anchor="middle" class="lane-name">{i18n.diagram(name).to_owned()}</text>
                         <line x1={x(i).to_string()} y1="26" x2={x(i).to_string()} y2={(height - 6.0).to_string()} class="lifeline" />
                     </g>
                 }) }
@@ -109,7 +112,7 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
                             <g key={key} class={classes!("step", state, lit_class)} data-testid="diagram-step"
                                data-done={done.to_string()} data-lit={is_lit.to_string()}>
                                 <text x={(x1 + 42.0).to_string()} y={(y + 1.0).to_string()} text-anchor="start" class="step-label">
-                                    {step.label}
+                                    {i18n.diagram(step.label).to_owned()}
                                 </text>
                                 <path d={d} fill="none" class="step-line" marker-end={format!("url(#arrow-{state})")} />
                             </g>
@@ -119,7 +122,7 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
                         <g key={key} class={classes!("step", state, lit_class)} data-testid="diagram-step"
                            data-done={done.to_string()} data-lit={is_lit.to_string()}>
                             <text x={((x1 + x2) / 2.0).to_string()} y={(y - 6.0).to_string()} text-anchor="middle" class="step-label">
-                                {step.label}
+                                {i18n.diagram(step.label).to_owned()}
                             </text>
                             <line x1={x1.to_string()} y1={y.to_string()} x2={x2.to_string()} y2={y.to_string()}
                                   class="step-line" marker-end={format!("url(#arrow-{state})")} />

@@ -223,6 +223,25 @@ pub fn lesson_slugs() -> impl Iterator<Item = &'static str> {
     crosstalk_protocol::catalog::MECHANISMS.iter().filter(|m| m.path.is_some()).map(|m| m.slug)
 }
 
+/// Every word of every sequence diagram (titles, lanes, steps), once each, in a stable order.
+pub fn diagram_words() -> Vec<&'static str> {
+    let mut words: Vec<&'static str> = Vec::new();
+    for diagram in crate::state::DIAGRAMS {
+        let steps = diagram.steps.iter().map(|s| s.label);
+        for word in std::iter::once(diagram.title).chain(diagram.lanes.iter().copied()).chain(steps) {
+            if !words.contains(&word) {
+                words.push(word);
+            }
+        }
+    }
+    words
+}
+
+/// The key of a diagram's word: `diagram.<the English word>` (the code names them in English).
+pub fn diagram_key(word: &str) -> String {
+    format!("diagram.{word}")
+}
+
 /// The key of one part of a lesson: `lesson.<slug>.<part>`.
 pub fn lesson_key(slug: &str, part: &str) -> String {
     format!("lesson.{slug}.{part}")
@@ -294,6 +313,8 @@ mod tests {
             .flat_map(|slug| LESSON_PARTS.iter().map(move |part| lesson_key(slug, part)))
             .collect();
         keys.extend(lessons.iter().map(String::as_str));
+        let diagrams: Vec<String> = diagram_words().into_iter().map(diagram_key).collect();
+        keys.extend(diagrams.iter().map(String::as_str));
         for lang in Lang::ALL {
             let words = file(lang);
             for key in &keys {

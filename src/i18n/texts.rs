@@ -9,7 +9,7 @@ use yew::prelude::*;
 
 use crosstalk_protocol::ReasonCode;
 
-use super::keys::{lesson_key, lesson_slugs, reason_key, LESSON_PARTS};
+use super::keys::{diagram_key, diagram_words, lesson_key, lesson_slugs, reason_key, LESSON_PARTS};
 use super::lang::STORAGE_KEY;
 use super::{Lang, Text};
 
@@ -21,6 +21,8 @@ pub struct Texts {
     reasons: Vec<String>,
     /// Every lesson's parts, mechanism by mechanism in catalog order, parts in [`LESSON_PARTS`] order.
     lessons: Vec<String>,
+    /// Every diagram's words, by the English word the code names them with.
+    diagrams: std::collections::BTreeMap<&'static str, String>,
 }
 
 impl Texts {
@@ -33,7 +35,8 @@ impl Texts {
             .flat_map(|slug| LESSON_PARTS.iter().map(move |part| lesson_key(slug, part)))
             .map(|key| or_key(&key))
             .collect();
-        Texts { lang, words, reasons, lessons }
+        let diagrams = diagram_words().into_iter().map(|w| (w, or_key(&diagram_key(w)))).collect();
+        Texts { lang, words, reasons, lessons, diagrams }
     }
 
     pub fn get(&self, text: Text) -> &str {
@@ -44,6 +47,11 @@ impl Texts {
     pub fn reason(&self, code: ReasonCode) -> &str {
         let at = ReasonCode::ALL.iter().position(|c| *c == code);
         at.and_then(|at| self.reasons.get(at)).map_or(code.as_str(), String::as_str)
+    }
+
+    /// A diagram's word in this language (the word itself for one no diagram has).
+    pub fn diagram<'a>(&'a self, word: &'a str) -> &'a str {
+        self.diagrams.get(word).map_or(word, String::as_str)
     }
 
     /// One part of a mechanism's lesson (empty for a slug or part there is none of).
@@ -78,6 +86,11 @@ impl I18n {
     /// What a reason code means, in the chosen language.
     pub fn reason(&self, code: ReasonCode) -> &str {
         self.texts.reason(code)
+    }
+
+    /// A sequence diagram's word, in the chosen language.
+    pub fn diagram<'a>(&'a self, word: &'a str) -> &'a str {
+        self.texts.diagram(word)
     }
 
     /// One part of a mechanism's lesson, in the chosen language.
@@ -209,6 +222,8 @@ mod tests {
         assert_eq!(texts.reason(ReasonCode::Gap), "字 reason.gap");
         assert_eq!(texts.lesson("storage", "pitfalls"), "字 lesson.storage.pitfalls");
         assert_eq!(texts.lesson("storage", "no-such-part"), "");
+        assert_eq!(texts.diagram("leader"), "字 diagram.leader");
+        assert_eq!(texts.diagram("no diagram says this"), "no diagram says this");
         for text in Text::ALL {
             assert!(!texts.get(*text).is_empty());
         }
