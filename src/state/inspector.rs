@@ -6,9 +6,9 @@
 //! (batches arrive nearly in time order, so it lands near the end of the ring), a repeat is found
 //! in a set, and the oldest record leaves when the timeline is full.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
-use crosstalk_protocol::inspector::{check_batch, InspectorMsg, Record};
+use crosstalk_protocol::inspector::{check_batch, Dir, InspectorMsg, Record};
 use crosstalk_protocol::{preview, Envelope, Reason, ReasonCode};
 
 use crate::hooks::RouteState;
@@ -29,7 +29,16 @@ pub struct Row {
     pub context: String,
     pub route: String,
     pub record: Record,
+    /// Where the row sorts: its time, moved just past the moment its message was sent when the
+    /// receiving tab's clock runs behind the sender's (see [`InspectorState::order_key`]).
+    pub key: f64,
 }
+
+/// A message's identity across tabs: its sender and its number.
+type Message = (String, u64);
+
+/// How far apart the two ends of one message are put when the clocks disagree, in ms.
+const CAUSAL_STEP_MS: f64 = 0.001;
 
 /// A tab heard from: where it is and how much it sent.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,6 +52,9 @@ pub struct Context {
 pub struct InspectorState {
     timeline: VecDeque<Row>,
     seen: HashSet<(String, u64)>,
+    /// The sort keys of the sends and (the earliest) receipts in the timeline, by message.
+    sends: HashMap<Message, f64>,
+    receipts: HashMap<Message, f64>,
     pub contexts: BTreeMap<String, Context>,
     routes: BTreeSet<String>,
     pub batches: u64,
@@ -104,25 +116,68 @@ impl InspectorState {
         if self.routes.len() < MAX_ROUTES {
             self.routes.insert(route.clone());
         }
-        let heard = self.contexts.entry(context.clone()).or_insert(Context {
-            route: route.clone(),
-            records: 0,
-            last_heard_ms: at_ms,
-        });
-        heard.route = route.clone();
-        heard.last_heard_ms = at_ms;
+        let mut added = 0;
         for record in records {
             if record.at_ms < self.cleared_at_ms || !self.seen.insert((context.clone(), record.id)) {
                 self.repeats += 1;
                 continue;
             }
-            heard.records += 1;
-            let at = self.timeline.partition_point(|r| r.record.at_ms <= record.at_ms);
-            self.timeline.insert(at, Row { context: context.clone(), route: route.clone(), record });
+            added += 1;
+            let key = self.order_key(&record);
+            let at = self.timeline.partition_point(|r| r.key <= key);
+            self.timeline.insert(at, Row { context: context.clone(), route: route.clone(), record, key });
             if self.timeline.len() > TIMELINE_CAPACITY {
                 if let Some(old) = self.timeline.pop_front() {
                     self.seen.remove(&(old.context, old.record.id));
+                    if let Some(message) = message_of(&old.record) {
+                        self.sends.remove(&message);
+                        self.receipts.remove(&message);
+                    }
                 }
+            }
+        }
+        let heard = self.contexts.entry(context).or_insert(Context {
+            route: route.clone(),
+            records: 0,
+            last_heard_ms: at_ms,
+        });
+        heard.route = route;
+        heard.last_heard_ms = at_ms;
+        heard.records += added;
+    }
+}
+
+/// The message a send or a receipt is about, when its record names sender and number.
+fn message_of(record: &Record) -> Option<Message> {
+    match (record.dir, &record.from, record.seq) {
+        (Dir::In | Dir::Out, Some(from), Some(seq)) => Some((from.clone(), seq)),
+        _ => None,
+    }
+}
+
+impl InspectorState {
+    /// Tabs' clocks disagree by a millisecond or more, and a message crosses in less: ordered by
+    /// their own times, a receipt can come before its send. So a receipt sorts just after its
+    /// send, and a send just before its first receipt, whichever the inspector heard of first.
+    fn order_key(&mut self, record: &Record) -> f64 {
+        let Some(message) = message_of(record) else { return record.at_ms };
+        match record.dir {
+            Dir::Out => {
+                let key = match self.receipts.get(&message) {
+                    Some(receipt) => record.at_ms.min(receipt - CAUSAL_STEP_MS),
+                    None => record.at_ms,
+                };
+                self.sends.insert(message, key);
+                key
+            }
+            _ => {
+                let key = match self.sends.get(&message) {
+                    Some(send) => record.at_ms.max(send + CAUSAL_STEP_MS),
+                    None => record.at_ms,
+                };
+                let first = self.receipts.entry(message).or_insert(key);
+                *first = first.min(key);
+                key
             }
         }
     }
@@ -148,6 +203,8 @@ impl RouteState for InspectorState {
             Action::Clear => {
                 self.timeline.clear();
                 self.seen.clear();
+                self.sends.clear();
+                self.receipts.clear();
                 self.cleared_at_ms = at_ms;
             }
         }
@@ -157,7 +214,7 @@ impl RouteState for InspectorState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crosstalk_protocol::inspector::{Dir, MAX_RECORDS};
+    use crosstalk_protocol::inspector::MAX_RECORDS;
     use crosstalk_protocol::order::Order;
     use crosstalk_protocol::{Sender, SenderId};
 
@@ -274,6 +331,38 @@ mod tests {
             log.entries().next().and_then(|l| l.entry.status.code()),
             Some(ReasonCode::Malformed.as_str())
         );
+    }
+
+    fn message(id: u64, at_ms: f64, dir: Dir, from: &str, seq: u64) -> Record {
+        Record { dir, from: Some(from.into()), seq: Some(seq), ..record(id, at_ms) }
+    }
+
+    #[test]
+    fn a_receipt_sorts_after_its_send_whatever_the_clocks_say_and_whichever_came_first() {
+        // The receiving tab's clock runs 5 ms behind: its receipt says 98, the send said 100.
+        let (mut state, mut log) = (InspectorState::default(), LogBook::default());
+        state.apply(
+            batch("tab-a", "/broadcast", vec![message(0, 100.0, Dir::Out, "tab-a", 7)]),
+            0.0,
+            &mut log,
+        );
+        state.apply(
+            batch("tab-b", "/broadcast", vec![record(0, 99.0), message(1, 98.0, Dir::In, "tab-a", 7)]),
+            0.0,
+            &mut log,
+        );
+        let order: Vec<(String, u64)> = ids(&state);
+        assert_eq!(order, vec![("tab-b".to_string(), 0), ("tab-a".to_string(), 0), ("tab-b".to_string(), 1)]);
+        assert_eq!(state.rows().last().map(|r| r.record.at_ms), Some(98.0), "shown with its own time");
+        // The other way round: the receipt is heard of first.
+        let (mut state, mut log) = (InspectorState::default(), LogBook::default());
+        state.apply(batch("tab-b", "/broadcast", vec![message(0, 98.0, Dir::In, "tab-a", 7)]), 0.0, &mut log);
+        state.apply(
+            batch("tab-a", "/broadcast", vec![message(0, 100.0, Dir::Out, "tab-a", 7)]),
+            0.0,
+            &mut log,
+        );
+        assert_eq!(ids(&state), vec![("tab-a".to_string(), 0), ("tab-b".to_string(), 0)]);
     }
 
     #[test]
