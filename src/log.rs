@@ -7,6 +7,8 @@ use std::collections::VecDeque;
 
 use crosstalk_protocol::{preview, Body, Envelope, Reason};
 
+use crate::i18n::Said;
+
 /// How much of a raw or refused message a log entry shows.
 const PREVIEW_CHARS: usize = 120;
 
@@ -78,6 +80,8 @@ pub struct Entry {
     /// What is shown as the message: text, a summary of the body, or the raw input when rejected.
     pub payload: String,
     pub status: Status,
+    /// The sentence `payload` says, when a state wrote it: the log shows it in the chosen language.
+    pub said: Option<Said>,
 }
 
 impl Entry {
@@ -90,6 +94,7 @@ impl Entry {
             kind: kind.to_owned(),
             payload: payload.into(),
             status: Status::Ok,
+            said: None,
         }
     }
 
@@ -117,6 +122,7 @@ impl Entry {
             kind: envelope.kind().to_owned(),
             payload,
             status: Status::Ok,
+            said: None,
         }
     }
 
@@ -130,6 +136,7 @@ impl Entry {
             kind: "raw".into(),
             payload: preview(text, PREVIEW_CHARS),
             status: Status::Ok,
+            said: None,
         }
     }
 
@@ -143,7 +150,20 @@ impl Entry {
             kind: "?".into(),
             payload: preview(raw, PREVIEW_CHARS),
             status: Status::Rejected(reason),
+            said: None,
         }
+    }
+
+    /// What the entry says, as a sentence the log translates (its English is the payload).
+    pub fn saying(mut self, said: Said) -> Self {
+        self.payload = said.english();
+        self.said = Some(said);
+        self
+    }
+
+    /// A line of this page's own, said as a sentence.
+    pub fn said(kind: &str, said: Said, at_ms: f64) -> Self {
+        Entry::system(kind, String::new(), at_ms).saying(said)
     }
 
     pub fn rejected(mut self, reason: Reason) -> Self {
@@ -264,6 +284,7 @@ mod tests {
             kind: "text".into(),
             payload: format!("message {n}"),
             status: Status::Ok,
+            said: None,
         }
     }
 

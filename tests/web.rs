@@ -379,6 +379,7 @@ mod message_log {
             kind: "text".into(),
             payload: payload.into(),
             status,
+            said: None,
         }
     }
 

@@ -83,6 +83,16 @@ async fn the_lesson_switches_to_chinese_and_a_reload_keeps_it() {
     assert_eq!(text_of(driver, "log-export").await.as_deref(), Some("导出 JSON"));
     // And the route's own.
     assert_eq!(text_of(driver, "vanish").await.as_deref(), Some("不说再见就消失，就像崩溃的标签页那样"));
+    // And what its state writes into the log.
+    crosstalk_e2e::check::log_has(
+        driver,
+        crosstalk_e2e::check::Want {
+            kind: Some("join"),
+            payload_has: Some("加入了频道"),
+            ..Default::default()
+        },
+    )
+    .await;
     // And its sequence diagram.
     let diagram = text_of(driver, "diagram").await.unwrap_or_default();
     assert!(diagram.contains("其他标签页") && !diagram.contains("other tabs"), "{diagram}");

@@ -315,6 +315,7 @@ mod tests {
         keys.extend(lessons.iter().map(String::as_str));
         let diagrams: Vec<String> = diagram_words().into_iter().map(diagram_key).collect();
         keys.extend(diagrams.iter().map(String::as_str));
+        keys.extend(crate::i18n::Say::ALL.iter().map(|s| s.key()));
         for lang in Lang::ALL {
             let words = file(lang);
             for key in &keys {
@@ -327,6 +328,34 @@ mod tests {
             }
             let extra: Vec<&String> = words.keys().filter(|k| !keys.contains(k.as_str())).collect();
             assert!(extra.is_empty(), "{}: keys nothing uses: {extra:?}", lang.code());
+        }
+    }
+
+    #[test]
+    fn the_english_file_says_each_log_sentence_as_the_code_does() {
+        let words = file(Lang::En);
+        for say in crate::i18n::Say::ALL {
+            assert_eq!(words.get(say.key()).and_then(|v| v.as_str()), Some(say.english()), "{}", say.key());
+        }
+    }
+
+    #[test]
+    fn every_translation_keeps_every_hole_of_its_sentence() {
+        for lang in Lang::ALL {
+            let words = file(lang);
+            for say in crate::i18n::Say::ALL {
+                let text = words.get(say.key()).and_then(|v| v.as_str()).unwrap_or_default();
+                for n in 0..8 {
+                    let hole = format!("{{{n}}}");
+                    assert_eq!(
+                        say.english().contains(&hole),
+                        text.contains(&hole),
+                        "{}: {} {hole}",
+                        lang.code(),
+                        say.key()
+                    );
+                }
+            }
         }
     }
 

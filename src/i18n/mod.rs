@@ -9,8 +9,10 @@
 
 mod keys;
 mod lang;
+mod says;
 mod texts;
 
 pub use keys::Text;
 pub use lang::Lang;
+pub use says::{fill, Said, Say};
 pub use texts::{use_i18n, I18n, I18nProvider, Texts};

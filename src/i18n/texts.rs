@@ -11,7 +11,7 @@ use crosstalk_protocol::ReasonCode;
 
 use super::keys::{diagram_key, diagram_words, lesson_key, lesson_slugs, reason_key, LESSON_PARTS};
 use super::lang::STORAGE_KEY;
-use super::{Lang, Text};
+use super::{fill, Lang, Said, Say, Text};
 
 /// The words of one language: one per [`Text`] in declaration order, and one per reason code.
 #[derive(Debug, PartialEq)]
@@ -23,6 +23,8 @@ pub struct Texts {
     lessons: Vec<String>,
     /// Every diagram's words, by the English word the code names them with.
     diagrams: std::collections::BTreeMap<&'static str, String>,
+    /// The log's sentences, one per [`Say`] in declaration order.
+    says: Vec<String>,
 }
 
 impl Texts {
@@ -36,7 +38,8 @@ impl Texts {
             .map(|key| or_key(&key))
             .collect();
         let diagrams = diagram_words().into_iter().map(|w| (w, or_key(&diagram_key(w)))).collect();
-        Texts { lang, words, reasons, lessons, diagrams }
+        let says = Say::ALL.iter().map(|s| word(s.key()).unwrap_or_else(|| s.english().to_owned())).collect();
+        Texts { lang, words, reasons, lessons, diagrams, says }
     }
 
     pub fn get(&self, text: Text) -> &str {
@@ -47,6 +50,13 @@ impl Texts {
     pub fn reason(&self, code: ReasonCode) -> &str {
         let at = ReasonCode::ALL.iter().position(|c| *c == code);
         at.and_then(|at| self.reasons.get(at)).map_or(code.as_str(), String::as_str)
+    }
+
+    /// A log sentence in this language (in English where the file lacks it).
+    pub fn said(&self, said: &Said) -> String {
+        let at = Say::ALL.iter().position(|s| *s == said.say);
+        let template = at.and_then(|at| self.says.get(at)).map_or(said.say.english(), String::as_str);
+        fill(template, &said.args)
     }
 
     /// A diagram's word in this language (the word itself for one no diagram has).
@@ -86,6 +96,11 @@ impl I18n {
     /// What a reason code means, in the chosen language.
     pub fn reason(&self, code: ReasonCode) -> &str {
         self.texts.reason(code)
+    }
+
+    /// A log sentence, in the chosen language.
+    pub fn said(&self, said: &Said) -> String {
+        self.texts.said(said)
     }
 
     /// A sequence diagram's word, in the chosen language.

@@ -7,6 +7,7 @@ use crosstalk_protocol::{Body as _, Reason};
 use crate::components::sequence_diagram::{Diagram, Step};
 use crate::hooks::RouteState;
 use crate::log::{Direction, Entry, LogBook, Status};
+use crate::said;
 use crate::transport::broadcast::{BroadcastEvent, Peers};
 use crate::transport::Event;
 
@@ -73,29 +74,20 @@ impl RouteState for BroadcastState {
                 self.told_no_echo = false;
                 self.failed = None;
                 self.vanished = false;
-                log.push(Entry::system("join", format!("joined channel {}", channel_label(&name)), at_ms));
+                log.push(Entry::said("join", said!(JoinedChannel, channel_label(&name)), at_ms));
             }
             Action::Vanished { name } => {
                 self.vanished = true;
-                log.push(Entry::system(
-                    "vanish",
-                    format!(
-                        "left channel {} without a goodbye: the other tabs drop this one when its pings stop",
-                        channel_label(&name)
-                    ),
-                    at_ms,
-                ));
+                log.push(Entry::said("vanish", said!(VanishedFromChannel, channel_label(&name)), at_ms));
             }
-            Action::Left { name } => log.push(Entry::system(
-                "leave",
-                format!("left channel {} (said goodbye)", channel_label(&name)),
-                at_ms,
-            )),
+            Action::Left { name } => {
+                log.push(Entry::said("leave", said!(LeftChannel, channel_label(&name)), at_ms))
+            }
             Action::Failed { reason } => {
-                log.push(Entry::system("error", format!("cannot join: {reason}"), at_ms));
+                log.push(Entry::said("error", said!(CannotJoin, reason), at_ms));
                 self.failed = Some(reason);
             }
-            Action::Refused(reason) => log.push(Entry::system("send", "not sent", at_ms).rejected(reason)),
+            Action::Refused(reason) => log.push(Entry::said("send", said!(NotSent), at_ms).rejected(reason)),
         }
     }
 }
@@ -104,52 +96,47 @@ impl BroadcastState {
     fn on_event(&mut self, event: BroadcastEvent, at_ms: f64, log: &mut LogBook) {
         match event {
             Event::Sent { envelope, .. } => {
-                let text = match &envelope.body {
-                    BroadcastMsg::Text { text } => text.clone(),
-                    BroadcastMsg::Hello => "hello: this tab joins".into(),
-                    other => other.kind().into(),
+                let entry = match &envelope.body {
+                    BroadcastMsg::Text { text } => Entry::sent(&envelope, text.clone(), at_ms),
+                    BroadcastMsg::Hello => Entry::sent(&envelope, "", at_ms).saying(said!(HelloThisTabJoins)),
+                    other => Entry::sent(&envelope, other.kind(), at_ms),
                 };
                 let is_text = matches!(envelope.body, BroadcastMsg::Text { .. });
-                log.push(Entry::sent(&envelope, text, at_ms));
+                log.push(entry);
                 if is_text && !self.told_no_echo {
                     self.told_no_echo = true;
-                    log.push(Entry::system(
-                        "no-echo",
-                        format!(
-                            "delivered to the {} other tab(s) on this channel, never back to this one: \
-                             BroadcastChannel does not deliver to the sender",
-                            self.peers
-                        ),
-                        at_ms,
-                    ));
+                    log.push(Entry::said("no-echo", said!(NoEcho, self.peers), at_ms));
                 }
             }
             Event::SentRaw { text, .. } => log.push(Entry::sent_raw(&text, at_ms)),
             Event::Received { envelope, order, .. } => {
+                let said = match &envelope.body {
+                    BroadcastMsg::Hello => Some(said!(HelloJoined)),
+                    BroadcastMsg::Here => Some(said!(HereAlready)),
+                    BroadcastMsg::Goodbye => Some(said!(GoodbyeLeft)),
+                    _ => None,
+                };
                 let payload = match &envelope.body {
                     BroadcastMsg::Text { text } => text.clone(),
-                    BroadcastMsg::Hello => "hello: joined the channel".into(),
-                    BroadcastMsg::Here => "here: already on the channel".into(),
-                    BroadcastMsg::Goodbye => "goodbye: left the channel".into(),
                     other => other.kind().into(),
                 };
                 let status = order.problem().map_or(Status::Ok, Status::Rejected);
                 self.received += 1;
                 self.out_of_order += u64::from(status != Status::Ok);
-                log.push(Entry::received(&envelope, payload, at_ms).with_status(status));
+                let entry = Entry::received(&envelope, payload, at_ms).with_status(status);
+                log.push(match said {
+                    Some(said) => entry.saying(said),
+                    None => entry,
+                });
             }
             Event::Rejected { raw, error, .. } => log.push(Entry::refused(&raw, error.reason(), at_ms)),
             Event::Declined { envelope, reason, .. } => log.push(Entry::declined(&envelope, reason, at_ms)),
-            Event::Refused(reason) => log.push(Entry::system("send", "not sent", at_ms).rejected(reason)),
+            Event::Refused(reason) => log.push(Entry::said("send", said!(NotSent), at_ms).rejected(reason)),
             Event::Other(Peers { count, left }) => {
                 self.peers = count;
                 if !left.is_empty() {
                     let names: Vec<&str> = left.iter().map(|p| p.0.as_str()).collect();
-                    log.push(Entry::system(
-                        "expired",
-                        format!("{} stopped answering and left the roster", names.join(", ")),
-                        at_ms,
-                    ));
+                    log.push(Entry::said("expired", said!(StoppedAnswering, names.join(", ")), at_ms));
                 }
             }
             Event::State(_) => {}

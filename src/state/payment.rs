@@ -235,6 +235,7 @@ impl ShopState {
             kind: decoded.as_ref().map_or("?", Envelope::kind).to_owned(),
             payload: format!("{payload} · from {} ({source})", incoming.origin),
             status,
+            said: None,
         };
         match verdict {
             Verdict::ProviderReady(envelope) => log.push(entry(describe(&envelope.body), Status::Ok)),

@@ -68,6 +68,7 @@ impl RouteState for StorageState {
                     kind: kind.into(),
                     payload: what,
                     status: Status::Ok,
+                    said: None,
                 });
                 if !self.told_no_event {
                     self.told_no_event = true;
@@ -149,7 +150,7 @@ pub fn change_entry(change: StorageChange, at_ms: f64) -> Entry {
                 None => (None, None),
             };
             let kind = if same_tab { "same-tab" } else { "storage" };
-            Entry { dir: Direction::In, seq, at_ms, from, kind: kind.into(), payload, status }
+            Entry { dir: Direction::In, seq, at_ms, from, kind: kind.into(), payload, status, said: None }
         }
         StorageChange::Cleared { url, same_tab } => Entry {
             dir: Direction::In,
@@ -159,6 +160,7 @@ pub fn change_entry(change: StorageChange, at_ms: f64) -> Entry {
             kind: if same_tab { "same-tab" } else { "storage" }.into(),
             payload: format!("localStorage.clear() · url {url}"),
             status: Status::Ok,
+            said: None,
         },
     }
 }

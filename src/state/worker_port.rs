@@ -8,7 +8,9 @@ use crosstalk_protocol::{preview, Reason};
 
 use crate::components::sequence_diagram::{Diagram, Step};
 use crate::hooks::RouteState;
+use crate::i18n::Said;
 use crate::log::{Direction, Entry, LogBook, Status};
+use crate::said;
 use crate::transport::worker_port::{WorkerPortEvent, VIA_WORKER};
 use crate::transport::{Event, LinkState};
 
@@ -80,11 +82,22 @@ fn channel_name(via: &str) -> &'static str {
     }
 }
 
+/// The sentence the log shows for a body that says something of its own.
+fn said_of(body: &WorkerPortMsg) -> Option<Said> {
+    match body {
+        WorkerPortMsg::Ready => Some(said!(WorkerListening)),
+        WorkerPortMsg::Connect => Some(said!(HereIsPort2)),
+        _ => None,
+    }
+}
+
 /// What the log shows for a message body.
 fn describe(body: &WorkerPortMsg, via: &str) -> String {
+    if let Some(said) = said_of(body) {
+        return said.english();
+    }
     match body {
-        WorkerPortMsg::Ready => "the worker is listening".into(),
-        WorkerPortMsg::Connect => "here is port2 (transferred, no longer usable here)".into(),
+        WorkerPortMsg::Ready | WorkerPortMsg::Connect => String::new(),
         WorkerPortMsg::Greeting { text } | WorkerPortMsg::Text { text } => text.clone(),
         WorkerPortMsg::Echo { text, reply_to, .. } => format!("{text} ↩ echo of #{reply_to}"),
         WorkerPortMsg::Rejected { preview, .. } if preview.is_empty() => {
@@ -104,12 +117,12 @@ impl RouteState for WorkerPortState {
                 None => return,
             },
             Action::Refused { what, reason } => {
-                Entry::system("send", format!("not sent: {}", preview(&what, 120)), at_ms).rejected(reason)
+                Entry::said("send", said!(NotSentWhat, preview(&what, 120)), at_ms).rejected(reason)
             }
             Action::Restarting => {
                 self.pending.clear();
                 log.reset_progress();
-                Entry::system("restart", "restarting the worker with a fresh port", at_ms)
+                Entry::said("restart", said!(RestartingWorker), at_ms)
             }
         };
         log.push(entry);
@@ -120,17 +133,15 @@ impl WorkerPortState {
     fn on_event(&mut self, event: WorkerPortEvent, at_ms: f64) -> Option<Entry> {
         Some(match event {
             Event::State(link) => {
-                let text = match &link {
-                    LinkState::Connecting => {
-                        "loading: starting the worker, waiting for it to say ready".to_owned()
-                    }
-                    LinkState::Ready => "ready: the worker greeted over the port".to_owned(),
-                    LinkState::Closed => "terminated: the worker is stopped and the port closed".to_owned(),
-                    LinkState::Failed(reason) => format!("error: {reason}"),
-                    LinkState::Unsupported => "error: no workers here".to_owned(),
+                let said = match &link {
+                    LinkState::Connecting => said!(WorkerLoading),
+                    LinkState::Ready => said!(WorkerReady),
+                    LinkState::Closed => said!(WorkerTerminated),
+                    LinkState::Failed(reason) => said!(StateError, reason),
+                    LinkState::Unsupported => said!(NoWorkersHere),
                 };
                 self.link = link;
-                Entry::system("state", text, at_ms)
+                Entry::said("state", said, at_ms)
             }
             Event::Sent { envelope, via } => {
                 if let WorkerPortMsg::Text { .. } = envelope.body {
@@ -139,7 +150,11 @@ impl WorkerPortState {
                         self.pending.pop_first();
                     }
                 }
-                Entry::sent(&envelope, describe(&envelope.body, via), at_ms)
+                let entry = Entry::sent(&envelope, describe(&envelope.body, via), at_ms);
+                match said_of(&envelope.body) {
+                    Some(said) => entry.saying(said),
+                    None => entry,
+                }
             }
             Event::SentRaw { text, .. } => Entry::sent_raw(&text, at_ms),
             Event::Received { envelope, via, .. } => {
@@ -157,14 +172,18 @@ impl WorkerPortState {
                     }
                     _ => Status::Ok,
                 };
-                Entry::received(&envelope, payload, at_ms).with_status(status)
+                let entry = Entry::received(&envelope, payload, at_ms).with_status(status);
+                match said_of(&envelope.body) {
+                    Some(said) => entry.saying(said),
+                    None => entry,
+                }
             }
             Event::Rejected { raw, error, via } => {
                 let mut entry = Entry::refused(&raw, error.reason(), at_ms);
                 entry.payload = format!("{} ({})", entry.payload, channel_name(via));
                 entry
             }
-            Event::Refused(reason) => Entry::system("send", "not sent", at_ms).rejected(reason),
+            Event::Refused(reason) => Entry::said("send", said!(NotSent), at_ms).rejected(reason),
             Event::Declined { envelope, reason, .. } => Entry::declined(&envelope, reason, at_ms),
             Event::Other(()) => return None,
         })

@@ -1,0 +1,128 @@
+//! The sentences the routes' states write into their logs, as templates with `{0}`, `{1}`… for
+//! what varies. A log entry keeps the template and its arguments beside its English text, so the
+//! log shows it in the chosen language while the entry's `payload` (what tests match and exports
+//! carry) stays English. The English lives here; `static/i18n/en.json` repeats it (a test holds
+//! the two equal) and `zh.json` translates it.
+
+macro_rules! says {
+    ($( $variant:ident = ($key:literal, $english:literal), )*) => {
+        /// A sentence a state writes into a log.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Say {
+            $( $variant, )*
+        }
+
+        impl Say {
+            pub const ALL: &'static [Say] = &[$(Say::$variant),*];
+
+            /// The key in the language files.
+            pub fn key(self) -> &'static str {
+                match self {
+                    $( Say::$variant => $key, )*
+                }
+            }
+
+            /// The English template.
+            pub fn english(self) -> &'static str {
+                match self {
+                    $( Say::$variant => $english, )*
+                }
+            }
+        }
+    };
+}
+
+/// A sentence and what fills it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Said {
+    pub say: Say,
+    pub args: Vec<String>,
+}
+
+impl Said {
+    pub fn new(say: Say, args: Vec<String>) -> Said {
+        Said { say, args }
+    }
+
+    /// The sentence in English.
+    pub fn english(&self) -> String {
+        fill(self.say.english(), &self.args)
+    }
+}
+
+/// `template` with each `{n}` replaced by `args[n]` (left as it is when there is no such argument).
+pub fn fill(template: &str, args: &[String]) -> String {
+    let mut out = String::with_capacity(template.len() + args.iter().map(String::len).sum::<usize>());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let hole = after.find('}').and_then(|close| Some((after[..close].parse::<usize>().ok()?, close)));
+        match hole.and_then(|(n, close)| args.get(n).map(|arg| (arg, close))) {
+            Some((arg, close)) => {
+                out.push_str(arg);
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `Said` from a sentence and its arguments: `said!(JoinedChannel, name)`.
+#[macro_export]
+macro_rules! said {
+    ($say:ident $(, $arg:expr)* $(,)?) => {
+        $crate::i18n::Said::new($crate::i18n::Say::$say, vec![$($arg.to_string()),*])
+    };
+}
+
+says! {
+    // /broadcast
+    JoinedChannel = ("say.joined-channel", "joined channel {0}"),
+    VanishedFromChannel = ("say.vanished-from-channel", "left channel {0} without a goodbye: the other tabs drop this one when its pings stop"),
+    LeftChannel = ("say.left-channel", "left channel {0} (said goodbye)"),
+    CannotJoin = ("say.cannot-join", "cannot join: {0}"),
+    NotSent = ("say.not-sent", "not sent"),
+    NoEcho = ("say.no-echo", "delivered to the {0} other tab(s) on this channel, never back to this one: BroadcastChannel does not deliver to the sender"),
+    HelloThisTabJoins = ("say.hello-this-tab-joins", "hello: this tab joins"),
+    HelloJoined = ("say.hello-joined", "hello: joined the channel"),
+    HereAlready = ("say.here-already", "here: already on the channel"),
+    GoodbyeLeft = ("say.goodbye-left", "goodbye: left the channel"),
+    StoppedAnswering = ("say.stopped-answering", "{0} stopped answering and left the roster"),
+    // /worker-port
+    WorkerListening = ("say.worker-listening", "the worker is listening"),
+    HereIsPort2 = ("say.here-is-port2", "here is port2 (transferred, no longer usable here)"),
+    NotSentWhat = ("say.not-sent-what", "not sent: {0}"),
+    RestartingWorker = ("say.restarting-worker", "restarting the worker with a fresh port"),
+    WorkerLoading = ("say.worker-loading", "loading: starting the worker, waiting for it to say ready"),
+    WorkerReady = ("say.worker-ready", "ready: the worker greeted over the port"),
+    WorkerTerminated = ("say.worker-terminated", "terminated: the worker is stopped and the port closed"),
+    StateError = ("say.state-error", "error: {0}"),
+    NoWorkersHere = ("say.no-workers-here", "error: no workers here"),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_template_is_filled_hole_by_hole_and_a_stray_brace_is_kept() {
+        let args = vec!["a".to_owned(), "{1}".to_owned()];
+        assert_eq!(fill("x {0} y {1} z", &args), "x a y {1} z");
+        assert_eq!(fill("{2} {x} {", &args), "{2} {x} {");
+        assert_eq!(fill("二{0}一", &args), "二a一");
+    }
+
+    #[test]
+    fn every_key_is_said_once() {
+        let mut keys: Vec<&str> = Say::ALL.iter().map(|s| s.key()).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        assert_eq!(keys.len(), Say::ALL.len());
+    }
+}
