@@ -82,6 +82,8 @@ macro_rules! said {
 }
 
 says! {
+    // Words that are not a sentence (a message's kind, what it said): the same in every language.
+    Plain = ("say.plain", "{0}"),
     // /broadcast
     JoinedChannel = ("say.joined-channel", "joined channel {0}"),
     VanishedFromChannel = ("say.vanished-from-channel", "left channel {0} without a goodbye: the other tabs drop this one when its pings stop"),
@@ -104,6 +106,46 @@ says! {
     WorkerTerminated = ("say.worker-terminated", "terminated: the worker is stopped and the port closed"),
     StateError = ("say.state-error", "error: {0}"),
     NoWorkersHere = ("say.no-workers-here", "error: no workers here"),
+    // /storage
+    NoEventForWriter = ("say.no-event-for-writer", "the other tabs get a storage event for this write; this tab gets none (turn on same-tab notifications for the workaround)"),
+    NotWritten = ("say.not-written", "not written: {0}"),
+    SameTabOn = ("say.same-tab-on", "same-tab notifications on: this tab now dispatches a storage event to itself after each write"),
+    SameTabOff = ("say.same-tab-off", "same-tab notifications off: this tab hears only other tabs' writes"),
+    QuotaRefused = ("say.quota-refused", "the browser refused after {0} M characters"),
+    QuotaTaken = ("say.quota-taken", "the browser took {0} M characters without refusing"),
+    FillerLeft = ("say.filler-left", "{0} filler keys could not be removed"),
+    // /websocket
+    JoinRoom = ("say.join-room", "join room \"{0}\""),
+    JoinedRoom = ("say.joined-room", "joined room \"{0}\": {1} member(s) with this tab"),
+    MemberJoined = ("say.member-joined", "{0} joined: {1} member(s)"),
+    MemberLeft = ("say.member-left", "{0} left: {1} member(s)"),
+    Members = ("say.members", "{0} member(s)"),
+    Accepted = ("say.accepted", "your #{0} is relay #{1} of the room"),
+    Relayed = ("say.relayed", "{0} · relay #{1} from {2}"),
+    NotRelayed = ("say.not-relayed", "not relayed"),
+    RelayConnected = ("say.relay-connected", "connected to the relay"),
+    Reconnecting = ("say.reconnecting", "closed {0}: attempt {1} in {2} ms"),
+    Closed = ("say.closed", "closed {0}"),
+    Queued = ("say.queued", "\"{0}\" waits for the relay ({1} waiting)"),
+    Flushed = ("say.flushed", "{0} waiting message(s) sent"),
+    // /stock
+    LeadsTerm = ("say.leads-term", "this tab leads term {0}: {1}"),
+    CaughtUp = ("say.caught-up", "missed {0} tick(s); caught up from the next one"),
+    NewLeader = ("say.new-leader", "{0} leads term {1}: {2} ms passed without ticks"),
+    TicksTravel = ("say.ticks-travel", "ticks now travel over {0}"),
+    // /shared-worker
+    StoreConnecting = ("say.store-connecting", "connecting to the shared worker"),
+    StoreConnected = ("say.store-connected", "connected: the shared worker welcomed this tab"),
+    NoSharedWorker = ("say.no-shared-worker", "this browser has no SharedWorker"),
+    Disconnected = ("say.disconnected", "disconnected"),
+    StoreSet = ("say.store-set", "set {0} = \"{1}\""),
+    StoreGet = ("say.store-get", "get {0}"),
+    StoreWelcome = ("say.store-welcome", "welcome: {0} tab(s) connected, {1} key(s) stored"),
+    StoreRoster = ("say.store-roster", "{0} tab(s) connected"),
+    StoreAck = ("say.store-ack", "stored {0} (was {1}) ↩ #{2}"),
+    StoreValue = ("say.store-value", "{0} = {1} (set by {2}) ↩ #{3}"),
+    StoreNotSet = ("say.store-not-set", "{0} is not set: nobody has set it ↩ #{1}"),
+    StoreChanged = ("say.store-changed", "{0} set {1}: {2} → \"{3}\""),
 }
 
 #[cfg(test)]

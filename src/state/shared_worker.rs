@@ -9,6 +9,7 @@ use crosstalk_protocol::{preview, Body as _, Reason};
 use crate::components::sequence_diagram::{Diagram, Step};
 use crate::hooks::RouteState;
 use crate::log::{Direction, Entry, LogBook, Status};
+use crate::said;
 use crate::transport::shared_worker::{StoreEvent, SHARED_STORE_URL};
 use crate::transport::{Event, LinkState};
 
@@ -121,7 +122,7 @@ impl RouteState for SharedWorkerState {
             },
             Action::Refused { what, reason } => {
                 self.error = Some(reason.text.clone());
-                Entry::system("send", format!("not sent: {what}"), at_ms).rejected(reason)
+                Entry::said("send", said!(NotSentWhat, what), at_ms).rejected(reason)
             }
         };
         log.push(entry);
@@ -132,45 +133,45 @@ impl SharedWorkerState {
     fn on_event(&mut self, event: StoreEvent, at_ms: f64) -> Option<Entry> {
         Some(match event {
             Event::State(link) => {
-                let text = match &link {
-                    LinkState::Connecting => "connecting to the shared worker".to_owned(),
-                    LinkState::Ready => "connected: the shared worker welcomed this tab".to_owned(),
-                    LinkState::Unsupported => "this browser has no SharedWorker".to_owned(),
-                    LinkState::Closed => "disconnected".to_owned(),
-                    LinkState::Failed(reason) => format!("error: {reason}"),
+                let said = match &link {
+                    LinkState::Connecting => said!(StoreConnecting),
+                    LinkState::Ready => said!(StoreConnected),
+                    LinkState::Unsupported => said!(NoSharedWorker),
+                    LinkState::Closed => said!(Disconnected),
+                    LinkState::Failed(reason) => said!(StateError, reason),
                 };
                 self.link = link;
-                Entry::system("state", text, at_ms)
+                Entry::said("state", said, at_ms)
             }
             Event::Sent { envelope, .. } => {
-                let payload = match &envelope.body {
-                    StoreMsg::Hello => "hello: this tab joins".to_owned(),
+                let said = match &envelope.body {
+                    StoreMsg::Hello => said!(HelloThisTabJoins),
                     StoreMsg::Set { key, value } => {
                         self.error = None;
-                        format!("set {} = \"{}\"", key_label(key), preview(value, 120))
+                        said!(StoreSet, key_label(key), preview(value, 120))
                     }
                     StoreMsg::Get { key } => {
                         self.error = None;
-                        format!("get {}", key_label(key))
+                        said!(StoreGet, key_label(key))
                     }
-                    other => other.kind().into(),
+                    other => said!(Plain, other.kind()),
                 };
-                Entry::sent(&envelope, payload, at_ms)
+                Entry::sent(&envelope, "", at_ms).saying(said)
             }
             Event::SentRaw { text, .. } => Entry::sent_raw(&text, at_ms),
             Event::Received { envelope, .. } => {
                 let mut status = Status::Ok;
-                let payload = match &envelope.body {
+                let said = match &envelope.body {
                     StoreMsg::Welcome { connections, keys } => {
                         self.connections = Some(*connections);
-                        format!("welcome: {connections} tab(s) connected, {keys} key(s) stored")
+                        said!(StoreWelcome, connections, keys)
                     }
                     StoreMsg::Roster { connections } => {
                         self.connections = Some(*connections);
-                        format!("{connections} tab(s) connected")
+                        said!(StoreRoster, connections)
                     }
                     StoreMsg::Ack { reply_to, key, old } => {
-                        format!("stored {} (was {}) ↩ #{reply_to}", key_label(key), value_label(old))
+                        said!(StoreAck, key_label(key), value_label(old), reply_to)
                     }
                     StoreMsg::Value { reply_to, key, value, set_by } => {
                         self.fetched = Some(Fetched {
@@ -179,37 +180,26 @@ impl SharedWorkerState {
                             set_by: set_by.as_ref().map(|s| s.0.clone()),
                         });
                         match set_by {
-                            Some(by) => {
-                                format!(
-                                    "{} = {} (set by {by}) ↩ #{reply_to}",
-                                    key_label(key),
-                                    value_label(value)
-                                )
-                            }
-                            None => format!("{} is not set: nobody has set it ↩ #{reply_to}", key_label(key)),
+                            Some(by) => said!(StoreValue, key_label(key), value_label(value), by, reply_to),
+                            None => said!(StoreNotSet, key_label(key), reply_to),
                         }
                     }
                     StoreMsg::Changed { key, old, new, set_by } => {
-                        format!(
-                            "{set_by} set {}: {} → \"{}\"",
-                            key_label(key),
-                            value_label(old),
-                            preview(new, 120)
-                        )
+                        said!(StoreChanged, set_by, key_label(key), value_label(old), preview(new, 120))
                     }
                     StoreMsg::Rejected { code, reason, preview } => {
                         let said = format!("the shared worker refused it: {reason}");
                         self.error = Some(said.clone());
                         status = Status::Rejected(Reason::new(*code, said));
-                        preview.clone()
+                        said!(Plain, preview)
                     }
-                    other => other.kind().into(),
+                    other => said!(Plain, other.kind()),
                 };
-                Entry::received(&envelope, payload, at_ms).with_status(status)
+                Entry::received(&envelope, "", at_ms).with_status(status).saying(said)
             }
             Event::Rejected { raw, error, .. } => Entry::refused(&raw, error.reason(), at_ms),
             Event::Declined { envelope, reason, .. } => Entry::declined(&envelope, reason, at_ms),
-            Event::Refused(reason) => Entry::system("send", "not sent", at_ms).rejected(reason),
+            Event::Refused(reason) => Entry::said("send", said!(NotSent), at_ms).rejected(reason),
             Event::Other(()) => return None,
         })
     }

@@ -10,6 +10,7 @@ use crosstalk_protocol::Reason;
 use crate::components::sequence_diagram::{Diagram, Step};
 use crate::hooks::RouteState;
 use crate::log::{Direction, Entry, LogBook};
+use crate::said;
 use crate::transport::stock::{Medium, StockEvent};
 use crate::transport::Event;
 
@@ -148,34 +149,31 @@ impl RouteState for StockState {
                 Event::Declined { envelope, reason, .. } => {
                     log.push(Entry::declined(&envelope, reason, at_ms))
                 }
-                Event::Refused(reason) => log.push(Entry::system("send", "not sent", at_ms).rejected(reason)),
+                Event::Refused(reason) => {
+                    log.push(Entry::said("send", said!(NotSent), at_ms).rejected(reason))
+                }
                 Event::State(_) | Event::Other(()) => {}
             },
             Action::Ticker(step) => match step {
                 TickerStep::Leading { term, why } => {
-                    log.push(Entry::system("leader", format!("this tab leads term {term}: {why}"), at_ms));
+                    log.push(Entry::said("leader", said!(LeadsTerm, term, why), at_ms));
                 }
                 TickerStep::LostLead { why } => log.push(Entry::system("leadership-lost", why, at_ms)),
                 TickerStep::Moved { missed } if missed > 0 => {
                     self.missed += missed;
-                    let said = format!("missed {missed} tick(s); caught up from the next one");
-                    log.push(Entry::system("caught-up", said, at_ms));
+                    log.push(Entry::said("caught-up", said!(CaughtUp, missed), at_ms));
                 }
                 TickerStep::Ignored { why } => log.push(Entry::system("ignored", why, at_ms)),
                 TickerStep::Moved { .. } | TickerStep::Send(_) => {}
             },
             Action::Snapshot(snapshot) => self.take(snapshot),
             Action::NewLeader { term, leader, quiet_ms } => {
-                let said = format!("{leader} leads term {term}: {quiet_ms:.0} ms passed without ticks");
-                log.push(Entry::system("new-leader", said, at_ms));
+                let said = said!(NewLeader, leader, term, format!("{quiet_ms:.0}"));
+                log.push(Entry::said("new-leader", said, at_ms));
             }
             Action::Transport(medium) => {
                 self.medium = medium;
-                log.push(Entry::system(
-                    "transport",
-                    format!("ticks now travel over {}", medium.label()),
-                    at_ms,
-                ));
+                log.push(Entry::said("transport", said!(TicksTravel, medium.label()), at_ms));
             }
             Action::Election(how) => self.election = how,
             Action::Refused { what, reason } => {

@@ -7,6 +7,7 @@ use crosstalk_protocol::Reason;
 use crate::components::sequence_diagram::{Diagram, Step};
 use crate::hooks::RouteState;
 use crate::log::{Direction, Entry, LogBook, Status};
+use crate::said;
 use crate::transport::storage::{QuotaReport, StorageChange, StorageNotice};
 use crate::transport::Event;
 
@@ -72,17 +73,12 @@ impl RouteState for StorageState {
                 });
                 if !self.told_no_event {
                     self.told_no_event = true;
-                    log.push(Entry::system(
-                        "no-event",
-                        "the other tabs get a storage event for this write; this tab gets none (turn on \
-                         same-tab notifications for the workaround)",
-                        at_ms,
-                    ));
+                    log.push(Entry::said("no-event", said!(NoEventForWriter), at_ms));
                 }
             }
             Action::Refused { what, reason } => {
                 self.error = Some(reason.text.clone());
-                log.push(Entry::system("write", format!("not written: {what}"), at_ms).rejected(reason));
+                log.push(Entry::said("write", said!(NotWritten, what), at_ms).rejected(reason));
             }
             Action::Quota(report) => self.quota(report, at_ms, log),
             Action::Keys(keys) => self.keys = keys,
@@ -91,12 +87,8 @@ impl RouteState for StorageState {
                 self.failed = Some(reason);
             }
             Action::SameTab(on) => {
-                let text = if on {
-                    "same-tab notifications on: this tab now dispatches a storage event to itself after each write"
-                } else {
-                    "same-tab notifications off: this tab hears only other tabs' writes"
-                };
-                log.push(Entry::system("same-tab", text, at_ms));
+                let said = if on { said!(SameTabOn) } else { said!(SameTabOff) };
+                log.push(Entry::said("same-tab", said, at_ms));
             }
         }
     }
@@ -109,24 +101,16 @@ impl StorageState {
             Some(refusal) => {
                 self.error =
                     Some(format!("{} (after {mb:.1} M characters; the filler was removed)", refusal.text));
-                let said = format!("the browser refused after {mb:.1} M characters");
-                log.push(Entry::system("quota", said, at_ms).rejected(refusal));
+                let said = said!(QuotaRefused, format!("{mb:.1}"));
+                log.push(Entry::said("quota", said, at_ms).rejected(refusal));
             }
             None => {
                 self.error = None;
-                log.push(Entry::system(
-                    "quota",
-                    format!("the browser took {mb:.1} M characters without refusing"),
-                    at_ms,
-                ));
+                log.push(Entry::said("quota", said!(QuotaTaken, format!("{mb:.1}")), at_ms));
             }
         }
         if report.leftovers > 0 {
-            log.push(Entry::system(
-                "quota",
-                format!("{} filler keys could not be removed", report.leftovers),
-                at_ms,
-            ));
+            log.push(Entry::said("quota", said!(FillerLeft, report.leftovers), at_ms));
         }
     }
 }

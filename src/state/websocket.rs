@@ -9,6 +9,7 @@ use crosstalk_protocol::{Body as _, Reason, ReasonCode};
 use crate::components::sequence_diagram::{Diagram, Step};
 use crate::hooks::RouteState;
 use crate::log::{Direction, Entry, LogBook, Status};
+use crate::said;
 use crate::transport::websocket::{Notice, RelayEvent};
 use crate::transport::{Event, LinkState};
 
@@ -144,81 +145,82 @@ impl WebSocketState {
             Event::State(LinkState::Failed(reason)) => self.phase = Phase::Failed(reason),
             Event::State(LinkState::Unsupported) => self.phase = Phase::Failed("no WebSocket here".into()),
             Event::Sent { envelope, .. } => {
-                let payload = match &envelope.body {
-                    RelayMsg::Join { room } => format!("join room \"{room}\""),
-                    RelayMsg::Text { text } => text.clone(),
-                    other => other.kind().into(),
+                let entry = match &envelope.body {
+                    RelayMsg::Join { room } => {
+                        Entry::sent(&envelope, "", at_ms).saying(said!(JoinRoom, room))
+                    }
+                    RelayMsg::Text { text } => Entry::sent(&envelope, text.clone(), at_ms),
+                    other => Entry::sent(&envelope, other.kind(), at_ms),
                 };
                 if matches!(envelope.body, RelayMsg::Text { .. }) {
                     self.error = None;
                 }
-                log.push(Entry::sent(&envelope, payload, at_ms));
+                log.push(entry);
             }
             Event::SentRaw { text, .. } => log.push(Entry::sent_raw(&text, at_ms)),
             Event::Received { envelope, .. } => {
                 let mut status = Status::Ok;
-                let payload = match &envelope.body {
+                let said = match &envelope.body {
                     RelayMsg::Joined { room, members } => {
                         self.room = room.clone();
                         self.members = Some(*members);
                         self.last_room_seq = None;
-                        format!("joined room \"{room}\": {members} member(s) with this tab")
+                        said!(JoinedRoom, room, members)
                     }
                     RelayMsg::Members { members, joined, left, .. } => {
                         self.members = Some(*members);
                         match (joined, left) {
-                            (Some(who), _) => format!("{who} joined: {members} member(s)"),
-                            (_, Some(who)) => format!("{who} left: {members} member(s)"),
-                            _ => format!("{members} member(s)"),
+                            (Some(who), _) => said!(MemberJoined, who, members),
+                            (_, Some(who)) => said!(MemberLeft, who, members),
+                            _ => said!(Members, members),
                         }
                     }
                     RelayMsg::Accepted { reply_to, room_seq } => {
                         status = self.numbered(*room_seq);
-                        format!("your #{reply_to} is relay #{room_seq} of the room")
+                        said!(Accepted, reply_to, room_seq)
                     }
                     RelayMsg::Relayed { room_seq, from, text, .. } => {
                         status = self.numbered(*room_seq);
-                        format!("{text} · relay #{room_seq} from {from}")
+                        said!(Relayed, text, room_seq, from)
                     }
                     RelayMsg::Error { code, reason } => {
                         let said = format!("the relay refused it: {reason}");
                         self.error = Some(said.clone());
                         status = Status::Rejected(Reason::new(*code, said));
-                        "not relayed".into()
+                        said!(NotRelayed)
                     }
-                    other => other.kind().into(),
+                    other => said!(Plain, other.kind()),
                 };
-                log.push(Entry::received(&envelope, payload, at_ms).with_status(status));
+                log.push(Entry::received(&envelope, "", at_ms).with_status(status).saying(said));
             }
             Event::Rejected { raw, error, .. } => log.push(Entry::refused(&raw, error.reason(), at_ms)),
             Event::Declined { envelope, reason, .. } => log.push(Entry::declined(&envelope, reason, at_ms)),
-            Event::Refused(reason) => log.push(Entry::system("send", "not sent", at_ms).rejected(reason)),
+            Event::Refused(reason) => log.push(Entry::said("send", said!(NotSent), at_ms).rejected(reason)),
             Event::Other(notice) => self.on_notice(notice, at_ms, log),
         }
     }
 
     fn on_notice(&mut self, notice: Notice, at_ms: f64, log: &mut LogBook) {
         match notice {
-            Notice::Opened => log.push(Entry::system("open", "connected to the relay", at_ms)),
+            Notice::Opened => log.push(Entry::said("open", said!(RelayConnected), at_ms)),
             Notice::Reconnecting { code, why, attempt, delay_ms } => {
                 self.phase = Phase::Reconnecting { attempt, delay_ms };
                 self.members = None;
-                let said = format!("closed {}: attempt {attempt} in {delay_ms} ms", closed_text(code, &why));
-                log.push(Entry::system("reconnecting", said, at_ms));
+                let said = said!(Reconnecting, closed_text(code, &why), attempt, delay_ms);
+                log.push(Entry::said("reconnecting", said, at_ms));
             }
             Notice::Closed { code, why } => {
                 self.phase = Phase::Closed;
                 self.members = None;
-                log.push(Entry::system("closed", format!("closed {}", closed_text(code, &why)), at_ms));
+                log.push(Entry::said("closed", said!(Closed, closed_text(code, &why)), at_ms));
             }
             Notice::Queued { text, waiting } => {
                 self.queued = waiting;
-                let said = format!("\"{text}\" waits for the relay ({waiting} waiting)");
-                log.push(Entry::system("queued", said, at_ms));
+                log.push(Entry::said("queued", said!(Queued, text, waiting), at_ms));
             }
             Notice::Flushed { count } => {
                 self.queued = 0;
-                log.push(Entry::system("flushed", format!("{count} waiting message(s) sent"), at_ms));
+                log.push(Entry::said("flushed", said!(Flushed, count), at_ms));
             }
         }
     }
