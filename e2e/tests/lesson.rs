@@ -93,6 +93,8 @@ async fn the_lesson_switches_to_chinese_and_a_reload_keeps_it() {
         },
     )
     .await;
+    let detail = text_of(driver, "status-detail").await.unwrap_or_default();
+    assert!(detail.contains("在频道"), "the status detail in 中文: {detail}");
     // And its sequence diagram.
     let diagram = text_of(driver, "diagram").await.unwrap_or_default();
     assert!(diagram.contains("其他标签页") && !diagram.contains("other tabs"), "{diagram}");

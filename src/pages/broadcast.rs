@@ -4,6 +4,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use crate::said;
 use crosstalk_protocol::roster::{peer_timeout_from_query, Roster};
 use crosstalk_protocol::{Reason, ReasonCode, Sender, SenderId};
 use web_sys::HtmlInputElement;
@@ -129,10 +130,8 @@ pub fn BroadcastPage() -> Html {
     let state = route.state();
     let (status, detail) = match &state.failed {
         Some(reason) => ("error", reason.clone()),
-        None if state.vanished => {
-            ("vanished", "gone without a goodbye: change the channel, or reload, to join again".into())
-        }
-        None => ("joined", format!("on channel \"{}\"", *channel)),
+        None if state.vanished => ("vanished", i18n.said(&said!(GoneWithoutGoodbye))),
+        None => ("joined", i18n.said(&said!(OnChannel, *channel))),
     };
     html! {
         <RouteFrame lesson="broadcast">

@@ -12,6 +12,7 @@
 
 use std::rc::Rc;
 
+use crate::said;
 use crosstalk_protocol::catalog::MECHANISMS;
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
@@ -85,9 +86,9 @@ pub fn InspectorPage() -> Html {
         .collect();
     let start = shown.first().map_or(0.0, |r| r.record.at_ms);
     let (status, detail) = if watch.borrow().is_some() {
-        ("watching", format!("{} tab(s) heard from, {} batch(es)", state.contexts.len(), state.batches))
+        ("watching", i18n.said(&said!(Watching, state.contexts.len(), state.batches)))
     } else {
-        ("error", "this browser has no BroadcastChannel: nothing to watch with".to_owned())
+        ("error", i18n.said(&said!(NothingToWatchWith)))
     };
 
     html! {

@@ -118,7 +118,7 @@ pub fn SharedWorkerPage() -> Html {
 
     html! {
         <RouteFrame lesson="shared-worker">
-            <StatusPanel subject={i18n.t(Text::SubjectSharedWorker).to_owned()} state={state_attr(link)} detail={state_detail(link)}>
+            <StatusPanel subject={i18n.t(Text::SubjectSharedWorker).to_owned()} state={state_attr(link)} detail={i18n.said(&state_detail(link))}>
                 <span class="metric big" title="tabs connected to the shared worker now">
                     <span data-testid="connections">{state.connections.map(|c| c.to_string()).unwrap_or_else(|| "–".into())}</span>
                     {i18n.t(Text::PageTabSConnected)}

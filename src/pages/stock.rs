@@ -6,6 +6,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
+use crate::said;
 use crosstalk_protocol::stock::{Step, StockMsg, Ticker, CLAIM_AFTER_MS, TICK_MS};
 use crosstalk_protocol::{Sender, SenderId};
 use gloo::events::EventListener;
@@ -441,7 +442,7 @@ pub fn StockPage() -> Html {
     let state = route.state();
     let age = state.age_ms.map(|ms| format!("{:.1} s", ms / 1000.0)).unwrap_or_else(|| "–".into());
     let leader = state.leader.clone().unwrap_or_else(|| "none yet".into());
-    let detail = format!("term {} · leader {leader} · leader chosen by {}", state.term, state.election);
+    let detail = i18n.said(&said!(TickerDetail, state.term, leader, state.election));
     html! {
         <RouteFrame lesson="stock-sync">
             <StatusPanel subject={i18n.t(Text::SubjectTicker).to_owned()} state={state.role.as_attr()} detail={detail}>

@@ -5,6 +5,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use crate::said;
 use crosstalk_protocol::storage::{StorageMsg, Stored};
 use crosstalk_protocol::{preview, Reason};
 use web_sys::HtmlInputElement;
@@ -135,7 +136,7 @@ pub fn StoragePage() -> Html {
     let state = route.state();
     let (status, detail) = match &state.failed {
         Some(reason) => ("error", reason.clone()),
-        None => ("listening", "listening for storage events from other tabs".to_owned()),
+        None => ("listening", i18n.said(&said!(ListeningForStorage))),
     };
     html! {
         <RouteFrame lesson="storage">

@@ -5,6 +5,8 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use crate::i18n::Said;
+use crate::said;
 use crosstalk_protocol::relay::DEFAULT_ROOM;
 use crosstalk_protocol::{Reason, ReasonCode, Sender, SenderId};
 use web_sys::HtmlInputElement;
@@ -45,15 +47,13 @@ fn with_link(
     }
 }
 
-fn phase_detail(phase: &Phase, room: &str) -> String {
+fn phase_detail(phase: &Phase, room: &str) -> Said {
     match phase {
-        Phase::Connecting => "connecting to the relay".into(),
-        Phase::Open => format!("in room \"{room}\""),
-        Phase::Reconnecting { attempt, delay_ms } => {
-            format!("the relay is away: attempt {attempt} in {delay_ms} ms")
-        }
-        Phase::Closed => "closed".into(),
-        Phase::Failed(reason) => reason.clone(),
+        Phase::Connecting => said!(ConnectingToRelay),
+        Phase::Open => said!(InRoom, room),
+        Phase::Reconnecting { attempt, delay_ms } => said!(RelayAway, attempt, delay_ms),
+        Phase::Closed => said!(ClosedShort),
+        Phase::Failed(reason) => said!(Plain, reason),
     }
 }
 
@@ -118,7 +118,7 @@ pub fn WebSocketPage() -> Html {
     };
     html! {
         <RouteFrame lesson="websocket">
-            <StatusPanel subject={i18n.t(Text::SubjectRelay).to_owned()} state={state.phase.as_attr()} detail={phase_detail(&state.phase, &state.room)}>
+            <StatusPanel subject={i18n.t(Text::SubjectRelay).to_owned()} state={state.phase.as_attr()} detail={i18n.said(&phase_detail(&state.phase, &state.room))}>
                 <span class="metric big" title="members of the room now, this tab included">
                     <span data-testid="members">{state.members.map(|m| m.to_string()).unwrap_or_else(|| "–".into())}</span>
                     {i18n.t(Text::PageInTheRoom)}

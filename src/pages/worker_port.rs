@@ -147,7 +147,7 @@ pub fn WorkerPortPage() -> Html {
     let link = &state.link;
     html! {
         <RouteFrame lesson="worker-port">
-            <StatusPanel subject={i18n.t(Text::SubjectWorker).to_owned()} state={state_attr(link)} detail={state_detail(link)}>
+            <StatusPanel subject={i18n.t(Text::SubjectWorker).to_owned()} state={state_attr(link)} detail={i18n.said(&state_detail(link))}>
                 if let Some(ms) = state.last_round_trip_ms {
                     <span class="metric" data-testid="round-trip">{format!("last round trip {ms:.1} ms")}</span>
                 }

@@ -8,6 +8,7 @@ use crosstalk_protocol::{preview, Body as _, Reason};
 
 use crate::components::sequence_diagram::{Diagram, Step};
 use crate::hooks::RouteState;
+use crate::i18n::Said;
 use crate::log::{Direction, Entry, LogBook, Status};
 use crate::said;
 use crate::transport::shared_worker::{StoreEvent, SHARED_STORE_URL};
@@ -68,13 +69,13 @@ pub fn state_attr(link: &LinkState) -> &'static str {
     }
 }
 
-pub fn state_detail(link: &LinkState) -> String {
+pub fn state_detail(link: &LinkState) -> Said {
     match link {
-        LinkState::Connecting => "connecting to the shared worker…".into(),
-        LinkState::Ready => "one store for every tab of this origin".into(),
-        LinkState::Unsupported => "this browser has no SharedWorker".into(),
-        LinkState::Closed => "disconnected".into(),
-        LinkState::Failed(reason) => reason.clone(),
+        LinkState::Connecting => said!(StoreConnecting),
+        LinkState::Ready => said!(OneStore),
+        LinkState::Unsupported => said!(NoSharedWorker),
+        LinkState::Closed => said!(Disconnected),
+        LinkState::Failed(reason) => said!(Plain, reason),
     }
 }
 

@@ -64,13 +64,13 @@ pub fn state_attr(link: &LinkState) -> &'static str {
     }
 }
 
-pub fn state_detail(link: &LinkState) -> String {
+pub fn state_detail(link: &LinkState) -> Said {
     match link {
-        LinkState::Connecting => "starting the worker and handing it a port…".into(),
-        LinkState::Ready => "the worker answers over the port".into(),
-        LinkState::Closed => "the worker is stopped; restart it to talk again".into(),
-        LinkState::Failed(reason) => reason.clone(),
-        LinkState::Unsupported => "this browser cannot start the worker".into(),
+        LinkState::Connecting => said!(WorkerStarting),
+        LinkState::Ready => said!(WorkerAnswers),
+        LinkState::Closed => said!(WorkerStopped),
+        LinkState::Failed(reason) => said!(Plain, reason),
+        LinkState::Unsupported => said!(CannotStartWorker),
     }
 }
 
