@@ -16,6 +16,18 @@ pub struct FormButton {
     pub on_press: Callback<(String, String)>,
 }
 
+/// The words of the buttons the routes use, by their QA hook, in the chosen language.
+fn label_of(testid: &str) -> Option<Text> {
+    Some(match testid {
+        "set" => Text::FormSet,
+        "get" => Text::FormGet,
+        "remove" => Text::FormRemove,
+        "clear" => Text::FormClear,
+        "fill-quota" => Text::FormFillQuota,
+        _ => return None,
+    })
+}
+
 #[derive(Properties, PartialEq)]
 pub struct KeyValueFormProps {
     #[prop_or_default]
@@ -41,7 +53,7 @@ pub fn KeyValueForm(props: &KeyValueFormProps) -> Html {
                 let onclick = Callback::from(move |_: MouseEvent| on_press.emit((read(&key_input), read(&value_input))));
                 html! {
                     <button data-testid={button.testid} class={classes!(button.primary.then_some("primary"))}
-                            title={button.title} {onclick}>{button.label}</button>
+                            title={button.title} {onclick}>{label_of(button.testid).map_or(button.label, |t| i18n.t(t))}</button>
                 }
             }) }
         </div>

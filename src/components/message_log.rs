@@ -111,7 +111,7 @@ pub fn MessageLog(props: &MessageLogProps) -> Html {
             </header>
             if book.dropped() > 0 {
                 <p class="log-dropped" data-testid="log-dropped">
-                    {format!("{} older entries dropped", book.dropped())}
+                    {i18n.said(&crate::said!(OlderDropped, book.dropped()))}
                 </p>
             }
             <ol class="log-list" data-testid="log" ref={list}>

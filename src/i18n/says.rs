@@ -133,6 +133,16 @@ says! {
     CaughtUp = ("say.caught-up", "missed {0} tick(s); caught up from the next one"),
     NewLeader = ("say.new-leader", "{0} leads term {1}: {2} ms passed without ticks"),
     TicksTravel = ("say.ticks-travel", "ticks now travel over {0}"),
+    // /payment
+    OpeningProvider = ("say.opening-provider", "order {0} for {1}: opening the provider's page"),
+    NoAnswerWithin = ("say.no-answer-within", "no answer for order {0} within {1} s: a late answer will be refused"),
+    OrderEnded = ("say.order-ended", "order {0} ended"),
+    LabOpaque = ("say.lab-opaque", "a sandboxed frame with an opaque origin posts a forged success for order {0}"),
+    LabImpostor = ("say.lab-impostor", "a second frame from the provider's own origin posts a forged success for order {0}"),
+    LabHijacked = ("say.lab-hijacked", "the checkout frame is navigated to {0}, a page of another origin; the shop then posts order {1} again, to the provider's origin only, so the browser delivers nothing to the page now in the frame (it shows what it overhears)"),
+    LabSelfPost = ("say.lab-self-post", "this page posts a forged success for order {0} to itself (the seed's multi-tab mistake)"),
+    // the log itself
+    OlderDropped = ("say.older-dropped", "{0} older entries dropped"),
     // status details
     WorkerStarting = ("say.worker-starting", "starting the worker and handing it a port…"),
     WorkerAnswers = ("say.worker-answers", "the worker answers over the port"),

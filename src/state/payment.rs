@@ -9,6 +9,7 @@ use crosstalk_protocol::{decode, preview, Envelope, Reason, ReasonCode, Sender, 
 use crate::components::sequence_diagram::{Diagram, Step};
 use crate::hooks::RouteState;
 use crate::log::{Direction, Entry, LogBook, Status};
+use crate::said;
 use crate::transport::window_message::WindowEvent;
 use crate::transport::Event;
 
@@ -168,8 +169,8 @@ impl RouteState for ShopState {
         match action {
             Action::Configured { provider_origin } => self.provider_origin = provider_origin,
             Action::Started(order) => {
-                let said = format!("order {} for {}: opening the provider's page", order.id, money(order.amount_cents));
-                log.push(Entry::system("checkout", said, at_ms));
+                let said = said!(OpeningProvider, order.id, money(order.amount_cents));
+                log.push(Entry::said("checkout", said, at_ms));
                 self.order = Some(order);
                 self.payment = PaymentState::Pending;
                 self.error = None;
@@ -179,44 +180,37 @@ impl RouteState for ShopState {
                 log.push(Entry::sent(&envelope, payload, at_ms));
             }
             Action::Window(Event::Refused(reason)) => {
-                log.push(Entry::system("send", "not sent", at_ms).rejected(reason));
+                log.push(Entry::said("send", said!(NotSent), at_ms).rejected(reason));
             }
             Action::Window(Event::SentRaw { text, .. }) => log.push(Entry::sent_raw(&text, at_ms)),
             Action::Window(_) => {}
-            Action::Judged { incoming, verdict, explain } => self.judged(incoming, verdict, explain, at_ms, log),
+            Action::Judged { incoming, verdict, explain } => {
+                self.judged(incoming, verdict, explain, at_ms, log)
+            }
             Action::TimedOut { order_id, seconds } => {
                 self.payment = PaymentState::Timeout;
-                let said = format!("no answer for order {order_id} within {seconds} s: a late answer will be refused");
-                log.push(Entry::system("timeout", said, at_ms));
+                log.push(Entry::said("timeout", said!(NoAnswerWithin, order_id, seconds), at_ms));
             }
             Action::Unreachable { order_id, why } => {
                 let said = unreachable_text(&self.provider_origin, &why);
                 self.payment = PaymentState::Unreachable { reason: said.clone() };
-                let entry = Entry::system("unreachable", format!("order {order_id} ended"), at_ms);
+                let entry = Entry::said("unreachable", said!(OrderEnded, order_id), at_ms);
                 log.push(entry.rejected(Reason::new(ReasonCode::Unreachable, said)));
             }
             Action::Lab { n, kind, order_id } => {
-                let what = match kind {
-                    LabKind::Opaque => "a sandboxed frame with an opaque origin posts a forged success",
-                    LabKind::Impostor => "a second frame from the provider's own origin posts a forged success",
+                let said = match kind {
+                    LabKind::Opaque => said!(LabOpaque, order_id),
+                    LabKind::Impostor => said!(LabImpostor, order_id),
                 };
-                log.push(Entry::system("lab", format!("{what} for order {order_id}"), at_ms));
+                log.push(Entry::said("lab", said, at_ms));
                 self.lab_frame = Some((n, kind, order_id));
             }
-            Action::Hijacked { order_id, page } => log.push(Entry::system(
-                "lab",
-                format!(
-                    "the checkout frame is navigated to {page}, a page of another origin; the shop then posts \
-                     order {order_id} again, to the provider's origin only, so the browser delivers nothing \
-                     to the page now in the frame (it shows what it overhears)"
-                ),
-                at_ms,
-            )),
-            Action::SelfPost { order_id } => log.push(Entry::system(
-                "lab",
-                format!("this page posts a forged success for order {order_id} to itself (the seed's multi-tab mistake)"),
-                at_ms,
-            )),
+            Action::Hijacked { order_id, page } => {
+                log.push(Entry::said("lab", said!(LabHijacked, page, order_id), at_ms))
+            }
+            Action::SelfPost { order_id } => {
+                log.push(Entry::said("lab", said!(LabSelfPost, order_id), at_ms))
+            }
             Action::Error(reason) => self.error = Some(reason.text),
         }
     }
