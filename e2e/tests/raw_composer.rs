@@ -113,3 +113,32 @@ async fn into_the_checkout_frame_the_provider_refuses_it_and_the_payment_still_s
     state_becomes(driver, "payment-result", "success").await;
     browser.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_the_ticker_the_other_tab_refuses_it_and_keeps_following_the_leader() {
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    browser.open("/stock").await;
+    let first = driver.window().await.expect("the first tab");
+    crosstalk_e2e::check::state_becomes(driver, "role", "leader").await;
+    let second = browser.open_tab("/stock").await;
+    crosstalk_e2e::check::state_becomes(driver, "role", "follower").await;
+    browser.switch_to(&first).await;
+    raw(driver).await;
+    log_has(driver, Want { dir: Some("out"), kind: Some("raw"), ..Want::default() }).await;
+    browser.switch_to(&second).await;
+    let refused =
+        log_has(driver, Want { dir: Some("in"), status: Some("rejected"), ..Want::default() }).await;
+    assert_eq!(refused.code, "bad-json", "{refused:?}");
+    // And it goes on: the leader's ticks still arrive after it.
+    let seq = |text: Option<String>| text.and_then(|t| t.parse::<u64>().ok()).unwrap_or_default();
+    let before = seq(crosstalk_e2e::check::text_of(driver, "seq").await);
+    crosstalk_e2e::check::eventually("a tick after the raw message", async || {
+        match seq(crosstalk_e2e::check::text_of(driver, "seq").await) {
+            now if now > before => Ok(()),
+            now => Err(format!("#{now}")),
+        }
+    })
+    .await;
+    browser.quit().await;
+}
