@@ -10,6 +10,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use yew::prelude::*;
 
+use crate::i18n::{use_i18n, Text};
+
 use crate::components::message_log::MessageLog;
 use crate::components::route_frame::RouteFrame;
 use crate::components::status::StatusPanel;
@@ -179,6 +181,7 @@ fn chart(rows: &[Row]) -> Html {
 
 #[component]
 pub fn BenchPage() -> Html {
+    let i18n = use_i18n();
     let route = use_route::<BenchState>();
     let plan = use_memo((), |_| Plan::from_query(&crate::page_query::search()));
     let frames = use_node_ref();
@@ -221,32 +224,27 @@ pub fn BenchPage() -> Html {
         _ => format!("{} cases ready to run", plan.cases().len()),
     };
     html! {
-        <RouteFrame title="Bench" lead={html! {
-            {"What each mechanism costs in this browser, measured twice in the same run, interleaved: through \
-              crosstalk's transports and envelope (Rust, wasm, typed decoding, a log entry per message) and through \
-              plain JavaScript doing the same echo. Round trip: many sequential echoes, timed as a whole and \
-              divided. Throughput: a burst posted at once, until every echo is back."}
-        }}>
-            <StatusPanel subject="Bench" state={state.state_attr()} detail={detail}>
-                <button class="primary" data-testid="run" onclick={on_run} disabled={state.running}>{"Run"}</button>
+        <RouteFrame title={i18n.t(Text::BenchTitle).to_owned()} lead={html! { {i18n.t(Text::BenchLead)} }}>
+            <StatusPanel subject={i18n.t(Text::BenchTitle).to_owned()} state={state.state_attr()} detail={detail}>
+                <button class="primary" data-testid="run" onclick={on_run} disabled={state.running}>{i18n.t(Text::BenchRun)}</button>
                 <progress data-testid="progress" max="1" value={format!("{:.3}", state.progress())}
                           data-done={state.done.to_string()} data-steps={state.steps.to_string()}></progress>
                 <span class="metric">{format!("{} / {}", state.done, state.steps)}</span>
-                <button data-testid="export" onclick={on_export} disabled={state.rows.is_empty()}>{"Export JSON"}</button>
+                <button data-testid="export" onclick={on_export} disabled={state.rows.is_empty()}>{i18n.t(Text::BenchExport)}</button>
             </StatusPanel>
             { chart(&state.rows) }
             <table class="panel bench-table" data-testid="results">
                 <thead>
                     <tr>
-                        <th>{"mechanism"}</th><th>{"payload"}</th>
-                        <th>{"RTT µs"}</th><th>{"plain JS"}</th><th>{"ratio"}</th>
-                        <th>{"msgs/s"}</th><th>{"plain JS"}</th><th>{"ratio"}</th><th>{"note"}</th>
+                        <th>{i18n.t(Text::BenchMechanism)}</th><th>{i18n.t(Text::BenchPayload)}</th>
+                        <th>{i18n.t(Text::BenchRtt)}</th><th>{i18n.t(Text::BenchPlainJs)}</th><th>{i18n.t(Text::BenchRatio)}</th>
+                        <th>{i18n.t(Text::BenchMsgs)}</th><th>{i18n.t(Text::BenchPlainJs)}</th><th>{i18n.t(Text::BenchRatio)}</th><th>{i18n.t(Text::BenchNote)}</th>
                     </tr>
                 </thead>
                 <tbody>{ for state.rows.iter().map(result_row) }</tbody>
             </table>
             <details class="panel explain">
-                <summary>{"What the echo is, per mechanism"}</summary>
+                <summary>{i18n.t(Text::BenchEchoPerMechanism)}</summary>
                 <ul>{ for Mechanism::ALL.iter().map(|m| html! { <li><strong>{m.label()}</strong>{": "}{m.peer()}</li> }) }</ul>
                 <p class="hint">{"`cargo xtask bench` runs this page in headless Chromium until two runs agree, and prints the table. \
                     Narrow a run with ?mechanisms=broadcast,storage&payloads=100."}</p>

@@ -1,16 +1,19 @@
 //! Any path that is not a route.
 
 use yew::prelude::*;
+
+use crate::i18n::{use_i18n, Text};
 use yew_router::prelude::*;
 
 use crate::routes::Route;
 
 #[component]
 pub fn NotFound() -> Html {
+    let i18n = use_i18n();
     html! {
         <section data-testid="not-found">
-            <h1>{"Nothing here"}</h1>
-            <p>{"This address is not a crosstalk route. "}<Link<Route> to={Route::Home}>{"See every mechanism"}</Link<Route>>{"."}</p>
+            <h1>{i18n.t(Text::NotFoundTitle)}</h1>
+            <p>{i18n.t(Text::NotFoundText)}<Link<Route> to={Route::Home}>{i18n.t(Text::NotFoundLink)}</Link<Route>>{"."}</p>
         </section>
     }
 }
