@@ -36,12 +36,22 @@ macro_rules! says {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Said {
     pub say: Say,
+    /// What fills `{0}`, `{1}`…, in English.
     pub args: Vec<String>,
+    /// When `{0}` is itself a sentence (`args[0]` is its English): translated with the rest.
+    pub inner: Option<Box<Said>>,
 }
 
 impl Said {
     pub fn new(say: Say, args: Vec<String>) -> Said {
-        Said { say, args }
+        Said { say, args, inner: None }
+    }
+
+    /// `say` with the sentence `inner` as `{0}` and `more` as `{1}`, `{2}`…
+    pub fn around(say: Say, inner: Said, more: Vec<String>) -> Said {
+        let mut args = vec![inner.english()];
+        args.extend(more);
+        Said { say, args, inner: Some(Box::new(inner)) }
     }
 
     /// The sentence in English.
@@ -114,6 +124,23 @@ says! {
     QuotaRefused = ("say.quota-refused", "the browser refused after {0} M characters"),
     QuotaTaken = ("say.quota-taken", "the browser took {0} M characters without refusing"),
     FillerLeft = ("say.filler-left", "{0} filler keys could not be removed"),
+    // /stock
+    Tick = ("say.tick", "#{0} (term {1}): {2}"),
+    Claims = ("say.claims", "claims term {0}"),
+    ResignsTo = ("say.resigns-to", "resigns term {0}, handing over to {1}"),
+    Resigns = ("say.resigns", "resigns term {0}"),
+    EveryoneMoves = ("say.everyone-moves", "everyone moves to {0}"),
+    FromSender = ("say.from-sender", "{0} · from {1}"),
+    // /payment and /provider
+    ProviderListening = ("say.provider-listening", "the provider's page is listening"),
+    OrderAmount = ("say.order-amount", "order {0}: {1}"),
+    OrderOutcome = ("say.order-outcome", "order {1}: {0}"),
+    Paid = ("say.paid", "paid ({0})"),
+    Declined = ("say.declined", "declined: {0}"),
+    CancelledByCustomer = ("say.cancelled-by-customer", "cancelled by the customer"),
+    ToTargetOrigin = ("say.to-target-origin", "{0} · targetOrigin {1}"),
+    FromCheckoutFrame = ("say.from-checkout-frame", "{0} · from {1} (the checkout frame)"),
+    FromAnotherWindow = ("say.from-another-window", "{0} · from {1} (another window)"),
     // /websocket
     JoinRoom = ("say.join-room", "join room \"{0}\""),
     JoinedRoom = ("say.joined-room", "joined room \"{0}\": {1} member(s) with this tab"),

@@ -56,7 +56,16 @@ impl Texts {
     pub fn said(&self, said: &Said) -> String {
         let at = Say::ALL.iter().position(|s| *s == said.say);
         let template = at.and_then(|at| self.says.get(at)).map_or(said.say.english(), String::as_str);
-        fill(template, &said.args)
+        match &said.inner {
+            Some(inner) => {
+                let mut args = said.args.clone();
+                if let Some(first) = args.first_mut() {
+                    *first = self.said(inner);
+                }
+                fill(template, &args)
+            }
+            None => fill(template, &said.args),
+        }
     }
 
     /// A diagram's word in this language (the word itself for one no diagram has).
@@ -238,6 +247,15 @@ mod tests {
         assert_eq!(texts.lesson("storage", "pitfalls"), "字 lesson.storage.pitfalls");
         assert_eq!(texts.lesson("storage", "no-such-part"), "");
         assert_eq!(texts.diagram("leader"), "字 diagram.leader");
+        let nested = Said::around(Say::FromSender, crate::said!(Claims, 3), vec!["tab-a".into()]);
+        assert_eq!(nested.english(), "claims term 3 · from tab-a");
+        assert_eq!(texts.said(&nested), "字 say.from-sender");
+        let zh = Texts::from_words(Lang::Zh, |key| match key {
+            "say.from-sender" => Some("{0}，来自 {1}".into()),
+            "say.claims" => Some("声明第 {0} 任期".into()),
+            _ => None,
+        });
+        assert_eq!(zh.said(&nested), "声明第 3 任期，来自 tab-a");
         assert_eq!(texts.diagram("no diagram says this"), "no diagram says this");
         for text in Text::ALL {
             assert!(!texts.get(*text).is_empty());

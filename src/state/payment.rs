@@ -8,6 +8,7 @@ use crosstalk_protocol::{decode, preview, Envelope, Reason, ReasonCode, Sender, 
 
 use crate::components::sequence_diagram::{Diagram, Step};
 use crate::hooks::RouteState;
+use crate::i18n::{Said, Say};
 use crate::log::{Direction, Entry, LogBook, Status};
 use crate::said;
 use crate::transport::window_message::WindowEvent;
@@ -125,11 +126,11 @@ pub fn parse_amount(text: &str) -> Result<u64, String> {
     Ok(cents)
 }
 
-fn outcome_text(outcome: &Outcome) -> String {
+fn outcome_text(outcome: &Outcome) -> Said {
     match outcome {
-        Outcome::Paid { payment_id } => format!("paid ({payment_id})"),
-        Outcome::Declined { reason } => format!("declined: {reason}"),
-        Outcome::Cancelled => "cancelled by the customer".into(),
+        Outcome::Paid { payment_id } => said!(Paid, payment_id),
+        Outcome::Declined { reason } => said!(Declined, reason),
+        Outcome::Cancelled => said!(CancelledByCustomer),
     }
 }
 
@@ -143,13 +144,15 @@ pub fn unreachable_text(provider_origin: &str, why: &str) -> String {
 }
 
 /// What the log shows for a message body.
-pub fn describe(body: &PaymentMsg) -> String {
+pub fn describe(body: &PaymentMsg) -> Said {
     match body {
-        PaymentMsg::Ready => "the provider's page is listening".into(),
+        PaymentMsg::Ready => said!(ProviderListening),
         PaymentMsg::Order { order_id, amount_cents, .. } => {
-            format!("order {order_id}: {}", money(*amount_cents))
+            said!(OrderAmount, order_id, money(*amount_cents))
         }
-        PaymentMsg::Result { order_id, outcome } => format!("order {order_id}: {}", outcome_text(outcome)),
+        PaymentMsg::Result { order_id, outcome } => {
+            Said::around(Say::OrderOutcome, outcome_text(outcome), vec![order_id.clone()])
+        }
     }
 }
 
@@ -176,8 +179,12 @@ impl RouteState for ShopState {
                 self.error = None;
             }
             Action::Window(Event::Sent { envelope, .. }) => {
-                let payload = format!("{} · targetOrigin {}", describe(&envelope.body), self.provider_origin);
-                log.push(Entry::sent(&envelope, payload, at_ms));
+                let said = Said::around(
+                    Say::ToTargetOrigin,
+                    describe(&envelope.body),
+                    vec![self.provider_origin.clone()],
+                );
+                log.push(Entry::sent(&envelope, "", at_ms).saying(said));
             }
             Action::Window(Event::Refused(reason)) => {
                 log.push(Entry::said("send", said!(NotSent), at_ms).rejected(reason));
@@ -220,16 +227,19 @@ impl ShopState {
     fn judged(&mut self, incoming: Incoming, verdict: Verdict, explain: bool, at_ms: f64, log: &mut LogBook) {
         let decoded: Option<Envelope<PaymentMsg>> =
             incoming.data.as_deref().ok().and_then(|t| decode(t).ok());
-        let source = if incoming.from_expected { "the checkout frame" } else { "another window" };
-        let entry = |payload: String, status: Status| Entry {
-            dir: Direction::In,
-            seq: decoded.as_ref().map(|e| e.seq),
-            at_ms,
-            from: Some(incoming.origin.clone()),
-            kind: decoded.as_ref().map_or("?", Envelope::kind).to_owned(),
-            payload: format!("{payload} · from {} ({source})", incoming.origin),
-            status,
-            said: None,
+        let source = if incoming.from_expected { Say::FromCheckoutFrame } else { Say::FromAnotherWindow };
+        let entry = |shown: Said, status: Status| {
+            Entry {
+                dir: Direction::In,
+                seq: decoded.as_ref().map(|e| e.seq),
+                at_ms,
+                from: Some(incoming.origin.clone()),
+                kind: decoded.as_ref().map_or("?", Envelope::kind).to_owned(),
+                payload: String::new(),
+                status,
+                said: None,
+            }
+            .saying(Said::around(source, shown, vec![incoming.origin.clone()]))
         };
         match verdict {
             Verdict::ProviderReady(envelope) => log.push(entry(describe(&envelope.body), Status::Ok)),
@@ -241,7 +251,14 @@ impl ShopState {
                 let shown = match &decoded {
                     Some(envelope) => describe(&envelope.body),
                     None => {
-                        incoming.data.as_deref().map(|t| preview(t, 100)).unwrap_or_else(|e| e.to_string())
+                        said!(
+                            Plain,
+                            incoming
+                                .data
+                                .as_deref()
+                                .map(|t| preview(t, 100))
+                                .unwrap_or_else(|e| e.to_string())
+                        )
                     }
                 };
                 log.push(entry(shown, Status::Rejected(refusal.reason())));

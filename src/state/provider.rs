@@ -7,6 +7,7 @@ use crosstalk_protocol::payment::{judge_order, PaymentMsg};
 use crosstalk_protocol::Envelope;
 
 use crate::hooks::RouteState;
+use crate::i18n::{Said, Say};
 use crate::log::{Entry, LogBook};
 use crate::state::payment::describe;
 use crate::transport::window_message::WindowEvent;
@@ -77,8 +78,12 @@ impl RouteState for ProviderState {
             }
             Action::Window(Event::Other(incoming)) => match judge_order(&incoming, &self.shop_origin) {
                 Ok((envelope, order_id, amount_cents)) => {
-                    let payload = format!("{} · from {}", describe(&envelope.body), incoming.origin);
-                    log.push(Entry::received(&envelope, payload, at_ms));
+                    let said = Said::around(
+                        Say::FromSender,
+                        describe(&envelope.body),
+                        vec![incoming.origin.clone()],
+                    );
+                    log.push(Entry::received(&envelope, "", at_ms).saying(said));
                     self.stage = Stage::Order { order_id, amount_cents };
                 }
                 Err(reason) => {
@@ -89,8 +94,12 @@ impl RouteState for ProviderState {
                 }
             },
             Action::Window(Event::Sent { envelope, .. }) => {
-                let payload = format!("{} · targetOrigin {}", describe(&envelope.body), self.shop_origin);
-                log.push(Entry::sent(&envelope, payload, at_ms));
+                let said = Said::around(
+                    Say::ToTargetOrigin,
+                    describe(&envelope.body),
+                    vec![self.shop_origin.clone()],
+                );
+                log.push(Entry::sent(&envelope, "", at_ms).saying(said));
                 // Only an answer to the order at hand is worth replaying.
                 if matches!(&envelope.body, PaymentMsg::Result { order_id, .. } if Some(order_id.as_str()) == self.stage.order_id())
                 {

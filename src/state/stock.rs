@@ -9,6 +9,7 @@ use crosstalk_protocol::Reason;
 
 use crate::components::sequence_diagram::{Diagram, Step};
 use crate::hooks::RouteState;
+use crate::i18n::{Said, Say};
 use crate::log::{Direction, Entry, LogBook};
 use crate::said;
 use crate::transport::stock::{Medium, StockEvent};
@@ -117,17 +118,17 @@ pub fn price(cents: u64) -> String {
     format!("{}.{:02}", cents / 100, cents % 100)
 }
 
-fn describe(body: &StockMsg) -> String {
+fn describe(body: &StockMsg) -> Said {
     match body {
         StockMsg::Tick { term, seq, quotes, .. } => {
             let prices: Vec<String> =
                 quotes.iter().map(|q| format!("{} {}", q.symbol, price(q.cents))).collect();
-            format!("#{seq} (term {term}): {}", prices.join(" · "))
+            said!(Tick, seq, term, prices.join(" · "))
         }
-        StockMsg::Claim { term } => format!("claims term {term}"),
-        StockMsg::Resign { term, to: Some(to) } => format!("resigns term {term}, handing over to {to}"),
-        StockMsg::Resign { term, to: None } => format!("resigns term {term}"),
-        StockMsg::Switch { transport } => format!("everyone moves to {transport}"),
+        StockMsg::Claim { term } => said!(Claims, term),
+        StockMsg::Resign { term, to: Some(to) } => said!(ResignsTo, term, to),
+        StockMsg::Resign { term, to: None } => said!(Resigns, term),
+        StockMsg::Switch { transport } => said!(EveryoneMoves, transport),
     }
 }
 
@@ -138,12 +139,16 @@ impl RouteState for StockState {
         match action {
             Action::Bus(event) => match event {
                 Event::Sent { envelope, .. } => {
-                    log.push(Entry::sent(&envelope, describe(&envelope.body), at_ms))
+                    log.push(Entry::sent(&envelope, "", at_ms).saying(describe(&envelope.body)))
                 }
                 Event::SentRaw { text, .. } => log.push(Entry::sent_raw(&text, at_ms)),
                 Event::Received { envelope, .. } => {
-                    let said = format!("{} · from {}", describe(&envelope.body), envelope.from);
-                    log.push(Entry::received(&envelope, said, at_ms));
+                    let said = Said::around(
+                        Say::FromSender,
+                        describe(&envelope.body),
+                        vec![envelope.from.0.clone()],
+                    );
+                    log.push(Entry::received(&envelope, "", at_ms).saying(said));
                 }
                 Event::Rejected { raw, error, .. } => log.push(Entry::refused(&raw, error.reason(), at_ms)),
                 Event::Declined { envelope, reason, .. } => {
