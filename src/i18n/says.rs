@@ -168,6 +168,12 @@ says! {
     LabImpostor = ("say.lab-impostor", "a second frame from the provider's own origin posts a forged success for order {0}"),
     LabHijacked = ("say.lab-hijacked", "the checkout frame is navigated to {0}, a page of another origin; the shop then posts order {1} again, to the provider's origin only, so the browser delivers nothing to the page now in the frame (it shows what it overhears)"),
     LabSelfPost = ("say.lab-self-post", "this page posts a forged success for order {0} to itself (the seed's multi-tab mistake)"),
+    // /bench and /capabilities
+    Measuring = ("say.measuring", "measuring {0}"),
+    BenchFinished = ("say.bench-finished", "finished: the table and the chart below are this browser's"),
+    CasesReady = ("say.cases-ready", "{0} cases ready to run"),
+    ProbesDone = ("say.probes-done", "{0} probes answered: this is what this browser does"),
+    ProbesAnswered = ("say.probes-answered", "{0} of {1} probes answered"),
     // the log itself
     OlderDropped = ("say.older-dropped", "{0} older entries dropped"),
     // status details

@@ -10,7 +10,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use yew::prelude::*;
 
-use crate::i18n::{use_i18n, Text};
+use crate::i18n::{use_i18n, I18n, Text};
 
 use crate::components::message_log::MessageLog;
 use crate::components::route_frame::RouteFrame;
@@ -126,7 +126,7 @@ fn result_row(row: &Row) -> Html {
 
 /// Bars of crosstalk-over-plain-JS: round-trip ratio (lower is better) and throughput ratio
 /// (higher is better), with the line at 1.0 where crosstalk costs nothing extra.
-fn chart(rows: &[Row]) -> Html {
+fn chart(rows: &[Row], i18n: &I18n) -> Html {
     let measured: Vec<&Row> =
         rows.iter().filter(|r| r.rtt_ratio().is_some() || r.throughput_ratio().is_some()).collect();
     if measured.is_empty() {
@@ -146,7 +146,7 @@ fn chart(rows: &[Row]) -> Html {
             <svg viewBox={format!("0 0 {} {height}", left + width + 60.0)} role="img"
                  aria-label="crosstalk over plain JS, per mechanism and payload">
                 <line class="one" x1={x(1.0).to_string()} x2={x(1.0).to_string()} y1="10" y2={height.to_string()} />
-                <text class="axis" x={x(1.0).to_string()} y="9">{"1.0 = as fast as plain JS"}</text>
+                <text class="axis" x={x(1.0).to_string()} y="9">{i18n.t(Text::BenchAxis)}</text>
                 <line class="target" x1={x(TARGET_RTT_RATIO).to_string()} x2={x(TARGET_RTT_RATIO).to_string()}
                       y1="14" y2={height.to_string()} />
                 { for measured.iter().enumerate().map(|(i, r)| {
@@ -172,8 +172,8 @@ fn chart(rows: &[Row]) -> Html {
                 }) }
             </svg>
             <figcaption>
-                <span class="key rtt"></span>{" round trip, crosstalk ÷ plain JS (lower is better; dashed line: the 1.15 target) "}
-                <span class="key rate"></span>{" throughput, crosstalk ÷ plain JS (higher is better)"}
+                <span class="key rtt"></span>{i18n.t(Text::BenchKeyRtt)}
+                <span class="key rate"></span>{i18n.t(Text::BenchKeyRate)}
             </figcaption>
         </figure>
     }
@@ -219,9 +219,9 @@ pub fn BenchPage() -> Html {
 
     let state = route.state();
     let detail = match (&state.current, state.state_attr()) {
-        (Some(now), _) => format!("measuring {now}"),
-        (None, "done") => "finished: the table and the chart below are this browser's".to_owned(),
-        _ => format!("{} cases ready to run", plan.cases().len()),
+        (Some(now), _) => i18n.said(&crate::said!(Measuring, now)),
+        (None, "done") => i18n.said(&crate::said!(BenchFinished)),
+        _ => i18n.said(&crate::said!(CasesReady, plan.cases().len())),
     };
     html! {
         <RouteFrame title={i18n.t(Text::BenchTitle).to_owned()} lead={html! { {i18n.t(Text::BenchLead)} }}>
@@ -232,7 +232,7 @@ pub fn BenchPage() -> Html {
                 <span class="metric">{format!("{} / {}", state.done, state.steps)}</span>
                 <button data-testid="export" onclick={on_export} disabled={state.rows.is_empty()}>{i18n.t(Text::BenchExport)}</button>
             </StatusPanel>
-            { chart(&state.rows) }
+            { chart(&state.rows, &i18n) }
             <table class="panel bench-table" data-testid="results">
                 <thead>
                     <tr>

@@ -50,9 +50,9 @@ pub fn CapabilitiesPage() -> Html {
     let current = state.borrow();
     let (answered, all) = current.progress();
     let (status, detail) = if current.done() {
-        ("done", format!("{all} probes answered: this is what this browser does"))
+        ("done", i18n.said(&crate::said!(ProbesDone, all)))
     } else {
-        ("checking", format!("{answered} of {all} probes answered"))
+        ("checking", i18n.said(&crate::said!(ProbesAnswered, answered, all)))
     };
     let on_copy = {
         let (state, copied) = (state.clone(), copied.clone());
@@ -68,13 +68,13 @@ pub fn CapabilitiesPage() -> Html {
         <>
             <h1>{i18n.t(Text::CapabilitiesTitle)}</h1>
             <p class="lead" data-testid="capabilities-lead">{i18n.t(Text::CapabilitiesLead)}</p>
-            <StatusPanel subject="Probes" state={status} detail={detail}>
+            <StatusPanel subject={i18n.t(Text::SubjectProbes).to_owned()} state={status} detail={detail}>
                 <progress data-testid="progress" max={all.to_string()} value={answered.to_string()}></progress>
                 <button data-testid="capabilities-copy" onclick={on_copy}>{i18n.t(Text::CapabilitiesCopy)}</button>
                 <button data-testid="capabilities-export" onclick={on_export}>{i18n.t(Text::CapabilitiesExport)}</button>
                 if let Some(ok) = *copied {
                     <span class="copied" data-testid="copied" data-ok={ok.to_string()}>
-                        {if ok { "copied" } else { "this page may not write to the clipboard" }}
+                        {i18n.t(if ok { Text::CapabilitiesCopied } else { Text::CapabilitiesNoClipboard })}
                     </span>
                 }
             </StatusPanel>
