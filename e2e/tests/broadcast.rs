@@ -25,6 +25,13 @@ async fn from_a_plain_script_in_another_tab(browser: &Browser, route: &str, scri
     browser.switch_to(&route_tab).await;
 }
 
+/// Sends `text` with the fault injection `fault` (`none`, `drop`, `duplicate`, `reorder`, `delay`).
+async fn send_with_fault(driver: &WebDriver, fault: &str, text: &str) {
+    crosstalk_e2e::action::choose(driver, "fault", fault).await;
+    type_text(driver, "message-input", text).await;
+    click(driver, "send").await;
+}
+
 async fn texts_received(driver: &WebDriver) -> Vec<String> {
     log_lines(driver)
         .await
@@ -286,17 +293,11 @@ async fn a_dropped_message_shows_as_a_gap_and_a_duplicate_as_a_repeat_in_the_oth
     let driver = &browser.driver;
     let tabs = browser.open_tabs("/broadcast", 2, "joined").await;
     peers_become(driver, 1).await;
-    crosstalk_e2e::action::choose(driver, "fault", "drop").await;
-    type_text(driver, "message-input", "lost on purpose").await;
-    click(driver, "send").await;
+    send_with_fault(driver, "drop", "lost on purpose").await;
     let dropped = log_has(driver, Want { code: Some("fault-injected"), ..Want::default() }).await;
     assert!(dropped.reason.contains("dropped"), "{dropped:?}");
-    crosstalk_e2e::action::choose(driver, "fault", "none").await;
-    type_text(driver, "message-input", "after the gap").await;
-    click(driver, "send").await;
-    crosstalk_e2e::action::choose(driver, "fault", "duplicate").await;
-    type_text(driver, "message-input", "said twice").await;
-    click(driver, "send").await;
+    send_with_fault(driver, "none", "after the gap").await;
+    send_with_fault(driver, "duplicate", "said twice").await;
 
     browser.switch_to(&tabs[0]).await;
     // The gap shows on whatever came next from that tab: the text, or a ping if one went between
@@ -370,17 +371,11 @@ async fn a_reordered_or_delayed_message_arrives_after_a_later_one_and_is_flagged
     let driver = &browser.driver;
     let tabs = browser.open_tabs("/broadcast", 2, "joined").await;
     peers_become(driver, 1).await;
-    crosstalk_e2e::action::choose(driver, "fault", "reorder").await;
-    type_text(driver, "message-input", "held back").await;
-    click(driver, "send").await;
+    send_with_fault(driver, "reorder", "held back").await;
     let held = log_has(driver, Want { code: Some("fault-injected"), ..Want::default() }).await;
     assert!(held.reason.contains("held back"), "{held:?}");
-    crosstalk_e2e::action::choose(driver, "fault", "delay").await;
-    type_text(driver, "message-input", "slow link").await;
-    click(driver, "send").await;
-    crosstalk_e2e::action::choose(driver, "fault", "none").await;
-    type_text(driver, "message-input", "on time").await;
-    click(driver, "send").await;
+    send_with_fault(driver, "delay", "slow link").await;
+    send_with_fault(driver, "none", "on time").await;
 
     browser.switch_to(&tabs[0]).await;
     let want = ["slow link", "held back", "on time"];
