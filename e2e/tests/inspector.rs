@@ -14,6 +14,7 @@ struct TimelineEntry {
     route: String,
     dir: String,
     kind: String,
+    from: String,
     text: String,
 }
 
@@ -26,6 +27,7 @@ async fn timeline(driver: &WebDriver) -> Vec<TimelineEntry> {
             route: attr("data-route").await,
             dir: attr("data-dir").await,
             kind: attr("data-kind").await,
+            from: attr("data-from").await,
             text: row.text().await.unwrap_or_default(),
         });
     }
@@ -96,6 +98,12 @@ async fn the_inspector_shows_a_message_leave_one_tab_and_arrive_in_another() {
     let position = |e: &TimelineEntry| rows.iter().position(|r| r == e).expect("still shown");
     assert!(position(&sent) < position(&received), "sent before received: {rows:?}");
 
+    // The sender's lane says which id its messages carry: the one the receiving tab logged.
+    let lane = driver
+        .find(By::Css(format!("[data-testid=lane][data-context=\"{}\"]", sent.context)))
+        .await
+        .expect("the sender's lane");
+    assert_eq!(lane.attr("data-sends-as").await.ok().flatten(), Some(received.from.clone()));
     browser.picture("timeline", "inspector").await;
     // A filter by tab keeps only that tab's lane.
     choose(driver, "inspector-context", &received.context).await;

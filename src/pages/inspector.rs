@@ -7,7 +7,9 @@
 //! QA hooks: `status` (`watching`, `error`), `inspector-contexts`, `inspector-records`,
 //! `inspector-mechanism` and `inspector-context` (filters; value `all` or a route / a tab),
 //! `inspector-refresh`, `inspector-clear`, `timeline` with one `timeline-entry` per record
-//! (`data-context`, `data-route`, `data-dir`, `data-status`, `data-reason-code`, `data-kind`),
+//! (`data-context`, `data-route`, `data-dir`, `data-status`, `data-reason-code`, `data-kind`,
+//! `data-from`: the message's sender), one `lane` per tab (`data-context`, and `data-sends-as`: the
+//! sender id its route's messages carry when it differs),
 //! and the page's own `log` (rejected batches).
 
 use std::rc::Rc;
@@ -124,8 +126,14 @@ pub fn InspectorPage() -> Html {
                     <thead><tr>
                         <th>{"ms"}</th>
                         { for lanes.iter().map(|lane| {
-                            let route = state.contexts.get(&**lane).map(|c| mechanism_of(&c.route)).unwrap_or_default();
-                            html! { <th><code>{lane.to_string()}</code><br/><small>{route.to_owned()}</small></th> }
+                            let heard = state.contexts.get(&**lane);
+                            let route = heard.map(|c| mechanism_of(&c.route)).unwrap_or_default();
+                            // The id its messages carry, as the other tabs' logs show it.
+                            let sends_as = heard.and_then(|c| c.sends_as.clone()).filter(|s| **s != **lane);
+                            html! { <th data-testid="lane" data-context={lane.to_string()} data-sends-as={sends_as.clone()}>
+                                <code>{lane.to_string()}</code><br/><small>{route.to_owned()}</small>
+                                { for sends_as.map(|s| html! { <><br/><small>{"⇒ "}<code>{s}</code></small></> }) }
+                            </th> }
                         }) }
                     </tr></thead>
                     <tbody>
@@ -135,7 +143,7 @@ pub fn InspectorPage() -> Html {
                             let arrow = match r.dir.as_str() { "in" => "⇐", "out" => "⇒", _ => "•" };
                             html! {
                                 <tr data-testid="timeline-entry" data-context={row.context.clone()} data-route={row.route.clone()}
-                                    data-dir={r.dir.as_str()} data-status={status} data-kind={r.kind.clone()}
+                                    data-dir={r.dir.as_str()} data-status={status} data-kind={r.kind.clone()} data-from={r.from.clone()}
                                     data-reason-code={r.code.map(|c| c.as_str())}
                                     class={classes!("timeline-entry", format!("dir-{}", r.dir.as_str()), format!("status-{status}"))}>
                                     <td class="at">{format!("+{:.1}", r.at_ms - start)}</td>

@@ -46,6 +46,9 @@ pub struct Context {
     pub route: String,
     pub records: u64,
     pub last_heard_ms: f64,
+    /// The sender id its route's messages carry (the tab's logs and the others' show that one),
+    /// once one of its sends has been heard.
+    pub sends_as: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -117,7 +120,11 @@ impl InspectorState {
             self.routes.insert(route.clone());
         }
         let mut added = 0;
+        let mut sends_as = None;
         for record in records {
+            if record.dir == Dir::Out {
+                sends_as = record.from.clone().or(sends_as);
+            }
             if record.at_ms < self.cleared_at_ms || !self.seen.insert((context.clone(), record.id)) {
                 self.repeats += 1;
                 continue;
@@ -140,10 +147,14 @@ impl InspectorState {
             route: route.clone(),
             records: 0,
             last_heard_ms: at_ms,
+            sends_as: None,
         });
         heard.route = route;
         heard.last_heard_ms = at_ms;
         heard.records += added;
+        if sends_as.is_some() {
+            heard.sends_as = sends_as;
+        }
     }
 }
 
@@ -256,6 +267,7 @@ mod tests {
         assert_eq!(state.repeats, 2);
         assert_eq!(state.contexts.len(), 2);
         assert_eq!(state.contexts["tab-b"].records, 2);
+        assert_eq!(state.contexts["tab-b"].sends_as, None, "its records name no sender");
         assert_eq!(state.routes().collect::<Vec<_>>(), vec!["/broadcast"]);
         assert!(log.is_empty());
     }
@@ -363,6 +375,7 @@ mod tests {
             &mut log,
         );
         assert_eq!(ids(&state), vec![("tab-a".to_string(), 0), ("tab-b".to_string(), 0)]);
+        assert_eq!(state.contexts["tab-a"].sends_as.as_deref(), Some("tab-a"), "as its sends say");
     }
 
     #[test]
