@@ -54,8 +54,8 @@ impl Texts {
 
     /// A log sentence in this language (in English where the file lacks it).
     pub fn said(&self, said: &Said) -> String {
-        let at = Say::ALL.iter().position(|s| *s == said.say);
-        let template = at.and_then(|at| self.says.get(at)).map_or(said.say.english(), String::as_str);
+        // `says` follows `Say::ALL`, which is declaration order: a sentence's discriminant is its index.
+        let template = self.says.get(said.say as usize).map_or(said.say.english(), String::as_str);
         match &said.inner {
             Some(inner) => {
                 let mut args = said.args.clone();

@@ -26,9 +26,14 @@ pub const VIA_INSPECTOR: Via = "inspector";
 pub const INSPECTOR_PATH: &str = "/inspector";
 /// How often a watched tab sends what is new: often enough to follow, far below the message rate.
 const PUBLISH_EVERY_MS: u32 = 100;
-/// A `watch` is a few dozen bytes; anything longer on the channel is another tab's records,
-/// which a publishing tab does not read at all.
+/// A `watch` is a few dozen bytes; anything longer on the channel is another context's records,
+/// which a publishing tab or worker does not read at all.
 const WATCH_MAX_CHARS: u32 = 256;
+
+/// Whether `data` is short enough to be a `watch` (checked before it is read).
+pub fn watch_sized(data: &JsValue) -> bool {
+    data.dyn_ref::<js_sys::JsString>().is_some_and(|t| t.length() <= WATCH_MAX_CHARS)
+}
 
 pub type InspectorEvent = Event<InspectorMsg>;
 
@@ -130,8 +135,7 @@ impl Tap {
         });
         let hearing = Rc::downgrade(&tap);
         core.listen::<MessageEvent>(&channel, "message", move |core, event| {
-            let short =
-                event.data().dyn_ref::<js_sys::JsString>().is_some_and(|t| t.length() <= WATCH_MAX_CHARS);
+            let short = watch_sized(&event.data());
             if !short {
                 return;
             }

@@ -12,11 +12,9 @@ use gloo::events::EventListener;
 use wasm_bindgen::JsCast;
 use web_sys::{BroadcastChannel, MessageEvent};
 
+use super::inspector::watch_sized;
 use super::js_wire::{read_js, write_js};
 use crate::clock::now_ms;
-
-/// A `watch` is a few dozen bytes; a longer message is another context's records, left unread.
-const WATCH_MAX_CHARS: u32 = 256;
 
 /// One message as the worker handled it.
 pub struct Seen<'a> {
@@ -55,8 +53,9 @@ impl WorkerTap {
         let hearing = Rc::downgrade(&inner);
         let listener = EventListener::new(&channel, "message", move |event| {
             let Some(data) = event.dyn_ref::<MessageEvent>().map(MessageEvent::data) else { return };
-            let short = data.dyn_ref::<js_sys::JsString>().is_some_and(|t| t.length() <= WATCH_MAX_CHARS);
-            if !short || !matches!(read_js::<WorkerTapMsg>(&data).map(|e| e.body), Ok(WorkerTapMsg::Watch)) {
+            if !watch_sized(&data)
+                || !matches!(read_js::<WorkerTapMsg>(&data).map(|e| e.body), Ok(WorkerTapMsg::Watch))
+            {
                 return;
             }
             let Some(inner) = hearing.upgrade() else { return };
