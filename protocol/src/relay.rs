@@ -8,6 +8,9 @@
 //!  |<----------------- joined {room, members}|-- members {+A, 2} ------>|
 //!  |-- text {text} ------------------------->|                          |
 //!  |<------------- accepted {reply_to, #n}   |-- relayed {#n, A, text} ->|  #n: the room's order
+//!  |   (cut off; back, maybe on another relay instance)                  |
+//!  |-- join {room, after: #n} -------------->|                          |
+//!  |<------- joined, resumed {replaying k}, relayed #n+1 … #n+k, then live |
 //!  |<~~ ping (WebSocket frame) ~~~~~~~~~~~~~~|~~ ping ~~~~~~~~~~~~~~~~~~>|  silent clients dropped
 //! ```
 //!
@@ -47,12 +50,17 @@ pub mod close {
 crate::bodies! {
     #[derive(Debug, Clone, PartialEq)]
     pub enum RelayMsg {
-        /// Client → relay: join `room`, leaving the one it was in.
-        Join { room: String } = "join",
+        /// Client → relay: join `room`, leaving the one it was in. `after`: the last room number
+        /// this client saw there (it is coming back): the relay replays what came after it.
+        Join { room: String, after: Option<u64> } = "join",
         /// Client → relay: a message for the room's other members.
         Text { text: String } = "text",
         /// Relay → client: you are in `room`, with `members` members counting you.
         Joined { room: String, members: u32 } = "joined",
+        /// Relay → a client that joined with `after`, right after `joined`: the next `replaying`
+        /// frames are the room's texts after `after`, in order (its own included), then it is
+        /// live; `missed` texts came after `after` but are past the room's history.
+        Resumed { room: String, after: u64, replaying: u64, missed: u64 } = "resumed",
         /// Relay → every member: someone joined or left; `members` counts them now.
         Members { room: String, members: u32, joined: Option<SenderId>, left: Option<SenderId> } = "members",
         /// Relay → the sender: your text `reply_to` is the room's message `room_seq`.
@@ -123,6 +131,15 @@ mod tests {
     }
 
     #[test]
+    fn a_join_from_before_resumes_existed_still_reads() {
+        let old = r#"{"v":1,"from":"tab-1","seq":1,"sent_at":0,"kind":"join","body":{"room":"lobby"}}"#;
+        assert_eq!(
+            decode::<RelayMsg>(old).unwrap().body,
+            RelayMsg::Join { room: "lobby".into(), after: None }
+        );
+    }
+
+    #[test]
     fn backoff_grows_to_a_cap_with_jitter_in_the_upper_half() {
         assert_eq!(backoff_ms(0, 0.0), 125);
         assert_eq!(backoff_ms(0, 0.999_999), 249);
@@ -136,7 +153,9 @@ mod tests {
     fn every_relay_frame_round_trips_as_an_envelope() {
         let mut relay = Sender::new(SenderId("relay".into()));
         let bodies = [
-            RelayMsg::Join { room: "lobby".into() },
+            RelayMsg::Join { room: "lobby".into(), after: None },
+            RelayMsg::Join { room: "lobby".into(), after: Some(41) },
+            RelayMsg::Resumed { room: "lobby".into(), after: 41, replaying: 3, missed: 2 },
             RelayMsg::Joined { room: "lobby".into(), members: 2 },
             RelayMsg::Members {
                 room: "lobby".into(),

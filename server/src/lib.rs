@@ -4,7 +4,7 @@
 //! `cargo xtask serve` and the end-to-end tests run the same [`Suite`]. Each origin or service the
 //! suite needs is one more listener started by [`Suite::start`]: the app's origin, and the payment
 //! provider's origin (the same build, reached on another port, which makes it another origin).
-//! The WebSocket relay will be the next.
+//! The WebSocket relay (`/ws`) is part of the app's origin.
 //!
 //! Both origins get `index.html` with the suite's configuration filled into
 //! `<meta name="crosstalk-config">`, so the app knows which origin is which from explicit
@@ -51,6 +51,11 @@ pub struct SuiteConfig {
     /// Origins besides the app's own (under each of its host names) whose pages may use the
     /// relay. Empty by default: the provider's origin and everyone else get 403.
     pub relay_origins: Vec<String>,
+    /// Redis, to share rooms with other instances (`--redis redis://127.0.0.1:6379`); `None`
+    /// keeps them in this process.
+    pub redis: Option<String>,
+    /// The bus's heartbeat, member lease and command timeout (tests shorten them).
+    pub bus_timing: relay::redis_bus::BusTiming,
 }
 
 impl SuiteConfig {
@@ -77,6 +82,8 @@ impl SuiteConfig {
             stranger_addr: None,
             relay_limits: RelayLimits::default(),
             relay_origins: Vec::new(),
+            redis: None,
+            bus_timing: Default::default(),
         })
     }
 }
@@ -227,7 +234,11 @@ impl Suite {
             scripts: inline_script_hashes(&std::fs::read_to_string(&index)?),
             hosts: HostNames::with(&config.public_names),
             reports: CspReports::default(),
-            relay: Relay::new(config.relay_limits),
+            relay: match &config.redis {
+                Some(url) => Relay::with_redis(config.relay_limits, url, config.bus_timing)
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?,
+                None => Relay::new(config.relay_limits),
+            },
             relay_origins: config.relay_origins.clone(),
         };
         let provider_addr = provider.local_addr()?;
@@ -718,6 +729,8 @@ mod tests {
             stranger_addr: Some(local()),
             relay_limits: RelayLimits::default(),
             relay_origins: Vec::new(),
+            redis: None,
+            bus_timing: Default::default(),
         }
     }
 

@@ -64,7 +64,7 @@ impl Client {
     }
 
     async fn join(&mut self, room: &str) -> u32 {
-        self.say(RelayMsg::Join { room: room.into() }).await;
+        self.say(RelayMsg::Join { room: room.into(), after: None }).await;
         loop {
             if let RelayMsg::Joined { members, .. } = self.next().await {
                 return members;
@@ -181,7 +181,7 @@ async fn a_malformed_frame_gets_an_error_frame_with_its_code_and_is_not_relayed(
     assert!(matches!(a.next().await, RelayMsg::Error { code: ReasonCode::BadJson, .. }));
     a.ws.send(Message::binary(vec![1, 2, 3])).await.unwrap();
     assert!(matches!(a.next().await, RelayMsg::Error { code: ReasonCode::NotText, .. }));
-    a.say(RelayMsg::Join { room: "no spaces".into() }).await;
+    a.say(RelayMsg::Join { room: "no spaces".into(), after: None }).await;
     assert!(matches!(a.next().await, RelayMsg::Error { code: ReasonCode::BadRoom, .. }));
     a.say(RelayMsg::Text { text: "fine".into() }).await;
     assert!(matches!(b.next().await, RelayMsg::Relayed { room_seq: 1, .. }), "nothing malformed was relayed");
@@ -333,7 +333,7 @@ async fn a_thousand_abrupt_disconnects_leave_nothing_behind() {
     for n in 0..1000 {
         let mut client = Client::connect(&suite, &format!("c{n}")).await;
         if n % 10 == 0 {
-            client.say(RelayMsg::Join { room: format!("room-{}", n % 7) }).await;
+            client.say(RelayMsg::Join { room: format!("room-{}", n % 7), after: None }).await;
         }
         clients.push(client);
     }

@@ -144,6 +144,10 @@ says! {
     // /websocket
     JoinRoom = ("say.join-room", "join room \"{0}\""),
     JoinedRoom = ("say.joined-room", "joined room \"{0}\": {1} member(s) with this tab"),
+    ResumeRoom = ("say.resume-room", "join room \"{0}\" again, after relay #{1}"),
+    Resumed = ("say.resumed", "back in the room: {0} missed message(s) follow, after relay #{1}"),
+    ResumedLost = ("say.resumed-lost", "back in the room: {0} missed message(s) follow; {1} more are past the room's history"),
+    Replayed = ("say.replayed", "{0} · relay #{1} from {2} (missed, replayed)"),
     MemberJoined = ("say.member-joined", "{0} joined: {1} member(s)"),
     MemberLeft = ("say.member-left", "{0} left: {1} member(s)"),
     Members = ("say.members", "{0} member(s)"),

@@ -127,6 +127,10 @@ pub fn WebSocketPage() -> Html {
                     <span data-testid="queued">{state.queued}</span>{i18n.t(Text::PageWaiting)}
                     <span data-testid="gaps">{state.gaps}</span>{i18n.t(Text::PageGaps)}
                 </span>
+                <span class="metric" title="the last room number this tab saw: a reconnect resumes after it; and how many missed messages were replayed">
+                    {"#"}<span data-testid="last-seen">{state.last_seen.map(|n| n.to_string()).unwrap_or_else(|| "–".into())}</span>{i18n.t(Text::PageLastSeen)}
+                    {" · "}<span data-testid="replayed">{state.replayed}</span>{" ↺"}
+                </span>
                 if let Some(delay) = delay {
                     <span class="metric" data-testid="reconnect-delay" title="milliseconds until the next attempt">
                         {format!("next attempt in {delay} ms")}
@@ -148,6 +152,8 @@ pub fn WebSocketPage() -> Html {
             <LogAndDiagram log={route.log_view()} on_clear={route.clear_log()} diagram={DIAGRAM}>
                 <details class="panel faults" open=true>
                     <summary>{i18n.t(Text::PageFaultInjection)}</summary>
+                    <button data-testid="go-offline" onclick={fault("go offline", RelayLink::go_offline)}>{i18n.t(Text::PageGoOffline)}</button>
+                    <button data-testid="go-online" onclick={fault("come back", RelayLink::go_online)}>{i18n.t(Text::PageComeBack)}</button>
                     <button data-testid="cut-connection" onclick={fault("cut the connection", RelayLink::cut)}>{i18n.t(Text::PageCutTheConnectionItReconnects)}</button>
                     <button data-testid="send-malformed" onclick={fault("a malformed frame", |l| l.send_raw("{\"v\":1,\"kind\":\"text\""))}>{i18n.t(Text::PageSendAFrameThatIsNot)}</button>
                     <RawComposer on_send={on_raw} />

@@ -24,6 +24,8 @@ pub const DIAGRAM: Diagram = Diagram {
         Step::new(1, 2, "relayed #n → every other member", &[(Direction::Out, "text")]),
         Step::new(1, 0, "relayed #n from another tab", &[(Direction::In, "relayed")]),
         Step::new(1, 0, "relay gone → reconnect, rejoin", &[(Direction::System, "reconnecting")]),
+        Step::new(0, 1, "join {room, after: last seen}", &[(Direction::Out, "join")]),
+        Step::new(1, 0, "resumed: the missed ones, then live", &[(Direction::In, "resumed")]),
     ],
 };
 
@@ -75,6 +77,11 @@ pub struct WebSocketState {
     pub gaps: u64,
     /// Texts waiting for the relay to come back.
     pub queued: usize,
+    /// Replayed texts still to come after a `resumed`, and how many were replayed in all.
+    replaying: u64,
+    pub replayed: u64,
+    /// The last room number this tab saw (what a reconnect resumes after).
+    pub last_seen: Option<u64>,
     pub error: Option<String>,
 }
 
@@ -87,6 +94,9 @@ impl Default for WebSocketState {
             last_room_seq: None,
             gaps: 0,
             queued: 0,
+            replaying: 0,
+            replayed: 0,
+            last_seen: None,
             error: None,
         }
     }
@@ -120,6 +130,7 @@ impl RouteState for WebSocketState {
 impl WebSocketState {
     /// The relay numbered a text of this room `room_seq`: a skip is flagged on the entry.
     fn numbered(&mut self, room_seq: u64) -> Status {
+        self.last_seen = Some(self.last_seen.map_or(room_seq, |n| n.max(room_seq)));
         let expected = self.last_room_seq.map(|last| last.saturating_add(1));
         self.last_room_seq = Some(room_seq);
         match expected {
@@ -146,8 +157,11 @@ impl WebSocketState {
             Event::State(LinkState::Unsupported) => self.phase = Phase::Failed("no WebSocket here".into()),
             Event::Sent { envelope, .. } => {
                 let entry = match &envelope.body {
-                    RelayMsg::Join { room } => {
+                    RelayMsg::Join { room, after: None } => {
                         Entry::sent(&envelope, "", at_ms).saying(said!(JoinRoom, room))
+                    }
+                    RelayMsg::Join { room, after: Some(after) } => {
+                        Entry::sent(&envelope, "", at_ms).saying(said!(ResumeRoom, room, after))
                     }
                     RelayMsg::Text { text } => Entry::sent(&envelope, text.clone(), at_ms),
                     other => Entry::sent(&envelope, other.kind(), at_ms),
@@ -162,6 +176,9 @@ impl WebSocketState {
                 let mut status = Status::Ok;
                 let said = match &envelope.body {
                     RelayMsg::Joined { room, members } => {
+                        if *room != self.room {
+                            self.last_seen = None;
+                        }
                         self.room = room.clone();
                         self.members = Some(*members);
                         self.last_room_seq = None;
@@ -179,9 +196,30 @@ impl WebSocketState {
                         status = self.numbered(*room_seq);
                         said!(Accepted, reply_to, room_seq)
                     }
+                    RelayMsg::Resumed { after, replaying, missed, .. } => {
+                        self.replaying = *replaying;
+                        // What is past the history is said here, once, not as a gap next.
+                        self.last_room_seq = Some(after.saturating_add(*missed));
+                        if *missed > 0 {
+                            self.gaps += 1;
+                            let said = format!(
+                                "{missed} message(s) after relay #{after} are past the room's history: lost"
+                            );
+                            status = Status::Rejected(Reason::new(ReasonCode::Gap, said));
+                            said!(ResumedLost, replaying, missed)
+                        } else {
+                            said!(Resumed, replaying, after)
+                        }
+                    }
                     RelayMsg::Relayed { room_seq, from, text, .. } => {
                         status = self.numbered(*room_seq);
-                        said!(Relayed, text, room_seq, from)
+                        if self.replaying > 0 {
+                            self.replaying -= 1;
+                            self.replayed += 1;
+                            said!(Replayed, text, room_seq, from)
+                        } else {
+                            said!(Relayed, text, room_seq, from)
+                        }
                     }
                     RelayMsg::Error { code, reason } => {
                         let said = format!("the relay refused it: {reason}");
@@ -300,6 +338,34 @@ mod tests {
         assert_eq!(state.queued, 1);
         state.apply(Action::Relay(Event::Other(Notice::Flushed { count: 1 })), 4.0, &mut log);
         assert_eq!(state.queued, 0);
+    }
+
+    #[test]
+    fn a_resume_replays_the_missed_ones_without_a_false_gap_and_says_what_is_lost() {
+        let (mut state, mut log) = (WebSocketState::default(), LogBook::default());
+        let relayed = |room_seq| RelayMsg::Relayed {
+            room_seq,
+            from: SenderId("tab-b".into()),
+            seq: 1,
+            sent_at: 0.0,
+            text: "hi".into(),
+        };
+        state.apply(relay_says(RelayMsg::Joined { room: "lobby".into(), members: 2 }), 0.0, &mut log);
+        state.apply(relay_says(relayed(1)), 1.0, &mut log);
+        assert_eq!(state.last_seen, Some(1));
+        // Back, after relay #1: #2 and #3 are past the history, #4 and #5 are replayed, #6 is live.
+        state.apply(relay_says(RelayMsg::Joined { room: "lobby".into(), members: 2 }), 2.0, &mut log);
+        let resumed = RelayMsg::Resumed { room: "lobby".into(), after: 1, replaying: 2, missed: 2 };
+        state.apply(relay_says(resumed), 3.0, &mut log);
+        for n in 4..=6 {
+            state.apply(relay_says(relayed(n)), 4.0, &mut log);
+        }
+        let codes: Vec<Option<&str>> = lines(&log).iter().map(|e| e.status.code()).collect();
+        assert_eq!(codes, [None, None, None, Some("gap"), None, None, None], "only the loss is flagged");
+        let payloads: Vec<String> = lines(&log).iter().map(|e| e.payload.clone()).collect();
+        assert!(payloads[4].ends_with("(missed, replayed)") && payloads[5].ends_with("(missed, replayed)"));
+        assert!(!payloads[6].contains("replayed"), "then live: {}", payloads[6]);
+        assert_eq!((state.replayed, state.gaps, state.last_seen), (2, 1, Some(6)));
     }
 
     #[test]

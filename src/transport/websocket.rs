@@ -7,6 +7,10 @@
 //! reports success. It closes on `pagehide` (an open socket keeps a page out of the
 //! back/forward cache) and opens again on `pageshow`.
 //!
+//! Every reconnect resumes: the link remembers the last room number it saw and joins again with
+//! it, so the relay replays what the room said meanwhile (from its history, on whichever relay
+//! instance the new socket reached) before live traffic.
+//!
 //! Each connection attempt is one [`Core`], sharing this tab's sender (numbering goes on across
 //! reconnects) and the page's sink. Written on `web_sys::WebSocket` directly, like every adapter
 //! on its browser API: its events map one to one onto the core's listeners, close codes included.
@@ -71,6 +75,8 @@ struct Inner {
     queue: RefCell<VecDeque<String>>,
     /// Reconnect attempts since the room was last joined.
     attempt: Cell<u32>,
+    /// The last room number seen in this room (relayed or accepted): a reconnect resumes after it.
+    last_seen: Cell<Option<u64>>,
     retry: RefCell<Option<Timeout>>,
     /// Closed by the page (hidden, or dropped): no reconnecting until it shows again.
     resting: Cell<bool>,
@@ -92,6 +98,7 @@ impl RelayLink {
             socket: RefCell::default(),
             queue: RefCell::default(),
             attempt: Cell::new(0),
+            last_seen: Cell::new(None),
             retry: RefCell::default(),
             resting: Cell::new(false),
             page: RefCell::default(),
@@ -124,9 +131,35 @@ impl RelayLink {
 
     /// Joins another room (now if connected, and on every reconnect).
     pub fn join(&self, room: &str) -> Result<(), Reason> {
-        *self.inner.room.borrow_mut() = room.to_owned();
+        let other = self.inner.room.replace(room.to_owned()) != room;
+        if other {
+            self.inner.last_seen.set(None);
+        }
         let Some((socket, core)) = self.inner.open_socket() else { return Ok(()) };
-        core.send(RelayMsg::Join { room: room.to_owned() }, VIA_RELAY, post_on(&socket))
+        let after = self.inner.last_seen.get();
+        core.send(RelayMsg::Join { room: room.to_owned(), after }, VIA_RELAY, post_on(&socket))
+    }
+
+    /// Closes the socket on purpose and stays away until [`RelayLink::go_online`] (QA: what a
+    /// tab misses while it is away, and gets back).
+    pub fn go_offline(&self) -> Result<(), Reason> {
+        self.inner.rest(close::NORMAL, "taken offline by the page");
+        Ok(())
+    }
+
+    /// Connects again after [`RelayLink::go_offline`], resuming after the last number seen.
+    pub fn go_online(&self) -> Result<(), Reason> {
+        if !self.inner.resting.replace(false) {
+            return Err(Reason::new(ReasonCode::NotReady, "the link is not offline"));
+        }
+        self.inner.attempt.set(0);
+        Inner::connect(&self.inner);
+        Ok(())
+    }
+
+    /// The last room number this tab saw.
+    pub fn last_seen(&self) -> Option<u64> {
+        self.inner.last_seen.get()
     }
 
     /// Fault injection: text that is not an envelope.
@@ -196,8 +229,8 @@ impl Inner {
             let Some(inner) = joining.upgrade() else { return };
             core.emit(Event::Other(Notice::Opened));
             let Some((socket, _)) = inner.open_socket() else { return };
-            let room = inner.room.borrow().clone();
-            if let Err(reason) = core.send(RelayMsg::Join { room }, VIA_RELAY, post_on(&socket)) {
+            let (room, after) = (inner.room.borrow().clone(), inner.last_seen.get());
+            if let Err(reason) = core.send(RelayMsg::Join { room, after }, VIA_RELAY, post_on(&socket)) {
                 core.emit(Event::Refused(reason));
             }
         });
@@ -205,6 +238,11 @@ impl Inner {
         core.listen::<MessageEvent>(&socket, "message", move |core, event| {
             let Some(envelope) = core.read(&event.data(), VIA_RELAY) else { return };
             let joined = matches!(envelope.body, RelayMsg::Joined { .. });
+            if let (RelayMsg::Relayed { room_seq, .. } | RelayMsg::Accepted { room_seq, .. }, Some(inner)) =
+                (&envelope.body, receiving.upgrade())
+            {
+                inner.last_seen.set(Some(inner.last_seen.get().map_or(*room_seq, |n| n.max(*room_seq))));
+            }
             core.received(envelope, VIA_RELAY);
             if let (true, Some(inner)) = (joined, receiving.upgrade()) {
                 inner.attempt.set(0);

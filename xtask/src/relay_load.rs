@@ -94,7 +94,7 @@ async fn load() -> Result<Vec<Figures>> {
         let (ws, _) = connected.or_else(|e| fail(format!("connect: {e}")))?;
         let (sink, mut stream) = ws.split();
         let mut sending = Sending { sink, sender: Sender::new(SenderId(format!("bench-{n}"))) };
-        sending.say(RelayMsg::Join { room: ROOM.into() }).await?;
+        sending.say(RelayMsg::Join { room: ROOM.into(), after: None }).await?;
         senders.push(sending);
         let (delivered, kicked, latencies) =
             (Arc::clone(&delivered), Arc::clone(&kicked), latencies_tx.clone());

@@ -3,7 +3,7 @@
 
 use std::num::NonZeroU32;
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use crosstalk_protocol::relay::{close, RelayMsg};
@@ -14,15 +14,11 @@ use tokio_util::sync::CancellationToken;
 
 use super::health::close_name;
 use super::rooms::{Kick, Outbox};
-use super::{Relay, MAX_FRAME};
+use super::{now_ms, Relay, MAX_FRAME};
 
 /// How long a close frame may take to go out before the socket is simply dropped.
 const CLOSE_WITHIN: Duration = Duration::from_secs(1);
 const SLOW_CLOSE_WITHIN: Duration = Duration::from_secs(5);
-
-fn now_ms() -> f64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
-}
 
 /// How a connection ended.
 enum Ending {
@@ -113,7 +109,10 @@ pub(super) async fn serve(socket: WebSocket, relay: Relay, run: CancellationToke
                     continue;
                 }
                 strikes = 0;
-                take(&relay, id, &text);
+                match decode::<RelayMsg>(&text) {
+                    Ok(envelope) => relay.take(id, envelope).await,
+                    Err(error) => relay.rooms().refuse(id, error.reason(), now_ms()),
+                }
             }
             _ = ping.tick() => {
                 if last_heard.elapsed() > limits.ping_every + limits.pong_within {
@@ -133,6 +132,7 @@ pub(super) async fn serve(socket: WebSocket, relay: Relay, run: CancellationToke
     };
 
     relay.rooms().disconnect(id, now_ms());
+    relay.tell_leaves();
     let (why, close) = match ending {
         Ending::Close(kick) => (close_name(kick.code), Some(kick)),
         Ending::ClientClosed(code) => (close_name(code), None),
@@ -157,12 +157,4 @@ pub(super) async fn serve(socket: WebSocket, relay: Relay, run: CancellationToke
 
 fn too_big(what: &str) -> Kick {
     Kick { code: close::TOO_BIG, reason: format!("frames may be at most {} KiB ({what})", MAX_FRAME / 1024) }
-}
-
-/// A text frame within the limits: decoded into an envelope, then the rooms take it.
-fn take(relay: &Relay, id: u64, text: &str) {
-    match decode::<RelayMsg>(text) {
-        Ok(envelope) => relay.rooms().receive(id, envelope, now_ms()),
-        Err(error) => relay.rooms().refuse(id, error.reason(), now_ms()),
-    }
 }

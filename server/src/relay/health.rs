@@ -4,10 +4,14 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
+use super::redis_bus::BusState;
+
 /// Counters the relay keeps as it runs; cheap to bump from any task.
 #[derive(Debug, Default)]
 pub struct Stats {
     relayed: AtomicU64,
+    /// Messages off the broker that did not decode.
+    bus_refused: AtomicU64,
     closes: Mutex<BTreeMap<&'static str, u64>>,
 }
 
@@ -24,6 +28,11 @@ impl Stats {
         }
     }
 
+    /// One message off the broker refused (too big, or not what instances send).
+    pub fn bus_refused(&self) {
+        self.bus_refused.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub fn relayed_count(&self) -> u64 {
         self.relayed.load(Ordering::Relaxed)
     }
@@ -33,10 +42,19 @@ impl Stats {
     }
 }
 
-/// The `/health` document.
-pub fn health_json(connections: usize, rooms: usize, stats: &Stats) -> String {
+/// The `/health` document. `bus` is where rooms live: `memory` (this process), `redis` (shared
+/// with other instances) or `degraded` (Redis is away: this instance's members only), with
+/// `bus_why` saying why.
+pub fn health_json(connections: usize, rooms: usize, stats: &Stats, bus: &BusState) -> String {
+    let why = match bus {
+        BusState::Degraded(why) => Some(why.as_str()),
+        _ => None,
+    };
     serde_json::json!({
         "status": "ok",
+        "bus": bus.name(),
+        "bus_why": why,
+        "bus_refused": stats.bus_refused.load(Ordering::Relaxed),
         "connections": connections,
         "rooms": rooms,
         "relayed": stats.relayed_count(),
@@ -71,11 +89,19 @@ mod tests {
         stats.closed(close_name(1009));
         stats.closed(close_name(1009));
         stats.closed("dropped");
-        let json: serde_json::Value = serde_json::from_str(&health_json(3, 1, &stats)).unwrap();
+        let json: serde_json::Value =
+            serde_json::from_str(&health_json(3, 1, &stats, &BusState::Memory)).unwrap();
+        assert_eq!(json["bus"], "memory");
         assert_eq!(json["connections"], 3);
         assert_eq!(json["rooms"], 1);
         assert_eq!(json["relayed"], 1);
         assert_eq!(json["closes"]["too-big"], 2);
         assert_eq!(json["closes"]["dropped"], 1);
+        let down = BusState::Degraded("connection refused".into());
+        let json: serde_json::Value = serde_json::from_str(&health_json(0, 0, &stats, &down)).unwrap();
+        assert_eq!(
+            (json["bus"].as_str(), json["bus_why"].as_str()),
+            (Some("degraded"), Some("connection refused"))
+        );
     }
 }

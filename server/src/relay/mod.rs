@@ -6,10 +6,18 @@
 //! and checks `Origin`; like sockudo it limits each socket's rate; unlike axum's chat example it
 //! closes every client with 1001 when the server stops (axum's graceful shutdown does not).
 //!
-//! `rooms` holds the state and the fan-out, `connection` one socket's task, `health` the counters.
+//! Past one machine, instances share rooms through Redis (`--redis URL`, `redis_bus`); without
+//! it, everything stays in this process. Either way a client that comes back with the last room
+//! number it saw is replayed what it missed (`history`).
+//!
+//! `rooms` holds this instance's state and the fan-out, `bus` what instances tell each other,
+//! `connection` one socket's task, `health` the counters.
 
+pub mod bus;
 mod connection;
 pub mod health;
+pub mod history;
+pub mod redis_bus;
 pub mod rooms;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,8 +31,11 @@ use crosstalk_protocol::relay::{close, MAX_FRAME_BYTES};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use self::bus::Draft;
 use self::health::Stats;
-use self::rooms::{Kick, Rooms};
+use self::history::HistoryLimits;
+use self::redis_bus::{BusState, BusTiming, RedisBus};
+use self::rooms::{ConnId, Kick, Rooms, Todo};
 
 /// Every limit of the relay; each has one clear outcome when reached.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -47,6 +58,8 @@ pub struct RelayLimits {
     /// is closed with 4001.
     pub ping_every: Duration,
     pub pong_within: Duration,
+    /// What each room keeps for clients that come back.
+    pub history: HistoryLimits,
 }
 
 impl Default for RelayLimits {
@@ -62,6 +75,7 @@ impl Default for RelayLimits {
             queue_bytes: 1024 * 1024,
             ping_every: Duration::from_secs(25),
             pong_within: Duration::from_secs(10),
+            history: HistoryLimits::default(),
         }
     }
 }
@@ -88,19 +102,139 @@ struct Shared {
     run: Mutex<CancellationToken>,
     stopped: AtomicBool,
     tasks: TaskTracker,
+    /// Redis, when rooms span instances.
+    bus: Option<RedisBus>,
+}
+
+/// Milliseconds since the epoch: the relay's clock for envelopes and history.
+pub(crate) fn now_ms() -> f64 {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+}
+
+/// A name for this instance on the bus: unique enough among a handful of instances.
+fn instance_name() -> String {
+    use std::hash::{BuildHasher, RandomState};
+    let random = RandomState::new().hash_one(std::process::id()) % 0x1_0000_0000;
+    format!("relay-{}-{random:08x}", std::process::id())
 }
 
 impl Relay {
+    /// The relay in one process (no broker).
     pub fn new(limits: RelayLimits) -> Relay {
+        Relay::with(limits, None, "local")
+    }
+
+    /// The relay sharing its rooms with other instances through Redis at `url`; it connects in
+    /// the background (and keeps serving its own members until it has). Needs a tokio runtime.
+    pub fn with_redis(limits: RelayLimits, url: &str, timing: BusTiming) -> Result<Relay, String> {
+        let instance = instance_name();
+        let bus = RedisBus::new(url, &instance, timing, limits.history)?;
+        let relay = Relay::with(limits, Some(bus.clone()), &instance);
+        tokio::spawn(bus.run(relay.clone()));
+        Ok(relay)
+    }
+
+    fn with(limits: RelayLimits, bus: Option<RedisBus>, instance: &str) -> Relay {
         let stats = Arc::new(Stats::default());
         Relay(Arc::new(Shared {
             limits,
-            rooms: Mutex::new(Rooms::new(limits, Arc::clone(&stats))),
+            rooms: Mutex::new(Rooms::on_instance(limits, Arc::clone(&stats), instance)),
             stats,
             run: Mutex::new(CancellationToken::new()),
             stopped: AtomicBool::new(false),
             tasks: TaskTracker::new(),
+            bus,
         }))
+    }
+
+    pub(crate) fn stats(&self) -> &Stats {
+        &self.0.stats
+    }
+
+    /// Where rooms live now: this process, Redis, or this process because Redis is away.
+    pub fn bus_state(&self) -> BusState {
+        self.0.bus.as_ref().map_or(BusState::Memory, RedisBus::state)
+    }
+
+    /// The broker, while it is up.
+    fn shared(&self) -> Option<&RedisBus> {
+        self.0.bus.as_ref().filter(|bus| bus.is_up())
+    }
+
+    /// A client's decoded envelope: checked by the rooms, then joined or published — through
+    /// the broker when one is up, else within this process.
+    async fn take(
+        &self,
+        conn: ConnId,
+        envelope: crosstalk_protocol::Envelope<crosstalk_protocol::relay::RelayMsg>,
+    ) {
+        let todo = {
+            let mut rooms = self.rooms();
+            let todo = rooms.receive(conn, envelope, now_ms());
+            if !rooms.is_shared() {
+                // One lock for checking and doing: nothing comes between.
+                rooms.locally(conn, todo, now_ms());
+                return;
+            }
+            todo
+        };
+        match todo {
+            Todo::Nothing => {}
+            Todo::Join { room, after } => self.join(conn, &room, after).await,
+            Todo::Text(draft) => self.publish(draft).await,
+        }
+        self.tell_leaves();
+    }
+
+    async fn join(&self, conn: ConnId, room: &str, after: Option<u64>) {
+        let Some(who) = self.rooms().begin_join(conn, room, now_ms()) else { return };
+        self.tell_leaves();
+        if let Some(bus) = self.shared() {
+            let shared = async {
+                let members = bus.headcount(room, conn, &who, true).await?;
+                let since = match after {
+                    Some(after) => Some((after, bus.since(room, after).await?)),
+                    None => None,
+                };
+                Ok::<_, String>((members, since))
+            };
+            match shared.await {
+                Ok((members, since)) => {
+                    return self.rooms().finish_join(conn, room, members, since, now_ms())
+                }
+                Err(why) => bus.failed(&why),
+            }
+        }
+        self.rooms().join_locally(conn, room, after, now_ms());
+    }
+
+    async fn publish(&self, draft: Draft) {
+        if let Some(bus) = self.shared() {
+            match bus.publish(&draft).await {
+                Ok(_) => return,
+                Err(why) => bus.failed(&why),
+            }
+        }
+        self.rooms().publish_locally(draft, now_ms());
+    }
+
+    /// Members that left while the broker counts them: it tells every instance.
+    fn tell_leaves(&self) {
+        let leaves = self.rooms().take_leaves();
+        if leaves.is_empty() {
+            return;
+        }
+        if let Some(bus) = self.shared().cloned() {
+            tokio::spawn(async move {
+                for leave in leaves {
+                    if let Err(why) = bus.leave(&leave).await {
+                        bus.failed(&why);
+                        return;
+                    }
+                }
+            });
+        }
     }
 
     fn rooms(&self) -> std::sync::MutexGuard<'_, Rooms> {
@@ -141,7 +275,8 @@ impl Relay {
             let rooms = self.rooms();
             (rooms.connections(), rooms.rooms())
         };
-        let mut response = health::health_json(connections, rooms, &self.0.stats).into_response();
+        let mut response =
+            health::health_json(connections, rooms, &self.0.stats, &self.bus_state()).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -170,6 +305,9 @@ impl Relay {
     /// `within`).
     pub async fn shut_down(&self, within: Duration) {
         self.stop();
+        if let Some(bus) = &self.0.bus {
+            bus.stop();
+        }
         self.0.tasks.close();
         let _ = tokio::time::timeout(within, self.0.tasks.wait()).await;
     }

@@ -1,0 +1,135 @@
+//! What relay instances tell each other about a room, and how it reads off the broker.
+//!
+//! A text is numbered once for the room (by the broker across instances, or by the one process)
+//! and then is a [`Said`]: what every instance delivers to its members, what the room's history
+//! keeps and what a resuming client is replayed. A change of members is a [`Headcount`]. Both
+//! travel through Redis as one letter and JSON (`t{…}`, `m{…}`); what comes from the broker is
+//! outside data like any other: size-checked, then decoded, and refused with a reason.
+
+use crosstalk_protocol::SenderId;
+use serde::{Deserialize, Serialize};
+
+use super::rooms::ConnId;
+
+/// The largest bus message taken: a text at the relay's frame limit, escaped, and its fields.
+pub const MAX_BUS_BYTES: usize = 2 * crosstalk_protocol::relay::MAX_FRAME_BYTES + 1024;
+
+/// Which connection, on which instance, sent a text (it gets `accepted`, the others `relayed`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Origin {
+    pub instance: String,
+    pub conn: ConnId,
+}
+
+/// A text the room has numbered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Said {
+    /// The room's number for it, one sequence across every instance.
+    pub room_seq: u64,
+    /// When it was numbered (ms since the epoch, the numberer's clock): history ages by it.
+    pub at: f64,
+    pub from: SenderId,
+    /// The sender's own number for it.
+    pub seq: u64,
+    pub sent_at: f64,
+    pub text: String,
+    pub origin: Origin,
+}
+
+/// A text before the room numbers it: what an instance hands the bus.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Draft {
+    pub room: String,
+    pub from: SenderId,
+    pub seq: u64,
+    pub sent_at: f64,
+    pub text: String,
+    pub origin: Origin,
+}
+
+impl Draft {
+    /// Numbered `room_seq` at `at`.
+    pub fn numbered(self, room_seq: u64, at: f64) -> Said {
+        let Draft { from, seq, sent_at, text, origin, .. } = self;
+        Said { room_seq, at, from, seq, sent_at, text, origin }
+    }
+}
+
+/// Someone joined or left a room, or its count changed; `members` counts every instance's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Headcount {
+    pub room: String,
+    pub members: u32,
+    pub joined: Option<SenderId>,
+    pub left: Option<SenderId>,
+    /// The connection that joined or left (it is not told of itself).
+    pub origin: Origin,
+}
+
+/// One message off the bus, decoded.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BusEvent {
+    Said { room: String, said: Said },
+    Headcount(Headcount),
+}
+
+/// A text as the bus carries it: the room beside the numbered text.
+#[derive(Debug, Deserialize)]
+struct SaidIn {
+    room: String,
+    #[serde(flatten)]
+    said: Said,
+}
+
+/// Reads one pub/sub message: `t` then a numbered text, or `m` then a headcount.
+pub fn read_event(payload: &[u8]) -> Result<BusEvent, String> {
+    if payload.len() > MAX_BUS_BYTES {
+        return Err(format!("{} bytes, over the bus's {MAX_BUS_BYTES}", payload.len()));
+    }
+    let (kind, json) = payload.split_first().ok_or("an empty message")?;
+    match kind {
+        b't' => serde_json::from_slice::<SaidIn>(json)
+            .map(|s| BusEvent::Said { room: s.room, said: s.said })
+            .map_err(|e| format!("not a numbered text: {e}")),
+        b'm' => serde_json::from_slice::<Headcount>(json)
+            .map(BusEvent::Headcount)
+            .map_err(|e| format!("not a headcount: {e}")),
+        other => Err(format!("unknown kind {:?}", char::from(*other))),
+    }
+}
+
+/// Reads one history entry (a numbered text, without the room).
+pub fn read_said(stored: &[u8]) -> Result<Said, String> {
+    if stored.len() > MAX_BUS_BYTES {
+        return Err(format!("{} bytes, over the bus's {MAX_BUS_BYTES}", stored.len()));
+    }
+    serde_json::from_slice::<Said>(stored).map_err(|e| format!("not a numbered text: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bus_messages_decode_into_typed_events_or_say_why_not() {
+        let said = br#"t{"room_seq":7,"at":1.5,"room":"lobby","from":"tab-a","seq":3,"sent_at":1.0,"text":"hi","origin":{"instance":"i1","conn":4}}"#;
+        let BusEvent::Said { room, said } = read_event(said).unwrap() else { panic!() };
+        assert_eq!(
+            (room.as_str(), said.room_seq, said.text.as_str(), said.origin.conn),
+            ("lobby", 7, "hi", 4)
+        );
+        let count = br#"m{"members":3,"room":"lobby","joined":"tab-b","left":null,"origin":{"instance":"i2","conn":1}}"#;
+        assert!(matches!(read_event(count).unwrap(), BusEvent::Headcount(Headcount { members: 3, .. })));
+        for (bad, why) in [
+            (&b""[..], "empty"),
+            (b"x{}", "unknown kind"),
+            (b"t{\"room_seq\":-1}", "not a numbered text"),
+            (b"m[]", "not a headcount"),
+        ] {
+            assert!(read_event(bad).unwrap_err().contains(why), "{why}");
+        }
+        let huge = vec![b't'; MAX_BUS_BYTES + 1];
+        assert!(read_event(&huge).unwrap_err().contains("over the bus"));
+        assert!(read_said(b"{}").is_err());
+    }
+}
