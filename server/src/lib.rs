@@ -25,6 +25,7 @@ use tokio::task::JoinHandle;
 use tower::{service_fn, ServiceExt};
 use tower_http::services::ServeDir;
 
+pub mod args;
 pub mod relay;
 mod stranger;
 

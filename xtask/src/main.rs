@@ -5,24 +5,26 @@ mod run;
 mod sizes;
 mod tools;
 
-use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
-use crosstalk_server::{public_name, Suite, SuiteConfig};
+use crosstalk_server::args::ServeArgs;
+use crosstalk_server::{Suite, SuiteConfig};
 use run::{fail, run, run_tests, Counts, Failure, Result};
 use tools::{cargo, Browser};
 
 const USAGE: &str = "\
 usage: cargo xtask <command>
 
-  serve [--port P] [--provider-port Q] [--host ADDR] [--public-origin http://NAME:P]
+  serve [--port P] [--provider-port Q] [--host ADDR] [--public-origin http://NAME:P] [--redis URL]
                      install what is missing, build in release, serve the app on 127.0.0.1:P
                      (default 8080) and the payment provider's origin on port Q (default P+1).
                      For other machines: --host 0.0.0.0 (or this machine's LAN address) listens
                      there, and --public-origin names the address they type, e.g.
-                     --public-origin http://192.168.1.20:8080
+                     --public-origin http://192.168.1.20:8080. --redis redis://HOST:6379 shares
+                     the relay's rooms with every other instance on that Redis
   test               native tests, wasm tests in headless Chromium, release build, end-to-end tests
   build              install what is missing and build in release into dist/
   e2e [FILTER…]      build in release and run only the end-to-end tests (those whose names
@@ -62,53 +64,9 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
-/// How `serve` was asked to listen.
-#[derive(Debug, Clone, PartialEq)]
-struct ServeArgs {
-    port: u16,
-    provider: Option<u16>,
-    /// The address to listen on: loopback unless other machines should reach the suite.
-    host: IpAddr,
-    /// What other machines type, e.g. `http://192.168.1.20:8080`.
-    public_origin: Option<String>,
-}
-
-/// `--port P`, `--provider-port Q`, `--host ADDR` and `--public-origin URL`, each also as
-/// `--flag=value`.
+/// `serve`'s flags (the server crate reads them, for its binary too).
 fn parse_serve(args: &[String]) -> Result<ServeArgs> {
-    let mut serve =
-        ServeArgs { port: 8080, provider: None, host: IpAddr::from([127, 0, 0, 1]), public_origin: None };
-    let mut words = args.iter();
-    while let Some(word) = words.next() {
-        let (flag, inline) = match word.split_once('=') {
-            Some((flag, value)) => (flag, Some(value.to_owned())),
-            None => (word.as_str(), None),
-        };
-        let value = match inline.or_else(|| words.next().cloned()) {
-            Some(value) => value,
-            None => return fail(format!("{flag} needs a value")),
-        };
-        let port =
-            || value.parse::<u16>().or_else(|_| fail(format!("{flag} takes a port number, not `{value}`")));
-        match flag {
-            "--port" => serve.port = port()?,
-            "--provider-port" => serve.provider = Some(port()?),
-            "--host" => {
-                serve.host = value.parse().or_else(|_| {
-                    fail(format!(
-                    "--host takes an IP address to listen on (0.0.0.0 for every interface), not `{value}`"
-                ))
-                })?
-            }
-            "--public-origin" => serve.public_origin = Some(value),
-            other => {
-                return fail(format!(
-                "serve takes --port P, --provider-port Q, --host ADDR and --public-origin URL, not `{other}`"
-            ))
-            }
-        }
-    }
-    Ok(serve)
+    crosstalk_server::args::parse_serve(args, false).or_else(fail)
 }
 
 fn build_release(root: &Path) -> Result<()> {
@@ -136,12 +94,7 @@ fn start_suite(runtime: &tokio::runtime::Runtime, config: SuiteConfig) -> Result
 
 /// The suite's configuration for `serve`'s flags.
 fn serve_config(root: &Path, args: &ServeArgs) -> Result<SuiteConfig> {
-    let app = SocketAddr::new(args.host, args.port);
-    let mut config = SuiteConfig::on_ports(root.join("dist"), app, args.provider).or_else(fail)?;
-    if let Some(origin) = &args.public_origin {
-        config.public_names.push(public_name(origin, args.port).or_else(fail)?);
-    }
-    Ok(config)
+    args.config(root.join("dist")).or_else(fail)
 }
 
 fn serve(args: ServeArgs) -> Result<()> {
@@ -183,6 +136,10 @@ fn serve(args: ServeArgs) -> Result<()> {
         );
     } else if !args.host.is_loopback() {
         println!("(other machines reach it too, over plain http: only on a network you trust)");
+    }
+    match &args.redis {
+        Some(url) => println!("(the relay's rooms are shared through Redis at {url} with every instance on it)"),
+        None => println!("(the relay's rooms live in this process; --redis URL shares them with other instances)"),
     }
     println!("(open the same address in several tabs to watch them talk; Ctrl-C stops the server)");
     runtime.block_on(async {
@@ -531,13 +488,14 @@ fn took(duration: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::IpAddr;
 
     #[test]
     fn serve_flag_forms() {
         let words = |s: &str| s.split_whitespace().map(String::from).collect::<Vec<_>>();
         let parsed = |s: &str| parse_serve(&words(s));
         let loopback = IpAddr::from([127, 0, 0, 1]);
-        let default = ServeArgs { port: 8080, provider: None, host: loopback, public_origin: None };
+        let default = ServeArgs { port: 8080, host: loopback, ..ServeArgs::default() };
         assert_eq!(parsed("").unwrap(), default);
         assert_eq!(parsed("--port 9000").unwrap().port, 9000);
         let both = parsed("--port=9001 --provider-port 9100").unwrap();
@@ -560,6 +518,7 @@ mod tests {
             provider: None,
             host: IpAddr::from([0, 0, 0, 0]),
             public_origin: Some(origin.into()),
+            ..ServeArgs::default()
         };
         let config = serve_config(Path::new("/x"), &args("http://mybox.lan:8080")).unwrap();
         assert_eq!(config.public_names, ["mybox.lan"]);

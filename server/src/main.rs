@@ -1,0 +1,52 @@
+//! `crosstalk-server`: the suite and its relay without the build steps of `cargo xtask serve`,
+//! for running several relay instances against one Redis (see the README).
+//!
+//! ```sh
+//! crosstalk-server --dist dist --port 8080 --redis redis://127.0.0.1:6379
+//! crosstalk-server --dist dist --port 8090 --redis redis://127.0.0.1:6379
+//! ```
+
+use std::process::ExitCode;
+
+use crosstalk_server::args::{parse_serve, FLAGS};
+use crosstalk_server::Suite;
+
+fn main() -> ExitCode {
+    let _ = tracing_subscriber::fmt().with_target(false).with_writer(std::io::stderr).try_init();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        println!("usage: crosstalk-server [--dist DIR] {FLAGS}");
+        return ExitCode::SUCCESS;
+    }
+    let serve = match parse_serve(&args, true) {
+        Ok(serve) => serve,
+        Err(why) => {
+            eprintln!("crosstalk-server: {why}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let dist = serve.dist.clone().unwrap_or_else(|| "dist".into());
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("crosstalk-server: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let served = runtime.block_on(async {
+        let suite = Suite::start(serve.config(dist)?).await.map_err(|e| e.to_string())?;
+        let bus = serve.redis.as_deref().unwrap_or("this process only (no --redis)");
+        // One line for scripts to wait on: where it is, and where rooms live.
+        println!("crosstalk-server: serving {} (provider {}), rooms: {bus}", suite.app_url(), suite.provider_url());
+        let _ = tokio::signal::ctrl_c().await;
+        suite.shutdown().await;
+        Ok::<_, String>(())
+    });
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(why) => {
+            eprintln!("crosstalk-server: {why}");
+            ExitCode::FAILURE
+        }
+    }
+}
