@@ -51,14 +51,16 @@ pub fn parse_serve(args: &[String], takes_dist: bool) -> Result<ServeArgs, Strin
         match flag {
             "--port" => serve.port = port()?,
             "--provider-port" => serve.provider = Some(port()?),
-            "--host" => {
-                serve.host = value.parse().map_err(|_| {
-                    format!("--host takes an IP address to listen on (0.0.0.0 for every interface), not `{value}`")
-                })?
-            }
+            "--host" => serve.host = value.parse().map_err(|_| {
+                format!(
+                    "--host takes an IP address to listen on (0.0.0.0 for every interface), not `{value}`"
+                )
+            })?,
             "--public-origin" => serve.public_origin = Some(value),
             "--redis" if value.starts_with("redis://") => serve.redis = Some(value),
-            "--redis" => return Err(format!("--redis takes a URL such as redis://127.0.0.1:6379, not `{value}`")),
+            "--redis" => {
+                return Err(format!("--redis takes a URL such as redis://127.0.0.1:6379, not `{value}`"))
+            }
             "--dist" if takes_dist => serve.dist = Some(PathBuf::from(value)),
             other => {
                 let dist = if takes_dist { ", --dist DIR" } else { "" };

@@ -37,7 +37,11 @@ fn main() -> ExitCode {
         let suite = Suite::start(serve.config(dist)?).await.map_err(|e| e.to_string())?;
         let bus = serve.redis.as_deref().unwrap_or("this process only (no --redis)");
         // One line for scripts to wait on: where it is, and where rooms live.
-        println!("crosstalk-server: serving {} (provider {}), rooms: {bus}", suite.app_url(), suite.provider_url());
+        println!(
+            "crosstalk-server: serving {} (provider {}), rooms: {bus}",
+            suite.app_url(),
+            suite.provider_url()
+        );
         let _ = tokio::signal::ctrl_c().await;
         suite.shutdown().await;
         Ok::<_, String>(())

@@ -138,8 +138,12 @@ fn serve(args: ServeArgs) -> Result<()> {
         println!("(other machines reach it too, over plain http: only on a network you trust)");
     }
     match &args.redis {
-        Some(url) => println!("(the relay's rooms are shared through Redis at {url} with every instance on it)"),
-        None => println!("(the relay's rooms live in this process; --redis URL shares them with other instances)"),
+        Some(url) => {
+            println!("(the relay's rooms are shared through Redis at {url} with every instance on it)")
+        }
+        None => {
+            println!("(the relay's rooms live in this process; --redis URL shares them with other instances)")
+        }
     }
     println!("(open the same address in several tabs to watch them talk; Ctrl-C stops the server)");
     runtime.block_on(async {
@@ -194,9 +198,14 @@ fn test() -> Result<()> {
     let mut reports = Vec::new();
 
     stage(&mut reports, "native", || {
+        let redis = match tools::ensure_redis() {
+            Ok(redis) => redis,
+            Err(e) => return (None, Err(e)),
+        };
         let (counts, result) = run_tests(
             Command::new(cargo())
                 .args(["test", "--no-fail-fast", "--workspace", "--exclude", "crosstalk-e2e"])
+                .env("CROSSTALK_REDIS_SERVER", redis)
                 .current_dir(&root),
         );
         (Some(counts), result)

@@ -152,21 +152,37 @@ pub fn ensure_browser() -> Result<Browser> {
     if let (Some(chromium), Some(chromedriver)) = (which("chromium"), which("chromedriver")) {
         return Ok(Browser { chromium, chromedriver });
     }
-    let is_root = output_of("id", &["-u"]).as_deref() == Some("0");
-    if !is_root || which("apt-get").is_none() {
-        return fail(
-            "Chromium and its driver are missing: install them with `sudo apt-get install chromium chromium-driver`",
-        );
-    }
-    say("installing chromium and chromium-driver with apt-get (once)");
-    run(Command::new("apt-get").args(["update", "-q"]))?;
-    run(Command::new("apt-get")
-        .args(["install", "-y", "-q", "--no-install-recommends", "chromium", "chromium-driver"])
-        .env("DEBIAN_FRONTEND", "noninteractive"))?;
+    apt_install(&["chromium", "chromium-driver"], "Chromium and its driver")?;
     match (which("chromium"), which("chromedriver")) {
         (Some(chromium), Some(chromedriver)) => Ok(Browser { chromium, chromedriver }),
         _ => fail("apt-get installed chromium and chromium-driver, but they are not on PATH"),
     }
+}
+
+/// `redis-server`, for the tests of rooms shared by several relay instances (each test starts
+/// its own on a free port and stops it; nothing else on the machine is touched). Debian's
+/// package, as for Chromium; its service is not started here.
+pub fn ensure_redis() -> Result<PathBuf> {
+    if let Some(redis) = which("redis-server") {
+        return Ok(redis);
+    }
+    apt_install(&["redis-server"], "Redis (for the relay's tests across instances)")?;
+    which("redis-server").map_or_else(|| fail("apt-get installed redis-server, but it is not on PATH"), Ok)
+}
+
+/// Installs Debian `packages` when run as root, or says how to.
+fn apt_install(packages: &[&str], what: &str) -> Result<()> {
+    let is_root = output_of("id", &["-u"]).as_deref() == Some("0");
+    let list = packages.join(" ");
+    if !is_root || which("apt-get").is_none() {
+        return fail(format!("{what} missing: install with `sudo apt-get install {list}`"));
+    }
+    say(&format!("installing {list} with apt-get (once)"));
+    run(Command::new("apt-get").args(["update", "-q"]))?;
+    run(Command::new("apt-get")
+        .args(["install", "-y", "-q", "--no-install-recommends"])
+        .args(packages)
+        .env("DEBIAN_FRONTEND", "noninteractive"))
 }
 
 /// The first `name` on PATH.
