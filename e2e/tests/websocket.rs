@@ -180,3 +180,69 @@ async fn faults_are_visible_malformed_oversized_and_a_cut_connection() {
     log_has(driver, Want { dir: Some("in"), kind: Some("accepted"), ..Want::default() }).await;
     browser.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tab_that_went_offline_gets_exactly_what_it_missed_when_it_comes_back() {
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    let tabs = browser.open_tabs("/websocket", 2, "open").await;
+    let [away, stayed] = [&tabs[0], &tabs[1]];
+    // A room of this test's own: other tests talk in the lobby of the same relay.
+    for tab in [away, stayed] {
+        browser.switch_to(tab).await;
+        type_text(driver, "room-input", "comeback\n").await;
+        log_has(driver, Want { kind: Some("joined"), payload_has: Some("\"comeback\""), ..Want::default() })
+            .await;
+    }
+    members_become(driver, 2).await;
+    send(driver, "before").await;
+    browser.switch_to(away).await;
+    let before =
+        log_has(driver, Want { kind: Some("relayed"), payload_has: Some("before"), ..Want::default() }).await;
+    let seen = text_of(driver, "last-seen").await.expect("the last number seen");
+    assert!(before.payload.contains(&format!("relay #{seen} ")), "{before:?} vs #{seen}");
+
+    click(driver, "go-offline").await;
+    state_becomes(driver, "status", "closed").await;
+    browser.switch_to(stayed).await;
+    members_become(driver, 1).await;
+    send(driver, "missed one").await;
+    send(driver, "missed two").await;
+    log_has_n(driver, 2, Want { kind: Some("accepted"), ..Want::default() }).await;
+
+    browser.switch_to(away).await;
+    click(driver, "go-online").await;
+    state_becomes(driver, "status", "open").await;
+    let again = format!("again, after relay #{seen}");
+    log_has(
+        driver,
+        Want { dir: Some("out"), kind: Some("join"), payload_has: Some(&again), ..Want::default() },
+    )
+    .await;
+    let resumed = log_has(driver, Want { kind: Some("resumed"), ..Want::default() }).await;
+    assert!(resumed.payload.contains("2 missed message(s)"), "{resumed:?}");
+    let seen: u64 = seen.parse().expect("a number");
+    for (n, text) in [(seen + 1, "missed one"), (seen + 2, "missed two")] {
+        let want = format!("{text} · relay #{n} ");
+        let got =
+            log_has(driver, Want { kind: Some("relayed"), payload_has: Some(&want), ..Want::default() })
+                .await;
+        assert!(got.payload.ends_with("(missed, replayed)") && got.status == "ok", "{got:?}");
+    }
+    assert_eq!(text_of(driver, "replayed").await.as_deref(), Some("2"));
+
+    browser.switch_to(stayed).await;
+    members_become(driver, 2).await;
+    send(driver, "live").await;
+    browser.switch_to(away).await;
+    let live =
+        log_has(driver, Want { kind: Some("relayed"), payload_has: Some("live ·"), ..Want::default() }).await;
+    assert!(
+        live.payload.contains(&format!("relay #{} ", seen + 3)) && !live.payload.contains("replayed"),
+        "{live:?}"
+    );
+    let relayed = log_lines(driver).await.into_iter().filter(|l| l.kind == "relayed").count();
+    assert_eq!(relayed, 4, "before, the two missed ones once each, live");
+    assert_eq!(text_of(driver, "gaps").await.as_deref(), Some("0"));
+    browser.quit().await;
+}

@@ -51,11 +51,13 @@ pub fn parse_serve(args: &[String], takes_dist: bool) -> Result<ServeArgs, Strin
         match flag {
             "--port" => serve.port = port()?,
             "--provider-port" => serve.provider = Some(port()?),
-            "--host" => serve.host = value.parse().map_err(|_| {
-                format!(
+            "--host" => {
+                serve.host = value.parse().map_err(|_| {
+                    format!(
                     "--host takes an IP address to listen on (0.0.0.0 for every interface), not `{value}`"
                 )
-            })?,
+                })?
+            }
             "--public-origin" => serve.public_origin = Some(value),
             "--redis" if value.starts_with("redis://") => serve.redis = Some(value),
             "--redis" => {

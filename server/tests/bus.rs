@@ -222,7 +222,7 @@ async fn members_split_over_two_instances_hear_one_order_with_one_sequence_and_o
     let dist = Dist::new("bus-order");
     let redis = Redis::start("order").await;
     let (one, two) = (instance(&dist, &redis).await, instance(&dist, &redis).await);
-    let mut clients = vec![
+    let mut clients = [
         Client::connect(&one, "a").await,
         Client::connect(&two, "b").await,
         Client::connect(&one, "c").await,
