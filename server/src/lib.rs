@@ -26,6 +26,7 @@ use tower::{service_fn, ServiceExt};
 use tower_http::services::ServeDir;
 
 pub mod args;
+pub mod local_redis;
 pub mod relay;
 mod stranger;
 

@@ -2,13 +2,13 @@
 //! a free loopback port with no persistence (and stops it), two relay instances on it, and real
 //! WebSocket clients split across them. `cargo xtask test` installs Redis when it is missing.
 
-use std::net::{SocketAddr, TcpListener};
-use std::path::PathBuf;
+use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crosstalk_protocol::relay::RelayMsg;
 use crosstalk_protocol::{Sender, SenderId};
+use crosstalk_server::local_redis::LocalRedis;
 use crosstalk_server::relay::redis_bus::BusTiming;
 use crosstalk_server::{Suite, SuiteConfig};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -16,69 +16,28 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 mod common;
 use common::*;
 
-/// A `redis-server` of the test's own: loopback, a free port, nothing saved.
-struct Redis {
-    child: Option<Child>,
-    port: u16,
-    dir: PathBuf,
-}
+/// A `redis-server` of the test's own (see [`LocalRedis`]), with a client for poking at it.
+struct Redis(LocalRedis);
 
 impl Redis {
     async fn start(name: &str) -> Redis {
-        let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).unwrap().port();
-        let dir = std::env::temp_dir().join(format!("crosstalk-redis-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut redis = Redis { child: None, port, dir };
-        redis.resume().await;
-        redis
+        Redis(LocalRedis::start(name).unwrap_or_else(|e| panic!("{e}")))
     }
 
     fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
+        self.0.url()
     }
 
-    /// Starts it (again, on the same port) and waits until it answers PING.
     async fn resume(&mut self) {
-        let binary = std::env::var("CROSSTALK_REDIS_SERVER").unwrap_or_else(|_| "redis-server".into());
-        let port = self.port.to_string();
-        let child = Command::new(&binary)
-            .args(["--port", &port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .arg("--dir")
-            .arg(&self.dir)
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!("cannot start {binary} ({e}): `cargo xtask test` installs it (apt-get install redis-server)")
-            });
-        self.child = Some(child);
-        let deadline = Instant::now() + PATIENCE;
-        while !self.answers().await {
-            assert!(Instant::now() < deadline, "redis-server on {port} never answered PING");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        self.0.resume().unwrap_or_else(|e| panic!("{e}"));
     }
 
-    async fn answers(&self) -> bool {
-        let Ok(mut conn) = self.conn().await else { return false };
-        redis::cmd("PING").query_async::<String>(&mut conn).await.is_ok_and(|pong| pong == "PONG")
+    fn stop(&mut self) {
+        self.0.stop();
     }
 
     async fn conn(&self) -> redis::RedisResult<redis::aio::MultiplexedConnection> {
         redis::Client::open(self.url())?.get_multiplexed_async_connection().await
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        self.stop();
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 

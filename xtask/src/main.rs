@@ -32,7 +32,8 @@ usage: cargo xtask <command>
   bench [QUERY]      /bench in headless Chromium: every mechanism through crosstalk and through
                      plain JS, repeated until two runs agree within 10% (table printed, JSON in
                      target/bench.json); the shipped sizes against their budgets; the relay load
-                     run (100 WebSocket clients). Figures are printed, not asserted. QUERY
+                     run (100 WebSocket clients, on one relay and over two instances sharing
+                     a Redis). Figures are printed, not asserted. QUERY
                      narrows the run: 'mechanisms=broadcast,storage&payloads=100'";
 
 fn main() -> ExitCode {
@@ -320,9 +321,11 @@ fn bench(query: Option<&str>) -> Result<()> {
     build_release(&root)?;
     browser_bench(&root, &browser, query)?;
     eprint!("{}", sizes::budget_report(&sizes::measure(&root.join("dist"))));
+    let redis = tools::ensure_redis()?;
     eprintln!("xtask: building the relay load run optimized (profile bench-native)");
     run(Command::new(cargo())
         .args(["run", "--quiet", "--profile", "bench-native", "--package", "xtask", "--", "bench-run"])
+        .env("CROSSTALK_REDIS_SERVER", redis)
         .current_dir(&root))
 }
 

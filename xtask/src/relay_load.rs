@@ -1,7 +1,9 @@
-//! `cargo xtask bench`'s relay load run: 100 WebSocket clients on loopback in one room of a
-//! relay started for the run; first one sender at a steady rate, then all of them at once. Prints
-//! delivered messages per second and the latency from send to delivery (p50, p99). Figures are
-//! printed, never asserted: a timed test would fail on a busy machine for no fault of the code.
+//! `cargo xtask bench`'s relay load run: 100 WebSocket clients on loopback in one room; first one
+//! sender at a steady rate, then all of them at once. Twice: on one relay, then split over two
+//! relay instances sharing the room through a Redis of the run's own (every text crosses the
+//! broker). Prints delivered messages per second and the latency from send to delivery (p50,
+//! p99). Figures are printed, never asserted: a timed test would fail on a busy machine for no
+//! fault of the code.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -10,6 +12,8 @@ use std::time::{Duration, Instant};
 
 use crosstalk_protocol::relay::RelayMsg;
 use crosstalk_protocol::{decode, Sender, SenderId};
+use crosstalk_server::local_redis::LocalRedis;
+use crosstalk_server::relay::redis_bus::BusState;
 use crosstalk_server::{RelayLimits, Suite, SuiteConfig};
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
@@ -31,6 +35,8 @@ const TARGET: &str = "≥ 50,000 delivered/s with p99 < 10 ms";
 
 /// One scenario's figures.
 pub struct Figures {
+    /// One relay, or two instances through Redis.
+    pub setup: &'static str,
     pub name: String,
     pub delivered: u64,
     pub took: Duration,
@@ -64,28 +70,49 @@ impl Sending {
     }
 }
 
-pub fn run(runtime: &tokio::runtime::Runtime) -> Result<Vec<Figures>> {
-    runtime.block_on(load())
-}
+const ONE: &str = "one relay";
+const TWO: &str = "two instances, Redis";
 
-async fn load() -> Result<Vec<Figures>> {
+pub fn run(runtime: &tokio::runtime::Runtime) -> Result<Vec<Figures>> {
     let dist = std::env::temp_dir().join(format!("crosstalk-relay-load-{}", std::process::id()));
     std::fs::create_dir_all(&dist)
         .and_then(|()| std::fs::write(dist.join("index.html"), "<!doctype html>"))
         .or_else(|e| fail(format!("cannot write {}: {e}", dist.display())))?;
-    let any: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 0));
-    let mut config = SuiteConfig::on_ports(dist.clone(), any, None).or_else(fail)?;
-    // The load, not the limiter, is measured.
-    config.relay_limits =
-        RelayLimits { rate_per_second: 1_000_000, burst: 1_000_000, ..RelayLimits::default() };
-    let suite = Suite::start(config).await.or_else(|e| fail(e.to_string()))?;
+    let mut figures = runtime.block_on(load(&dist, ONE, None, 1))?;
+    let redis = LocalRedis::start("relay-load").or_else(fail)?;
+    figures.extend(runtime.block_on(load(&dist, TWO, Some(redis.url()), 2))?);
+    let _ = std::fs::remove_dir_all(&dist);
+    Ok(figures)
+}
+
+/// The run on `count` instances (on `redis`, when given), clients dealt over them in turn.
+async fn load(
+    dist: &std::path::Path,
+    setup: &'static str,
+    redis: Option<String>,
+    count: usize,
+) -> Result<Vec<Figures>> {
+    let mut suites = Vec::new();
+    for _ in 0..count {
+        let any: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 0));
+        let mut config = SuiteConfig::on_ports(dist.to_path_buf(), any, None).or_else(fail)?;
+        // The load, not the limiter, is measured.
+        config.relay_limits =
+            RelayLimits { rate_per_second: 1_000_000, burst: 1_000_000, ..RelayLimits::default() };
+        config.redis = redis.clone();
+        let suite = Suite::start(config).await.or_else(|e| fail(e.to_string()))?;
+        bus_up(&suite).await?;
+        suites.push(suite);
+    }
 
     let epoch = Instant::now();
     let delivered = Arc::new(AtomicU64::new(0));
     let kicked = Arc::new(AtomicU64::new(0));
+    let joined = Arc::new(AtomicU64::new(0));
     let (latencies_tx, mut latencies) = mpsc::unbounded_channel::<u64>();
     let mut senders = Vec::with_capacity(CLIENTS);
     for n in 0..CLIENTS {
+        let suite = &suites[n % suites.len()];
         let url = format!("ws://{}/ws", suite.app_addr());
         let mut request = url.into_client_request().or_else(|e| fail(e.to_string()))?;
         let origin = HeaderValue::from_str(&suite.app_url()).or_else(|e| fail(e.to_string()))?;
@@ -96,8 +123,8 @@ async fn load() -> Result<Vec<Figures>> {
         let mut sending = Sending { sink, sender: Sender::new(SenderId(format!("bench-{n}"))) };
         sending.say(RelayMsg::Join { room: ROOM.into(), after: None }).await?;
         senders.push(sending);
-        let (delivered, kicked, latencies) =
-            (Arc::clone(&delivered), Arc::clone(&kicked), latencies_tx.clone());
+        let (delivered, kicked, joined, latencies) =
+            (Arc::clone(&delivered), Arc::clone(&kicked), Arc::clone(&joined), latencies_tx.clone());
         // Every client reads all the time (its acks too), as a page does.
         tokio::spawn(async move {
             while let Some(Ok(message)) = stream.next().await {
@@ -112,18 +139,22 @@ async fn load() -> Result<Vec<Figures>> {
                     Message::Close(_) => break,
                     _ => continue,
                 };
-                if let Ok(envelope) = decode::<RelayMsg>(text.as_str()) {
-                    if let RelayMsg::Relayed { text, .. } = envelope.body {
+                match decode::<RelayMsg>(text.as_str()).map(|e| e.body) {
+                    Ok(RelayMsg::Relayed { text, .. }) => {
                         let now = epoch.elapsed().as_micros() as u64;
                         let sent = text.parse::<u64>().unwrap_or(now);
                         let _ = latencies.send(now.saturating_sub(sent));
                         delivered.fetch_add(1, Ordering::Relaxed);
                     }
+                    Ok(RelayMsg::Joined { .. }) => {
+                        joined.fetch_add(1, Ordering::Relaxed);
+                    }
+                    _ => {}
                 }
             }
         });
     }
-    wait_for(&suite, CLIENTS).await?;
+    wait_for(&joined, CLIENTS).await?;
 
     let mut figures = Vec::new();
     // One sender at a steady rate.
@@ -138,6 +169,7 @@ async fn load() -> Result<Vec<Figures>> {
     }
     figures.push(
         measure(
+            setup,
             format!("one sender, {STEADY_RATE} msg/s for {} s", STEADY_FOR.as_secs()),
             &delivered,
             expected,
@@ -169,6 +201,7 @@ async fn load() -> Result<Vec<Figures>> {
     }
     figures.push(
         measure(
+            setup,
             format!("all {CLIENTS} at once, {BURST_EACH} each"),
             &delivered,
             expected,
@@ -179,21 +212,34 @@ async fn load() -> Result<Vec<Figures>> {
         .await?,
     );
     drop(kept);
-    suite.shutdown().await;
-    let _ = std::fs::remove_dir_all(&dist);
+    for suite in suites {
+        suite.shutdown().await;
+    }
     Ok(figures)
 }
 
-/// Waits until the relay counts `n` connections.
-async fn wait_for(suite: &Suite, n: usize) -> Result<()> {
+/// Waits until `n` clients have been told they joined.
+async fn wait_for(joined: &AtomicU64, n: usize) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(30);
-    while suite.relay().connections() < n {
+    while joined.load(Ordering::Relaxed) < n as u64 {
         if Instant::now() > deadline {
-            return fail(format!("only {} of {n} clients connected", suite.relay().connections()));
+            return fail(format!("only {} of {n} clients joined", joined.load(Ordering::Relaxed)));
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     Ok(())
+}
+
+/// Waits until an instance on Redis shares its rooms (at once for the in-memory relay).
+async fn bus_up(suite: &Suite) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match suite.relay().bus_state() {
+            BusState::Memory | BusState::Redis => return Ok(()),
+            BusState::Degraded(why) if Instant::now() > deadline => return fail(format!("Redis: {why}")),
+            BusState::Degraded(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+        }
+    }
 }
 
 /// How long deliveries may stall before the scenario counts what it has (clients the relay
@@ -203,6 +249,7 @@ const STALL: Duration = Duration::from_secs(3);
 /// Waits for `expected` deliveries, or until they stop coming for [`STALL`] (at most a minute),
 /// then reads the latencies.
 async fn measure(
+    setup: &'static str,
     name: String,
     delivered: &AtomicU64,
     expected: u64,
@@ -238,7 +285,7 @@ async fn measure(
     micros.sort_unstable();
     let at =
         |q: f64| micros.get(((micros.len() as f64 - 1.0) * q) as usize).copied().unwrap_or(0) as f64 / 1000.0;
-    Ok(Figures { name, delivered: got, took, p50_ms: at(0.50), p99_ms: at(0.99), expected, kicked })
+    Ok(Figures { setup, name, delivered: got, took, p50_ms: at(0.50), p99_ms: at(0.99), expected, kicked })
 }
 
 /// The figures as `cargo xtask bench` prints them.
@@ -247,7 +294,8 @@ pub fn report(figures: &[Figures]) -> String {
         format!("relay load: {CLIENTS} WebSocket clients on loopback, one room (target: {TARGET})\n");
     for f in figures {
         out.push_str(&format!(
-            "  {:<34} {:>9} delivered in {:>6.2} s = {:>9.0} msg/s   p50 {:>6.2} ms   p99 {:>6.2} ms\n",
+            "  {:<20} {:<34} {:>9} delivered in {:>6.2} s = {:>9.0} msg/s   p50 {:>6.2} ms   p99 {:>6.2} ms\n",
+            f.setup,
             f.name,
             f.delivered,
             f.took.as_secs_f64(),
