@@ -5,6 +5,7 @@
 //! `cargo xtask test` serves a release build and starts chromedriver, then runs these tests with
 //! `CROSSTALK_BASE_URL`, `CROSSTALK_PROVIDER_URL`, `CROSSTALK_PUBLIC_URL`,
 //! `CROSSTALK_STRANGER_URL`, `CROSSTALK_LONELY_URL`, `CROSSTALK_LONELY_STRANGER_URL`,
+//! `CROSSTALK_PAIR_URLS`,
 //! `CROSSTALK_WEBDRIVER_URL`,
 //! `CROSSTALK_CHROMIUM` and `CROSSTALK_CHROMIUM_ARGS` set.
 
@@ -67,6 +68,14 @@ pub mod session {
         /// `path` on a second suite whose provider's origin is down.
         pub fn lonely_url(&self, path: &str) -> String {
             format!("{}{path}", env("CROSSTALK_LONELY_URL"))
+        }
+
+        /// `path` on relay instance `n` (0 or 1) of a pair sharing rooms through Redis: two
+        /// servers, two origins, one set of rooms.
+        pub fn pair_url(&self, n: usize, path: &str) -> String {
+            let urls = env("CROSSTALK_PAIR_URLS");
+            let base = urls.split_whitespace().nth(n).expect("two instances");
+            format!("{base}{path}")
         }
 
         /// The second suite's stranger: its `/relay/stop` and `/relay/start` control that suite's

@@ -246,3 +246,50 @@ async fn a_tab_that_went_offline_gets_exactly_what_it_missed_when_it_comes_back(
     assert_eq!(text_of(driver, "gaps").await.as_deref(), Some("0"));
     browser.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tabs_on_two_relay_instances_share_one_room_through_redis_and_a_comeback_resumes_there() {
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    browser.goto(&browser.pair_url(0, "/websocket")).await;
+    let one = driver.window().await.expect("the first tab");
+    let two = driver.new_tab().await.expect("a second tab");
+    browser.switch_to(&two).await;
+    browser.goto(&browser.pair_url(1, "/websocket")).await;
+    for tab in [&one, &two] {
+        browser.switch_to(tab).await;
+        state_becomes(driver, "status", "open").await;
+        type_text(driver, "room-input", "across\n").await;
+        log_has(driver, Want { kind: Some("joined"), payload_has: Some("\"across\""), ..Want::default() })
+            .await;
+    }
+    // Counted across instances: each server has one member of the room.
+    members_become(driver, 2).await;
+    browser.switch_to(&one).await;
+    members_become(driver, 2).await;
+    send(driver, "from instance one").await;
+    log_has(driver, Want { kind: Some("accepted"), payload_has: Some("relay #1 "), ..Want::default() }).await;
+    browser.switch_to(&two).await;
+    let got = log_has(driver, Want { kind: Some("relayed"), ..Want::default() }).await;
+    assert!(got.payload.starts_with("from instance one · relay #1 from tab-"), "{got:?}");
+
+    click(driver, "go-offline").await;
+    state_becomes(driver, "status", "closed").await;
+    browser.switch_to(&one).await;
+    members_become(driver, 1).await;
+    send(driver, "while two was away").await;
+    browser.switch_to(&two).await;
+    click(driver, "go-online").await;
+    let replayed = log_has(
+        driver,
+        Want {
+            kind: Some("relayed"),
+            payload_has: Some("while two was away · relay #2 "),
+            ..Want::default()
+        },
+    )
+    .await;
+    assert!(replayed.payload.ends_with("(missed, replayed)"), "{replayed:?}");
+    members_become(driver, 2).await;
+    browser.quit().await;
+}

@@ -11,6 +11,7 @@ use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use crosstalk_server::args::ServeArgs;
+use crosstalk_server::local_redis::LocalRedis;
 use crosstalk_server::{Suite, SuiteConfig};
 use run::{fail, run, run_tests, Counts, Failure, Result};
 use tools::{cargo, Browser};
@@ -365,6 +366,7 @@ fn only_end_to_end(filters: &[String]) -> Result<()> {
     let root = root();
     tools::ensure_build_tools(&root)?;
     let browser = tools::ensure_browser()?;
+    tools::ensure_redis()?;
     build_release(&root)?;
     let (counts, result) = end_to_end(&root, &browser, filters);
     if let Some(counts) = counts {
@@ -384,7 +386,7 @@ fn end_to_end(root: &Path, browser: &Browser, filters: &[String]) -> (Option<Cou
         Ok(prepared) => prepared,
         Err(e) => return (None, Err(e)),
     };
-    let TestSuites { main, lonely } = suites;
+    let TestSuites { main, lonely, pair, redis } = suites;
     let (counts, result) = run_tests(
         Command::new(cargo())
             .args(["test", "--no-fail-fast", "-p", "crosstalk-e2e", "--", "--test-threads=2"])
@@ -395,6 +397,7 @@ fn end_to_end(root: &Path, browser: &Browser, filters: &[String]) -> (Option<Cou
             .env("CROSSTALK_STRANGER_URL", main.stranger_url().unwrap_or_default())
             .env("CROSSTALK_LONELY_URL", lonely.app_url())
             .env("CROSSTALK_LONELY_STRANGER_URL", lonely.stranger_url().unwrap_or_default())
+            .env("CROSSTALK_PAIR_URLS", format!("{} {}", pair[0].app_url(), pair[1].app_url()))
             .env("CROSSTALK_WEBDRIVER_URL", driver.url())
             .env("CROSSTALK_CHROMIUM", &browser.chromium)
             .env("CROSSTALK_CHROMIUM_ARGS", chromium_args().join(" "))
@@ -404,13 +407,17 @@ fn end_to_end(root: &Path, browser: &Browser, filters: &[String]) -> (Option<Cou
     // The policy must hold without getting in the way: a violation anywhere in the run fails it
     // (those the tests provoke on purpose are kept apart, and the tests check they came).
     let (mut violations, mut reports) = main.csp_reports();
-    let (more, others) = lonely.csp_reports();
-    violations += more;
-    reports.extend(others);
+    for other in [&lonely, &pair[0], &pair[1]] {
+        let (more, others) = other.csp_reports();
+        violations += more;
+        reports.extend(others);
+    }
     runtime.block_on(async {
-        main.shutdown().await;
-        lonely.shutdown().await;
+        for suite in [main, lonely].into_iter().chain(pair) {
+            suite.shutdown().await;
+        }
     });
+    drop(redis);
     let result = result.and_then(|()| match reports.first() {
         None => Ok(()),
         Some(first) => fail(format!(
@@ -430,6 +437,9 @@ const TEST_PUBLIC_NAME: &str = "crosstalk.localhost";
 struct TestSuites {
     main: Suite,
     lonely: Suite,
+    /// Two relay instances sharing their rooms through a Redis of the run's own.
+    pair: [Suite; 2],
+    redis: LocalRedis,
 }
 
 impl TestSuites {
@@ -443,7 +453,14 @@ impl TestSuites {
         config.stranger_addr = Some(any_port);
         let mut lonely = start_suite(runtime, config)?;
         runtime.block_on(lonely.stop_provider());
-        Ok(TestSuites { main, lonely })
+        let redis = LocalRedis::start("e2e").or_else(fail)?;
+        let instance = || {
+            let mut config = SuiteConfig::on_ports(root.join("dist"), any_port, None).or_else(fail)?;
+            config.redis = Some(redis.url());
+            start_suite(runtime, config)
+        };
+        let pair = [instance()?, instance()?];
+        Ok(TestSuites { main, lonely, pair, redis })
     }
 }
 
