@@ -17,6 +17,9 @@ pub struct ServeArgs {
     pub public_origin: Option<String>,
     /// Redis, for rooms shared by several relay instances (`redis://127.0.0.1:6379`).
     pub redis: Option<String>,
+    /// Origins besides the app's own whose pages may use the relay: a load balancer in front
+    /// of several instances (`--relay-origin http://lb.lan`).
+    pub relay_origins: Vec<String>,
     /// Trunk's output (the binary only; `cargo xtask serve` builds and serves `dist/`).
     pub dist: Option<PathBuf>,
 }
@@ -29,13 +32,15 @@ impl Default for ServeArgs {
             host: IpAddr::from([127, 0, 0, 1]),
             public_origin: None,
             redis: None,
+            relay_origins: Vec::new(),
             dist: None,
         }
     }
 }
 
 /// The flags, each as `--flag value` or `--flag=value`; `--dist` only where `takes_dist`.
-pub const FLAGS: &str = "--port P, --provider-port Q, --host ADDR, --public-origin URL and --redis URL";
+pub const FLAGS: &str =
+    "--port P, --provider-port Q, --host ADDR, --public-origin URL, --redis URL and --relay-origin URL";
 
 /// Reads the flags; a wrong one is an error that says what is taken.
 pub fn parse_serve(args: &[String], takes_dist: bool) -> Result<ServeArgs, String> {
@@ -63,6 +68,10 @@ pub fn parse_serve(args: &[String], takes_dist: bool) -> Result<ServeArgs, Strin
             "--redis" => {
                 return Err(format!("--redis takes a URL such as redis://127.0.0.1:6379, not `{value}`"))
             }
+            "--relay-origin" => {
+                crate::relay_origin(&value)?;
+                serve.relay_origins.push(value);
+            }
             "--dist" if takes_dist => serve.dist = Some(PathBuf::from(value)),
             other => {
                 let dist = if takes_dist { ", --dist DIR" } else { "" };
@@ -82,6 +91,11 @@ impl ServeArgs {
             config.public_names.push(public_name(origin, self.port)?);
         }
         config.redis = self.redis.clone();
+        for origin in &self.relay_origins {
+            let (origin, name) = crate::relay_origin(origin)?;
+            config.relay_origins.push(origin);
+            config.public_names.push(name);
+        }
         Ok(config)
     }
 }
@@ -104,5 +118,13 @@ mod tests {
         assert!(parse_serve(&words("--port"), false).unwrap_err().contains("needs a value"));
         let config = parse_serve(&words("--redis redis://h:1"), false).unwrap().config("d".into()).unwrap();
         assert_eq!(config.redis.as_deref(), Some("redis://h:1"));
+        let behind =
+            parse_serve(&words("--relay-origin http://LB.lan/ --relay-origin http://127.0.0.1:9000"), false)
+                .unwrap()
+                .config("d".into())
+                .unwrap();
+        assert_eq!(behind.relay_origins, ["http://lb.lan", "http://127.0.0.1:9000"]);
+        assert!(behind.public_names.contains(&"lb.lan".to_owned()), "its Host is answered");
+        assert!(parse_serve(&words("--relay-origin https://lb.lan"), false).is_err());
     }
 }

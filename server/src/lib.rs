@@ -101,34 +101,45 @@ fn public_names_of(ip: std::net::IpAddr) -> Vec<String> {
 /// The host name of a `--public-origin` (`http://192.168.1.20:8080` → `192.168.1.20`): plain
 /// http, no path, and the port the app is served on, so what users type reaches this server.
 pub fn public_name(origin: &str, app_port: u16) -> Result<String, String> {
+    let (name, port) = origin_parts("--public-origin", origin)?;
+    if port != app_port {
+        return Err(format!(
+            "--public-origin {origin}: the app is served on port {app_port}, so the origin is http://{name}:{app_port}"
+        ));
+    }
+    Ok(name)
+}
+
+/// A `--relay-origin` (a load balancer's address, `http://lb.lan` or `http://127.0.0.1:9000`):
+/// the origin as browsers send it, and its host name (answered to from then on).
+pub fn relay_origin(origin: &str) -> Result<(String, String), String> {
+    let (name, port) = origin_parts("--relay-origin", origin)?;
+    let origin = if port == 80 { format!("http://{name}") } else { format!("http://{name}:{port}") };
+    Ok((origin, name))
+}
+
+/// The host name and port of a plain http origin with no path; `flag` names it in errors.
+fn origin_parts(flag: &str, origin: &str) -> Result<(String, u16), String> {
     let rest = origin.strip_prefix("http://").ok_or_else(|| {
-        format!("--public-origin {origin}: the suite is served over plain http, so it starts with http://")
+        format!("{flag} {origin}: the suite is served over plain http, so it starts with http://")
     })?;
     let authority = rest.strip_suffix('/').unwrap_or(rest);
     if authority.contains(['/', '?', '#', '@']) {
-        return Err(format!(
-            "--public-origin {origin}: an origin has no path, query or user: http://NAME:{app_port}"
-        ));
+        return Err(format!("{flag} {origin}: an origin has no path, query or user: http://NAME:PORT"));
     }
     let (name, port) = match authority.rsplit_once(':') {
-        Some((name, port)) => (
-            name,
-            port.parse::<u16>().map_err(|_| format!("--public-origin {origin}: `{port}` is not a port"))?,
-        ),
+        Some((name, port)) => {
+            (name, port.parse::<u16>().map_err(|_| format!("{flag} {origin}: `{port}` is not a port"))?)
+        }
         None => (authority, 80),
     };
     let valid = !name.is_empty()
         && name.len() <= 253
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
     if !valid {
-        return Err(format!("--public-origin {origin}: `{name}` is not a host name or IPv4 address"));
+        return Err(format!("{flag} {origin}: `{name}` is not a host name or IPv4 address"));
     }
-    if port != app_port {
-        return Err(format!(
-            "--public-origin {origin}: the app is served on port {app_port}, so the origin is http://{name}:{app_port}"
-        ));
-    }
-    Ok(name.to_ascii_lowercase())
+    Ok((name.to_ascii_lowercase(), port))
 }
 
 /// What the app is told about the suite it runs in (the `crosstalk-config` meta tag): the

@@ -352,3 +352,77 @@ async fn a_malformed_bus_message_is_refused_and_counted_and_the_room_goes_on() {
     a.text("still here").await;
     assert!(matches!(&b.texts(1).await[..], [Heard::Text(_, t)] if t == "still here"));
 }
+
+/// A load balancer with no sticky sessions: each new connection goes to the next instance.
+struct RoundRobin {
+    addr: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RoundRobin {
+    /// Forwards what `listener` accepts to `backends` in turn.
+    fn start(listener: tokio::net::TcpListener, backends: Vec<SocketAddr>) -> RoundRobin {
+        let addr = listener.local_addr().unwrap();
+        let task = tokio::spawn(async move {
+            for n in 0.. {
+                let Ok((mut inbound, _)) = listener.accept().await else { return };
+                let backend = backends[n % backends.len()];
+                tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(backend).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+            }
+        });
+        RoundRobin { addr, task }
+    }
+}
+
+impl Instance for RoundRobin {
+    fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
+impl Drop for RoundRobin {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+#[tokio::test]
+async fn behind_a_balancer_without_sticky_sessions_every_connection_lands_anywhere_and_loses_nothing() {
+    let dist = Dist::new("bus-balancer");
+    let redis = Redis::start("balancer").await;
+    // The balancer's address is known before the instances, which take pages served through it.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let front = listener.local_addr().unwrap();
+    let mut instances = Vec::new();
+    for _ in 0..2 {
+        let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        let mut config = SuiteConfig::on_ports(dist.0.clone(), any, None).unwrap();
+        config.redis = Some(redis.url());
+        config.bus_timing = quick();
+        config.relay_origins = vec![format!("http://{front}")];
+        let suite = Suite::start(config).await.unwrap();
+        health_becomes(&suite, "the bus up", |h| h["bus"] == "redis").await;
+        instances.push(suite);
+    }
+    let balancer = RoundRobin::start(listener, instances.iter().map(Suite::app_addr).collect());
+    let mut a = Client::connect(&balancer, "a").await;
+    let mut b = Client::connect(&balancer, "b").await;
+    all_join(&mut [&mut a, &mut b], "lobby").await;
+    for instance in &instances {
+        assert_eq!(health(instance).await["connections"], 1, "one on each instance");
+    }
+    a.text("first").await;
+    let [Heard::Text(seen, _)] = &b.texts(1).await[..] else { panic!("b hears a across instances") };
+    let seen = *seen;
+    drop(b);
+    a.members_become(1).await;
+    a.text("second").await;
+    // b's next connection lands on the instance a is on: its history is the room's, all the same.
+    let mut b = come_back(&balancer, "b", "lobby", seen).await;
+    let heard = b.texts(1).await;
+    assert_eq!(heard, [Heard::Text(seen + 1, "second".into())]);
+}
