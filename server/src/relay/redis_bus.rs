@@ -85,6 +85,7 @@ impl BusState {
     }
 }
 
+// lesson: websocket
 // INCR the room's counter, append to its stream, publish: one step, so publish order = numbers.
 const PUBLISH: &str = r#"
 local seq = redis.call('INCR', KEYS[1])
@@ -97,6 +98,7 @@ redis.call('PEXPIRE', KEYS[2], ARGV[4])
 redis.call('PUBLISH', ARGV[1], 't' .. said)
 return seq
 "#;
+// lesson end
 
 // A member joins (ZADD) or leaves (ZREM); expired leases go first; everyone hears the count.
 const HEADCOUNT: &str = r#"
