@@ -86,6 +86,13 @@ impl Process {
         process
     }
 
+    /// SIGINT (Ctrl-C): a graceful stop.
+    fn interrupt(&self) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-INT", &pid]).status().map(|s| s.success());
+        assert!(matches!(sent, Ok(true)), "kill -INT {pid}");
+    }
+
     /// SIGKILL: no close frames, no goodbyes to Redis.
     fn kill(&mut self) {
         let _ = self.child.kill();
@@ -425,4 +432,27 @@ async fn behind_a_balancer_without_sticky_sessions_every_connection_lands_anywhe
     let mut b = come_back(&balancer, "b", "lobby", seen).await;
     let heard = b.texts(1).await;
     assert_eq!(heard, [Heard::Text(seen + 1, "second".into())]);
+}
+
+#[tokio::test]
+async fn an_instance_stopped_with_ctrl_c_tells_the_others_its_members_left_at_once() {
+    let dist = Dist::new("bus-ctrl-c");
+    let redis = Redis::start("ctrl-c").await;
+    let stopping = Process::start(&dist, &redis).await;
+    let staying = instance(&dist, &redis).await;
+    let mut a = Client::connect(&stopping, "a").await;
+    let mut b = Client::connect(&staying, "b").await;
+    all_join(&mut [&mut a, &mut b], "lobby").await;
+    stopping.interrupt();
+    assert_eq!(a.close_code().await, Some(1001), "going away");
+    loop {
+        match b.next().await {
+            RelayMsg::Members { members: 1, left, .. } => {
+                // A lease running out says nobody; a goodbye names who left.
+                assert_eq!(left, Some(SenderId("a".into())), "told, not counted out a lease later");
+                break;
+            }
+            _ => continue,
+        }
+    }
 }

@@ -2,8 +2,9 @@
 //! live traffic. The in-memory relay keeps it here; with Redis the room's stream keeps it and this
 //! one holds what this instance delivered (its fallback while the broker is down).
 //!
-//! Bounded three ways per room — messages, age and bytes — and in rooms: past `max_rooms` the
-//! room quiet the longest is forgotten. Numbers survive a room emptying (a client that was alone
+//! Bounded three ways per room — messages, age and bytes — and in all: past `total_bytes` the
+//! quietest rooms lose their texts (keeping their numbering), past `rooms` rooms the quietest is
+//! forgotten. Numbers survive a room emptying (a client that was alone
 //! in it can still resume), until the room is forgotten.
 
 use std::collections::{BTreeMap, VecDeque};
@@ -20,11 +21,19 @@ pub struct HistoryLimits {
     pub bytes: usize,
     /// Rooms whose history is kept at once.
     pub rooms: usize,
+    /// Bytes of text in every room's history together: past it, the quietest rooms' texts go.
+    pub total_bytes: usize,
 }
 
 impl Default for HistoryLimits {
     fn default() -> Self {
-        HistoryLimits { messages: 1_000, max_age_ms: 5.0 * 60_000.0, bytes: 1024 * 1024, rooms: 1024 }
+        HistoryLimits {
+            messages: 1_000,
+            max_age_ms: 5.0 * 60_000.0,
+            bytes: 1024 * 1024,
+            rooms: 1024,
+            total_bytes: 64 * 1024 * 1024,
+        }
     }
 }
 
@@ -44,6 +53,23 @@ impl Since {
         let owed = head.saturating_sub(after);
         Since { missed: owed.saturating_sub(items.len() as u64), items }
     }
+
+    /// At most `frames` texts of at most `bytes` in all, the newest: what a client's queue takes
+    /// at once without the replay itself closing it as too slow. The older rest counts as missed.
+    pub fn fitting(mut self, frames: usize, bytes: usize) -> Since {
+        let (mut kept, mut size) = (0, 0);
+        for said in self.items.iter().rev() {
+            if kept == frames || size + said.text.len() > bytes {
+                break;
+            }
+            kept += 1;
+            size += said.text.len();
+        }
+        let dropped = self.items.len() - kept;
+        self.items.drain(..dropped);
+        self.missed += dropped as u64;
+        self
+    }
 }
 
 #[derive(Debug, Default)]
@@ -61,11 +87,13 @@ struct RoomHistory {
 pub struct Histories {
     limits: HistoryLimits,
     rooms: BTreeMap<String, RoomHistory>,
+    /// Bytes of text kept in every room.
+    bytes: usize,
 }
 
 impl Histories {
     pub fn new(limits: HistoryLimits) -> Histories {
-        Histories { limits, rooms: BTreeMap::new() }
+        Histories { limits, rooms: BTreeMap::new(), bytes: 0 }
     }
 
     /// The room's last number, 0 when it has none.
@@ -77,7 +105,7 @@ impl Histories {
     /// ignored (a duplicate delivery).
     pub fn keep(&mut self, room: &str, said: Said, now_ms: f64) {
         if !self.rooms.contains_key(room) && self.rooms.len() >= self.limits.rooms {
-            self.forget_quietest();
+            self.forget_quietest(room);
         }
         let limits = self.limits;
         let history = self.rooms.entry(room.to_owned()).or_default();
@@ -87,6 +115,7 @@ impl Histories {
         history.head = said.room_seq;
         history.touched_ms = now_ms;
         history.bytes += said.text.len();
+        self.bytes += said.text.len();
         history.kept.push_back(said);
         let oldest = now_ms - limits.max_age_ms;
         while let Some(first) = history.kept.front() {
@@ -96,7 +125,19 @@ impl Histories {
                 break;
             }
             history.bytes -= first.text.len();
+            self.bytes -= first.text.len();
             history.kept.pop_front();
+        }
+        // Over the total: the quietest rooms lose their texts (not their numbering).
+        while self.bytes > limits.total_bytes {
+            let quietest = self
+                .rooms
+                .iter_mut()
+                .filter(|(name, history)| name.as_str() != room && history.bytes > 0)
+                .min_by(|a, b| a.1.touched_ms.total_cmp(&b.1.touched_ms));
+            let Some((_, history)) = quietest else { break };
+            self.bytes -= std::mem::take(&mut history.bytes);
+            history.kept.clear();
         }
     }
 
@@ -115,14 +156,16 @@ impl Histories {
         Since::of(history.kept.iter().cloned(), history.head, after, now_ms - self.limits.max_age_ms)
     }
 
-    fn forget_quietest(&mut self) {
+    /// Forgets the room quiet the longest, never `keeping` (the one being written).
+    fn forget_quietest(&mut self, keeping: &str) {
         let quietest = self
             .rooms
             .iter()
+            .filter(|(name, _)| name.as_str() != keeping)
             .min_by(|a, b| a.1.touched_ms.total_cmp(&b.1.touched_ms))
             .map(|(name, _)| name.clone());
-        if let Some(name) = quietest {
-            self.rooms.remove(&name);
+        if let Some(gone) = quietest.and_then(|name| self.rooms.remove(&name)) {
+            self.bytes -= gone.bytes;
         }
     }
 
@@ -179,6 +222,15 @@ mod tests {
     }
 
     #[test]
+    fn a_replay_fits_the_clients_queue_keeping_the_newest() {
+        let items: Vec<Said> = (1..=6).map(|n| said(n, 0.0, "12345")).collect();
+        let since = Since { items: items.clone(), missed: 1 }.fitting(4, 100);
+        assert_eq!((numbers(&since), since.missed), (vec![3, 4, 5, 6], 3));
+        let since = Since { items, missed: 0 }.fitting(100, 12);
+        assert_eq!((numbers(&since), since.missed), (vec![5, 6], 4), "twelve bytes hold two texts of five");
+    }
+
+    #[test]
     fn age_and_bytes_trim_too() {
         let limits = HistoryLimits { max_age_ms: 1_000.0, bytes: 10, ..HistoryLimits::default() };
         let mut h = Histories::new(limits);
@@ -205,5 +257,23 @@ mod tests {
         h.raise_head("a", 4);
         assert_eq!(h.head("a"), 9);
         assert_eq!(h.since("a", 2, 0.0).missed, 7, "numbers given elsewhere count as missed here");
+    }
+
+    #[test]
+    fn all_rooms_together_are_capped_in_bytes_the_quietest_losing_their_texts() {
+        let mut h = Histories::new(HistoryLimits { total_bytes: 12, ..HistoryLimits::default() });
+        h.keep("a", said(1, 0.0, "12345"), 1.0);
+        h.keep("b", said(1, 0.0, "12345"), 2.0);
+        h.keep("c", said(1, 0.0, "12345"), 3.0);
+        let kept = |h: &Histories, room| numbers(&h.since(room, 0, 0.0));
+        assert_eq!(
+            (kept(&h, "a"), kept(&h, "b"), kept(&h, "c")),
+            (vec![], vec![1], vec![1]),
+            "a's went: the quietest"
+        );
+        assert_eq!(h.since("a", 0, 0.0).missed, 1, "its numbering stays: what it said is missed");
+        h.keep("c", said(2, 0.0, "12345"), 4.0);
+        assert_eq!((kept(&h, "b"), kept(&h, "c")), (vec![], vec![1, 2]), "never the room being written");
+        assert_eq!((h.rooms(), h.head("a"), h.head("c")), (3, 1, 2));
     }
 }

@@ -226,7 +226,7 @@ impl Relay {
             return;
         }
         if let Some(bus) = self.shared().cloned() {
-            tokio::spawn(async move {
+            self.0.tasks.spawn(async move {
                 for leave in leaves {
                     if let Err(why) = bus.leave(&leave).await {
                         bus.failed(&why);
@@ -305,11 +305,13 @@ impl Relay {
     /// `within`).
     pub async fn shut_down(&self, within: Duration) {
         self.stop();
+        self.0.tasks.close();
+        // The connections' goodbyes to the broker are tasks too: the other instances hear that
+        // these members left now, not a lease later.
+        let _ = tokio::time::timeout(within, self.0.tasks.wait()).await;
         if let Some(bus) = &self.0.bus {
             bus.stop();
         }
-        self.0.tasks.close();
-        let _ = tokio::time::timeout(within, self.0.tasks.wait()).await;
     }
 
     /// Connections open now.

@@ -303,11 +303,14 @@ impl Rooms {
         }
         let held = c.held.take().unwrap_or_default();
         if let Some(room) = self.rooms.get_mut(name) {
-            room.total = room.total.max(members);
+            room.total = members;
         }
         self.send_now(conn, RelayMsg::Joined { room: name.to_owned(), members }, now_ms);
         let mut last = 0;
         if let Some((after, since)) = since {
+            // Half the client's queue at most, so live traffic still fits behind the replay.
+            let frames = self.conns.get(&conn).map_or(0, |c| c.outbox.frames.max_capacity());
+            let since = since.fitting(frames / 2, self.limits.queue_bytes / 2);
             let resumed = RelayMsg::Resumed {
                 room: name.to_owned(),
                 after,
@@ -666,6 +669,23 @@ mod tests {
         let texts: Vec<(String, u64)> =
             ["one", "two", "three", "live"].iter().zip(2..).map(|(t, n)| (t.to_string(), n)).collect();
         assert_eq!(numbers(&heard), texts, "the missed ones in order, once each, then live");
+    }
+
+    #[test]
+    fn a_replay_longer_than_the_clients_queue_is_cut_to_the_newest_and_says_so_instead_of_closing_it() {
+        let mut rooms = rooms();
+        let mut a = Client::connect_with(&mut rooms, "a", 64);
+        a.say(&mut rooms, RelayMsg::Join { after: None, room: "lobby".into() });
+        for n in 1..=10 {
+            a.say(&mut rooms, RelayMsg::Text { text: format!("#{n}") });
+        }
+        let mut b = Client::connect_with(&mut rooms, "b", 8);
+        b.say(&mut rooms, RelayMsg::Join { after: Some(0), room: "lobby".into() });
+        assert!(b.outbox.kicked_for().is_none(), "not closed by its own replay");
+        let heard = b.heard();
+        assert_eq!(heard[1], RelayMsg::Resumed { room: "lobby".into(), after: 0, replaying: 4, missed: 6 });
+        let texts: Vec<u64> = numbers(&heard).into_iter().map(|(_, n)| n).collect();
+        assert_eq!(texts, [7, 8, 9, 10], "the newest four: half its queue");
     }
 
     #[test]
