@@ -247,6 +247,7 @@ async fn a_tab_that_went_offline_gets_exactly_what_it_missed_when_it_comes_back(
     let relayed = log_lines(driver).await.into_iter().filter(|l| l.kind == "relayed").count();
     assert_eq!(relayed, 4, "before, the two missed ones once each, live");
     assert_eq!(text_of(driver, "gaps").await.as_deref(), Some("0"));
+    browser.picture("log", "websocket-resume").await;
     browser.quit().await;
 }
 
