@@ -275,6 +275,17 @@ mod tests {
         Action::Relay(Event::Received { envelope, via: "relay", order: Order::InOrder })
     }
 
+    /// "hi" from tab-b, the room's `room_seq`.
+    fn relayed(room_seq: u64) -> RelayMsg {
+        RelayMsg::Relayed {
+            room_seq,
+            from: SenderId("tab-b".into()),
+            seq: 1,
+            sent_at: 0.0,
+            text: "hi".into(),
+        }
+    }
+
     fn lines(log: &LogBook) -> Vec<Entry> {
         log.entries().map(|l| l.entry.clone()).collect()
     }
@@ -298,13 +309,6 @@ mod tests {
     fn the_rooms_numbering_is_checked_across_own_and_others_texts() {
         let (mut state, mut log) = (WebSocketState::default(), LogBook::default());
         state.apply(relay_says(RelayMsg::Joined { room: "lobby".into(), members: 2 }), 0.0, &mut log);
-        let relayed = |room_seq| RelayMsg::Relayed {
-            room_seq,
-            from: SenderId("tab-b".into()),
-            seq: 1,
-            sent_at: 0.0,
-            text: "hi".into(),
-        };
         state.apply(relay_says(relayed(5)), 1.0, &mut log);
         state.apply(relay_says(RelayMsg::Accepted { reply_to: 2, room_seq: 6 }), 2.0, &mut log);
         state.apply(relay_says(relayed(8)), 3.0, &mut log);
@@ -343,13 +347,6 @@ mod tests {
     #[test]
     fn a_resume_replays_the_missed_ones_without_a_false_gap_and_says_what_is_lost() {
         let (mut state, mut log) = (WebSocketState::default(), LogBook::default());
-        let relayed = |room_seq| RelayMsg::Relayed {
-            room_seq,
-            from: SenderId("tab-b".into()),
-            seq: 1,
-            sent_at: 0.0,
-            text: "hi".into(),
-        };
         state.apply(relay_says(RelayMsg::Joined { room: "lobby".into(), members: 2 }), 0.0, &mut log);
         state.apply(relay_says(relayed(1)), 1.0, &mut log);
         assert_eq!(state.last_seen, Some(1));

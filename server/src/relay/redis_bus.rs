@@ -100,11 +100,22 @@ return seq
 "#;
 // lesson end
 
-// A member joins (ZADD) or leaves (ZREM); expired leases go first; everyone hears the count.
-const HEADCOUNT: &str = r#"
+// The members scripts begin alike: Redis's clock (one clock for every instance's leases), and
+// the room's expired leases dropped.
+macro_rules! leases_now {
+    () => {
+        "
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+"
+    };
+}
+
+// A member joins (ZADD) or leaves (ZREM); everyone hears the count.
+const HEADCOUNT: &str = concat!(
+    leases_now!(),
+    r#"
 if ARGV[5] == 'join' then
   redis.call('ZADD', KEYS[1], now + ARGV[3], ARGV[2])
   redis.call('PEXPIRE', KEYS[1], ARGV[3] * 2)
@@ -114,19 +125,20 @@ end
 local n = redis.call('ZCARD', KEYS[1])
 redis.call('PUBLISH', ARGV[1], 'm{"members":' .. n .. ',' .. string.sub(ARGV[4], 2))
 return n
-"#;
+"#
+);
 
 // An instance renews its members' leases in one room and reads the count.
-const BEAT: &str = r#"
-local t = redis.call('TIME')
-local now = t[1] * 1000 + math.floor(t[2] / 1000)
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+const BEAT: &str = concat!(
+    leases_now!(),
+    r#"
 for i = 2, #ARGV do
   redis.call('ZADD', KEYS[1], now + ARGV[1], ARGV[i])
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[1] * 2)
 return redis.call('ZCARD', KEYS[1])
-"#;
+"#
+);
 
 // The room's last number and its texts from ARGV[1] on, read together.
 const SINCE: &str = r#"
