@@ -132,7 +132,7 @@ pub(super) async fn serve(socket: WebSocket, relay: Relay, run: CancellationToke
     };
 
     relay.rooms().disconnect(id, now_ms());
-    relay.tell_leaves();
+    relay.tell_leaves().await;
     let (why, close) = match ending {
         Ending::Close(kick) => (close_name(kick.code), Some(kick)),
         Ending::ClientClosed(code) => (close_name(code), None),

@@ -184,12 +184,12 @@ impl Relay {
             Todo::Join { room, after } => self.join(conn, &room, after).await,
             Todo::Text(draft) => self.publish(draft).await,
         }
-        self.tell_leaves();
+        self.tell_leaves().await;
     }
 
     async fn join(&self, conn: ConnId, room: &str, after: Option<u64>) {
         let Some(who) = self.rooms().begin_join(conn, room, now_ms()) else { return };
-        self.tell_leaves();
+        self.tell_leaves().await;
         if let Some(bus) = self.shared() {
             let shared = async {
                 let members = bus.headcount(room, conn, &who, true).await?;
@@ -219,21 +219,15 @@ impl Relay {
         self.rooms().publish_locally(draft, now_ms());
     }
 
-    /// Members that left while the broker counts them: it tells every instance.
-    fn tell_leaves(&self) {
+    /// Members that left while the broker counts them: it tells every instance. Awaited, so a
+    /// connection that leaves a room and joins it again is removed before it is added.
+    async fn tell_leaves(&self) {
         let leaves = self.rooms().take_leaves();
-        if leaves.is_empty() {
-            return;
-        }
-        if let Some(bus) = self.shared().cloned() {
-            self.0.tasks.spawn(async move {
-                for leave in leaves {
-                    if let Err(why) = bus.leave(&leave).await {
-                        bus.failed(&why);
-                        return;
-                    }
-                }
-            });
+        let Some(bus) = self.shared() else { return };
+        for leave in leaves {
+            if let Err(why) = bus.leave(&leave).await {
+                return bus.failed(&why);
+            }
         }
     }
 
@@ -306,8 +300,8 @@ impl Relay {
     pub async fn shut_down(&self, within: Duration) {
         self.stop();
         self.0.tasks.close();
-        // The connections' goodbyes to the broker are tasks too: the other instances hear that
-        // these members left now, not a lease later.
+        // Each connection tells the broker its member left as it ends: the other instances hear
+        // it now, not a lease later. Only then does the bus stop.
         let _ = tokio::time::timeout(within, self.0.tasks.wait()).await;
         if let Some(bus) = &self.0.bus {
             bus.stop();
