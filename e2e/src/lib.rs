@@ -6,12 +6,77 @@
 //! `CROSSTALK_BASE_URL`, `CROSSTALK_PROVIDER_URL`, `CROSSTALK_PUBLIC_URL`,
 //! `CROSSTALK_STRANGER_URL`, `CROSSTALK_LONELY_URL`, `CROSSTALK_LONELY_STRANGER_URL`,
 //! `CROSSTALK_PAIR_URLS`,
-//! `CROSSTALK_WEBDRIVER_URL`,
-//! `CROSSTALK_CHROMIUM` and `CROSSTALK_CHROMIUM_ARGS` set.
+//! `CROSSTALK_WEBDRIVER_URL` (one or more WebDriver servers, space-separated),
+//! `CROSSTALK_ENGINE` (`chromium` or `firefox`), `CROSSTALK_BROWSER` and `CROSSTALK_BROWSER_ARGS`
+//! set.
 
 pub mod session {
+    use std::time::{Duration, Instant};
+
+    use thirtyfour::common::capabilities::firefox::FirefoxPreferences;
     use thirtyfour::prelude::*;
-    use thirtyfour::ChromiumLikeCapabilities;
+    use thirtyfour::{Capabilities, ChromiumLikeCapabilities};
+
+    /// The browser engine this run drives.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Engine {
+        Chromium,
+        Firefox,
+    }
+
+    impl Engine {
+        /// This run's engine (`CROSSTALK_ENGINE`).
+        pub fn of_run() -> Engine {
+            match env("CROSSTALK_ENGINE").as_str() {
+                "firefox" => Engine::Firefox,
+                "chromium" => Engine::Chromium,
+                other => panic!("CROSSTALK_ENGINE is chromium or firefox, not {other}"),
+            }
+        }
+
+        pub fn name(self) -> &'static str {
+            match self {
+                Engine::Chromium => "chromium",
+                Engine::Firefox => "firefox",
+            }
+        }
+
+        /// The capabilities a session of this engine is opened with.
+        fn capabilities(self) -> Capabilities {
+            let args = env("CROSSTALK_BROWSER_ARGS");
+            match self {
+                Engine::Chromium => {
+                    let mut caps = DesiredCapabilities::chrome();
+                    caps.set_binary(&env("CROSSTALK_BROWSER")).expect("binary capability");
+                    for arg in args.split_whitespace() {
+                        caps.add_arg(arg).expect("chromium argument");
+                    }
+                    caps.into()
+                }
+                Engine::Firefox => {
+                    let mut caps = DesiredCapabilities::firefox();
+                    caps.set_firefox_binary(&env("CROSSTALK_BROWSER")).expect("binary capability");
+                    for arg in args.split_whitespace() {
+                        caps.add_arg(arg).expect("firefox argument");
+                    }
+                    let mut prefs = FirefoxPreferences::new();
+                    // Tests open windows from clicks; a blocked popup is not what they test.
+                    prefs.set("dom.disable_open_during_load", false).expect("a preference");
+                    // The closed network: no update, telemetry or safe-browsing calls.
+                    for quiet in [
+                        "app.update.enabled",
+                        "datareporting.policy.dataSubmissionEnabled",
+                        "browser.safebrowsing.malware.enabled",
+                        "browser.safebrowsing.phishing.enabled",
+                    ] {
+                        prefs.set(quiet, false).expect("a preference");
+                    }
+                    caps.set_preferences(prefs).expect("preferences");
+                    caps.into()
+                }
+            }
+        }
+    }
 
     fn env(name: &str) -> String {
         std::env::var(name)
@@ -34,20 +99,33 @@ pub mod session {
     pub struct Browser {
         pub driver: WebDriver,
         base: String,
+        engine: Engine,
     }
 
     impl Browser {
+        /// A session of this run's engine, on the first WebDriver server that has room (a
+        /// geckodriver holds one session at a time: the run starts one per test at once).
         pub async fn start() -> Browser {
-            let mut caps = DesiredCapabilities::chrome();
-            caps.set_binary(&env("CROSSTALK_CHROMIUM")).expect("binary capability");
-            for arg in env("CROSSTALK_CHROMIUM_ARGS").split_whitespace() {
-                caps.add_arg(arg).expect("chromium argument");
+            let engine = Engine::of_run();
+            let caps = engine.capabilities();
+            let urls = env("CROSSTALK_WEBDRIVER_URL");
+            let deadline = Instant::now() + Duration::from_secs(120);
+            loop {
+                for url in urls.split_whitespace() {
+                    match WebDriver::new(url, caps.clone()).await {
+                        Ok(driver) => return Browser { driver, base: env("CROSSTALK_BASE_URL"), engine },
+                        Err(e) if e.to_string().contains("already started") => continue,
+                        Err(e) => panic!("a WebDriver session with {}: {e}", engine.name()),
+                    }
+                }
+                assert!(Instant::now() < deadline, "no WebDriver server had room for a session in 2 minutes");
+                tokio::time::sleep(Duration::from_millis(100)).await;
             }
-            caps.add_arg("--window-size=1280,900").expect("window size");
-            let driver = WebDriver::new(env("CROSSTALK_WEBDRIVER_URL"), caps)
-                .await
-                .expect("a WebDriver session with Chromium");
-            Browser { driver, base: env("CROSSTALK_BASE_URL") }
+        }
+
+        /// The engine this browser runs: for the few behaviours that really differ.
+        pub fn engine(&self) -> Engine {
+            self.engine
         }
 
         /// The payment provider's origin (the second origin `cargo xtask test` serves).
@@ -201,7 +279,14 @@ pub mod action {
         let element =
             driver.find(testid(id)).await.unwrap_or_else(|e| panic!("no [data-testid={id}] to type in: {e}"));
         element.clear().await.expect("clear the input");
-        element.send_keys(text).await.expect("type");
+        // A final newline is the Enter key, spelled out: engines read a typed "\n" differently.
+        match text.strip_suffix('\n') {
+            Some(line) => {
+                element.send_keys(line).await.expect("type");
+                element.send_keys(Key::Enter).await.expect("press Enter");
+            }
+            None => element.send_keys(text).await.expect("type"),
+        }
     }
 
     /// Picks the option with `value` in a select.

@@ -94,6 +94,11 @@ pub fn WebSocketPage() -> Html {
         let (link, route) = (link.clone(), route.clone());
         Callback::from(move |e: Event| {
             let room = e.target_unchecked_into::<HtmlInputElement>().value();
+            // A field emptied on the way to another name is not a room to join (Firefox fires
+            // `change` when WebDriver clears it).
+            if room.trim().is_empty() {
+                return;
+            }
             route.dispatch(Action::Joining(room.clone()));
             with_link(&link, &route, "join", |l| l.join(&room));
         })

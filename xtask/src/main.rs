@@ -14,7 +14,7 @@ use crosstalk_server::args::ServeArgs;
 use crosstalk_server::local_redis::LocalRedis;
 use crosstalk_server::{Suite, SuiteConfig};
 use run::{fail, run, run_tests, Counts, Failure, Result};
-use tools::{cargo, Browser};
+use tools::{cargo, Browser, Engine};
 
 const USAGE: &str = "\
 usage: cargo xtask <command>
@@ -42,10 +42,10 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("serve") => parse_serve(&args[1..]).and_then(serve),
-        Some("test") => test(),
+        Some("test") => engines(&args[1..]).and_then(test),
         Some("build") => tools::ensure_build_tools(&root()).and_then(|()| build_release(&root())),
         Some("e2e") => only_end_to_end(&args[1..]),
-        Some("bench") => bench(args.get(1).map(String::as_str)),
+        Some("bench") => bench(&args[1..]),
         Some("bench-run") => bench_run(),
         Some("help" | "--help" | "-h") => {
             println!("{USAGE}");
@@ -195,7 +195,39 @@ fn skip(reports: &mut Vec<StageReport>, name: &'static str, why: &'static str) {
     reports.push(StageReport { name, outcome: Outcome::Skipped(why), counts: None, took: Duration::ZERO });
 }
 
-fn test() -> Result<()> {
+/// `--browser chromium|firefox` (also `--browser=…`) picks one engine; without it, both.
+fn engines(args: &[String]) -> Result<Vec<Engine>> {
+    let (engines, rest) = browser_flag(args)?;
+    match rest.first() {
+        None => Ok(engines),
+        Some(other) => fail(format!("test takes --browser chromium|firefox, not `{other}`")),
+    }
+}
+
+/// Takes `--browser NAME` out of `args`: the engines it names (both when absent), and the rest.
+fn browser_flag(args: &[String]) -> Result<(Vec<Engine>, Vec<String>)> {
+    let (mut engines, mut rest) = (Vec::new(), Vec::new());
+    let mut words = args.iter();
+    while let Some(word) = words.next() {
+        let name = match word.strip_prefix("--browser") {
+            Some("") => {
+                words.next().cloned().map_or_else(|| fail("--browser needs chromium or firefox"), Ok)?
+            }
+            Some(inline) if inline.starts_with('=') => inline[1..].to_owned(),
+            _ => {
+                rest.push(word.clone());
+                continue;
+            }
+        };
+        engines.push(Engine::parse(&name)?);
+    }
+    if engines.is_empty() {
+        engines = Engine::ALL.to_vec();
+    }
+    Ok((engines, rest))
+}
+
+fn test(engines: Vec<Engine>) -> Result<()> {
     let root = root();
     let mut reports = Vec::new();
 
@@ -213,26 +245,38 @@ fn test() -> Result<()> {
         (Some(counts), result)
     });
 
-    let mut browser = None;
+    // Chromium always: the wasm-bindgen tests run in it. Firefox when its e2e run is asked for.
+    let mut browsers = Vec::new();
     let tools_ok = stage(&mut reports, "setup", || {
-        let result = tools::ensure_build_tools(&root)
-            .and_then(|()| tools::ensure_browser())
-            .map(|b| browser = Some(b));
+        let mut wanted = vec![Engine::Chromium];
+        wanted.extend(engines.iter().copied().filter(|e| *e != Engine::Chromium));
+        let result = tools::ensure_build_tools(&root).and_then(|()| {
+            wanted.into_iter().try_for_each(|e| tools::ensure_browser(e).map(|b| browsers.push(b)))
+        });
         (None, result)
     });
+    let e2e_stages: Vec<(&'static str, Option<&Browser>)> = engines
+        .iter()
+        .map(|engine| (e2e_stage(*engine), browsers.iter().find(|b| b.engine == *engine)))
+        .collect();
 
-    match browser.as_ref().filter(|_| tools_ok) {
-        Some(browser) => {
-            stage(&mut reports, "wasm", || wasm_tests(&root, browser));
+    match browsers.first().filter(|_| tools_ok) {
+        Some(chromium) => {
+            stage(&mut reports, "wasm", || wasm_tests(&root, chromium));
             let built = stage(&mut reports, "build", || (None, build_release(&root)));
-            if built {
-                stage(&mut reports, "e2e", || end_to_end(&root, browser, &[]));
-            } else {
-                skip(&mut reports, "e2e", "the release build failed");
+            // One engine after the other: two browsers at once on two cores slow both.
+            for (name, browser) in e2e_stages {
+                match (built, browser) {
+                    (true, Some(browser)) => {
+                        stage(&mut reports, name, || end_to_end(&root, browser, &[]));
+                    }
+                    (false, _) => skip(&mut reports, name, "the release build failed"),
+                    (true, None) => skip(&mut reports, name, "setup failed"),
+                }
             }
         }
         None => {
-            for name in ["wasm", "build", "e2e"] {
+            for name in ["wasm", "build"].into_iter().chain(e2e_stages.iter().map(|(n, _)| *n)) {
                 skip(&mut reports, name, "setup failed");
             }
         }
@@ -251,7 +295,7 @@ fn test() -> Result<()> {
             Outcome::Skipped(why) => ("skipped", format!("  {why}")),
         };
         println!(
-            "summary: {:<7} {:<8} {:<22} {:>7}{}",
+            "summary: {:<12} {:<8} {:<22} {:>7}{}",
             report.name,
             word,
             counts.unwrap_or_default(),
@@ -267,6 +311,14 @@ fn test() -> Result<()> {
     }
 }
 
+/// The summary's name for an engine's end-to-end stage.
+fn e2e_stage(engine: Engine) -> &'static str {
+    match engine {
+        Engine::Chromium => "e2e chromium",
+        Engine::Firefox => "e2e firefox",
+    }
+}
+
 /// wasm-bindgen tests: the library's browser-facing code in headless Chromium.
 fn wasm_tests(root: &Path, browser: &Browser) -> (Option<Counts>, Result<()>) {
     let config = match write_webdriver_json(root, browser) {
@@ -276,7 +328,7 @@ fn wasm_tests(root: &Path, browser: &Browser) -> (Option<Counts>, Result<()>) {
     let (counts, result) = run_tests(
         Command::new(cargo())
             .args(["test", "-p", "crosstalk", "--target", tools::WASM_TARGET, "--test", "web"])
-            .env("CHROMEDRIVER", &browser.chromedriver)
+            .env("CHROMEDRIVER", &browser.driver)
             .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", &config)
             .current_dir(root),
     );
@@ -288,10 +340,10 @@ fn wasm_tests(root: &Path, browser: &Browser) -> (Option<Counts>, Result<()>) {
 fn write_webdriver_json(root: &Path, browser: &Browser) -> Result<PathBuf> {
     let dir = root.join("target").join("xtask");
     let path = dir.join("webdriver.json");
-    let args = chromium_args().iter().map(|a| format!("\"{a}\"")).collect::<Vec<_>>().join(",");
+    let args = browser.engine.args().iter().map(|a| format!("\"{a}\"")).collect::<Vec<_>>().join(",");
     let json = format!(
         "{{\"goog:chromeOptions\":{{\"binary\":\"{}\",\"args\":[{args}]}}}}\n",
-        browser.chromium.display()
+        browser.binary.display()
     );
     std::fs::create_dir_all(&dir)
         .and_then(|()| std::fs::write(&path, json))
@@ -299,28 +351,23 @@ fn write_webdriver_json(root: &Path, browser: &Browser) -> Result<PathBuf> {
     Ok(path)
 }
 
-/// Chromium flags for tests here: root needs --no-sandbox, the closed network needs the rest.
-fn chromium_args() -> &'static [&'static str] {
-    &[
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-    ]
-}
-
 /// `cargo xtask bench`: `/bench` in headless Chromium (crosstalk next to plain JS, repeated until
 /// two runs agree), the shipped sizes against their budgets, then the relay's load run.
-fn bench(query: Option<&str>) -> Result<()> {
+fn bench(args: &[String]) -> Result<()> {
+    let given = args.iter().any(|a| a.starts_with("--browser"));
+    let (mut engines, rest) = browser_flag(args)?;
+    if !given {
+        engines = vec![Engine::Chromium];
+    }
+    let query = rest.first().map(String::as_str);
     let root = root();
     tools::ensure_build_tools(&root)?;
-    let browser = tools::ensure_browser()?;
+    let browsers = engines.iter().map(|e| tools::ensure_browser(*e)).collect::<Result<Vec<_>>>()?;
     build_release(&root)?;
-    browser_bench(&root, &browser, query)?;
+    for browser in &browsers {
+        eprintln!("xtask: /bench in {}", browser.engine.name());
+        browser_bench(&root, browser, query)?;
+    }
     eprint!("{}", sizes::budget_report(&sizes::measure(&root.join("dist"))));
     let redis = tools::ensure_redis()?;
     eprintln!("xtask: building the relay load run optimized (profile bench-native)");
@@ -330,25 +377,34 @@ fn bench(query: Option<&str>) -> Result<()> {
         .current_dir(&root))
 }
 
+/// What the e2e crate needs to open a session: the engine, its binary and flags, and the
+/// WebDriver servers (several for Firefox: geckodriver holds one session at a time).
+fn session_env<'a>(command: &'a mut Command, browser: &Browser, drivers: &Drivers) -> &'a mut Command {
+    command
+        .env("CROSSTALK_ENGINE", browser.engine.name())
+        .env("CROSSTALK_BROWSER", &browser.binary)
+        .env("CROSSTALK_BROWSER_ARGS", browser.engine.args().join(" "))
+        .env("CROSSTALK_WEBDRIVER_URL", drivers.urls())
+}
+
 /// Serves the release build as the tests do and runs the browser half (`e2e/src/bin/bench.rs`).
 fn browser_bench(root: &Path, browser: &Browser, query: Option<&str>) -> Result<()> {
     let runtime = runtime()?;
     let any_port = SocketAddr::from(([127, 0, 0, 1], 0));
     let config = SuiteConfig::on_ports(root.join("dist"), any_port, None).or_else(fail)?;
     let suite = start_suite(&runtime, config)?;
-    let driver = Chromedriver::start(&browser.chromedriver)?;
-    let out = root.join("target").join("bench.json");
-    let result = run(Command::new(cargo())
+    let drivers = Drivers::start(browser, 1)?;
+    let out = root.join("target").join(format!("bench-{}.json", browser.engine.name()));
+    let mut command = Command::new(cargo());
+    session_env(&mut command, browser, &drivers);
+    let result = run(command
         .args(["run", "--quiet", "-p", "crosstalk-e2e", "--bin", "bench"])
         .env("CROSSTALK_BASE_URL", suite.app_url())
         .env("CROSSTALK_PROVIDER_URL", suite.provider_url())
-        .env("CROSSTALK_WEBDRIVER_URL", driver.url())
-        .env("CROSSTALK_CHROMIUM", &browser.chromium)
-        .env("CROSSTALK_CHROMIUM_ARGS", chromium_args().join(" "))
         .env("CROSSTALK_BENCH_OUT", &out)
         .env("CROSSTALK_BENCH_PATH", format!("/bench?{}", query.unwrap_or_default().trim_start_matches('?')))
         .current_dir(root));
-    drop(driver);
+    drop(drivers);
     runtime.block_on(suite.shutdown());
     result
 }
@@ -362,34 +418,52 @@ fn bench_run() -> Result<()> {
 }
 
 /// `cargo xtask e2e [FILTER…]`: the end-to-end stage alone, for working on one test.
-fn only_end_to_end(filters: &[String]) -> Result<()> {
+fn only_end_to_end(args: &[String]) -> Result<()> {
+    let (engines, filters) = browser_flag(args)?;
     let root = root();
     tools::ensure_build_tools(&root)?;
-    let browser = tools::ensure_browser()?;
+    let browsers = engines.iter().map(|e| tools::ensure_browser(*e)).collect::<Result<Vec<_>>>()?;
     tools::ensure_redis()?;
     build_release(&root)?;
-    let (counts, result) = end_to_end(&root, &browser, filters);
-    if let Some(counts) = counts {
-        println!("{} passed, {} failed", counts.passed, counts.failed);
+    let mut failed = Vec::new();
+    for browser in &browsers {
+        let name = browser.engine.name();
+        let (counts, result) = end_to_end(&root, browser, &filters);
+        if let Some(counts) = counts {
+            println!("{name}: {} passed, {} failed", counts.passed, counts.failed);
+        }
+        if let Err(e) = result {
+            failed.push(format!("{name}: {}", e.0));
+        }
     }
-    result
+    match failed.is_empty() {
+        true => Ok(()),
+        false => fail(failed.join("; ")),
+    }
 }
 
-/// End-to-end: the release build served by the same server as `serve`, driven through chromedriver.
+/// Tests at once in the end-to-end run (each its own browser session).
+const E2E_THREADS: usize = 2;
+
+/// End-to-end: the release build served by the same server as `serve`, driven through the
+/// engine's WebDriver server.
 fn end_to_end(root: &Path, browser: &Browser, filters: &[String]) -> (Option<Counts>, Result<()>) {
     let prepared = runtime().and_then(|runtime| {
         let suites = TestSuites::start(&runtime, root)?;
-        let driver = Chromedriver::start(&browser.chromedriver)?;
-        Ok((runtime, suites, driver))
+        let drivers = Drivers::start(browser, E2E_THREADS)?;
+        Ok((runtime, suites, drivers))
     });
-    let (runtime, suites, driver) = match prepared {
+    let (runtime, suites, drivers) = match prepared {
         Ok(prepared) => prepared,
         Err(e) => return (None, Err(e)),
     };
     let TestSuites { main, lonely, pair, redis } = suites;
+    let mut command = Command::new(cargo());
+    session_env(&mut command, browser, &drivers);
     let (counts, result) = run_tests(
-        Command::new(cargo())
-            .args(["test", "--no-fail-fast", "-p", "crosstalk-e2e", "--", "--test-threads=2"])
+        command
+            .args(["test", "--no-fail-fast", "-p", "crosstalk-e2e", "--"])
+            .arg(format!("--test-threads={E2E_THREADS}"))
             .args(filters)
             .env("CROSSTALK_BASE_URL", main.app_url())
             .env("CROSSTALK_PROVIDER_URL", main.provider_url())
@@ -398,12 +472,9 @@ fn end_to_end(root: &Path, browser: &Browser, filters: &[String]) -> (Option<Cou
             .env("CROSSTALK_LONELY_URL", lonely.app_url())
             .env("CROSSTALK_LONELY_STRANGER_URL", lonely.stranger_url().unwrap_or_default())
             .env("CROSSTALK_PAIR_URLS", format!("{} {}", pair[0].app_url(), pair[1].app_url()))
-            .env("CROSSTALK_WEBDRIVER_URL", driver.url())
-            .env("CROSSTALK_CHROMIUM", &browser.chromium)
-            .env("CROSSTALK_CHROMIUM_ARGS", chromium_args().join(" "))
             .current_dir(root),
     );
-    drop(driver);
+    drop(drivers);
     // The policy must hold without getting in the way: a violation anywhere in the run fails it
     // (those the tests provoke on purpose are kept apart, and the tests check they came).
     let (mut violations, mut reports) = main.csp_reports();
@@ -464,47 +535,69 @@ impl TestSuites {
     }
 }
 
-/// A chromedriver process for the end-to-end tests, stopped on drop.
-struct Chromedriver {
+/// WebDriver server processes (chromedriver or geckodriver) for the end-to-end tests, stopped
+/// on drop. One chromedriver serves many sessions; a geckodriver serves one at a time, so there
+/// is one per test running at once.
+struct Drivers(Vec<Driver>);
+
+struct Driver {
     child: Child,
     port: u16,
 }
 
-impl Chromedriver {
-    fn start(binary: &Path) -> Result<Chromedriver> {
+impl Drivers {
+    fn start(browser: &Browser, sessions: usize) -> Result<Drivers> {
+        let count = match browser.engine {
+            Engine::Chromium => 1,
+            Engine::Firefox => sessions.max(1),
+        };
+        (0..count).map(|_| Driver::start(browser)).collect::<Result<Vec<_>>>().map(Drivers)
+    }
+
+    /// Their addresses, space-separated: a test takes the first that opens a session.
+    fn urls(&self) -> String {
+        self.0.iter().map(|d| format!("http://127.0.0.1:{}", d.port)).collect::<Vec<_>>().join(" ")
+    }
+}
+
+impl Driver {
+    fn start(browser: &Browser) -> Result<Driver> {
+        let binary = &browser.driver;
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
-            .or_else(|e| fail(format!("cannot find a free port for chromedriver: {e}")))?;
-        let child = Command::new(binary)
-            .arg(format!("--port={port}"))
+            .or_else(|e| fail(format!("cannot find a free port for {}: {e}", binary.display())))?;
+        let mut command = Command::new(binary);
+        match browser.engine {
+            Engine::Chromium => command.arg(format!("--port={port}")),
+            // Port 0 for BiDi's socket: two Firefoxes at once would both want 9222.
+            Engine::Firefox => command.args(["--port", &port.to_string(), "--websocket-port", "0"]),
+        };
+        let child = command
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .or_else(|e| fail(format!("cannot start {}: {e}", binary.display())))?;
-        let driver = Chromedriver { child, port };
+        let driver = Driver { child, port };
         let deadline = Instant::now() + Duration::from_secs(20);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             if Instant::now() > deadline {
-                return fail("chromedriver did not start listening within 20 s");
+                return fail(format!("{} did not start listening within 20 s", binary.display()));
             }
             std::thread::sleep(Duration::from_millis(50));
         }
         Ok(driver)
     }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
 }
 
-impl Drop for Chromedriver {
+impl Drop for Driver {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
 }
 
+/// `1m06s`, `2.5s`.
 fn took(duration: Duration) -> String {
     let secs = duration.as_secs();
     if secs >= 60 {

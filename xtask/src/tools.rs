@@ -142,21 +142,104 @@ fn ensure_wasm_opt() -> Result<()> {
     }
 }
 
-/// The browser and its driver, for the wasm-bindgen tests and the end-to-end tests.
-pub struct Browser {
-    pub chromium: PathBuf,
-    pub chromedriver: PathBuf,
+/// geckodriver, pinned: the version checked with Debian's Firefox ESR (153) here.
+pub const GECKODRIVER_VERSION: &str = "0.37.1";
+
+/// A browser engine the end-to-end suite runs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Chromium,
+    Firefox,
 }
 
-pub fn ensure_browser() -> Result<Browser> {
+impl Engine {
+    pub const ALL: [Engine; 2] = [Engine::Chromium, Engine::Firefox];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Chromium => "chromium",
+            Engine::Firefox => "firefox",
+        }
+    }
+
+    /// `--browser NAME`.
+    pub fn parse(name: &str) -> Result<Engine> {
+        Engine::ALL
+            .into_iter()
+            .find(|e| e.name() == name)
+            .map_or_else(|| fail(format!("--browser takes chromium or firefox, not `{name}`")), Ok)
+    }
+
+    /// Flags for tests here. Chromium: root needs --no-sandbox, the closed network the rest.
+    /// Firefox: headless, the same window size.
+    pub fn args(self) -> &'static [&'static str] {
+        match self {
+            Engine::Chromium => &[
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--window-size=1280,900",
+            ],
+            Engine::Firefox => &["-headless", "--width=1280", "--height=900"],
+        }
+    }
+}
+
+/// A browser and its WebDriver server, for the wasm-bindgen tests and the end-to-end tests.
+pub struct Browser {
+    pub engine: Engine,
+    pub binary: PathBuf,
+    pub driver: PathBuf,
+}
+
+/// The engine's browser and driver, installed when missing: Debian's packages (`chromium`,
+/// `chromium-driver`, `firefox-esr`) and, for Firefox, geckodriver from crates.io (pinned).
+pub fn ensure_browser(engine: Engine) -> Result<Browser> {
+    match engine {
+        Engine::Chromium => ensure_chromium(),
+        Engine::Firefox => ensure_firefox(),
+    }
+}
+
+fn ensure_chromium() -> Result<Browser> {
+    let found = |binary, driver| Browser { engine: Engine::Chromium, binary, driver };
     if let (Some(chromium), Some(chromedriver)) = (which("chromium"), which("chromedriver")) {
-        return Ok(Browser { chromium, chromedriver });
+        return Ok(found(chromium, chromedriver));
     }
     apt_install(&["chromium", "chromium-driver"], "Chromium and its driver")?;
     match (which("chromium"), which("chromedriver")) {
-        (Some(chromium), Some(chromedriver)) => Ok(Browser { chromium, chromedriver }),
+        (Some(chromium), Some(chromedriver)) => Ok(found(chromium, chromedriver)),
         _ => fail("apt-get installed chromium and chromium-driver, but they are not on PATH"),
     }
+}
+
+fn ensure_firefox() -> Result<Browser> {
+    let firefox = || which("firefox-esr").or_else(|| which("firefox"));
+    if firefox().is_none() {
+        apt_install(&["firefox-esr"], "Firefox ESR")?;
+    }
+    let binary =
+        firefox().map_or_else(|| fail("apt-get installed firefox-esr, but it is not on PATH"), Ok)?;
+    let wanted = format!("geckodriver {GECKODRIVER_VERSION}");
+    let has = |v: String| v.lines().next().is_some_and(|l| l.starts_with(&wanted));
+    if !output_of("geckodriver", &["--version"]).is_some_and(has) {
+        say(&format!("installing geckodriver {GECKODRIVER_VERSION} (cargo install; about 2 minutes, once)"));
+        run(Command::new(cargo()).args([
+            "install",
+            "geckodriver",
+            "--version",
+            GECKODRIVER_VERSION,
+            "--locked",
+        ]))?;
+    }
+    let driver =
+        which("geckodriver").map_or_else(|| fail("geckodriver was installed but is not on PATH"), Ok)?;
+    Ok(Browser { engine: Engine::Firefox, binary, driver })
 }
 
 /// `redis-server`, for the tests of rooms shared by several relay instances (each test starts
