@@ -179,6 +179,9 @@ pub mod session {
                 self.driver.find(crate::find::testid(id)).await.map_err(|e| e.to_string())
             })
             .await;
+            // Into view first: a click inside lands where the frame is on screen, and geckodriver
+            // scrolls the frame's own page, not the page around it.
+            frame.scroll_into_view().await.expect("scroll the frame into view");
             frame.enter_frame().await.expect("enter the frame");
             let result = steps(&self.driver).await;
             self.driver.enter_default_frame().await.expect("back to the page");

@@ -4,7 +4,7 @@
 
 use crosstalk_e2e::action::{choose, click};
 use crosstalk_e2e::check::{attr_of, eventually, log_has, log_lines, text_of, Want};
-use crosstalk_e2e::session::Browser;
+use crosstalk_e2e::session::{Browser, Engine};
 use thirtyfour::prelude::*;
 
 /// This tab's role, once it has one.
@@ -287,26 +287,39 @@ async fn over_the_relay_the_market_and_its_failover_hold() {
 }
 
 /// A frozen leader (its page suspended, as a browser does to background tabs) stops ticking:
-/// the followers show `stale` rather than pretending; when it wakes they follow again.
+/// the followers show `stale` rather than pretending; when it wakes they follow again. In
+/// Chromium the page is really frozen (DevTools' lifecycle command) and then with the page's own
+/// freeze button; geckodriver has no such command, so in Firefox with the button alone.
 #[tokio::test(flavor = "multi_thread")]
 async fn followers_of_a_frozen_leader_show_stale_and_recover_when_it_wakes() {
     let browser = Browser::start().await;
     let driver = &browser.driver;
     let tabs = open_desks(&browser, "/stock", 2).await;
     let leader = the_one_leader(&browser, &tabs).await;
-    let before = all_show_the_leaders_market(&browser, &tabs, leader, 0).await;
+    let mut before = all_show_the_leaders_market(&browser, &tabs, leader, 0).await;
+    if browser.engine() == Engine::Chromium {
+        browser.switch_to(&tabs[leader]).await;
+        let freeze = |state: &'static str| async move {
+            let params = serde_json::json!({ "state": state });
+            driver.cdp().send_raw("Page.setWebLifecycleState", params).await.expect("the lifecycle command");
+        };
+        freeze("frozen").await;
+        browser.switch_to(&tabs[1 - leader]).await;
+        role_becomes(driver, "stale").await;
+        browser.switch_to(&tabs[leader]).await;
+        freeze("active").await;
+        browser.switch_to(&tabs[1 - leader]).await;
+        role_becomes(driver, "follower").await;
+        before = all_show_the_leaders_market(&browser, &tabs, leader, before).await;
+    }
     browser.switch_to(&tabs[leader]).await;
-    let freeze = |state: &'static str| async move {
-        let params = serde_json::json!({ "state": state });
-        driver.cdp().send_raw("Page.setWebLifecycleState", params).await.expect("the lifecycle command");
-    };
-    freeze("frozen").await;
+    click(driver, "freeze").await;
+    log_has(driver, Want { dir: Some("system"), kind: Some("frozen"), ..Want::default() }).await;
     browser.switch_to(&tabs[1 - leader]).await;
     role_becomes(driver, "stale").await;
-    browser.switch_to(&tabs[leader]).await;
-    freeze("active").await;
-    browser.switch_to(&tabs[1 - leader]).await;
     role_becomes(driver, "follower").await;
+    browser.switch_to(&tabs[leader]).await;
+    log_has(driver, Want { dir: Some("system"), kind: Some("woke"), ..Want::default() }).await;
     all_show_the_leaders_market(&browser, &tabs, leader, before).await;
     browser.quit().await;
 }

@@ -3,7 +3,7 @@
 use crosstalk_e2e::action::{choose, click, type_text};
 use crosstalk_e2e::check::{eventually, log_has, log_has_n, log_lines, state_becomes, text_of, Want};
 use crosstalk_e2e::find::testid;
-use crosstalk_e2e::session::Browser;
+use crosstalk_e2e::session::{Browser, Engine};
 use thirtyfour::By;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -182,23 +182,33 @@ async fn running_workers(driver: &thirtyfour::WebDriver) -> Result<usize, String
     Ok(infos.iter().filter(|t| t["type"] == "worker").count())
 }
 
-/// Restart terminates the old worker: however often it is pressed, one worker runs.
+/// Restart terminates the old worker: however often it is pressed, one worker runs. Counted
+/// through DevTools, which only Chromium's driver offers; in Firefox the count cannot be read
+/// from outside, so the test says so and checks what it can: each restart greets once.
 #[tokio::test(flavor = "multi_thread")]
 async fn restart_terminates_the_old_worker() {
     let browser = Browser::start().await;
     let driver = &browser.driver;
     browser.open("/worker-port").await;
     state_becomes(driver, "status", "ready").await;
+    let counted = browser.engine() == Engine::Chromium;
+    if !counted {
+        eprintln!("firefox: geckodriver has no DevTools protocol: running workers are not counted here");
+    }
     let one = async || match running_workers(driver).await? {
         1 => Ok(()),
         n => Err(format!("{n} workers")),
     };
-    eventually("one worker", one).await;
+    if counted {
+        eventually("one worker", one).await;
+    }
     for restarts in 2..=4 {
         click(driver, "restart").await;
-        log_has_n(driver, restarts, Want { dir: Some("in"), kind: Some("greeting"), ..Want::default() })
-            .await;
-        eventually("still one worker after a restart", one).await;
+        let greetings = Want { dir: Some("in"), kind: Some("greeting"), ..Want::default() };
+        assert_eq!(log_has_n(driver, restarts, greetings).await.len(), restarts, "one greeting a worker");
+        if counted {
+            eventually("still one worker after a restart", one).await;
+        }
     }
     browser.quit().await;
 }

@@ -148,6 +148,7 @@ texts! {
     PageChangeItAndPressEnterTo = "page.change-it-and-press-enter-to",
     PageCutTheConnectionItReconnects = "page.cut-the-connection-it-reconnects",
     PageGoOffline = "page.go-offline",
+    PageFreezeThisTab = "page.freeze-this-tab",
     PageComeBack = "page.come-back",
     PageLastSeen = "page.last-seen",
     PageSendAFrameThatIsNot = "page.send-a-frame-that-is-not",

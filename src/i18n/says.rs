@@ -141,6 +141,9 @@ says! {
     ToTargetOrigin = ("say.to-target-origin", "{0} · targetOrigin {1}"),
     FromCheckoutFrame = ("say.from-checkout-frame", "{0} · from {1} (the checkout frame)"),
     FromAnotherWindow = ("say.from-another-window", "{0} · from {1} (another window)"),
+    // /stock's freeze
+    FrozenFor = ("say.frozen-for", "frozen for {0} ms: no ticks, nothing heard, the lock still held"),
+    Woke = ("say.woke", "awake again: ticking and listening"),
     // /websocket
     JoinRoom = ("say.join-room", "join room \"{0}\""),
     JoinedRoom = ("say.joined-room", "joined room \"{0}\": {1} member(s) with this tab"),

@@ -84,6 +84,9 @@ struct Desk {
     last_tick: Cell<Option<(f64, u64)>>,
     /// Over the shared worker: whether this tab already reconnected since the last tick.
     refreshed: Cell<bool>,
+    /// QA: frozen until then (ms), as a browser suspends a tab: no ticks, nothing heard, the
+    /// lock still held. Engine-neutral, where only Chromium's DevTools can freeze a real page.
+    frozen_until: Cell<Option<f64>>,
     route: RouteHandle<StockState>,
     timers: RefCell<Vec<Interval>>,
     page: RefCell<Option<EventListener>>,
@@ -102,6 +105,7 @@ impl Desk {
             locks: Cell::new(locks),
             last_tick: Cell::new(None),
             refreshed: Cell::new(false),
+            frozen_until: Cell::new(None),
             route,
             timers: RefCell::default(),
             page: RefCell::default(),
@@ -122,10 +126,16 @@ impl Desk {
         };
         *self.timers.borrow_mut() = vec![
             every(TICK_MS, |desk| {
+                if desk.frozen() {
+                    return;
+                }
                 let steps = desk.ticker.borrow_mut().tick(now_ms());
                 desk.apply(steps);
             }),
             every(POLL_MS, |desk| {
+                if desk.frozen() {
+                    return;
+                }
                 // The election by messages runs without locks, and also for a lock holder that
                 // follows another browser's leader (over the relay): it takes over after silence.
                 desk.refresh_a_silent_store();
@@ -158,6 +168,9 @@ impl Desk {
                 Event::Received { envelope, .. } => Some((envelope.from.clone(), envelope.body.clone())),
                 _ => None,
             };
+            if weak.upgrade().is_some_and(|desk| desk.frozen()) {
+                return;
+            }
             route.dispatch(Action::Bus(event));
             if let (Some((from, body)), Some(desk)) = (heard, weak.upgrade()) {
                 desk.heard(&from, body);
@@ -303,6 +316,25 @@ impl Desk {
     }
 
     /// Hands the lead to another tab.
+    /// QA: this tab stops for `ms` — no ticks, no polls, nothing heard — keeping its lock.
+    fn freeze_for(&self, ms: u32) {
+        self.frozen_until.set(Some(now_ms() + f64::from(ms)));
+        self.route.dispatch(Action::Frozen { ms });
+    }
+
+    /// Whether this tab is frozen now; the first call after the time is up says it woke.
+    fn frozen(&self) -> bool {
+        match self.frozen_until.get() {
+            Some(until) if now_ms() < until => true,
+            Some(_) => {
+                self.frozen_until.set(None);
+                self.route.dispatch(Action::Woke);
+                false
+            }
+            None => false,
+        }
+    }
+
     fn hand_over(self: &Rc<Self>) {
         let steps = self.ticker.borrow_mut().resign(None, "handed over by the button");
         if steps.is_empty() {
@@ -391,6 +423,9 @@ impl Desk {
     }
 }
 
+/// How long the freeze button stops this tab: well past the followers' stale mark.
+const FREEZE_MS: u32 = 5_000;
+
 #[component]
 pub fn StockPage() -> Html {
     let i18n = use_i18n();
@@ -409,6 +444,10 @@ pub fn StockPage() -> Html {
     let on_handover = {
         let desk = Rc::clone(&desk);
         Callback::from(move |_: MouseEvent| desk.hand_over())
+    };
+    let on_freeze = {
+        let desk = Rc::clone(&desk);
+        Callback::from(move |_: MouseEvent| desk.freeze_for(FREEZE_MS))
     };
     let on_transport = {
         let desk = Rc::clone(&desk);
@@ -464,6 +503,7 @@ pub fn StockPage() -> Html {
                 </label>
                 <span class="hint" data-testid="transport">{state.medium.as_str()}</span>
                 <button data-testid="handover" onclick={on_handover} disabled={state.role != Role::Leader}>{i18n.t(Text::PageHandOverTheLead)}</button>
+                <button data-testid="freeze" onclick={on_freeze} title="as a browser suspends a background tab">{i18n.t(Text::PageFreezeThisTab)}</button>
                 if state.medium == Medium::Window {
                     <button data-testid="open-window" onclick={on_open_window}>{i18n.t(Text::PageOpenAFollowerWindow)}</button>
                     <span class="hint">{i18n.t(Text::PageTheSeedSIdeaWorkingPost)}</span>

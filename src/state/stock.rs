@@ -107,6 +107,11 @@ pub enum Action {
     },
     Transport(Medium),
     Election(&'static str),
+    /// QA: this tab froze for `ms`, then woke.
+    Frozen {
+        ms: u32,
+    },
+    Woke,
     Refused {
         what: String,
         reason: Reason,
@@ -159,6 +164,8 @@ impl RouteState for StockState {
                 }
                 Event::State(_) | Event::Other(()) => {}
             },
+            Action::Frozen { ms } => log.push(Entry::said("frozen", said!(FrozenFor, ms), at_ms)),
+            Action::Woke => log.push(Entry::said("woke", said!(Woke), at_ms)),
             Action::Ticker(step) => match step {
                 TickerStep::Leading { term, why } => {
                     log.push(Entry::said("leader", said!(LeadsTerm, term, why), at_ms));
