@@ -150,7 +150,12 @@ async fn failover(crash: bool, path: &str, bound_ms: f64) {
     let driver = &browser.driver;
     let tabs = open_desks(&browser, path, 3).await;
     let medium = path.split("transport=").nth(1).and_then(|m| m.split('&').next()).unwrap_or("broadcast");
-    assert_eq!(text_of(driver, "transport").await.as_deref(), Some(medium), "ticks travel over {medium}");
+    // Polled: the readout shows the default medium until the page's first render after opening.
+    eventually(&format!("ticks travel over {medium}"), async || match text_of(driver, "transport").await {
+        Some(now) if now == medium => Ok(()),
+        now => Err(format!("transport={now:?}")),
+    })
+    .await;
     let leader = the_one_leader(&browser, &tabs).await;
     let before = all_show_the_leaders_market(&browser, &tabs, leader, 0).await;
     browser.switch_to(&tabs[leader]).await;

@@ -94,8 +94,8 @@ pub fn WebSocketPage() -> Html {
         let (link, route) = (link.clone(), route.clone());
         Callback::from(move |e: Event| {
             let room = e.target_unchecked_into::<HtmlInputElement>().value();
-            // A field emptied on the way to another name is not a room to join (Firefox fires
-            // `change` when WebDriver clears it).
+            // A field emptied on the way to another name is not a room to join (WebDriver's clear
+            // fires `change`, as a user's select-all-and-delete then click elsewhere does).
             if room.trim().is_empty() {
                 return;
             }
@@ -117,6 +117,24 @@ pub fn WebSocketPage() -> Html {
         })
     };
     let state = route.state();
+    // The room field is the user's while they type: a render (a message arriving) must not put
+    // the old name back mid-word, so it is filled in only when the room changes and it is not
+    // being edited.
+    let room_input = use_node_ref();
+    {
+        let room_input = room_input.clone();
+        use_effect_with(state.room.clone(), move |room| {
+            if let Some(input) = room_input.cast::<HtmlInputElement>() {
+                let editing = web_sys::window()
+                    .and_then(|w| w.document())
+                    .and_then(|d| d.active_element())
+                    .is_some_and(|active| active == **input);
+                if !editing {
+                    input.set_value(room);
+                }
+            }
+        });
+    }
     let delay = match state.phase {
         Phase::Reconnecting { delay_ms, .. } => Some(delay_ms.to_string()),
         _ => None,
@@ -145,7 +163,7 @@ pub fn WebSocketPage() -> Html {
             </StatusPanel>
             <div class="panel store-form">
                 <label>{i18n.t(Text::PageRoom)}
-                    <input data-testid="room-input" type="text" value={state.room.clone()} onchange={on_room}
+                    <input data-testid="room-input" type="text" ref={room_input} onchange={on_room}
                            aria-label="Room name" />
                 </label>
                 <span class="hint">{i18n.t(Text::PageChangeItAndPressEnterTo)}</span>
