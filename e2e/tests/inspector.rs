@@ -94,9 +94,17 @@ async fn the_inspector_shows_a_message_leave_one_tab_and_arrive_in_another() {
     assert_eq!(received.route, "/broadcast");
     assert_eq!(early.context, sent.context, "one tab, one lane");
     assert_ne!(sent.context, received.context, "two tabs, two lanes: {sent:?} {received:?}");
-    let rows = timeline(driver).await;
-    let position = |e: &TimelineEntry| rows.iter().position(|r| r == e).expect("still shown");
-    assert!(position(&sent) < position(&received), "sent before received: {rows:?}");
+    // One read with both rows in it (the timeline re-renders as records come in).
+    eventually("the send above its receipt", async || {
+        let rows = timeline(driver).await;
+        let position = |e: &TimelineEntry| rows.iter().position(|r| r == e);
+        match (position(&sent), position(&received)) {
+            (Some(s), Some(r)) if s < r => Ok(()),
+            (Some(_), Some(_)) => panic!("the receipt is above its send: {rows:?}"),
+            _ => Err("not both shown in one read".to_owned()),
+        }
+    })
+    .await;
 
     // The sender's lane says which id its messages carry: the one the receiving tab logged.
     let lane = driver
