@@ -361,9 +361,7 @@ impl<B: Body + 'static, X: 'static> Core<B, X> {
     /// Says goodbye when the page goes away for good (a worker or a peer cannot see a tab close).
     pub fn goodbye_on_pagehide(self: &Rc<Self>, say: impl Fn(&Self) + 'static) {
         if let Some(window) = web_sys::window() {
-            // Taken on its name, not `instanceof`: when Firefox closes a tab, the event it
-            // dispatches fails `instanceof Event` in the page (the goodbye was never said there).
-            self.listen_across::<web_sys::Event>(&window, "pagehide", move |core, _| say(core));
+            self.listen::<web_sys::Event>(&window, "pagehide", move |core, _| say(core));
         }
     }
 
