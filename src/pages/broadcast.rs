@@ -7,7 +7,6 @@ use std::rc::Rc;
 use crate::said;
 use crosstalk_protocol::roster::{peer_timeout_from_query, Roster};
 use crosstalk_protocol::{Reason, ReasonCode, Sender, SenderId};
-use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use crate::i18n::{use_i18n, Text};
@@ -16,6 +15,7 @@ use crate::clock::random;
 use crate::components::compose::Compose;
 use crate::components::fault_picker::FaultPicker;
 use crate::components::log_and_diagram::LogAndDiagram;
+use crate::components::name_field::NameField;
 use crate::components::open_tab::OpenTab;
 use crate::components::raw_composer::RawComposer;
 use crate::components::route_frame::RouteFrame;
@@ -84,8 +84,7 @@ pub fn BroadcastPage() -> Html {
     };
     let on_channel = {
         let channel = channel.clone();
-        Callback::from(move |e: Event| {
-            let name = e.target_unchecked_into::<HtmlInputElement>().value();
+        Callback::from(move |name: String| {
             if name != *channel {
                 channel.set(name);
             }
@@ -147,8 +146,7 @@ pub fn BroadcastPage() -> Html {
             </StatusPanel>
             <div class="panel store-form">
                 <label>{i18n.t(Text::PageChannel)}
-                    <input data-testid="channel-input" type="text" value={(*channel).clone()} onchange={on_channel}
-                           aria-label="Channel name" />
+                    <NameField testid="channel-input" label="Channel name" value={(*channel).clone()} on_commit={on_channel} />
                 </label>
                 <span class="hint">{i18n.t(Text::PageChangeItAndPressEnterThis)}</span>
             </div>

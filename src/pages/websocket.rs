@@ -9,7 +9,6 @@ use crate::i18n::Said;
 use crate::said;
 use crosstalk_protocol::relay::DEFAULT_ROOM;
 use crosstalk_protocol::{Reason, ReasonCode, Sender, SenderId};
-use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use crate::i18n::{use_i18n, Text};
@@ -17,6 +16,7 @@ use crate::i18n::{use_i18n, Text};
 use crate::clock::random;
 use crate::components::compose::Compose;
 use crate::components::log_and_diagram::LogAndDiagram;
+use crate::components::name_field::NameField;
 use crate::components::open_tab::OpenTab;
 use crate::components::raw_composer::RawComposer;
 use crate::components::route_frame::RouteFrame;
@@ -92,13 +92,7 @@ pub fn WebSocketPage() -> Html {
     };
     let on_room = {
         let (link, route) = (link.clone(), route.clone());
-        Callback::from(move |e: Event| {
-            let room = e.target_unchecked_into::<HtmlInputElement>().value();
-            // A field emptied on the way to another name is not a room to join (WebDriver's clear
-            // fires `change`, as a user's select-all-and-delete then click elsewhere does).
-            if room.trim().is_empty() {
-                return;
-            }
+        Callback::from(move |room: String| {
             route.dispatch(Action::Joining(room.clone()));
             with_link(&link, &route, "join", |l| l.join(&room));
         })
@@ -117,24 +111,7 @@ pub fn WebSocketPage() -> Html {
         })
     };
     let state = route.state();
-    // The room field is the user's while they type: a render (a message arriving) must not put
-    // the old name back mid-word, so it is filled in only when the room changes and it is not
-    // being edited.
-    let room_input = use_node_ref();
-    {
-        let room_input = room_input.clone();
-        use_effect_with(state.room.clone(), move |room| {
-            if let Some(input) = room_input.cast::<HtmlInputElement>() {
-                let editing = web_sys::window()
-                    .and_then(|w| w.document())
-                    .and_then(|d| d.active_element())
-                    .is_some_and(|active| active == **input);
-                if !editing {
-                    input.set_value(room);
-                }
-            }
-        });
-    }
+
     let delay = match state.phase {
         Phase::Reconnecting { delay_ms, .. } => Some(delay_ms.to_string()),
         _ => None,
@@ -163,8 +140,7 @@ pub fn WebSocketPage() -> Html {
             </StatusPanel>
             <div class="panel store-form">
                 <label>{i18n.t(Text::PageRoom)}
-                    <input data-testid="room-input" type="text" ref={room_input} onchange={on_room}
-                           aria-label="Room name" />
+                    <NameField testid="room-input" label="Room name" value={state.room.clone()} on_commit={on_room} />
                 </label>
                 <span class="hint">{i18n.t(Text::PageChangeItAndPressEnterTo)}</span>
             </div>
