@@ -112,11 +112,16 @@ pub(crate) fn now_ms() -> f64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
 }
 
+/// Random bits from the standard library's per-process hash keys: enough for names and jitter
+/// (not for secrets), without a dependency for it.
+pub(crate) fn random_bits() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    RandomState::new().hash_one(std::time::Instant::now())
+}
+
 /// A name for this instance on the bus: unique enough among a handful of instances.
 fn instance_name() -> String {
-    use std::hash::{BuildHasher, RandomState};
-    let random = RandomState::new().hash_one(std::process::id()) % 0x1_0000_0000;
-    format!("relay-{}-{random:08x}", std::process::id())
+    format!("relay-{}-{:08x}", std::process::id(), random_bits() % 0x1_0000_0000)
 }
 
 impl Relay {

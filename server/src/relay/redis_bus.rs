@@ -489,6 +489,5 @@ impl RedisBus {
 /// A number in [0, 1) for the reconnect jitter: instances that lost Redis together do not all
 /// come back at the same instant.
 fn jitter() -> f64 {
-    use std::hash::{BuildHasher, RandomState};
-    (RandomState::new().hash_one(std::time::Instant::now()) % 1_000_000) as f64 / 1_000_000.0
+    (super::random_bits() % 1_000_000) as f64 / 1_000_000.0
 }
