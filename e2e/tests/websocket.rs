@@ -48,6 +48,9 @@ async fn two_tabs_in_a_room_talk_through_the_relay_and_another_room_hears_nothin
     )
     .await;
     members_become(driver, 1).await;
+    // The field was cleared on the way (WebDriver's clear fires `change`): an empty name is no
+    // room to join, so nothing was refused.
+    assert!(log_lines(driver).await.iter().all(|l| l.code != "bad-room"), "an emptied field joined nothing");
     browser.switch_to(first).await;
     members_become(driver, 2).await;
 
