@@ -20,16 +20,18 @@ use axum::http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use axum::Router;
 use crosstalk_protocol::catalog;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 use tower::{service_fn, ServiceExt};
 use tower_http::services::ServeDir;
 
 pub mod args;
+pub mod http;
 pub mod local_redis;
 pub mod relay;
 mod stranger;
 
+pub use http::HttpLimits;
 pub use relay::{Relay, RelayLimits};
 
 /// What to serve and where.
@@ -58,6 +60,8 @@ pub struct SuiteConfig {
     pub redis: Option<String>,
     /// The bus's heartbeat, member lease and command timeout (tests shorten them).
     pub bus_timing: relay::redis_bus::BusTiming,
+    /// Time and size limits of every origin's HTTP connections ([`http`]).
+    pub http_limits: HttpLimits,
 }
 
 impl SuiteConfig {
@@ -86,6 +90,7 @@ impl SuiteConfig {
             relay_origins: Vec::new(),
             redis: None,
             bus_timing: Default::default(),
+            http_limits: HttpLimits::default(),
         })
     }
 }
@@ -160,6 +165,8 @@ pub struct Suite {
 pub const CSP_REPORT_PATH: &str = "/csp-report";
 /// Largest report read; a longer body is cut there.
 const MAX_REPORT_BYTES: usize = 16 * 1024;
+/// How long a report's body may take to arrive.
+const REPORT_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
 /// Reports kept (the count goes on).
 const KEPT_REPORTS: usize = 16;
 
@@ -255,12 +262,13 @@ impl Suite {
             relay_origins: config.relay_origins.clone(),
         };
         let provider_addr = provider.local_addr()?;
+        let limits = config.http_limits;
         Ok(Suite {
-            app: Listener::serve(app, suite_router(&site, Side::App))?,
+            app: Listener::serve(app, suite_router(&site, Side::App), limits)?,
             provider_addr,
-            provider: Some(Listener::serve(provider, suite_router(&site, Side::Provider))?),
+            provider: Some(Listener::serve(provider, suite_router(&site, Side::Provider), limits)?),
             stranger: stranger
-                .map(|l| Listener::serve(l, suite_router(&site, Side::Stranger)))
+                .map(|l| Listener::serve(l, suite_router(&site, Side::Stranger), limits))
                 .transpose()?,
             reports: site.reports,
             relay: site.relay,
@@ -335,34 +343,20 @@ async fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
 
 struct Listener {
     addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<io::Result<()>>>,
+    stop: CancellationToken,
+    task: Option<JoinHandle<()>>,
 }
 
 impl Listener {
-    fn serve(listener: TcpListener, router: Router) -> io::Result<Listener> {
+    fn serve(listener: TcpListener, router: Router, limits: HttpLimits) -> io::Result<Listener> {
         let addr = listener.local_addr()?;
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            use axum::serve::ListenerExt as _;
-            // Small frames go out at once: Nagle's algorithm would hold a relay message back
-            // waiting for an acknowledgement.
-            let listener = listener.tap_io(|tcp| {
-                let _ = tcp.set_nodelay(true);
-            });
-            axum::serve(listener, router)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.await;
-                })
-                .await
-        });
-        Ok(Listener { addr, stop: Some(stop), task: Some(task) })
+        let stop = CancellationToken::new();
+        let task = tokio::spawn(http::serve(listener, router, limits, stop.clone()));
+        Ok(Listener { addr, stop, task: Some(task) })
     }
 
     async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+        self.stop.cancel();
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
@@ -371,9 +365,7 @@ impl Listener {
 
 impl Drop for Listener {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+        self.stop.cancel();
     }
 }
 
@@ -597,6 +589,10 @@ impl Site {
     /// `/ws`: the relay, for pages of the app's own origins (under any of its names).
     async fn relay_upgrade(&self, request: Request<Body>) -> Response<Body> {
         use axum::extract::FromRequestParts as _;
+        let Some(peer) = http::peer_of(&request) else {
+            return text_response(StatusCode::INTERNAL_SERVER_ERROR, "no client address".into());
+        };
+        let drain = http::drain_of(&request);
         let (mut parts, _body) = request.into_parts();
         let upgrade = match axum::extract::ws::WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
             Ok(upgrade) => upgrade,
@@ -604,13 +600,16 @@ impl Site {
         };
         let mut allowed = self.hosts.origins_on(self.ports.app);
         allowed.extend(self.relay_origins.iter().cloned());
-        self.relay.upgrade(upgrade, &parts.headers, &allowed)
+        self.relay.upgrade(upgrade, &parts.headers, &allowed, peer.ip(), drain)
     }
 
     /// A browser's violation report: kept, printed, answered with 204.
     async fn take_report(&self, request: Request<Body>) -> Response<Body> {
         let probe = probe_of(request.uri().query());
-        let body = axum::body::to_bytes(request.into_body(), MAX_REPORT_BYTES).await.unwrap_or_default();
+        // A body that trickles in is given up on: the head's timeout no longer applies here.
+        let body = axum::body::to_bytes(request.into_body(), MAX_REPORT_BYTES);
+        let body =
+            tokio::time::timeout(REPORT_WITHIN, body).await.ok().and_then(Result::ok).unwrap_or_default();
         self.reports.record(String::from_utf8_lossy(&body).into_owned(), probe);
         let mut response = Response::new(Body::empty());
         *response.status_mut() = StatusCode::NO_CONTENT;
@@ -744,6 +743,7 @@ mod tests {
             relay_origins: Vec::new(),
             redis: None,
             bus_timing: Default::default(),
+            http_limits: HttpLimits::default(),
         }
     }
 

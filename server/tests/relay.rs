@@ -79,13 +79,13 @@ async fn a_malformed_frame_gets_an_error_frame_with_its_code_and_is_not_relayed(
 async fn a_frame_over_64_kib_closes_with_1009() {
     let dist = Dist::new("oversized");
     let suite = suite(&dist, RelayLimits::default()).await;
-    for size in [64 * 1024 + 1, 2 * 1024 * 1024] {
+    for size in [64 * 1024 + 1, 2 * 1024 * 1024, 3 * 1024 * 1024, 16 * 1024 * 1024] {
         let mut a = Client::connect(&suite, "a").await;
         a.join("lobby").await;
         let _ = a.ws.send(Message::text("x".repeat(size))).await;
         assert_eq!(a.close_code().await, Some(close::TOO_BIG), "{size} bytes");
     }
-    health_becomes(&suite, "two too-big closes", |h| h["closes"]["too-big"] == 2).await;
+    health_becomes(&suite, "four too-big closes", |h| h["closes"]["too-big"] == 4).await;
     suite.shutdown().await;
 }
 
@@ -215,7 +215,9 @@ async fn a_client_that_stops_answering_pings_is_closed_within_bounded_time() {
 #[tokio::test]
 async fn a_thousand_abrupt_disconnects_leave_nothing_behind() {
     let dist = Dist::new("abrupt");
-    let suite = suite(&dist, RelayLimits::default()).await;
+    // Every client here comes from one address; that cap has its own test (tests/http.rs).
+    let suite =
+        suite(&dist, RelayLimits { max_connections_per_address: 1000, ..RelayLimits::default() }).await;
     let mut clients = Vec::new();
     for n in 0..1000 {
         let mut client = Client::connect(&suite, &format!("c{n}")).await;

@@ -24,13 +24,23 @@ const SLOW_CLOSE_WITHIN: Duration = Duration::from_secs(5);
 enum Ending {
     /// The relay closes it, with this code and reason.
     Close(Kick),
+    /// The relay closes it while the client is still sending a frame too big to read at all:
+    /// the rest is drained (see [`crate::http::Drain`]) so that the client hears the close.
+    CloseUnread(Kick),
     /// The client sent a close frame.
     ClientClosed(u16),
     /// The connection broke without a close.
     Dropped,
 }
 
-pub(super) async fn serve(socket: WebSocket, relay: Relay, run: CancellationToken) {
+/// Serves one client until it ends; `_seat` holds its place among its address's connections.
+pub(super) async fn serve(
+    socket: WebSocket,
+    relay: Relay,
+    run: CancellationToken,
+    _seat: crate::http::Seat,
+    drain: crate::http::Drain,
+) {
     let limits = relay.limits();
     let (outbox, mut queue) = Outbox::new(limits.queue_frames);
     let Some(id) = relay.rooms().connect(outbox.clone()) else {
@@ -75,7 +85,7 @@ pub(super) async fn serve(socket: WebSocket, relay: Relay, run: CancellationToke
                     Some(Err(error)) => {
                         let said = error.to_string();
                         if said.contains("too long") || said.contains("Space limit") {
-                            break Ending::Close(too_big(&said));
+                            break Ending::CloseUnread(too_big(&said));
                         }
                         break Ending::Dropped;
                     }
@@ -133,8 +143,9 @@ pub(super) async fn serve(socket: WebSocket, relay: Relay, run: CancellationToke
 
     relay.rooms().disconnect(id, now_ms());
     relay.tell_leaves().await;
+    let unread = matches!(ending, Ending::CloseUnread(_));
     let (why, close) = match ending {
-        Ending::Close(kick) => (close_name(kick.code), Some(kick)),
+        Ending::Close(kick) | Ending::CloseUnread(kick) => (close_name(kick.code), Some(kick)),
         Ending::ClientClosed(code) => (close_name(code), None),
         Ending::Dropped => ("dropped", None),
     };
@@ -151,6 +162,11 @@ pub(super) async fn serve(socket: WebSocket, relay: Relay, run: CancellationToke
         // already sent, so it gets longer.
         let within = if kick.code == close::TOO_SLOW { SLOW_CLOSE_WITHIN } else { CLOSE_WITHIN };
         let frame = CloseFrame { code: kick.code, reason: Utf8Bytes::from(kick.reason) };
+        if unread {
+            // The socket reads what is still coming and throws it away once this task lets go
+            // of it, so the close frame is read rather than reset away.
+            drain.start();
+        }
         let _ = tokio::time::timeout(within, sink.send(Message::Close(Some(frame)))).await;
     }
 }

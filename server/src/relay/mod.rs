@@ -42,6 +42,9 @@ use self::rooms::{ConnId, Kick, Rooms, Todo};
 pub struct RelayLimits {
     /// Connections at once; one more is refused before the upgrade (503).
     pub max_connections: usize,
+    /// Connections at once from one client address, so one machine cannot take them all; one
+    /// more is refused before the upgrade (429).
+    pub max_connections_per_address: usize,
     /// Rooms at once, and members of one room; one more gets a `room-full` error frame.
     pub max_rooms: usize,
     pub max_members: usize,
@@ -66,6 +69,7 @@ impl Default for RelayLimits {
     fn default() -> Self {
         RelayLimits {
             max_connections: 1024,
+            max_connections_per_address: 256,
             max_rooms: 1024,
             max_members: 256,
             rate_per_second: 100,
@@ -104,6 +108,8 @@ struct Shared {
     tasks: TaskTracker,
     /// Redis, when rooms span instances.
     bus: Option<RedisBus>,
+    /// Connections per client address.
+    seats: crate::http::Seats,
 }
 
 /// Milliseconds since the epoch: the relay's clock for envelopes and history.
@@ -150,6 +156,7 @@ impl Relay {
             stopped: AtomicBool::new(false),
             tasks: TaskTracker::new(),
             bus,
+            seats: Default::default(),
         }))
     }
 
@@ -242,8 +249,16 @@ impl Relay {
     }
 
     /// The `/ws` upgrade: the `Origin` must be one of `allowed` (else 403), the relay must be
-    /// running and have room (else 503).
-    pub fn upgrade(&self, upgrade: WebSocketUpgrade, headers: &HeaderMap, allowed: &[String]) -> Response {
+    /// running and have room (else 503), and the client's address must have fewer than its
+    /// share of connections open (else 429).
+    pub fn upgrade(
+        &self,
+        upgrade: WebSocketUpgrade,
+        headers: &HeaderMap,
+        allowed: &[String],
+        peer: std::net::IpAddr,
+        drain: crate::http::Drain,
+    ) -> Response {
         // lesson: websocket
         let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()).unwrap_or("(none)");
         if !allowed.iter().any(|a| a.eq_ignore_ascii_case(origin)) {
@@ -259,11 +274,17 @@ impl Relay {
             let said = format!("the relay serves at most {} connections", self.0.limits.max_connections);
             return (StatusCode::SERVICE_UNAVAILABLE, said).into_response();
         }
+        let per_address = self.0.limits.max_connections_per_address;
+        let Some(seat) = self.0.seats.take(peer, usize::MAX, per_address) else {
+            let said =
+                format!("the relay serves at most {per_address} connections from one address ({peer})");
+            return (StatusCode::TOO_MANY_REQUESTS, said).into_response();
+        };
         let relay = self.clone();
         upgrade.max_message_size(HARD_FRAME_LIMIT).max_frame_size(HARD_FRAME_LIMIT).on_upgrade(
             move |socket| {
                 let run = relay.0.run.lock().map(|r| r.clone()).unwrap_or_default();
-                relay.0.tasks.track_future(connection::serve(socket, relay.clone(), run))
+                relay.0.tasks.track_future(connection::serve(socket, relay.clone(), run, seat, drain))
             },
         )
     }
