@@ -300,3 +300,65 @@ async fn tabs_on_two_relay_instances_share_one_room_through_redis_and_a_comeback
     members_become(driver, 2).await;
     browser.quit().await;
 }
+
+/// While the relay is away a tab queues what it sends, up to 32 texts; the next is refused
+/// visibly (`queue-full`), never reported as sent; coming back sends the 32 in order.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_offline_tab_queues_32_texts_refuses_the_next_and_sends_them_when_back() {
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    browser.open_tabs("/websocket", 1, "open").await;
+    type_text(driver, "room-input", "queue-full\n").await;
+    log_has(driver, Want { kind: Some("joined"), payload_has: Some("\"queue-full\""), ..Want::default() })
+        .await;
+    click(driver, "go-offline").await;
+    state_becomes(driver, "status", "closed").await;
+    for n in 1..=33 {
+        send(driver, &format!("waiting {n}")).await;
+    }
+    let refused =
+        log_has(driver, Want { status: Some("rejected"), code: Some("queue-full"), ..Want::default() }).await;
+    assert!(refused.reason.contains("32 messages already wait"), "{refused:?}");
+    assert_eq!(text_of(driver, "queued").await.as_deref(), Some("32"));
+    click(driver, "go-online").await;
+    state_becomes(driver, "status", "open").await;
+    log_has(driver, Want { dir: Some("system"), kind: Some("flushed"), ..Want::default() }).await;
+    let sent = log_has_n(driver, 32, Want { dir: Some("out"), kind: Some("text"), ..Want::default() }).await;
+    let texts: Vec<&str> = sent.iter().map(|l| l.payload.split(" · ").next().unwrap_or_default()).collect();
+    let expected: Vec<String> = (1..=32).map(|n| format!("waiting {n}")).collect();
+    assert_eq!(texts, expected, "the 32 go out once each, in order; the 33rd never");
+    log_has_n(driver, 32, Want { dir: Some("in"), kind: Some("accepted"), ..Want::default() }).await;
+    assert_eq!(text_of(driver, "queued").await.as_deref(), Some("0"));
+    browser.quit().await;
+}
+
+/// A hidden page closes its socket (an open one keeps it out of the back/forward cache) and
+/// connects again when shown. The browser's own `pagehide` runs the same listener the test
+/// dispatches here; the other member sees the tab leave the room and come back.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hidden_page_closes_its_socket_and_connects_again_when_shown() {
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    let tabs = browser.open_tabs("/websocket", 2, "open").await;
+    for tab in &tabs {
+        browser.switch_to(tab).await;
+        type_text(driver, "room-input", "pagehide\n").await;
+        log_has(driver, Want { kind: Some("joined"), payload_has: Some("\"pagehide\""), ..Want::default() })
+            .await;
+    }
+    members_become(driver, 2).await;
+    browser.switch_to(&tabs[0]).await;
+    let page_event = |name: &str| {
+        format!("window.dispatchEvent(new PageTransitionEvent('{name}', {{ persisted: true }}))")
+    };
+    driver.execute(&page_event("pagehide"), Vec::new()).await.expect("pagehide");
+    state_becomes(driver, "status", "closed").await;
+    browser.switch_to(&tabs[1]).await;
+    members_become(driver, 1).await;
+    browser.switch_to(&tabs[0]).await;
+    driver.execute(&page_event("pageshow"), Vec::new()).await.expect("pageshow");
+    state_becomes(driver, "status", "open").await;
+    browser.switch_to(&tabs[1]).await;
+    members_become(driver, 2).await;
+    browser.quit().await;
+}
