@@ -10,3 +10,22 @@ pub fn search() -> String {
 pub fn param(name: &str) -> Option<String> {
     crosstalk_protocol::query::param(&search(), name).map(str::to_owned)
 }
+
+/// Sets (or, with `None`, removes) each named parameter in the address bar, the others kept,
+/// without a navigation or a new history entry.
+pub fn replace_params(changes: &[(&str, Option<&str>)]) {
+    let Some(window) = web_sys::window() else { return };
+    let Ok(url) = web_sys::Url::new(&window.location().href().unwrap_or_default()) else { return };
+    let params = url.search_params();
+    for (name, value) in changes {
+        match value {
+            Some(value) => params.set(name, value),
+            None => params.delete(name),
+        }
+    }
+    if let Ok(history) = window.history() {
+        // The router's own state is kept: this is the same entry with a truer address.
+        let state = history.state().unwrap_or(wasm_bindgen::JsValue::NULL);
+        let _ = history.replace_state_with_url(&state, "", Some(&url.href()));
+    }
+}

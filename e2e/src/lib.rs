@@ -10,6 +10,8 @@
 //! `CROSSTALK_ENGINE` (`chromium` or `firefox`), `CROSSTALK_BROWSER` and `CROSSTALK_BROWSER_ARGS`
 //! set.
 
+pub mod stock;
+
 pub mod session {
     use std::time::{Duration, Instant};
 
@@ -375,6 +377,9 @@ pub mod check {
         pub reason: String,
         /// `data-reason-code`: what tests match, rather than the sentence.
         pub code: String,
+        /// `data-at`: when the page logged it, in ms since the epoch (`performance.timeOrigin +
+        /// performance.now()`: one clock for every tab of a browser).
+        pub at: f64,
     }
 
     /// Clicks `log-export` and returns the file it offers: see [`exported_file`].
@@ -418,6 +423,7 @@ document.querySelector(`[data-testid="${arguments[0]}"]`).click();
                 payload: (e.querySelector('[data-testid="log-payload"]') || {}).textContent || '',
                 reason: (e.querySelector('[data-testid="log-reason"]') || {}).textContent || '',
                 code: e.dataset.reasonCode || '',
+                at: Number(e.dataset.at) || 0,
             }));"#;
         let result = driver.execute(SNAPSHOT, Vec::new()).await.expect("read the log");
         result.convert().expect("log entries")

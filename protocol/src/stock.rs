@@ -50,6 +50,80 @@ crate::bodies! {
         Resign { term: u64, to: Option<SenderId> } = "resign",
         /// Everyone moves to `transport` (announced on the old one).
         Switch { transport: String } = "switch",
+        /// The lobby: a tab that has just opened asks where the market is.
+        Where = "where",
+        /// The lobby: the market is on `transport` (in relay `room`, over the relay), led in
+        /// `term` (said by the tab that speaks for the origin's market: its leader, or the
+        /// holder of its lock).
+        MarketOn { transport: String, term: u64, room: Option<String> } = "market-on",
+    }
+}
+
+/// The lobby's channel: every tab of the origin listens here whatever transport the ticks use,
+/// so a tab that opens on the wrong one (a typed address, an old `?transport=`) or missed a
+/// switch learns where the market is within one round trip.
+pub const LOBBY_CHANNEL: &str = "crosstalk-stock-lobby";
+
+/// What a tab is, as far as the lobby cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AtTheLobby<'a> {
+    /// The transport this tab's ticks use now.
+    pub on: &'a str,
+    /// Its relay room, where the transport is the relay.
+    pub room: Option<&'a str>,
+    /// The highest term this tab has heard of.
+    pub term: u64,
+    /// Whether this tab speaks for the origin's market: it leads, or holds the leader lock
+    /// (following another browser's leader over the relay).
+    pub speaks: bool,
+    /// Window mode: the tab follows a family of windows, not the origin; the lobby is not for it.
+    pub in_a_family: bool,
+}
+
+/// What the lobby asks of a tab.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LobbyStep {
+    /// Say this on the lobby.
+    Say(StockMsg),
+    /// Move this tab's ticks to `transport`.
+    MoveTo { transport: String, term: u64, room: Option<String> },
+}
+
+impl AtTheLobby<'_> {
+    /// What this tab says when it arrives: it asks, unless it is in a family.
+    pub fn arrive(&self) -> Option<StockMsg> {
+        (!self.in_a_family).then_some(StockMsg::Where)
+    }
+
+    /// What this tab announces when it starts to speak for the market or moves it.
+    pub fn announce(&self) -> Option<StockMsg> {
+        (self.speaks && !self.in_a_family).then(|| StockMsg::MarketOn {
+            transport: self.on.to_owned(),
+            term: self.term,
+            room: self.room.map(str::to_owned),
+        })
+    }
+
+    /// What this tab does about `heard` on the lobby. A tab moves to an announced market unless
+    /// it already is there, or it speaks for a market of a newer term than the one announced
+    /// (that announcer will hear the newer term and move instead).
+    pub fn hear(&self, heard: &StockMsg) -> Option<LobbyStep> {
+        if self.in_a_family {
+            return None;
+        }
+        match heard {
+            StockMsg::Where => self.announce().map(LobbyStep::Say),
+            StockMsg::MarketOn { transport, term, room } => {
+                let newer_or_same = *term > self.term || (*term == self.term && !self.speaks);
+                let elsewhere = transport != self.on || room.as_deref() != self.room;
+                (elsewhere && newer_or_same).then(|| LobbyStep::MoveTo {
+                    transport: transport.clone(),
+                    term: *term,
+                    room: room.clone(),
+                })
+            }
+            _ => None,
+        }
     }
 }
 
@@ -209,7 +283,7 @@ impl Ticker {
                 self.on_tick(from, term, Market { seq, quotes, walk }, now_ms)
             }
             StockMsg::Claim { term } => self.on_claim(from, term, now_ms),
-            StockMsg::Switch { .. } => Vec::new(),
+            StockMsg::Switch { .. } | StockMsg::Where | StockMsg::MarketOn { .. } => Vec::new(),
             StockMsg::Resign { term, to } => {
                 if term >= self.term && self.leader.as_ref() == Some(from) {
                     self.leader = None;
@@ -430,5 +504,58 @@ mod tests {
         let heard = deliver(&steps, &id("a"), &mut [&mut b], 10.0);
         assert!(matches!(heard[0][0], Step::Leading { term: 2, .. }));
         assert!(b.is_leading() && !a.is_leading());
+    }
+
+    fn at(on: &'static str, term: u64, speaks: bool) -> AtTheLobby<'static> {
+        AtTheLobby { on, room: None, term, speaks, in_a_family: false }
+    }
+
+    #[test]
+    fn a_newcomer_asks_and_moves_to_the_market_the_leader_names() {
+        let newcomer = at("broadcast", 0, false);
+        let leader = at("shared-worker", 3, true);
+        let asked = newcomer.arrive().expect("a newcomer asks");
+        let Some(LobbyStep::Say(answer)) = leader.hear(&asked) else { panic!("the leader answers") };
+        assert_eq!(answer, StockMsg::MarketOn { transport: "shared-worker".into(), term: 3, room: None });
+        assert_eq!(
+            newcomer.hear(&answer),
+            Some(LobbyStep::MoveTo { transport: "shared-worker".into(), term: 3, room: None })
+        );
+        assert_eq!(at("shared-worker", 0, false).hear(&answer), None, "already there");
+    }
+
+    #[test]
+    fn over_the_relay_the_room_is_part_of_where_the_market_is() {
+        let leader = AtTheLobby { room: Some("desk-7"), ..at("websocket", 2, true) };
+        let answer = leader.announce().expect("a leader announces");
+        let default_room = AtTheLobby { room: Some("crosstalk-stock"), ..at("websocket", 0, false) };
+        assert_eq!(
+            default_room.hear(&answer),
+            Some(LobbyStep::MoveTo { transport: "websocket".into(), term: 2, room: Some("desk-7".into()) })
+        );
+        let there = AtTheLobby { room: Some("desk-7"), ..at("websocket", 0, false) };
+        assert_eq!(there.hear(&answer), None);
+    }
+
+    #[test]
+    fn only_the_tab_speaking_for_the_market_answers_and_families_keep_out() {
+        assert_eq!(at("storage", 3, false).hear(&StockMsg::Where), None, "a follower does not answer");
+        let family = AtTheLobby { in_a_family: true, ..at("window", 3, true) };
+        assert_eq!(family.arrive(), None);
+        assert_eq!(family.hear(&StockMsg::Where), None);
+        let elsewhere = StockMsg::MarketOn { transport: "storage".into(), term: 9, room: None };
+        assert_eq!(family.hear(&elsewhere), None, "a window family is not the origin's market");
+    }
+
+    #[test]
+    fn of_two_markets_the_older_term_moves_to_the_newer() {
+        let old = at("broadcast", 2, true);
+        let new = at("storage", 3, true);
+        let from_new = new.announce().expect("a leader announces");
+        let from_old = old.announce().expect("a leader announces");
+        assert!(matches!(old.hear(&from_new), Some(LobbyStep::MoveTo { .. })));
+        assert_eq!(new.hear(&from_old), None, "the newer term stays");
+        assert!(at("broadcast", 3, false).hear(&from_new).is_some(), "a follower of the same term moves");
+        assert_eq!(at("broadcast", 3, true).hear(&from_new), None, "a tie between speakers moves nobody");
     }
 }

@@ -139,6 +139,7 @@ pub fn MessageLog(props: &MessageLogProps) -> Html {
                             data-status={e.status.as_attr()}
                             data-kind={e.kind.clone()}
                             data-seq={e.seq.map(|s| s.to_string())}
+                            data-at={format!("{:.1}", e.at_ms)}
                             data-reason-code={e.status.code()}>
                             <span class="log-dir" title={dir_label}>{arrow}</span>
                             <time class="log-time">{clock_time(e.at_ms)}</time>

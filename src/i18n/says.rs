@@ -167,6 +167,9 @@ says! {
     CaughtUp = ("say.caught-up", "missed {0} tick(s); caught up from the next one"),
     NewLeader = ("say.new-leader", "{0} leads term {1}: {2} ms passed without ticks"),
     TicksTravel = ("say.ticks-travel", "ticks now travel over {0}"),
+    WhereIsTheMarket = ("say.where-is-the-market", "where is the market?"),
+    MarketIsOn = ("say.market-is-on", "the market is on {0} (term {1})"),
+    MarketFound = ("say.market-found", "the market is on {0} (term {1}): this tab moves there"),
     // /payment
     OpeningProvider = ("say.opening-provider", "order {0} for {1}: opening the provider's page"),
     NoAnswerWithin = ("say.no-answer-within", "no answer for order {0} within {1} s: a late answer will be refused"),

@@ -7,7 +7,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
 use crate::said;
-use crosstalk_protocol::stock::{Step, StockMsg, Ticker, CLAIM_AFTER_MS, TICK_MS};
+use crosstalk_protocol::stock::{AtTheLobby, LobbyStep, Step, StockMsg, Ticker, CLAIM_AFTER_MS, TICK_MS};
 use crosstalk_protocol::{Sender, SenderId};
 use gloo::events::EventListener;
 use gloo::timers::callback::Interval;
@@ -26,6 +26,7 @@ use crate::page_query;
 use crate::state::stock::{price, Action, Role, Snapshot, StockState, DIAGRAM};
 use crate::transport::leader_lock::{self, LeaderLock};
 use crate::transport::stock::{unavailable, Medium, StockBus, StockEvent, STOCK_CHANNEL};
+use crate::transport::stock_lobby::StockLobby;
 use crate::transport::Event;
 
 /// The lock every tab of the origin asks for; its holder leads.
@@ -77,6 +78,10 @@ struct Desk {
     ticker: RefCell<Ticker>,
     sender: Rc<RefCell<Sender>>,
     bus: RefCell<Option<StockBus>>,
+    /// Where this tab asks, and answers, which transport the market is on.
+    lobby: RefCell<Option<StockLobby>>,
+    /// The relay room the ticks use over WebSocket (`?room=`, or the one the lobby names).
+    room: RefCell<String>,
     lock: RefCell<Option<LeaderLock>>,
     /// Whether the leader is chosen by Web Locks now (not in window mode, not when forced off).
     locks: Cell<bool>,
@@ -84,6 +89,10 @@ struct Desk {
     last_tick: Cell<Option<(f64, u64)>>,
     /// Over the shared worker: whether this tab already reconnected since the last tick.
     refreshed: Cell<bool>,
+    /// A tick this tab led was refused while its transport reconnected: it ticks again the
+    /// moment the transport is ready, not at the next interval (that wait was most of a
+    /// failover's quiet over the shared worker).
+    owed_tick: Cell<bool>,
     /// QA: frozen until then (ms), as a browser suspends a tab: no ticks, nothing heard, the
     /// lock still held. Engine-neutral, where only Chromium's DevTools can freeze a real page.
     frozen_until: Cell<Option<f64>>,
@@ -101,10 +110,13 @@ impl Desk {
             ticker: RefCell::new(Ticker::new(me, now_ms())),
             sender,
             bus: RefCell::default(),
+            lobby: RefCell::default(),
+            room: RefCell::new(relay_room()),
             lock: RefCell::default(),
             locks: Cell::new(locks),
             last_tick: Cell::new(None),
             refreshed: Cell::new(false),
+            owed_tick: Cell::new(false),
             frozen_until: Cell::new(None),
             route,
             timers: RefCell::default(),
@@ -115,6 +127,7 @@ impl Desk {
     fn start(self: &Rc<Self>) {
         self.open(first_medium());
         self.elect_by(self.locks.get());
+        self.enter_the_lobby();
         let weak = Rc::downgrade(self);
         let every = |ms: u32, what: fn(&Rc<Desk>)| {
             let weak = weak.clone();
@@ -171,20 +184,98 @@ impl Desk {
             if weak.upgrade().is_some_and(|desk| desk.frozen()) {
                 return;
             }
+            let ready = matches!(event, Event::State(crate::transport::LinkState::Ready));
             route.dispatch(Action::Bus(event));
+            if let (true, Some(desk)) = (ready, weak.upgrade()) {
+                desk.pay_an_owed_tick();
+            }
             if let (Some((from, body)), Some(desk)) = (heard, weak.upgrade()) {
                 desk.heard(&from, body);
             }
         };
         self.bus.borrow_mut().take();
-        match StockBus::open(medium, &relay_room(), Rc::clone(&self.sender), sink) {
+        let room = self.room.borrow().clone();
+        match StockBus::open(medium, &room, Rc::clone(&self.sender), sink) {
             Ok(bus) => {
                 *self.bus.borrow_mut() = Some(bus);
                 self.route.dispatch(Action::Transport(medium));
+                // The address says where this tab is, so a reload or a copied link lands there.
+                let room = (medium == Medium::WebSocket).then_some(room.as_str());
+                page_query::replace_params(&[("transport", Some(medium.as_str())), ("room", room)]);
             }
             Err(why) => self
                 .route
                 .dispatch(Action::Refused { what: "transport".into(), reason: unavailable(medium, &why) }),
+        }
+    }
+
+    /// Joins the lobby and asks where the market is (see `transport/stock_lobby.rs`).
+    fn enter_the_lobby(self: &Rc<Self>) {
+        let weak = Rc::downgrade(self);
+        let route = self.route.clone();
+        let sink = move |event: StockEvent| {
+            let Some(desk) = weak.upgrade().filter(|desk| !desk.frozen()) else { return };
+            let heard = match &event {
+                Event::Received { envelope, .. } => Some(envelope.body.clone()),
+                _ => None,
+            };
+            route.dispatch(Action::Bus(event));
+            if let Some(body) = heard {
+                desk.heard_in_lobby(&body);
+            }
+        };
+        match StockLobby::open(Rc::clone(&self.sender), sink) {
+            Ok(lobby) => *self.lobby.borrow_mut() = Some(lobby),
+            Err(why) => {
+                let reason = crosstalk_protocol::Reason::new(crosstalk_protocol::ReasonCode::NotReady, why);
+                return self.route.dispatch(Action::Refused { what: "lobby".into(), reason });
+            }
+        }
+        let arrive = self.at_the_lobby(|at| at.arrive());
+        self.say_in_lobby(arrive);
+    }
+
+    /// This tab as the lobby's rules see it.
+    fn at_the_lobby<T>(&self, then: impl FnOnce(AtTheLobby) -> T) -> T {
+        let medium = self.bus.borrow().as_ref().map_or_else(first_medium, StockBus::medium);
+        let ticker = self.ticker.borrow();
+        let holding = self.lock.borrow().as_ref().is_some_and(LeaderLock::is_held);
+        let room = self.room.borrow();
+        then(AtTheLobby {
+            on: medium.as_str(),
+            room: (medium == Medium::WebSocket).then_some(room.as_str()),
+            term: ticker.term(),
+            speaks: ticker.is_leading() || holding,
+            in_a_family: medium == Medium::Window,
+        })
+    }
+
+    fn say_in_lobby(&self, said: Option<StockMsg>) {
+        let Some(body) = said else { return };
+        let sent = self.lobby.borrow().as_ref().map(|lobby| lobby.say(body));
+        if let Some(Err(reason)) = sent {
+            self.route.dispatch(Action::Bus(Event::Refused(reason)));
+        }
+    }
+
+    /// Says where the market is, if this tab speaks for it.
+    fn announce(&self) {
+        let announce = self.at_the_lobby(|at| at.announce());
+        self.say_in_lobby(announce);
+    }
+
+    fn heard_in_lobby(self: &Rc<Self>, body: &StockMsg) {
+        match self.at_the_lobby(|at| at.hear(body)) {
+            Some(LobbyStep::Say(answer)) => self.say_in_lobby(Some(answer)),
+            Some(LobbyStep::MoveTo { transport, term, room }) => {
+                let Some(medium) = Medium::parse(&transport) else { return };
+                if let Some(room) = room.filter(|r| crosstalk_protocol::relay::room_name(r).is_ok()) {
+                    *self.room.borrow_mut() = room;
+                }
+                self.route.dispatch(Action::MarketFound { medium, term });
+                self.move_to(medium);
+            }
+            None => {}
         }
     }
 
@@ -258,27 +349,42 @@ impl Desk {
         }
     }
 
+    /// The transport is ready again: a tick refused meanwhile goes out now.
+    fn pay_an_owed_tick(self: &Rc<Self>) {
+        if self.owed_tick.replace(false) && self.ticker.borrow().is_leading() {
+            let steps = self.ticker.borrow_mut().tick(now_ms());
+            self.apply(steps);
+        }
+    }
+
     /// Carries out what the ticker asked: sends, log lines, and the lock when the lead is lost.
     fn apply(self: &Rc<Self>, steps: Vec<Step>) {
         let mut report = false;
+        let mut reconnect = false;
         for step in steps {
             match step {
                 Step::Send(message) => {
                     // The ticker's own sends: a refusal (a worker still connecting) is logged with
-                    // its code; it is no error of the user's, and the next tick goes on.
+                    // its code; it is no error of the user's, and the tick is owed until ready.
+                    let tick = matches!(message, StockMsg::Tick { .. });
                     let sent = self.bus.borrow().as_ref().map(|bus| bus.send(message));
+                    let not_ready =
+                        matches!(&sent, Some(Err(r)) if r.code == crosstalk_protocol::ReasonCode::NotReady);
+                    if tick {
+                        self.owed_tick.set(not_ready);
+                    }
                     if let Some(Err(reason)) = sent {
                         self.route.dispatch(Action::Bus(Event::Refused(reason)));
                     }
                 }
                 Step::Leading { .. } => {
-                    if let Some(bus) =
-                        self.bus.borrow().as_ref().filter(|b| b.medium() == Medium::SharedWorker)
-                    {
-                        bus.refresh();
-                    }
+                    // Over the shared worker, a new leader reconnects once: the worker may have
+                    // died with a crashed leader's process. After its first tick, which goes out
+                    // at once on the port it has (the worker is most often alive).
+                    reconnect = true;
                     report = true;
                     self.route.dispatch(Action::Ticker(step));
+                    self.announce();
                 }
                 Step::Moved { .. } => {
                     self.refreshed.set(false);
@@ -291,6 +397,11 @@ impl Desk {
                     report = true;
                     self.route.dispatch(Action::Ticker(other));
                 }
+            }
+        }
+        if reconnect {
+            if let Some(bus) = self.bus.borrow().as_ref().filter(|b| b.medium() == Medium::SharedWorker) {
+                bus.refresh();
             }
         }
         if report {
@@ -375,6 +486,7 @@ impl Desk {
     fn move_to(self: &Rc<Self>, medium: Medium) {
         self.open(medium);
         self.elect_by(locks_wanted(medium));
+        self.announce();
     }
 
     /// Window mode: opens a follower window, posted to through the reference `window.open` gives.
@@ -417,6 +529,7 @@ impl Desk {
         self.timers.borrow_mut().clear();
         self.page.borrow_mut().take();
         self.bus.borrow_mut().take();
+        self.lobby.borrow_mut().take();
         if let Some(lock) = self.lock.borrow_mut().take() {
             lock.release();
         }

@@ -27,6 +27,18 @@ pub const DIAGRAM: Diagram = Diagram {
         Step::new(0, 2, "tick from the leader", &[(Direction::In, "tick")]),
         Step::new(2, 0, "claim (fallback election)", &[(Direction::Out, "claim"), (Direction::In, "claim")]),
         Step::new(0, 2, "resign / hand over", &[(Direction::Out, "resign"), (Direction::In, "resign")]),
+        Step::new(
+            2,
+            0,
+            "where is the market? (the lobby)",
+            &[(Direction::Out, "where"), (Direction::In, "where")],
+        ),
+        Step::new(
+            0,
+            2,
+            "market-on {transport, term, room}",
+            &[(Direction::Out, "market-on"), (Direction::In, "market-on")],
+        ),
     ],
 };
 
@@ -106,6 +118,11 @@ pub enum Action {
         quiet_ms: f64,
     },
     Transport(Medium),
+    /// The lobby named the transport the market is on; this tab moves there.
+    MarketFound {
+        medium: Medium,
+        term: u64,
+    },
     Election(&'static str),
     /// QA: this tab froze for `ms`, then woke.
     Frozen {
@@ -134,6 +151,11 @@ fn describe(body: &StockMsg) -> Said {
         StockMsg::Resign { term, to: Some(to) } => said!(ResignsTo, term, to),
         StockMsg::Resign { term, to: None } => said!(Resigns, term),
         StockMsg::Switch { transport } => said!(EveryoneMoves, transport),
+        StockMsg::Where => said!(WhereIsTheMarket),
+        StockMsg::MarketOn { transport, term, room: Some(room) } => {
+            said!(MarketIsOn, format!("{transport} (room {room})"), term)
+        }
+        StockMsg::MarketOn { transport, term, room: None } => said!(MarketIsOn, transport, term),
     }
 }
 
@@ -186,6 +208,9 @@ impl RouteState for StockState {
             Action::Transport(medium) => {
                 self.medium = medium;
                 log.push(Entry::said("transport", said!(TicksTravel, medium.label()), at_ms));
+            }
+            Action::MarketFound { medium, term } => {
+                log.push(Entry::said("found-market", said!(MarketFound, medium.label(), term), at_ms));
             }
             Action::Election(how) => self.election = how,
             Action::Refused { what, reason } => {

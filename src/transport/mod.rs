@@ -11,6 +11,7 @@
 //! | [`window_message`] | `window.postMessage` with a typed target origin | `/payment`, `/provider` |
 //! | [`websocket`] | `WebSocket` to the crosstalk relay, reconnecting with backoff | `/websocket` |
 //! | [`stock`] | the ticker's messages over BroadcastChannel or storage events | `/stock` |
+//! | [`stock_lobby`] | `BroadcastChannel` `crosstalk-stock-lobby`: where a newcomer learns which transport the market is on | `/stock` |
 //! | [`leader_lock`] | `navigator.locks`: one leader among the tabs | `/stock` |
 //! | [`bench`] | each of the above, as an echo the benchmark times | `/bench` |
 //! | [`reach`] | a `no-cors` fetch: does another origin answer at all? | `/payment` |
@@ -30,6 +31,7 @@ pub mod port;
 pub mod reach;
 pub mod shared_worker;
 pub mod stock;
+pub mod stock_lobby;
 pub mod storage;
 pub mod websocket;
 pub mod window_message;

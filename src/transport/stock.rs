@@ -288,6 +288,12 @@ fn store_client(
                 }
             }
         }
+        // Told on: a tick refused while this client connected can go now.
+        Event::State(LinkState::Ready) => {
+            if let Some(core) = core.upgrade() {
+                core.emit(Event::State(LinkState::Ready));
+            }
+        }
         Event::State(LinkState::Failed(_)) => {
             // Not from inside the failing client: on the next turn, replace it.
             let (core, slot) = (core.clone(), slot.clone());

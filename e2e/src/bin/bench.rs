@@ -10,6 +10,7 @@ use crosstalk_e2e::action::click;
 use crosstalk_e2e::check::{attr_of, eventually, state_becomes};
 use crosstalk_e2e::find::testid;
 use crosstalk_e2e::session::Browser;
+use crosstalk_e2e::stock::{self, can_crash, Going};
 use crosstalk_protocol::bench::{disagreements, meets_target, Figures, Report, Row};
 use thirtyfour::prelude::*;
 
@@ -348,6 +349,62 @@ async fn fan_out(browser: &Browser, path: &str, windows: usize) -> Option<f64> {
     median(times)
 }
 
+/// Failovers timed per transport and way of going, each this many times.
+const FAILOVER_TRIES: usize = 5;
+/// The product's promise: a successor ticking within this long of the leader going.
+const CLOSE_GOAL_MS: f64 = 1_000.0;
+const CRASH_GOAL_MS: f64 = 2_000.0;
+
+/// `/stock` on every origin-wide transport (the relay in a room of its own).
+const FAILOVER_PATHS: &[(&str, &str)] = &[
+    ("broadcast", "/stock"),
+    ("storage", "/stock?transport=storage"),
+    ("shared-worker", "/stock?transport=shared-worker"),
+    ("websocket", "/stock?transport=websocket&room=bench-failover"),
+    ("broadcast, election by messages", "/stock?election=messages"),
+];
+
+/// One line per transport and way of going: the median and worst of [`FAILOVER_TRIES`], from the
+/// leader going to a follower hearing the successor's first tick, against the goal.
+async fn failovers(browser: &Browser) -> Vec<String> {
+    let mut lines = Vec::new();
+    let goings: &[Going] =
+        if can_crash(browser) { &[Going::Closed, Going::Crashed] } else { &[Going::Closed] };
+    for (name, path) in FAILOVER_PATHS {
+        for going in goings {
+            let mut times = Vec::new();
+            for n in 0..FAILOVER_TRIES {
+                eprint!("\r\x1b[2Kbench: failover over {name}, leader {going:?}, {}/{FAILOVER_TRIES}", n + 1);
+                let _ = std::io::stderr().flush();
+                // A window of its own each time (the one the harness keeps is the first).
+                let keep = browser.driver.window().await.ok();
+                let fresh = browser.driver.new_window().await.expect("a window");
+                browser.switch_to(&fresh).await;
+                times.push(stock::failover(browser, *going, path).await.from_going_ms);
+                if let Some(keep) = &keep {
+                    browser.switch_to(keep).await;
+                }
+            }
+            let goal = if *going == Going::Crashed { CRASH_GOAL_MS } else { CLOSE_GOAL_MS };
+            let worst = times.iter().copied().fold(0.0, f64::max);
+            let median = median(times.clone()).unwrap_or(f64::NAN);
+            let verdict = if worst <= goal {
+                "meets"
+            } else if median <= goal {
+                "misses at worst"
+            } else {
+                "misses"
+            };
+            lines.push(format!(
+                "| {name} | {} | {median:.0} | {worst:.0} | ≤ {goal:.0} | {verdict} |",
+                if *going == Going::Crashed { "crash" } else { "close" }
+            ));
+        }
+    }
+    eprintln!();
+    lines
+}
+
 #[tokio::main]
 async fn main() {
     let path = std::env::var("CROSSTALK_BENCH_PATH").unwrap_or_else(|_| "/bench".to_owned());
@@ -386,6 +443,8 @@ async fn main() {
     for (path, windows) in [("/broadcast", 2), ("/broadcast", 8), ("/", 2), ("/", 8)] {
         fan.push(fan_out(&browser, path, windows).await);
     }
+    eprintln!("bench: failovers on /stock ({FAILOVER_TRIES} each)");
+    let failover_lines = failovers(&browser).await;
     let user_agent = browser
         .driver
         .execute("return navigator.userAgent", Vec::new())
@@ -439,6 +498,12 @@ async fn main() {
         }
         _ => println!("Broadcast to 8 windows vs 2: did not finish"),
     }
+    println!(
+        "\nFailover on /stock: from the leader going to a follower hearing the successor's first tick, \
+         ms, {FAILOVER_TRIES} tries each{}:\n\n| transport | leader | median | worst | goal | |\n|---|---|---|---|---|---|",
+        if can_crash_engine(&user_agent) { "" } else { " (no crash here: this engine cannot crash a tab on purpose)" }
+    );
+    failover_lines.iter().for_each(|line| println!("{line}"));
     println!("Browser: {user_agent}");
     let report = Report { user_agent, rows: last };
     match serde_json::to_string_pretty(&report).map(|json| std::fs::write(&out, json)) {
@@ -449,4 +514,8 @@ async fn main() {
         Ok(Err(e)) => eprintln!("bench: cannot write {out}: {e}"),
         Err(e) => eprintln!("bench: cannot encode the report: {e}"),
     }
+}
+
+fn can_crash_engine(user_agent: &str) -> bool {
+    !user_agent.contains("Firefox")
 }
