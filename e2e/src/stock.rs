@@ -142,6 +142,11 @@ pub struct Failover {
     pub from_going_ms: f64,
     /// Without ticks at the follower: from the old leader's last tick to the successor's first.
     pub quiet_ms: f64,
+    /// Where the time went: from the leader going to its successor taking the lead (the lock
+    /// granted, or the election won)...
+    pub to_lead_ms: f64,
+    /// ...and from then to the follower hearing the successor's first tick.
+    pub to_first_tick_ms: f64,
     /// The market's number before the leader went.
     pub before: u64,
 }
@@ -180,6 +185,13 @@ pub async fn failover(browser: &Browser, going: Going, path: &str) -> Failover {
     let rest: Vec<WindowHandle> =
         tabs.iter().enumerate().filter(|(n, _)| *n != leader).map(|(_, t)| t.clone()).collect();
     let successor = the_one_leader(browser, &rest).await;
+    browser.switch_to(&rest[successor]).await;
+    let led_at = log_lines(driver)
+        .await
+        .iter()
+        .rev()
+        .find(|l| l.dir == "system" && l.kind == "leader")
+        .map_or(f64::NAN, |l| l.at);
     let follower = &rest[1 - successor];
     browser.switch_to(follower).await;
     let noticed =
@@ -208,7 +220,13 @@ pub async fn failover(browser: &Browser, going: Going, path: &str) -> Failover {
         browser.switch_to(tab).await;
         let _ = driver.close_window().await;
     }
-    Failover { from_going_ms, quiet_ms, before }
+    Failover {
+        from_going_ms,
+        quiet_ms,
+        to_lead_ms: led_at - went_at,
+        to_first_tick_ms: noticed.at - led_at,
+        before,
+    }
 }
 
 /// Whether this engine can crash a tab's renderer on purpose.

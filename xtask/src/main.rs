@@ -34,8 +34,10 @@ usage: cargo xtask <command>
                      plain JS, repeated until two runs agree within 10% (table printed, JSON in
                      target/bench.json); the shipped sizes against their budgets; the relay load
                      run (100 WebSocket clients, on one relay and over two instances sharing
-                     a Redis). Figures are printed, not asserted. QUERY
-                     narrows the run: 'mechanisms=broadcast,storage&payloads=100'";
+                     a Redis); failovers on /stock (close and crash, per transport, median
+                     and worst of 5) against their goals. Figures are printed, not asserted.
+                     QUERY narrows the run: 'mechanisms=broadcast,storage&payloads=100';
+                     'failover' runs the failovers alone";
 
 fn main() -> ExitCode {
     tools::prepare_path();
@@ -360,6 +362,7 @@ fn bench(args: &[String]) -> Result<()> {
         engines = vec![Engine::Chromium];
     }
     let query = rest.first().map(String::as_str);
+    let failover_only = query == Some("failover");
     let root = root();
     tools::ensure_build_tools(&root)?;
     let browsers = engines.iter().map(|e| tools::ensure_browser(*e)).collect::<Result<Vec<_>>>()?;
@@ -367,6 +370,9 @@ fn bench(args: &[String]) -> Result<()> {
     for browser in &browsers {
         eprintln!("xtask: /bench in {}", browser.engine.name());
         browser_bench(&root, browser, query)?;
+    }
+    if failover_only {
+        return Ok(());
     }
     eprint!("{}", sizes::budget_report(&sizes::measure(&root.join("dist"))));
     let redis = tools::ensure_redis()?;
@@ -403,6 +409,7 @@ fn browser_bench(root: &Path, browser: &Browser, query: Option<&str>) -> Result<
         .env("CROSSTALK_PROVIDER_URL", suite.provider_url())
         .env("CROSSTALK_BENCH_OUT", &out)
         .env("CROSSTALK_BENCH_PATH", format!("/bench?{}", query.unwrap_or_default().trim_start_matches('?')))
+        .env("CROSSTALK_BENCH_ONLY", if query == Some("failover") { "failover" } else { "" })
         .current_dir(root));
     drop(drivers);
     runtime.block_on(suite.shutdown());

@@ -372,7 +372,7 @@ async fn failovers(browser: &Browser) -> Vec<String> {
         if can_crash(browser) { &[Going::Closed, Going::Crashed] } else { &[Going::Closed] };
     for (name, path) in FAILOVER_PATHS {
         for going in goings {
-            let mut times = Vec::new();
+            let (mut times, mut to_lead, mut to_tick) = (Vec::new(), Vec::new(), Vec::new());
             for n in 0..FAILOVER_TRIES {
                 eprint!("\r\x1b[2Kbench: failover over {name}, leader {going:?}, {}/{FAILOVER_TRIES}", n + 1);
                 let _ = std::io::stderr().flush();
@@ -380,12 +380,17 @@ async fn failovers(browser: &Browser) -> Vec<String> {
                 let keep = browser.driver.window().await.ok();
                 let fresh = browser.driver.new_window().await.expect("a window");
                 browser.switch_to(&fresh).await;
-                times.push(stock::failover(browser, *going, path).await.from_going_ms);
+                let seen = stock::failover(browser, *going, path).await;
+                times.push(seen.from_going_ms);
+                to_lead.push(seen.to_lead_ms);
+                to_tick.push(seen.to_first_tick_ms);
                 if let Some(keep) = &keep {
                     browser.switch_to(keep).await;
                 }
             }
             let goal = if *going == Going::Crashed { CRASH_GOAL_MS } else { CLOSE_GOAL_MS };
+            let to_lead = median(to_lead).unwrap_or(f64::NAN);
+            let to_tick = median(to_tick).unwrap_or(f64::NAN);
             let worst = times.iter().copied().fold(0.0, f64::max);
             let median = median(times.clone()).unwrap_or(f64::NAN);
             let verdict = if worst <= goal {
@@ -396,7 +401,7 @@ async fn failovers(browser: &Browser) -> Vec<String> {
                 "misses"
             };
             lines.push(format!(
-                "| {name} | {} | {median:.0} | {worst:.0} | ≤ {goal:.0} | {verdict} |",
+                "| {name} | {} | {median:.0} | {worst:.0} | {to_lead:.0} + {to_tick:.0} | ≤ {goal:.0} | {verdict} |",
                 if *going == Going::Crashed { "crash" } else { "close" }
             ));
         }
@@ -410,6 +415,17 @@ async fn main() {
     let path = std::env::var("CROSSTALK_BENCH_PATH").unwrap_or_else(|_| "/bench".to_owned());
     let out = std::env::var("CROSSTALK_BENCH_OUT").unwrap_or_else(|_| "target/bench.json".to_owned());
     let browser = Browser::start().await;
+    if std::env::var("CROSSTALK_BENCH_ONLY").as_deref() == Ok("failover") {
+        eprintln!("bench: failovers on /stock ({FAILOVER_TRIES} each)");
+        let lines = failovers(&browser).await;
+        let crash = if can_crash(&browser) {
+            ""
+        } else {
+            " (no crash here: this engine cannot crash a tab on purpose)"
+        };
+        println!("{}", failover_table(&lines, crash));
+        return browser.quit().await;
+    }
     let mut runs: Vec<Vec<Row>> = Vec::new();
     let mut agreed = false;
     while runs.len() < MAX_RUNS {
@@ -498,12 +514,12 @@ async fn main() {
         }
         _ => println!("Broadcast to 8 windows vs 2: did not finish"),
     }
-    println!(
-        "\nFailover on /stock: from the leader going to a follower hearing the successor's first tick, \
-         ms, {FAILOVER_TRIES} tries each{}:\n\n| transport | leader | median | worst | goal | |\n|---|---|---|---|---|---|",
-        if can_crash_engine(&user_agent) { "" } else { " (no crash here: this engine cannot crash a tab on purpose)" }
-    );
-    failover_lines.iter().for_each(|line| println!("{line}"));
+    let crash = if can_crash_engine(&user_agent) {
+        ""
+    } else {
+        " (no crash here: this engine cannot crash a tab on purpose)"
+    };
+    println!("{}", failover_table(&failover_lines, crash));
     println!("Browser: {user_agent}");
     let report = Report { user_agent, rows: last };
     match serde_json::to_string_pretty(&report).map(|json| std::fs::write(&out, json)) {
@@ -518,4 +534,13 @@ async fn main() {
 
 fn can_crash_engine(user_agent: &str) -> bool {
     !user_agent.contains("Firefox")
+}
+
+fn failover_table(lines: &[String], crash: &str) -> String {
+    format!(
+        "\nFailover on /stock: from the leader going to a follower hearing the successor's first tick, \
+         ms, {FAILOVER_TRIES} tries each{crash}; where it goes: to the successor leading + from then to its first tick \
+         heard (medians):\n\n| transport | leader | median | worst | where | goal | |\n|---|---|---|---|---|---|---|\n{}",
+        lines.join("\n")
+    )
 }
