@@ -56,6 +56,53 @@ crate::bodies! {
         /// `term` (said by the tab that speaks for the origin's market: its leader, or the
         /// holder of its lock).
         MarketOn { transport: String, term: u64, room: Option<String> } = "market-on",
+        /// The lobby: a tab already on the market tells a new speaker it is there.
+        Here = "here",
+        /// The lobby: this tab's page is going away.
+        Gone = "gone",
+    }
+}
+
+/// The tabs a tab has heard in the lobby, newest last, at most [`Roster::CAP`]: whom a leader
+/// elected by messages names as its successor when it goes.
+///
+/// Implementation note: the election by messages waits on timers (the next poll to claim, then
+/// the claim's wait), and a browser runs a background tab's timers at most once a second, so a
+/// closed leader's followers took over 1.2 s to agree in Firefox. A successor named in the
+/// leader's `resign` leads the moment the message arrives: message events are not throttled.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Roster {
+    tabs: std::collections::VecDeque<SenderId>,
+}
+
+impl Roster {
+    pub const CAP: usize = 64;
+
+    /// `who` said something in the lobby: it is there, and the newest heard.
+    pub fn heard(&mut self, who: &SenderId) {
+        self.tabs.retain(|t| t != who);
+        if self.tabs.len() >= Self::CAP {
+            self.tabs.pop_front();
+        }
+        self.tabs.push_back(who.clone());
+    }
+
+    /// `who` said it is going.
+    pub fn gone(&mut self, who: &SenderId) {
+        self.tabs.retain(|t| t != who);
+    }
+
+    /// The successor to name: the tab heard most recently (the likeliest still there).
+    pub fn successor(&self) -> Option<SenderId> {
+        self.tabs.back().cloned()
+    }
+
+    pub fn len(&self) -> usize {
+        self.tabs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.tabs.is_empty()
     }
 }
 
@@ -106,7 +153,9 @@ impl AtTheLobby<'_> {
 
     /// What this tab does about `heard` on the lobby. A tab moves to an announced market unless
     /// it already is there, or it speaks for a market of a newer term than the one announced
-    /// (that announcer will hear the newer term and move instead).
+    /// (that announcer will hear the newer term and move instead). A tab already there tells an
+    /// announcer of a term it had not heard of that it is `here`, so the new speaker's roster
+    /// holds the tabs that were there before it.
     pub fn hear(&self, heard: &StockMsg) -> Option<LobbyStep> {
         if self.in_a_family {
             return None;
@@ -116,11 +165,14 @@ impl AtTheLobby<'_> {
             StockMsg::MarketOn { transport, term, room } => {
                 let newer_or_same = *term > self.term || (*term == self.term && !self.speaks);
                 let elsewhere = transport != self.on || room.as_deref() != self.room;
-                (elsewhere && newer_or_same).then(|| LobbyStep::MoveTo {
-                    transport: transport.clone(),
-                    term: *term,
-                    room: room.clone(),
-                })
+                if elsewhere && newer_or_same {
+                    return Some(LobbyStep::MoveTo {
+                        transport: transport.clone(),
+                        term: *term,
+                        room: room.clone(),
+                    });
+                }
+                (!elsewhere && !self.speaks && *term > self.term).then_some(LobbyStep::Say(StockMsg::Here))
             }
             _ => None,
         }
@@ -283,14 +335,23 @@ impl Ticker {
                 self.on_tick(from, term, Market { seq, quotes, walk }, now_ms)
             }
             StockMsg::Claim { term } => self.on_claim(from, term, now_ms),
-            StockMsg::Switch { .. } | StockMsg::Where | StockMsg::MarketOn { .. } => Vec::new(),
+            StockMsg::Switch { .. }
+            | StockMsg::Where
+            | StockMsg::MarketOn { .. }
+            | StockMsg::Here
+            | StockMsg::Gone => Vec::new(),
             StockMsg::Resign { term, to } => {
                 if term >= self.term && self.leader.as_ref() == Some(from) {
                     self.leader = None;
-                    // The named successor leads now; in the fallback anyone may claim at the next poll.
-                    self.heard_at = Some(now_ms - CLAIM_AFTER_MS);
-                    if to.as_ref() == Some(&self.me) {
-                        return self.lead(&format!("{from} handed over to this tab"), now_ms);
+                    match &to {
+                        // The named successor leads now.
+                        Some(to) if *to == self.me => {
+                            return self.lead(&format!("{from} handed over to this tab"), now_ms);
+                        }
+                        // Another is named: it ticks at once; if it is gone too, silence decides.
+                        Some(_) => {}
+                        // In the fallback anyone may claim at the next poll.
+                        None => self.heard_at = Some(now_ms - CLAIM_AFTER_MS),
                     }
                 }
                 Vec::new()
@@ -521,7 +582,11 @@ mod tests {
             newcomer.hear(&answer),
             Some(LobbyStep::MoveTo { transport: "shared-worker".into(), term: 3, room: None })
         );
-        assert_eq!(at("shared-worker", 0, false).hear(&answer), None, "already there");
+        assert_eq!(
+            at("shared-worker", 0, false).hear(&answer),
+            Some(LobbyStep::Say(StockMsg::Here)),
+            "already there: nothing to move, it only says it is here"
+        );
     }
 
     #[test]
@@ -533,7 +598,7 @@ mod tests {
             default_room.hear(&answer),
             Some(LobbyStep::MoveTo { transport: "websocket".into(), term: 2, room: Some("desk-7".into()) })
         );
-        let there = AtTheLobby { room: Some("desk-7"), ..at("websocket", 0, false) };
+        let there = AtTheLobby { room: Some("desk-7"), ..at("websocket", 2, false) };
         assert_eq!(there.hear(&answer), None);
     }
 
@@ -557,5 +622,52 @@ mod tests {
         assert_eq!(new.hear(&from_old), None, "the newer term stays");
         assert!(at("broadcast", 3, false).hear(&from_new).is_some(), "a follower of the same term moves");
         assert_eq!(at("broadcast", 3, true).hear(&from_new), None, "a tie between speakers moves nobody");
+    }
+
+    #[test]
+    fn the_roster_names_the_tab_heard_last_forgets_the_gone_and_is_bounded() {
+        let mut roster = Roster::default();
+        assert_eq!(roster.successor(), None);
+        for n in 0..Roster::CAP + 10 {
+            roster.heard(&id(&format!("t{n}")));
+        }
+        assert_eq!(roster.len(), Roster::CAP);
+        assert_eq!(roster.successor(), Some(id(&format!("t{}", Roster::CAP + 9))));
+        roster.heard(&id("t20"));
+        assert_eq!(roster.successor(), Some(id("t20")), "heard again: the newest");
+        roster.gone(&id("t20"));
+        assert_eq!(roster.successor(), Some(id(&format!("t{}", Roster::CAP + 9))));
+        assert_eq!(roster.len(), Roster::CAP - 1);
+    }
+
+    #[test]
+    fn a_tab_already_there_tells_a_new_speaker_once_it_is_here() {
+        let announce = StockMsg::MarketOn { transport: "broadcast".into(), term: 4, room: None };
+        assert_eq!(at("broadcast", 3, false).hear(&announce), Some(LobbyStep::Say(StockMsg::Here)));
+        assert_eq!(at("broadcast", 4, false).hear(&announce), None, "a term it knows: said already");
+        assert_eq!(at("broadcast", 3, true).hear(&announce), None, "a speaker does not report to another");
+    }
+
+    #[test]
+    fn a_named_successor_leads_at_once_and_the_others_wait_for_its_tick() {
+        let (mut a, mut b, mut c) =
+            (Ticker::new(id("a"), 0.0), Ticker::new(id("b"), 0.0), Ticker::new(id("c"), 0.0));
+        let steps = a.lead("first", 0.0);
+        deliver(&steps, &id("a"), &mut [&mut b, &mut c], 0.0);
+        let steps = a.resign(Some(id("b")), "this page is going away");
+        let heard = deliver(&steps, &id("a"), &mut [&mut b, &mut c], 100.0);
+        assert!(matches!(heard[0][0], Step::Leading { term: 2, .. }), "{heard:?}");
+        assert!(c.poll(150.0).is_empty(), "c does not claim while the named one takes over");
+        let ticked = b.tick(600.0);
+        deliver(&ticked, &id("b"), &mut [&mut c], 600.0);
+        assert_eq!((c.term(), c.leader()), (2, Some(&id("b"))));
+        // Named, but gone as well: silence decides, as it does after a crash.
+        let (mut x, mut y) = (Ticker::new(id("x"), 0.0), Ticker::new(id("y"), 0.0));
+        let steps = x.lead("first", 0.0);
+        deliver(&steps, &id("x"), &mut [&mut y], 0.0);
+        let steps = x.resign(Some(id("closed-too")), "this page is going away");
+        deliver(&steps, &id("x"), &mut [&mut y], 100.0);
+        assert!(y.poll(200.0).is_empty());
+        assert!(sent(&y.poll(CLAIM_AFTER_MS + 50.0)).iter().any(|m| matches!(m, StockMsg::Claim { .. })));
     }
 }

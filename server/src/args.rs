@@ -22,6 +22,9 @@ pub struct ServeArgs {
     pub relay_origins: Vec<String>,
     /// Trunk's output (the binary only; `cargo xtask serve` builds and serves `dist/`).
     pub dist: Option<PathBuf>,
+    /// Connections one client address may hold, on the HTTP side and the relay alike (behind a
+    /// load balancer every client has the balancer's address: raise it there).
+    pub per_address: Option<usize>,
 }
 
 impl Default for ServeArgs {
@@ -34,13 +37,14 @@ impl Default for ServeArgs {
             redis: None,
             relay_origins: Vec::new(),
             dist: None,
+            per_address: None,
         }
     }
 }
 
 /// The flags, each as `--flag value` or `--flag=value`; `--dist` only where `takes_dist`.
 pub const FLAGS: &str =
-    "--port P, --provider-port Q, --host ADDR, --public-origin URL, --redis URL and --relay-origin URL";
+    "--port P, --provider-port Q, --host ADDR, --public-origin URL, --redis URL, --relay-origin URL and --per-address N";
 
 /// Reads the flags; a wrong one is an error that says what is taken.
 pub fn parse_serve(args: &[String], takes_dist: bool) -> Result<ServeArgs, String> {
@@ -73,6 +77,12 @@ pub fn parse_serve(args: &[String], takes_dist: bool) -> Result<ServeArgs, Strin
                 serve.relay_origins.push(value);
             }
             "--dist" if takes_dist => serve.dist = Some(PathBuf::from(value)),
+            "--per-address" => match value.parse::<usize>() {
+                Ok(n) if n > 0 => serve.per_address = Some(n),
+                _ => {
+                    return Err(format!("--per-address takes a number of connections above 0, not `{value}`"))
+                }
+            },
             other => {
                 let dist = if takes_dist { ", --dist DIR" } else { "" };
                 return Err(format!("serve takes {FLAGS}{dist}, not `{other}`"));
@@ -91,6 +101,10 @@ impl ServeArgs {
             config.public_names.push(public_name(origin, self.port)?);
         }
         config.redis = self.redis.clone();
+        if let Some(n) = self.per_address {
+            config.relay_limits.max_connections_per_address = n;
+            config.http_limits.max_connections_per_address = n;
+        }
         for origin in &self.relay_origins {
             let (origin, name) = crate::relay_origin(origin)?;
             config.relay_origins.push(origin);
@@ -116,6 +130,10 @@ mod tests {
         assert!(parse_serve(&words("--dist dist"), false).unwrap_err().contains("not `--dist`"));
         assert_eq!(parse_serve(&words("--dist out"), true).unwrap().dist, Some(PathBuf::from("out")));
         assert!(parse_serve(&words("--port"), false).unwrap_err().contains("needs a value"));
+        let config = parse_serve(&words("--per-address 2000"), false).unwrap().config("d".into()).unwrap();
+        assert_eq!(config.relay_limits.max_connections_per_address, 2000);
+        assert_eq!(config.http_limits.max_connections_per_address, 2000);
+        assert!(parse_serve(&words("--per-address 0"), false).unwrap_err().contains("above 0"));
         let config = parse_serve(&words("--redis redis://h:1"), false).unwrap().config("d".into()).unwrap();
         assert_eq!(config.redis.as_deref(), Some("redis://h:1"));
         let behind =

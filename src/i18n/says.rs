@@ -170,6 +170,8 @@ says! {
     WhereIsTheMarket = ("say.where-is-the-market", "where is the market?"),
     MarketIsOn = ("say.market-is-on", "the market is on {0} (term {1})"),
     MarketFound = ("say.market-found", "the market is on {0} (term {1}): this tab moves there"),
+    HereToo = ("say.here-too", "this tab is here too"),
+    GoingAway = ("say.going-away", "this tab is going away"),
     // /payment
     OpeningProvider = ("say.opening-provider", "order {0} for {1}: opening the provider's page"),
     NoAnswerWithin = ("say.no-answer-within", "no answer for order {0} within {1} s: a late answer will be refused"),

@@ -7,7 +7,9 @@ use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
 use crate::said;
-use crosstalk_protocol::stock::{AtTheLobby, LobbyStep, Step, StockMsg, Ticker, CLAIM_AFTER_MS, TICK_MS};
+use crosstalk_protocol::stock::{
+    AtTheLobby, LobbyStep, Roster, Step, StockMsg, Ticker, CLAIM_AFTER_MS, TICK_MS,
+};
 use crosstalk_protocol::{Sender, SenderId};
 use gloo::events::EventListener;
 use gloo::timers::callback::Interval;
@@ -82,6 +84,8 @@ struct Desk {
     lobby: RefCell<Option<StockLobby>>,
     /// The relay room the ticks use over WebSocket (`?room=`, or the one the lobby names).
     room: RefCell<String>,
+    /// The tabs heard in the lobby: a leader elected by messages names its successor from it.
+    roster: RefCell<Roster>,
     lock: RefCell<Option<LeaderLock>>,
     /// Whether the leader is chosen by Web Locks now (not in window mode, not when forced off).
     locks: Cell<bool>,
@@ -112,6 +116,7 @@ impl Desk {
             bus: RefCell::default(),
             lobby: RefCell::default(),
             room: RefCell::new(relay_room()),
+            roster: RefCell::default(),
             lock: RefCell::default(),
             locks: Cell::new(locks),
             last_tick: Cell::new(None),
@@ -164,8 +169,9 @@ impl Desk {
             let leaving = weak.clone();
             *self.page.borrow_mut() = Some(EventListener::new(&window, "pagehide", move |_| {
                 if let Some(desk) = leaving.upgrade() {
-                    let steps = desk.ticker.borrow_mut().resign(None, "this page is going away");
+                    let steps = desk.ticker.borrow_mut().resign(desk.successor(), "this page is going away");
                     desk.apply(steps);
+                    desk.say_in_lobby(Some(StockMsg::Gone));
                 }
             }));
         }
@@ -216,11 +222,15 @@ impl Desk {
         let sink = move |event: StockEvent| {
             let Some(desk) = weak.upgrade().filter(|desk| !desk.frozen()) else { return };
             let heard = match &event {
-                Event::Received { envelope, .. } => Some(envelope.body.clone()),
+                Event::Received { envelope, .. } => Some((envelope.from.clone(), envelope.body.clone())),
                 _ => None,
             };
             route.dispatch(Action::Bus(event));
-            if let Some(body) = heard {
+            if let Some((from, body)) = heard {
+                match body {
+                    StockMsg::Gone => desk.roster.borrow_mut().gone(&from),
+                    _ => desk.roster.borrow_mut().heard(&from),
+                }
                 desk.heard_in_lobby(&body);
             }
         };
@@ -233,6 +243,15 @@ impl Desk {
         }
         let arrive = self.at_the_lobby(|at| at.arrive());
         self.say_in_lobby(arrive);
+    }
+
+    /// Whom this tab names when it stops leading: with Web Locks, nobody (the lock goes to the
+    /// tab that waited longest); in the election by messages, the tab heard last in the lobby.
+    fn successor(&self) -> Option<SenderId> {
+        if self.locks.get() {
+            return None;
+        }
+        self.roster.borrow().successor()
     }
 
     /// This tab as the lobby's rules see it.
@@ -447,7 +466,7 @@ impl Desk {
     }
 
     fn hand_over(self: &Rc<Self>) {
-        let steps = self.ticker.borrow_mut().resign(None, "handed over by the button");
+        let steps = self.ticker.borrow_mut().resign(self.successor(), "handed over by the button");
         if steps.is_empty() {
             let reason = crosstalk_protocol::Reason::new(
                 crosstalk_protocol::ReasonCode::NotReady,

@@ -156,6 +156,8 @@ fn describe(body: &StockMsg) -> Said {
             said!(MarketIsOn, format!("{transport} (room {room})"), term)
         }
         StockMsg::MarketOn { transport, term, room: None } => said!(MarketIsOn, transport, term),
+        StockMsg::Here => said!(HereToo),
+        StockMsg::Gone => said!(GoingAway),
     }
 }
 

@@ -25,7 +25,9 @@ usage: cargo xtask <command>
                      For other machines: --host 0.0.0.0 (or this machine's LAN address) listens
                      there, and --public-origin names the address they type, e.g.
                      --public-origin http://192.168.1.20:8080. --redis redis://HOST:6379 shares
-                     the relay's rooms with every other instance on that Redis
+                     the relay's rooms with every other instance on that Redis;
+                     --per-address N lets one client address hold N connections (behind a
+                     load balancer, where every client has its address)
   test               native tests, wasm tests in headless Chromium, release build, end-to-end tests
   build              install what is missing and build in release into dist/
   e2e [FILTER…]      build in release and run only the end-to-end tests (those whose names
