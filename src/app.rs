@@ -20,6 +20,7 @@ use crate::pages::storage::StoragePage;
 use crate::pages::websocket::WebSocketPage;
 use crate::pages::worker_port::WorkerPortPage;
 use crate::routes::Route;
+use crate::shell::DropShell;
 
 fn switch(route: Route) -> Html {
     match route {
@@ -71,6 +72,7 @@ pub fn App() -> Html {
                 <main class="page">
                     <Switch<Route> render={switch} />
                 </main>
+                <DropShell />
             </I18nProvider>
             <div hidden=true data-testid="csp-violations" data-count={violations.to_string()}></div>
         </BrowserRouter>

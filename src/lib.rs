@@ -19,6 +19,7 @@ pub mod origins;
 pub mod page_query;
 pub mod pages;
 pub mod routes;
+pub mod shell;
 pub mod state;
 pub mod transport;
 

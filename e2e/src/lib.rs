@@ -97,6 +97,33 @@ pub mod session {
         ("/stock", "leader"),
     ];
 
+    /// What the lesson on each route says, in English and in 中文 (a phrase of its lead), and a line
+    /// of its code that only the real source has.
+    pub const LESSONS: &[(&str, &str, &str, &str)] = &[
+        (
+            "/worker-port",
+            "transfers port2 into a dedicated worker",
+            "转移给一个用 Rust 写的专用 Worker",
+            "MessageChannel::new()",
+        ),
+        ("/broadcast", "except the tab that posted it", "发送它的标签页除外", "BroadcastChannel::new(name)"),
+        (
+            "/storage",
+            "The tab that wrote gets nothing",
+            "写入的标签页自己什么也收不到",
+            "StorageEventInit::new()",
+        ),
+        (
+            "/shared-worker",
+            "holds a key/value store for every tab",
+            "保存一个键值存储",
+            "take_queued_connects(&scope)",
+        ),
+        ("/payment", "from the checkout frame itself", "来自结账框架本身", "Refusal::WrongSource"),
+        ("/stock", "Exactly one tab", "只有一个标签页", "fn on_claim"),
+        ("/websocket", "A WebSocket leaves it", "WebSocket 离开了它", "header::ORIGIN"),
+    ];
+
     /// One browser (one WebDriver session): its tabs share storage, channels and shared workers.
     pub struct Browser {
         pub driver: WebDriver,
@@ -202,11 +229,13 @@ pub mod session {
         }
 
         /// Waits until the app shows a page: it renders once its language's words have loaded,
-        /// so a test that looks at once could look before that.
+        /// so a test that looks at once could look before that. Until then the route's
+        /// prerendered page stands in (`#prerendered`), which the app removes when it takes over.
         pub async fn rendered(&self) {
             crate::check::eventually("the app to render a page", async || {
-                let shown =
-                    self.driver.execute("return !!document.querySelector('main.page')", Vec::new()).await;
+                let script =
+                    "return !!document.querySelector('main.page') && !document.getElementById('prerendered')";
+                let shown = self.driver.execute(script, Vec::new()).await;
                 match shown.map(|v| v.json().as_bool()) {
                     Ok(Some(true)) => Ok(()),
                     other => Err(format!("{other:?}")),

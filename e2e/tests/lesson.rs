@@ -4,35 +4,8 @@
 use crosstalk_e2e::action::choose;
 use crosstalk_e2e::check::{eventually, text_of};
 use crosstalk_e2e::find::testid;
-use crosstalk_e2e::session::{Browser, EVERY_ROUTE};
+use crosstalk_e2e::session::{Browser, EVERY_ROUTE, LESSONS};
 use thirtyfour::prelude::*;
-
-/// What the lesson on each route says, in English and in 中文 (a phrase of its lead), and a line
-/// of its code that only the real source has.
-const LESSONS: &[(&str, &str, &str, &str)] = &[
-    (
-        "/worker-port",
-        "transfers port2 into a dedicated worker",
-        "转移给一个用 Rust 写的专用 Worker",
-        "MessageChannel::new()",
-    ),
-    ("/broadcast", "except the tab that posted it", "发送它的标签页除外", "BroadcastChannel::new(name)"),
-    (
-        "/storage",
-        "The tab that wrote gets nothing",
-        "写入的标签页自己什么也收不到",
-        "StorageEventInit::new()",
-    ),
-    (
-        "/shared-worker",
-        "holds a key/value store for every tab",
-        "保存一个键值存储",
-        "take_queued_connects(&scope)",
-    ),
-    ("/payment", "from the checkout frame itself", "来自结账框架本身", "Refusal::WrongSource"),
-    ("/stock", "Exactly one tab", "只有一个标签页", "fn on_claim"),
-    ("/websocket", "A WebSocket leaves it", "WebSocket 离开了它", "header::ORIGIN"),
-];
 
 async fn lead_says(driver: &WebDriver, path: &str, phrase: &str) {
     eventually(&format!("{path}: the lesson's lead saying \"{phrase}\""), async || {

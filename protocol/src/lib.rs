@@ -23,6 +23,7 @@ mod decode;
 mod incoming;
 pub mod inspector;
 pub mod json_text;
+pub mod lang;
 pub mod order;
 pub mod parsed;
 pub mod payment;

@@ -12,7 +12,7 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -25,9 +25,12 @@ use tokio_util::sync::CancellationToken;
 use tower::{service_fn, ServiceExt};
 use tower_http::services::ServeDir;
 
+use pages::Pages;
+
 pub mod args;
 pub mod http;
 pub mod local_redis;
+pub mod pages;
 pub mod relay;
 mod stranger;
 
@@ -252,6 +255,7 @@ impl Suite {
             dist: config.dist.clone(),
             ports,
             scripts: inline_script_hashes(&std::fs::read_to_string(&index)?),
+            pages: Pages::load(&config.dist)?,
             hosts: HostNames::with(&config.public_names),
             reports: CspReports::default(),
             relay: match &config.redis {
@@ -494,6 +498,8 @@ pub struct SiteConfig {
     pub ports: Ports,
     /// The inline scripts' hashes ([`inline_script_hashes`]).
     pub scripts: String,
+    /// The pages, prerendered per route and language.
+    pub pages: Pages,
     pub hosts: HostNames,
     pub reports: CspReports,
     pub relay: Relay,
@@ -505,8 +511,9 @@ pub struct SiteConfig {
 /// this side (200) and for any other page path (404, so the app shows its not-found page).
 pub fn suite_router(config: &SiteConfig, side: Side) -> Router {
     let site = Arc::new(Site {
-        index: config.dist.join("index.html"),
-        files: ServeDir::new(&config.dist),
+        pages: config.pages.clone(),
+        // Compressed at build time (`cargo xtask build`), picked by `Accept-Encoding`.
+        files: ServeDir::new(&config.dist).precompressed_br().precompressed_gzip(),
         side,
         ports: config.ports,
         scripts: config.scripts.clone(),
@@ -522,7 +529,7 @@ pub fn suite_router(config: &SiteConfig, side: Side) -> Router {
 }
 
 struct Site {
-    index: PathBuf,
+    pages: Pages,
     files: ServeDir,
     side: Side,
     ports: Ports,
@@ -547,6 +554,8 @@ impl Site {
             }
         }
         let probe = probe_of(request.uri().query());
+        let request_path = request.uri().path().to_owned();
+        let response_is_file = looks_like_file(&request_path);
         let (mut response, origins) = match (request.method().clone(), host) {
             (ref method, _) if method != Method::GET && method != Method::HEAD => {
                 let mut refused = text_response(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD".into());
@@ -571,9 +580,21 @@ impl Site {
                 (response, Some(origins))
             }
         };
+        let path = request_path;
+        let response_ok = response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED;
         let headers = response.headers_mut();
-        // A teaching tool is rebuilt often: never let a browser run yesterday's wasm.
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        // A file whose name carries its content's hash never changes: a second tab takes it from
+        // the cache without asking. Everything else is asked about each time (a teaching tool is
+        // rebuilt often: never let a browser run yesterday's wasm).
+        let kept = if response_is_file && pages::is_content_hashed(&path) && response_ok {
+            pages::IMMUTABLE
+        } else {
+            pages::REVALIDATE
+        };
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(kept));
+        if response_is_file && !headers.contains_key(header::VARY) {
+            headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+        }
         headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
         headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
         let policy = match &origins {
@@ -637,7 +658,7 @@ impl Site {
             Side::Stranger => false,
         };
         let status = if known { StatusCode::OK } else { StatusCode::NOT_FOUND };
-        index_page(&self.index, origins, status).await
+        self.pages.answer(&path, status, request.headers(), request.uri().query(), origins).await
     }
 }
 
@@ -652,26 +673,6 @@ pub const BENCH_PEER_PAGE: &str = "/bench-peer";
 
 /// The placeholder trunk leaves in `index.html`.
 pub const CONFIG_PLACEHOLDER: &str = r#"<meta name="crosstalk-config" content="" />"#;
-
-/// `index.html` with `<meta name="crosstalk-config" content="">` filled in.
-async fn index_page(path: &Path, origins: &ClientConfig, status: StatusCode) -> Response<Body> {
-    match tokio::fs::read_to_string(path).await {
-        Ok(html) => {
-            let filled =
-                format!(r#"<meta name="crosstalk-config" content="{}" />"#, html_escape(&origins.to_json()));
-            Response::builder()
-                .status(status)
-                .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
-                .body(Body::from(html.replacen(CONFIG_PLACEHOLDER, &filled, 1)))
-                .unwrap_or_else(|_| {
-                    text_response(StatusCode::INTERNAL_SERVER_ERROR, "cannot build response".into())
-                })
-        }
-        Err(e) => {
-            text_response(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot read {}: {e}", path.display()))
-        }
-    }
-}
 
 /// True when the last path segment has an extension (`app.js`, `x_bg.wasm`), i.e. names a file.
 pub fn looks_like_file(path: &str) -> bool {
@@ -732,7 +733,7 @@ mod tests {
     }
 
     /// Every origin on a free local port, the stranger's too, answering to `crosstalk.test` too.
-    fn config(dist: &Path) -> SuiteConfig {
+    fn config(dist: &std::path::Path) -> SuiteConfig {
         SuiteConfig {
             dist: dist.to_path_buf(),
             app_addr: local(),

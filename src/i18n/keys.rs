@@ -229,6 +229,8 @@ texts! {
     NotFoundTitle = "notfound.title",
     NotFoundText = "notfound.text",
     NotFoundLink = "notfound.link",
+    /// Where a prerendered page's controls will be, until the app has loaded.
+    AppStarting = "app.starting",
     BenchAxis = "bench.axis",
     BenchKeyRtt = "bench.key-rtt",
     BenchKeyRate = "bench.key-rate",

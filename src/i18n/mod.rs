@@ -8,11 +8,11 @@
 //! browser's language.
 
 mod keys;
-mod lang;
+
 mod says;
 mod texts;
 
+pub use crosstalk_protocol::lang::{self, Lang};
 pub use keys::Text;
-pub use lang::Lang;
 pub use says::{fill, Said, Say};
 pub use texts::{use_i18n, I18n, I18nProvider, Texts};

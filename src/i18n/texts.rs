@@ -10,7 +10,7 @@ use yew::prelude::*;
 use crosstalk_protocol::ReasonCode;
 
 use super::keys::{diagram_key, diagram_words, lesson_key, lesson_slugs, reason_key, LESSON_PARTS};
-use super::lang::STORAGE_KEY;
+use super::lang::{COOKIE, STORAGE_KEY};
 use super::{fill, Lang, Said, Say, Text};
 
 /// The words of one language: one per [`Text`] in declaration order, and one per reason code.
@@ -97,6 +97,11 @@ impl PartialEq for I18n {
 }
 
 impl I18n {
+    /// One language's words that never change (the build's prerenderer; nothing to choose there).
+    pub fn fixed(texts: Rc<Texts>) -> I18n {
+        I18n { lang: texts.lang, texts, choose: Callback::noop() }
+    }
+
     /// `text` in the chosen language.
     pub fn t(&self, text: Text) -> &str {
         self.texts.get(text)
@@ -149,7 +154,7 @@ async fn load(lang: Lang) -> Texts {
 
 async fn fetch_words(lang: Lang) -> Result<JsValue, String> {
     let window = web_sys::window().ok_or("no window")?;
-    let url = format!("/i18n/{}.json", lang.code());
+    let url = words_url(lang);
     let response = JsFuture::from(window.fetch_with_str(&url)).await.map_err(|e| format!("{e:?}"))?;
     let response: web_sys::Response = response.dyn_into().map_err(|_| "not a response")?;
     if !response.ok() {
@@ -159,17 +164,64 @@ async fn fetch_words(lang: Lang) -> Result<JsValue, String> {
     JsFuture::from(body).await.map_err(|e| format!("{url} is not JSON: {e:?}"))
 }
 
+/// Where a language's words are: the content-hashed name the build wrote into the page
+/// (`<meta name="crosstalk-i18n" content="en=/i18n/en-1a2b….json zh=…">`, cached for a year),
+/// else the plain name (a build that did not hash them, which revalidates).
+fn words_url(lang: Lang) -> String {
+    let listed = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.query_selector(r#"meta[name="crosstalk-i18n"]"#).ok().flatten())
+        .and_then(|meta| meta.get_attribute("content"));
+    listed
+        .as_deref()
+        .and_then(|list| hashed_words_url(list, lang))
+        .unwrap_or_else(|| format!("/i18n/{}.json", lang.code()))
+}
+
+/// `lang`'s entry of a `crosstalk-i18n` list, if it names a file under `/i18n/`.
+fn hashed_words_url(list: &str, lang: Lang) -> Option<String> {
+    list.split_whitespace()
+        .filter_map(|entry| entry.split_once('='))
+        .find(|(code, _)| *code == lang.code())
+        .map(|(_, url)| url)
+        .filter(|url| url.starts_with("/i18n/") && !url.contains("..") && url.ends_with(".json"))
+        .map(str::to_owned)
+}
+
 fn local_storage() -> Option<web_sys::Storage> {
     web_sys::window().and_then(|w| w.local_storage().ok().flatten())
 }
 
-/// The language this visitor starts in.
+/// The language this visitor starts in. A link's `?lang=zh` wins and is remembered, so a teacher
+/// can hand out a link in 中文.
 fn first_lang() -> Lang {
+    let asked = web_sys::window().and_then(|w| w.location().search().ok()).and_then(|q| Lang::from_query(&q));
+    if let Some(lang) = asked {
+        remember(lang);
+        return lang;
+    }
     let remembered = local_storage().and_then(|s| s.get_item(STORAGE_KEY).ok().flatten());
     let browser: Vec<String> = web_sys::window()
         .map(|w| w.navigator().languages().iter().filter_map(|v| v.as_string()).collect())
         .unwrap_or_default();
     Lang::pick(remembered.as_deref(), browser.iter().map(String::as_str))
+}
+
+/// Remembers the choice for every tab (localStorage) and for the server, which sends each route's
+/// prerendered HTML in the language the cookie names.
+fn remember(lang: Lang) {
+    if let Some(storage) = local_storage() {
+        let _ = storage.set_item(STORAGE_KEY, lang.code());
+    }
+    write_cookie(lang);
+}
+
+fn write_cookie(lang: Lang) {
+    let document = web_sys::window().and_then(|w| w.document());
+    if let Some(document) = document.and_then(|d| d.dyn_into::<web_sys::HtmlDocument>().ok()) {
+        let _ =
+            document.set_cookie(&format!("{COOKIE}={}; path=/; max-age=31536000; samesite=lax", lang.code()));
+    }
 }
 
 fn mark_document(lang: Lang) {
@@ -195,6 +247,7 @@ pub fn I18nProvider(props: &I18nProviderProps) -> Html {
             wasm_bindgen_futures::spawn_local(async move {
                 let texts = load(lang).await;
                 mark_document(lang);
+                write_cookie(lang);
                 loaded.set(Some(Rc::new(texts)));
             });
         })
@@ -221,9 +274,7 @@ pub fn I18nProvider(props: &I18nProviderProps) -> Html {
         return html! { <p class="loading" data-testid="loading" aria-busy="true">{"…"}</p> };
     };
     let choose = Callback::from(move |lang: Lang| {
-        if let Some(storage) = local_storage() {
-            let _ = storage.set_item(STORAGE_KEY, lang.code());
-        }
+        remember(lang);
         switch.emit(lang);
     });
     let i18n = I18n { lang: texts.lang, texts, choose };
@@ -256,6 +307,10 @@ mod tests {
             _ => None,
         });
         assert_eq!(zh.said(&nested), "声明第 3 任期，来自 tab-a");
+        let list = "en=/i18n/en-00ff.json zh=/i18n/zh-11aa.json";
+        assert_eq!(hashed_words_url(list, Lang::Zh).as_deref(), Some("/i18n/zh-11aa.json"));
+        assert_eq!(hashed_words_url("zh=https://evil.example/zh.json", Lang::Zh), None);
+        assert_eq!(hashed_words_url("en=/i18n/en.json", Lang::Zh), None);
         assert_eq!(texts.diagram("no diagram says this"), "no diagram says this");
         for text in Text::ALL {
             assert!(!texts.get(*text).is_empty());

@@ -1,5 +1,6 @@
 //! `cargo xtask serve [--port P]` and `cargo xtask test`: the two commands a new user runs.
 
+mod finish;
 mod relay_load;
 mod run;
 mod sizes;
@@ -78,6 +79,7 @@ fn parse_serve(args: &[String]) -> Result<ServeArgs> {
 fn build_release(root: &Path) -> Result<()> {
     eprintln!("xtask: building the suite in release (trunk build --release)");
     run(Command::new("trunk").args(["build", "--release"]).current_dir(root))?;
+    finish::finish(root, &root.join("dist"))?;
     eprint!("{}", sizes::report(&sizes::measure(&root.join("dist"))));
     Ok(())
 }

@@ -1,0 +1,234 @@
+//! The suite's HTML: each route prerendered in each language (`dist/prerendered/`, written by
+//! `cargo xtask build`), else trunk's `index.html`, with the origins the browser used filled in;
+//! and how every response is compressed and cached.
+//!
+//! Files are compressed at build time (`x.wasm.br`, `x.wasm.gz`) and [`ServeDir`] picks one by
+//! `Accept-Encoding`. A page cannot be: its configuration depends on the host name the browser
+//! used. So each page is compressed once per host name and encoding when first asked for, and
+//! kept; the host names are the few this server answers to, so what is kept is bounded by
+//! pages × names × 2.
+//!
+//! [`ServeDir`]: tower_http::services::ServeDir
+
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use axum::body::{Body, Bytes};
+use axum::http::{header, HeaderMap, HeaderValue, Response, StatusCode};
+use crosstalk_protocol::lang::Lang;
+
+use crate::{html_escape, text_response, ClientConfig, CONFIG_PLACEHOLDER};
+
+/// For content-hashed files: a browser keeps them for a year and never asks again.
+pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// For everything else (pages, worker scripts, loaders): keep, but ask whether it changed.
+pub const REVALIDATE: &str = "no-cache";
+
+/// An encoding a response body can be sent in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Encoding {
+    Brotli,
+    Gzip,
+    Identity,
+}
+
+impl Encoding {
+    /// The best a request accepts: brotli, then gzip, then none (`q=0` refuses one).
+    pub fn accepted(headers: &HeaderMap) -> Encoding {
+        let accepts = |name: &str| {
+            headers.get_all(header::ACCEPT_ENCODING).iter().filter_map(|v| v.to_str().ok()).any(|value| {
+                value.split(',').any(|item| {
+                    let mut parts = item.split(';').map(str::trim);
+                    let coding = parts.next().unwrap_or_default();
+                    let refused =
+                        parts.any(|p| p.strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()) == Some(0.0));
+                    coding.eq_ignore_ascii_case(name) && !refused
+                })
+            })
+        };
+        if accepts("br") {
+            Encoding::Brotli
+        } else if accepts("gzip") {
+            Encoding::Gzip
+        } else {
+            Encoding::Identity
+        }
+    }
+
+    fn header(self) -> Option<&'static str> {
+        match self {
+            Encoding::Brotli => Some("br"),
+            Encoding::Gzip => Some("gzip"),
+            Encoding::Identity => None,
+        }
+    }
+
+    fn compress(self, data: &[u8]) -> Vec<u8> {
+        match self {
+            Encoding::Brotli => {
+                let mut out = Vec::new();
+                let params =
+                    brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 22, ..Default::default() };
+                let _ = brotli::BrotliCompress(&mut &data[..], &mut out, &params);
+                out
+            }
+            Encoding::Gzip => {
+                let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+                let _ = encoder.write_all(data);
+                encoder.finish().unwrap_or_default()
+            }
+            Encoding::Identity => data.to_vec(),
+        }
+    }
+}
+
+/// Whether a file's name carries a hash of its content, as trunk names its output
+/// (`crosstalk-d7f40a3e00660b9d_bg.wasm`, `style-6d80a4886ce66387.css`) and the build names the
+/// words (`i18n/en-0011223344556677.json`): a dash, 16 hex digits, then `_` or `.`.
+pub fn is_content_hashed(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.match_indices('-').any(|(at, _)| {
+        let rest = &name[at + 1..];
+        rest.len() > 16
+            && rest[..16].bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+            && matches!(rest.as_bytes()[16], b'_' | b'.')
+    })
+}
+
+/// A page as sent: its file, the configuration filled in, its encoding.
+type PageKey = (String, String, Encoding);
+
+/// The pages, read once at start-up, and their compressed forms, made once each.
+#[derive(Debug, Clone)]
+pub struct Pages {
+    index: Arc<String>,
+    prerendered: Arc<HashMap<String, String>>,
+    compressed: Arc<Mutex<HashMap<PageKey, Bytes>>>,
+}
+
+impl Pages {
+    pub fn load(dist: &Path) -> std::io::Result<Pages> {
+        let index = std::fs::read_to_string(dist.join("index.html"))?;
+        let mut prerendered = HashMap::new();
+        if let Ok(entries) = std::fs::read_dir(dist.join("prerendered")) {
+            for entry in entries.filter_map(|e| e.ok()) {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if name.ends_with(".html") {
+                    prerendered.insert(name, std::fs::read_to_string(entry.path())?);
+                }
+            }
+        }
+        Ok(Pages { index: Arc::new(index), prerendered: Arc::new(prerendered), compressed: Arc::default() })
+    }
+
+    /// How many routes were prerendered (in any language).
+    pub fn prerendered(&self) -> usize {
+        self.prerendered.len()
+    }
+
+    /// The HTML for `path` in `lang`: its prerendered page if there is one, else `index.html`.
+    fn source(&self, path: &str, lang: Lang) -> (String, &str) {
+        let stem = path.trim_start_matches('/');
+        let name = format!("{}.{}.html", if stem.is_empty() { "index" } else { stem }, lang.code());
+        match self.prerendered.get(&name) {
+            Some(page) => (name, page.as_str()),
+            None => ("index.html".to_owned(), self.index.as_str()),
+        }
+    }
+
+    /// The page a request for `path` gets (`status` 200 for a route, 404 for the app's not-found
+    /// page), in the language and encoding the request asks for.
+    pub async fn answer(
+        &self,
+        path: &str,
+        status: StatusCode,
+        headers: &HeaderMap,
+        query: Option<&str>,
+        origins: &ClientConfig,
+    ) -> Response<Body> {
+        let header_text = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
+        let lang =
+            Lang::for_request(query, header_text(header::COOKIE), header_text(header::ACCEPT_LANGUAGE));
+        let (name, html) = match status {
+            StatusCode::OK => self.source(path, lang),
+            _ => ("index.html".to_owned(), self.index.as_str()),
+        };
+        let config = origins.to_json();
+        let encoding = Encoding::accepted(headers);
+        let key = (name, config.clone(), encoding);
+        let cached = self.compressed.lock().ok().and_then(|kept| kept.get(&key).cloned());
+        let body = match cached {
+            Some(body) => body,
+            None => {
+                let filled =
+                    format!(r#"<meta name="crosstalk-config" content="{}" />"#, html_escape(&config));
+                let page = html.replacen(CONFIG_PLACEHOLDER, &filled, 1);
+                let body =
+                    tokio::task::spawn_blocking(move || Bytes::from(encoding.compress(page.as_bytes())))
+                        .await
+                        .unwrap_or_default();
+                if let Ok(mut kept) = self.compressed.lock() {
+                    kept.insert(key, body.clone());
+                }
+                body
+            }
+        };
+        let mut response = Response::builder()
+            .status(status)
+            .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
+            // The page differs by language, chosen from these.
+            .header(header::VARY, "Accept-Encoding, Accept-Language, Cookie");
+        if let Some(coding) = encoding.header() {
+            response = response.header(header::CONTENT_ENCODING, coding);
+        }
+        response.body(Body::from(body)).unwrap_or_else(|_| {
+            text_response(StatusCode::INTERNAL_SERVER_ERROR, "cannot build response".into())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_hashed_names_are_told_from_the_others() {
+        for hashed in [
+            "/crosstalk-d7f40a3e00660b9d_bg.wasm",
+            "/crosstalk-d7f40a3e00660b9d.js",
+            "/style-6d80a4886ce66387.css",
+            "/i18n/zh-0123456789abcdef.json",
+        ] {
+            assert!(is_content_hashed(hashed), "{hashed}");
+        }
+        for plain in [
+            "/echo_worker.js",
+            "/echo_worker_bg.wasm",
+            "/i18n/en.json",
+            "/shared_store_loader.js",
+            "/x-0123456789abcde.js",
+            "/x-0123456789ABCDEF.js",
+            "/x-0123456789abcdefg.js",
+        ] {
+            assert!(!is_content_hashed(plain), "{plain}");
+        }
+    }
+
+    #[test]
+    fn the_best_accepted_encoding_is_chosen() {
+        let with = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                header::ACCEPT_ENCODING,
+                HeaderValue::from_str(value).unwrap_or(HeaderValue::from_static("")),
+            );
+            Encoding::accepted(&headers)
+        };
+        assert_eq!(with("gzip, deflate, br, zstd"), Encoding::Brotli);
+        assert_eq!(with("gzip;q=1.0, br;q=0"), Encoding::Gzip);
+        assert_eq!(with("identity"), Encoding::Identity);
+        assert_eq!(Encoding::accepted(&HeaderMap::new()), Encoding::Identity);
+    }
+}
