@@ -27,6 +27,8 @@ use crate::routes::Route;
 
 /// The id of the shell's root element in the served HTML.
 pub const SHELL_ID: &str = "prerendered";
+/// The id of the element the app mounts on (`index.html`), after the shell.
+pub const APP_ID: &str = "app";
 
 /// The pages the build prerenders: home, every working mechanism and the suite's own tools (not
 /// the framed provider and echo pages, which have nothing to read).

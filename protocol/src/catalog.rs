@@ -61,6 +61,16 @@ pub const MECHANISMS: &[Mechanism] = &[
 /// Paths of the suite that are pages but not mechanisms.
 pub const OTHER_PAGES: &[&str] = &["/", "/provider", "/bench", "/bench-peer", "/capabilities", "/inspector"];
 
+/// Pages that live inside frames of other pages (the provider's, the bench's echo): nothing to
+/// read there, no nav.
+pub const FRAMED_PAGES: &[&str] = &["/provider", "/bench-peer"];
+
+/// Every page a reader opens: the home page, each working mechanism, the suite's tools.
+pub fn reader_pages() -> impl Iterator<Item = &'static str> {
+    let tools = OTHER_PAGES.iter().copied().filter(|p| !FRAMED_PAGES.contains(p) && *p != "/");
+    std::iter::once("/").chain(MECHANISMS.iter().filter_map(|m| m.path)).chain(tools)
+}
+
 /// Whether `path` is a page of the suite.
 pub fn is_route(path: &str) -> bool {
     OTHER_PAGES.contains(&path) || MECHANISMS.iter().any(|m| m.path == Some(path))

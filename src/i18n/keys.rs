@@ -45,6 +45,8 @@ texts! {
     CapabilitiesLead = "capabilities.lead",
     CapabilitiesCapability = "capabilities.capability",
     CapabilitiesSeen = "capabilities.seen",
+    /// The verdict column's header (an empty header is an accessibility fault).
+    CapabilitiesSupported = "capabilities.supported",
     CapabilitiesCopy = "capabilities.copy",
     CapabilitiesExport = "capabilities.export",
     CapabilitiesYes = "capabilities.yes",

@@ -80,7 +80,7 @@ pub fn CapabilitiesPage() -> Html {
             </StatusPanel>
             <table class="panel capabilities">
                 <thead><tr>
-                    <th>{i18n.t(Text::CapabilitiesCapability)}</th><th>{""}</th><th>{i18n.t(Text::CapabilitiesSeen)}</th>
+                    <th>{i18n.t(Text::CapabilitiesCapability)}</th><th>{i18n.t(Text::CapabilitiesSupported)}</th><th>{i18n.t(Text::CapabilitiesSeen)}</th>
                 </tr></thead>
                 <tbody>
                     { for current.rows().map(|(slug, label, found)| {

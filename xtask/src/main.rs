@@ -1,5 +1,6 @@
 //! `cargo xtask serve [--port P]` and `cargo xtask test`: the two commands a new user runs.
 
+mod audit;
 mod finish;
 mod relay_load;
 mod run;
@@ -40,7 +41,12 @@ usage: cargo xtask <command>
                      a Redis); failovers on /stock (close and crash, per transport, median
                      and worst of 5) against their goals. Figures are printed, not asserted.
                      QUERY narrows the run: 'mechanisms=broadcast,storage&payloads=100';
-                     'failover' runs the failovers alone";
+                     'failover' runs the failovers alone
+  audit [PATH…]      Lighthouse 12 (mobile) and axe-core on every page a reader opens (or the
+                     PATHs given), in English and in 中文, against the release build: scores,
+                     LCP, TBT, bytes of a first and a second load, axe violations by rule, against
+                     their targets (table printed, JSON in target/audit.json). Installs the pinned
+                     Lighthouse and axe-core with npm into ~/.cache/crosstalk the first time";
 
 fn main() -> ExitCode {
     tools::prepare_path();
@@ -52,6 +58,7 @@ fn main() -> ExitCode {
         Some("e2e") => only_end_to_end(&args[1..]),
         Some("bench") => bench(&args[1..]),
         Some("bench-run") => bench_run(),
+        Some("audit") => audit(&args[1..]),
         Some("help" | "--help" | "-h") => {
             println!("{USAGE}");
             Ok(())
@@ -418,6 +425,93 @@ fn browser_bench(root: &Path, browser: &Browser, query: Option<&str>) -> Result<
     drop(drivers);
     runtime.block_on(suite.shutdown());
     result
+}
+
+/// `cargo xtask audit [PATH…]`: see `audit.rs`.
+fn audit(paths: &[String]) -> Result<()> {
+    let root = root();
+    tools::ensure_build_tools(&root)?;
+    let browser = tools::ensure_browser(Engine::Chromium)?;
+    let tools_dir = audit::ensure_tools()?;
+    build_release(&root)?;
+    let routes: Vec<String> = match paths.is_empty() {
+        true => crosstalk_protocol::catalog::reader_pages().map(str::to_owned).collect(),
+        false => paths.to_vec(),
+    };
+    let runtime = runtime()?;
+    let any_port = SocketAddr::from(([127, 0, 0, 1], 0));
+    let config = SuiteConfig::on_ports(root.join("dist"), any_port, None).or_else(fail)?;
+    let suite = start_suite(&runtime, config)?;
+    let out_dir = root.join("target").join("audit");
+    std::fs::create_dir_all(&out_dir).or_else(|e| fail(format!("{}: {e}", out_dir.display())))?;
+    let browser_out = out_dir.join("browser.json");
+    eprintln!("xtask: first and second loads, and axe-core, on {} pages × 2 languages", routes.len());
+    let drivers = Drivers::start(&browser, 1)?;
+    let mut command = Command::new(cargo());
+    session_env(&mut command, &browser, &drivers);
+    let browser_half = run(command
+        .args(["run", "--quiet", "-p", "crosstalk-e2e", "--bin", "audit"])
+        .env("CROSSTALK_BASE_URL", suite.app_url())
+        .env("CROSSTALK_PROVIDER_URL", suite.provider_url())
+        .env("CROSSTALK_AXE_SCRIPT", tools_dir.join("node_modules/axe-core/axe.min.js"))
+        .env("CROSSTALK_AUDIT_ROUTES", routes.join(" "))
+        .env("CROSSTALK_AUDIT_OUT", &browser_out)
+        .current_dir(&root));
+    drop(drivers);
+    let measured: serde_json::Value = browser_half
+        .and_then(|()| {
+            std::fs::read_to_string(&browser_out).or_else(|e| fail(format!("{}: {e}", browser_out.display())))
+        })
+        .and_then(|text| {
+            serde_json::from_str(&text).or_else(|e| fail(format!("{}: {e}", browser_out.display())))
+        })?;
+    // Lighthouse's own flags for its Chromium: the tests' but the window size (it emulates a phone).
+    let flags: Vec<&str> =
+        Engine::Chromium.args().iter().copied().filter(|a| !a.starts_with("--window-size")).collect();
+    let mut table = String::from(audit::HEADER);
+    let mut rows = Vec::new();
+    for route in &routes {
+        for lang in ["en", "zh"] {
+            let name = if route == "/" {
+                "home".to_owned()
+            } else {
+                route.trim_start_matches('/').replace('/', "-")
+            };
+            let url = format!("{}{route}?lang={lang}", suite.app_url().trim_end_matches('/'));
+            eprintln!("xtask: Lighthouse on {route} ({lang})");
+            let report = out_dir.join(format!("lighthouse-{name}.{lang}.json"));
+            let found = audit::lighthouse(&tools_dir, &browser.binary, &flags.join(" "), &url, &report)?;
+            let seen = measured
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|m| m["route"] == route.as_str() && m["lang"] == lang)
+                .cloned()
+                .unwrap_or_default();
+            let (line, row) = audit::row(route, lang, &found, &seen);
+            eprint!("{line}");
+            table.push_str(&line);
+            rows.push(row);
+        }
+    }
+    runtime.block_on(suite.shutdown());
+    let out = root.join("target").join("audit.json");
+    let json = serde_json::to_string_pretty(&rows).or_else(|e| fail(format!("JSON: {e}")))?;
+    std::fs::write(&out, json).or_else(|e| fail(format!("{}: {e}", out.display())))?;
+    println!(
+        "xtask: audit (Lighthouse {} mobile, axe-core {}); targets: perf ≥ {}, the other scores 100, LCP ≤ {} s, \
+         TBT ≤ {} ms, first load ≤ {} KB on / and ≤ {} KB elsewhere, a second load only its HTML, 0 axe violations\n{table}\
+         xtask: written to {}",
+        audit::LIGHTHOUSE_VERSION,
+        audit::AXE_VERSION,
+        audit::PERFORMANCE,
+        audit::LCP_MS / 1000.0,
+        audit::TBT_MS,
+        audit::FIRST_LOAD_HOME / 1000.0,
+        audit::FIRST_LOAD_ANY / 1000.0,
+        out.display()
+    );
+    Ok(())
 }
 
 /// The load run itself, in the optimized build `bench` starts.

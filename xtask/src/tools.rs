@@ -28,10 +28,15 @@ fn home_dir() -> PathBuf {
     env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/root"))
 }
 
-/// Where the npm-installed binaryen lives, shared by every clone on the machine.
-fn binaryen_dir() -> PathBuf {
+/// The project's cache, shared by every clone on the machine (`~/.cache/crosstalk`).
+pub fn cache_dir() -> PathBuf {
     let cache = env::var_os("XDG_CACHE_HOME").map(PathBuf::from).unwrap_or_else(|| home_dir().join(".cache"));
-    cache.join("crosstalk").join(format!("binaryen-{BINARYEN_VERSION}"))
+    cache.join("crosstalk")
+}
+
+/// Where the npm-installed binaryen lives.
+fn binaryen_dir() -> PathBuf {
+    cache_dir().join(format!("binaryen-{BINARYEN_VERSION}"))
 }
 
 /// Puts the installed tools first on this process's PATH, so that trunk and every child finds them.

@@ -1,0 +1,114 @@
+//! `cargo xtask audit`'s browser half: for each route and language, in a fresh profile (an empty
+//! cache), what the first load transfers, what a second tab of the same route then transfers, and
+//! axe-core's violations on the running page. Writes JSON to `CROSSTALK_AUDIT_OUT`; `xtask`
+//! serves the suite, starts chromedriver, runs Lighthouse beside this and prints the table.
+//!
+//! axe is injected through WebDriver, which the page's CSP does not govern (a `<script>` would be
+//! refused, rightly).
+
+use crosstalk_e2e::check::eventually;
+use crosstalk_e2e::session::Browser;
+use serde::Serialize;
+use thirtyfour::prelude::*;
+
+#[derive(Serialize)]
+struct Audit {
+    route: String,
+    lang: String,
+    first_load_bytes: u64,
+    second_load_bytes: u64,
+    /// What a second tab still fetched (name, bytes): nothing but its HTML is the goal.
+    second_load_fetched: Vec<(String, u64)>,
+    /// axe's violations: rule, how many elements, impact, what it wants.
+    axe: Vec<(String, u64, String, String)>,
+}
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run `cargo xtask audit`"))
+}
+
+/// Every entry of this page's loads with what it transferred (0: from the cache).
+async fn transfers(driver: &WebDriver) -> Vec<(String, u64)> {
+    let script =
+        "return performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))\
+                  .map(e => [e.name, e.transferSize])";
+    let entries = driver.execute(script, Vec::new()).await.map(|v| v.json().clone()).unwrap_or_default();
+    entries
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            let name = e.get(0).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+            (name, e.get(1).and_then(|v| v.as_f64()).unwrap_or(0.0) as u64)
+        })
+        .collect()
+}
+
+/// Waits until the page has loaded everything it asked for at start (the app's words included).
+async fn settled(driver: &WebDriver) {
+    eventually("the page to finish loading", async || {
+        let done = driver.execute("return document.readyState === 'complete'", Vec::new()).await;
+        match done.map(|v| v.json().as_bool()) {
+            Ok(Some(true)) => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+}
+
+async fn axe(driver: &WebDriver, source: &str) -> Vec<(String, u64, String, String)> {
+    driver.execute(&format!("{source}\n;return true;"), Vec::new()).await.expect("axe injected");
+    let script = "const done = arguments[arguments.length - 1];\
+                  axe.run(document, { resultTypes: ['violations'] })\
+                  .then(r => done(r.violations.map(v => [v.id, v.nodes.length, v.impact || '', v.help])),\
+                        e => done([['axe-error', 0, '', String(e)]]));";
+    let found = driver.execute_async(script, Vec::new()).await.expect("axe ran");
+    found
+        .json()
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|v| {
+            let text = |i: usize| v.get(i).and_then(|x| x.as_str()).unwrap_or_default().to_owned();
+            (text(0), v.get(1).and_then(|x| x.as_u64()).unwrap_or(0), text(2), text(3))
+        })
+        .collect()
+}
+
+#[tokio::main]
+async fn main() {
+    let axe_source = std::fs::read_to_string(env("CROSSTALK_AXE_SCRIPT")).expect("axe-core's script");
+    let mut audits = Vec::new();
+    for route in env("CROSSTALK_AUDIT_ROUTES").split_whitespace() {
+        for lang in ["en", "zh"] {
+            // A session of its own: a fresh profile, so the first load finds an empty cache.
+            let browser = Browser::start().await;
+            let driver = &browser.driver;
+            browser.open(&format!("{route}?lang={lang}")).await;
+            settled(driver).await;
+            let first: u64 = transfers(driver).await.iter().map(|(_, bytes)| bytes).sum();
+            let violations = axe(driver, &axe_source).await;
+            browser.open_tab(route).await;
+            settled(driver).await;
+            let second = transfers(driver).await;
+            let second_load_bytes = second.iter().map(|(_, bytes)| bytes).sum();
+            let fetched = second.into_iter().skip(1).filter(|(_, bytes)| *bytes > 0).collect();
+            eprintln!(
+                "audit: {route} ({lang}): {first} B, then {second_load_bytes} B; {} axe rules",
+                violations.len()
+            );
+            audits.push(Audit {
+                route: route.to_owned(),
+                lang: lang.to_owned(),
+                first_load_bytes: first,
+                second_load_bytes,
+                second_load_fetched: fetched,
+                axe: violations,
+            });
+            browser.quit().await;
+        }
+    }
+    let out = env("CROSSTALK_AUDIT_OUT");
+    std::fs::write(&out, serde_json::to_string_pretty(&audits).expect("JSON"))
+        .expect("the audit's JSON written");
+}
