@@ -5,23 +5,29 @@ use yew_router::prelude::*;
 
 use crate::components::nav::Nav;
 use crate::i18n::I18nProvider;
-use crate::pages::bench::BenchPage;
-use crate::pages::bench_peer::BenchPeerPage;
-use crate::pages::broadcast::BroadcastPage;
-use crate::pages::capabilities::CapabilitiesPage;
 use crate::pages::home::Home;
-use crate::pages::inspector::InspectorPage;
 use crate::pages::not_found::NotFound;
-use crate::pages::payment::PaymentPage;
-use crate::pages::provider::ProviderPage;
-use crate::pages::shared_worker::SharedWorkerPage;
-use crate::pages::stock::StockPage;
-use crate::pages::storage::StoragePage;
-use crate::pages::websocket::WebSocketPage;
-use crate::pages::worker_port::WorkerPortPage;
+// With the split prototype (`split.rs`) these pages live in modules of their own.
+#[cfg(not(feature = "split"))]
+use crate::pages::{
+    bench::BenchPage, bench_peer::BenchPeerPage, broadcast::BroadcastPage, capabilities::CapabilitiesPage,
+    inspector::InspectorPage, payment::PaymentPage, provider::ProviderPage, shared_worker::SharedWorkerPage,
+    stock::StockPage, storage::StoragePage, websocket::WebSocketPage, worker_port::WorkerPortPage,
+};
 use crate::routes::Route;
 use crate::shell::DropShell;
 
+/// The prototype of one module per route (`split.rs`): home and not-found stay in the main one.
+#[cfg(feature = "split")]
+fn switch(route: Route) -> Html {
+    match route {
+        Route::Home => html! { <Home /> },
+        Route::NotFound => html! { <NotFound /> },
+        route => html! { <crate::split::Lazy route={route} /> },
+    }
+}
+
+#[cfg(not(feature = "split"))]
 fn switch(route: Route) -> Html {
     match route {
         Route::Home => html! { <Home /> },

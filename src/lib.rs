@@ -20,6 +20,8 @@ pub mod page_query;
 pub mod pages;
 pub mod routes;
 pub mod shell;
+#[cfg(feature = "split")]
+pub mod split;
 pub mod state;
 pub mod transport;
 
