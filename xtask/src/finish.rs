@@ -29,7 +29,8 @@ pub fn finish(root: &Path, dist: &Path) -> Result<()> {
         .args(["run", "--quiet", "-p", "crosstalk", "--features", "prerender", "--bin", "prerender", "--"])
         .arg(dist)
         .current_dir(root))?;
-    let (files, raw, compressed) = precompress(dist)?;
+    let cache = root.join("target").join("precompressed");
+    let (files, raw, compressed) = precompress(dist, &cache)?;
     eprintln!(
         "xtask: compressed {files} files once (brotli 11 and gzip): {:.1} KB → {:.1} KB brotli",
         raw as f64 / 1000.0,
@@ -72,8 +73,12 @@ fn list_words(html: &str, list: &str) -> Option<String> {
 }
 
 /// Every compressible file under `dist` but the page templates, in brotli and gzip, beside it;
-/// returns how many, their size, and their size in brotli.
-fn precompress(dist: &Path) -> Result<(usize, usize, usize)> {
+/// returns how many, their size, and their size in brotli. Brotli 11 takes seconds on the app's
+/// module, and trunk writes `dist` anew each build: what was compressed before is kept in `cache`
+/// under its content's hash, so a build that changed nothing (a second `serve`) starts at once.
+fn precompress(dist: &Path, cache: &Path) -> Result<(usize, usize, usize)> {
+    let _ = std::fs::create_dir_all(cache);
+    let mut used = std::collections::HashSet::new();
     let mut totals = (0, 0, 0);
     for path in files_under(dist) {
         let compressible = path.extension().and_then(|e| e.to_str()).is_some_and(|e| COMPRESSED.contains(&e));
@@ -82,8 +87,11 @@ fn precompress(dist: &Path) -> Result<(usize, usize, usize)> {
             continue;
         }
         let data = std::fs::read(&path).or_else(|e| fail(format!("{}: {e}", path.display())))?;
-        let br = brotli_of(&data);
-        let gz = gzip_of(&data);
+        let kept = cache.join(format!("{}-{}", content_hash(&data), data.len()));
+        used.insert(kept.with_extension("br"));
+        used.insert(kept.with_extension("gz"));
+        let br = kept_or(&kept.with_extension("br"), || brotli_of(&data));
+        let gz = kept_or(&kept.with_extension("gz"), || gzip_of(&data));
         // A file too small to gain is served as it is.
         for (bytes, ext) in [(&br, "br"), (&gz, "gz")] {
             if bytes.len() < data.len() {
@@ -96,7 +104,21 @@ fn precompress(dist: &Path) -> Result<(usize, usize, usize)> {
         totals.1 += data.len();
         totals.2 += br.len().min(data.len());
     }
+    // Only this build's are kept: the cache never grows past one build's worth.
+    for stale in files_under(cache).into_iter().filter(|p| !used.contains(p)) {
+        let _ = std::fs::remove_file(stale);
+    }
     Ok(totals)
+}
+
+/// The bytes kept at `path`, or `make()`'s, kept there for next time.
+fn kept_or(path: &Path, make: impl FnOnce() -> Vec<u8>) -> Vec<u8> {
+    if let Ok(bytes) = std::fs::read(path) {
+        return bytes;
+    }
+    let bytes = make();
+    let _ = std::fs::write(path, &bytes);
+    bytes
 }
 
 fn files_under(dir: &Path) -> Vec<PathBuf> {
