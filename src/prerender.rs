@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use crosstalk::i18n::{Lang, Texts};
 use crosstalk::shell::{
-    file_name, fill, prerendered_routes, title_and_description, without_test_ids, Shell, ShellProps,
+    fill, prerendered_routes, title_and_description, without_test_ids, Shell, ShellProps,
 };
 use yew::LocalServerRenderer;
 use yew_router::Routable as _;
@@ -48,7 +48,7 @@ fn prerender(dist: &Path) -> Result<usize, String> {
             );
             let (title, description) = title_and_description(&route, &texts);
             let page = fill(&template, lang, &title, &description, &without_test_ids(&body))?;
-            let path = out.join(file_name(&route.to_path(), lang));
+            let path = out.join(lang.prerendered_file(&route.to_path()));
             std::fs::write(&path, page).map_err(|e| format!("{}: {e}", path.display()))?;
             count += 1;
         }

@@ -39,13 +39,6 @@ pub fn prerendered_routes() -> Vec<Route> {
     routes
 }
 
-/// The name of a route's prerendered file (`broadcast.zh.html`; `index.en.html` for `/`).
-pub fn file_name(path: &str, lang: Lang) -> String {
-    let stem = path.trim_start_matches('/');
-    let stem = if stem.is_empty() { "index" } else { stem };
-    format!("{stem}.{}.html", lang.code())
-}
-
 /// The route's title and one-sentence description, for `<title>` and `<meta name="description">`.
 pub fn title_and_description(route: &Route, texts: &Texts) -> (String, String) {
     let path = route.to_path();
@@ -215,7 +208,7 @@ mod tests {
         let mut names = Vec::new();
         for route in prerendered_routes() {
             for lang in Lang::ALL {
-                names.push(file_name(&route.to_path(), lang));
+                names.push(lang.prerendered_file(&route.to_path()));
             }
             let (title, description) = title_and_description(&route, &texts);
             assert!(title.contains("crosstalk") && !description.is_empty(), "{route:?}");

@@ -368,6 +368,24 @@ pub mod check {
         element.attr(attr).await.ok().flatten()
     }
 
+    /// What this page's loads transferred, per entry: the document first, then each resource —
+    /// `(url, transferSize, encodedBodySize, decodedBodySize)` from Resource Timing (0 transferred
+    /// is the cache).
+    pub async fn transfers(driver: &WebDriver) -> Vec<(String, u64, u64, u64)> {
+        let script = "return performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))\
+                      .map(e => [e.name, e.transferSize, e.encodedBodySize, e.decodedBodySize])";
+        let entries = driver.execute(script, Vec::new()).await.map(|v| v.json().clone()).unwrap_or_default();
+        entries
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| {
+                let n = |i: usize| e.get(i).and_then(|v| v.as_f64()).unwrap_or(0.0) as u64;
+                (e.get(0).and_then(|v| v.as_str()).unwrap_or_default().to_owned(), n(1), n(2), n(3))
+            })
+            .collect()
+    }
+
     pub async fn text_of(driver: &WebDriver, id: &str) -> Option<String> {
         driver.find(testid(id)).await.ok()?.text().await.ok()
     }

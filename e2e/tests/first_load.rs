@@ -5,7 +5,7 @@
 use std::io::{Read as _, Write as _};
 
 use crosstalk_e2e::action::choose;
-use crosstalk_e2e::check::{eventually, state_becomes, text_of};
+use crosstalk_e2e::check::{eventually, state_becomes, text_of, transfers};
 use crosstalk_e2e::find::testid;
 use crosstalk_e2e::session::{Browser, LESSONS};
 use thirtyfour::prelude::*;
@@ -122,23 +122,6 @@ async fn the_app_takes_over_the_prerendered_page_and_a_link_chooses_the_language
     })
     .await;
     browser.quit().await;
-}
-
-/// What a page's loads transferred: `[name, transferSize, encodedBodySize, decodedBodySize]` for
-/// the document and each resource (Resource Timing; 0 transferred is the cache).
-async fn transfers(driver: &WebDriver) -> Vec<(String, u64, u64, u64)> {
-    let script =
-        "return performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))\
-                  .map(e => [e.name, e.transferSize, e.encodedBodySize, e.decodedBodySize])";
-    let entries = driver.execute(script, Vec::new()).await.expect("resource timing");
-    let entries = entries.json().as_array().cloned().unwrap_or_default();
-    entries
-        .iter()
-        .map(|e| {
-            let n = |i: usize| e.get(i).and_then(|v| v.as_f64()).unwrap_or(-1.0) as u64;
-            (e.get(0).and_then(|v| v.as_str()).unwrap_or_default().to_owned(), n(1), n(2), n(3))
-        })
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]

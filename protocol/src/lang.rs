@@ -78,6 +78,13 @@ impl Lang {
         })
     }
 
+    /// The name of a route's prerendered page in this language (`broadcast.zh.html`;
+    /// `index.en.html` for `/`): the build writes it, the server looks it up.
+    pub fn prerendered_file(self, path: &str) -> String {
+        let stem = path.trim_start_matches('/');
+        format!("{}.{}.html", if stem.is_empty() { "index" } else { stem }, self.code())
+    }
+
     /// What the server answers a page request in: the link's `?lang=`, else the cookie, else the
     /// browser's `Accept-Language`, else English — the app's own order, read from the request.
     pub fn for_request(query: Option<&str>, cookie: Option<&str>, accept_language: Option<&str>) -> Lang {
@@ -113,5 +120,7 @@ mod tests {
         assert_eq!(Lang::for_request(None, Some("other-lang=zh"), Some("zh;q=0, en")), Lang::En);
         assert_eq!(Lang::for_request(None, None, None), Lang::En);
         assert_eq!(Lang::from_query("?lang=zh"), Some(Lang::Zh));
+        assert_eq!(Lang::Zh.prerendered_file("/broadcast"), "broadcast.zh.html");
+        assert_eq!(Lang::En.prerendered_file("/"), "index.en.html");
     }
 }

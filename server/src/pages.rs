@@ -65,7 +65,9 @@ impl Encoding {
         }
     }
 
-    fn compress(self, data: &[u8]) -> Vec<u8> {
+    /// `data` in this encoding at its highest setting: what a page is sent as, and what the build
+    /// writes beside each file (`cargo xtask build`).
+    pub fn compress(self, data: &[u8]) -> Vec<u8> {
         match self {
             Encoding::Brotli => {
                 let mut out = Vec::new();
@@ -123,15 +125,9 @@ impl Pages {
         Ok(Pages { index: Arc::new(index), prerendered: Arc::new(prerendered), compressed: Arc::default() })
     }
 
-    /// How many routes were prerendered (in any language).
-    pub fn prerendered(&self) -> usize {
-        self.prerendered.len()
-    }
-
     /// The HTML for `path` in `lang`: its prerendered page if there is one, else `index.html`.
     fn source(&self, path: &str, lang: Lang) -> (String, &str) {
-        let stem = path.trim_start_matches('/');
-        let name = format!("{}.{}.html", if stem.is_empty() { "index" } else { stem }, lang.code());
+        let name = lang.prerendered_file(path);
         match self.prerendered.get(&name) {
             Some(page) => (name, page.as_str()),
             None => ("index.html".to_owned(), self.index.as_str()),

@@ -207,15 +207,15 @@ fn first_lang() -> Lang {
     Lang::pick(remembered.as_deref(), browser.iter().map(String::as_str))
 }
 
-/// Remembers the choice for every tab (localStorage) and for the server, which sends each route's
-/// prerendered HTML in the language the cookie names.
+/// Remembers the choice for every tab of the origin.
 fn remember(lang: Lang) {
     if let Some(storage) = local_storage() {
         let _ = storage.set_item(STORAGE_KEY, lang.code());
     }
-    write_cookie(lang);
 }
 
+/// Tells the server the language shown (each time one loads, however it was chosen), so it
+/// sends each route's prerendered HTML in it.
 fn write_cookie(lang: Lang) {
     let document = web_sys::window().and_then(|w| w.document());
     if let Some(document) = document.and_then(|d| d.dyn_into::<web_sys::HtmlDocument>().ok()) {

@@ -8,10 +8,10 @@
 //!   The HTML pages are left to the server: it fills in the origins a browser used, then
 //!   compresses each page once and keeps it.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crosstalk_server::pages::Encoding;
 use sha2::{Digest, Sha256};
 
 use crate::run::{fail, run, Result};
@@ -136,18 +136,13 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// Brotli at its highest quality (11) and a 4 MiB window.
+/// Brotli at quality 11, as the server compresses (one implementation: `Encoding::compress`).
 pub fn brotli_of(data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 22, ..Default::default() };
-    let _ = brotli::BrotliCompress(&mut &data[..], &mut out, &params);
-    out
+    Encoding::Brotli.compress(data)
 }
 
 pub fn gzip_of(data: &[u8]) -> Vec<u8> {
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    let _ = encoder.write_all(data);
-    encoder.finish().unwrap_or_default()
+    Encoding::Gzip.compress(data)
 }
 
 #[cfg(test)]

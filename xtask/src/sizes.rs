@@ -2,11 +2,7 @@
 //! each release build so a change shows what it cost. Budgets come later (the bench issue); the
 //! figures are the same a browser downloads with compression on.
 
-use std::io::Write;
 use std::path::Path;
-
-use flate2::write::GzEncoder;
-use flate2::Compression;
 
 /// One shipped file.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,9 +13,7 @@ pub struct Shipped {
 }
 
 pub fn gzip_len(data: &[u8]) -> usize {
-    let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
-    let _ = encoder.write_all(data);
-    encoder.finish().map(|v| v.len()).unwrap_or(0)
+    crate::finish::gzip_of(data).len()
 }
 
 /// The wasm modules and scripts in `dist`, largest first.

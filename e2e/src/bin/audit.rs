@@ -6,7 +6,7 @@
 //! axe is injected through WebDriver, which the page's CSP does not govern (a `<script>` would be
 //! refused, rightly).
 
-use crosstalk_e2e::check::eventually;
+use crosstalk_e2e::check::{eventually, transfers};
 use crosstalk_e2e::session::Browser;
 use serde::Serialize;
 use thirtyfour::prelude::*;
@@ -25,23 +25,6 @@ struct Audit {
 
 fn env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run `cargo xtask audit`"))
-}
-
-/// Every entry of this page's loads with what it transferred (0: from the cache).
-async fn transfers(driver: &WebDriver) -> Vec<(String, u64)> {
-    let script =
-        "return performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))\
-                  .map(e => [e.name, e.transferSize])";
-    let entries = driver.execute(script, Vec::new()).await.map(|v| v.json().clone()).unwrap_or_default();
-    entries
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|e| {
-            let name = e.get(0).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
-            (name, e.get(1).and_then(|v| v.as_f64()).unwrap_or(0.0) as u64)
-        })
-        .collect()
 }
 
 /// Waits until the page has loaded everything it asked for at start (the app's words included).
@@ -86,13 +69,13 @@ async fn main() {
             let driver = &browser.driver;
             browser.open(&format!("{route}?lang={lang}")).await;
             settled(driver).await;
-            let first: u64 = transfers(driver).await.iter().map(|(_, bytes)| bytes).sum();
+            let first: u64 = transfers(driver).await.iter().map(|t| t.1).sum();
             let violations = axe(driver, &axe_source).await;
             browser.open_tab(route).await;
             settled(driver).await;
             let second = transfers(driver).await;
-            let second_load_bytes = second.iter().map(|(_, bytes)| bytes).sum();
-            let fetched = second.into_iter().skip(1).filter(|(_, bytes)| *bytes > 0).collect();
+            let second_load_bytes = second.iter().map(|t| t.1).sum();
+            let fetched = second.into_iter().skip(1).filter(|t| t.1 > 0).map(|t| (t.0, t.1)).collect();
             eprintln!(
                 "audit: {route} ({lang}): {first} B, then {second_load_bytes} B; {} axe rules",
                 violations.len()
