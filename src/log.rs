@@ -5,12 +5,21 @@
 
 use std::collections::VecDeque;
 
-use crosstalk_protocol::{preview, Body, Envelope, Reason};
+use crosstalk_protocol::{preview, Body, Envelope, Payload, Reason};
 
 use crate::i18n::Said;
 
 /// How much of a raw or refused message a log entry shows.
 const PREVIEW_CHARS: usize = 120;
+
+/// How much of a message's text a log entry keeps: a message can be 1 MB, and only this much of it
+/// is copied out of JavaScript (see [`shown`]).
+pub const MESSAGE_CHARS: usize = 500;
+
+/// What a log entry shows of a message's free text: its start, copied once.
+pub fn shown(text: &Payload) -> String {
+    text.preview(MESSAGE_CHARS)
+}
 
 /// How many entries a route's log keeps before dropping the oldest.
 pub const DEFAULT_CAPACITY: usize = 200;

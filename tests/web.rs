@@ -106,7 +106,7 @@ async fn posts_nothing_until_the_worker_says_ready() {
     wait_for("ready", &events, |e| has_state(e, &LinkState::Ready)).await;
     let greeting = events.borrow().iter().find_map(|e| match e {
         Event::Received { envelope, .. } => match &envelope.body {
-            WorkerPortMsg::Greeting { text } => Some(text.clone()),
+            WorkerPortMsg::Greeting { text } => Some(text.to_string()),
             _ => None,
         },
         _ => None,
@@ -477,16 +477,16 @@ mod conformance {
     /// A body with a text message, so one case list fits every mechanism.
     trait TextBody: Body + 'static {
         fn text(text: String) -> Self;
-        fn as_text(&self) -> Option<&str>;
+        fn as_text(&self) -> Option<String>;
     }
 
     impl TextBody for WorkerPortMsg {
         fn text(text: String) -> Self {
-            WorkerPortMsg::Text { text }
+            WorkerPortMsg::Text { text: text.into() }
         }
-        fn as_text(&self) -> Option<&str> {
+        fn as_text(&self) -> Option<String> {
             match self {
-                WorkerPortMsg::Text { text } => Some(text),
+                WorkerPortMsg::Text { text } => Some(text.to_string()),
                 _ => None,
             }
         }
@@ -494,11 +494,11 @@ mod conformance {
 
     impl TextBody for BroadcastMsg {
         fn text(text: String) -> Self {
-            BroadcastMsg::Text { text }
+            BroadcastMsg::Text { text: text.into() }
         }
-        fn as_text(&self) -> Option<&str> {
+        fn as_text(&self) -> Option<String> {
             match self {
-                BroadcastMsg::Text { text } => Some(text),
+                BroadcastMsg::Text { text } => Some(text.to_string()),
                 _ => None,
             }
         }
@@ -508,9 +508,9 @@ mod conformance {
         fn text(text: String) -> Self {
             StoreMsg::Changed { key: "k".into(), old: None, new: text, set_by: SenderId("peer".into()) }
         }
-        fn as_text(&self) -> Option<&str> {
+        fn as_text(&self) -> Option<String> {
             match self {
-                StoreMsg::Changed { new, .. } => Some(new),
+                StoreMsg::Changed { new, .. } => Some(new.clone()),
                 _ => None,
             }
         }
@@ -518,11 +518,11 @@ mod conformance {
 
     impl TextBody for StorageMsg {
         fn text(text: String) -> Self {
-            StorageMsg::Value { text }
+            StorageMsg::Value { text: text.into() }
         }
-        fn as_text(&self) -> Option<&str> {
+        fn as_text(&self) -> Option<String> {
             let StorageMsg::Value { text } = self;
-            Some(text)
+            Some(text.to_string())
         }
     }
 
@@ -1049,7 +1049,34 @@ mod js_wire {
             let wire = write_js(&envelope).expect("writes").as_string().expect("a string");
             assert_eq!(decode::<WorkerPortMsg>(&wire), Ok(envelope), "{wire}");
         }
-        let huge = sender.envelope(WorkerPortMsg::Text { text: "x".repeat(MAX_ENVELOPE_BYTES) }, 0.0);
+        let huge = sender.envelope(WorkerPortMsg::Text { text: "x".repeat(MAX_ENVELOPE_BYTES).into() }, 0.0);
         assert_eq!(write_js(&huge).unwrap_err().reason().code, ReasonCode::TooLarge);
+    }
+
+    /// A message's text is read where it arrived and written back without entering wasm: the
+    /// payload stays the JS string it came as, an echo of it is that very string again, and the
+    /// size check still holds for text wasm never saw.
+    #[wasm_bindgen_test]
+    fn a_payload_stays_in_javascript_from_reading_to_writing() {
+        use crosstalk::transport::js_wire::held;
+        use crosstalk_protocol::bench::BenchMsg;
+        let text = "a \"quoted\" 你好 😀\n".repeat(50);
+        let incoming = Sender::new(SenderId("tab-1".into()))
+            .envelope(BenchMsg::Ping { text: text.as_str().into() }, 1.5);
+        let wire = write_js(&incoming).expect("writes");
+        let read = read_js::<BenchMsg>(&wire).expect("reads");
+        let BenchMsg::Ping { text: payload } = read.body else { panic!("{:?}", read.body) };
+        assert!(payload.is_js(), "the text was copied into wasm");
+        assert_eq!(payload, text.as_str());
+        assert_eq!(payload.preview(3), "a \"…");
+        let echo = Sender::new(SenderId("tab-2".into())).envelope(BenchMsg::Pong { text: payload }, 2.5);
+        let echoed = write_js(&echo).expect("writes").as_string().expect("a string");
+        assert_eq!(
+            decode::<BenchMsg>(&echoed).map(|e| e.body),
+            Ok(BenchMsg::Pong { text: text.as_str().into() })
+        );
+        let big = held(&js_sys::JsString::from("é".repeat(MAX_ENVELOPE_BYTES / 2)));
+        let over = Sender::new(SenderId("tab-3".into())).envelope(BenchMsg::Ping { text: big }, 0.0);
+        assert_eq!(write_js(&over).unwrap_err().reason().code, ReasonCode::TooLarge, "é is two bytes");
     }
 }

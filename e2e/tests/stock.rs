@@ -314,7 +314,7 @@ async fn window_mode_refuses_a_same_origin_window_outside_the_family() {
     browser.switch_to(&stranger).await;
     browser.rendered().await;
     let forged = r#"{"v":1,"seq":1,"from":"tab-stranger","sent_at":0,"kind":"tick",
-        "body":{"term":99,"seq":9999,"quotes":[{"symbol":"ACME","cents":1}],"walk":1}}"#;
+        "body":{"term":99,"seq":9999,"quotes":[{"symbol":"ACME","cents":1}],"walk":"1"}}"#;
     driver
         .execute("window.opener.postMessage(arguments[0], location.origin)", vec![serde_json::json!(forged)])
         .await

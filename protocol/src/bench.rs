@@ -9,16 +9,18 @@
 use serde::{Deserialize, Serialize};
 
 use crate::relay::MAX_FRAME_BYTES;
+use crate::Payload;
 
 crate::bodies! {
+    @parsed
     #[derive(Debug, Clone, PartialEq)]
     pub enum BenchMsg {
         /// Echo frame → page: the frame's code is listening.
         Ready = "ready",
         /// Page → echo frame.
-        Ping { text: String } = "ping",
+        Ping { text: Payload } = "ping",
         /// Echo frame → page: the ping's text, back.
-        Pong { text: String } = "pong",
+        Pong { text: Payload } = "pong",
     }
 }
 
@@ -168,16 +170,27 @@ impl Figures {
     }
 }
 
-/// How many times each side of a case is measured, interleaved; the best round counts.
-pub const ROUNDS: usize = 3;
+/// How many times each side of a case is measured, interleaved: each crosstalk round is paired
+/// with the plain-JS round beside it, and the median of the pairs' ratios counts.
+pub const ROUNDS: usize = 5;
 
 /// One mechanism at one payload, both sides.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Row {
     pub mechanism: String,
     pub payload_bytes: usize,
+    /// Each side's best round (what the table shows as times and rates).
     pub crosstalk: Figures,
     pub baseline: Figures,
+    /// One ratio per pair of neighbouring rounds (crosstalk over plain JS, measured one right
+    /// after the other): what a two-core machine's noise spares, since both of a pair see it.
+    #[serde(default)]
+    pub rtt_ratios: Vec<f64>,
+    #[serde(default)]
+    pub throughput_ratios: Vec<f64>,
+    /// A round waiting for the other side's, to make a pair.
+    #[serde(skip)]
+    pub unpaired: Option<(Side, Figures)>,
     /// Why it was not measured, or what went wrong.
     pub note: Option<String>,
 }
@@ -189,6 +202,9 @@ impl Row {
             payload_bytes,
             crosstalk: Figures::default(),
             baseline: Figures::default(),
+            rtt_ratios: Vec::new(),
+            throughput_ratios: Vec::new(),
+            unpaired: None,
             note: mechanism.refuses(payload_bytes),
         }
     }
@@ -200,15 +216,60 @@ impl Row {
         }
     }
 
-    /// crosstalk's round trip over plain JS's: 1.0 is as fast, above is slower.
-    pub fn rtt_ratio(&self) -> Option<f64> {
-        ratio(self.crosstalk.rtt_us, self.baseline.rtt_us)
+    /// Takes one round's figures: the side's best so far, and — with the other side's round
+    /// just before or after it — a pair.
+    pub fn record(&mut self, side: Side, figures: Figures) {
+        let best = self.side_mut(side);
+        *best = best.best(figures);
+        match self.unpaired.take() {
+            Some((other, theirs)) if other != side => {
+                let (ours, theirs) =
+                    if side == Side::Crosstalk { (figures, theirs) } else { (theirs, figures) };
+                self.rtt_ratios.extend(ratio(ours.rtt_us, theirs.rtt_us));
+                self.throughput_ratios.extend(ratio(ours.msgs_per_s, theirs.msgs_per_s));
+            }
+            _ => self.unpaired = Some((side, figures)),
+        }
     }
 
-    /// crosstalk's throughput over plain JS's: 1.0 is as fast, below is slower.
-    pub fn throughput_ratio(&self) -> Option<f64> {
-        ratio(self.crosstalk.msgs_per_s, self.baseline.msgs_per_s)
+    /// crosstalk's round trip over plain JS's, the median of the pairs: 1.0 is as fast, above is
+    /// slower. Without pairs (a row read from the best figures alone), the best over the best.
+    pub fn rtt_ratio(&self) -> Option<f64> {
+        median(&self.rtt_ratios).or_else(|| ratio(self.crosstalk.rtt_us, self.baseline.rtt_us))
     }
+
+    /// crosstalk's throughput over plain JS's, the median of the pairs: 1.0 is as fast, below is
+    /// slower.
+    pub fn throughput_ratio(&self) -> Option<f64> {
+        median(&self.throughput_ratios).or_else(|| ratio(self.crosstalk.msgs_per_s, self.baseline.msgs_per_s))
+    }
+
+    /// The lowest and highest of the pairs' round-trip ratios.
+    pub fn rtt_spread(&self) -> Option<(f64, f64)> {
+        spread(&self.rtt_ratios)
+    }
+
+    pub fn throughput_spread(&self) -> Option<(f64, f64)> {
+        spread(&self.throughput_ratios)
+    }
+}
+
+/// The middle value (the mean of the middle two for an even count).
+pub fn median(values: &[f64]) -> Option<f64> {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let middle = sorted.len() / 2;
+    match sorted.len() {
+        0 => None,
+        n if n % 2 == 1 => sorted.get(middle).copied(),
+        _ => Some((sorted.get(middle - 1)? + sorted.get(middle)?) / 2.0),
+    }
+}
+
+fn spread(values: &[f64]) -> Option<(f64, f64)> {
+    let low = values.iter().copied().reduce(f64::min)?;
+    let high = values.iter().copied().reduce(f64::max)?;
+    Some((low, high))
 }
 
 fn ratio(ours: Option<f64>, theirs: Option<f64>) -> Option<f64> {
@@ -218,15 +279,15 @@ fn ratio(ours: Option<f64>, theirs: Option<f64>) -> Option<f64> {
     }
 }
 
-/// The targets the benchmark reports against (not timed tests): at the small payload, on the
-/// worker port, the shared worker and BroadcastChannel.
-pub const TARGET_RTT_RATIO: f64 = 1.15;
+/// The targets the benchmark reports against (not timed tests): crosstalk's layer costs at most
+/// 10% over plain JS, at every payload, on every mechanism but the WebSocket, where the relay's
+/// own limits shape the figures and only throughput is held to it.
+pub const TARGET_RTT_RATIO: f64 = 1.10;
 pub const TARGET_THROUGHPUT_RATIO: f64 = 0.9;
 
-/// Whether a row is one the targets apply to.
+/// Whether a row is one the targets apply to (every row that could be measured).
 pub fn has_target(row: &Row) -> bool {
-    let targeted = ["worker-port", "shared-worker", "broadcast"];
-    row.payload_bytes == PAYLOADS[0] && targeted.contains(&row.mechanism.as_str())
+    row.note.is_none() || row.rtt_ratio().is_some()
 }
 
 /// Whether a row meets its targets (`None` where none apply or a figure is missing).
@@ -234,8 +295,11 @@ pub fn meets_target(row: &Row) -> Option<bool> {
     if !has_target(row) {
         return None;
     }
-    let (rtt, throughput) = (row.rtt_ratio()?, row.throughput_ratio()?);
-    Some(rtt <= TARGET_RTT_RATIO && throughput >= TARGET_THROUGHPUT_RATIO)
+    let throughput = row.throughput_ratio()? >= TARGET_THROUGHPUT_RATIO;
+    if row.mechanism == Mechanism::WebSocket.slug() {
+        return Some(throughput);
+    }
+    Some(throughput && row.rtt_ratio()? <= TARGET_RTT_RATIO)
 }
 
 /// A whole run, as exported.
@@ -317,11 +381,38 @@ mod tests {
         assert_eq!(meets_target(&r), Some(false));
         let fast = row(Mechanism::WorkerPort, 100, (21.0, 48_000.0), (20.0, 50_000.0));
         assert_eq!(meets_target(&fast), Some(true));
-        assert_eq!(meets_target(&row(Mechanism::Storage, 100, (1.0, 1.0), (1.0, 1.0))), None);
-        assert_eq!(meets_target(&row(Mechanism::WorkerPort, 10_000, (1.0, 1.0), (1.0, 1.0))), None);
+        assert_eq!(meets_target(&row(Mechanism::Storage, 100_000, (1.0, 1.0), (1.0, 1.0))), Some(true));
+        let slow_socket = row(Mechanism::WebSocket, 100, (30.0, 48_000.0), (20.0, 50_000.0));
+        assert_eq!(meets_target(&slow_socket), Some(true), "the relay's round trip is not held to it");
+        assert_eq!(meets_target(&Row::new(Mechanism::WebSocket, 100_000)), None);
         let mut missing = Row::new(Mechanism::Broadcast, 100);
         missing.baseline.rtt_us = Some(0.0);
         assert_eq!(missing.rtt_ratio(), None);
+    }
+
+    #[test]
+    fn neighbouring_rounds_pair_up_and_the_median_pair_counts() {
+        let mut r = Row::new(Mechanism::Broadcast, 100);
+        let f = |rtt: f64, rate: f64| Figures { rtt_us: Some(rtt), msgs_per_s: Some(rate) };
+        // Crosstalk first, then plain JS; the third pair ran while the machine was busy (both slow).
+        for (side, figures) in [
+            (Side::Crosstalk, f(11.0, 900.0)),
+            (Side::Baseline, f(10.0, 1000.0)),
+            (Side::Baseline, f(10.0, 1000.0)),
+            (Side::Crosstalk, f(12.0, 950.0)),
+            (Side::Crosstalk, f(40.0, 300.0)),
+            (Side::Baseline, f(38.0, 310.0)),
+        ] {
+            r.record(side, figures);
+        }
+        assert_eq!(r.rtt_ratios.len(), 3);
+        assert!((r.rtt_ratio().unwrap() - 1.1).abs() < 1e-9, "{:?}", r.rtt_ratios);
+        assert!((r.throughput_ratio().unwrap() - 0.95).abs() < 1e-9, "{:?}", r.throughput_ratios);
+        let (low, high) = r.rtt_spread().unwrap();
+        assert!((low - 40.0 / 38.0).abs() < 1e-9 && (high - 1.2).abs() < 1e-9);
+        assert_eq!(r.crosstalk, f(11.0, 950.0), "each side's best round is kept too");
+        assert_eq!(median(&[3.0, 1.0]), Some(2.0));
+        assert_eq!(median(&[]), None);
     }
 
     #[test]

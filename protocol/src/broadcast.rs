@@ -9,14 +9,17 @@
 /// How often a tab pings the channel.
 pub const PING_INTERVAL_MS: u32 = 1_000;
 
+use crate::Payload;
+
 crate::bodies! {
+    @parsed
     #[derive(Debug, Clone, PartialEq)]
     pub enum BroadcastMsg {
         /// I joined this channel.
         Hello = "hello",
         /// Answer to `hello`: I am on this channel too.
         Here = "here",
-        Text { text: String } = "text",
+        Text { text: Payload } = "text",
         Ping = "ping",
         Pong = "pong",
         /// I am leaving this channel.

@@ -12,6 +12,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::parsed::{get, object, Emit, Emitter, FromParsed, Parsed};
 use crate::{Reason, ReasonCode};
 
 /// The side channel's name.
@@ -26,6 +27,7 @@ pub const MAX_RECORDS: usize = 256;
 pub const PAYLOAD_CHARS: usize = 120;
 
 crate::bodies! {
+    @parsed
     #[derive(Debug, Clone, PartialEq)]
     pub enum InspectorMsg {
         /// An inspector is open; `fresh` asks every tab for all it holds, not only what is new.
@@ -82,13 +84,53 @@ impl Record {
         from: Option<String>,
         payload: String,
     ) -> Option<Record> {
-        let dir = match dir {
-            "in" => Dir::In,
-            "out" => Dir::Out,
-            "system" => Dir::System,
-            _ => return None,
-        };
+        let dir = Dir::parse(dir)?;
         Some(Record { id, at_ms, dir, code, kind, seq, from, payload })
+    }
+}
+
+impl FromParsed for Record {
+    fn from_parsed<P: Parsed>(value: Option<P>) -> Result<Self, &'static str> {
+        object(value, "a record {id, at_ms, dir, kind, payload, …}", |o| {
+            Some(Record {
+                id: get(o, "id")?,
+                at_ms: get(o, "at_ms")?,
+                dir: get(o, "dir")?,
+                code: get(o, "code")?,
+                kind: get(o, "kind")?,
+                seq: get(o, "seq")?,
+                from: get(o, "from")?,
+                payload: get(o, "payload")?,
+            })
+        })
+    }
+}
+
+impl Emit for Record {
+    fn emit<E: Emitter>(&self, name: &'static str, out: &mut E) {
+        out.begin_object(name);
+        self.id.emit("id", out);
+        self.at_ms.emit("at_ms", out);
+        out.str("dir", self.dir.as_str());
+        // Absent rather than null, as serde writes a record.
+        if let Some(code) = &self.code {
+            code.emit("code", out);
+        }
+        self.kind.emit("kind", out);
+        if let Some(seq) = &self.seq {
+            seq.emit("seq", out);
+        }
+        if let Some(from) = &self.from {
+            from.emit("from", out);
+        }
+        self.payload.emit("payload", out);
+        out.end();
+    }
+}
+
+impl FromParsed for Dir {
+    fn from_parsed<P: Parsed>(value: Option<P>) -> Result<Self, &'static str> {
+        value.and_then(|v| v.as_str()).and_then(|d| Dir::parse(&d)).ok_or("in, out or system")
     }
 }
 
@@ -102,6 +144,10 @@ pub enum Dir {
 }
 
 impl Dir {
+    pub fn parse(word: &str) -> Option<Dir> {
+        [Dir::In, Dir::Out, Dir::System].into_iter().find(|d| d.as_str() == word)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Dir::In => "in",

@@ -5,37 +5,60 @@
 //! and in the tests, by `Display`, which writes the same shortest form.
 
 use crate::parsed::Emitter;
+use crate::Payload;
 
 /// Writes one envelope object; [`JsonText::finish`] gives the text.
 pub struct JsonText<F: Fn(f64, &mut String)> {
     out: String,
     float: F,
-    first: bool,
-    in_body: bool,
+    /// The objects and arrays open, innermost last: whether it is an array, and whether it is
+    /// still empty.
+    open: Vec<(bool, bool)>,
+    /// Payloads held in JavaScript, left out of `out` at these byte offsets: the caller splices
+    /// them in there without copying them into wasm ([`JsonText::finish_around`]).
+    holes: Vec<(usize, Payload)>,
 }
 
 impl<F: Fn(f64, &mut String)> JsonText<F> {
     /// `float` appends a finite number as JSON.
     pub fn new(float: F) -> Self {
-        JsonText { out: String::from("{"), float, first: true, in_body: false }
+        JsonText { out: String::from("{"), float, open: vec![(false, true)], holes: Vec::new() }
     }
 
-    pub fn finish(mut self) -> String {
-        if self.in_body {
-            self.out.push('}');
+    /// The whole text, with any payload held in JavaScript copied in.
+    pub fn finish(self) -> String {
+        let (text, holes) = self.finish_around();
+        let mut out = String::with_capacity(text.len());
+        let mut from = 0;
+        for (at, payload) in holes {
+            out.push_str(text.get(from..at).unwrap_or_default());
+            escape_into(&mut out, &payload.to_text());
+            from = at;
         }
-        self.out.push('}');
-        self.out
+        out.push_str(text.get(from..).unwrap_or_default());
+        out
     }
 
-    /// `"name":` — the names are the bodies' field names, plain identifiers with nothing to escape.
+    /// The text without the payloads held in JavaScript, and where each goes (as a JSON string).
+    pub fn finish_around(mut self) -> (String, Vec<(usize, Payload)>) {
+        while !self.open.is_empty() {
+            self.end();
+        }
+        (self.out, self.holes)
+    }
+
+    /// `"name":` (nothing inside an array) after a comma unless first. The names are the bodies'
+    /// field names, plain identifiers with nothing to escape.
     fn key(&mut self, name: &'static str) {
-        if !std::mem::replace(&mut self.first, false) {
+        let Some((array, first)) = self.open.last_mut() else { return };
+        if !std::mem::replace(first, false) {
             self.out.push(',');
         }
-        self.out.push('"');
-        self.out.push_str(name);
-        self.out.push_str("\":");
+        if !*array {
+            self.out.push('"');
+            self.out.push_str(name);
+            self.out.push_str("\":");
+        }
     }
 }
 
@@ -70,16 +93,41 @@ impl<F: Fn(f64, &mut String)> Emitter for JsonText<F> {
         }
     }
 
+    fn bool(&mut self, name: &'static str, value: bool) {
+        self.key(name);
+        self.out.push_str(if value { "true" } else { "false" });
+    }
+
     fn null(&mut self, name: &'static str) {
         self.key(name);
         self.out.push_str("null");
     }
 
-    fn begin_body(&mut self) {
-        self.key("body");
+    fn begin_object(&mut self, name: &'static str) {
+        self.key(name);
         self.out.push('{');
-        self.first = true;
-        self.in_body = true;
+        self.open.push((false, true));
+    }
+
+    fn begin_array(&mut self, name: &'static str) {
+        self.key(name);
+        self.out.push('[');
+        self.open.push((true, true));
+    }
+
+    fn end(&mut self) {
+        if let Some((array, _)) = self.open.pop() {
+            self.out.push(if array { ']' } else { '}' });
+        }
+    }
+
+    fn payload(&mut self, name: &'static str, value: &Payload) {
+        if value.is_js() {
+            self.key(name);
+            self.holes.push((self.out.len(), value.clone()));
+        } else {
+            self.str(name, &value.to_text());
+        }
     }
 }
 
@@ -144,7 +192,7 @@ mod tests {
         let bodies = [
             WorkerPortMsg::Ready,
             WorkerPortMsg::Echo {
-                text: format!("a \"quoted\" \\ 你好 😀 {every_control} end"),
+                text: format!("a \"quoted\" \\ 你好 😀 {every_control} end").into(),
                 reply_to: (1 << 53) - 1,
                 received_at: 1_732_270_000_123.456_7,
             },

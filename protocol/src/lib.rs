@@ -26,6 +26,7 @@ pub mod json_text;
 pub mod lang;
 pub mod order;
 pub mod parsed;
+pub mod payload;
 pub mod payment;
 pub mod query;
 pub mod reason;
@@ -44,6 +45,7 @@ use serde::{Deserialize, Serialize, Serializer};
 pub use body::Body;
 pub use decode::decode;
 pub use incoming::Incoming;
+pub use payload::Payload;
 pub use reason::{Reason, ReasonCode};
 
 /// Wire version. A peer of another version (a stale tab, an old worker) is rejected, not guessed at.

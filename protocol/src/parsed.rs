@@ -9,10 +9,11 @@
 //! (`"v": 1.0` is 1 here; of a field given twice, the parser keeps the last), this path follows
 //! the parser.
 //!
-//! Only the bodies declared with `bodies! { @parsed … }` can be read this way: those the workers
-//! speak, whose fields are strings, numbers, reason codes, sender ids and options of those.
+//! Every body is declared with `bodies! { @parsed … }` and read this way in a browser: its fields
+//! are strings, numbers, booleans, reason codes, sender ids, payloads, options and lists of
+//! those, and the few structs inside bodies, which implement [`FromParsed`] and [`Emit`] by hand.
 
-use crate::{preview, DecodeError, Envelope, ReasonCode, SenderId, MAX_SEQ, PROTOCOL_VERSION};
+use crate::{preview, DecodeError, Envelope, Payload, ReasonCode, SenderId, MAX_SEQ, PROTOCOL_VERSION};
 
 /// A value some JSON parser made.
 pub trait Parsed: Sized {
@@ -23,18 +24,37 @@ pub trait Parsed: Sized {
     fn is_null(&self) -> bool;
     fn as_str(&self) -> Option<String>;
     fn as_num(&self) -> Option<f64>;
+    fn as_bool(&self) -> Option<bool>;
+    /// The items of an array; `None` when it is not one.
+    fn items(&self) -> Option<Vec<Self>>;
+    /// A message's free text, kept as the parser made it where it can be (a JS string stays in
+    /// JavaScript): see [`Payload`].
+    fn as_payload(&self) -> Option<Payload> {
+        self.as_str().map(Payload::from)
+    }
     /// A few words for the value, as a wrong version reports it: `2`, `"1"`, `an object`.
     fn describe(&self) -> String;
 }
 
-/// Where an envelope is written: an object under construction, then its `body`.
+/// Where an envelope is written: an object under construction, field by field. Inside an array
+/// the names are not written: each value is the next item.
 pub trait Emitter {
     fn str(&mut self, name: &'static str, value: &str);
     fn num(&mut self, name: &'static str, value: f64);
     fn int(&mut self, name: &'static str, value: u64);
+    fn bool(&mut self, name: &'static str, value: bool);
     fn null(&mut self, name: &'static str);
-    /// Fields from here on go into a fresh `body` object.
-    fn begin_body(&mut self);
+    /// Fields from here on go into a fresh object `name`, until [`Emitter::end`].
+    fn begin_object(&mut self, name: &'static str);
+    /// Values from here on are the items of a fresh array `name`, until [`Emitter::end`].
+    fn begin_array(&mut self, name: &'static str);
+    /// Closes the innermost object or array.
+    fn end(&mut self);
+    /// A message's free text. An emitter that can pass a JS string on without copying it
+    /// overrides this.
+    fn payload(&mut self, name: &'static str, value: &Payload) {
+        self.str(name, &value.to_text());
+    }
 }
 
 /// A field type read from a parsed value.
@@ -126,6 +146,60 @@ impl Emit for u32 {
     }
 }
 
+impl FromParsed for bool {
+    fn from_parsed<P: Parsed>(value: Option<P>) -> Result<Self, &'static str> {
+        value.and_then(|v| v.as_bool()).ok_or("true or false")
+    }
+}
+
+impl Emit for bool {
+    fn emit<E: Emitter>(&self, name: &'static str, out: &mut E) {
+        out.bool(name, *self);
+    }
+}
+
+impl FromParsed for Payload {
+    fn from_parsed<P: Parsed>(value: Option<P>) -> Result<Self, &'static str> {
+        value.and_then(|v| v.as_payload()).ok_or("a string")
+    }
+}
+
+impl Emit for Payload {
+    fn emit<E: Emitter>(&self, name: &'static str, out: &mut E) {
+        out.payload(name, self);
+    }
+}
+
+impl<T: FromParsed> FromParsed for Vec<T> {
+    fn from_parsed<P: Parsed>(value: Option<P>) -> Result<Self, &'static str> {
+        let items = value.and_then(|v| v.items()).ok_or("a list")?;
+        items.into_iter().map(|item| T::from_parsed(Some(item))).collect()
+    }
+}
+
+impl<T: Emit> Emit for Vec<T> {
+    fn emit<E: Emitter>(&self, name: &'static str, out: &mut E) {
+        out.begin_array(name);
+        self.iter().for_each(|item| item.emit("", out));
+        out.end();
+    }
+}
+
+/// Reads the object `value` with `read`, which takes its fields by name (`None` when it is no
+/// object, or a field is not what `read` needs): for the structs inside bodies.
+pub fn object<T, P: Parsed>(
+    value: Option<P>,
+    expected: &'static str,
+    read: impl FnOnce(&P) -> Option<T>,
+) -> Result<T, &'static str> {
+    value.filter(|v| v.is_object()).as_ref().and_then(read).ok_or(expected)
+}
+
+/// Reads one field of an object as a `T`; `None` when it is not one.
+pub fn get<T: FromParsed, P: Parsed>(object: &P, name: &'static str) -> Option<T> {
+    T::from_parsed(object.get(name)).ok()
+}
+
 impl<T: FromParsed> FromParsed for Option<T> {
     fn from_parsed<P: Parsed>(value: Option<P>) -> Result<Self, &'static str> {
         match value {
@@ -186,7 +260,8 @@ pub fn decode_parsed<B: ParsedBody, P: Parsed>(value: &P) -> Result<Envelope<B>,
     })
 }
 
-/// Writes an envelope field by field, in the order [`Envelope::encode`] does.
+/// Writes an envelope field by field, in the order [`Envelope::encode`] does, into the object
+/// the emitter starts with.
 pub fn emit_envelope<B: ParsedBody, E: Emitter>(envelope: &Envelope<B>, out: &mut E) {
     out.int("v", u64::from(envelope.v));
     envelope.seq.emit("seq", out);
@@ -252,8 +327,9 @@ macro_rules! __parsed_read {
 macro_rules! __parsed_write {
     ($out:ident) => {{}};
     ($out:ident, $($field:ident),*) => {{
-        $out.begin_body();
+        $out.begin_object("body");
         $( $crate::parsed::Emit::emit($field, stringify!($field), $out); )*
+        $out.end();
     }};
 }
 
@@ -291,6 +367,12 @@ mod tests {
         fn as_num(&self) -> Option<f64> {
             Value::as_f64(self)
         }
+        fn as_bool(&self) -> Option<bool> {
+            Value::as_bool(self)
+        }
+        fn items(&self) -> Option<Vec<Value>> {
+            Value::as_array(self).cloned()
+        }
         fn describe(&self) -> String {
             match self {
                 Value::Object(_) => "an object".into(),
@@ -301,21 +383,30 @@ mod tests {
     }
 
     /// An emitter building serde_json's tree, to compare with what `encode` writes.
-    #[derive(Default)]
     struct Tree {
-        root: Map<String, Value>,
-        body: Option<Map<String, Value>>,
+        /// The open objects and arrays with the name each goes under, the root first.
+        open: Vec<(&'static str, Value)>,
+    }
+
+    impl Default for Tree {
+        fn default() -> Self {
+            Tree { open: vec![("", Value::Object(Map::new()))] }
+        }
     }
 
     impl Tree {
         fn put(&mut self, name: &str, value: Value) {
-            self.body.as_mut().unwrap_or(&mut self.root).insert(name.into(), value);
+            match self.open.last_mut() {
+                Some((_, Value::Object(map))) => drop(map.insert(name.into(), value)),
+                Some((_, Value::Array(items))) => items.push(value),
+                _ => unreachable!("the tree's open values are objects and arrays"),
+            }
         }
         fn done(mut self) -> Value {
-            if let Some(body) = self.body.take() {
-                self.root.insert("body".into(), Value::Object(body));
+            while self.open.len() > 1 {
+                self.end();
             }
-            Value::Object(self.root)
+            self.open.pop().map(|(_, root)| root).unwrap_or_default()
         }
     }
 
@@ -331,11 +422,22 @@ mod tests {
         fn int(&mut self, name: &'static str, value: u64) {
             self.put(name, Value::from(value));
         }
+        fn bool(&mut self, name: &'static str, value: bool) {
+            self.put(name, Value::from(value));
+        }
         fn null(&mut self, name: &'static str) {
             self.put(name, Value::Null);
         }
-        fn begin_body(&mut self) {
-            self.body = Some(Map::new());
+        fn begin_object(&mut self, name: &'static str) {
+            self.open.push((name, Value::Object(Map::new())));
+        }
+        fn begin_array(&mut self, name: &'static str) {
+            self.open.push((name, Value::Array(Vec::new())));
+        }
+        fn end(&mut self) {
+            if let Some((name, value)) = self.open.pop() {
+                self.put(name, value);
+            }
         }
     }
 
@@ -449,6 +551,127 @@ mod tests {
                 numbers_as_f64(by_serde),
                 "the fields and values `encode` writes"
             );
+        }
+    }
+
+    /// Every body of every mechanism, written each way, reads back through either decoder as the
+    /// envelope it was: serde's text through this path, this path's tree and text through serde.
+    fn agrees<B: ParsedBody + std::fmt::Debug + PartialEq + Clone>(bodies: Vec<B>) {
+        use crate::json_text::JsonText;
+        let mut sender = Sender::new(SenderId("tab-7".into()));
+        for body in bodies {
+            let envelope = sender.envelope(body, 1_732_270_000_123.5);
+            let by_serde = envelope.encode().unwrap();
+            assert_eq!(parsed_as::<B>(&by_serde).as_ref(), Ok(&envelope), "{by_serde}");
+            let mut tree = Tree::default();
+            emit_envelope(&envelope, &mut tree);
+            let tree = tree.done();
+            assert_eq!(decode::<B>(&tree.to_string()).as_ref(), Ok(&envelope), "{tree}");
+            let mut text = JsonText::new(|v: f64, out: &mut String| out.push_str(&v.to_string()));
+            emit_envelope(&envelope, &mut text);
+            let text = text.finish();
+            assert_eq!(decode::<B>(&text).as_ref(), Ok(&envelope), "{text}");
+        }
+    }
+
+    fn parsed_as<B: ParsedBody>(text: &str) -> Result<Envelope<B>, DecodeError> {
+        match serde_json::from_str::<Value>(text) {
+            Ok(value) => decode_parsed(&value),
+            Err(e) => Err(DecodeError::NotJson(e.to_string())),
+        }
+    }
+
+    #[test]
+    fn every_body_of_every_mechanism_reads_back_either_way() {
+        use crate::bench::BenchMsg;
+        use crate::broadcast::BroadcastMsg;
+        use crate::inspector::{Dir, InspectorMsg, Record};
+        use crate::payment::{Outcome, PaymentMsg};
+        use crate::relay::RelayMsg;
+        use crate::stock::{Quote, StockMsg, Walk};
+        use crate::storage::StorageMsg;
+        let text = || Payload::from("héllo \"x\" 你好\n");
+        agrees(vec![BroadcastMsg::Hello, BroadcastMsg::Text { text: text() }, BroadcastMsg::Goodbye]);
+        agrees(vec![
+            BenchMsg::Ready,
+            BenchMsg::Ping { text: text() },
+            BenchMsg::Pong { text: Payload::default() },
+        ]);
+        agrees(vec![StorageMsg::Value { text: text() }]);
+        agrees(vec![
+            RelayMsg::Join { room: "r".into(), after: Some(3) },
+            RelayMsg::Join { room: "r".into(), after: None },
+            RelayMsg::Relayed {
+                room_seq: 9,
+                from: SenderId("b".into()),
+                seq: 2,
+                sent_at: 0.25,
+                text: text(),
+            },
+            RelayMsg::Error { code: ReasonCode::TooLarge, reason: "big".into() },
+        ]);
+        let quotes =
+            vec![Quote { symbol: "ACME".into(), cents: 12_345 }, Quote { symbol: "Z".into(), cents: 0 }];
+        agrees(vec![
+            StockMsg::Tick { term: 2, seq: 40, quotes, walk: Walk(crate::stock::OPENING_WALK) },
+            StockMsg::Tick { term: 2, seq: 41, quotes: vec![], walk: Walk(0) },
+            StockMsg::Resign { term: 2, to: Some(SenderId("tab-9".into())) },
+            StockMsg::MarketOn { transport: "relay".into(), term: 1, room: None },
+        ]);
+        agrees(vec![
+            PaymentMsg::Order { order_id: "o-1".into(), amount_cents: 4_200, currency: "EUR".into() },
+            PaymentMsg::Result { order_id: "o-1".into(), outcome: Outcome::Paid { payment_id: "p".into() } },
+            PaymentMsg::Result { order_id: "o-2".into(), outcome: Outcome::Declined { reason: "no".into() } },
+            PaymentMsg::Result { order_id: "o-3".into(), outcome: Outcome::Cancelled },
+        ]);
+        let record = |code, seq, from: Option<&str>| Record {
+            id: 4,
+            at_ms: 12.5,
+            dir: Dir::System,
+            code,
+            kind: "text".into(),
+            seq,
+            from: from.map(str::to_owned),
+            payload: "a = \"1\"".into(),
+        };
+        agrees(vec![
+            InspectorMsg::Watch { fresh: true },
+            InspectorMsg::Watch { fresh: false },
+            InspectorMsg::Records {
+                route: "/broadcast".into(),
+                records: vec![
+                    record(Some(ReasonCode::Gap), Some(3), Some("tab-a")),
+                    record(None, None, None),
+                ],
+            },
+        ]);
+    }
+
+    #[test]
+    fn a_struct_inside_a_body_is_checked_field_by_field() {
+        let tick = |quotes: &str| {
+            format!(
+                r#"{{"v":1,"seq":1,"from":"x","sent_at":0,"kind":"tick","body":{{"term":1,"seq":1,"walk":"0","quotes":{quotes}}}}}"#
+            )
+        };
+        for bad in
+            [r#"[{"symbol":"A"}]"#, r#"[{"symbol":"A","cents":-1}]"#, r#"{"symbol":"A","cents":1}"#, r#"[7]"#]
+        {
+            let text = tick(bad);
+            let (by_text, by_tree) =
+                (decode::<crate::stock::StockMsg>(&text), parsed_as::<crate::stock::StockMsg>(&text));
+            assert_eq!(by_tree.as_ref().map_err(DecodeError::code), Err(ReasonCode::Malformed), "{text}");
+            assert_eq!(by_text.map_err(|e| e.code()), Err(ReasonCode::Malformed), "{text}");
+        }
+        let result = |outcome: &str| {
+            format!(
+                r#"{{"v":1,"seq":1,"from":"x","sent_at":0,"kind":"result","body":{{"order_id":"o","outcome":{outcome}}}}}"#
+            )
+        };
+        for bad in [r#"{"status":"refunded"}"#, r#"{"status":"paid"}"#, r#""paid""#] {
+            let text = result(bad);
+            assert!(parsed_as::<crate::payment::PaymentMsg>(&text).is_err(), "{text}");
+            assert!(decode::<crate::payment::PaymentMsg>(&text).is_err(), "{text}");
         }
     }
 }

@@ -17,9 +17,11 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::parsed::{get, object, Emit, Emitter, FromParsed, Parsed};
 use crate::{decode, Body, DecodeError, Envelope, Reason, ReasonCode};
 
 crate::bodies! {
+    @parsed
     #[derive(Debug, Clone, PartialEq)]
     pub enum PaymentMsg {
         /// Provider → shop: the provider page has started and listens for the order.
@@ -37,6 +39,43 @@ pub enum Outcome {
     Paid { payment_id: String },
     Declined { reason: String },
     Cancelled,
+}
+
+impl Outcome {
+    /// The `status` word it is written with.
+    fn status(&self) -> &'static str {
+        match self {
+            Outcome::Paid { .. } => "paid",
+            Outcome::Declined { .. } => "declined",
+            Outcome::Cancelled => "cancelled",
+        }
+    }
+}
+
+impl FromParsed for Outcome {
+    fn from_parsed<P: Parsed>(value: Option<P>) -> Result<Self, &'static str> {
+        object(value, "an outcome {status: paid|declined|cancelled, …}", |o| {
+            match get::<String, P>(o, "status")?.as_str() {
+                "paid" => Some(Outcome::Paid { payment_id: get(o, "payment_id")? }),
+                "declined" => Some(Outcome::Declined { reason: get(o, "reason")? }),
+                "cancelled" => Some(Outcome::Cancelled),
+                _ => None,
+            }
+        })
+    }
+}
+
+impl Emit for Outcome {
+    fn emit<E: Emitter>(&self, name: &'static str, out: &mut E) {
+        out.begin_object(name);
+        out.str("status", self.status());
+        match self {
+            Outcome::Paid { payment_id } => payment_id.emit("payment_id", out),
+            Outcome::Declined { reason } => reason.emit("reason", out),
+            Outcome::Cancelled => {}
+        }
+        out.end();
+    }
 }
 
 /// Where the shop's checkout stands: the route's `payment-result` readout.
@@ -79,14 +118,21 @@ impl PaymentState {
 
 /// A window message as the shop's listener saw it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Incoming {
+pub struct Incoming<D = String> {
     /// `event.origin` (`"null"` for an opaque origin such as a sandboxed srcdoc frame).
     pub origin: String,
     /// Whether `event.source` is the window the receiver expects: for the shop the checkout
     /// iframe's `contentWindow`, for the provider its parent.
     pub from_expected: bool,
-    /// The data as wire text, or why it is not text.
-    pub data: Result<String, DecodeError>,
+    /// The data (as wire text, or as the browser delivered it), or why it was not read.
+    pub data: Result<D, DecodeError>,
+}
+
+impl<D> Incoming<D> {
+    /// The same message with its data read another way (`read` sees only data that was read).
+    pub fn map_data<T>(self, read: impl FnOnce(D) -> Result<T, DecodeError>) -> Incoming<T> {
+        Incoming { origin: self.origin, from_expected: self.from_expected, data: self.data.and_then(read) }
+    }
 }
 
 /// Why the shop refused a message.

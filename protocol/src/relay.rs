@@ -18,6 +18,7 @@
 //! every member can see a gap, including in what it sent (`accepted` carries the number). Its own
 //! envelopes to one connection are numbered per connection, as any sender's are.
 
+use crate::Payload;
 use crate::{Reason, ReasonCode, SenderId};
 
 /// Largest frame the relay takes; a larger one closes the connection with 1009.
@@ -48,13 +49,14 @@ pub mod close {
 }
 
 crate::bodies! {
+    @parsed
     #[derive(Debug, Clone, PartialEq)]
     pub enum RelayMsg {
         /// Client → relay: join `room`, leaving the one it was in. `after`: the last room number
         /// this client saw there (it is coming back): the relay replays what came after it.
         Join { room: String, after: Option<u64> } = "join",
         /// Client → relay: a message for the room's other members.
-        Text { text: String } = "text",
+        Text { text: Payload } = "text",
         /// Relay → client: you are in `room`, with `members` members counting you.
         Joined { room: String, members: u32 } = "joined",
         /// Relay → a client that joined with `after`, right after `joined`: the next `replaying`
@@ -66,7 +68,7 @@ crate::bodies! {
         /// Relay → the sender: your text `reply_to` is the room's message `room_seq`.
         Accepted { reply_to: u64, room_seq: u64 } = "accepted",
         /// Relay → the other members: what `from` sent as its `seq`, the room's `room_seq`.
-        Relayed { room_seq: u64, from: SenderId, seq: u64, sent_at: f64, text: String } = "relayed",
+        Relayed { room_seq: u64, from: SenderId, seq: u64, sent_at: f64, text: Payload } = "relayed",
         /// Relay → client: this frame was refused and not relayed.
         Error { code: ReasonCode, reason: String } = "error",
     }

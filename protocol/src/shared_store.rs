@@ -19,6 +19,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::Payload;
 use crate::{Body, Envelope, Incoming, Reason, ReasonCode, Sender, SenderId};
 
 /// How much of a refused message the worker sends back for the page's log.
@@ -63,7 +64,7 @@ crate::bodies! {
         Ping = "ping",
         Pong = "pong",
         /// Tab → worker → the same tab: the text comes straight back (the benchmark's round trip).
-        Echo { text: String } = "echo",
+        Echo { text: Payload } = "echo",
         /// Tab → worker, on `pagehide`: forget me now rather than at the next timeout.
         Goodbye = "goodbye",
         /// Worker → tab: the worker refused a message, and why.
@@ -428,8 +429,8 @@ mod tests {
         s.connect(1, 0.0);
         s.connect(2, 0.0);
         let mut a = TabSim::new(1, "tab-a");
-        let out = a.send(&mut s, StoreMsg::Echo { text: "x".repeat(10_000) }, 1.0);
-        assert_eq!(bodies(&out), [("to 1".into(), StoreMsg::Echo { text: "x".repeat(10_000) })]);
+        let out = a.send(&mut s, StoreMsg::Echo { text: "x".repeat(10_000).into() }, 1.0);
+        assert_eq!(bodies(&out), [("to 1".into(), StoreMsg::Echo { text: "x".repeat(10_000).into() })]);
         assert!(s.values.is_empty());
     }
 

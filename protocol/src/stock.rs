@@ -17,6 +17,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::parsed::{get, object, Emit, Emitter, FromParsed, Parsed};
 use crate::SenderId;
 
 /// How often the leader ticks.
@@ -39,11 +40,66 @@ pub struct Quote {
     pub cents: u64,
 }
 
+impl FromParsed for Quote {
+    fn from_parsed<P: Parsed>(value: Option<P>) -> Result<Self, &'static str> {
+        object(value, "a quote {symbol, cents}", |o| {
+            Some(Quote { symbol: get(o, "symbol")?, cents: get(o, "cents")? })
+        })
+    }
+}
+
+impl Emit for Quote {
+    fn emit<E: Emitter>(&self, name: &'static str, out: &mut E) {
+        out.begin_object(name);
+        self.symbol.emit("symbol", out);
+        self.cents.emit("cents", out);
+        out.end();
+    }
+}
+
+/// The walk's 64-bit state on the wire. JSON's numbers hold 53 bits exactly — a browser's
+/// `JSON.parse` rounds anything larger, and the next leader would go on from the wrong state — so
+/// it crosses as a decimal string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Walk(pub u64);
+
+impl Serialize for Walk {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for Walk {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse()
+            .map(Walk)
+            .map_err(|_| serde::de::Error::custom("a walk state is a whole number in a string"))
+    }
+}
+
+impl FromParsed for Walk {
+    fn from_parsed<P: Parsed>(value: Option<P>) -> Result<Self, &'static str> {
+        value
+            .and_then(|v| v.as_str())
+            .and_then(|t| t.parse().ok())
+            .map(Walk)
+            .ok_or("a whole number in a string")
+    }
+}
+
+impl Emit for Walk {
+    fn emit<E: Emitter>(&self, name: &'static str, out: &mut E) {
+        out.str(name, &self.0.to_string());
+    }
+}
+
 crate::bodies! {
+    @parsed
     #[derive(Debug, Clone, PartialEq)]
     pub enum StockMsg {
         /// Leader → everyone: the market after tick `seq`, and the walk's state to go on from.
-        Tick { term: u64, seq: u64, quotes: Vec<Quote>, walk: u64 } = "tick",
+        Tick { term: u64, seq: u64, quotes: Vec<Quote>, walk: Walk } = "tick",
         /// Fallback election: the sender wants to lead `term`.
         Claim { term: u64 } = "claim",
         /// The leader of `term` stops (its page hides, or it hands over, to `to` if named).
@@ -216,7 +272,7 @@ impl Market {
     }
 
     pub fn tick(&self, term: u64) -> StockMsg {
-        StockMsg::Tick { term, seq: self.seq, quotes: self.quotes.clone(), walk: self.walk }
+        StockMsg::Tick { term, seq: self.seq, quotes: self.quotes.clone(), walk: Walk(self.walk) }
     }
 }
 
@@ -331,7 +387,7 @@ impl Ticker {
     /// A message from another tab.
     pub fn receive(&mut self, from: &SenderId, body: StockMsg, now_ms: f64) -> Vec<Step> {
         match body {
-            StockMsg::Tick { term, seq, quotes, walk } => {
+            StockMsg::Tick { term, seq, quotes, walk: Walk(walk) } => {
                 self.on_tick(from, term, Market { seq, quotes, walk }, now_ms)
             }
             StockMsg::Claim { term } => self.on_claim(from, term, now_ms),

@@ -4,6 +4,7 @@
 //! written by anyone else — another app on the origin, a QA script, broken JSON — is decoded and
 //! shown as rejected with the reason rather than trusted.
 
+use crate::Payload;
 use crate::{decode, preview, DecodeError, Envelope};
 
 /// Prefix of the demo's keys in localStorage.
@@ -12,9 +13,10 @@ pub const NAMESPACE: &str = "crosstalk:demo:";
 pub const FILLER_PREFIX: &str = "crosstalk:filler:";
 
 crate::bodies! {
+    @parsed
     #[derive(Debug, Clone, PartialEq)]
     pub enum StorageMsg {
-        Value { text: String } = "value",
+        Value { text: Payload } = "value",
     }
 }
 
@@ -58,7 +60,7 @@ impl Stored {
         match self {
             Stored::Absent => "(none)".into(),
             Stored::Valid(Envelope { body: StorageMsg::Value { text }, .. }) => {
-                format!("\"{}\"", preview(text, 80))
+                format!("\"{}\"", text.preview(80))
             }
             Stored::Invalid { raw, .. } => format!("{} (unreadable)", preview(raw, 60)),
         }

@@ -10,6 +10,7 @@
 //!  |<============= echo ===================|  (worker's own seq, its receive time)
 //! ```
 
+use crate::Payload;
 use crate::{Envelope, Incoming, Reason, ReasonCode, Sender};
 
 /// What the worker says first, over the port, once it has it.
@@ -24,11 +25,11 @@ crate::bodies! {
         /// Page → worker, on the worker itself, with the page's `port2` in `event.ports`.
         Connect = "connect",
         /// Worker → page, over the port, first thing after `connect`.
-        Greeting { text: String } = "greeting",
+        Greeting { text: Payload } = "greeting",
         /// Page → worker, over the port.
-        Text { text: String } = "text",
+        Text { text: Payload } = "text",
         /// Worker → page, over the port: what the worker received, with when it received it.
-        Echo { text: String, reply_to: u64, received_at: f64 } = "echo",
+        Echo { text: Payload, reply_to: u64, received_at: f64 } = "echo",
         /// Worker → page: the worker refused a message, and why.
         Rejected { code: ReasonCode, reason: String, preview: String } = "rejected",
     }
@@ -60,7 +61,7 @@ impl EchoService {
     }
 
     pub fn greeting(&mut self, now_ms: f64) -> Envelope<WorkerPortMsg> {
-        self.sender.envelope(WorkerPortMsg::Greeting { text: GREETING.to_owned() }, now_ms)
+        self.sender.envelope(WorkerPortMsg::Greeting { text: GREETING.into() }, now_ms)
     }
 
     /// Judges a message that arrived on the worker itself (not the port). `Ok` means it is a

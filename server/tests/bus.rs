@@ -139,7 +139,9 @@ impl Client {
         let mut heard = Vec::new();
         while heard.len() < count {
             match self.next().await {
-                RelayMsg::Relayed { room_seq, text, .. } => heard.push(Heard::Text(room_seq, text)),
+                RelayMsg::Relayed { room_seq, text, .. } => {
+                    heard.push(Heard::Text(room_seq, text.to_string()))
+                }
                 RelayMsg::Accepted { room_seq, .. } => heard.push(Heard::Mine(room_seq)),
                 _ => {}
             }
@@ -251,7 +253,7 @@ async fn a_client_back_on_the_other_instance_gets_exactly_what_it_missed_then_li
     let after: Vec<Heard> = frames[2..]
         .iter()
         .filter_map(|f| match f {
-            RelayMsg::Relayed { room_seq, text, .. } => Some(Heard::Text(*room_seq, text.clone())),
+            RelayMsg::Relayed { room_seq, text, .. } => Some(Heard::Text(*room_seq, text.to_string())),
             _ => None,
         })
         .chain(b.texts(1).await)
@@ -332,7 +334,9 @@ async fn a_killed_instances_members_drop_out_and_come_back_on_the_other_with_not
     while replayed.len() < 2 {
         match a.next().await {
             RelayMsg::Resumed { missed, replaying, .. } => assert_eq!((missed, replaying), (0, 2)),
-            RelayMsg::Relayed { room_seq, text, .. } => replayed.push(Heard::Text(room_seq, text)),
+            RelayMsg::Relayed { room_seq, text, .. } => {
+                replayed.push(Heard::Text(room_seq, text.to_string()))
+            }
             _ => {}
         }
     }

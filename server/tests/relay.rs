@@ -35,12 +35,12 @@ async fn texts_reach_the_other_members_in_order_and_never_the_sender_or_another_
     c.join("elsewhere").await;
     assert!(matches!(a.next().await, RelayMsg::Members { members: 2, .. }));
     for n in 1..=50 {
-        a.say(RelayMsg::Text { text: format!("message {n}") }).await;
+        a.say(RelayMsg::Text { text: format!("message {n}").into() }).await;
     }
     for n in 1..=50u64 {
         match b.next().await {
             RelayMsg::Relayed { room_seq, from, text, .. } => {
-                assert_eq!((room_seq, from.0.as_str(), text), (n, "a", format!("message {n}")));
+                assert_eq!((room_seq, from.0.as_str(), text.to_string()), (n, "a", format!("message {n}")));
             }
             other => panic!("{other:?}"),
         }
@@ -119,7 +119,7 @@ async fn a_client_over_its_rate_is_told_then_closed_with_1008() {
     let mut a = Client::connect(&suite, "a").await;
     a.join("lobby").await;
     for n in 0..40 {
-        a.say(RelayMsg::Text { text: format!("flood {n}") }).await;
+        a.say(RelayMsg::Text { text: format!("flood {n}").into() }).await;
     }
     let mut told = 0;
     loop {
@@ -167,7 +167,7 @@ async fn a_slow_reader_is_closed_as_too_slow_while_the_room_carries_on() {
     const FRAMES: u64 = 400;
     let big = "y".repeat(60 * 1024);
     for n in 1..=FRAMES {
-        a.say(RelayMsg::Text { text: big.clone() }).await;
+        a.say(RelayMsg::Text { text: big.clone().into() }).await;
         loop {
             match b.next().await {
                 RelayMsg::Relayed { room_seq, .. } => {

@@ -97,6 +97,23 @@ fn attr(value: Option<f64>) -> Option<AttrValue> {
     value.map(|v| AttrValue::from(format!("{v:.1}")))
 }
 
+/// Each pair's ratio, for QA scripts: `0.934 1.012 0.988`.
+fn ratios_attr(ratios: &[f64]) -> AttrValue {
+    ratios.iter().map(|r| format!("{r:.3}")).collect::<Vec<_>>().join(" ").into()
+}
+
+/// The median ratio, and under it the pairs' spread (`0.91–0.97`): how far one run can be trusted.
+fn ratio_cell(median: Option<f64>, spread: Option<(f64, f64)>) -> Html {
+    html! {
+        <>
+            {figure(median, 2)}
+            if let Some((low, high)) = spread {
+                <span class="spread">{format!("{low:.2}–{high:.2}")}</span>
+            }
+        </>
+    }
+}
+
 fn result_row(row: &Row) -> Html {
     let verdict = match meets_target(row) {
         Some(true) => "meets",
@@ -110,15 +127,17 @@ fn result_row(row: &Row) -> Html {
             data-rtt-us={attr(row.crosstalk.rtt_us)} data-msgs-per-s={attr(row.crosstalk.msgs_per_s)}
             data-baseline-rtt-us={attr(row.baseline.rtt_us)}
             data-baseline-msgs-per-s={attr(row.baseline.msgs_per_s)}
+            data-rtt-ratios={ratios_attr(&row.rtt_ratios)}
+            data-throughput-ratios={ratios_attr(&row.throughput_ratios)}
             data-target={verdict} class={classes!(verdict)}>
             <td>{label}</td>
             <td class="num">{bytes_label(row.payload_bytes)}</td>
             <td class="num">{figure(row.crosstalk.rtt_us, 1)}</td>
             <td class="num">{figure(row.baseline.rtt_us, 1)}</td>
-            <td class="num ratio">{figure(row.rtt_ratio(), 2)}</td>
+            <td class="num ratio">{ratio_cell(row.rtt_ratio(), row.rtt_spread())}</td>
             <td class="num">{figure(row.crosstalk.msgs_per_s, 0)}</td>
             <td class="num">{figure(row.baseline.msgs_per_s, 0)}</td>
-            <td class="num ratio">{figure(row.throughput_ratio(), 2)}</td>
+            <td class="num ratio">{ratio_cell(row.throughput_ratio(), row.throughput_spread())}</td>
             <td class="note">{row.note.clone().unwrap_or_default()}</td>
         </tr>
     }

@@ -6,10 +6,10 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use crosstalk_protocol::bench::BenchMsg;
-use crosstalk_protocol::decode;
 use yew::prelude::*;
 
 use crate::origins::origins;
+use crate::transport::js_wire::read_js;
 use crate::transport::window_message::{parent, Expect, TargetOrigin, WindowLink};
 use crate::transport::Event;
 
@@ -22,12 +22,12 @@ fn start(slot: &Slot) -> Result<(), String> {
     let framer = parent().ok_or("not framed: /bench opens this page in a hidden frame")?;
     let expect = Expect { source: Box::new(parent), origin: app.clone(), read_strangers: Box::new(|| false) };
     let (answering, to) = (Rc::downgrade(slot), target.clone());
-    let link = WindowLink::<BenchMsg>::listen("bench-frame", expect, move |event| {
+    let link = WindowLink::<BenchMsg>::listen_raw("bench-frame", expect, move |event| {
         let Event::Other(incoming) = event else { return };
         if !(incoming.from_expected && incoming.origin == app) {
             return;
         }
-        let Ok(envelope) = incoming.data.and_then(|text| decode::<BenchMsg>(&text)) else { return };
+        let Ok(envelope) = incoming.data.and_then(|data| read_js::<BenchMsg>(&data)) else { return };
         if let (BenchMsg::Ping { text }, Some(slot), Some(framer)) =
             (envelope.body, answering.upgrade(), parent())
         {

@@ -172,7 +172,7 @@ pub fn StoragePage() -> Html {
                                 let (value, by, valid) = match stored {
                                     Stored::Valid(envelope) => {
                                         let StorageMsg::Value { text } = &envelope.body;
-                                        (text.clone(), envelope.from.0.clone(), "true")
+                                        (text.to_string(), envelope.from.0.clone(), "true")
                                     }
                                     other => (other.label(), other.error().map(|e| e.to_string()).unwrap_or_default(), "false"),
                                 };

@@ -175,8 +175,7 @@ impl RouteState for BenchState {
                 );
                 log.push(Entry::system("measured", said, at_ms));
                 if let Some(row) = self.row_mut(mechanism, payload) {
-                    let side = row.side_mut(side);
-                    *side = side.best(figures);
+                    row.record(side, figures);
                 }
             }
             Action::Failed { mechanism, payload, side, why } => {

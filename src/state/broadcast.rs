@@ -6,7 +6,7 @@ use crosstalk_protocol::{Body as _, Reason};
 
 use crate::components::sequence_diagram::{Diagram, Step};
 use crate::hooks::RouteState;
-use crate::log::{Direction, Entry, LogBook, Status};
+use crate::log::{shown, Direction, Entry, LogBook, Status};
 use crate::said;
 use crate::transport::broadcast::{BroadcastEvent, Peers};
 use crate::transport::Event;
@@ -97,7 +97,7 @@ impl BroadcastState {
         match event {
             Event::Sent { envelope, .. } => {
                 let entry = match &envelope.body {
-                    BroadcastMsg::Text { text } => Entry::sent(&envelope, text.clone(), at_ms),
+                    BroadcastMsg::Text { text } => Entry::sent(&envelope, shown(text), at_ms),
                     BroadcastMsg::Hello => Entry::sent(&envelope, "", at_ms).saying(said!(HelloThisTabJoins)),
                     other => Entry::sent(&envelope, other.kind(), at_ms),
                 };
@@ -117,7 +117,7 @@ impl BroadcastState {
                     _ => None,
                 };
                 let payload = match &envelope.body {
-                    BroadcastMsg::Text { text } => text.clone(),
+                    BroadcastMsg::Text { text } => shown(text),
                     other => other.kind().into(),
                 };
                 let status = order.problem().map_or(Status::Ok, Status::Rejected);

@@ -8,7 +8,7 @@ use crosstalk_protocol::{Body as _, Reason, ReasonCode};
 
 use crate::components::sequence_diagram::{Diagram, Step};
 use crate::hooks::RouteState;
-use crate::log::{Direction, Entry, LogBook, Status};
+use crate::log::{shown, Direction, Entry, LogBook, Status};
 use crate::said;
 use crate::transport::websocket::{Notice, RelayEvent};
 use crate::transport::{Event, LinkState};
@@ -163,7 +163,7 @@ impl WebSocketState {
                     RelayMsg::Join { room, after: Some(after) } => {
                         Entry::sent(&envelope, "", at_ms).saying(said!(ResumeRoom, room, after))
                     }
-                    RelayMsg::Text { text } => Entry::sent(&envelope, text.clone(), at_ms),
+                    RelayMsg::Text { text } => Entry::sent(&envelope, shown(text), at_ms),
                     other => Entry::sent(&envelope, other.kind(), at_ms),
                 };
                 if matches!(envelope.body, RelayMsg::Text { .. }) {

@@ -9,7 +9,7 @@ use crosstalk_protocol::{preview, Reason};
 use crate::components::sequence_diagram::{Diagram, Step};
 use crate::hooks::RouteState;
 use crate::i18n::Said;
-use crate::log::{Direction, Entry, LogBook, Status};
+use crate::log::{shown, Direction, Entry, LogBook, Status};
 use crate::said;
 use crate::transport::worker_port::{WorkerPortEvent, VIA_WORKER};
 use crate::transport::{Event, LinkState};
@@ -98,8 +98,8 @@ fn describe(body: &WorkerPortMsg, via: &str) -> String {
     }
     match body {
         WorkerPortMsg::Ready | WorkerPortMsg::Connect => String::new(),
-        WorkerPortMsg::Greeting { text } | WorkerPortMsg::Text { text } => text.clone(),
-        WorkerPortMsg::Echo { text, reply_to, .. } => format!("{text} ↩ echo of #{reply_to}"),
+        WorkerPortMsg::Greeting { text } | WorkerPortMsg::Text { text } => shown(text),
+        WorkerPortMsg::Echo { text, reply_to, .. } => format!("{} ↩ echo of #{reply_to}", shown(text)),
         WorkerPortMsg::Rejected { preview, .. } if preview.is_empty() => {
             format!("(refused {})", channel_name(via))
         }

@@ -12,7 +12,7 @@ use crosstalk_protocol::relay::RelayMsg;
 use crosstalk_protocol::shared_store::StoreMsg;
 use crosstalk_protocol::storage::{StorageMsg, Stored};
 use crosstalk_protocol::worker_port::WorkerPortMsg;
-use crosstalk_protocol::{decode, preview, Body, Envelope, Reason};
+use crosstalk_protocol::{Body, Envelope, Payload, Reason};
 use gloo::timers::callback::Timeout;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -20,10 +20,11 @@ use web_sys::{HtmlIFrameElement, Window};
 
 use super::broadcast::{BroadcastEvent, BroadcastMember};
 use super::core::{js_error_text, Core, Event, LinkState};
+use super::js_wire::{held, read_js};
 use super::shared_worker::{SharedStoreClient, StoreEvent, SHARED_STORE_URL};
 use super::storage::{StorageChange, StorageDemo, StorageNotice};
 use super::websocket::{relay_url, RelayEvent, RelayLink};
-use super::window_message::{Expect, TargetOrigin, WindowEvent, WindowLink};
+use super::window_message::{Expect, RawWindowEvent, TargetOrigin, WindowLink};
 use super::worker_port::{WorkerPort, WorkerPortEvent, ECHO_WORKER_URL};
 use crate::clock::now_ms;
 use crate::log::{Entry, LogBook};
@@ -36,7 +37,7 @@ const PONG_KEY: &str = "bench-pong";
 /// The crosstalk echo frame's page, on either origin.
 pub const PEER_PATH: &str = "/bench-peer";
 
-type Post = Rc<dyn Fn(&str) -> Result<(), Reason>>;
+type Post = Rc<dyn Fn(&Payload) -> Result<(), Reason>>;
 
 /// Counts echoes and readiness, and resolves what the benchmark awaits.
 #[derive(Default)]
@@ -45,7 +46,7 @@ pub struct Meter {
     needed: Cell<u32>,
     remaining: Cell<u32>,
     /// Set during a sequential run: what to post again at each echo.
-    again: RefCell<Option<(Post, String)>>,
+    again: RefCell<Option<(Post, Payload)>>,
     waiting: RefCell<Option<(js_sys::Function, js_sys::Function)>>,
     failure: RefCell<Option<String>>,
     log: RefCell<LogBook>,
@@ -120,12 +121,12 @@ impl Meter {
     }
 
     /// `n` echoes: one after another when `sequential`, else all posted at once.
-    async fn run(&self, post: &Post, text: &str, n: u32, sequential: bool) -> Result<(), String> {
+    async fn run(&self, post: &Post, text: &Payload, n: u32, sequential: bool) -> Result<(), String> {
         self.remaining.set(n);
         let outcome = self
             .wait("not every echo came back", || {
                 if sequential {
-                    *self.again.borrow_mut() = Some((Rc::clone(post), text.to_owned()));
+                    *self.again.borrow_mut() = Some((Rc::clone(post), text.clone()));
                     if let Err(reason) = post(text) {
                         self.fail(reason.text);
                     }
@@ -169,7 +170,9 @@ pub struct Session {
 impl Session {
     /// Warms up, then times `counts.round_trips` sequential echoes and a burst of `counts.burst`.
     pub async fn measure(&self, bytes: usize, counts: Counts) -> Result<Figures, String> {
-        let text = crosstalk_protocol::bench::payload_text(bytes);
+        // Made once and kept in JavaScript, as the plain-JS side keeps its text: every post hands
+        // the same string on.
+        let text = held(&js_sys::JsString::from(crosstalk_protocol::bench::payload_text(bytes)));
         let meter = &self.meter;
         meter.run(&self.post, &text, counts.warmup, true).await?;
         let start = now_ms();
@@ -226,7 +229,7 @@ fn worker_port(meter: &Rc<Meter>) -> Result<Opened, String> {
         }
     })?);
     let sending = Rc::clone(&port);
-    Ok((Rc::new(move |text: &str| sending.send(text)), Box::new(port), 1))
+    Ok((Rc::new(move |text: &Payload| sending.send(text)), Box::new(port), 1))
 }
 
 fn shared_worker(meter: &Rc<Meter>) -> Opened {
@@ -238,7 +241,7 @@ fn shared_worker(meter: &Rc<Meter>) -> Opened {
         }
     }));
     let sending = Rc::clone(&client);
-    (Rc::new(move |text: &str| sending.echo(text)), Box::new(client), 1)
+    (Rc::new(move |text: &Payload| sending.echo(text)), Box::new(client), 1)
 }
 
 fn broadcast(meter: &Rc<Meter>) -> Result<Opened, String> {
@@ -272,7 +275,7 @@ fn broadcast(meter: &Rc<Meter>) -> Result<Opened, String> {
         },
     )?);
     let sending = Rc::clone(&a);
-    Ok((Rc::new(move |text: &str| sending.send_text(text)), Box::new((a, echoer)), 2))
+    Ok((Rc::new(move |text: &Payload| sending.send_text(text)), Box::new((a, echoer)), 2))
 }
 
 /// Has the echoing side (held weakly: it owns this very callback) answer.
@@ -314,7 +317,7 @@ fn window(meter: &Rc<Meter>, env: &Env, origin: &str) -> Result<Opened, String> 
         origin: origin.to_owned(),
         read_strangers: Box::new(|| false),
     };
-    let link = WindowLink::<BenchMsg>::listen("bench", expect, move |event: WindowEvent<BenchMsg>| {
+    let link = WindowLink::<BenchMsg>::listen_raw("bench", expect, move |event: RawWindowEvent<BenchMsg>| {
         // The link is ready at once (it only listens); the frame is ready when it says so.
         if !matches!(event, Event::State(_)) {
             sink_meter.note(&event);
@@ -327,7 +330,7 @@ fn window(meter: &Rc<Meter>, env: &Env, origin: &str) -> Result<Opened, String> 
             sink_meter.logged(Entry::system("stranger", why.clone(), now_ms()));
             return sink_meter.fail(why);
         }
-        match incoming.data.and_then(|text| decode::<BenchMsg>(&text)) {
+        match incoming.data.and_then(|data| read_js::<BenchMsg>(&data)) {
             Ok(envelope) => {
                 sink_meter.logged(Entry::received(&envelope, envelope.kind(), now_ms()));
                 match envelope.body {
@@ -344,11 +347,11 @@ fn window(meter: &Rc<Meter>, env: &Env, origin: &str) -> Result<Opened, String> 
     .ok_or("no window")?;
     let (link, posting) = (Rc::new(link), frame.clone());
     let sending = Rc::clone(&link);
-    let post: Post = Rc::new(move |text: &str| {
+    let post: Post = Rc::new(move |text: &Payload| {
         let window = posting.content_window().ok_or_else(|| {
             Reason::new(crosstalk_protocol::ReasonCode::NotReady, "the echo frame has no window")
         })?;
-        sending.send(&window, BenchMsg::Ping { text: text.to_owned() }, &target)
+        sending.send(&window, BenchMsg::Ping { text: text.clone() }, &target)
     });
     Ok((post, Box::new((link, FrameGuard(frame))), 1))
 }
@@ -361,7 +364,7 @@ async fn storage(meter: &Rc<Meter>, env: &Env) -> Result<Opened, String> {
     let (slot, echo_meter) = (Rc::downgrade(&echoer), Rc::clone(meter));
     let b = StorageDemo::open_in(other, move |event: StorageNotice| {
         if let Some(text) = stored_text(&event, PING_KEY) {
-            echo_meter.logged(Entry::system("storage", preview(&text, 120), now_ms()));
+            echo_meter.logged(Entry::system("storage", text.preview(120), now_ms()));
             answer(&slot, &echo_meter, |b| b.set(PONG_KEY, &text));
         }
     })?;
@@ -369,18 +372,18 @@ async fn storage(meter: &Rc<Meter>, env: &Env) -> Result<Opened, String> {
     let sink_meter = Rc::clone(meter);
     let a = Rc::new(StorageDemo::open(move |event: StorageNotice| {
         if let Some(text) = stored_text(&event, PONG_KEY) {
-            sink_meter.logged(Entry::system("storage", preview(&text, 120), now_ms()));
+            sink_meter.logged(Entry::system("storage", text.preview(120), now_ms()));
             sink_meter.echoed();
         }
     })?);
     let sending = Rc::clone(&a);
-    let post: Post = Rc::new(move |text: &str| sending.set(PING_KEY, text));
+    let post: Post = Rc::new(move |text: &Payload| sending.set(PING_KEY, text));
     let cleanup = StorageCleanup(Rc::clone(&a));
     Ok((post, Box::new((cleanup, echoer, FrameGuard(frame))), 0))
 }
 
 /// The text of a valid envelope written under `key`, from a storage notice.
-fn stored_text(event: &StorageNotice, key: &str) -> Option<String> {
+fn stored_text(event: &StorageNotice, key: &str) -> Option<Payload> {
     match event {
         Event::Other(StorageChange::Changed { key: k, new: Stored::Valid(envelope), .. }) if k == key => {
             match &envelope.body {
@@ -438,7 +441,7 @@ fn websocket(meter: &Rc<Meter>) -> Result<Opened, String> {
         },
     ));
     let sending = Rc::clone(&a);
-    Ok((Rc::new(move |text: &str| sending.send_text(text)), Box::new((a, echoer)), 2))
+    Ok((Rc::new(move |text: &Payload| sending.send_text(text)), Box::new((a, echoer)), 2))
 }
 
 /// The plain-JS baseline (`static/bench_baseline.js`), driven from here so both sides run

@@ -9,7 +9,7 @@ use std::rc::Rc;
 
 use crosstalk_protocol::broadcast::{BroadcastMsg, PING_INTERVAL_MS};
 use crosstalk_protocol::roster::{AnswerGate, Heard, Roster};
-use crosstalk_protocol::{DecodeError, Reason, Sender, SenderId};
+use crosstalk_protocol::{DecodeError, Payload, Reason, Sender, SenderId};
 use wasm_bindgen::JsValue;
 use web_sys::{BroadcastChannel, MessageEvent};
 
@@ -27,8 +27,8 @@ pub struct Peers {
 
 pub type BroadcastEvent = Event<BroadcastMsg, Peers>;
 
-fn post_on(channel: &BroadcastChannel) -> impl Fn(&str) -> Result<(), JsValue> + '_ {
-    move |text| channel.post_message(&JsValue::from_str(text))
+fn post_on(channel: &BroadcastChannel) -> impl Fn(&JsValue) -> Result<(), JsValue> + '_ {
+    move |text| channel.post_message(text)
 }
 
 /// This tab on one channel. Dropping it says goodbye and leaves.
@@ -109,7 +109,7 @@ impl BroadcastMember {
         });
         // A delayed message (fault injection) goes out on the same channel, later.
         let later = channel.clone();
-        core.post_later_with(move |text| later.post_message(&JsValue::from_str(text)));
+        core.post_later_with(move |text| later.post_message(text));
         let goodbye = channel.clone();
         core.goodbye_on_pagehide(move |core| core.send_upkeep(BroadcastMsg::Goodbye, post_on(&goodbye)));
         let (pinging, expiring) = (channel.clone(), Rc::clone(&roster));
@@ -147,8 +147,8 @@ impl BroadcastMember {
     }
 
     // lesson: broadcast
-    pub fn send_text(&self, text: &str) -> Result<(), Reason> {
-        self.core.send(BroadcastMsg::Text { text: text.to_owned() }, VIA_CHANNEL, post_on(&self.channel))
+    pub fn send_text(&self, text: impl Into<Payload>) -> Result<(), Reason> {
+        self.core.send(BroadcastMsg::Text { text: text.into() }, VIA_CHANNEL, post_on(&self.channel))
     }
     // lesson end
 

@@ -12,14 +12,15 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use crosstalk_protocol::order::{Order, SequenceCheck};
-use crosstalk_protocol::{
-    decode, Body, DecodeError, Envelope, Reason, ReasonCode, Sender, SenderId, MAX_ENVELOPE_BYTES,
-};
+use crosstalk_protocol::parsed::ParsedBody;
+use crosstalk_protocol::{DecodeError, Envelope, Reason, ReasonCode, Sender, SenderId, MAX_ENVELOPE_BYTES};
 use gloo::events::EventListener;
 use gloo::timers::callback::{Interval, Timeout};
+use js_sys::JsString;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::EventTarget;
 
+use super::js_wire::{preview_js, read_js, write_js};
 use crate::clock::now_ms;
 
 /// Where a message travelled, as the log names it ("port", "worker", "channel", …).
@@ -77,6 +78,22 @@ pub enum Event<B, X = ()> {
     Refused(Reason),
     /// What only this mechanism has (a roster count, a storage change).
     Other(X),
+}
+
+impl<B, X> Event<B, X> {
+    /// The same event, with what only this mechanism has turned into a `Y`.
+    pub fn map_other<Y>(self, other: impl FnOnce(X) -> Y) -> Event<B, Y> {
+        match self {
+            Event::State(state) => Event::State(state),
+            Event::Sent { envelope, via } => Event::Sent { envelope, via },
+            Event::SentRaw { text, via } => Event::SentRaw { text, via },
+            Event::Received { envelope, via, order } => Event::Received { envelope, via, order },
+            Event::Rejected { raw, error, via } => Event::Rejected { raw, error, via },
+            Event::Declined { envelope, reason, via } => Event::Declined { envelope, reason, via },
+            Event::Refused(reason) => Event::Refused(reason),
+            Event::Other(x) => Event::Other(other(x)),
+        }
+    }
 }
 
 /// Reads a message's data as wire text: refused if it is not a string, or if it is too long —
@@ -160,7 +177,7 @@ pub struct Core<B, X = ()> {
     /// What fault injection does to each message this page sends (never to upkeep).
     fault: Cell<Fault>,
     /// A message held back by [`Fault::Reorder`], posted right after the next one.
-    held: RefCell<Option<(Envelope<B>, String, Via)>>,
+    held: RefCell<Option<(Envelope<B>, JsString, Via)>>,
     /// How a [`Fault::Delay`]ed message is posted later: only adapters whose channel outlives a
     /// call can (see [`Core::post_later_with`]).
     later: RefCell<Option<Rc<PostText>>>,
@@ -170,8 +187,8 @@ pub struct Core<B, X = ()> {
     me: std::rc::Weak<Self>,
 }
 
-/// Posts wire text on a transport's channel.
-type PostText = dyn Fn(&str) -> Result<(), JsValue>;
+/// Posts wire text (a JS string) on a transport's channel.
+type PostText = dyn Fn(&JsValue) -> Result<(), JsValue>;
 
 /// How long [`Fault::Delay`] holds a message.
 pub const FAULT_DELAY_MS: u32 = 2_000;
@@ -213,7 +230,7 @@ impl Fault {
     }
 }
 
-impl<B: Body + 'static, X: 'static> Core<B, X> {
+impl<B: ParsedBody + 'static, X: 'static> Core<B, X> {
     /// A core that sends as `sender` (shared, so numbering can outlive one connection) and
     /// reports to `sink`. It starts in `state`, which is reported at once.
     pub fn new(
@@ -372,7 +389,12 @@ impl<B: Body + 'static, X: 'static> Core<B, X> {
 
     /// Encodes `body` as this sender's next envelope and hands the text to `post`; reports it.
     /// An injected fault drops it (numbered all the same) or posts it twice.
-    pub fn send(&self, body: B, via: Via, post: impl Fn(&str) -> Result<(), JsValue>) -> Result<(), Reason>
+    pub fn send(
+        &self,
+        body: B,
+        via: Via,
+        post: impl Fn(&JsValue) -> Result<(), JsValue>,
+    ) -> Result<(), Reason>
     where
         B: Clone,
     {
@@ -417,16 +439,16 @@ impl<B: Body + 'static, X: 'static> Core<B, X> {
     }
 
     /// Lets [`Fault::Delay`] post on this transport: `post` must work after the call that sent.
-    pub fn post_later_with(&self, post: impl Fn(&str) -> Result<(), JsValue> + 'static) {
+    pub fn post_later_with(&self, post: impl Fn(&JsValue) -> Result<(), JsValue> + 'static) {
         *self.later.borrow_mut() = Some(Rc::new(post));
     }
 
     fn post_later(
         &self,
         envelope: Envelope<B>,
-        wire: String,
+        wire: JsString,
         via: Via,
-        post_now: &dyn Fn(&str) -> Result<(), JsValue>,
+        post_now: &dyn Fn(&JsValue) -> Result<(), JsValue>,
     ) -> Result<(), Reason> {
         // A transport that cannot post later (no picker offers it the fault) posts at once.
         let Some(later) = self.later.borrow().clone() else {
@@ -472,13 +494,13 @@ impl<B: Body + 'static, X: 'static> Core<B, X> {
     pub fn send_quietly(
         &self,
         body: B,
-        post: impl FnOnce(&str) -> Result<(), JsValue>,
+        post: impl FnOnce(&JsValue) -> Result<(), JsValue>,
     ) -> Result<(), Reason> {
         self.post_envelope(body, post).map(drop)
     }
 
     /// Sends upkeep whose failure has nowhere better to go than the log.
-    pub fn send_upkeep(&self, body: B, post: impl FnOnce(&str) -> Result<(), JsValue>) {
+    pub fn send_upkeep(&self, body: B, post: impl FnOnce(&JsValue) -> Result<(), JsValue>) {
         if let Err(reason) = self.send_quietly(body, post) {
             self.emit(Event::Refused(reason));
         }
@@ -487,17 +509,17 @@ impl<B: Body + 'static, X: 'static> Core<B, X> {
     fn post_envelope(
         &self,
         body: B,
-        post: impl FnOnce(&str) -> Result<(), JsValue>,
+        post: impl FnOnce(&JsValue) -> Result<(), JsValue>,
     ) -> Result<Envelope<B>, Reason> {
         let (envelope, wire) = self.next_wire(body)?;
         post(&wire).map_err(post_refusal)?;
         Ok(envelope)
     }
 
-    /// `body` as this sender's next envelope, and its wire text.
-    fn next_wire(&self, body: B) -> Result<(Envelope<B>, String), Reason> {
+    /// `body` as this sender's next envelope, and its wire text, written once (`js_wire`).
+    fn next_wire(&self, body: B) -> Result<(Envelope<B>, JsString), Reason> {
         let envelope = self.sender.borrow_mut().envelope(body, now_ms());
-        let wire = envelope.encode().map_err(|e| e.reason())?;
+        let wire = write_js(&envelope).map_err(|e| e.reason())?;
         Ok((envelope, wire))
     }
 
@@ -506,26 +528,25 @@ impl<B: Body + 'static, X: 'static> Core<B, X> {
         &self,
         text: &str,
         via: Via,
-        post: impl FnOnce(&str) -> Result<(), JsValue>,
+        post: impl FnOnce(&JsValue) -> Result<(), JsValue>,
     ) -> Result<(), Reason> {
-        post(text).map_err(post_refusal)?;
+        post(&JsValue::from_str(text)).map_err(post_refusal)?;
         self.emit(Event::SentRaw { text: text.to_owned(), via });
         Ok(())
     }
 
-    /// Reads and decodes one message's data; what does not decode is reported as rejected.
+    /// Reads and decodes one message's data where it arrived (size-checked, then the browser's
+    /// `JSON.parse`, then judged field by field: `js_wire`); what does not decode is reported as
+    /// rejected, with the start of what it was.
     pub fn read(&self, data: &JsValue, via: Via) -> Option<Envelope<B>> {
-        let text = match read_wire(data) {
-            Ok(text) => text,
-            Err(error) => {
-                self.reject(String::new(), error, via);
-                return None;
-            }
-        };
-        match decode::<B>(&text) {
+        match read_js::<B>(data) {
             Ok(envelope) => Some(envelope),
             Err(error) => {
-                self.reject(crosstalk_protocol::preview(&text, PREVIEW_CHARS), error, via);
+                let raw = match error {
+                    DecodeError::NotText { .. } | DecodeError::TooLarge { .. } => String::new(),
+                    _ => preview_js(data, PREVIEW_CHARS),
+                };
+                self.reject(raw, error, via);
                 None
             }
         }

@@ -37,8 +37,8 @@ pub fn watch_sized(data: &JsValue) -> bool {
 
 pub type InspectorEvent = Event<InspectorMsg>;
 
-fn post_on(channel: &BroadcastChannel) -> impl Fn(&str) -> Result<(), JsValue> + '_ {
-    move |text| channel.post_message(&JsValue::from_str(text))
+fn post_on(channel: &BroadcastChannel) -> impl Fn(&JsValue) -> Result<(), JsValue> + '_ {
+    move |text| channel.post_message(text)
 }
 
 /// `/inspector`'s end: watches, and reports the batches every other tab sends.

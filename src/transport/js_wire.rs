@@ -8,7 +8,7 @@
 
 use crosstalk_protocol::json_text::JsonText;
 use crosstalk_protocol::parsed::{decode_parsed, emit_envelope, Parsed, ParsedBody};
-use crosstalk_protocol::{preview, DecodeError, EncodeError, Envelope, Incoming, MAX_ENVELOPE_BYTES};
+use crosstalk_protocol::{DecodeError, EncodeError, Envelope, Incoming, Payload, MAX_ENVELOPE_BYTES};
 use std::cell::RefCell;
 
 use js_sys::{Array, JsString, Reflect};
@@ -77,6 +77,20 @@ impl Parsed for JsParsed {
         self.0.as_f64()
     }
 
+    fn as_bool(&self) -> Option<bool> {
+        self.0.as_bool()
+    }
+
+    fn items(&self) -> Option<Vec<JsParsed>> {
+        let array = self.0.dyn_ref::<Array>()?;
+        Some(array.iter().map(JsParsed).collect())
+    }
+
+    fn as_payload(&self) -> Option<Payload> {
+        // The string stays in JavaScript: an echo hands it on, the log copies a preview.
+        self.0.dyn_ref::<JsString>().map(held)
+    }
+
     fn describe(&self) -> String {
         if Array::is_array(&self.0) {
             return "an array".into();
@@ -138,15 +152,55 @@ fn js_float(value: f64, out: &mut String) {
 }
 
 /// Writes an envelope as wire text, refusing what a receiver would refuse. The text is built in
-/// wasm and crosses into JavaScript once.
+/// wasm and crosses into JavaScript once; a payload held in JavaScript never enters wasm: the
+/// browser's `JSON.stringify` writes it, and the pieces are joined there.
 pub fn write_js<B: ParsedBody>(envelope: &Envelope<B>) -> Result<JsString, EncodeError> {
     let mut out = JsonText::new(js_float);
     emit_envelope(envelope, &mut out);
-    let text = out.finish();
-    if text.len() > MAX_ENVELOPE_BYTES {
-        return Err(EncodeError::TooLarge { bytes: text.len(), limit: MAX_ENVELOPE_BYTES });
+    let (text, holes) = out.finish_around();
+    if holes.is_empty() {
+        if text.len() > MAX_ENVELOPE_BYTES {
+            return Err(EncodeError::TooLarge { bytes: text.len(), limit: MAX_ENVELOPE_BYTES });
+        }
+        return Ok(JsValue::from_str(&text).unchecked_into());
     }
-    Ok(JsValue::from_str(&text).unchecked_into())
+    let mut joined = JsString::from("");
+    let mut from = 0;
+    for (at, payload) in holes {
+        joined = joined.concat(&JsValue::from_str(text.get(from..at).unwrap_or_default()));
+        let quoted = js_sys::JSON::stringify(&as_js(&payload)).unwrap_or_else(|_| JsString::from("\"\""));
+        joined = joined.concat(&quoted);
+        from = at;
+    }
+    let joined = joined.concat(&JsValue::from_str(text.get(from..).unwrap_or_default()));
+    match bytes_if_large(&joined) {
+        Some(bytes) if bytes > MAX_ENVELOPE_BYTES => {
+            Err(EncodeError::TooLarge { bytes, limit: MAX_ENVELOPE_BYTES })
+        }
+        _ => Ok(joined),
+    }
+}
+
+/// A JS string as a payload, left where it is. (The app's native test build has no JS strings to
+/// keep: there it is copied, and never runs.)
+pub fn held(text: &JsString) -> Payload {
+    #[cfg(target_arch = "wasm32")]
+    return Payload::from_js(text.clone());
+    #[cfg(not(target_arch = "wasm32"))]
+    return Payload::from(String::from(text));
+}
+
+/// A payload as a JS string: the very one it came as, if it came from JavaScript.
+pub fn as_js(payload: &Payload) -> JsString {
+    #[cfg(target_arch = "wasm32")]
+    return payload.to_js();
+    #[cfg(not(target_arch = "wasm32"))]
+    return JsString::from(&*payload.to_text());
+}
+
+/// The first `max_chars` characters of what arrived, for a refusal (only the start is copied).
+pub fn preview_js(data: &JsValue, max_chars: usize) -> String {
+    data.dyn_ref::<JsString>().map(|text| held(text).preview(max_chars)).unwrap_or_default()
 }
 
 /// What a transport delivered, read by [`read_js`] when a service asks.
@@ -158,7 +212,7 @@ impl<B: ParsedBody> Incoming<B> for JsIncoming<'_> {
     }
 
     fn preview(&self, max_chars: usize) -> String {
-        // Only a refusal asks, so only a refused text is copied into wasm.
-        self.0.as_string().map(|text| preview(&text, max_chars)).unwrap_or_default()
+        // Only a refusal asks, so only a refused text's start is copied into wasm.
+        preview_js(self.0, max_chars)
     }
 }

@@ -3,7 +3,8 @@
 
 use std::rc::Rc;
 
-use crosstalk_protocol::{Body, DecodeError, Envelope, Reason};
+use crosstalk_protocol::parsed::ParsedBody;
+use crosstalk_protocol::{DecodeError, Envelope, Reason};
 use wasm_bindgen::JsValue;
 use web_sys::{MessageEvent, MessagePort};
 
@@ -12,18 +13,18 @@ use super::core::{Core, Event, LinkState, Via};
 pub const VIA_PORT: Via = "port";
 
 /// Posting wire text on `port`, in the shape [`Core::send`] takes.
-pub fn post_on(port: &MessagePort) -> impl Fn(&str) -> Result<(), JsValue> + '_ {
-    move |text| port.post_message(&JsValue::from_str(text))
+pub fn post_on(port: &MessagePort) -> impl Fn(&JsValue) -> Result<(), JsValue> + '_ {
+    move |text| port.post_message(text)
 }
 
 /// One port. Dropping it closes the port (and stops the core, when the link owns it).
-pub struct PortLink<B: Body + 'static, X: 'static = ()> {
+pub struct PortLink<B: ParsedBody + 'static, X: 'static = ()> {
     core: Rc<Core<B, X>>,
     port: MessagePort,
     owns_core: bool,
 }
 
-impl<B: Body + 'static, X: 'static> PortLink<B, X> {
+impl<B: ParsedBody + 'static, X: 'static> PortLink<B, X> {
     /// A port of its own that reports every envelope as received (and checks their order).
     pub fn open(port: MessagePort, sink: impl Fn(Event<B, X>) + 'static) -> Self {
         let core = Core::checking_order(Core::<B, X>::own_sender("tab"), LinkState::Ready, sink);
@@ -74,7 +75,7 @@ impl<B: Body + 'static, X: 'static> PortLink<B, X> {
     }
 }
 
-impl<B: Body + 'static, X: 'static> Drop for PortLink<B, X> {
+impl<B: ParsedBody + 'static, X: 'static> Drop for PortLink<B, X> {
     fn drop(&mut self) {
         if self.owns_core {
             self.core.stop();

@@ -9,7 +9,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use crosstalk_protocol::shared_store::{check_set, StoreMsg, PING_INTERVAL_MS};
-use crosstalk_protocol::{Reason, SenderId};
+use crosstalk_protocol::{Payload, Reason, SenderId};
 use wasm_bindgen::JsValue;
 use web_sys::{EventTarget, MessagePort, SharedWorker, WorkerOptions};
 
@@ -151,8 +151,8 @@ impl SharedStoreClient {
     }
 
     /// Asks the worker to send `text` straight back (the benchmark's round trip).
-    pub fn echo(&self, text: &str) -> Result<(), Reason> {
-        self.send(StoreMsg::Echo { text: text.to_owned() })
+    pub fn echo(&self, text: impl Into<Payload>) -> Result<(), Reason> {
+        self.send(StoreMsg::Echo { text: text.into() })
     }
 
     /// Sends raw text that is not an envelope, to show the worker refusing it (fault injection).

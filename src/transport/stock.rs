@@ -170,7 +170,7 @@ impl StockBus {
                         return;
                     };
                     if let RelayMsg::Relayed { text, .. } = envelope.body {
-                        core.take_text(&text);
+                        core.take_text(&text.to_text());
                     }
                 });
                 Carrier::Relay(link)
@@ -241,12 +241,13 @@ impl StockBus {
 
     /// Posts `body` to every other tab on this medium.
     pub fn send(&self, body: StockMsg) -> Result<(), Reason> {
-        self.core.send(body, VIA_STOCK, |text| self.carrier.post(text))
+        // The ticker's messages are small and some carriers take Rust text: copied once here.
+        self.core.send(body, VIA_STOCK, |wire| self.carrier.post(&wire.as_string().unwrap_or_default()))
     }
 
     /// Fault injection: text that is not an envelope, as a foreign script would post it.
     pub fn send_raw(&self, text: &str) -> Result<(), Reason> {
-        self.core.send_raw(text, VIA_STOCK, |text| self.carrier.post(text))
+        self.core.send_raw(text, VIA_STOCK, |wire| self.carrier.post(&wire.as_string().unwrap_or_default()))
     }
 }
 

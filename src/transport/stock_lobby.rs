@@ -11,7 +11,6 @@ use std::rc::Rc;
 
 use crosstalk_protocol::stock::{StockMsg, LOBBY_CHANNEL};
 use crosstalk_protocol::{Reason, Sender};
-use wasm_bindgen::JsValue;
 use web_sys::{BroadcastChannel, MessageEvent};
 
 use super::core::{js_error_text, Core, LinkState, Via};
@@ -42,7 +41,7 @@ impl StockLobby {
 
     /// Says `body` to every other tab in the lobby.
     pub fn say(&self, body: StockMsg) -> Result<(), Reason> {
-        self.core.send(body, VIA_LOBBY, |text| self.channel.post_message(&JsValue::from_str(text)))
+        self.core.send(body, VIA_LOBBY, |text| self.channel.post_message(text))
     }
 }
 

@@ -10,11 +10,12 @@ use std::rc::Rc;
 
 use crosstalk_protocol::order::Order;
 use crosstalk_protocol::storage::{demo_key, StorageMsg, Stored, FILLER_PREFIX, NAMESPACE};
-use crosstalk_protocol::{decode, Reason, SenderId};
-use wasm_bindgen::JsValue;
+use crosstalk_protocol::{DecodeError, Payload, Reason, SenderId};
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Storage, StorageEvent, StorageEventInit, Window};
 
-use super::core::{js_error_text, post_refusal, read_wire, Core, Event, LinkState};
+use super::core::{js_error_text, post_refusal, Core, Event, LinkState};
+use super::js_wire::{preview_js, read_js};
 
 /// A change of the demo's keys, as one `storage` event tells it.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,10 +60,27 @@ fn stored(event: &StorageEvent, field: &str) -> Stored {
     if value.is_null() || value.is_undefined() {
         return Stored::Absent;
     }
-    match read_wire(&value) {
-        Ok(text) => Stored::judged(&text, decode::<StorageMsg>(&text)),
-        Err(error) => Stored::Invalid { raw: String::new(), error },
+    match read_js::<StorageMsg>(&value) {
+        Ok(envelope) => Stored::Valid(envelope),
+        Err(error @ (DecodeError::NotText { .. } | DecodeError::TooLarge { .. })) => {
+            Stored::Invalid { raw: String::new(), error }
+        }
+        Err(error) => Stored::Invalid { raw: preview_js(&value, 120), error },
     }
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// A `Storage` whose `setItem` takes a value that stays a JS string (web-sys's takes a
+    /// `&str`: a copy out of wasm each time).
+    #[wasm_bindgen(js_name = Storage)]
+    type JsStorage;
+    #[wasm_bindgen(method, catch, js_class = "Storage", js_name = setItem)]
+    fn set_item(this: &JsStorage, key: &str, value: &JsValue) -> Result<(), JsValue>;
+}
+
+fn set_item(storage: &web_sys::Storage, key: &str, value: &JsValue) -> Result<(), JsValue> {
+    storage.unchecked_ref::<JsStorage>().set_item(key, value)
 }
 
 impl StorageDemo {
@@ -133,12 +151,12 @@ impl StorageDemo {
 
     /// Writes `text` under the demo key `key`, as an envelope.
     // lesson: storage
-    pub fn set(&self, key: &str, text: &str) -> Result<(), Reason> {
+    pub fn set(&self, key: &str, text: impl Into<Payload>) -> Result<(), Reason> {
         let storage_key = format!("{NAMESPACE}{key}");
-        let old = self.storage.get_item(&storage_key).ok().flatten();
-        self.core.send_quietly(StorageMsg::Value { text: text.to_owned() }, |wire| {
-            self.storage.set_item(&storage_key, wire)?;
-            self.notify_self(&storage_key, old.as_deref(), Some(wire));
+        let old = self.same_tab.get().then(|| self.storage.get_item(&storage_key).ok().flatten()).flatten();
+        self.core.send_quietly(StorageMsg::Value { text: text.into() }, |wire| {
+            set_item(&self.storage, &storage_key, wire)?;
+            self.notify_self(&storage_key, old.as_deref(), wire.as_string().as_deref());
             Ok(())
         })
     }

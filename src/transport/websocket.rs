@@ -20,10 +20,10 @@ use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
 use crosstalk_protocol::relay::{backoff_ms, close, RelayMsg, RELAY_PATH};
-use crosstalk_protocol::{Reason, ReasonCode, Sender};
+use crosstalk_protocol::{Payload, Reason, ReasonCode, Sender};
 use gloo::events::EventListener;
 use gloo::timers::callback::Timeout;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
 use super::core::{js_error_text, Core, Event, LinkState, Via};
@@ -44,7 +44,7 @@ pub enum Notice {
     /// The socket closed and stays closed (the page hid, or the link was dropped).
     Closed { code: u16, why: String },
     /// A text waits for the relay; `waiting` counts the queue now.
-    Queued { text: String, waiting: usize },
+    Queued { text: Payload, waiting: usize },
     /// The texts that waited went out after the room was joined again.
     Flushed { count: usize },
 }
@@ -72,7 +72,7 @@ struct Inner {
     sender: Rc<RefCell<Sender>>,
     sink: Sink,
     socket: RefCell<Option<Attempt>>,
-    queue: RefCell<VecDeque<String>>,
+    queue: RefCell<VecDeque<Payload>>,
     /// Reconnect attempts since the room was last joined.
     attempt: Cell<u32>,
     /// The last room number seen in this room (relayed or accepted): a reconnect resumes after it.
@@ -125,8 +125,8 @@ impl RelayLink {
     }
 
     /// Sends `text` to the room now, or queues it while the relay is away.
-    pub fn send_text(&self, text: &str) -> Result<(), Reason> {
-        self.inner.send_or_queue(text.to_owned())
+    pub fn send_text(&self, text: impl Into<Payload>) -> Result<(), Reason> {
+        self.inner.send_or_queue(text.into())
     }
 
     /// Joins another room (now if connected, and on every reconnect).
@@ -172,7 +172,7 @@ impl RelayLink {
     pub fn send_oversized(&self) -> Result<(), Reason> {
         let (socket, core) = self.inner.open_socket().ok_or_else(not_open)?;
         let text = "x".repeat(crosstalk_protocol::relay::MAX_FRAME_BYTES + 1024);
-        core.send(RelayMsg::Text { text }, VIA_RELAY, post_on(&socket))
+        core.send(RelayMsg::Text { text: text.into() }, VIA_RELAY, post_on(&socket))
     }
 
     /// Fault injection: this page cuts its own connection; it reconnects as after any drop.
@@ -200,8 +200,18 @@ fn not_open() -> Reason {
     Reason::new(ReasonCode::NotReady, "the relay is not connected")
 }
 
-fn post_on(socket: &WebSocket) -> impl Fn(&str) -> Result<(), JsValue> + '_ {
-    move |text| socket.send_with_str(text)
+fn post_on(socket: &WebSocket) -> impl Fn(&JsValue) -> Result<(), JsValue> + '_ {
+    move |text| socket.unchecked_ref::<JsSocket>().send(text)
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// A `WebSocket` whose `send` takes a string that stays a JS string (web-sys's
+    /// `send_with_str` takes a `&str`: a copy out of wasm each time).
+    #[wasm_bindgen(js_name = WebSocket)]
+    type JsSocket;
+    #[wasm_bindgen(method, catch, js_class = "WebSocket")]
+    fn send(this: &JsSocket, data: &JsValue) -> Result<(), JsValue>;
 }
 
 impl Inner {
@@ -282,7 +292,7 @@ impl Inner {
         }));
     }
 
-    fn send_or_queue(&self, text: String) -> Result<(), Reason> {
+    fn send_or_queue(&self, text: Payload) -> Result<(), Reason> {
         let joined = self.socket.borrow().as_ref().is_some_and(|(_, core)| core.state() == LinkState::Ready);
         if let (true, Some((socket, core))) = (joined, self.open_socket()) {
             return core.send(RelayMsg::Text { text }, VIA_RELAY, post_on(&socket));
@@ -301,7 +311,7 @@ impl Inner {
 
     /// Sends what waited, in order, once the room is joined again.
     fn flush(&self, core: &Core<RelayMsg, Notice>) {
-        let waiting: Vec<String> = self.queue.borrow_mut().drain(..).collect();
+        let waiting: Vec<Payload> = self.queue.borrow_mut().drain(..).collect();
         if waiting.is_empty() {
             return;
         }

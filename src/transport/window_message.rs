@@ -9,8 +9,9 @@
 
 use std::rc::Rc;
 
+use crosstalk_protocol::parsed::ParsedBody;
 use crosstalk_protocol::payment::Incoming;
-use crosstalk_protocol::{Body, DecodeError, Reason, Sender, SenderId};
+use crosstalk_protocol::{DecodeError, Reason, Sender, SenderId};
 use wasm_bindgen::JsValue;
 use web_sys::{MessageEvent, Window};
 
@@ -39,7 +40,11 @@ impl TargetOrigin {
     }
 }
 
+/// What a window link reports, its data as size-checked wire text (what the payment states judge).
 pub type WindowEvent<B> = Event<B, Incoming>;
+/// What a window link reports, its data as the browser delivered it (for a reader that parses it
+/// where it is: the benchmark).
+pub type RawWindowEvent<B> = Event<B, Incoming<JsValue>>;
 
 /// Where messages are expected from. The data of anything else is not even read.
 pub struct Expect {
@@ -54,17 +59,28 @@ pub struct Expect {
 }
 
 /// This window's `message` events, and posting to other windows. Dropping it stops listening.
-pub struct WindowLink<B: Body + 'static> {
-    core: Rc<Core<B, Incoming>>,
+pub struct WindowLink<B: ParsedBody + 'static> {
+    core: Rc<Core<B, Incoming<JsValue>>>,
 }
 
-impl<B: Body + 'static> WindowLink<B> {
+impl<B: ParsedBody + 'static> WindowLink<B> {
     /// Listens on this window for messages from where `expect` says. Origin and source are judged
     /// first; a stranger's data is left unread (`not-read`) unless the lesson asks for it.
     pub fn listen(
         sender_prefix: &str,
         expect: Expect,
         sink: impl Fn(WindowEvent<B>) + 'static,
+    ) -> Option<WindowLink<B>> {
+        Self::listen_raw(sender_prefix, expect, move |event: RawWindowEvent<B>| {
+            sink(event.map_other(|incoming| incoming.map_data(|data| read_wire(&data))));
+        })
+    }
+
+    /// Like [`WindowLink::listen`], the data left as the browser delivered it.
+    pub fn listen_raw(
+        sender_prefix: &str,
+        expect: Expect,
+        sink: impl Fn(RawWindowEvent<B>) + 'static,
     ) -> Option<WindowLink<B>> {
         let window = web_sys::window()?;
         let sender =
@@ -79,7 +95,7 @@ impl<B: Body + 'static> WindowLink<B> {
             let origin = event.origin();
             let expected = from_expected && origin == expect.origin;
             let data = if expected || (expect.read_strangers)() {
-                read_wire(&event.data())
+                Ok(event.data())
             } else {
                 Err(DecodeError::NotRead)
             };
@@ -95,18 +111,17 @@ impl<B: Body + 'static> WindowLink<B> {
     where
         B: Clone,
     {
-        self.core.send(body, VIA_WINDOW, |text| target.post_message(&JsValue::from_str(text), to.as_str()))
+        self.core.send(body, VIA_WINDOW, |text| target.post_message(text, to.as_str()))
     }
     // lesson end
 
     /// Posts wire text as it is (a replay, a malformed result, a forgery in the lab).
     pub fn send_raw(&self, target: &Window, text: &str, to: &TargetOrigin) -> Result<(), Reason> {
-        self.core
-            .send_raw(text, VIA_WINDOW, |text| target.post_message(&JsValue::from_str(text), to.as_str()))
+        self.core.send_raw(text, VIA_WINDOW, |text| target.post_message(text, to.as_str()))
     }
 }
 
-impl<B: Body + 'static> Drop for WindowLink<B> {
+impl<B: ParsedBody + 'static> Drop for WindowLink<B> {
     fn drop(&mut self) {
         self.core.stop();
     }

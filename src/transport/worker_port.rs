@@ -14,8 +14,7 @@ use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
 use crosstalk_protocol::worker_port::WorkerPortMsg;
-use crosstalk_protocol::{DecodeError, Reason, ReasonCode, SenderId};
-use wasm_bindgen::JsValue;
+use crosstalk_protocol::{DecodeError, Payload, Reason, ReasonCode, SenderId};
 use web_sys::{MessageChannel, MessageEvent, Worker, WorkerOptions, WorkerType};
 
 use super::core::{error_message, js_error_text, Core, Event, LinkState, Via};
@@ -103,8 +102,9 @@ impl WorkerPort {
     }
 
     /// Sends text to the worker over the port.
-    pub fn send(&self, text: &str) -> Result<(), Reason> {
-        self.with_port(|port| port.send(WorkerPortMsg::Text { text: text.to_owned() }))
+    pub fn send(&self, text: impl Into<Payload>) -> Result<(), Reason> {
+        let text = text.into();
+        self.with_port(|port| port.send(WorkerPortMsg::Text { text: text.clone() }))
     }
 
     /// Sends raw text that is not an envelope, to show the worker refusing it (fault injection).
@@ -169,7 +169,7 @@ impl Inner {
         *inner.port.borrow_mut() = Some(link);
         let transfer = js_sys::Array::of1(&channel.port2());
         let sent = inner.core.send(WorkerPortMsg::Connect, VIA_WORKER, |text| {
-            inner.worker.post_message_with_transfer(&JsValue::from_str(text), &transfer)
+            inner.worker.post_message_with_transfer(text, &transfer)
         });
         if let Err(reason) = sent {
             inner.core.fail(format!("could not transfer the port: {reason}"));

@@ -142,7 +142,7 @@ async fn load(
                 match decode::<RelayMsg>(text.as_str()).map(|e| e.body) {
                     Ok(RelayMsg::Relayed { text, .. }) => {
                         let now = epoch.elapsed().as_micros() as u64;
-                        let sent = text.parse::<u64>().unwrap_or(now);
+                        let sent = text.to_text().parse::<u64>().unwrap_or(now);
                         let _ = latencies.send(now.saturating_sub(sent));
                         delivered.fetch_add(1, Ordering::Relaxed);
                     }
@@ -165,7 +165,7 @@ async fn load(
     for _ in 0..count {
         tick.tick().await;
         let stamp = epoch.elapsed().as_micros().to_string();
-        senders[0].say(RelayMsg::Text { text: stamp }).await?;
+        senders[0].say(RelayMsg::Text { text: stamp.into() }).await?;
     }
     figures.push(
         measure(
@@ -190,7 +190,7 @@ async fn load(
         bursts.push(tokio::spawn(async move {
             for _ in 0..BURST_EACH {
                 let stamp = epoch.elapsed().as_micros().to_string();
-                sending.say(RelayMsg::Text { text: stamp }).await?;
+                sending.say(RelayMsg::Text { text: stamp.into() }).await?;
             }
             Ok::<_, crate::run::Failure>(sending)
         }));

@@ -21,6 +21,12 @@ async fn number(row: &WebElement, attr: &str) -> Option<f64> {
     row.attr(attr).await.ok().flatten().and_then(|v| v.parse().ok())
 }
 
+/// A space-separated list of numbers.
+async fn numbers(row: &WebElement, attr: &str) -> Vec<f64> {
+    let list = row.attr(attr).await.ok().flatten().unwrap_or_default();
+    list.split_whitespace().filter_map(|v| v.parse().ok()).collect()
+}
+
 /// The result rows, read back from their QA hooks.
 async fn rows(driver: &WebDriver) -> Vec<Row> {
     let mut rows = Vec::new();
@@ -44,6 +50,9 @@ async fn rows(driver: &WebDriver) -> Vec<Row> {
                 rtt_us: number(&element, "data-baseline-rtt-us").await,
                 msgs_per_s: number(&element, "data-baseline-msgs-per-s").await,
             },
+            rtt_ratios: numbers(&element, "data-rtt-ratios").await,
+            throughput_ratios: numbers(&element, "data-throughput-ratios").await,
+            unpaired: None,
             note: (!note.is_empty()).then_some(note),
         });
     }
@@ -98,6 +107,14 @@ fn cell(value: Option<f64>, digits: usize) -> String {
     value.map_or_else(|| "—".to_owned(), |v| format!("{v:.digits$}"))
 }
 
+/// A median ratio with the pairs' spread: `0.94 (0.91–0.97)`.
+fn ratio_cell(median: Option<f64>, spread: Option<(f64, f64)>) -> String {
+    match spread {
+        Some((low, high)) => format!("{} ({low:.2}–{high:.2})", cell(median, 2)),
+        None => cell(median, 2),
+    }
+}
+
 /// The table as the terminal shows it (and the README copies).
 fn table(rows: &[Row]) -> String {
     let mut out = String::from(
@@ -116,10 +133,10 @@ fn table(rows: &[Row]) -> String {
             row.payload_bytes,
             cell(row.crosstalk.rtt_us, 1),
             cell(row.baseline.rtt_us, 1),
-            cell(row.rtt_ratio(), 2),
+            ratio_cell(row.rtt_ratio(), row.rtt_spread()),
             cell(row.crosstalk.msgs_per_s, 0),
             cell(row.baseline.msgs_per_s, 0),
-            cell(row.throughput_ratio(), 2),
+            ratio_cell(row.throughput_ratio(), row.throughput_spread()),
         ));
     }
     out

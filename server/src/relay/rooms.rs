@@ -215,7 +215,14 @@ impl Rooms {
                 self.stats.relayed();
                 let origin = Origin { instance: self.instance.clone(), conn };
                 let (seq, sent_at) = (envelope.seq, envelope.sent_at);
-                Todo::Text(Draft { room, from: speaks_for, seq, sent_at, text, origin })
+                Todo::Text(Draft {
+                    room,
+                    from: speaks_for,
+                    seq,
+                    sent_at,
+                    text: text.to_text().into_owned(),
+                    origin,
+                })
             }
             other => {
                 let said = format!("the relay does not take \"{}\" from a client", other.kind());
@@ -539,7 +546,7 @@ impl Rooms {
 /// A numbered text as the other members get it.
 fn relayed(said: Said) -> RelayMsg {
     let Said { room_seq, from, seq, sent_at, text, .. } = said;
-    RelayMsg::Relayed { room_seq, from, seq, sent_at, text }
+    RelayMsg::Relayed { room_seq, from, seq, sent_at, text: text.into() }
 }
 
 #[cfg(test)]
@@ -623,7 +630,7 @@ mod tests {
             .heard()
             .into_iter()
             .map(|m| match m {
-                RelayMsg::Relayed { room_seq, text, .. } => (room_seq, text),
+                RelayMsg::Relayed { room_seq, text, .. } => (room_seq, text.to_string()),
                 other => panic!("{other:?}"),
             })
             .collect();
@@ -635,7 +642,7 @@ mod tests {
         heard
             .iter()
             .filter_map(|m| match m {
-                RelayMsg::Relayed { room_seq, text, .. } => Some((text.clone(), *room_seq)),
+                RelayMsg::Relayed { room_seq, text, .. } => Some((text.to_string(), *room_seq)),
                 RelayMsg::Accepted { room_seq, .. } => Some(("(accepted)".into(), *room_seq)),
                 _ => None,
             })
@@ -677,7 +684,7 @@ mod tests {
         let mut a = Client::connect_with(&mut rooms, "a", 64);
         a.say(&mut rooms, RelayMsg::Join { after: None, room: "lobby".into() });
         for n in 1..=10 {
-            a.say(&mut rooms, RelayMsg::Text { text: format!("#{n}") });
+            a.say(&mut rooms, RelayMsg::Text { text: format!("#{n}").into() });
         }
         let mut b = Client::connect_with(&mut rooms, "b", 8);
         b.say(&mut rooms, RelayMsg::Join { after: Some(0), room: "lobby".into() });
@@ -812,7 +819,7 @@ mod tests {
         a.heard();
         b.heard();
         for n in 0..10 {
-            a.say(&mut rooms, RelayMsg::Text { text: format!("message {n}") });
+            a.say(&mut rooms, RelayMsg::Text { text: format!("message {n}").into() });
             a.heard();
             let want = format!("message {n}");
             assert!(
