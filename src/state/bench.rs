@@ -236,7 +236,7 @@ mod tests {
         state.apply(Action::Start(plan), 0.0, &mut log);
         // WebSocket at 100 KB is over the relay's frame limit: one row, noted, no steps.
         assert_eq!(state.rows.len(), 4);
-        assert_eq!(state.steps, 18);
+        assert_eq!(state.steps, 3 * 2 * ROUNDS);
         assert_eq!(state.state_attr(), "running");
         let (m, p) = (Mechanism::WorkerPort, 100);
         state.apply(
@@ -261,7 +261,7 @@ mod tests {
             2.0,
             &mut log,
         );
-        assert!((state.progress() - 2.0 / 18.0).abs() < 1e-9);
+        assert!((state.progress() - 2.0 / (3 * 2 * ROUNDS) as f64).abs() < 1e-9);
         assert!((state.rows[0].rtt_ratio().unwrap() - 1.5).abs() < 1e-9);
         // A second, slower round does not replace the first one's figures.
         let slower = figures(40.0, 8000.0);
