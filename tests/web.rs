@@ -1015,10 +1015,10 @@ mod js_wire {
             matches!(not_text, Err(DecodeError::NotText { ref got }) if got == "an object"),
             "{not_text:?}"
         );
-        // 100,000 CJK characters: under the limit in UTF-16 units, three times over it in bytes.
+        // 400,000 CJK characters: under the limit in UTF-16 units, over it in bytes.
         let wide = format!(
             r#"{{"v":1,"seq":1,"from":"a","sent_at":0,"kind":"text","body":{{"text":"{}"}}}}"#,
-            "你".repeat(100_000)
+            "你".repeat(400_000)
         );
         let refused = read_js::<WorkerPortMsg>(&JsValue::from_str(&wide));
         assert!(
@@ -1026,6 +1026,19 @@ mod js_wire {
             "{refused:?}"
         );
         assert_eq!(refused.unwrap_err().code(), ReasonCode::TooLarge);
+        // Exactly at the limit in bytes it is read; one two-byte character more and it is not.
+        let wire = |text: &str| {
+            format!(r#"{{"v":1,"seq":1,"from":"a","sent_at":0,"kind":"text","body":{{"text":"{text}"}}}}"#)
+        };
+        let room = MAX_ENVELOPE_BYTES - wire("").len();
+        let full = wire(&"x".repeat(room));
+        assert_eq!(full.len(), MAX_ENVELOPE_BYTES);
+        assert!(read_js::<WorkerPortMsg>(&JsValue::from_str(&full)).is_ok());
+        let over = wire(&format!("é{}", "x".repeat(room - 1)));
+        assert_eq!(
+            read_js::<WorkerPortMsg>(&JsValue::from_str(&over)),
+            Err(DecodeError::TooLarge { bytes: MAX_ENVELOPE_BYTES + 1, limit: MAX_ENVELOPE_BYTES })
+        );
     }
 
     #[wasm_bindgen_test]
