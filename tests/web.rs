@@ -1073,7 +1073,7 @@ mod js_wire {
     fn a_payload_stays_in_javascript_from_reading_to_writing() {
         use crosstalk::transport::js_wire::held;
         use crosstalk_protocol::bench::BenchMsg;
-        let text = "a \"quoted\" 你好 😀\n".repeat(50);
+        let text = "a \"quoted\" 你好 😀\n".repeat(200);
         let incoming = Sender::new(SenderId("tab-1".into()))
             .envelope(BenchMsg::Ping { text: text.as_str().into() }, 1.5);
         let wire = write_js(&incoming).expect("writes");

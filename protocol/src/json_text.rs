@@ -7,6 +7,9 @@
 use crate::parsed::Emitter;
 use crate::Payload;
 
+/// Up to this many UTF-16 units, a payload held in JavaScript is copied into the text.
+pub const INLINE_PAYLOAD_UNITS: usize = 1024;
+
 /// Writes one envelope object; [`JsonText::finish`] gives the text.
 pub struct JsonText<F: Fn(f64, &mut String)> {
     out: String,
@@ -122,7 +125,9 @@ impl<F: Fn(f64, &mut String)> Emitter for JsonText<F> {
     }
 
     fn payload(&mut self, name: &'static str, value: &Payload) {
-        if value.is_js() {
+        // A short text is cheaper copied in than spliced in JavaScript (three strings made and
+        // joined there instead of one); a long one is never copied.
+        if value.is_js() && value.len_hint() > INLINE_PAYLOAD_UNITS {
             self.key(name);
             self.holes.push((self.out.len(), value.clone()));
         } else {

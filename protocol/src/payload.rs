@@ -51,6 +51,15 @@ impl Payload {
         }
     }
 
+    /// Its length without reading it: UTF-16 units of a JavaScript string, bytes of a Rust one.
+    pub fn len_hint(&self) -> usize {
+        match &self.0 {
+            Held::Rust(text) => text.len(),
+            #[cfg(target_arch = "wasm32")]
+            Held::Js(text) => text.length() as usize,
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         match &self.0 {
             Held::Rust(text) => text.is_empty(),
