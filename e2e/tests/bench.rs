@@ -56,10 +56,12 @@ async fn a_short_run_measures_every_mechanism_on_both_sides() {
         println!("{} {}", line.kind, line.payload);
     }
     let steps = attr_of(driver, "progress", "data-steps").await;
+    let expected = (7 * 2 - 1) * 2 * crosstalk_protocol::bench::ROUNDS;
     assert_eq!(
-        steps.as_deref(),
-        Some("78"),
-        "7 mechanisms × 2 payloads × 2 sides × 3 rounds, less WebSocket at 100 KB"
+        steps,
+        Some(expected.to_string()),
+        "7 mechanisms × 2 payloads × 2 sides × {} rounds, less WebSocket at 100 KB",
+        crosstalk_protocol::bench::ROUNDS
     );
     assert_eq!(attr_of(driver, "progress", "data-done").await, steps);
     let rows = driver.find_all(testid("result")).await.expect("result rows");
@@ -79,6 +81,13 @@ async fn a_short_run_measures_every_mechanism_on_both_sides() {
             assert!(value.is_ok(), "{mechanism} {bytes} B: {value:?} (note: {note})");
         }
         assert!(note.is_empty(), "{mechanism} {bytes} B: {note}");
+        // Every round was paired with the other side's, and each pair gave a ratio.
+        let pairs = row.attr("data-rtt-ratios").await.unwrap().unwrap_or_default();
+        assert_eq!(
+            pairs.split_whitespace().count(),
+            crosstalk_protocol::bench::ROUNDS,
+            "{mechanism} {bytes} B: {pairs}"
+        );
     }
     let chart = driver.find(testid("chart")).await.expect("the chart");
     let bars = chart.find_all(thirtyfour::By::Css("rect")).await.expect("bars");
