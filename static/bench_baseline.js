@@ -10,18 +10,24 @@
 
   function now() { return performance.now(); }
 
-  // An envelope writer for one sender, the same shape as crosstalk's.
-  function sender(prefix) {
+  // Whether envelopes cross as objects the browser clones (the page's switch) or as JSON text.
+  var cloned = false;
+
+  // An envelope writer for one sender, the same shape as crosstalk's: JSON text, or the object.
+  function sender(prefix, asObject) {
     var from = prefix + "-" + Math.random().toString(16).slice(2, 8);
     var seq = 0;
+    var objects = asObject === undefined ? cloned : asObject;
     return function (kind, body) {
       seq += 1;
-      return JSON.stringify({ v: 1, seq: seq, from: from, sent_at: performance.timeOrigin + now(), kind: kind, body: body });
+      var envelope = { v: 1, seq: seq, from: from, sent_at: performance.timeOrigin + now(), kind: kind, body: body };
+      return objects ? envelope : JSON.stringify(envelope);
     };
   }
 
-  // Parses wire text; null unless it is a string holding an object of this kind.
+  // Parses wire text (or takes a cloned object); null unless it holds an envelope of this kind.
   function read(data, kind) {
+    if (data !== null && typeof data === "object") return data.kind === kind ? data : null;
     if (typeof data !== "string") return null;
     try {
       var message = JSON.parse(data);
@@ -120,7 +126,8 @@
     "storage": function (env) {
       var frame = hiddenFrame(env, "/bench_peer.html");
       var ping = "crosstalk:bench:js:ping", pong = "crosstalk:bench:js:pong";
-      var writeA = sender("js-a"), writeB = sender("js-b");
+      // Storage holds strings only: text whatever the switch says.
+      var writeA = sender("js-a", false), writeB = sender("js-b", false);
       var s, onPong, onPing;
       return limited(new Promise(function (resolve) {
         frame.onload = function () {
@@ -145,7 +152,8 @@
     "websocket": function (env) {
       var room = "bench-js-" + Math.random().toString(16).slice(2, 10);
       var a = new WebSocket(env.relayUrl), b = new WebSocket(env.relayUrl);
-      var writeA = sender("js-a"), writeB = sender("js-b");
+      // A socket carries text (or bytes): text whatever the switch says.
+      var writeA = sender("js-a", false), writeB = sender("js-b", false);
       var s = session(function (text) { a.send(writeA("text", { text: text })); }, function () { a.close(1000); b.close(1000); });
       function join(socket, write) {
         return new Promise(function (resolve, reject) {
@@ -183,6 +191,7 @@
 
   window.crosstalkBaseline = {
     open: function (mechanism, env) {
+      cloned = !!env.cloned;
       var opener = open[mechanism];
       return opener ? opener(env) : Promise.reject(new Error("no baseline for " + mechanism));
     },

@@ -962,6 +962,7 @@ mod js_wire {
     use crosstalk::transport::js_wire::{read_js, write_js};
     use crosstalk_protocol::worker_port::WorkerPortMsg;
     use crosstalk_protocol::{decode, DecodeError, ReasonCode, Sender, SenderId, MAX_ENVELOPE_BYTES};
+    use wasm_bindgen::JsCast;
     use wasm_bindgen::JsValue;
     use wasm_bindgen_test::*;
 
@@ -1091,5 +1092,60 @@ mod js_wire {
         let big = held(&js_sys::JsString::from("é".repeat(MAX_ENVELOPE_BYTES / 2)));
         let over = Sender::new(SenderId("tab-3".into())).envelope(BenchMsg::Ping { text: big }, 0.0);
         assert_eq!(write_js(&over).unwrap_err().reason().code, ReasonCode::TooLarge, "é is two bytes");
+    }
+
+    /// The benchmark's switch: a core set to cloned objects posts the envelope itself (the
+    /// browser's structured clone carries it, no JSON on either side), and a core that takes
+    /// objects reads it field by field; a text core still refuses an object as not text.
+    #[wasm_bindgen_test]
+    async fn a_cloned_envelope_crosses_as_an_object_and_reads_back() {
+        use std::cell::RefCell;
+        use std::rc::Rc;
+
+        use crosstalk::transport::js_wire::{read_any, write_object, Wire};
+        use crosstalk::transport::port::PortLink;
+        use crosstalk::transport::Event;
+        use crosstalk_protocol::broadcast::BroadcastMsg;
+        use crosstalk_protocol::Payload;
+
+        let envelope =
+            Sender::new(SenderId("tab-1".into())).envelope(BroadcastMsg::Text { text: "hé".into() }, 1.5);
+        let object = write_object(&envelope);
+        assert!(object.is_object() && !object.is_string());
+        assert_eq!(read_any::<BroadcastMsg>(&object, true), Ok(envelope.clone()));
+        assert!(matches!(read_any::<BroadcastMsg>(&object, false), Err(DecodeError::NotText { .. })));
+        let huge = js_sys::JSON::parse(&format!(
+            r#"{{"v":1,"seq":1,"from":"a","sent_at":0,"kind":"text","body":{{"text":"{}"}}}}"#,
+            "x".repeat(MAX_ENVELOPE_BYTES + 1)
+        ))
+        .unwrap();
+        assert!(
+            matches!(read_any::<BroadcastMsg>(&huge, true), Err(DecodeError::Malformed(_))),
+            "bounded before the copy"
+        );
+
+        let channel = web_sys::MessageChannel::new().unwrap();
+        let seen: Rc<RefCell<Vec<JsValue>>> = Rc::default();
+        let raw = Rc::clone(&seen);
+        let listener = gloo::events::EventListener::new(&channel.port2(), "message", move |event| {
+            if let Some(event) = event.dyn_ref::<web_sys::MessageEvent>() {
+                raw.borrow_mut().push(event.data());
+            }
+        });
+        channel.port2().start();
+        let link = PortLink::<BroadcastMsg>::open(channel.port1(), |_: Event<BroadcastMsg>| {});
+        link.core().set_wire(Wire::Cloned);
+        link.send(BroadcastMsg::Text { text: Payload::from("over the clone") }).unwrap();
+        for _ in 0..50 {
+            if !seen.borrow().is_empty() {
+                break;
+            }
+            gloo_timers::future::TimeoutFuture::new(10).await;
+        }
+        let arrived = seen.borrow().first().cloned().expect("the message arrived");
+        assert!(arrived.is_object(), "a cloned core posts the object, not text");
+        let read = read_any::<BroadcastMsg>(&arrived, true).expect("reads back");
+        assert_eq!(read.body, BroadcastMsg::Text { text: "over the clone".into() });
+        drop(listener);
     }
 }

@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use crosstalk::clock::{now_ms, random};
-use crosstalk::transport::js_wire::{write_js, JsIncoming};
+use crosstalk::transport::js_wire::{write_any, write_js, JsIncoming, Wire};
 use crosstalk_protocol::worker_port::{EchoService, WorkerPortMsg};
 use crosstalk_protocol::{Envelope, Sender, SenderId};
 use gloo::events::EventListener;
@@ -41,7 +41,7 @@ fn main() {
                     old.close();
                 }
                 let greeting = service.borrow_mut().greeting(now_ms());
-                post(&new_port, &greeting);
+                post(&new_port, &greeting, Wire::Text);
             }
             (Ok(()), None) => {}
             (Err(refusal), _) => {
@@ -64,14 +64,17 @@ fn listen_on_port(port: &MessagePort, service: Rc<RefCell<EchoService>>) -> Even
     let reply_port = port.clone();
     EventListener::new(port, "message", move |event| {
         let Some(event) = event.dyn_ref::<MessageEvent>() else { return };
-        let reply = service.borrow_mut().on_port_message(JsIncoming(&event.data()), now_ms());
-        post(&reply_port, &reply);
+        let data = event.data();
+        let reply = service.borrow_mut().on_port_message(JsIncoming(&data), now_ms());
+        // Answered in the form it came in: text, or an object the browser cloned.
+        let form = if data.is_string() { Wire::Text } else { Wire::Cloned };
+        post(&reply_port, &reply, form);
     })
 }
 // lesson end
 
-fn post(port: &MessagePort, envelope: &Envelope<WorkerPortMsg>) {
-    if let Ok(wire) = write_js(envelope) {
+fn post(port: &MessagePort, envelope: &Envelope<WorkerPortMsg>, form: Wire) {
+    if let Ok(wire) = write_any(envelope, form) {
         let _ = port.post_message(&wire);
     }
 }

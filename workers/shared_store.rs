@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use crosstalk::clock::{now_ms, random};
-use crosstalk::transport::js_wire::{write_js, JsIncoming};
+use crosstalk::transport::js_wire::{write_any, write_js, JsIncoming, Wire};
 use crosstalk::transport::worker_tap::{Seen, WorkerTap};
 use crosstalk_protocol::roster::peer_timeout_from_query;
 use crosstalk_protocol::shared_store::StoreMsg;
@@ -38,9 +38,11 @@ impl Worker {
         let listener = EventListener::new(&port, "message", move |event| {
             if let Some(event) = event.dyn_ref::<MessageEvent>() {
                 let data = event.data();
+                // A tab that sends cloned objects is answered in kind (the benchmark's switch).
+                let wire = if data.is_string() { Wire::Text } else { Wire::Cloned };
                 let incoming = Noted { incoming: JsIncoming(&data), tap: worker.tap.as_ref(), port: id };
                 let out = worker.store.borrow_mut().receive(id, incoming, now_ms());
-                worker.dispatch(out);
+                worker.dispatch_answering(out, Some((id, wire)));
                 worker.forget_departed(id);
             }
         });
@@ -64,6 +66,11 @@ impl Worker {
     }
 
     fn dispatch(&self, out: Vec<Outgoing>) {
+        self.dispatch_answering(out, None);
+    }
+
+    /// Sends what the store decided; a reply to `answering`'s port goes in that port's form.
+    fn dispatch_answering(&self, out: Vec<Outgoing>, answering: Option<(PortId, Wire)>) {
         let store = self.store.borrow();
         let ports = self.ports.borrow();
         let post = |id: PortId, wire: &JsValue| {
@@ -78,7 +85,8 @@ impl Worker {
             let (except, envelope) = match outgoing {
                 // The common case — a reply to one tab — walks no roster and collects nothing.
                 Outgoing::To(id, envelope) => {
-                    if let Ok(wire) = write_js(&envelope) {
+                    let form = answering.filter(|(to, _)| *to == id).map_or(Wire::Text, |(_, form)| form);
+                    if let Ok(wire) = write_any(&envelope, form) {
                         post(id, &wire);
                     }
                     continue;

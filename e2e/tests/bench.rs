@@ -27,13 +27,8 @@ async fn figure(row: &thirtyfour::WebElement, attr: &str) -> Result<f64, String>
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_short_run_measures_every_mechanism_on_both_sides() {
-    let browser = Browser::start().await;
-    let driver = &browser.driver;
-    browser.open("/bench?quick=1&payloads=100,100000").await;
-    state_becomes(driver, "status", "idle").await;
-    click(driver, "run").await;
+/// Waits for a run to start and to finish, as long as its progress keeps moving.
+async fn run_to_the_end(driver: &thirtyfour::WebDriver) {
     state_becomes(driver, "status", "running").await;
     // The progress bar moves while it runs, and reaches the end; each measurement may take up
     // to its own time limit (20 s), so the wait is on progress, not on the whole run.
@@ -52,6 +47,16 @@ async fn a_short_run_measures_every_mechanism_on_both_sides() {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_short_run_measures_every_mechanism_on_both_sides() {
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    browser.open("/bench?quick=1&payloads=100,100000").await;
+    state_becomes(driver, "status", "idle").await;
+    click(driver, "run").await;
+    run_to_the_end(driver).await;
     for line in log_lines(driver).await {
         println!("{} {}", line.kind, line.payload);
     }
@@ -92,5 +97,33 @@ async fn a_short_run_measures_every_mechanism_on_both_sides() {
     let chart = driver.find(testid("chart")).await.expect("the chart");
     let bars = chart.find_all(thirtyfour::By::Css("rect")).await.expect("bars");
     assert_eq!(bars.len(), 26, "two bars per measured row");
+    browser.quit().await;
+}
+
+/// The switch to cloned objects: both sides send envelopes as objects where the mechanism
+/// carries them (the echo peers answer in kind), storage stays text, and every row is measured.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_cloned_switch_measures_objects_where_the_mechanism_carries_them() {
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    browser
+        .open("/bench?quick=1&payloads=10000&mechanisms=worker-port,shared-worker,broadcast,window-same-origin,window-cross-origin,storage")
+        .await;
+    state_becomes(driver, "status", "idle").await;
+    click(driver, "bench-cloned").await;
+    click(driver, "run").await;
+    run_to_the_end(driver).await;
+    let lines = log_lines(driver).await;
+    assert!(lines.iter().any(|l| l.kind == "run" && l.payload.contains("cloned objects")), "{lines:#?}");
+    let rows = driver.find_all(testid("result")).await.expect("result rows");
+    assert_eq!(rows.len(), 6);
+    for row in &rows {
+        let mechanism = row.attr("data-mechanism").await.unwrap().unwrap_or_default();
+        let note = row.find(thirtyfour::By::Css(".note")).await.unwrap().text().await.unwrap();
+        assert!(note.is_empty(), "{mechanism}: {note}");
+        for attr in ["data-rtt-us", "data-msgs-per-s", "data-baseline-rtt-us", "data-baseline-msgs-per-s"] {
+            assert!(figure(row, attr).await.is_ok(), "{mechanism}: {attr}");
+        }
+    }
     browser.quit().await;
 }

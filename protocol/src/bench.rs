@@ -64,6 +64,12 @@ impl Mechanism {
         Mechanism::ALL.into_iter().find(|m| m.slug() == slug)
     }
 
+    /// Whether it can carry an object the browser clones, not only text (storage holds strings,
+    /// a socket sends text or bytes).
+    pub fn carries_objects(self) -> bool {
+        !matches!(self, Mechanism::Storage | Mechanism::WebSocket)
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Mechanism::WorkerPort => "Worker port",
@@ -307,6 +313,9 @@ pub fn meets_target(row: &Row) -> Option<bool> {
 pub struct Report {
     pub user_agent: String,
     pub rows: Vec<Row>,
+    /// Whether envelopes crossed as cloned objects where the mechanism carries them.
+    #[serde(default)]
+    pub cloned: bool,
 }
 
 /// Where two runs disagree by more than `tolerance` (0.10 is 10%) on a ratio, each named; an
@@ -439,6 +448,7 @@ mod tests {
         let report = Report {
             user_agent: "test".into(),
             rows: vec![row(Mechanism::Storage, 10_000, (500.0, 900.0), (450.0, 1000.0))],
+            cloned: false,
         };
         let json = serde_json::to_string(&report).unwrap();
         assert!(json.contains("\"mechanism\":\"storage\""));

@@ -160,7 +160,7 @@ impl Emit for bool {
 
 impl FromParsed for Payload {
     fn from_parsed<P: Parsed>(value: Option<P>) -> Result<Self, &'static str> {
-        value.and_then(|v| v.as_payload()).ok_or("a string")
+        value.and_then(|v| v.as_payload()).ok_or("a string of at most 1 MiB")
     }
 }
 

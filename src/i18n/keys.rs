@@ -220,6 +220,8 @@ texts! {
     BenchLead = "bench.lead",
     BenchRun = "bench.run",
     BenchExport = "bench.export",
+    BenchCloned = "bench.cloned",
+    BenchClonedHint = "bench.cloned-hint",
     BenchMechanism = "bench.mechanism",
     BenchPayload = "bench.payload",
     BenchRtt = "bench.rtt",

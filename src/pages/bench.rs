@@ -19,6 +19,7 @@ use crate::hooks::{use_route, RouteHandle};
 use crate::state::bench::{bytes_label, order, Action, BenchState, Plan};
 use crate::transport::bench::{self as probe, baseline, Env};
 use crate::transport::core::js_error_text;
+use crate::transport::js_wire::Wire;
 
 /// Lets the browser render (and deliver what is queued) between measurements.
 async fn yield_to_browser() {
@@ -204,6 +205,13 @@ pub fn BenchPage() -> Html {
     let route = use_route::<BenchState>();
     let plan = use_memo((), |_| Plan::from_query(&crate::page_query::search()));
     let frames = use_node_ref();
+    let cloned = use_state(|| plan.cloned);
+    let on_cloned = {
+        let cloned = cloned.clone();
+        Callback::from(move |e: web_sys::Event| {
+            cloned.set(e.target_unchecked_into::<web_sys::HtmlInputElement>().checked());
+        })
+    };
     let stop_flag: Rc<Cell<bool>> = (*use_memo((), |_| Rc::new(Cell::new(false)))).clone();
     {
         let stop_flag = Rc::clone(&stop_flag);
@@ -212,6 +220,7 @@ pub fn BenchPage() -> Html {
 
     let on_run = {
         let (route, plan, frames, stop_flag) = (route.clone(), Rc::clone(&plan), frames.clone(), stop_flag);
+        let cloned = *cloned;
         Callback::from(move |_: MouseEvent| {
             if route.state().running {
                 return;
@@ -220,9 +229,15 @@ pub fn BenchPage() -> Html {
             let (Some(container), Ok(origins)) = (frames.cast::<web_sys::Element>(), origins) else {
                 return;
             };
-            let env =
-                Env { container, app_origin: origins.app_origin, provider_origin: origins.provider_origin };
-            let (route, plan, stop_flag) = (route.clone(), (*plan).clone(), Rc::clone(&stop_flag));
+            let wire = if cloned { Wire::Cloned } else { Wire::Text };
+            let env = Env {
+                container,
+                app_origin: origins.app_origin,
+                provider_origin: origins.provider_origin,
+                wire,
+            };
+            let plan = Plan { cloned, ..(*plan).clone() };
+            let (route, stop_flag) = (route.clone(), Rc::clone(&stop_flag));
             wasm_bindgen_futures::spawn_local(run(route, plan, env, stop_flag));
         })
     };
@@ -250,6 +265,11 @@ pub fn BenchPage() -> Html {
                           data-done={state.done.to_string()} data-steps={state.steps.to_string()}></progress>
                 <span class="metric">{format!("{} / {}", state.done, state.steps)}</span>
                 <button data-testid="export" onclick={on_export} disabled={state.rows.is_empty()}>{i18n.t(Text::BenchExport)}</button>
+                <label class="toggle">
+                    <input type="checkbox" data-testid="bench-cloned" checked={*cloned} onchange={on_cloned} disabled={state.running} />
+                    {i18n.t(Text::BenchCloned)}
+                </label>
+                <p class="hint">{i18n.t(Text::BenchClonedHint)}</p>
             </StatusPanel>
             { chart(&state.rows, &i18n) }
             <table class="panel bench-table" data-testid="results">

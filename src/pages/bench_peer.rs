@@ -9,7 +9,7 @@ use crosstalk_protocol::bench::BenchMsg;
 use yew::prelude::*;
 
 use crate::origins::origins;
-use crate::transport::js_wire::read_js;
+use crate::transport::js_wire::{read_any, Wire};
 use crate::transport::window_message::{parent, Expect, TargetOrigin, WindowLink};
 use crate::transport::Event;
 
@@ -27,11 +27,17 @@ fn start(slot: &Slot) -> Result<(), String> {
         if !(incoming.from_expected && incoming.origin == app) {
             return;
         }
-        let Ok(envelope) = incoming.data.and_then(|data| read_js::<BenchMsg>(&data)) else { return };
+        // Answered in the form it was asked in: JSON text, or an object the browser cloned.
+        let form = match &incoming.data {
+            Ok(data) if !data.is_string() => Wire::Cloned,
+            _ => Wire::Text,
+        };
+        let Ok(envelope) = incoming.data.and_then(|data| read_any::<BenchMsg>(&data, true)) else { return };
         if let (BenchMsg::Ping { text }, Some(slot), Some(framer)) =
             (envelope.body, answering.upgrade(), parent())
         {
             if let Some(link) = slot.borrow().as_ref() {
+                link.set_wire(form);
                 let _ = link.send(&framer, BenchMsg::Pong { text }, &to);
             }
         }

@@ -8,18 +8,20 @@ use crosstalk_protocol::query::param;
 use crate::hooks::RouteState;
 use crate::log::{Entry, LogBook};
 
-/// What a run measures, from the page's query (`?mechanisms=a,b&payloads=100&quick=1`): every
-/// mechanism and payload unless narrowed; `quick` sends a tenth of the messages (for tests).
+/// What a run measures, from the page's query (`?mechanisms=a,b&payloads=100&quick=1&cloned=1`):
+/// every mechanism and payload unless narrowed; `quick` sends a tenth of the messages (for
+/// tests); `cloned` sends envelopes as objects the browser clones, where the mechanism can.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
     pub mechanisms: Vec<Mechanism>,
     pub payloads: Vec<usize>,
     pub quick: bool,
+    pub cloned: bool,
 }
 
 impl Default for Plan {
     fn default() -> Self {
-        Plan { mechanisms: Mechanism::ALL.to_vec(), payloads: PAYLOADS.to_vec(), quick: false }
+        Plan { mechanisms: Mechanism::ALL.to_vec(), payloads: PAYLOADS.to_vec(), quick: false, cloned: false }
     }
 }
 
@@ -43,6 +45,7 @@ impl Plan {
             }
         }
         plan.quick = param(search, "quick").is_some_and(|v| v != "0");
+        plan.cloned = param(search, "cloned").is_some_and(|v| v != "0");
         plan
     }
 
@@ -87,6 +90,8 @@ pub struct BenchState {
     /// What is being measured now.
     pub current: Option<String>,
     pub runs: u32,
+    /// Whether this run sends envelopes as cloned objects.
+    pub cloned: bool,
 }
 
 pub enum Action {
@@ -136,7 +141,7 @@ impl BenchState {
     }
 
     pub fn report(&self, user_agent: String) -> Report {
-        Report { user_agent, rows: self.rows.clone() }
+        Report { user_agent, rows: self.rows.clone(), cloned: self.cloned }
     }
 
     fn row_mut(&mut self, mechanism: Mechanism, payload: usize) -> Option<&mut Row> {
@@ -154,10 +159,16 @@ impl RouteState for BenchState {
                 self.steps = self.rows.iter().filter(|r| r.note.is_none()).count() * 2 * ROUNDS;
                 self.done = 0;
                 self.running = true;
+                self.cloned = plan.cloned;
                 self.runs += 1;
+                let wire = if plan.cloned {
+                    "envelopes as cloned objects where the mechanism can"
+                } else {
+                    "envelopes as JSON text"
+                };
                 log.push(Entry::system(
                     "run",
-                    format!("run {}: {} measurements, each side interleaved", self.runs, self.steps),
+                    format!("run {}: {} measurements, each side interleaved, {wire}", self.runs, self.steps),
                     at_ms,
                 ));
             }

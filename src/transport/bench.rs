@@ -20,7 +20,7 @@ use web_sys::{HtmlIFrameElement, Window};
 
 use super::broadcast::{BroadcastEvent, BroadcastMember};
 use super::core::{js_error_text, Core, Event, LinkState};
-use super::js_wire::{held, read_js};
+use super::js_wire::{held, read_any, Wire};
 use super::shared_worker::{SharedStoreClient, StoreEvent, SHARED_STORE_URL};
 use super::storage::{StorageChange, StorageDemo, StorageNotice};
 use super::websocket::{relay_url, RelayEvent, RelayLink};
@@ -196,15 +196,29 @@ pub struct Env {
     pub container: web_sys::Element,
     pub app_origin: String,
     pub provider_origin: String,
+    /// Text, or objects the browser clones (used only where the mechanism carries objects).
+    pub wire: Wire,
+}
+
+impl Env {
+    /// How `mechanism`'s envelopes cross in this run.
+    fn wire_for(&self, mechanism: Mechanism) -> Wire {
+        if mechanism.carries_objects() {
+            self.wire
+        } else {
+            Wire::Text
+        }
+    }
 }
 
 /// Opens `mechanism`'s echo through crosstalk and waits until it is ready.
 pub async fn open(mechanism: Mechanism, env: &Env) -> Result<Session, String> {
     let meter = Rc::new(Meter::default());
+    let wire = env.wire_for(mechanism);
     let (post, keep, needed): (Post, Box<dyn Any>, u32) = match mechanism {
-        Mechanism::WorkerPort => worker_port(&meter)?,
-        Mechanism::SharedWorker => shared_worker(&meter),
-        Mechanism::Broadcast => broadcast(&meter)?,
+        Mechanism::WorkerPort => worker_port(&meter, wire)?,
+        Mechanism::SharedWorker => shared_worker(&meter, wire),
+        Mechanism::Broadcast => broadcast(&meter, wire)?,
         Mechanism::WindowSameOrigin => window(&meter, env, &env.app_origin)?,
         Mechanism::WindowCrossOrigin => window(&meter, env, &env.provider_origin)?,
         Mechanism::Storage => storage(&meter, env).await?,
@@ -220,7 +234,7 @@ pub async fn open(mechanism: Mechanism, env: &Env) -> Result<Session, String> {
 
 type Opened = (Post, Box<dyn Any>, u32);
 
-fn worker_port(meter: &Rc<Meter>) -> Result<Opened, String> {
+fn worker_port(meter: &Rc<Meter>, wire: Wire) -> Result<Opened, String> {
     let sink_meter = Rc::clone(meter);
     let port = Rc::new(WorkerPort::spawn(ECHO_WORKER_URL, move |event: WorkerPortEvent| {
         sink_meter.note(&event);
@@ -228,11 +242,12 @@ fn worker_port(meter: &Rc<Meter>) -> Result<Opened, String> {
             sink_meter.echoed();
         }
     })?);
+    port.set_wire(wire);
     let sending = Rc::clone(&port);
     Ok((Rc::new(move |text: &Payload| sending.send(text)), Box::new(port), 1))
 }
 
-fn shared_worker(meter: &Rc<Meter>) -> Opened {
+fn shared_worker(meter: &Rc<Meter>, wire: Wire) -> Opened {
     let sink_meter = Rc::clone(meter);
     let client = Rc::new(SharedStoreClient::connect(SHARED_STORE_URL, move |event: StoreEvent| {
         sink_meter.note(&event);
@@ -240,11 +255,12 @@ fn shared_worker(meter: &Rc<Meter>) -> Opened {
             sink_meter.echoed();
         }
     }));
+    client.set_wire(wire);
     let sending = Rc::clone(&client);
     (Rc::new(move |text: &Payload| sending.echo(text)), Box::new(client), 1)
 }
 
-fn broadcast(meter: &Rc<Meter>) -> Result<Opened, String> {
+fn broadcast(meter: &Rc<Meter>, wire: Wire) -> Result<Opened, String> {
     let name = format!("crosstalk-bench-{}", (crate::clock::random() * 1e9) as u64);
     let echoer: Rc<RefCell<Option<BroadcastMember>>> = Rc::default();
     let (slot, echo_meter) = (Rc::downgrade(&echoer), Rc::clone(meter));
@@ -260,6 +276,7 @@ fn broadcast(meter: &Rc<Meter>) -> Result<Opened, String> {
             }
         },
     )?;
+    b.set_wire(wire);
     *echoer.borrow_mut() = Some(b);
     let sink_meter = Rc::clone(meter);
     let a = Rc::new(BroadcastMember::join(
@@ -274,6 +291,7 @@ fn broadcast(meter: &Rc<Meter>) -> Result<Opened, String> {
             }
         },
     )?);
+    a.set_wire(wire);
     let sending = Rc::clone(&a);
     Ok((Rc::new(move |text: &Payload| sending.send_text(text)), Box::new((a, echoer)), 2))
 }
@@ -330,7 +348,7 @@ fn window(meter: &Rc<Meter>, env: &Env, origin: &str) -> Result<Opened, String> 
             sink_meter.logged(Entry::system("stranger", why.clone(), now_ms()));
             return sink_meter.fail(why);
         }
-        match incoming.data.and_then(|data| read_js::<BenchMsg>(&data)) {
+        match incoming.data.and_then(|data| read_any::<BenchMsg>(&data, true)) {
             Ok(envelope) => {
                 sink_meter.logged(Entry::received(&envelope, envelope.kind(), now_ms()));
                 match envelope.body {
@@ -345,6 +363,8 @@ fn window(meter: &Rc<Meter>, env: &Env, origin: &str) -> Result<Opened, String> 
         }
     })
     .ok_or("no window")?;
+    // The echo frame answers in the form it is asked in.
+    link.set_wire(env.wire_for(Mechanism::WindowSameOrigin));
     let (link, posting) = (Rc::new(link), frame.clone());
     let sending = Rc::clone(&link);
     let post: Post = Rc::new(move |text: &Payload| {
@@ -492,6 +512,7 @@ pub mod baseline {
             .and_then(|()| set("appOrigin", &env.app_origin.as_str().into()))
             .and_then(|()| set("providerOrigin", &env.provider_origin.as_str().into()))
             .and_then(|()| set("relayUrl", &relay.as_str().into()))
+            .and_then(|()| set("cloned", &JsValue::from_bool(env.wire == Wire::Cloned)))
             .map_err(|e| js_error_text(&e))?;
         let session = settled(call(&api()?, "open", &[mechanism.slug().into(), options.into()])?).await?;
         Ok(JsSession(session))

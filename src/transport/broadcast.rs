@@ -141,6 +141,11 @@ impl BroadcastMember {
         self.roster.borrow().len()
     }
 
+    /// Sends envelopes as text or as cloned objects from now on (the benchmark's switch).
+    pub fn set_wire(&self, wire: super::js_wire::Wire) {
+        self.core.set_wire(wire);
+    }
+
     /// What fault injection does to this tab's messages on the channel from now on.
     pub fn set_fault(&self, fault: super::core::Fault) {
         self.core.set_fault(fault);

@@ -16,11 +16,10 @@ use crosstalk_protocol::parsed::ParsedBody;
 use crosstalk_protocol::{DecodeError, Envelope, Reason, ReasonCode, Sender, SenderId, MAX_ENVELOPE_BYTES};
 use gloo::events::EventListener;
 use gloo::timers::callback::{Interval, Timeout};
-use js_sys::JsString;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::EventTarget;
 
-use super::js_wire::{preview_js, read_js, write_js};
+use super::js_wire::{preview_js, read_any, write_any, Wire};
 use crate::clock::now_ms;
 
 /// Where a message travelled, as the log names it ("port", "worker", "channel", …).
@@ -177,7 +176,9 @@ pub struct Core<B, X = ()> {
     /// What fault injection does to each message this page sends (never to upkeep).
     fault: Cell<Fault>,
     /// A message held back by [`Fault::Reorder`], posted right after the next one.
-    held: RefCell<Option<(Envelope<B>, JsString, Via)>>,
+    held: RefCell<Option<(Envelope<B>, JsValue, Via)>>,
+    /// How envelopes cross: JSON text (the default) or cloned objects.
+    wire: Cell<Wire>,
     /// How a [`Fault::Delay`]ed message is posted later: only adapters whose channel outlives a
     /// call can (see [`Core::post_later_with`]).
     later: RefCell<Option<Rc<PostText>>>,
@@ -267,6 +268,7 @@ impl<B: ParsedBody + 'static, X: 'static> Core<B, X> {
             stopped: Cell::new(false),
             fault: Cell::new(Fault::None),
             held: RefCell::default(),
+            wire: Cell::new(Wire::Text),
             later: RefCell::default(),
             delayed: RefCell::default(),
             delayed_pending: Cell::new(0),
@@ -446,7 +448,7 @@ impl<B: ParsedBody + 'static, X: 'static> Core<B, X> {
     fn post_later(
         &self,
         envelope: Envelope<B>,
-        wire: JsString,
+        wire: JsValue,
         via: Via,
         post_now: &dyn Fn(&JsValue) -> Result<(), JsValue>,
     ) -> Result<(), Reason> {
@@ -516,11 +518,18 @@ impl<B: ParsedBody + 'static, X: 'static> Core<B, X> {
         Ok(envelope)
     }
 
-    /// `body` as this sender's next envelope, and its wire text, written once (`js_wire`).
-    fn next_wire(&self, body: B) -> Result<(Envelope<B>, JsString), Reason> {
+    /// `body` as this sender's next envelope, and what crosses: its text, written once, or the
+    /// object the browser clones (`js_wire`).
+    fn next_wire(&self, body: B) -> Result<(Envelope<B>, JsValue), Reason> {
         let envelope = self.sender.borrow_mut().envelope(body, now_ms());
-        let wire = write_js(&envelope).map_err(|e| e.reason())?;
+        let wire = write_any(&envelope, self.wire.get()).map_err(|e| e.reason())?;
         Ok((envelope, wire))
+    }
+
+    /// Sends envelopes as text or as cloned objects from now on, and takes objects in (a text
+    /// still reads as text).
+    pub fn set_wire(&self, wire: Wire) {
+        self.wire.set(wire);
     }
 
     /// Sends text that is not an envelope, to show the other side refusing it (fault injection).
@@ -539,7 +548,7 @@ impl<B: ParsedBody + 'static, X: 'static> Core<B, X> {
     /// `JSON.parse`, then judged field by field: `js_wire`); what does not decode is reported as
     /// rejected, with the start of what it was.
     pub fn read(&self, data: &JsValue, via: Via) -> Option<Envelope<B>> {
-        match read_js::<B>(data) {
+        match read_any::<B>(data, self.wire.get() == Wire::Cloned) {
             Ok(envelope) => Some(envelope),
             Err(error) => {
                 let raw = match error {

@@ -7,7 +7,7 @@
 //! text is written in wasm (`crosstalk_protocol::json_text`) and crosses once.
 
 use crosstalk_protocol::json_text::JsonText;
-use crosstalk_protocol::parsed::{decode_parsed, emit_envelope, Parsed, ParsedBody};
+use crosstalk_protocol::parsed::{decode_parsed, emit_envelope, Emitter, Parsed, ParsedBody};
 use crosstalk_protocol::{DecodeError, EncodeError, Envelope, Incoming, Payload, MAX_ENVELOPE_BYTES};
 use std::cell::RefCell;
 
@@ -78,7 +78,8 @@ impl Parsed for JsParsed {
     }
 
     fn as_str(&self) -> Option<String> {
-        self.0.as_string()
+        // Bounded before the copy: a cloned object's strings were never size-checked as text.
+        self.0.dyn_ref::<JsString>().filter(|text| within_limit(text)).map(String::from)
     }
 
     fn as_num(&self) -> Option<f64> {
@@ -90,13 +91,14 @@ impl Parsed for JsParsed {
     }
 
     fn items(&self) -> Option<Vec<JsParsed>> {
-        let array = self.0.dyn_ref::<Array>()?;
+        // In text, an item takes two bytes at least: no more are read from a cloned object either.
+        let array = self.0.dyn_ref::<Array>().filter(|a| a.length() as usize <= MAX_ENVELOPE_BYTES / 2)?;
         Some(array.iter().map(JsParsed).collect())
     }
 
     fn as_payload(&self) -> Option<Payload> {
         // The string stays in JavaScript: an echo hands it on, the log copies a preview.
-        self.0.dyn_ref::<JsString>().map(held)
+        self.0.dyn_ref::<JsString>().filter(|text| within_limit(text)).map(held)
     }
 
     fn describe(&self) -> String {
@@ -138,6 +140,99 @@ fn bytes_if_large(text: &JsString) -> Option<usize> {
         // Whatever did not fit is at least a byte a unit, and did not fit in the room left.
         Some(if read < units { (written + units - read).max(MAX_ENVELOPE_BYTES + 1) } else { written })
     })
+}
+
+/// A string no longer than a whole envelope may be (a UTF-16 unit is at least a byte).
+fn within_limit(text: &JsString) -> bool {
+    text.length() as usize <= MAX_ENVELOPE_BYTES
+}
+
+/// How an envelope crosses: as JSON text (every mechanism can carry it, and it is what a stranger
+/// most often sends), or as the object itself, copied by the browser's structured clone (where
+/// the mechanism carries objects: ports, BroadcastChannel, postMessage, workers). Text costs a
+/// `JSON.stringify` and a `JSON.parse`; an object costs the clone of every field, and a class
+/// instance, a function or a DOM node cannot be cloned at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Wire {
+    #[default]
+    Text,
+    Cloned,
+}
+
+/// Reads what arrived either way: text as [`read_js`] does; an object — when `cloned` objects
+/// are taken — field by field where it is, each string bounded before it is copied.
+pub fn read_any<B: ParsedBody>(data: &JsValue, cloned: bool) -> Result<Envelope<B>, DecodeError> {
+    if cloned && !data.is_string() && data.is_object() {
+        return decode_parsed(&JsParsed(data.clone()));
+    }
+    read_js(data)
+}
+
+/// Writes an envelope as [`write_js`] does, or as a plain object the browser clones.
+pub fn write_any<B: ParsedBody>(envelope: &Envelope<B>, wire: Wire) -> Result<JsValue, EncodeError> {
+    match wire {
+        Wire::Text => write_js(envelope).map(JsValue::from),
+        Wire::Cloned => Ok(write_object(envelope)),
+    }
+}
+
+/// An envelope as a plain object, field by field, its payloads the JS strings they are.
+pub fn write_object<B: ParsedBody>(envelope: &Envelope<B>) -> JsValue {
+    let mut out = ObjectEmitter { open: vec![(js_sys::Object::new().into(), false)] };
+    emit_envelope(envelope, &mut out);
+    out.open.into_iter().next().map(|(root, _)| root).unwrap_or(JsValue::NULL)
+}
+
+/// Builds nested JS objects and arrays: the innermost open one last, and whether it is an array.
+struct ObjectEmitter {
+    open: Vec<(JsValue, bool)>,
+}
+
+impl ObjectEmitter {
+    fn put(&mut self, name: &'static str, value: JsValue) {
+        let Some((target, array)) = self.open.last() else { return };
+        if *array {
+            target.unchecked_ref::<Array>().push(&value);
+        } else {
+            let _ = Reflect::set(target, &js_name(name), &value);
+        }
+    }
+}
+
+impl Emitter for ObjectEmitter {
+    fn str(&mut self, name: &'static str, value: &str) {
+        self.put(name, JsValue::from_str(value));
+    }
+    fn num(&mut self, name: &'static str, value: f64) {
+        self.put(name, if value.is_finite() { JsValue::from_f64(value) } else { JsValue::NULL });
+    }
+    fn int(&mut self, name: &'static str, value: u64) {
+        self.put(name, JsValue::from_f64(value as f64));
+    }
+    fn bool(&mut self, name: &'static str, value: bool) {
+        self.put(name, JsValue::from_bool(value));
+    }
+    fn null(&mut self, name: &'static str) {
+        self.put(name, JsValue::NULL);
+    }
+    fn begin_object(&mut self, name: &'static str) {
+        let object: JsValue = js_sys::Object::new().into();
+        self.put(name, object.clone());
+        self.open.push((object, false));
+    }
+    fn begin_array(&mut self, name: &'static str) {
+        let array: JsValue = Array::new().into();
+        self.put(name, array.clone());
+        self.open.push((array, true));
+    }
+    fn end(&mut self) {
+        if self.open.len() > 1 {
+            self.open.pop();
+        }
+    }
+    fn payload(&mut self, name: &'static str, value: &Payload) {
+        self.put(name, as_js(value).into());
+    }
 }
 
 /// Reads what a transport delivered: size-checked, parsed by the browser, then judged field by
@@ -224,8 +319,9 @@ pub fn preview_js(data: &JsValue, max_chars: usize) -> String {
 pub struct JsIncoming<'a>(pub &'a JsValue);
 
 impl<B: ParsedBody> Incoming<B> for JsIncoming<'_> {
+    /// Text, or an object cloned by the browser: a worker answers each sender in its own form.
     fn decode(&self) -> Result<Envelope<B>, DecodeError> {
-        read_js(self.0)
+        read_any(self.0, true)
     }
 
     fn preview(&self, max_chars: usize) -> String {

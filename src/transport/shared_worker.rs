@@ -131,6 +131,11 @@ impl SharedStoreClient {
         SharedStoreClient { core, port: Some(link) }
     }
 
+    /// Sends envelopes as text or as cloned objects from now on (the benchmark's switch).
+    pub fn set_wire(&self, wire: super::js_wire::Wire) {
+        self.core.set_wire(wire);
+    }
+
     pub fn state(&self) -> LinkState {
         self.core.state()
     }

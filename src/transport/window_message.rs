@@ -105,6 +105,11 @@ impl<B: ParsedBody + 'static> WindowLink<B> {
         Some(WindowLink { core })
     }
 
+    /// Sends envelopes as text or as cloned objects from now on (the benchmark's switch).
+    pub fn set_wire(&self, wire: super::js_wire::Wire) {
+        self.core.set_wire(wire);
+    }
+
     /// Posts `body` to `target`, delivered only if its document is of origin `to`.
     // lesson: payment
     pub fn send(&self, target: &Window, body: B, to: &TargetOrigin) -> Result<(), Reason>

@@ -92,6 +92,11 @@ impl WorkerPort {
         Ok(WorkerPort { inner })
     }
 
+    /// Sends envelopes as text or as cloned objects from now on (the benchmark's switch).
+    pub fn set_wire(&self, wire: super::js_wire::Wire) {
+        self.inner.core.set_wire(wire);
+    }
+
     pub fn state(&self) -> LinkState {
         self.inner.core.state()
     }
