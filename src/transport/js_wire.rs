@@ -1,10 +1,14 @@
-//! Envelopes without serde_json: read with the browser's own `JSON.parse`, written as JSON text in
-//! wasm. The typed judging of the parsed object is `crosstalk_protocol::parsed`, tested natively
-//! against serde_json's decoder on the same inputs.
+//! The wire, for the app and the workers alike: envelopes read with the browser's own
+//! `JSON.parse` where they arrived, and written once. The typed judging of the parsed object is
+//! `crosstalk_protocol::parsed`, tested natively against serde_json's decoder on the same inputs.
 //!
-//! The workers speak only this: serde_json would cost a worker about 29 KB gzip of its 20 KB
-//! budget. Incoming text is parsed where it arrived, and only the fields cross into wasm; outgoing
-//! text is written in wasm (`crosstalk_protocol::json_text`) and crosses once.
+//! Why not serde_json: it copies every message's whole text into wasm and the reply's back out,
+//! which cost more than the browser's delivery of a 10 KB message (the README's "Where the time
+//! goes"), and a worker about 29 KB gzip of its 20 KB budget. Incoming text is parsed where it
+//! arrived and only the fields crosstalk judges cross into wasm; a message's free text stays a
+//! JS string (`Payload`); outgoing text is written in wasm (`crosstalk_protocol::json_text`) and
+//! crosses once, a long payload spliced in by `JSON.stringify`. [`Wire::Cloned`] sends the
+//! envelope as an object instead, for `/bench`'s switch.
 
 use crosstalk_protocol::json_text::JsonText;
 use crosstalk_protocol::parsed::{decode_parsed, emit_envelope, Emitter, Parsed, ParsedBody};

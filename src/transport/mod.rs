@@ -18,7 +18,7 @@
 //! | [`detect`] | each of the above, probed: constructors, cloning, transfer, quota | `/capabilities` |
 //! | [`inspector`] | `BroadcastChannel` `crosstalk:inspector`: every route's log, while `/inspector` watches | every route, `/inspector` |
 //! | [`worker_tap`] | the same side channel, from a worker: each message it handles | the shared worker |
-//! | [`js_wire`] | `JSON.parse` / `JSON.stringify`: envelopes without serde_json | the workers |
+//! | [`js_wire`] | `JSON.parse` / `JSON.stringify`: envelopes read where they arrived and written once, as text or cloned objects | every transport, the workers |
 
 pub mod bench;
 pub mod broadcast;
