@@ -1136,7 +1136,7 @@ mod js_wire {
         let link = PortLink::<BroadcastMsg>::open(channel.port1(), |_: Event<BroadcastMsg>| {});
         link.core().set_wire(Wire::Cloned);
         link.send(BroadcastMsg::Text { text: Payload::from("over the clone") }).unwrap();
-        for _ in 0..50 {
+        for _ in 0..500 {
             if !seen.borrow().is_empty() {
                 break;
             }

@@ -67,7 +67,7 @@ fn listen_on_port(port: &MessagePort, service: Rc<RefCell<EchoService>>) -> Even
         let data = event.data();
         let reply = service.borrow_mut().on_port_message(JsIncoming(&data), now_ms());
         // Answered in the form it came in: text, or an object the browser cloned.
-        let form = if data.is_string() { Wire::Text } else { Wire::Cloned };
+        let form = Wire::of(&data);
         post(&reply_port, &reply, form);
     })
 }

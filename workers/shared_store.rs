@@ -39,7 +39,7 @@ impl Worker {
             if let Some(event) = event.dyn_ref::<MessageEvent>() {
                 let data = event.data();
                 // A tab that sends cloned objects is answered in kind (the benchmark's switch).
-                let wire = if data.is_string() { Wire::Text } else { Wire::Cloned };
+                let wire = Wire::of(&data);
                 let incoming = Noted { incoming: JsIncoming(&data), tap: worker.tap.as_ref(), port: id };
                 let out = worker.store.borrow_mut().receive(id, incoming, now_ms());
                 worker.dispatch_answering(out, Some((id, wire)));

@@ -28,10 +28,7 @@ fn start(slot: &Slot) -> Result<(), String> {
             return;
         }
         // Answered in the form it was asked in: JSON text, or an object the browser cloned.
-        let form = match &incoming.data {
-            Ok(data) if !data.is_string() => Wire::Cloned,
-            _ => Wire::Text,
-        };
+        let form = incoming.data.as_ref().map_or(Wire::Text, Wire::of);
         let Ok(envelope) = incoming.data.and_then(|data| read_any::<BenchMsg>(&data, true)) else { return };
         if let (BenchMsg::Ping { text }, Some(slot), Some(framer)) =
             (envelope.body, answering.upgrade(), parent())

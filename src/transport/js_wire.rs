@@ -163,6 +163,17 @@ pub enum Wire {
     Cloned,
 }
 
+impl Wire {
+    /// The form a message came in, to answer it in kind: text if it is a string, else cloned.
+    pub fn of(data: &JsValue) -> Wire {
+        if data.is_string() {
+            Wire::Text
+        } else {
+            Wire::Cloned
+        }
+    }
+}
+
 /// Reads what arrived either way: text as [`read_js`] does; an object — when `cloned` objects
 /// are taken — field by field where it is, each string bounded before it is copied.
 pub fn read_any<B: ParsedBody>(data: &JsValue, cloned: bool) -> Result<Envelope<B>, DecodeError> {

@@ -523,7 +523,9 @@ async fn main() {
             // The target: crosstalk's 8-against-2 within 1.5× of what plain-JS listeners show.
             // A plain-JS time of 0 ms (a coarse clock, as Firefox's) leaves nothing to compare with.
             let verdict = match js_eight / js_two {
-                theirs if !theirs.is_finite() => "cannot tell: the plain-JS times are under the clock's resolution",
+                theirs if !theirs.is_finite() => {
+                    "cannot tell: the plain-JS times are under the clock's resolution"
+                }
                 theirs if eight / two <= 1.5 * theirs => "meets",
                 _ => "misses",
             };
