@@ -341,14 +341,16 @@ fn e2e_stage(engine: Engine) -> &'static str {
 
 /// wasm-bindgen tests: the library's browser-facing code in headless Chromium.
 fn wasm_tests(root: &Path, browser: &Browser) -> (Option<Counts>, Result<()>) {
-    let config = match write_webdriver_json(root, browser) {
-        Ok(path) => path,
-        Err(e) => return (None, Err(e)),
-    };
+    let (config, scratch) =
+        match write_webdriver_json(root, browser).and_then(|c| Ok((c, Scratch::new("wasm")?))) {
+            Ok(both) => both,
+            Err(e) => return (None, Err(e)),
+        };
     let (counts, result) = run_tests(
         Command::new(cargo())
             .args(["test", "-p", "crosstalk", "--target", tools::WASM_TARGET, "--test", "web"])
             .env("CHROMEDRIVER", &browser.driver)
+            .env("TMPDIR", scratch.path())
             .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", &config)
             .current_dir(root),
     );
@@ -658,8 +660,37 @@ impl TestSuites {
 
 /// WebDriver server processes (chromedriver or geckodriver) for the end-to-end tests, stopped
 /// on drop. One chromedriver serves many sessions; a geckodriver serves one at a time, so there
-/// is one per test running at once.
-struct Drivers(Vec<Driver>);
+/// is one per test running at once. Their browsers' profiles (about 50 MB each) go in a scratch
+/// folder of their own, removed on drop: a session a test leaves open, or a browser killed with
+/// its driver, would otherwise leave its profile in /tmp, and a few hundred of those once filled
+/// the disk that CI runs on.
+struct Drivers {
+    drivers: Vec<Driver>,
+    _scratch: Scratch,
+}
+
+/// A folder given to browsers and drivers as their `TMPDIR`, emptied when made and removed on drop.
+pub struct Scratch(PathBuf);
+
+impl Scratch {
+    pub fn new(name: &str) -> Result<Scratch> {
+        let path =
+            root().join("target").join("xtask").join("tmp").join(format!("{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).or_else(|e| fail(format!("cannot make {}: {e}", path.display())))?;
+        Ok(Scratch(path))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
 
 struct Driver {
     child: Child,
@@ -672,17 +703,20 @@ impl Drivers {
             Engine::Chromium => 1,
             Engine::Firefox => sessions.max(1),
         };
-        (0..count).map(|_| Driver::start(browser)).collect::<Result<Vec<_>>>().map(Drivers)
+        let scratch = Scratch::new(browser.engine.name())?;
+        let drivers =
+            (0..count).map(|_| Driver::start(browser, scratch.path())).collect::<Result<Vec<_>>>()?;
+        Ok(Drivers { drivers, _scratch: scratch })
     }
 
     /// Their addresses, space-separated: a test takes the first that opens a session.
     fn urls(&self) -> String {
-        self.0.iter().map(|d| format!("http://127.0.0.1:{}", d.port)).collect::<Vec<_>>().join(" ")
+        self.drivers.iter().map(|d| format!("http://127.0.0.1:{}", d.port)).collect::<Vec<_>>().join(" ")
     }
 }
 
 impl Driver {
-    fn start(browser: &Browser) -> Result<Driver> {
+    fn start(browser: &Browser, scratch: &Path) -> Result<Driver> {
         let binary = &browser.driver;
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
@@ -695,6 +729,7 @@ impl Driver {
             Engine::Firefox => command.args(["--port", &port.to_string(), "--websocket-port", "0"]),
         };
         let child = command
+            .env("TMPDIR", scratch)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
