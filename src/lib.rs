@@ -15,6 +15,7 @@ pub mod i18n;
 pub mod lesson_code;
 pub mod log;
 pub mod log_export;
+pub mod log_text;
 pub mod origins;
 pub mod page_query;
 pub mod pages;

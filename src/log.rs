@@ -12,13 +12,12 @@ use crate::i18n::Said;
 /// How much of a raw or refused message a log entry shows.
 const PREVIEW_CHARS: usize = 120;
 
-/// How much of a message's text a log entry keeps: a message can be 1 MB, and only this much of it
-/// is copied out of JavaScript (see [`shown`]).
-pub const MESSAGE_CHARS: usize = 500;
+pub use crate::log_text::{LogText, MESSAGE_CHARS};
 
-/// What a log entry shows of a message's free text: its start, copied once.
-pub fn shown(text: &Payload) -> String {
-    text.preview(MESSAGE_CHARS)
+/// What a log entry shows of a message's free text: copied when its row first renders, and only
+/// its start (see [`LogText`]).
+pub fn shown(text: &Payload) -> LogText {
+    LogText::message(text)
 }
 
 /// How many entries a route's log keeps before dropping the oldest.
@@ -87,14 +86,14 @@ pub struct Entry {
     /// The envelope's kind, or a word for a system line ("state", "error").
     pub kind: String,
     /// What is shown as the message: text, a summary of the body, or the raw input when rejected.
-    pub payload: String,
+    pub payload: LogText,
     pub status: Status,
     /// The sentence `payload` says, when a state wrote it: the log shows it in the chosen language.
     pub said: Option<Said>,
 }
 
 impl Entry {
-    pub fn system(kind: &str, payload: impl Into<String>, at_ms: f64) -> Self {
+    pub fn system(kind: &str, payload: impl Into<LogText>, at_ms: f64) -> Self {
         Entry {
             dir: Direction::System,
             seq: None,
@@ -108,21 +107,22 @@ impl Entry {
     }
 
     /// A message this page sent.
-    pub fn sent<B: Body>(envelope: &Envelope<B>, payload: impl Into<String>, at_ms: f64) -> Self {
+    pub fn sent<B: Body>(envelope: &Envelope<B>, payload: impl Into<LogText>, at_ms: f64) -> Self {
         Entry::of_envelope(Direction::Out, envelope, payload.into(), at_ms)
     }
 
     /// A message that arrived and decoded.
-    pub fn received<B: Body>(envelope: &Envelope<B>, payload: impl Into<String>, at_ms: f64) -> Self {
+    pub fn received<B: Body>(envelope: &Envelope<B>, payload: impl Into<LogText>, at_ms: f64) -> Self {
         Entry::of_envelope(Direction::In, envelope, payload.into(), at_ms)
     }
 
     /// A message that decoded and was turned away by a rule of the mechanism.
     pub fn declined<B: Body>(envelope: &Envelope<B>, reason: Reason, at_ms: f64) -> Self {
-        Entry::of_envelope(Direction::In, envelope, format!("from {}", envelope.from), at_ms).rejected(reason)
+        Entry::of_envelope(Direction::In, envelope, format!("from {}", envelope.from).into(), at_ms)
+            .rejected(reason)
     }
 
-    fn of_envelope<B: Body>(dir: Direction, envelope: &Envelope<B>, payload: String, at_ms: f64) -> Self {
+    fn of_envelope<B: Body>(dir: Direction, envelope: &Envelope<B>, payload: LogText, at_ms: f64) -> Self {
         Entry {
             dir,
             seq: Some(envelope.seq),
@@ -143,7 +143,7 @@ impl Entry {
             at_ms,
             from: None,
             kind: "raw".into(),
-            payload: preview(text, PREVIEW_CHARS),
+            payload: preview(text, PREVIEW_CHARS).into(),
             status: Status::Ok,
             said: None,
         }
@@ -157,7 +157,7 @@ impl Entry {
             at_ms,
             from: None,
             kind: "?".into(),
-            payload: preview(raw, PREVIEW_CHARS),
+            payload: preview(raw, PREVIEW_CHARS).into(),
             status: Status::Rejected(reason),
             said: None,
         }
@@ -165,7 +165,7 @@ impl Entry {
 
     /// What the entry says, as a sentence the log translates (its English is the payload).
     pub fn saying(mut self, said: Said) -> Self {
-        self.payload = said.english();
+        self.payload = said.english().into();
         self.said = Some(said);
         self
     }
@@ -291,7 +291,7 @@ mod tests {
             at_ms: n as f64,
             from: Some("tab-1".into()),
             kind: "text".into(),
-            payload: format!("message {n}"),
+            payload: format!("message {n}").into(),
             status: Status::Ok,
             said: None,
         }

@@ -28,7 +28,7 @@ pub fn log_json(book: &LogBook, route: &str, now_ms: f64) -> String {
                 "seq": e.seq,
                 "from": e.from,
                 "at_ms": e.at_ms,
-                "payload": e.payload,
+                "payload": e.payload.text(),
                 "reason_code": code,
                 "reason": reason,
             })

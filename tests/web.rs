@@ -1094,6 +1094,21 @@ mod js_wire {
         assert_eq!(write_js(&over).unwrap_err().reason().code, ReasonCode::TooLarge, "é is two bytes");
     }
 
+    /// The log holds a short JavaScript text until its row renders, then shows it flattened; a
+    /// long one is cut to its start at once, surrogate pairs whole.
+    #[wasm_bindgen_test]
+    fn a_log_entry_copies_a_message_out_of_javascript_only_when_shown() {
+        use crosstalk::log::{shown, MESSAGE_CHARS};
+        use crosstalk::transport::js_wire::held;
+        let short = shown(&held(&js_sys::JsString::from("你好\t😀")));
+        assert!(!short.is_copied(), "copied before any row showed it");
+        assert_eq!(short.text(), "你好 😀");
+        assert!(short.is_copied());
+        let long = shown(&held(&js_sys::JsString::from("😀".repeat(MESSAGE_CHARS + 10))));
+        assert!(long.is_copied(), "a long text is held whole");
+        assert_eq!(long.text(), format!("{}…", "😀".repeat(MESSAGE_CHARS)));
+    }
+
     /// The benchmark's switch: a core set to cloned objects posts the envelope itself (the
     /// browser's structured clone carries it, no JSON on either side), and a core that takes
     /// objects reads it field by field; a text core still refuses an object as not text.

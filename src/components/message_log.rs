@@ -146,7 +146,7 @@ pub fn MessageLog(props: &MessageLogProps) -> Html {
                             <span class="log-seq">{e.seq.map(|s| format!("#{s}")).unwrap_or_default()}</span>
                             <span class="log-kind">{&e.kind}</span>
                             <span class="log-from">{e.from.clone().unwrap_or_default()}</span>
-                            <span class="log-payload" data-testid="log-payload">{e.said.as_ref().map_or_else(|| e.payload.clone(), |said| i18n.said(said))}</span>
+                            <span class="log-payload" data-testid="log-payload">{e.said.as_ref().map_or_else(|| e.payload.text(), |said| i18n.said(said))}</span>
                             {reason}
                         </li>
                     }

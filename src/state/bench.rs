@@ -293,7 +293,7 @@ mod tests {
         assert_eq!(state.rows[1].note.as_deref(), Some("plain JS: boom"));
         state.apply(Action::Finished, 4.0, &mut log);
         assert_eq!(state.state_attr(), "done");
-        assert!(log.entries().any(|e| e.entry.payload.contains("boom")));
+        assert!(log.entries().any(|e| e.entry.payload.text().contains("boom")));
         assert_eq!(state.report("ua".into()).rows.len(), 4);
     }
 

@@ -168,8 +168,8 @@ mod tests {
         let first = lines(&log);
         assert_eq!(first.len(), 2);
         assert!(
-            first[1].payload.contains("2 other tab(s)")
-                && first[1].payload.contains("does not deliver to the sender")
+            first[1].payload.text().contains("2 other tab(s)")
+                && first[1].payload.text().contains("does not deliver to the sender")
         );
         state.apply(Action::Channel(Event::Sent { envelope: sent, via: "channel" }), 0.0, &mut log);
         assert_eq!(log.len(), 3, "said once per channel");
@@ -182,7 +182,7 @@ mod tests {
         assert!(state.vanished);
         let said = lines(&log);
         assert_eq!(said.last().map(|e| e.kind.as_str()), Some("vanish"));
-        assert!(said.last().is_some_and(|e| e.payload.contains("without a goodbye")));
+        assert!(said.last().is_some_and(|e| e.payload.text().contains("without a goodbye")));
         state.apply(Action::Joined { name: "c".into() }, 2.0, &mut log);
         assert!(!state.vanished);
     }
@@ -210,7 +210,7 @@ mod tests {
         let event = Event::Other(Peers { count: 1, left: vec![SenderId("tab-gone".into())] });
         state.apply(Action::Channel(event), 0.0, &mut log);
         assert_eq!(state.peers, 1);
-        assert!(lines(&log)[0].payload.starts_with("tab-gone stopped answering"));
+        assert!(lines(&log)[0].payload.text().starts_with("tab-gone stopped answering"));
     }
 
     #[test]

@@ -235,7 +235,7 @@ impl ShopState {
                 at_ms,
                 from: Some(incoming.origin.clone()),
                 kind: decoded.as_ref().map_or("?", Envelope::kind).to_owned(),
-                payload: String::new(),
+                payload: String::new().into(),
                 status,
                 said: None,
             }
@@ -338,8 +338,8 @@ mod tests {
             (refused.kind.as_str(), refused.status.code()),
             ("result", Some(ReasonCode::WrongSource.as_str()))
         );
-        assert!(refused.payload.ends_with("(another window)"), "{}", refused.payload);
-        assert!(lines.iter().any(|e| e.kind == "lesson" && e.payload.contains("would have ACCEPTED")));
+        assert!(refused.payload.text().ends_with("(another window)"), "{}", refused.payload);
+        assert!(lines.iter().any(|e| e.kind == "lesson" && e.payload.text().contains("would have ACCEPTED")));
         assert_eq!(state.payment, PaymentState::Pending, "nothing forged changes the checkout");
     }
 }

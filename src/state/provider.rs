@@ -108,7 +108,7 @@ impl RouteState for ProviderState {
             }
             Action::Window(Event::SentRaw { text, .. }) => {
                 let mut entry = Entry::sent_raw(&text, at_ms);
-                entry.payload = format!("{} · targetOrigin {}", entry.payload, self.shop_origin);
+                entry.payload.push_str(&format!(" · targetOrigin {}", self.shop_origin));
                 log.push(entry);
             }
             Action::Window(Event::Refused(reason)) => {

@@ -251,7 +251,7 @@ mod tests {
         );
         assert_eq!(state.fetched, Some(Fetched { key: "k".into(), value: None, set_by: None }));
         let line = &log.entries().last().unwrap().entry;
-        assert!(line.payload.contains("nobody has set it"), "{}", line.payload);
+        assert!(line.payload.text().contains("nobody has set it"), "{}", line.payload);
     }
 
     #[test]

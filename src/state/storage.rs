@@ -67,7 +67,7 @@ impl RouteState for StorageState {
                     at_ms,
                     from: None,
                     kind: kind.into(),
-                    payload: what,
+                    payload: what.into(),
                     status: Status::Ok,
                     said: None,
                 });
@@ -134,7 +134,16 @@ pub fn change_entry(change: StorageChange, at_ms: f64) -> Entry {
                 None => (None, None),
             };
             let kind = if same_tab { "same-tab" } else { "storage" };
-            Entry { dir: Direction::In, seq, at_ms, from, kind: kind.into(), payload, status, said: None }
+            Entry {
+                dir: Direction::In,
+                seq,
+                at_ms,
+                from,
+                kind: kind.into(),
+                payload: payload.into(),
+                status,
+                said: None,
+            }
         }
         StorageChange::Cleared { url, same_tab } => Entry {
             dir: Direction::In,
@@ -142,7 +151,7 @@ pub fn change_entry(change: StorageChange, at_ms: f64) -> Entry {
             at_ms,
             from: None,
             kind: if same_tab { "same-tab" } else { "storage" }.into(),
-            payload: format!("localStorage.clear() · url {url}"),
+            payload: format!("localStorage.clear() · url {url}").into(),
             status: Status::Ok,
             said: None,
         },

@@ -302,7 +302,7 @@ mod tests {
             &mut log,
         );
         assert_eq!(state.members, Some(3));
-        assert!(lines(&log)[1].payload.starts_with("tab-b joined"));
+        assert!(lines(&log)[1].payload.text().starts_with("tab-b joined"));
     }
 
     #[test]
@@ -315,7 +315,7 @@ mod tests {
         let codes: Vec<Option<&str>> = lines(&log).iter().map(|e| e.status.code()).collect();
         assert_eq!(codes, [None, None, None, Some("gap")]);
         assert_eq!(state.gaps, 1);
-        assert!(lines(&log)[3].payload.contains("relay #8 from tab-b"));
+        assert!(lines(&log)[3].payload.text().contains("relay #8 from tab-b"));
     }
 
     #[test]
@@ -359,7 +359,7 @@ mod tests {
         }
         let codes: Vec<Option<&str>> = lines(&log).iter().map(|e| e.status.code()).collect();
         assert_eq!(codes, [None, None, None, Some("gap"), None, None, None], "only the loss is flagged");
-        let payloads: Vec<String> = lines(&log).iter().map(|e| e.payload.clone()).collect();
+        let payloads: Vec<String> = lines(&log).iter().map(|e| e.payload.text()).collect();
         assert!(payloads[4].ends_with("(missed, replayed)") && payloads[5].ends_with("(missed, replayed)"));
         assert!(!payloads[6].contains("replayed"), "then live: {}", payloads[6]);
         assert_eq!((state.replayed, state.gaps, state.last_seen), (2, 1, Some(6)));

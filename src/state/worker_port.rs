@@ -9,7 +9,7 @@ use crosstalk_protocol::{preview, Reason};
 use crate::components::sequence_diagram::{Diagram, Step};
 use crate::hooks::RouteState;
 use crate::i18n::Said;
-use crate::log::{shown, Direction, Entry, LogBook, Status};
+use crate::log::{shown, Direction, Entry, LogBook, LogText, Status};
 use crate::said;
 use crate::transport::worker_port::{WorkerPortEvent, VIA_WORKER};
 use crate::transport::{Event, LinkState};
@@ -92,18 +92,22 @@ fn said_of(body: &WorkerPortMsg) -> Option<Said> {
 }
 
 /// What the log shows for a message body.
-fn describe(body: &WorkerPortMsg, via: &str) -> String {
+fn describe(body: &WorkerPortMsg, via: &str) -> LogText {
     if let Some(said) = said_of(body) {
-        return said.english();
+        return said.english().into();
     }
     match body {
-        WorkerPortMsg::Ready | WorkerPortMsg::Connect => String::new(),
+        WorkerPortMsg::Ready | WorkerPortMsg::Connect => LogText::default(),
         WorkerPortMsg::Greeting { text } | WorkerPortMsg::Text { text } => shown(text),
-        WorkerPortMsg::Echo { text, reply_to, .. } => format!("{} ↩ echo of #{reply_to}", shown(text)),
-        WorkerPortMsg::Rejected { preview, .. } if preview.is_empty() => {
-            format!("(refused {})", channel_name(via))
+        WorkerPortMsg::Echo { text, reply_to, .. } => {
+            let mut echo = shown(text);
+            echo.push_str(&format!(" ↩ echo of #{reply_to}"));
+            echo
         }
-        WorkerPortMsg::Rejected { preview, .. } => preview.clone(),
+        WorkerPortMsg::Rejected { preview, .. } if preview.is_empty() => {
+            format!("(refused {})", channel_name(via)).into()
+        }
+        WorkerPortMsg::Rejected { preview, .. } => preview.as_str().into(),
     }
 }
 
@@ -180,7 +184,7 @@ impl WorkerPortState {
             }
             Event::Rejected { raw, error, via } => {
                 let mut entry = Entry::refused(&raw, error.reason(), at_ms);
-                entry.payload = format!("{} ({})", entry.payload, channel_name(via));
+                entry.payload.push_str(&format!(" ({})", channel_name(via)));
                 entry
             }
             Event::Refused(reason) => Entry::said("send", said!(NotSent), at_ms).rejected(reason),
@@ -229,7 +233,7 @@ mod tests {
         apply(&mut state, &mut log, Event::Rejected { raw: "x".into(), error, via: VIA_WORKER }, 0.0);
         let line = &log.entries().last().unwrap().entry;
         assert_eq!(line.status.code(), Some("bad-json"));
-        assert!(line.payload.ends_with("(on the worker)"), "{}", line.payload);
+        assert!(line.payload.text().ends_with("(on the worker)"), "{}", line.payload);
         let refused = Sender::new(SenderId("worker-1".into())).envelope(
             WorkerPortMsg::Rejected {
                 code: ReasonCode::BadJson,
@@ -246,7 +250,7 @@ mod tests {
         );
         let line = &log.entries().last().unwrap().entry;
         assert_eq!(
-            (line.status.code(), line.payload.as_str()),
+            (line.status.code(), line.payload.text().as_str()),
             (Some("bad-json"), "(refused over the port)")
         );
     }

@@ -210,6 +210,6 @@ pub fn record_of(logged: &Logged) -> Record {
         kind: entry.kind.clone(),
         seq: entry.seq,
         from: entry.from.clone(),
-        payload: crosstalk_protocol::preview(&entry.payload, PAYLOAD_CHARS),
+        payload: crosstalk_protocol::preview(&entry.payload.text(), PAYLOAD_CHARS),
     }
 }
