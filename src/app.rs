@@ -1,20 +1,15 @@
-//! The app: one route per mechanism, a home page that lists them, a nav on every page.
+//! The app: a nav on every page, and the page of the route (`catalog.rs` says which).
 
 use yew::prelude::*;
 use yew_router::prelude::*;
 
+use crate::catalog::Route;
 use crate::components::nav::Nav;
 use crate::i18n::I18nProvider;
+#[cfg(feature = "split")]
 use crate::pages::home::Home;
+#[cfg(feature = "split")]
 use crate::pages::not_found::NotFound;
-// With the split prototype (`split.rs`) these pages live in modules of their own.
-#[cfg(not(feature = "split"))]
-use crate::pages::{
-    bench::BenchPage, bench_peer::BenchPeerPage, broadcast::BroadcastPage, capabilities::CapabilitiesPage,
-    inspector::InspectorPage, payment::PaymentPage, provider::ProviderPage, shared_worker::SharedWorkerPage,
-    stock::StockPage, storage::StoragePage, websocket::WebSocketPage, worker_port::WorkerPortPage,
-};
-use crate::routes::Route;
 use crate::shell::DropShell;
 
 /// The prototype of one module per route (`split.rs`): home and not-found stay in the main one.
@@ -29,22 +24,7 @@ fn switch(route: Route) -> Html {
 
 #[cfg(not(feature = "split"))]
 fn switch(route: Route) -> Html {
-    match route {
-        Route::Home => html! { <Home /> },
-        Route::WorkerPort => html! { <WorkerPortPage /> },
-        Route::Broadcast => html! { <BroadcastPage /> },
-        Route::Storage => html! { <StoragePage /> },
-        Route::SharedWorker => html! { <SharedWorkerPage /> },
-        Route::Payment => html! { <PaymentPage /> },
-        Route::WebSocket => html! { <WebSocketPage /> },
-        Route::Stock => html! { <StockPage /> },
-        Route::Provider => html! { <ProviderPage /> },
-        Route::Bench => html! { <BenchPage /> },
-        Route::Capabilities => html! { <CapabilitiesPage /> },
-        Route::Inspector => html! { <InspectorPage /> },
-        Route::BenchPeer => html! { <BenchPeerPage /> },
-        Route::NotFound => html! { <NotFound /> },
-    }
+    crate::catalog::view(&route)
 }
 
 /// Counts Content-Security-Policy violations on this page, for QA: the suite's policy is strict,

@@ -7,6 +7,7 @@
 //! shares; [`routes`] lists them all.
 
 pub mod app;
+pub mod catalog;
 pub mod clock;
 pub mod components;
 pub mod download;
@@ -19,7 +20,6 @@ pub mod log_text;
 pub mod origins;
 pub mod page_query;
 pub mod pages;
-pub mod routes;
 pub mod shell;
 #[cfg(feature = "split")]
 pub mod split;

@@ -17,13 +17,11 @@ use yew::prelude::*;
 use yew_router::history::{AnyHistory, MemoryHistory};
 use yew_router::prelude::*;
 
-use crosstalk_protocol::catalog::MECHANISMS;
-
+use crate::catalog::{Route, PAGES};
 use crate::components::nav::Nav;
 use crate::components::route_frame::RouteFrame;
 use crate::i18n::{I18n, Lang, Text, Texts};
 use crate::pages::home::Home;
-use crate::routes::Route;
 
 /// The id of the shell's root element in the served HTML.
 pub const SHELL_ID: &str = "prerendered";
@@ -33,22 +31,14 @@ pub const APP_ID: &str = "app";
 /// The pages the build prerenders: home, every working mechanism and the suite's own tools (not
 /// the framed provider and echo pages, which have nothing to read).
 pub fn prerendered_routes() -> Vec<Route> {
-    let mut routes = vec![Route::Home];
-    routes.extend(crate::routes::working().map(|(_, route)| route));
-    routes.extend([Route::Capabilities, Route::Inspector, Route::Bench]);
-    routes
+    PAGES.iter().filter(|p| p.is_read()).map(|p| p.route.clone()).collect()
 }
 
 /// The route's title and one-sentence description, for `<title>` and `<meta name="description">`.
 pub fn title_and_description(route: &Route, texts: &Texts) -> (String, String) {
-    let path = route.to_path();
-    let mechanism = MECHANISMS.iter().find(|m| m.path == Some(path.as_str()));
-    let (title, description) = match (route, mechanism.and_then(|m| Text::mechanism(m.slug))) {
-        (_, Some((name, summary))) => (texts.get(name), texts.get(summary)),
-        (Route::Capabilities, _) => (texts.get(Text::CapabilitiesTitle), texts.get(Text::CapabilitiesLead)),
-        (Route::Inspector, _) => (texts.get(Text::InspectorTitle), texts.get(Text::InspectorLead)),
-        (Route::Bench, _) => (texts.get(Text::BenchTitle), texts.get(Text::BenchLead)),
-        _ => {
+    let (title, description) = match route.page().words() {
+        Some((title, description)) => (texts.get(title), texts.get(description)),
+        None => {
             return ("crosstalk — how browser contexts talk".to_owned(), texts.get(Text::HomeLead).to_owned())
         }
     };
@@ -84,8 +74,7 @@ pub fn Shell(props: &ShellProps) -> Html {
 }
 
 fn page(route: &Route) -> Html {
-    let path = route.to_path();
-    match MECHANISMS.iter().find(|m| m.path == Some(path.as_str())) {
+    match route.page().mechanism() {
         Some(mechanism) => html! {
             <RouteFrame lesson={mechanism.slug}><AppStarting /></RouteFrame>
         },
@@ -103,15 +92,12 @@ struct TitledProps {
 #[component]
 fn Titled(props: &TitledProps) -> Html {
     let i18n = crate::i18n::use_i18n();
-    let (title, lead) = match props.route {
-        Route::Capabilities => (Text::CapabilitiesTitle, Text::CapabilitiesLead),
-        Route::Inspector => (Text::InspectorTitle, Text::InspectorLead),
-        _ => (Text::BenchTitle, Text::BenchLead),
-    };
+    let (title, lead) =
+        props.route.page().words().map_or(("", ""), |(title, lead)| (i18n.t(title), i18n.t(lead)));
     html! {
         <>
-            <h1>{i18n.t(title)}</h1>
-            <p class="lead">{i18n.t(lead)}</p>
+            <h1>{title}</h1>
+            <p class="lead">{lead}</p>
             <AppStarting />
         </>
     }

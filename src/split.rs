@@ -7,6 +7,7 @@
 use wasm_split_helpers::wasm_split;
 use yew::prelude::*;
 
+use crate::catalog::Route;
 use crate::pages::bench::BenchPage;
 use crate::pages::bench_peer::BenchPeerPage;
 use crate::pages::broadcast::BroadcastPage;
@@ -19,7 +20,6 @@ use crate::pages::stock::StockPage;
 use crate::pages::storage::StoragePage;
 use crate::pages::websocket::WebSocketPage;
 use crate::pages::worker_port::WorkerPortPage;
-use crate::routes::Route;
 
 #[wasm_split(worker_port)]
 fn worker_port() -> Html {

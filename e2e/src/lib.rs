@@ -86,16 +86,10 @@ pub mod session {
     }
 
     /// Every mechanism's route, with the `status` it shows once it works, for tests that visit
-    /// them all.
-    pub const EVERY_ROUTE: &[(&str, &str)] = &[
-        ("/worker-port", "ready"),
-        ("/broadcast", "joined"),
-        ("/storage", "listening"),
-        ("/shared-worker", "connected"),
-        ("/payment", "configured"),
-        ("/websocket", "open"),
-        ("/stock", "leader"),
-    ];
+    /// them all: read from the catalog, so a new mechanism is visited without a word here.
+    pub fn every_route() -> impl Iterator<Item = (&'static str, &'static str)> {
+        crosstalk_protocol::catalog::MECHANISMS.iter().map(|m| (m.path, m.ready))
+    }
 
     /// What the lesson on each route says, in English and in 中文 (a phrase of its lead), and a line
     /// of its code that only the real source has.

@@ -4,7 +4,7 @@
 use crosstalk_e2e::action::choose;
 use crosstalk_e2e::check::{eventually, text_of};
 use crosstalk_e2e::find::testid;
-use crosstalk_e2e::session::{Browser, EVERY_ROUTE, LESSONS};
+use crosstalk_e2e::session::{every_route, Browser, LESSONS};
 use thirtyfour::prelude::*;
 
 async fn lead_says(driver: &WebDriver, path: &str, phrase: &str) {
@@ -19,7 +19,9 @@ async fn lead_says(driver: &WebDriver, path: &str, phrase: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_mechanism_route_teaches_its_lesson_with_its_real_code() {
-    assert_eq!(LESSONS.len(), EVERY_ROUTE.len(), "a route without a lesson here");
+    for (path, _) in every_route() {
+        assert!(LESSONS.iter().any(|lesson| lesson.0 == path), "{path} has no lesson in LESSONS");
+    }
     let browser = Browser::start().await;
     let driver = &browser.driver;
     for &(path, english, _, code) in LESSONS {

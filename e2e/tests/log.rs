@@ -1,13 +1,13 @@
 //! The message log every route shows: its export, on every route.
 
 use crosstalk_e2e::check::{csp_violations, exported_log, log_lines, state_becomes};
-use crosstalk_e2e::session::{Browser, EVERY_ROUTE};
+use crosstalk_e2e::session::{every_route, Browser};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_routes_log_exports_as_json_entry_for_entry() {
     let browser = Browser::start().await;
     let driver = &browser.driver;
-    for &(path, ready) in EVERY_ROUTE {
+    for (path, ready) in every_route() {
         browser.open(path).await;
         state_becomes(driver, "status", ready).await;
         let shown = log_lines(driver).await;

@@ -4,7 +4,7 @@
 use crosstalk_e2e::action::click;
 use crosstalk_e2e::check::{csp_violations, eventually, log_has, state_becomes, Want};
 use crosstalk_e2e::find::testid;
-use crosstalk_e2e::session::{Browser, EVERY_ROUTE};
+use crosstalk_e2e::session::{every_route, Browser};
 use thirtyfour::prelude::*;
 
 async fn exists(driver: &WebDriver, id: &str) {
@@ -18,7 +18,7 @@ async fn exists(driver: &WebDriver, id: &str) {
 async fn no_route_frame_or_worker_trips_the_content_security_policy() {
     let browser = Browser::start().await;
     let driver = &browser.driver;
-    for &(path, ready) in EVERY_ROUTE {
+    for (path, ready) in every_route() {
         browser.open(path).await;
         state_becomes(driver, "status", ready).await;
         assert_eq!(csp_violations(driver).await, 0, "{path}");

@@ -1,6 +1,35 @@
-//! The catalog of mechanisms: what the home page lists, what the nav links, and which paths are
-//! routes of the suite (the server will answer 404 for the others). The app's `Route` enum is
-//! checked against it in the app's tests.
+//! The catalog of mechanisms and pages, shared by the server, the app and the tests: every path the
+//! suite answers, what the home page lists, what the nav links, and the state each mechanism's
+//! route reaches once it works. The server answers 404 for any other path; the app's catalog
+//! (`src/catalog.rs`) builds its router from these paths, and the end-to-end tests visit them.
+
+/// Every path of the suite, spelled once.
+pub mod paths {
+    pub const HOME: &str = "/";
+    pub const WORKER_PORT: &str = "/worker-port";
+    pub const BROADCAST: &str = "/broadcast";
+    pub const STORAGE: &str = "/storage";
+    pub const SHARED_WORKER: &str = "/shared-worker";
+    pub const PAYMENT: &str = "/payment";
+    pub const STOCK: &str = "/stock";
+    pub const WEBSOCKET: &str = "/websocket";
+    /// What this browser can do for each mechanism, probed.
+    pub const CAPABILITIES: &str = "/capabilities";
+    /// Every tab's traffic in one timeline.
+    pub const INSPECTOR: &str = "/inspector";
+    /// What each mechanism costs, through crosstalk and through plain JS.
+    pub const BENCH: &str = "/bench";
+    /// The benchmark's echo frame, on either origin (framed by `/bench`).
+    pub const BENCH_PEER: &str = "/bench-peer";
+    /// The payment provider's page, served from the provider's origin and framed by `/payment`.
+    pub const PROVIDER: &str = "/provider";
+    /// Where the app's router sends a path it does not know.
+    pub const NOT_FOUND: &str = "/404";
+    /// Not pages: the relay's socket, the server's health, and where browsers report CSP violations.
+    pub const RELAY: &str = crate::relay::RELAY_PATH;
+    pub const HEALTH: &str = "/health";
+    pub const CSP_REPORT: &str = "/csp-report";
+}
 
 /// A way for browser contexts to talk, as the home page and the nav present it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -9,71 +38,90 @@ pub struct Mechanism {
     pub slug: &'static str,
     pub name: &'static str,
     pub summary: &'static str,
-    /// The route's path, or `None` while it is coming; only working routes are linked.
-    pub path: Option<&'static str>,
+    /// The route's path. A mechanism enters the catalog with its route.
+    pub path: &'static str,
+    /// The `status` (`data-state`) its route shows once it works: what a test waits for.
+    pub ready: &'static str,
 }
 
-pub const MECHANISMS: &[Mechanism] = &[
-    Mechanism {
-        slug: "worker-port",
-        name: "Worker port",
-        summary: "A MessageChannel whose second port is transferred into a dedicated wasm worker; page and worker talk over it.",
-        path: Some("/worker-port"),
-    },
-    Mechanism {
-        slug: "broadcast",
-        name: "BroadcastChannel",
-        summary: "Every other tab on the same channel name hears each message; the sender does not.",
-        path: Some("/broadcast"),
-    },
-    Mechanism {
-        slug: "storage",
-        name: "Storage events",
-        summary: "A localStorage write fires a storage event in every other tab of the origin, never in the writer.",
-        path: Some("/storage"),
-    },
-    Mechanism {
-        slug: "shared-worker",
-        name: "SharedWorker",
-        summary: "One wasm SharedWorker holds a key/value store that every tab of the origin reads and writes.",
-        path: Some("/shared-worker"),
-    },
-    Mechanism {
-        slug: "payment",
-        name: "Payment iframe",
-        summary: "window.postMessage between a shop and a payment page on another origin, with strict origin and source checks.",
-        path: Some("/payment"),
-    },
-    Mechanism {
-        slug: "stock-sync",
-        name: "Stock sync tabs",
-        summary: "One live ticker, identical in every tab: one leader (Web Locks, or an election) ticks, the others follow, and a successor takes over where it left off.",
-        path: Some("/stock"),
-    },
-    Mechanism {
-        slug: "websocket",
-        name: "WebSocket",
-        summary: "Tabs, browsers and machines talk through the crosstalk relay, a small Rust server: rooms, limits, reconnects.",
-        path: Some("/websocket"),
-    },
-];
+pub const WORKER_PORT: Mechanism = Mechanism {
+    slug: "worker-port",
+    name: "Worker port",
+    summary: "A MessageChannel whose second port is transferred into a dedicated wasm worker; page and worker talk over it.",
+    path: paths::WORKER_PORT,
+    ready: "ready",
+};
+
+pub const BROADCAST: Mechanism = Mechanism {
+    slug: "broadcast",
+    name: "BroadcastChannel",
+    summary: "Every other tab on the same channel name hears each message; the sender does not.",
+    path: paths::BROADCAST,
+    ready: "joined",
+};
+
+pub const STORAGE: Mechanism = Mechanism {
+    slug: "storage",
+    name: "Storage events",
+    summary:
+        "A localStorage write fires a storage event in every other tab of the origin, never in the writer.",
+    path: paths::STORAGE,
+    ready: "listening",
+};
+
+pub const SHARED_WORKER: Mechanism = Mechanism {
+    slug: "shared-worker",
+    name: "SharedWorker",
+    summary: "One wasm SharedWorker holds a key/value store that every tab of the origin reads and writes.",
+    path: paths::SHARED_WORKER,
+    ready: "connected",
+};
+
+pub const PAYMENT: Mechanism = Mechanism {
+    slug: "payment",
+    name: "Payment iframe",
+    summary: "window.postMessage between a shop and a payment page on another origin, with strict origin and source checks.",
+    path: paths::PAYMENT,
+    ready: "configured",
+};
+
+pub const STOCK_SYNC: Mechanism = Mechanism {
+    slug: "stock-sync",
+    name: "Stock sync tabs",
+    summary: "One live ticker, identical in every tab: one leader (Web Locks, or an election) ticks, the others follow, and a successor takes over where it left off.",
+    path: paths::STOCK,
+    ready: "leader",
+};
+
+pub const WEBSOCKET: Mechanism = Mechanism {
+    slug: "websocket",
+    name: "WebSocket",
+    summary: "Tabs, browsers and machines talk through the crosstalk relay, a small Rust server: rooms, limits, reconnects.",
+    path: paths::WEBSOCKET,
+    ready: "open",
+};
+
+/// Every mechanism, in the order the home page and the nav list them.
+pub const MECHANISMS: &[Mechanism] =
+    &[WORKER_PORT, BROADCAST, STORAGE, SHARED_WORKER, PAYMENT, STOCK_SYNC, WEBSOCKET];
 
 /// Paths of the suite that are pages but not mechanisms.
-pub const OTHER_PAGES: &[&str] = &["/", "/provider", "/bench", "/bench-peer", "/capabilities", "/inspector"];
+pub const OTHER_PAGES: &[&str] =
+    &[paths::HOME, paths::PROVIDER, paths::BENCH, paths::BENCH_PEER, paths::CAPABILITIES, paths::INSPECTOR];
 
 /// Pages that live inside frames of other pages (the provider's, the bench's echo): nothing to
 /// read there, no nav.
-pub const FRAMED_PAGES: &[&str] = &["/provider", "/bench-peer"];
+pub const FRAMED_PAGES: &[&str] = &[paths::PROVIDER, paths::BENCH_PEER];
 
 /// Every page a reader opens: the home page, each working mechanism, the suite's tools.
 pub fn reader_pages() -> impl Iterator<Item = &'static str> {
-    let tools = OTHER_PAGES.iter().copied().filter(|p| !FRAMED_PAGES.contains(p) && *p != "/");
-    std::iter::once("/").chain(MECHANISMS.iter().filter_map(|m| m.path)).chain(tools)
+    let tools = OTHER_PAGES.iter().copied().filter(|p| !FRAMED_PAGES.contains(p) && *p != paths::HOME);
+    std::iter::once(paths::HOME).chain(MECHANISMS.iter().map(|m| m.path)).chain(tools)
 }
 
 /// Whether `path` is a page of the suite.
 pub fn is_route(path: &str) -> bool {
-    OTHER_PAGES.contains(&path) || MECHANISMS.iter().any(|m| m.path == Some(path))
+    OTHER_PAGES.contains(&path) || MECHANISMS.iter().any(|m| m.path == path)
 }
 
 #[cfg(test)]
@@ -86,6 +134,11 @@ mod tests {
         slugs.sort_unstable();
         slugs.dedup();
         assert_eq!(slugs.len(), MECHANISMS.len());
+        let mut paths: Vec<&str> =
+            MECHANISMS.iter().map(|m| m.path).chain(OTHER_PAGES.iter().copied()).collect();
+        paths.sort_unstable();
+        paths.dedup();
+        assert_eq!(paths.len(), MECHANISMS.len() + OTHER_PAGES.len());
         assert!(is_route("/broadcast") && is_route("/provider") && is_route("/"));
         assert!(is_route("/websocket") && is_route("/stock") && !is_route("/nope"));
     }

@@ -165,7 +165,7 @@ pub struct Suite {
 }
 
 /// Where browsers report Content-Security-Policy violations (`report-uri`).
-pub const CSP_REPORT_PATH: &str = "/csp-report";
+pub const CSP_REPORT_PATH: &str = crosstalk_protocol::catalog::paths::CSP_REPORT;
 /// Largest report read; a longer body is cut there.
 const MAX_REPORT_BYTES: usize = 16 * 1024;
 /// How long a report's body may take to arrive.
@@ -663,13 +663,12 @@ impl Site {
 }
 
 /// The relay's WebSocket endpoint and its health, on the app's origin only.
-pub use crosstalk_protocol::relay::RELAY_PATH;
-pub const HEALTH_PATH: &str = "/health";
+pub use crosstalk_protocol::catalog::paths::{HEALTH as HEALTH_PATH, RELAY as RELAY_PATH};
 
-/// The provider's one page.
-pub const PROVIDER_PAGE: &str = "/provider";
 /// The benchmark's echo frame, which `/bench` also opens on the provider's origin.
-pub const BENCH_PEER_PAGE: &str = "/bench-peer";
+pub use crosstalk_protocol::catalog::paths::BENCH_PEER as BENCH_PEER_PAGE;
+/// The provider's one page.
+pub use crosstalk_protocol::catalog::paths::PROVIDER as PROVIDER_PAGE;
 
 /// The placeholder trunk leaves in `index.html`.
 pub const CONFIG_PLACEHOLDER: &str = r#"<meta name="crosstalk-config" content="" />"#;

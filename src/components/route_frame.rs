@@ -5,7 +5,7 @@
 use yew::prelude::*;
 
 use super::lesson::{rich, Lesson};
-use crate::i18n::{use_i18n, Text};
+use crate::i18n::use_i18n;
 
 #[derive(Properties, PartialEq)]
 pub struct RouteFrameProps {
@@ -33,7 +33,8 @@ pub fn RouteFrame(props: &RouteFrameProps) -> Html {
             </>
         };
     };
-    let title = Text::mechanism(&slug).map_or(slug.to_string(), |(name, _)| i18n.t(name).to_owned());
+    let words = crate::catalog::mechanism_page(&slug).and_then(|page| page.words());
+    let title = words.map_or(slug.to_string(), |(name, _)| i18n.t(name).to_owned());
     html! {
         <>
             <h1>{title}</h1>

@@ -68,7 +68,6 @@ texts! {
     InspectorEmpty = "inspector.empty",
     NavLanguage = "nav.language",
     HomeLead = "home.lead",
-    HomeComing = "home.coming",
     MechanismWorkerPortName = "mechanism.worker-port.name",
     MechanismWorkerPortSummary = "mechanism.worker-port.summary",
     MechanismBroadcastName = "mechanism.broadcast.name",
@@ -256,13 +255,13 @@ pub const LESSON_PARTS: &[&str] = &["lead", "when", "cannot", "pitfalls", "suppo
 
 /// The mechanisms that have a lesson: every one with a route, by catalog slug.
 pub fn lesson_slugs() -> impl Iterator<Item = &'static str> {
-    crosstalk_protocol::catalog::MECHANISMS.iter().filter(|m| m.path.is_some()).map(|m| m.slug)
+    crate::catalog::mechanisms().map(|(m, _)| m.slug)
 }
 
 /// Every word of every sequence diagram (titles, lanes, steps), once each, in a stable order.
 pub fn diagram_words() -> Vec<&'static str> {
     let mut words: Vec<&'static str> = Vec::new();
-    for diagram in crate::state::DIAGRAMS {
+    for diagram in crate::catalog::diagrams() {
         let steps = diagram.steps.iter().map(|s| s.label);
         for word in std::iter::once(diagram.title).chain(diagram.lanes.iter().copied()).chain(steps) {
             if !words.contains(&word) {
@@ -307,20 +306,6 @@ impl Text {
             "transfer-array-buffer" => Text::CapabilityTransferArrayBuffer,
             "clone-function" => Text::CapabilityCloneFunction,
             "broadcast-clone-map" => Text::CapabilityBroadcastCloneMap,
-            _ => return None,
-        })
-    }
-
-    /// A mechanism's name and one-line summary, by its catalog slug.
-    pub fn mechanism(slug: &str) -> Option<(Text, Text)> {
-        Some(match slug {
-            "worker-port" => (Text::MechanismWorkerPortName, Text::MechanismWorkerPortSummary),
-            "broadcast" => (Text::MechanismBroadcastName, Text::MechanismBroadcastSummary),
-            "storage" => (Text::MechanismStorageName, Text::MechanismStorageSummary),
-            "shared-worker" => (Text::MechanismSharedWorkerName, Text::MechanismSharedWorkerSummary),
-            "payment" => (Text::MechanismPaymentName, Text::MechanismPaymentSummary),
-            "stock-sync" => (Text::MechanismStockSyncName, Text::MechanismStockSyncSummary),
-            "websocket" => (Text::MechanismWebsocketName, Text::MechanismWebsocketSummary),
             _ => return None,
         })
     }
@@ -399,13 +384,6 @@ mod tests {
     fn every_capability_row_has_its_words() {
         for (slug, _) in crate::state::capabilities::ROWS {
             assert!(Text::capability(slug).is_some(), "{slug}");
-        }
-    }
-
-    #[test]
-    fn every_mechanism_of_the_catalog_has_its_words() {
-        for m in crosstalk_protocol::catalog::MECHANISMS {
-            assert!(Text::mechanism(m.slug).is_some(), "{}", m.slug);
         }
     }
 }

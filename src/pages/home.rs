@@ -3,10 +3,8 @@
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use crosstalk_protocol::catalog::MECHANISMS;
-
+use crate::catalog::{mechanisms, Route};
 use crate::i18n::{use_i18n, Text};
-use crate::routes::{route_of, Route};
 
 #[component]
 pub fn Home() -> Html {
@@ -16,20 +14,15 @@ pub fn Home() -> Html {
             <h1>{"crosstalk"}</h1>
             <p class="lead" data-testid="home-lead">{i18n.t(Text::HomeLead)}</p>
             <ul class="mechanisms" data-testid="mechanisms">
-                { for MECHANISMS.iter().map(|m| {
-                    let (name, summary) = match Text::mechanism(m.slug) {
+                { for mechanisms().map(|(m, page)| {
+                    let (name, summary) = match page.words() {
                         Some((name, summary)) => (i18n.t(name), i18n.t(summary)),
                         None => (m.name, m.summary),
                     };
                     html! {
-                    <li class={classes!("mechanism", m.path.is_none().then_some("soon"))}
-                        data-testid={format!("mechanism-{}", m.slug)}>
+                    <li class="mechanism" data-testid={format!("mechanism-{}", m.slug)}>
                         <h2>
-                            if let Some(route) = route_of(m) {
-                                <Link<Route> to={route}>{name}</Link<Route>>
-                            } else {
-                                {name}<span class="badge">{i18n.t(Text::HomeComing)}</span>
-                            }
+                            <Link<Route> to={page.route.clone()}>{name}</Link<Route>>
                         </h2>
                         <p>{summary}</p>
                     </li>

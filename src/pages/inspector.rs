@@ -32,7 +32,7 @@ const ALL: &str = "all";
 
 /// A route's mechanism name, or the path itself for the suite's other pages.
 fn mechanism_of(route: &str) -> &str {
-    MECHANISMS.iter().find(|m| m.path == Some(route)).map_or(route, |m| m.name)
+    MECHANISMS.iter().find(|m| m.path == route).map_or(route, |m| m.name)
 }
 
 fn select_value(e: &Event) -> String {

@@ -5,7 +5,7 @@ use yew::prelude::*;
 use crate::i18n::{use_i18n, Text};
 use yew_router::prelude::*;
 
-use crate::routes::Route;
+use crate::catalog::Route;
 
 #[component]
 pub fn NotFound() -> Html {

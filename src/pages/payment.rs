@@ -30,7 +30,7 @@ use crate::transport::window_message::{Expect, TargetOrigin, WindowLink};
 use crate::transport::Event;
 
 /// The provider's page, on the provider's origin.
-pub const PROVIDER_PATH: &str = "/provider";
+pub const PROVIDER_PATH: &str = crosstalk_protocol::catalog::paths::PROVIDER;
 /// What the checkout frame may do: run scripts, and keep its real origin (without
 /// `allow-same-origin` it would be opaque, its messages would come from "null", and the shop could
 /// not tell the provider from anyone). No forms, popups, top navigation or downloads.

@@ -12,14 +12,3 @@ pub mod stock;
 pub mod storage;
 pub mod websocket;
 pub mod worker_port;
-
-/// Every route's sequence diagram: their words are translated like the rest of the UI.
-pub const DIAGRAMS: &[crate::components::sequence_diagram::Diagram] = &[
-    worker_port::DIAGRAM,
-    broadcast::DIAGRAM,
-    storage::DIAGRAM,
-    shared_worker::DIAGRAM,
-    payment::DIAGRAM,
-    websocket::DIAGRAM,
-    stock::DIAGRAM,
-];

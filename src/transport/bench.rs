@@ -35,7 +35,7 @@ const LIMIT_MS: u32 = 20_000;
 const PING_KEY: &str = "bench-ping";
 const PONG_KEY: &str = "bench-pong";
 /// The crosstalk echo frame's page, on either origin.
-pub const PEER_PATH: &str = "/bench-peer";
+pub const PEER_PATH: &str = crosstalk_protocol::catalog::paths::BENCH_PEER;
 
 type Post = Rc<dyn Fn(&Payload) -> Result<(), Reason>>;
 

@@ -1,0 +1,299 @@
+//! The app's catalog: one entry per page of the suite, and everything else reads it — the router
+//! (`Route` and its paths), the page each route shows, the nav, the home page, the prerendered
+//! shells, the lesson and translation checks, and the diagrams' words. A mechanism's entry names
+//! its shared catalog entry (`crosstalk_protocol::catalog`: slug, path, English words, the state
+//! its route reaches), the keys of its name and summary, its sequence diagram and its page.
+//!
+//! Adding a mechanism is one entry here plus its files; nothing else lists routes.
+
+use std::collections::HashMap;
+
+use yew::prelude::*;
+use yew_router::Routable;
+
+use crosstalk_protocol::catalog::{self as shared, paths, Mechanism};
+
+use crate::components::sequence_diagram::Diagram;
+use crate::i18n::Text;
+use crate::pages::{
+    bench::BenchPage, bench_peer::BenchPeerPage, broadcast::BroadcastPage, capabilities::CapabilitiesPage,
+    home::Home, inspector::InspectorPage, not_found::NotFound, payment::PaymentPage, provider::ProviderPage,
+    shared_worker::SharedWorkerPage, stock::StockPage, storage::StoragePage, websocket::WebSocketPage,
+    worker_port::WorkerPortPage,
+};
+use crate::state;
+
+/// What a page is, and what the catalog knows of it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Kind {
+    Home,
+    /// A way of talking, with a lesson (by its slug), a diagram and its words in every language.
+    Mechanism {
+        mechanism: &'static Mechanism,
+        name: Text,
+        summary: Text,
+        diagram: &'static Diagram,
+    },
+    /// One of the suite's own tools, linked at the end of the nav as `nav-<slug>`.
+    Tool {
+        slug: &'static str,
+        path: &'static str,
+        nav: Text,
+        title: Text,
+        lead: Text,
+    },
+    /// A page that lives inside another's frame: no nav, nothing to prerender.
+    Framed {
+        path: &'static str,
+    },
+    NotFound,
+}
+
+/// One page of the suite.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    pub route: Route,
+    pub kind: Kind,
+}
+
+impl Page {
+    pub fn path(&self) -> &'static str {
+        match self.kind {
+            Kind::Home => paths::HOME,
+            Kind::Mechanism { mechanism, .. } => mechanism.path,
+            Kind::Tool { path, .. } | Kind::Framed { path } => path,
+            Kind::NotFound => paths::NOT_FOUND,
+        }
+    }
+
+    /// The page's title and one-sentence description, as text keys.
+    pub fn words(&self) -> Option<(Text, Text)> {
+        match self.kind {
+            Kind::Mechanism { name, summary, .. } => Some((name, summary)),
+            Kind::Tool { title, lead, .. } => Some((title, lead)),
+            Kind::Home | Kind::Framed { .. } | Kind::NotFound => None,
+        }
+    }
+
+    pub fn mechanism(&self) -> Option<&'static Mechanism> {
+        match self.kind {
+            Kind::Mechanism { mechanism, .. } => Some(mechanism),
+            _ => None,
+        }
+    }
+
+    /// Whether a reader opens it (and the build prerenders it): not framed pages, not 404.
+    pub fn is_read(&self) -> bool {
+        !matches!(self.kind, Kind::Framed { .. } | Kind::NotFound)
+    }
+}
+
+/// Declares the routes, the catalog of their pages, and which component shows each, from one list.
+macro_rules! catalog {
+    ($( $(#[$doc:meta])* $route:ident: $kind:expr => $page:ident, )*) => {
+        #[derive(Clone, PartialEq, Eq, Debug)]
+        pub enum Route {
+            $( $(#[$doc])* $route, )*
+        }
+
+        /// Every page, in the order the nav and the home page list them.
+        pub const PAGES: &[Page] = &[ $( Page { route: Route::$route, kind: $kind }, )* ];
+
+        /// The component a route shows.
+        #[cfg_attr(feature = "split", allow(dead_code))]
+        pub fn view(route: &Route) -> Html {
+            match route {
+                $( Route::$route => html! { <$page /> }, )*
+            }
+        }
+    };
+}
+
+catalog! {
+    Home: Kind::Home => Home,
+    WorkerPort: Kind::Mechanism {
+        mechanism: &shared::WORKER_PORT,
+        name: Text::MechanismWorkerPortName,
+        summary: Text::MechanismWorkerPortSummary,
+        diagram: &state::worker_port::DIAGRAM,
+    } => WorkerPortPage,
+    Broadcast: Kind::Mechanism {
+        mechanism: &shared::BROADCAST,
+        name: Text::MechanismBroadcastName,
+        summary: Text::MechanismBroadcastSummary,
+        diagram: &state::broadcast::DIAGRAM,
+    } => BroadcastPage,
+    Storage: Kind::Mechanism {
+        mechanism: &shared::STORAGE,
+        name: Text::MechanismStorageName,
+        summary: Text::MechanismStorageSummary,
+        diagram: &state::storage::DIAGRAM,
+    } => StoragePage,
+    SharedWorker: Kind::Mechanism {
+        mechanism: &shared::SHARED_WORKER,
+        name: Text::MechanismSharedWorkerName,
+        summary: Text::MechanismSharedWorkerSummary,
+        diagram: &state::shared_worker::DIAGRAM,
+    } => SharedWorkerPage,
+    Payment: Kind::Mechanism {
+        mechanism: &shared::PAYMENT,
+        name: Text::MechanismPaymentName,
+        summary: Text::MechanismPaymentSummary,
+        diagram: &state::payment::DIAGRAM,
+    } => PaymentPage,
+    Stock: Kind::Mechanism {
+        mechanism: &shared::STOCK_SYNC,
+        name: Text::MechanismStockSyncName,
+        summary: Text::MechanismStockSyncSummary,
+        diagram: &state::stock::DIAGRAM,
+    } => StockPage,
+    WebSocket: Kind::Mechanism {
+        mechanism: &shared::WEBSOCKET,
+        name: Text::MechanismWebsocketName,
+        summary: Text::MechanismWebsocketSummary,
+        diagram: &state::websocket::DIAGRAM,
+    } => WebSocketPage,
+    /// What this browser can do for each mechanism, probed.
+    Capabilities: Kind::Tool {
+        slug: "capabilities",
+        path: paths::CAPABILITIES,
+        nav: Text::NavCapabilities,
+        title: Text::CapabilitiesTitle,
+        lead: Text::CapabilitiesLead,
+    } => CapabilitiesPage,
+    /// Every tab's traffic in one timeline, gathered over a side channel.
+    Inspector: Kind::Tool {
+        slug: "inspector",
+        path: paths::INSPECTOR,
+        nav: Text::NavInspector,
+        title: Text::InspectorTitle,
+        lead: Text::InspectorLead,
+    } => InspectorPage,
+    /// What each mechanism costs, through crosstalk and through plain JS.
+    Bench: Kind::Tool {
+        slug: "bench",
+        path: paths::BENCH,
+        nav: Text::NavBench,
+        title: Text::BenchTitle,
+        lead: Text::BenchLead,
+    } => BenchPage,
+    /// The benchmark's echo frame, on either origin (framed by `/bench`).
+    BenchPeer: Kind::Framed { path: paths::BENCH_PEER } => BenchPeerPage,
+    /// The payment provider's page: served from the provider's origin, framed by `/payment`.
+    Provider: Kind::Framed { path: paths::PROVIDER } => ProviderPage,
+    NotFound: Kind::NotFound => NotFound,
+}
+
+impl Route {
+    pub fn page(&self) -> &'static Page {
+        // Every variant has its entry: the macro makes both from one list.
+        PAGES.iter().find(|p| p.route == *self).unwrap_or(&PAGES[PAGES.len() - 1])
+    }
+}
+
+/// The mechanisms, in catalog order, with their pages.
+pub fn mechanisms() -> impl Iterator<Item = (&'static Mechanism, &'static Page)> {
+    PAGES.iter().filter_map(|p| p.mechanism().map(|m| (m, p)))
+}
+
+/// The suite's tools, in nav order.
+pub fn tools() -> impl Iterator<Item = &'static Page> {
+    PAGES.iter().filter(|p| matches!(p.kind, Kind::Tool { .. }))
+}
+
+/// The page of the mechanism with this slug (its lesson's name).
+pub fn mechanism_page(slug: &str) -> Option<&'static Page> {
+    PAGES.iter().find(|p| p.mechanism().is_some_and(|m| m.slug == slug))
+}
+
+/// Every mechanism's sequence diagram: their words are translated like the rest of the UI.
+pub fn diagrams() -> impl Iterator<Item = &'static Diagram> {
+    PAGES.iter().filter_map(|p| match p.kind {
+        Kind::Mechanism { diagram, .. } => Some(diagram),
+        _ => None,
+    })
+}
+
+// By hand rather than derived: the derive needs each path as a literal in `#[at]`, and the paths
+// are the shared catalog's constants, which the server answers by too.
+impl Routable for Route {
+    fn from_path(path: &str, _params: &HashMap<&str, &str>) -> Option<Self> {
+        PAGES.iter().find(|p| p.path() == path).map(|p| p.route.clone())
+    }
+
+    fn to_path(&self) -> String {
+        self.page().path().to_owned()
+    }
+
+    fn routes() -> Vec<&'static str> {
+        PAGES.iter().map(Page::path).collect()
+    }
+
+    fn not_found_route() -> Option<Self> {
+        Some(Route::NotFound)
+    }
+
+    /// As the derive does: one trailing slash is ignored, and an unknown path is not found.
+    fn recognize(pathname: &str) -> Option<Self> {
+        let path = match pathname.strip_suffix('/') {
+            Some(stripped) if !stripped.is_empty() => stripped,
+            _ => pathname,
+        };
+        Self::from_path(path, &HashMap::new()).or_else(Self::not_found_route)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crosstalk_protocol::catalog::{is_route, FRAMED_PAGES, MECHANISMS, OTHER_PAGES};
+
+    #[test]
+    fn every_shared_mechanism_and_page_has_one_entry_and_every_entry_is_served() {
+        for mechanism in MECHANISMS {
+            let pages: Vec<&Page> = PAGES.iter().filter(|p| p.mechanism() == Some(mechanism)).collect();
+            assert_eq!(pages.len(), 1, "{} needs one entry in src/catalog.rs", mechanism.slug);
+        }
+        for path in OTHER_PAGES {
+            assert!(
+                PAGES.iter().any(|p| p.path() == *path && p.mechanism().is_none()),
+                "{path} has no entry"
+            );
+        }
+        for page in PAGES.iter().filter(|p| p.kind != Kind::NotFound) {
+            assert!(
+                is_route(page.path()),
+                "{:?}: the server would answer 404 for {}",
+                page.route,
+                page.path()
+            );
+            assert_eq!(!page.is_read(), FRAMED_PAGES.contains(&page.path()), "{:?}", page.route);
+        }
+        let mut paths = Route::routes();
+        paths.sort_unstable();
+        paths.dedup();
+        assert_eq!(paths.len(), PAGES.len(), "two entries share a path");
+    }
+
+    #[test]
+    fn routes_and_paths_go_both_ways_like_the_derive() {
+        for page in PAGES {
+            assert_eq!(Route::recognize(page.path()), Some(page.route.clone()));
+            assert_eq!(page.route.to_path(), page.path());
+            assert_eq!(page.route.page(), page);
+        }
+        assert_eq!(Route::recognize("/broadcast/"), Some(Route::Broadcast));
+        assert_eq!(Route::recognize("/"), Some(Route::Home));
+        assert_eq!(Route::recognize("/nope"), Some(Route::NotFound));
+        assert_eq!(Route::recognize("/broadcast/x"), Some(Route::NotFound));
+    }
+
+    #[test]
+    fn the_nav_lists_mechanisms_then_tools_in_catalog_order() {
+        let slugs: Vec<&str> = mechanisms().map(|(m, _)| m.slug).collect();
+        assert_eq!(slugs, MECHANISMS.iter().map(|m| m.slug).collect::<Vec<_>>());
+        assert_eq!(mechanism_page("broadcast").map(|p| &p.route), Some(&Route::Broadcast));
+        assert_eq!(mechanism_page("bench"), None);
+        assert!(tools().all(|p| OTHER_PAGES.contains(&p.path())));
+    }
+}
