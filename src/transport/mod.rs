@@ -9,6 +9,7 @@
 //! | [`broadcast`] | `BroadcastChannel` | `/broadcast` |
 //! | [`storage`] | `localStorage` and the `storage` event | `/storage` |
 //! | [`window_message`] | `window.postMessage` with a typed target origin | `/payment`, `/provider` |
+//! | [`shallow_post`] | `window.postMessage`, from a microtask: its cost grows with the wasm stack under it | [`window_message`] |
 //! | [`websocket`] | `WebSocket` to the crosstalk relay, reconnecting with backoff | `/websocket` |
 //! | [`stock`] | the ticker's messages over BroadcastChannel or storage events | `/stock` |
 //! | [`stock_lobby`] | `BroadcastChannel` `crosstalk-stock-lobby`: where a newcomer learns which transport the market is on | `/stock` |
@@ -29,6 +30,7 @@ pub mod js_wire;
 pub mod leader_lock;
 pub mod port;
 pub mod reach;
+pub mod shallow_post;
 pub mod shared_worker;
 pub mod stock;
 pub mod stock_lobby;

@@ -7,30 +7,44 @@
 //! size-checked wire text; judging (origin, then source, then decoding) is the receiver's rule,
 //! in `crosstalk_protocol::payment`.
 
+use std::cell::OnceCell;
 use std::rc::Rc;
+
+use js_sys::JsString;
 
 use crosstalk_protocol::parsed::ParsedBody;
 use crosstalk_protocol::payment::Incoming;
 use crosstalk_protocol::{DecodeError, Reason, Sender, SenderId};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 use web_sys::{MessageEvent, Window};
 
 use super::core::{read_wire, Core, Event, LinkState, Via};
+use super::shallow_post;
 
 pub const VIA_WINDOW: Via = "window";
 
-/// The exact origin a message may be delivered to: `scheme://host[:port]`, nothing else.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TargetOrigin(String);
+/// The exact origin a message may be delivered to: `scheme://host[:port]`, nothing else (and, once
+/// posted to, the same as a JS string).
+#[derive(Debug, Clone)]
+pub struct TargetOrigin(String, OnceCell<JsString>);
+
+impl PartialEq for TargetOrigin {
+    fn eq(&self, other: &TargetOrigin) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl Eq for TargetOrigin {}
 
 impl TargetOrigin {
-    /// Accepts an `http`/`https` origin with a host and no path, query or trailing slash.
+    /// Accepts an `http`/`https` origin with a host and no path, query or trailing slash: a host
+    /// name or address, then perhaps a port. Nothing else can pass, so `postMessage` cannot
+    /// throw on it (posts are made later, see [`super::shallow_post`]).
     pub fn exact(origin: &str) -> Result<TargetOrigin, String> {
         let rest = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
         match rest {
-            Some(host) if !host.is_empty() && !host.contains(['/', '?', '#', '*', ' ']) => {
-                Ok(TargetOrigin(origin.to_owned()))
-            }
+            Some(host) if is_host_and_port(host) => Ok(TargetOrigin(origin.to_owned(), OnceCell::new())),
             _ => Err(format!("\"{origin}\" is not an exact origin (scheme://host:port)")),
         }
     }
@@ -38,6 +52,43 @@ impl TargetOrigin {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The origin as a JS string, made once: what every post hands the browser.
+    pub fn as_js(&self) -> &JsString {
+        self.1.get_or_init(|| JsString::from(self.0.as_str()))
+    }
+}
+
+/// `host`, `host:port`, `[v6]` or `[v6]:port`.
+fn is_host_and_port(text: &str) -> bool {
+    let (host_ok, port) = if let Some(v6) = text.strip_prefix('[') {
+        let Some((address, rest)) = v6.split_once(']') else { return false };
+        let port = match rest {
+            "" => None,
+            _ => match rest.strip_prefix(':') {
+                Some(port) => Some(port),
+                None => return false,
+            },
+        };
+        (!address.is_empty() && address.chars().all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.'), port)
+    } else {
+        let (name, port) = match text.split_once(':') {
+            Some((name, port)) => (name, Some(port)),
+            None => (text, None),
+        };
+        (!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.'), port)
+    };
+    host_ok && port.is_none_or(|p| (1..=5).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// A message event, as far as its origin goes.
+    #[wasm_bindgen(js_name = MessageEvent)]
+    type OriginOf;
+    /// `event.origin` as a JS string (web-sys's copies it into wasm on every message).
+    #[wasm_bindgen(method, getter, js_name = origin)]
+    fn origin_js(this: &OriginOf) -> JsString;
 }
 
 /// What a window link reports, its data as size-checked wire text (what the payment states judge).
@@ -86,14 +137,18 @@ impl<B: ParsedBody + 'static> WindowLink<B> {
         let sender =
             Rc::new(std::cell::RefCell::new(Sender::new(SenderId::new(sender_prefix, crate::clock::random))));
         let core = Core::new(sender, LinkState::Ready, sink);
+        let expected_origin = JsString::from(expect.origin.as_str());
         // lesson: payment
         core.listen::<MessageEvent>(&window, "message", move |core, event| {
             let from_expected = match (event.source(), (expect.source)()) {
                 (Some(source), Some(expected)) => js_sys::Object::is(&source, &expected),
                 _ => false,
             };
-            let origin = event.origin();
-            let expected = from_expected && origin == expect.origin;
+            // Compared where it is; copied into wasm only when it is not the one expected.
+            let origin_js = event.unchecked_ref::<OriginOf>().origin_js();
+            let same_origin = origin_js == expected_origin;
+            let origin = if same_origin { expect.origin.clone() } else { String::from(&origin_js) };
+            let expected = from_expected && same_origin;
             let data = if expected || (expect.read_strangers)() {
                 Ok(event.data())
             } else {
@@ -116,13 +171,13 @@ impl<B: ParsedBody + 'static> WindowLink<B> {
     where
         B: Clone,
     {
-        self.core.send(body, VIA_WINDOW, |text| target.post_message(text, to.as_str()))
+        self.core.send(body, VIA_WINDOW, |text| shallow_post::post(target, text, to.as_js()))
     }
     // lesson end
 
     /// Posts wire text as it is (a replay, a malformed result, a forgery in the lab).
     pub fn send_raw(&self, target: &Window, text: &str, to: &TargetOrigin) -> Result<(), Reason> {
-        self.core.send_raw(text, VIA_WINDOW, |text| target.post_message(text, to.as_str()))
+        self.core.send_raw(text, VIA_WINDOW, |text| shallow_post::post(target, text, to.as_js()))
     }
 }
 
@@ -147,7 +202,14 @@ mod tests {
     fn only_exact_origins_can_be_targets() {
         assert_eq!(TargetOrigin::exact("http://127.0.0.1:8081").unwrap().as_str(), "http://127.0.0.1:8081");
         assert!(TargetOrigin::exact("https://pay.example").is_ok());
-        for bad in ["*", "/", "", "http://", "http://a/", "http://a/path", "ftp://a", "http://*", "null"] {
+        assert!(TargetOrigin::exact("http://[::1]:8080").is_ok());
+        assert!(TargetOrigin::exact("http://localhost:8080").is_ok());
+        let unparseable =
+            ["http://[", "http://a:b", "http://a b", "http://a:", "http://[::1]x", "http://é.example"];
+        for bad in ["*", "/", "", "http://", "http://a/", "http://a/path", "ftp://a", "http://*", "null"]
+            .into_iter()
+            .chain(unparseable)
+        {
             assert!(TargetOrigin::exact(bad).is_err(), "{bad}");
         }
     }
