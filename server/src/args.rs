@@ -7,23 +7,30 @@ use std::path::PathBuf;
 use crate::{public_name, SuiteConfig};
 
 /// How the suite was asked to be served.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, clap::Args)]
 pub struct ServeArgs {
+    /// The app's port
+    #[arg(long, value_name = "P", default_value_t = 8080)]
     pub port: u16,
+    /// The payment provider's port [default: P+1]
+    #[arg(long = "provider-port", value_name = "Q")]
     pub provider: Option<u16>,
-    /// The address to listen on: loopback unless other machines should reach the suite.
+    /// The address to listen on: 0.0.0.0 (or this machine's LAN address) lets other machines in
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
     pub host: IpAddr,
-    /// What other machines type, e.g. `http://192.168.1.20:8080`.
+    /// What other machines type, e.g. http://192.168.1.20:8080
+    #[arg(long = "public-origin", value_name = "URL")]
     pub public_origin: Option<String>,
-    /// Redis, for rooms shared by several relay instances (`redis://127.0.0.1:6379`).
+    /// Redis, to share the relay's rooms with every instance on it, e.g. redis://127.0.0.1:6379
+    #[arg(long, value_name = "URL", value_parser = redis_url)]
     pub redis: Option<String>,
-    /// Origins besides the app's own whose pages may use the relay: a load balancer in front
-    /// of several instances (`--relay-origin http://lb.lan`).
+    /// An origin besides the app's own whose pages may use the relay: a load balancer in front of
+    /// several instances, e.g. http://lb.lan (repeatable)
+    #[arg(long = "relay-origin", value_name = "URL", value_parser = relay_origin_flag)]
     pub relay_origins: Vec<String>,
-    /// Trunk's output (the binary only; `cargo xtask serve` builds and serves `dist/`).
-    pub dist: Option<PathBuf>,
     /// Connections one client address may hold, on the HTTP side and the relay alike (behind a
-    /// load balancer every client has the balancer's address: raise it there).
+    /// load balancer every client has the balancer's address: raise it there)
+    #[arg(long = "per-address", value_name = "N", value_parser = at_least_one)]
     pub per_address: Option<usize>,
 }
 
@@ -36,60 +43,52 @@ impl Default for ServeArgs {
             public_origin: None,
             redis: None,
             relay_origins: Vec::new(),
-            dist: None,
             per_address: None,
         }
     }
 }
 
-/// The flags, each as `--flag value` or `--flag=value`; `--dist` only where `takes_dist`.
-pub const FLAGS: &str =
-    "--port P, --provider-port Q, --host ADDR, --public-origin URL, --redis URL, --relay-origin URL and --per-address N";
-
-/// Reads the flags; a wrong one is an error that says what is taken.
-pub fn parse_serve(args: &[String], takes_dist: bool) -> Result<ServeArgs, String> {
-    let mut serve = ServeArgs::default();
-    let mut words = args.iter();
-    while let Some(word) = words.next() {
-        let (flag, inline) = match word.split_once('=') {
-            Some((flag, value)) => (flag, Some(value.to_owned())),
-            None => (word.as_str(), None),
-        };
-        let value = inline.or_else(|| words.next().cloned()).ok_or(format!("{flag} needs a value"))?;
-        let port = || value.parse::<u16>().map_err(|_| format!("{flag} takes a port number, not `{value}`"));
-        match flag {
-            "--port" => serve.port = port()?,
-            "--provider-port" => serve.provider = Some(port()?),
-            "--host" => {
-                serve.host = value.parse().map_err(|_| {
-                    format!(
-                    "--host takes an IP address to listen on (0.0.0.0 for every interface), not `{value}`"
-                )
-                })?
-            }
-            "--public-origin" => serve.public_origin = Some(value),
-            "--redis" if value.starts_with("redis://") => serve.redis = Some(value),
-            "--redis" => {
-                return Err(format!("--redis takes a URL such as redis://127.0.0.1:6379, not `{value}`"))
-            }
-            "--relay-origin" => {
-                crate::relay_origin(&value)?;
-                serve.relay_origins.push(value);
-            }
-            "--dist" if takes_dist => serve.dist = Some(PathBuf::from(value)),
-            "--per-address" => match value.parse::<usize>() {
-                Ok(n) if n > 0 => serve.per_address = Some(n),
-                _ => {
-                    return Err(format!("--per-address takes a number of connections above 0, not `{value}`"))
-                }
-            },
-            other => {
-                let dist = if takes_dist { ", --dist DIR" } else { "" };
-                return Err(format!("serve takes {FLAGS}{dist}, not `{other}`"));
-            }
-        }
+fn redis_url(value: &str) -> Result<String, String> {
+    match value.starts_with("redis://") {
+        true => Ok(value.to_owned()),
+        false => Err("a URL such as redis://127.0.0.1:6379".to_owned()),
     }
-    Ok(serve)
+}
+
+fn relay_origin_flag(value: &str) -> Result<String, String> {
+    crate::relay_origin(value).map(|_| value.to_owned())
+}
+
+fn at_least_one(value: &str) -> Result<usize, String> {
+    match value.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err("a number of connections above 0".to_owned()),
+    }
+}
+
+/// `crosstalk-server`'s command line: the serving flags, and where trunk's output is.
+#[derive(Debug, clap::Parser)]
+#[command(
+    name = "crosstalk-server",
+    about = "The suite and its relay, serving a built dist/ (see the README)"
+)]
+pub struct ServerCli {
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    /// Trunk's output (`cargo xtask build` makes it)
+    #[arg(long, value_name = "DIR", default_value = "dist")]
+    pub dist: PathBuf,
+}
+
+/// Reads the serving flags alone (the tests' way in): clap's error, rendered, when they are wrong.
+pub fn parse_serve(args: &[String]) -> Result<ServeArgs, String> {
+    #[derive(clap::Parser)]
+    #[command(no_binary_name = true)]
+    struct Only {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+    <Only as clap::Parser>::try_parse_from(args).map(|only| only.serve).map_err(|e| e.to_string())
 }
 
 impl ServeArgs {
@@ -124,25 +123,29 @@ mod tests {
 
     #[test]
     fn flags_read_in_either_form_and_redis_is_a_url() {
-        let serve = parse_serve(&words("--port=9000 --redis redis://10.0.0.5:6379"), false).unwrap();
+        assert_eq!(parse_serve(&[]).unwrap(), ServeArgs::default(), "clap's defaults are Default's");
+        let serve = parse_serve(&words("--port=9000 --redis redis://10.0.0.5:6379")).unwrap();
         assert_eq!((serve.port, serve.redis.as_deref()), (9000, Some("redis://10.0.0.5:6379")));
-        assert!(parse_serve(&words("--redis localhost"), false).unwrap_err().contains("redis://"));
-        assert!(parse_serve(&words("--dist dist"), false).unwrap_err().contains("not `--dist`"));
-        assert_eq!(parse_serve(&words("--dist out"), true).unwrap().dist, Some(PathBuf::from("out")));
-        assert!(parse_serve(&words("--port"), false).unwrap_err().contains("needs a value"));
-        let config = parse_serve(&words("--per-address 2000"), false).unwrap().config("d".into()).unwrap();
+        let wrong = parse_serve(&words("--redis localhost")).unwrap_err();
+        assert!(wrong.contains("--redis") && wrong.contains("redis://"), "{wrong}");
+        assert!(parse_serve(&words("--dist dist")).unwrap_err().contains("--dist"), "only the binary has it");
+        let cli =
+            <ServerCli as clap::Parser>::try_parse_from(["crosstalk-server", "--dist", "out", "--port", "1"]);
+        assert_eq!(cli.map(|c| (c.dist, c.serve.port)).unwrap(), (PathBuf::from("out"), 1));
+        assert!(parse_serve(&words("--port")).unwrap_err().contains("--port"));
+        let config = parse_serve(&words("--per-address 2000")).unwrap().config("d".into()).unwrap();
         assert_eq!(config.relay_limits.max_connections_per_address, 2000);
         assert_eq!(config.http_limits.max_connections_per_address, 2000);
-        assert!(parse_serve(&words("--per-address 0"), false).unwrap_err().contains("above 0"));
-        let config = parse_serve(&words("--redis redis://h:1"), false).unwrap().config("d".into()).unwrap();
+        assert!(parse_serve(&words("--per-address 0")).unwrap_err().contains("above 0"));
+        let config = parse_serve(&words("--redis redis://h:1")).unwrap().config("d".into()).unwrap();
         assert_eq!(config.redis.as_deref(), Some("redis://h:1"));
         let behind =
-            parse_serve(&words("--relay-origin http://LB.lan/ --relay-origin http://127.0.0.1:9000"), false)
+            parse_serve(&words("--relay-origin http://LB.lan/ --relay-origin http://127.0.0.1:9000"))
                 .unwrap()
                 .config("d".into())
                 .unwrap();
         assert_eq!(behind.relay_origins, ["http://lb.lan", "http://127.0.0.1:9000"]);
         assert!(behind.public_names.contains(&"lb.lan".to_owned()), "its Host is answered");
-        assert!(parse_serve(&words("--relay-origin https://lb.lan"), false).is_err());
+        assert!(parse_serve(&words("--relay-origin https://lb.lan")).is_err());
     }
 }

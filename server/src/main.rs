@@ -8,24 +8,14 @@
 
 use std::process::ExitCode;
 
-use crosstalk_server::args::{parse_serve, FLAGS};
+use clap::Parser;
+use crosstalk_server::args::ServerCli;
 use crosstalk_server::Suite;
 
 fn main() -> ExitCode {
     let _ = tracing_subscriber::fmt().with_target(false).with_writer(std::io::stderr).try_init();
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.iter().any(|a| a == "--help" || a == "-h") {
-        println!("usage: crosstalk-server [--dist DIR] {FLAGS}");
-        return ExitCode::SUCCESS;
-    }
-    let serve = match parse_serve(&args, true) {
-        Ok(serve) => serve,
-        Err(why) => {
-            eprintln!("crosstalk-server: {why}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let dist = serve.dist.clone().unwrap_or_else(|| "dist".into());
+    // `--help`, and a wrong flag named with what it takes, are clap's.
+    let ServerCli { serve, dist } = ServerCli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {

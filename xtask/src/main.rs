@@ -13,64 +13,74 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
+use clap::Parser;
 use crosstalk_server::args::ServeArgs;
 use crosstalk_server::local_redis::LocalRedis;
 use crosstalk_server::{Suite, SuiteConfig};
 use run::{fail, run, run_tests, Counts, Failure, Result};
 use tools::{cargo, Browser, Engine};
 
-const USAGE: &str = "\
-usage: cargo xtask <command>
-
-  serve [--port P] [--provider-port Q] [--host ADDR] [--public-origin http://NAME:P] [--redis URL]
-                     install what is missing, build in release, serve the app on 127.0.0.1:P
-                     (default 8080) and the payment provider's origin on port Q (default P+1).
-                     For other machines: --host 0.0.0.0 (or this machine's LAN address) listens
-                     there, and --public-origin names the address they type, e.g.
-                     --public-origin http://192.168.1.20:8080. --redis redis://HOST:6379 shares
-                     the relay's rooms with every other instance on that Redis;
-                     --per-address N lets one client address hold N connections (behind a
-                     load balancer, where every client has its address)
-  test               native tests, wasm tests in headless Chromium, release build, end-to-end tests
-  build              install what is missing and build in release into dist/
-  e2e [FILTER…]      build in release and run only the end-to-end tests (those whose names
-                     contain a FILTER, if given), with the servers and browser `test` uses
-  bench [QUERY]      /bench in headless Chromium: every mechanism through crosstalk and through
-                     plain JS, repeated until two runs agree within 10% (table printed, JSON in
-                     target/bench.json); the shipped sizes against their budgets; the relay load
-                     run (100 WebSocket clients, on one relay and over two instances sharing
-                     a Redis); failovers on /stock (close and crash, per transport, median
-                     and worst of 5) against their goals. Figures are printed, not asserted.
-                     QUERY narrows the run: 'mechanisms=broadcast,storage&payloads=100';
-                     'failover' runs the failovers alone
-  audit [PATH…]      Lighthouse 12 (mobile) and axe-core on every page a reader opens (or the
-                     PATHs given), in English and in 中文, against the release build: scores,
-                     LCP, TBT, bytes of a first and a second load, axe violations by rule, against
-                     their targets (table printed, JSON in target/audit.json). Installs the pinned
-                     Lighthouse and axe-core with npm into ~/.cache/crosstalk the first time
-  split-sizes        the prototype of one wasm module per route (src/split.rs), built and cut
-                     with wasm-split-cli (installed, pinned, the first time), and what each route
-                     would transfer; measured, not served";
+/// The developer's commands. `serve` and `test` are the two a new user runs.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask")]
+enum Cli {
+    /// Install what is missing, build in release, serve the app (default 127.0.0.1:8080), the
+    /// payment provider's origin on the next port, and the relay. For other machines: --host
+    /// 0.0.0.0 and --public-origin http://<the address they type>:8080
+    Serve(ServeArgs),
+    /// Native tests, wasm tests in headless Chromium, the release build, end-to-end tests
+    Test {
+        /// One engine only [default: both]
+        #[arg(long, value_parser = Engine::parse_flag)]
+        browser: Option<Engine>,
+    },
+    /// Install what is missing and build in release into dist/
+    Build,
+    /// Build in release and run only the end-to-end tests, with the servers and browser `test` uses
+    E2e {
+        /// One engine only [default: both]
+        #[arg(long, value_parser = Engine::parse_flag)]
+        browser: Option<Engine>,
+        /// Only the tests whose names contain one of these
+        filters: Vec<String>,
+    },
+    /// /bench in headless Chromium (every mechanism through crosstalk and through plain JS,
+    /// repeated until two runs agree within 10%), the shipped sizes against their budgets, the
+    /// relay load run, and failovers on /stock. Figures are printed, not asserted
+    Bench {
+        /// The engine [default: chromium]
+        #[arg(long, value_parser = Engine::parse_flag)]
+        browser: Option<Engine>,
+        /// Narrows the run: 'mechanisms=broadcast,storage&payloads=100', 'cloned=1', or
+        /// 'failover' for the failovers alone
+        query: Option<String>,
+    },
+    /// The relay load run itself (what `bench` starts, built optimized)
+    #[command(hide = true)]
+    BenchRun,
+    /// Lighthouse (mobile) and axe-core on every page a reader opens, or the PATHs given, in
+    /// English and 中文, against the release build and their targets
+    Audit {
+        /// Pages to audit [default: every page a reader opens]
+        paths: Vec<String>,
+    },
+    /// The prototype of one wasm module per route (src/split.rs), cut with wasm-split-cli, and what
+    /// each route would transfer; measured, not served
+    SplitSizes,
+}
 
 fn main() -> ExitCode {
     tools::prepare_path();
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.first().map(String::as_str) {
-        Some("serve") => parse_serve(&args[1..]).and_then(serve),
-        Some("test") => engines(&args[1..]).and_then(test),
-        Some("build") => tools::ensure_build_tools(&root()).and_then(|()| build_release(&root())),
-        Some("e2e") => only_end_to_end(&args[1..]),
-        Some("bench") => bench(&args[1..]),
-        Some("bench-run") => bench_run(),
-        Some("audit") => audit(&args[1..]),
-        Some("split-sizes") => {
-            tools::ensure_build_tools(&root()).and_then(|()| split_sizes::measure(&root()))
-        }
-        Some("help" | "--help" | "-h") => {
-            println!("{USAGE}");
-            Ok(())
-        }
-        _ => fail(format!("unknown command\n{USAGE}")),
+    // `--help` (on every command) and a wrong word, named with what is taken, are clap's.
+    let result = match Cli::parse() {
+        Cli::Serve(args) => serve(args),
+        Cli::Test { browser } => test(engines_or_both(browser)),
+        Cli::Build => tools::ensure_build_tools(&root()).and_then(|()| build_release(&root())),
+        Cli::E2e { browser, filters } => only_end_to_end(engines_or_both(browser), &filters),
+        Cli::Bench { browser, query } => bench(browser.unwrap_or(Engine::Chromium), query.as_deref()),
+        Cli::BenchRun => bench_run(),
+        Cli::Audit { paths } => audit(&paths),
+        Cli::SplitSizes => tools::ensure_build_tools(&root()).and_then(|()| split_sizes::measure(&root())),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -81,13 +91,13 @@ fn main() -> ExitCode {
     }
 }
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+/// The engine `--browser` named, or both.
+fn engines_or_both(browser: Option<Engine>) -> Vec<Engine> {
+    browser.map_or_else(|| Engine::ALL.to_vec(), |engine| vec![engine])
 }
 
-/// `serve`'s flags (the server crate reads them, for its binary too).
-fn parse_serve(args: &[String]) -> Result<ServeArgs> {
-    crosstalk_server::args::parse_serve(args, false).or_else(fail)
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
 fn build_release(root: &Path) -> Result<()> {
@@ -213,38 +223,6 @@ fn stage(
 
 fn skip(reports: &mut Vec<StageReport>, name: &'static str, why: &'static str) {
     reports.push(StageReport { name, outcome: Outcome::Skipped(why), counts: None, took: Duration::ZERO });
-}
-
-/// `--browser chromium|firefox` (also `--browser=…`) picks one engine; without it, both.
-fn engines(args: &[String]) -> Result<Vec<Engine>> {
-    let (engines, rest) = browser_flag(args)?;
-    match rest.first() {
-        None => Ok(engines),
-        Some(other) => fail(format!("test takes --browser chromium|firefox, not `{other}`")),
-    }
-}
-
-/// Takes `--browser NAME` out of `args`: the engines it names (both when absent), and the rest.
-fn browser_flag(args: &[String]) -> Result<(Vec<Engine>, Vec<String>)> {
-    let (mut engines, mut rest) = (Vec::new(), Vec::new());
-    let mut words = args.iter();
-    while let Some(word) = words.next() {
-        let name = match word.strip_prefix("--browser") {
-            Some("") => {
-                words.next().cloned().map_or_else(|| fail("--browser needs chromium or firefox"), Ok)?
-            }
-            Some(inline) if inline.starts_with('=') => inline[1..].to_owned(),
-            _ => {
-                rest.push(word.clone());
-                continue;
-            }
-        };
-        engines.push(Engine::parse(&name)?);
-    }
-    if engines.is_empty() {
-        engines = Engine::ALL.to_vec();
-    }
-    Ok((engines, rest))
 }
 
 fn test(engines: Vec<Engine>) -> Result<()> {
@@ -375,22 +353,14 @@ fn write_webdriver_json(root: &Path, browser: &Browser) -> Result<PathBuf> {
 
 /// `cargo xtask bench`: `/bench` in headless Chromium (crosstalk next to plain JS, repeated until
 /// two runs agree), the shipped sizes against their budgets, then the relay's load run.
-fn bench(args: &[String]) -> Result<()> {
-    let given = args.iter().any(|a| a.starts_with("--browser"));
-    let (mut engines, rest) = browser_flag(args)?;
-    if !given {
-        engines = vec![Engine::Chromium];
-    }
-    let query = rest.first().map(String::as_str);
+fn bench(engine: Engine, query: Option<&str>) -> Result<()> {
     let failover_only = query == Some("failover");
     let root = root();
     tools::ensure_build_tools(&root)?;
-    let browsers = engines.iter().map(|e| tools::ensure_browser(*e)).collect::<Result<Vec<_>>>()?;
+    let browser = tools::ensure_browser(engine)?;
     build_release(&root)?;
-    for browser in &browsers {
-        eprintln!("xtask: /bench in {}", browser.engine.name());
-        browser_bench(&root, browser, query)?;
-    }
+    eprintln!("xtask: /bench in {}", browser.engine.name());
+    browser_bench(&root, &browser, query)?;
     if failover_only {
         return Ok(());
     }
@@ -541,8 +511,7 @@ fn bench_run() -> Result<()> {
 }
 
 /// `cargo xtask e2e [FILTER…]`: the end-to-end stage alone, for working on one test.
-fn only_end_to_end(args: &[String]) -> Result<()> {
-    let (engines, filters) = browser_flag(args)?;
+fn only_end_to_end(engines: Vec<Engine>, filters: &[String]) -> Result<()> {
     let root = root();
     tools::ensure_build_tools(&root)?;
     let browsers = engines.iter().map(|e| tools::ensure_browser(*e)).collect::<Result<Vec<_>>>()?;
@@ -551,7 +520,7 @@ fn only_end_to_end(args: &[String]) -> Result<()> {
     let mut failed = Vec::new();
     for browser in &browsers {
         let name = browser.engine.name();
-        let (counts, result) = end_to_end(&root, browser, &filters);
+        let (counts, result) = end_to_end(&root, browser, filters);
         if let Some(counts) = counts {
             println!("{name}: {} passed, {} failed", counts.passed, counts.failed);
         }
@@ -771,7 +740,7 @@ mod tests {
     #[test]
     fn serve_flag_forms() {
         let words = |s: &str| s.split_whitespace().map(String::from).collect::<Vec<_>>();
-        let parsed = |s: &str| parse_serve(&words(s));
+        let parsed = |s: &str| crosstalk_server::args::parse_serve(&words(s));
         let loopback = IpAddr::from([127, 0, 0, 1]);
         let default = ServeArgs { port: 8080, host: loopback, ..ServeArgs::default() };
         assert_eq!(parsed("").unwrap(), default);
@@ -783,10 +752,39 @@ mod tests {
             (lan.host, lan.public_origin.as_deref()),
             (IpAddr::from([0, 0, 0, 0]), Some("http://192.168.1.20:8080"))
         );
-        assert!(parsed("--port x").unwrap_err().0.contains("takes a port number"));
-        assert!(parsed("--port").unwrap_err().0.contains("needs a value"));
-        assert!(parsed("--host mybox").unwrap_err().0.contains("IP address"));
+        assert!(parsed("--port x").unwrap_err().contains("--port"));
+        assert!(parsed("--port").unwrap_err().contains("--port"));
+        assert!(parsed("--host mybox").unwrap_err().contains("--host"));
         assert!(parsed("--verbose 1").is_err());
+    }
+
+    #[test]
+    fn commands_and_their_flags() {
+        let cli = |line: &str| Cli::try_parse_from(std::iter::once("xtask").chain(line.split_whitespace()));
+        assert!(matches!(cli("test").unwrap(), Cli::Test { browser: None }));
+        assert!(matches!(
+            cli("test --browser=firefox").unwrap(),
+            Cli::Test { browser: Some(Engine::Firefox) }
+        ));
+        let wrong = cli("test --browser safari").unwrap_err().to_string();
+        assert!(wrong.contains("--browser") && wrong.contains("chromium or firefox"), "{wrong}");
+        match cli("e2e --browser chromium paying forged").unwrap() {
+            Cli::E2e { browser, filters } => {
+                assert_eq!(
+                    (browser, filters),
+                    (Some(Engine::Chromium), vec!["paying".into(), "forged".into()])
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        match cli("bench cloned=1").unwrap() {
+            Cli::Bench { browser, query } => {
+                assert_eq!((browser, query.as_deref()), (None, Some("cloned=1")))
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(cli("serve --port 9000").unwrap(), Cli::Serve(ServeArgs { port: 9000, .. })));
+        assert!(cli("launch").is_err());
     }
 
     #[test]

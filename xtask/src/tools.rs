@@ -167,6 +167,11 @@ impl Engine {
         }
     }
 
+    /// `--browser NAME`, as clap reads it.
+    pub fn parse_flag(name: &str) -> std::result::Result<Engine, String> {
+        Engine::parse(name).map_err(|e| e.0)
+    }
+
     /// `--browser NAME`.
     pub fn parse(name: &str) -> Result<Engine> {
         Engine::ALL
