@@ -12,143 +12,37 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use axum::Router;
-use crosstalk_protocol::catalog;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-use tower::{service_fn, ServiceExt};
-use tower_http::services::ServeDir;
 
 use pages::Pages;
 
 pub mod args;
+mod config;
+mod csp;
+mod hosts;
 pub mod http;
 pub mod local_redis;
 pub mod pages;
 pub mod relay;
+mod site;
 mod stranger;
 
+pub use config::{public_name, relay_origin, SuiteConfig};
+pub use csp::{
+    content_security_policy, inline_script_hashes, probe_of, CspReports, CSP_PROBE_MARK, CSP_REPORT_PATH,
+};
+pub use hosts::{HostNames, Ports, Side, KNOWN_HOSTS};
 pub use http::HttpLimits;
 pub use relay::{Relay, RelayLimits};
-
-/// What to serve and where.
-#[derive(Debug, Clone)]
-pub struct SuiteConfig {
-    /// Trunk's output folder.
-    pub dist: PathBuf,
-    /// Where the app listens; port 0 picks a free one.
-    pub app_addr: SocketAddr,
-    /// Where the payment provider's origin listens; port 0 picks a free one.
-    pub provider_addr: SocketAddr,
-    /// Host names the suite answers to besides `127.0.0.1` and `localhost`: a LAN address or
-    /// name (`--host`, `--public-origin`). Both origins are derived from whichever name a browser
-    /// used, so each works alone.
-    pub public_names: Vec<String>,
-    /// A third origin, for the end-to-end tests only (a stranger's site that tries to frame the
-    /// provider); `serve` never starts it.
-    pub stranger_addr: Option<SocketAddr>,
-    /// The relay's limits (tests shorten its ping times).
-    pub relay_limits: RelayLimits,
-    /// Origins besides the app's own (under each of its host names) whose pages may use the
-    /// relay. Empty by default: the provider's origin and everyone else get 403.
-    pub relay_origins: Vec<String>,
-    /// Redis, to share rooms with other instances (`--redis redis://127.0.0.1:6379`); `None`
-    /// keeps them in this process.
-    pub redis: Option<String>,
-    /// The bus's heartbeat, member lease and command timeout (tests shorten them).
-    pub bus_timing: relay::redis_bus::BusTiming,
-    /// Time and size limits of every origin's HTTP connections ([`http`]).
-    pub http_limits: HttpLimits,
-}
-
-impl SuiteConfig {
-    /// The app on `host:port` and the provider on the next port, as `cargo xtask serve` does.
-    ///
-    /// Fails when there is no next port (`--port 65535`) and none was given.
-    pub fn on_ports(
-        dist: PathBuf,
-        app_addr: SocketAddr,
-        provider_port: Option<u16>,
-    ) -> Result<SuiteConfig, String> {
-        let provider_port = match (provider_port, app_addr.port()) {
-            (Some(port), _) => port,
-            (None, 0) => 0,
-            (None, app) => app.checked_add(1).ok_or_else(|| {
-                format!("port {app} leaves no next port for the payment provider: choose another --port, or give --provider-port")
-            })?,
-        };
-        Ok(SuiteConfig {
-            dist,
-            app_addr,
-            provider_addr: SocketAddr::new(app_addr.ip(), provider_port),
-            public_names: public_names_of(app_addr.ip()),
-            stranger_addr: None,
-            relay_limits: RelayLimits::default(),
-            relay_origins: Vec::new(),
-            redis: None,
-            bus_timing: Default::default(),
-            http_limits: HttpLimits::default(),
-        })
-    }
-}
-
-/// A specific, non-loopback listening address is a name browsers will use: it is answered to.
-fn public_names_of(ip: std::net::IpAddr) -> Vec<String> {
-    match ip {
-        std::net::IpAddr::V4(v4) if !v4.is_loopback() && !v4.is_unspecified() => vec![v4.to_string()],
-        _ => Vec::new(),
-    }
-}
-
-/// The host name of a `--public-origin` (`http://192.168.1.20:8080` → `192.168.1.20`): plain
-/// http, no path, and the port the app is served on, so what users type reaches this server.
-pub fn public_name(origin: &str, app_port: u16) -> Result<String, String> {
-    let (name, port) = origin_parts("--public-origin", origin)?;
-    if port != app_port {
-        return Err(format!(
-            "--public-origin {origin}: the app is served on port {app_port}, so the origin is http://{name}:{app_port}"
-        ));
-    }
-    Ok(name)
-}
-
-/// A `--relay-origin` (a load balancer's address, `http://lb.lan` or `http://127.0.0.1:9000`):
-/// the origin as browsers send it, and its host name (answered to from then on).
-pub fn relay_origin(origin: &str) -> Result<(String, String), String> {
-    let (name, port) = origin_parts("--relay-origin", origin)?;
-    let origin = if port == 80 { format!("http://{name}") } else { format!("http://{name}:{port}") };
-    Ok((origin, name))
-}
-
-/// The host name and port of a plain http origin with no path; `flag` names it in errors.
-fn origin_parts(flag: &str, origin: &str) -> Result<(String, u16), String> {
-    let rest = origin.strip_prefix("http://").ok_or_else(|| {
-        format!("{flag} {origin}: the suite is served over plain http, so it starts with http://")
-    })?;
-    let authority = rest.strip_suffix('/').unwrap_or(rest);
-    if authority.contains(['/', '?', '#', '@']) {
-        return Err(format!("{flag} {origin}: an origin has no path, query or user: http://NAME:PORT"));
-    }
-    let (name, port) = match authority.rsplit_once(':') {
-        Some((name, port)) => {
-            (name, port.parse::<u16>().map_err(|_| format!("{flag} {origin}: `{port}` is not a port"))?)
-        }
-        None => (authority, 80),
-    };
-    let valid = !name.is_empty()
-        && name.len() <= 253
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
-    if !valid {
-        return Err(format!("{flag} {origin}: `{name}` is not a host name or IPv4 address"));
-    }
-    Ok((name.to_ascii_lowercase(), port))
-}
+pub(crate) use site::{html_escape, text_response};
+pub use site::{
+    looks_like_file, suite_router, SiteConfig, BENCH_PEER_PAGE, CONFIG_PLACEHOLDER, HEALTH_PATH,
+    PROVIDER_PAGE, RELAY_PATH,
+};
 
 /// What the app is told about the suite it runs in (the `crosstalk-config` meta tag): the
 /// protocol crate's type, so the server writes exactly what the app reads.
@@ -162,68 +56,6 @@ pub struct Suite {
     stranger: Option<Listener>,
     reports: CspReports,
     relay: Relay,
-}
-
-/// Where browsers report Content-Security-Policy violations (`report-uri`).
-pub const CSP_REPORT_PATH: &str = crosstalk_protocol::catalog::paths::CSP_REPORT;
-/// Largest report read; a longer body is cut there.
-const MAX_REPORT_BYTES: usize = 16 * 1024;
-/// How long a report's body may take to arrive.
-const REPORT_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
-/// Reports kept (the count goes on).
-const KEPT_REPORTS: usize = 16;
-
-/// What marks a violation a test provokes on purpose: a page requested with `?csp-probe=NAME`
-/// is served with a policy that reports to `/csp-report?csp-probe=NAME` (browsers strip a
-/// cross-origin page's URL in reports, so the mark travels in the report's own address).
-pub const CSP_PROBE_MARK: &str = "csp-probe=";
-
-/// The probe's name in a query (`csp-probe=NAME`): letters, digits and dashes, at most 40.
-pub fn probe_of(query: Option<&str>) -> Option<String> {
-    let given = query?.split('&').find_map(|pair| pair.strip_prefix(CSP_PROBE_MARK))?;
-    let name: String = given.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').take(40).collect();
-    (!name.is_empty()).then_some(name)
-}
-
-/// Violation reports received by any origin: how many, the newest few, and apart from them the
-/// reports tests provoked on purpose ([`CSP_PROBE_MARK`]).
-#[derive(Debug, Clone, Default)]
-pub struct CspReports(Arc<std::sync::Mutex<Reports>>);
-
-#[derive(Debug, Default)]
-struct Reports {
-    count: u64,
-    newest: std::collections::VecDeque<String>,
-    probes: std::collections::VecDeque<String>,
-}
-
-fn keep_newest(kept: &mut std::collections::VecDeque<String>, report: String) {
-    if kept.len() == KEPT_REPORTS {
-        kept.pop_front();
-    }
-    kept.push_back(report);
-}
-
-impl CspReports {
-    fn record(&self, report: String, probe: Option<String>) {
-        let Ok(mut reports) = self.0.lock() else { return };
-        if let Some(probe) = probe {
-            return keep_newest(&mut reports.probes, format!("probe {probe}: {report}"));
-        }
-        eprintln!("crosstalk: the browser reported a Content-Security-Policy violation: {report}");
-        reports.count += 1;
-        keep_newest(&mut reports.newest, report);
-    }
-
-    /// How many unprovoked reports came in, and the newest few.
-    pub fn snapshot(&self) -> (u64, Vec<String>) {
-        self.0.lock().map(|r| (r.count, r.newest.iter().cloned().collect())).unwrap_or_default()
-    }
-
-    /// The newest reports tests provoked on purpose.
-    pub fn probes(&self) -> Vec<String> {
-        self.0.lock().map(|r| r.probes.iter().cloned().collect()).unwrap_or_default()
-    }
 }
 
 impl Suite {
@@ -373,330 +205,10 @@ impl Drop for Listener {
     }
 }
 
-/// Which of the suite's origins a listener serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Side {
-    /// The app: every route of the suite.
-    App,
-    /// The payment provider: its one page, `/provider`, and the files it loads.
-    Provider,
-    /// A stranger's site, in tests only: a page that tries to frame the provider, and the
-    /// provoked violation reports for tests to read.
-    Stranger,
-}
-
-/// The ports of the origins: each side derives the others' origins from the host name the
-/// browser used, so `localhost`, `127.0.0.1` and a public name all work, consistently.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Ports {
-    pub app: u16,
-    pub provider: u16,
-    pub stranger: Option<u16>,
-}
-
-/// Host names the suite always answers to. Anything not listed here or given as a public name is
-/// refused (421): a page must not be able to reach this server under a name of its own choosing
-/// (DNS rebinding).
-pub const KNOWN_HOSTS: &[&str] = &["127.0.0.1", "localhost"];
-
-impl Ports {
-    /// The app's and the provider's origins as seen from a request that came in for `host` (a
-    /// `Host` header's name).
-    pub fn origins_for(&self, host: &str) -> ClientConfig {
-        ClientConfig {
-            app_origin: format!("http://{host}:{}", self.app),
-            provider_origin: format!("http://{host}:{}", self.provider),
-        }
-    }
-}
-
-/// The host names this server answers to: [`KNOWN_HOSTS`] and the public names it was given.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HostNames(Vec<String>);
-
-impl HostNames {
-    pub fn with(public: &[String]) -> HostNames {
-        let mut names: Vec<String> = KNOWN_HOSTS.iter().map(|h| (*h).to_owned()).collect();
-        names.extend(public.iter().map(|n| n.to_ascii_lowercase()));
-        HostNames(names)
-    }
-
-    /// The host name of a `Host` header value (`localhost:8080` → `localhost`), if it is ours.
-    pub fn known(&self, header: Option<&str>) -> Option<&str> {
-        let header = header?;
-        let name = header.rsplit_once(':').map_or(header, |(name, _port)| name);
-        self.0.iter().map(String::as_str).find(|known| known.eq_ignore_ascii_case(name))
-    }
-
-    /// `http://NAME:port` for every name.
-    pub fn origins_on(&self, port: u16) -> Vec<String> {
-        self.0.iter().map(|name| format!("http://{name}:{port}")).collect()
-    }
-
-    /// The names, for messages.
-    pub fn list(&self) -> String {
-        self.0.join(", ")
-    }
-}
-
-/// `'sha256-…'` for every inline `<script>` of a page (trunk's loader), as CSP source expressions:
-/// computed from the build being served, so the policy follows every rebuild by itself.
-pub fn inline_script_hashes(html: &str) -> String {
-    use base64::Engine as _;
-    use sha2::Digest as _;
-    let mut hashes = Vec::new();
-    let mut rest = html;
-    while let Some(start) = rest.find("<script") {
-        let Some(tag_end) = rest[start..].find('>').map(|i| start + i) else { break };
-        let Some(close) = rest[tag_end..].find("</script>").map(|i| tag_end + i) else { break };
-        if !rest[start..tag_end].contains("src=") {
-            let digest = sha2::Sha256::digest(&rest.as_bytes()[tag_end + 1..close]);
-            hashes.push(format!("'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(digest)));
-        }
-        rest = &rest[close..];
-    }
-    hashes.join(" ")
-}
-
-/// The policy of every response of one side, for a request that came in as `origins`.
-///
-/// Scripts only from this origin, plus trunk's inline loader by its hash; wasm may compile; no
-/// plugins, no `<base>`, no forms. The app frames the provider (and its own Origin lab page),
-/// and may ask the provider's origin whether it can be reached; the provider frames nothing and
-/// is framed by the app alone. The stranger runs nothing and may only frame the provider.
-///
-/// `probe` (tests only) marks where violations are reported ([`CSP_PROBE_MARK`]).
-pub fn content_security_policy(
-    side: Side,
-    origins: &ClientConfig,
-    scripts: &str,
-    probe: Option<&str>,
-) -> String {
-    let provider = &origins.provider_origin;
-    let (connect, frames, ancestors) = match side {
-        Side::App => {
-            let relay = origins.app_origin.replacen("http://", "ws://", 1);
-            (format!("'self' {relay} {provider}"), format!("'self' {provider}"), "'self'".to_owned())
-        }
-        Side::Provider => ("'self'".to_owned(), "'none'".to_owned(), origins.app_origin.clone()),
-        Side::Stranger => return stranger::content_security_policy(origins),
-    };
-    format!(
-        "default-src 'self'; script-src 'self' {scripts} 'wasm-unsafe-eval'; style-src 'self'; \
-         img-src 'self' data:; connect-src {connect}; worker-src 'self'; frame-src {frames}; \
-         object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors {ancestors}; \
-         report-uri {CSP_REPORT_PATH}{}",
-        probe.map(|name| format!("?{CSP_PROBE_MARK}{name}")).unwrap_or_default()
-    )
-}
-
-/// What every side's router is made from.
-#[derive(Debug, Clone)]
-pub struct SiteConfig {
-    /// Trunk's output folder.
-    pub dist: PathBuf,
-    pub ports: Ports,
-    /// The inline scripts' hashes ([`inline_script_hashes`]).
-    pub scripts: String,
-    /// The pages, prerendered per route and language.
-    pub pages: Pages,
-    pub hosts: HostNames,
-    pub reports: CspReports,
-    pub relay: Relay,
-    /// Extra origins allowed to use the relay ([`SuiteConfig::relay_origins`]).
-    pub relay_origins: Vec<String>,
-}
-
-/// Static files from `dist`; `index.html`, with the configuration filled in, for the routes of
-/// this side (200) and for any other page path (404, so the app shows its not-found page).
-pub fn suite_router(config: &SiteConfig, side: Side) -> Router {
-    let site = Arc::new(Site {
-        pages: config.pages.clone(),
-        // Compressed at build time (`cargo xtask build`), picked by `Accept-Encoding`.
-        files: ServeDir::new(&config.dist).precompressed_br().precompressed_gzip(),
-        side,
-        ports: config.ports,
-        scripts: config.scripts.clone(),
-        hosts: config.hosts.clone(),
-        reports: config.reports.clone(),
-        relay: config.relay.clone(),
-        relay_origins: config.relay_origins.clone(),
-    });
-    Router::new().fallback_service(service_fn(move |request: Request<Body>| {
-        let site = Arc::clone(&site);
-        async move { Ok::<_, std::convert::Infallible>(site.answer(request).await) }
-    }))
-}
-
-struct Site {
-    pages: Pages,
-    files: ServeDir,
-    side: Side,
-    ports: Ports,
-    scripts: String,
-    hosts: HostNames,
-    reports: CspReports,
-    relay: Relay,
-    relay_origins: Vec<String>,
-}
-
-impl Site {
-    async fn answer(&self, request: Request<Body>) -> Response<Body> {
-        if request.method() == Method::POST && request.uri().path() == CSP_REPORT_PATH {
-            return self.take_report(request).await;
-        }
-        let host = self.hosts.known(request.headers().get(header::HOST).and_then(|h| h.to_str().ok()));
-        if self.side == Side::App && host.is_some() && request.method() == Method::GET {
-            match request.uri().path() {
-                RELAY_PATH => return self.relay_upgrade(request).await,
-                HEALTH_PATH => return self.relay.health(),
-                _ => {}
-            }
-        }
-        let probe = probe_of(request.uri().query());
-        let request_path = request.uri().path().to_owned();
-        let response_is_file = looks_like_file(&request_path);
-        let (mut response, origins) = match (request.method().clone(), host) {
-            (ref method, _) if method != Method::GET && method != Method::HEAD => {
-                let mut refused = text_response(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD".into());
-                refused.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
-                (refused, None)
-            }
-            (_, None) => {
-                let text = format!(
-                    "this server answers to {} only: open http://127.0.0.1:{}/ (another name or \
-                     address for this machine is given with --public-origin)",
-                    self.hosts.list(),
-                    self.ports.app
-                );
-                (text_response(StatusCode::MISDIRECTED_REQUEST, text), None)
-            }
-            (_, Some(host)) => {
-                let origins = self.ports.origins_for(host);
-                let response = match self.side {
-                    Side::Stranger => stranger::answer(request.uri(), &origins, &self.reports, &self.relay),
-                    _ => self.page_or_file(request, &origins).await,
-                };
-                (response, Some(origins))
-            }
-        };
-        let path = request_path;
-        let response_ok = response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED;
-        let headers = response.headers_mut();
-        // A file whose name carries its content's hash never changes: a second tab takes it from
-        // the cache without asking. Everything else is asked about each time (a teaching tool is
-        // rebuilt often: never let a browser run yesterday's wasm).
-        let kept = if response_is_file && pages::is_content_hashed(&path) && response_ok {
-            pages::IMMUTABLE
-        } else {
-            pages::REVALIDATE
-        };
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(kept));
-        if response_is_file && !headers.contains_key(header::VARY) {
-            headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
-        }
-        headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-        headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-        let policy = match &origins {
-            Some(origins) => content_security_policy(self.side, origins, &self.scripts, probe.as_deref()),
-            None => "default-src 'none'; frame-ancestors 'none'".to_owned(),
-        };
-        if let Ok(value) = HeaderValue::from_str(&policy) {
-            headers.insert(header::CONTENT_SECURITY_POLICY, value);
-        }
-        response
-    }
-
-    /// `/ws`: the relay, for pages of the app's own origins (under any of its names).
-    async fn relay_upgrade(&self, request: Request<Body>) -> Response<Body> {
-        use axum::extract::FromRequestParts as _;
-        let Some(peer) = http::peer_of(&request) else {
-            return text_response(StatusCode::INTERNAL_SERVER_ERROR, "no client address".into());
-        };
-        let drain = http::drain_of(&request);
-        let (mut parts, _body) = request.into_parts();
-        let upgrade = match axum::extract::ws::WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
-            Ok(upgrade) => upgrade,
-            Err(rejection) => return axum::response::IntoResponse::into_response(rejection),
-        };
-        let mut allowed = self.hosts.origins_on(self.ports.app);
-        allowed.extend(self.relay_origins.iter().cloned());
-        self.relay.upgrade(upgrade, &parts.headers, &allowed, peer.ip(), drain)
-    }
-
-    /// A browser's violation report: kept, printed, answered with 204.
-    async fn take_report(&self, request: Request<Body>) -> Response<Body> {
-        let probe = probe_of(request.uri().query());
-        // A body that trickles in is given up on: the head's timeout no longer applies here.
-        let body = axum::body::to_bytes(request.into_body(), MAX_REPORT_BYTES);
-        let body =
-            tokio::time::timeout(REPORT_WITHIN, body).await.ok().and_then(Result::ok).unwrap_or_default();
-        self.reports.record(String::from_utf8_lossy(&body).into_owned(), probe);
-        let mut response = Response::new(Body::empty());
-        *response.status_mut() = StatusCode::NO_CONTENT;
-        response
-    }
-
-    async fn page_or_file(&self, request: Request<Body>, origins: &ClientConfig) -> Response<Body> {
-        let path = request.uri().path().to_owned();
-        if looks_like_file(&path) {
-            // A missing file is a real 404, so a missing worker script fails to load rather than
-            // receiving HTML.
-            return match self.files.clone().oneshot(request).await {
-                Ok(response) if response.status() == StatusCode::NOT_FOUND => {
-                    text_response(StatusCode::NOT_FOUND, format!("not found: {path}"))
-                }
-                Ok(response) => response.map(Body::new),
-                Err(e) => {
-                    text_response(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot read {path}: {e}"))
-                }
-            };
-        }
-        let known = match self.side {
-            Side::App => catalog::is_route(&path),
-            Side::Provider => path == PROVIDER_PAGE || path == BENCH_PEER_PAGE,
-            Side::Stranger => false,
-        };
-        let status = if known { StatusCode::OK } else { StatusCode::NOT_FOUND };
-        self.pages.answer(&path, status, request.headers(), request.uri().query(), origins).await
-    }
-}
-
-/// The relay's WebSocket endpoint and its health, on the app's origin only.
-pub use crosstalk_protocol::catalog::paths::{HEALTH as HEALTH_PATH, RELAY as RELAY_PATH};
-
-/// The benchmark's echo frame, which `/bench` also opens on the provider's origin.
-pub use crosstalk_protocol::catalog::paths::BENCH_PEER as BENCH_PEER_PAGE;
-/// The provider's one page.
-pub use crosstalk_protocol::catalog::paths::PROVIDER as PROVIDER_PAGE;
-
-/// The placeholder trunk leaves in `index.html`.
-pub const CONFIG_PLACEHOLDER: &str = r#"<meta name="crosstalk-config" content="" />"#;
-
-/// True when the last path segment has an extension (`app.js`, `x_bg.wasm`), i.e. names a file.
-pub fn looks_like_file(path: &str) -> bool {
-    path.rsplit('/').next().is_some_and(|last| last.contains('.'))
-}
-
-pub(crate) fn text_response(status: StatusCode, text: String) -> Response<Body> {
-    let mut response = Response::new(Body::from(text));
-    *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
-    response
-}
-
-pub(crate) fn html_escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('"', "&quot;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('\'', "&#39;")
-}
-
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use super::*;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 

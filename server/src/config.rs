@@ -1,0 +1,120 @@
+//! What to serve and where: the ports, the names other machines use, the limits, Redis; and
+//! the checks on the origins given on the command line.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use crate::{relay, HttpLimits, RelayLimits};
+
+/// What to serve and where.
+#[derive(Debug, Clone)]
+pub struct SuiteConfig {
+    /// Trunk's output folder.
+    pub dist: PathBuf,
+    /// Where the app listens; port 0 picks a free one.
+    pub app_addr: SocketAddr,
+    /// Where the payment provider's origin listens; port 0 picks a free one.
+    pub provider_addr: SocketAddr,
+    /// Host names the suite answers to besides `127.0.0.1` and `localhost`: a LAN address or
+    /// name (`--host`, `--public-origin`). Both origins are derived from whichever name a browser
+    /// used, so each works alone.
+    pub public_names: Vec<String>,
+    /// A third origin, for the end-to-end tests only (a stranger's site that tries to frame the
+    /// provider); `serve` never starts it.
+    pub stranger_addr: Option<SocketAddr>,
+    /// The relay's limits (tests shorten its ping times).
+    pub relay_limits: RelayLimits,
+    /// Origins besides the app's own (under each of its host names) whose pages may use the
+    /// relay. Empty by default: the provider's origin and everyone else get 403.
+    pub relay_origins: Vec<String>,
+    /// Redis, to share rooms with other instances (`--redis redis://127.0.0.1:6379`); `None`
+    /// keeps them in this process.
+    pub redis: Option<String>,
+    /// The bus's heartbeat, member lease and command timeout (tests shorten them).
+    pub bus_timing: relay::redis_bus::BusTiming,
+    /// Time and size limits of every origin's HTTP connections ([`http`]).
+    pub http_limits: HttpLimits,
+}
+
+impl SuiteConfig {
+    /// The app on `host:port` and the provider on the next port, as `cargo xtask serve` does.
+    ///
+    /// Fails when there is no next port (`--port 65535`) and none was given.
+    pub fn on_ports(
+        dist: PathBuf,
+        app_addr: SocketAddr,
+        provider_port: Option<u16>,
+    ) -> Result<SuiteConfig, String> {
+        let provider_port = match (provider_port, app_addr.port()) {
+            (Some(port), _) => port,
+            (None, 0) => 0,
+            (None, app) => app.checked_add(1).ok_or_else(|| {
+                format!("port {app} leaves no next port for the payment provider: choose another --port, or give --provider-port")
+            })?,
+        };
+        Ok(SuiteConfig {
+            dist,
+            app_addr,
+            provider_addr: SocketAddr::new(app_addr.ip(), provider_port),
+            public_names: public_names_of(app_addr.ip()),
+            stranger_addr: None,
+            relay_limits: RelayLimits::default(),
+            relay_origins: Vec::new(),
+            redis: None,
+            bus_timing: Default::default(),
+            http_limits: HttpLimits::default(),
+        })
+    }
+}
+
+/// A specific, non-loopback listening address is a name browsers will use: it is answered to.
+fn public_names_of(ip: std::net::IpAddr) -> Vec<String> {
+    match ip {
+        std::net::IpAddr::V4(v4) if !v4.is_loopback() && !v4.is_unspecified() => vec![v4.to_string()],
+        _ => Vec::new(),
+    }
+}
+
+/// The host name of a `--public-origin` (`http://192.168.1.20:8080` → `192.168.1.20`): plain
+/// http, no path, and the port the app is served on, so what users type reaches this server.
+pub fn public_name(origin: &str, app_port: u16) -> Result<String, String> {
+    let (name, port) = origin_parts("--public-origin", origin)?;
+    if port != app_port {
+        return Err(format!(
+            "--public-origin {origin}: the app is served on port {app_port}, so the origin is http://{name}:{app_port}"
+        ));
+    }
+    Ok(name)
+}
+
+/// A `--relay-origin` (a load balancer's address, `http://lb.lan` or `http://127.0.0.1:9000`):
+/// the origin as browsers send it, and its host name (answered to from then on).
+pub fn relay_origin(origin: &str) -> Result<(String, String), String> {
+    let (name, port) = origin_parts("--relay-origin", origin)?;
+    let origin = if port == 80 { format!("http://{name}") } else { format!("http://{name}:{port}") };
+    Ok((origin, name))
+}
+
+/// The host name and port of a plain http origin with no path; `flag` names it in errors.
+fn origin_parts(flag: &str, origin: &str) -> Result<(String, u16), String> {
+    let rest = origin.strip_prefix("http://").ok_or_else(|| {
+        format!("{flag} {origin}: the suite is served over plain http, so it starts with http://")
+    })?;
+    let authority = rest.strip_suffix('/').unwrap_or(rest);
+    if authority.contains(['/', '?', '#', '@']) {
+        return Err(format!("{flag} {origin}: an origin has no path, query or user: http://NAME:PORT"));
+    }
+    let (name, port) = match authority.rsplit_once(':') {
+        Some((name, port)) => {
+            (name, port.parse::<u16>().map_err(|_| format!("{flag} {origin}: `{port}` is not a port"))?)
+        }
+        None => (authority, 80),
+    };
+    let valid = !name.is_empty()
+        && name.len() <= 253
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+    if !valid {
+        return Err(format!("{flag} {origin}: `{name}` is not a host name or IPv4 address"));
+    }
+    Ok((name.to_ascii_lowercase(), port))
+}

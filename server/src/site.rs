@@ -1,0 +1,223 @@
+//! One side's site: the relay and its health on the app's origin, violation reports, the
+//! prerendered pages and the built files, and the headers every response carries.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{header, HeaderValue, Method, Request, Response, StatusCode};
+use axum::Router;
+use crosstalk_protocol::catalog;
+use tower::{service_fn, ServiceExt};
+use tower_http::services::ServeDir;
+
+use crate::csp::{
+    content_security_policy, probe_of, CspReports, CSP_REPORT_PATH, MAX_REPORT_BYTES, REPORT_WITHIN,
+};
+use crate::pages::{self, Pages};
+use crate::{http, stranger, ClientConfig, HostNames, Ports, Relay, Side};
+
+/// What every side's router is made from.
+#[derive(Debug, Clone)]
+pub struct SiteConfig {
+    /// Trunk's output folder.
+    pub dist: PathBuf,
+    pub ports: Ports,
+    /// The inline scripts' hashes ([`inline_script_hashes`]).
+    pub scripts: String,
+    /// The pages, prerendered per route and language.
+    pub pages: Pages,
+    pub hosts: HostNames,
+    pub reports: CspReports,
+    pub relay: Relay,
+    /// Extra origins allowed to use the relay ([`SuiteConfig::relay_origins`]).
+    pub relay_origins: Vec<String>,
+}
+
+/// Static files from `dist`; `index.html`, with the configuration filled in, for the routes of
+/// this side (200) and for any other page path (404, so the app shows its not-found page).
+pub fn suite_router(config: &SiteConfig, side: Side) -> Router {
+    let site = Arc::new(Site {
+        pages: config.pages.clone(),
+        // Compressed at build time (`cargo xtask build`), picked by `Accept-Encoding`.
+        files: ServeDir::new(&config.dist).precompressed_br().precompressed_gzip(),
+        side,
+        ports: config.ports,
+        scripts: config.scripts.clone(),
+        hosts: config.hosts.clone(),
+        reports: config.reports.clone(),
+        relay: config.relay.clone(),
+        relay_origins: config.relay_origins.clone(),
+    });
+    Router::new().fallback_service(service_fn(move |request: Request<Body>| {
+        let site = Arc::clone(&site);
+        async move { Ok::<_, std::convert::Infallible>(site.answer(request).await) }
+    }))
+}
+
+struct Site {
+    pages: Pages,
+    files: ServeDir,
+    side: Side,
+    ports: Ports,
+    scripts: String,
+    hosts: HostNames,
+    reports: CspReports,
+    relay: Relay,
+    relay_origins: Vec<String>,
+}
+
+impl Site {
+    async fn answer(&self, request: Request<Body>) -> Response<Body> {
+        if request.method() == Method::POST && request.uri().path() == CSP_REPORT_PATH {
+            return self.take_report(request).await;
+        }
+        let host = self.hosts.known(request.headers().get(header::HOST).and_then(|h| h.to_str().ok()));
+        if self.side == Side::App && host.is_some() && request.method() == Method::GET {
+            match request.uri().path() {
+                RELAY_PATH => return self.relay_upgrade(request).await,
+                HEALTH_PATH => return self.relay.health(),
+                _ => {}
+            }
+        }
+        let probe = probe_of(request.uri().query());
+        let request_path = request.uri().path().to_owned();
+        let response_is_file = looks_like_file(&request_path);
+        let (mut response, origins) = match (request.method().clone(), host) {
+            (ref method, _) if method != Method::GET && method != Method::HEAD => {
+                let mut refused = text_response(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD".into());
+                refused.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+                (refused, None)
+            }
+            (_, None) => {
+                let text = format!(
+                    "this server answers to {} only: open http://127.0.0.1:{}/ (another name or \
+                     address for this machine is given with --public-origin)",
+                    self.hosts.list(),
+                    self.ports.app
+                );
+                (text_response(StatusCode::MISDIRECTED_REQUEST, text), None)
+            }
+            (_, Some(host)) => {
+                let origins = self.ports.origins_for(host);
+                let response = match self.side {
+                    Side::Stranger => stranger::answer(request.uri(), &origins, &self.reports, &self.relay),
+                    _ => self.page_or_file(request, &origins).await,
+                };
+                (response, Some(origins))
+            }
+        };
+        let path = request_path;
+        let response_ok = response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED;
+        let headers = response.headers_mut();
+        // A file whose name carries its content's hash never changes: a second tab takes it from
+        // the cache without asking. Everything else is asked about each time (a teaching tool is
+        // rebuilt often: never let a browser run yesterday's wasm).
+        let kept = if response_is_file && pages::is_content_hashed(&path) && response_ok {
+            pages::IMMUTABLE
+        } else {
+            pages::REVALIDATE
+        };
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(kept));
+        if response_is_file && !headers.contains_key(header::VARY) {
+            headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+        }
+        headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+        headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+        let policy = match &origins {
+            Some(origins) => content_security_policy(self.side, origins, &self.scripts, probe.as_deref()),
+            None => "default-src 'none'; frame-ancestors 'none'".to_owned(),
+        };
+        if let Ok(value) = HeaderValue::from_str(&policy) {
+            headers.insert(header::CONTENT_SECURITY_POLICY, value);
+        }
+        response
+    }
+
+    /// `/ws`: the relay, for pages of the app's own origins (under any of its names).
+    async fn relay_upgrade(&self, request: Request<Body>) -> Response<Body> {
+        use axum::extract::FromRequestParts as _;
+        let Some(peer) = http::peer_of(&request) else {
+            return text_response(StatusCode::INTERNAL_SERVER_ERROR, "no client address".into());
+        };
+        let drain = http::drain_of(&request);
+        let (mut parts, _body) = request.into_parts();
+        let upgrade = match axum::extract::ws::WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
+            Ok(upgrade) => upgrade,
+            Err(rejection) => return axum::response::IntoResponse::into_response(rejection),
+        };
+        let mut allowed = self.hosts.origins_on(self.ports.app);
+        allowed.extend(self.relay_origins.iter().cloned());
+        self.relay.upgrade(upgrade, &parts.headers, &allowed, peer.ip(), drain)
+    }
+
+    /// A browser's violation report: kept, printed, answered with 204.
+    async fn take_report(&self, request: Request<Body>) -> Response<Body> {
+        let probe = probe_of(request.uri().query());
+        // A body that trickles in is given up on: the head's timeout no longer applies here.
+        let body = axum::body::to_bytes(request.into_body(), MAX_REPORT_BYTES);
+        let body =
+            tokio::time::timeout(REPORT_WITHIN, body).await.ok().and_then(Result::ok).unwrap_or_default();
+        self.reports.record(String::from_utf8_lossy(&body).into_owned(), probe);
+        let mut response = Response::new(Body::empty());
+        *response.status_mut() = StatusCode::NO_CONTENT;
+        response
+    }
+
+    async fn page_or_file(&self, request: Request<Body>, origins: &ClientConfig) -> Response<Body> {
+        let path = request.uri().path().to_owned();
+        if looks_like_file(&path) {
+            // A missing file is a real 404, so a missing worker script fails to load rather than
+            // receiving HTML.
+            return match self.files.clone().oneshot(request).await {
+                Ok(response) if response.status() == StatusCode::NOT_FOUND => {
+                    text_response(StatusCode::NOT_FOUND, format!("not found: {path}"))
+                }
+                Ok(response) => response.map(Body::new),
+                Err(e) => {
+                    text_response(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot read {path}: {e}"))
+                }
+            };
+        }
+        let known = match self.side {
+            Side::App => catalog::is_route(&path),
+            Side::Provider => path == PROVIDER_PAGE || path == BENCH_PEER_PAGE,
+            Side::Stranger => false,
+        };
+        let status = if known { StatusCode::OK } else { StatusCode::NOT_FOUND };
+        self.pages.answer(&path, status, request.headers(), request.uri().query(), origins).await
+    }
+}
+
+/// The relay's WebSocket endpoint and its health, on the app's origin only.
+pub use crosstalk_protocol::catalog::paths::{HEALTH as HEALTH_PATH, RELAY as RELAY_PATH};
+
+/// The benchmark's echo frame, which `/bench` also opens on the provider's origin.
+pub use crosstalk_protocol::catalog::paths::BENCH_PEER as BENCH_PEER_PAGE;
+/// The provider's one page.
+pub use crosstalk_protocol::catalog::paths::PROVIDER as PROVIDER_PAGE;
+
+/// The placeholder trunk leaves in `index.html`.
+pub const CONFIG_PLACEHOLDER: &str = r#"<meta name="crosstalk-config" content="" />"#;
+
+/// True when the last path segment has an extension (`app.js`, `x_bg.wasm`), i.e. names a file.
+pub fn looks_like_file(path: &str) -> bool {
+    path.rsplit('/').next().is_some_and(|last| last.contains('.'))
+}
+
+pub(crate) fn text_response(status: StatusCode, text: String) -> Response<Body> {
+    let mut response = Response::new(Body::from(text));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    response
+}
+
+pub(crate) fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('\'', "&#39;")
+}
