@@ -59,6 +59,13 @@ pub struct Suite {
 }
 
 impl Suite {
+    /// The router of the listener at `addr` (tests ask it without a socket).
+    #[cfg(test)]
+    fn router_at(&self, addr: SocketAddr) -> Router {
+        let listeners = std::iter::once(&self.app).chain(&self.provider).chain(&self.stranger);
+        listeners.filter(|l| l.addr == addr).map(|l| l.router.clone()).next().expect("a listener there")
+    }
+
     /// Binds every listener, then serves in the background on the current tokio runtime.
     pub async fn start(config: SuiteConfig) -> io::Result<Suite> {
         let index = config.dist.join("index.html");
@@ -179,6 +186,9 @@ async fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
 
 struct Listener {
     addr: SocketAddr,
+    /// What it answers with (the tests ask it directly, without a socket).
+    #[cfg_attr(not(test), allow(dead_code))]
+    router: Router,
     stop: CancellationToken,
     task: Option<JoinHandle<()>>,
 }
@@ -187,8 +197,8 @@ impl Listener {
     fn serve(listener: TcpListener, router: Router, limits: HttpLimits) -> io::Result<Listener> {
         let addr = listener.local_addr()?;
         let stop = CancellationToken::new();
-        let task = tokio::spawn(http::serve(listener, router, limits, stop.clone()));
-        Ok(Listener { addr, stop, task: Some(task) })
+        let task = tokio::spawn(http::serve(listener, router.clone(), limits, stop.clone()));
+        Ok(Listener { addr, router, stop, task: Some(task) })
     }
 
     async fn shutdown(mut self) {
@@ -210,7 +220,6 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     #[test]
     fn files_are_told_from_routes_by_their_last_segment() {
@@ -221,16 +230,54 @@ mod tests {
         assert!(!looks_like_file("/v1.2/route/"));
     }
 
-    /// One raw HTTP/1.1 GET; returns the status line and the body.
-    async fn get(addr: SocketAddr, path: &str) -> (String, String) {
-        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-        let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-        stream.write_all(request.as_bytes()).await.unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).await.unwrap();
-        let status = response.lines().next().unwrap_or_default().to_owned();
-        let body = response.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned();
+    /// Asks the router of the listener at `addr` directly (`oneshot`, no socket): the status line
+    /// as HTTP/1.1 would have it, the head lowercased, and the body.
+    async fn ask(
+        suite: &Suite,
+        addr: SocketAddr,
+        method: &str,
+        path: &str,
+        host: &str,
+        body: &str,
+    ) -> (String, String, String) {
+        use tower::ServiceExt as _;
+        let request = axum::http::Request::builder()
+            .method(method)
+            .uri(path)
+            .header(axum::http::header::HOST, host)
+            .body(axum::body::Body::from(body.to_owned()))
+            .unwrap();
+        let response = suite.router_at(addr).oneshot(request).await.unwrap();
+        let status = response.status();
+        let status =
+            format!("HTTP/1.1 {} {}", status.as_u16(), status.canonical_reason().unwrap_or_default());
+        let head: String = response
+            .headers()
+            .iter()
+            .map(|(name, value)| format!("{name}: {}\n", value.to_str().unwrap_or_default()))
+            .collect::<String>()
+            .to_lowercase();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        (status, head, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    async fn raw(
+        suite: &Suite,
+        addr: SocketAddr,
+        method: &str,
+        path: &str,
+        host: &str,
+    ) -> (String, String, String) {
+        ask(suite, addr, method, path, host, "").await
+    }
+
+    async fn get(suite: &Suite, addr: SocketAddr, path: &str) -> (String, String) {
+        let (status, _, body) = raw(suite, addr, "GET", path, &addr.to_string()).await;
         (status, body)
+    }
+
+    async fn head_of(suite: &Suite, addr: SocketAddr, path: &str) -> String {
+        raw(suite, addr, "GET", path, &addr.to_string()).await.1
     }
 
     const INDEX: &str = r#"<html><meta name="crosstalk-config" content="" />app</html>"#;
@@ -292,12 +339,12 @@ mod tests {
         let dist = dist();
         let suite = Suite::start(config(&dist.0)).await.unwrap();
         let addr = suite.app_addr();
-        assert_eq!(get(addr, "/echo.js").await, ("HTTP/1.1 200 OK".into(), "// js".into()));
-        let (status, page) = get(addr, "/worker-port").await;
+        assert_eq!(get(&suite, addr, "/echo.js").await, ("HTTP/1.1 200 OK".into(), "// js".into()));
+        let (status, page) = get(&suite, addr, "/worker-port").await;
         assert_eq!(status, "HTTP/1.1 200 OK");
         assert!(page.ends_with("app</html>"), "{page}");
-        assert_eq!(get(addr, "/").await.1, page);
-        let (status, body) = get(addr, "/missing_worker_loader.js").await;
+        assert_eq!(get(&suite, addr, "/").await.1, page);
+        let (status, body) = get(&suite, addr, "/missing_worker_loader.js").await;
         assert_eq!(status, "HTTP/1.1 404 Not Found");
         assert!(body.contains("missing_worker_loader.js"));
         suite.shutdown().await;
@@ -308,16 +355,6 @@ mod tests {
         let missing = std::env::temp_dir().join("crosstalk-no-such-dist");
         let error = Suite::start(config(&missing)).await.err().expect("no index.html, no server");
         assert!(error.to_string().contains("build the suite first"), "{error}");
-    }
-
-    /// Raw response head (status line and headers) of a GET.
-    async fn head_of(addr: SocketAddr, path: &str) -> String {
-        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-        let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-        stream.write_all(request.as_bytes()).await.unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).await.unwrap();
-        response.split("\r\n\r\n").next().unwrap_or_default().to_lowercase()
     }
 
     #[tokio::test]
@@ -331,11 +368,13 @@ mod tests {
         );
         let provider_addr: SocketAddr = provider.trim_start_matches("http://").parse().unwrap();
         for addr in [suite.app_addr(), provider_addr] {
-            let (_, page) = get(addr, "/payment").await;
+            let (_, page) = get(&suite, addr, "/payment").await;
             assert!(page.contains(&expected), "{page}");
         }
-        assert!(head_of(provider_addr, "/provider").await.contains(&format!("frame-ancestors {app}")));
-        assert!(head_of(suite.app_addr(), "/").await.contains("frame-ancestors 'self'"));
+        assert!(head_of(&suite, provider_addr, "/provider")
+            .await
+            .contains(&format!("frame-ancestors {app}")));
+        assert!(head_of(&suite, suite.app_addr(), "/").await.contains("frame-ancestors 'self'"));
         suite.shutdown().await;
     }
 
@@ -357,20 +396,6 @@ mod tests {
         let config = ClientConfig { app_origin: "http://a\"<b>".into(), provider_origin: "p".into() };
         assert_eq!(config.to_json(), r#"{"app_origin":"http://a\"<b>","provider_origin":"p"}"#);
         assert_eq!(html_escape(&config.to_json()), "{&quot;app_origin&quot;:&quot;http://a\\&quot;&lt;b&gt;&quot;,&quot;provider_origin&quot;:&quot;p&quot;}");
-    }
-
-    /// One raw HTTP/1.1 request with the method and Host header given; status line, head, body.
-    async fn raw(addr: SocketAddr, method: &str, path: &str, host: &str) -> (String, String, String) {
-        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-        let request = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-        );
-        stream.write_all(request.as_bytes()).await.unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).await.unwrap();
-        let (head, body) = response.split_once("\r\n\r\n").unwrap_or_default();
-        let status = head.lines().next().unwrap_or_default().to_owned();
-        (status, head.to_lowercase(), body.to_owned())
     }
 
     async fn started(dist: &tempdir::TempDist) -> (Suite, SocketAddr, SocketAddr) {
@@ -395,21 +420,21 @@ mod tests {
             "/websocket",
             "/stock",
         ] {
-            assert_eq!(raw(app, "GET", route, &host).await.0, "HTTP/1.1 200 OK", "{route}");
+            assert_eq!(raw(&suite, app, "GET", route, &host).await.0, "HTTP/1.1 200 OK", "{route}");
         }
-        let (status, head, body) = raw(app, "GET", "/no-such-route", &host).await;
+        let (status, head, body) = raw(&suite, app, "GET", "/no-such-route", &host).await;
         assert_eq!(status, "HTTP/1.1 404 Not Found");
         assert!(body.ends_with("app</html>"), "the app renders its not-found page: {body}");
         assert!(
             head.contains("referrer-policy: no-referrer") && head.contains("x-content-type-options: nosniff")
         );
-        assert_eq!(raw(app, "GET", "/worker-port/", &host).await.0, "HTTP/1.1 404 Not Found");
+        assert_eq!(raw(&suite, app, "GET", "/worker-port/", &host).await.0, "HTTP/1.1 404 Not Found");
         for method in ["POST", "PUT", "DELETE", "OPTIONS"] {
-            let (status, head, _) = raw(app, method, "/", &host).await;
+            let (status, head, _) = raw(&suite, app, method, "/", &host).await;
             assert_eq!(status, "HTTP/1.1 405 Method Not Allowed", "{method}");
             assert!(head.contains("allow: get, head"), "{head}");
         }
-        assert_eq!(raw(app, "HEAD", "/", &host).await.0, "HTTP/1.1 200 OK");
+        assert_eq!(raw(&suite, app, "HEAD", "/", &host).await.0, "HTTP/1.1 200 OK");
         suite.shutdown().await;
     }
 
@@ -418,11 +443,11 @@ mod tests {
         let dist = dist();
         let (suite, _, provider) = started(&dist).await;
         let host = provider.to_string();
-        assert_eq!(raw(provider, "GET", "/provider", &host).await.0, "HTTP/1.1 200 OK");
-        assert_eq!(raw(provider, "GET", "/echo.js", &host).await.0, "HTTP/1.1 200 OK");
+        assert_eq!(raw(&suite, provider, "GET", "/provider", &host).await.0, "HTTP/1.1 200 OK");
+        assert_eq!(raw(&suite, provider, "GET", "/echo.js", &host).await.0, "HTTP/1.1 200 OK");
         for elsewhere in ["/", "/payment", "/broadcast", "/provider/x"] {
             assert_eq!(
-                raw(provider, "GET", elsewhere, &host).await.0,
+                raw(&suite, provider, "GET", elsewhere, &host).await.0,
                 "HTTP/1.1 404 Not Found",
                 "{elsewhere}"
             );
@@ -438,14 +463,16 @@ mod tests {
         let expected = format!(
             r#"content="{{&quot;app_origin&quot;:&quot;http://localhost:{app_port}&quot;,&quot;provider_origin&quot;:&quot;http://localhost:{provider_port}&quot;}}""#
         );
-        let (_, _, page) = raw(app, "GET", "/payment", &format!("localhost:{app_port}")).await;
+        let (_, _, page) = raw(&suite, app, "GET", "/payment", &format!("localhost:{app_port}")).await;
         assert!(page.contains(&expected), "{page}");
-        let (_, head, _) = raw(provider, "GET", "/provider", &format!("LOCALHOST:{provider_port}")).await;
+        let (_, head, _) =
+            raw(&suite, provider, "GET", "/provider", &format!("LOCALHOST:{provider_port}")).await;
         assert!(head.contains(&format!("frame-ancestors http://localhost:{app_port}")), "{head}");
-        let (status, _, body) = raw(app, "GET", "/", "evil.example").await;
+        let (status, _, body) = raw(&suite, app, "GET", "/", "evil.example").await;
         assert_eq!(status, "HTTP/1.1 421 Misdirected Request");
         assert!(body.contains("127.0.0.1"), "{body}");
-        let (_, head, page) = raw(app, "GET", "/payment", &format!("crosstalk.TEST:{app_port}")).await;
+        let (_, head, page) =
+            raw(&suite, app, "GET", "/payment", &format!("crosstalk.TEST:{app_port}")).await;
         assert!(page.contains(&format!("http://crosstalk.test:{provider_port}")), "a public name: {page}");
         assert!(head.contains(&format!("frame-src 'self' http://crosstalk.test:{provider_port}")), "{head}");
         let hosts = HostNames::with(&["crosstalk.test".into()]);
@@ -489,20 +516,13 @@ mod tests {
     async fn violation_reports_are_counted_and_bounded() {
         let dist = dist();
         let (suite, app, _) = started(&dist).await;
-        let mut stream = tokio::net::TcpStream::connect(app).await.unwrap();
         let body = r#"{"csp-report":{"violated-directive":"style-src"}}"#;
-        let request = format!(
-            "POST /csp-report HTTP/1.1\r\nHost: {app}\r\nContent-Type: application/csp-report\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        );
-        stream.write_all(request.as_bytes()).await.unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).await.unwrap();
-        assert!(response.starts_with("HTTP/1.1 204"), "{response}");
+        let (status, _, _) = ask(&suite, app, "POST", "/csp-report", &app.to_string(), body).await;
+        assert_eq!(status, "HTTP/1.1 204 No Content");
         let (count, kept) = suite.csp_reports();
         assert_eq!((count, kept.as_slice()), (1, [body.to_owned()].as_slice()));
         assert_eq!(
-            raw(app, "POST", "/elsewhere", &app.to_string()).await.0,
+            raw(&suite, app, "POST", "/elsewhere", &app.to_string()).await.0,
             "HTTP/1.1 405 Method Not Allowed"
         );
         suite.shutdown().await;
@@ -540,34 +560,33 @@ mod tests {
         let stranger: SocketAddr =
             suite.stranger_url().unwrap().trim_start_matches("http://").parse().unwrap();
         let host = stranger.to_string();
-        let (status, head, page) = raw(stranger, "GET", "/frame-provider?csp-probe=fa-1", &host).await;
+        let (status, head, page) =
+            raw(&suite, stranger, "GET", "/frame-provider?csp-probe=fa-1", &host).await;
         assert_eq!(status, "HTTP/1.1 200 OK");
         assert!(page.contains(&format!(r#"src="http://{provider}/provider?csp-probe=fa-1""#)), "{page}");
         assert!(
             head.contains(&format!("frame-src http://{provider};")) && head.contains("default-src 'none'"),
             "{head}"
         );
-        assert_eq!(raw(stranger, "GET", "/payment", &host).await.0, "HTTP/1.1 404 Not Found");
+        assert_eq!(raw(&suite, stranger, "GET", "/payment", &host).await.0, "HTTP/1.1 404 Not Found");
 
         // A provoked report is listed for the tests and kept out of the count that fails a run.
-        let (_, head, _) = raw(provider, "GET", "/provider?csp-probe=fa-1", &provider.to_string()).await;
+        let (_, head, _) =
+            raw(&suite, provider, "GET", "/provider?csp-probe=fa-1", &provider.to_string()).await;
         assert!(head.contains("report-uri /csp-report?csp-probe=fa-1"), "{head}");
         for (path, body) in
             [("/csp-report?csp-probe=fa-1", r#"{"blocked":"a"}"#), ("/csp-report", r#"{"blocked":"b"}"#)]
         {
-            let mut stream = tokio::net::TcpStream::connect(provider).await.unwrap();
-            let request = format!(
-                "POST {path} HTTP/1.1\r\nHost: {provider}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            stream.write_all(request.as_bytes()).await.unwrap();
-            stream.read_to_string(&mut String::new()).await.unwrap();
+            ask(&suite, provider, "POST", path, &provider.to_string(), body).await;
         }
         assert_eq!(suite.csp_reports().0, 1);
         assert_eq!(suite.csp_probes().len(), 1);
-        let (_, _, listed) = raw(stranger, "GET", "/csp-reports", &host).await;
+        let (_, _, listed) = raw(&suite, stranger, "GET", "/csp-reports", &host).await;
         assert_eq!(listed, r#"probe fa-1: {"blocked":"a"}"#);
-        assert_eq!(raw(app, "GET", "/csp-reports", &app.to_string()).await.0, "HTTP/1.1 404 Not Found");
+        assert_eq!(
+            raw(&suite, app, "GET", "/csp-reports", &app.to_string()).await.0,
+            "HTTP/1.1 404 Not Found"
+        );
         suite.shutdown().await;
     }
 
@@ -577,7 +596,7 @@ mod tests {
         let (mut suite, app, provider) = started(&dist).await;
         suite.stop_provider().await;
         assert!(tokio::net::TcpStream::connect(provider).await.is_err(), "nobody answers there now");
-        assert_eq!(raw(app, "GET", "/payment", &app.to_string()).await.0, "HTTP/1.1 200 OK");
+        assert_eq!(raw(&suite, app, "GET", "/payment", &app.to_string()).await.0, "HTTP/1.1 200 OK");
         suite.shutdown().await;
     }
 }

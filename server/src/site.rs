@@ -5,11 +5,15 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::body::Body;
+use axum::extract::State;
 use axum::http::{header, HeaderValue, Method, Request, Response, StatusCode};
+use axum::middleware::{self, Next};
+use axum::routing::{get, post};
 use axum::Router;
 use crosstalk_protocol::catalog;
-use tower::{service_fn, ServiceExt};
+use tower::ServiceExt;
 use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::csp::{
     content_security_policy, probe_of, CspReports, CSP_REPORT_PATH, MAX_REPORT_BYTES, REPORT_WITHIN,
@@ -34,8 +38,11 @@ pub struct SiteConfig {
     pub relay_origins: Vec<String>,
 }
 
-/// Static files from `dist`; `index.html`, with the configuration filled in, for the routes of
-/// this side (200) and for any other page path (404, so the app shows its not-found page).
+/// One side's routes: on the app's origin the relay (`/ws`) and its health; on every side the
+/// violation reports, then the built files, and `index.html` with the configuration filled in for
+/// the routes of this side (200) and for any other page path (404, so the app shows its
+/// not-found page). Only the host names this server answers to get past [`known_host`], reports
+/// aside; every response carries [`response_headers`].
 pub fn suite_router(config: &SiteConfig, side: Side) -> Router {
     let site = Arc::new(Site {
         pages: config.pages.clone(),
@@ -49,10 +56,86 @@ pub fn suite_router(config: &SiteConfig, side: Side) -> Router {
         relay: config.relay.clone(),
         relay_origins: config.relay_origins.clone(),
     });
-    Router::new().fallback_service(service_fn(move |request: Request<Body>| {
-        let site = Arc::clone(&site);
-        async move { Ok::<_, std::convert::Infallible>(site.answer(request).await) }
-    }))
+    let mut routes = Router::new();
+    if side == Side::App {
+        routes = routes
+            .route(
+                RELAY_PATH,
+                get(
+                    |State(site): State<Arc<Site>>, request| async move { site.relay_upgrade(request).await },
+                ),
+            )
+            .route(HEALTH_PATH, get(|State(site): State<Arc<Site>>| async move { site.relay.health() }));
+    }
+    routes
+        .fallback(|State(site): State<Arc<Site>>, request| async move { site.page_or_file(request).await })
+        .layer(middleware::from_fn_with_state(Arc::clone(&site), known_host))
+        // A report is taken under any name: a browser sends it where the policy said.
+        .route(
+            CSP_REPORT_PATH,
+            post(|State(site): State<Arc<Site>>, request| async move { site.take_report(request).await }),
+        )
+        .layer(middleware::from_fn_with_state(Arc::clone(&site), response_headers))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .with_state(site)
+}
+
+/// Refuses (421) a request for a host name this server does not answer to: a page must not reach
+/// it under a name of its own choosing (DNS rebinding).
+async fn known_host(State(site): State<Arc<Site>>, request: Request<Body>, next: Next) -> Response<Body> {
+    if site.origins_of(&request).is_some() {
+        return next.run(request).await;
+    }
+    let text = format!(
+        "this server answers to {} only: open http://127.0.0.1:{}/ (another name or address for this \
+         machine is given with --public-origin)",
+        site.hosts.list(),
+        site.ports.app
+    );
+    text_response(StatusCode::MISDIRECTED_REQUEST, text)
+}
+
+/// What every response says about itself: how long it may be cached, and the side's
+/// Content-Security-Policy for the name the request came in under.
+async fn response_headers(
+    State(site): State<Arc<Site>>,
+    request: Request<Body>,
+    next: Next,
+) -> Response<Body> {
+    let origins = site.origins_of(&request);
+    let probe = probe_of(request.uri().query());
+    let path = request.uri().path().to_owned();
+    let mut response = next.run(request).await;
+    let response_is_file = looks_like_file(&path);
+    let response_ok = response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED;
+    let headers = response.headers_mut();
+    // A file whose name carries its content's hash never changes: a second tab takes it from
+    // the cache without asking. Everything else is asked about each time (a teaching tool is
+    // rebuilt often: never let a browser run yesterday's wasm).
+    let kept = if response_is_file && pages::is_content_hashed(&path) && response_ok {
+        pages::IMMUTABLE
+    } else {
+        pages::REVALIDATE
+    };
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(kept));
+    if response_is_file && !headers.contains_key(header::VARY) {
+        headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    }
+    let policy = match &origins {
+        Some(origins) => content_security_policy(site.side, origins, &site.scripts, probe.as_deref()),
+        None => "default-src 'none'; frame-ancestors 'none'".to_owned(),
+    };
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
 }
 
 struct Site {
@@ -68,70 +151,10 @@ struct Site {
 }
 
 impl Site {
-    async fn answer(&self, request: Request<Body>) -> Response<Body> {
-        if request.method() == Method::POST && request.uri().path() == CSP_REPORT_PATH {
-            return self.take_report(request).await;
-        }
-        let host = self.hosts.known(request.headers().get(header::HOST).and_then(|h| h.to_str().ok()));
-        if self.side == Side::App && host.is_some() && request.method() == Method::GET {
-            match request.uri().path() {
-                RELAY_PATH => return self.relay_upgrade(request).await,
-                HEALTH_PATH => return self.relay.health(),
-                _ => {}
-            }
-        }
-        let probe = probe_of(request.uri().query());
-        let request_path = request.uri().path().to_owned();
-        let response_is_file = looks_like_file(&request_path);
-        let (mut response, origins) = match (request.method().clone(), host) {
-            (ref method, _) if method != Method::GET && method != Method::HEAD => {
-                let mut refused = text_response(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD".into());
-                refused.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
-                (refused, None)
-            }
-            (_, None) => {
-                let text = format!(
-                    "this server answers to {} only: open http://127.0.0.1:{}/ (another name or \
-                     address for this machine is given with --public-origin)",
-                    self.hosts.list(),
-                    self.ports.app
-                );
-                (text_response(StatusCode::MISDIRECTED_REQUEST, text), None)
-            }
-            (_, Some(host)) => {
-                let origins = self.ports.origins_for(host);
-                let response = match self.side {
-                    Side::Stranger => stranger::answer(request.uri(), &origins, &self.reports, &self.relay),
-                    _ => self.page_or_file(request, &origins).await,
-                };
-                (response, Some(origins))
-            }
-        };
-        let path = request_path;
-        let response_ok = response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED;
-        let headers = response.headers_mut();
-        // A file whose name carries its content's hash never changes: a second tab takes it from
-        // the cache without asking. Everything else is asked about each time (a teaching tool is
-        // rebuilt often: never let a browser run yesterday's wasm).
-        let kept = if response_is_file && pages::is_content_hashed(&path) && response_ok {
-            pages::IMMUTABLE
-        } else {
-            pages::REVALIDATE
-        };
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(kept));
-        if response_is_file && !headers.contains_key(header::VARY) {
-            headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
-        }
-        headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-        headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-        let policy = match &origins {
-            Some(origins) => content_security_policy(self.side, origins, &self.scripts, probe.as_deref()),
-            None => "default-src 'none'; frame-ancestors 'none'".to_owned(),
-        };
-        if let Ok(value) = HeaderValue::from_str(&policy) {
-            headers.insert(header::CONTENT_SECURITY_POLICY, value);
-        }
-        response
+    /// The app's and the provider's origins as the request's `Host` names them, if it is ours.
+    fn origins_of(&self, request: &Request<Body>) -> Option<ClientConfig> {
+        let host = request.headers().get(header::HOST).and_then(|h| h.to_str().ok());
+        self.hosts.known(host).map(|host| self.ports.origins_for(host))
     }
 
     /// `/ws`: the relay, for pages of the app's own origins (under any of its names).
@@ -164,7 +187,21 @@ impl Site {
         response
     }
 
-    async fn page_or_file(&self, request: Request<Body>, origins: &ClientConfig) -> Response<Body> {
+    /// A file, or a page: GET and HEAD only.
+    async fn page_or_file(&self, request: Request<Body>) -> Response<Body> {
+        if request.method() != Method::GET && request.method() != Method::HEAD {
+            let mut refused = text_response(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD".into());
+            refused.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+            return refused;
+        }
+        // Past `known_host`, so the name is ours.
+        let Some(origins) = self.origins_of(&request) else {
+            return text_response(StatusCode::MISDIRECTED_REQUEST, "unknown host".into());
+        };
+        if self.side == Side::Stranger {
+            return stranger::answer(request.uri(), &origins, &self.reports, &self.relay);
+        }
+        let origins = &origins;
         let path = request.uri().path().to_owned();
         if looks_like_file(&path) {
             // A missing file is a real 404, so a missing worker script fails to load rather than
