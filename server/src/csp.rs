@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::{stranger, ClientConfig, Side};
+use crate::{ClientConfig, Side};
 
 /// Where browsers report Content-Security-Policy violations (`report-uri`).
 pub const CSP_REPORT_PATH: &str = crosstalk_protocol::catalog::paths::CSP_REPORT;
@@ -107,7 +107,10 @@ pub fn content_security_policy(
             (format!("'self' {relay} {provider}"), format!("'self' {provider}"), "'self'".to_owned())
         }
         Side::Provider => ("'self'".to_owned(), "'none'".to_owned(), origins.app_origin.clone()),
-        Side::Stranger => return stranger::content_security_policy(origins),
+        #[cfg(any(test, feature = "stranger"))]
+        Side::Stranger => return crate::stranger::content_security_policy(origins),
+        #[cfg(not(any(test, feature = "stranger")))]
+        Side::Stranger => return "default-src 'none'; frame-ancestors 'none'".to_owned(),
     };
     format!(
         "default-src 'self'; script-src 'self' {scripts} 'wasm-unsafe-eval'; style-src 'self'; \

@@ -29,6 +29,7 @@ pub mod local_redis;
 pub mod pages;
 pub mod relay;
 mod site;
+#[cfg(any(test, feature = "stranger"))]
 mod stranger;
 
 pub use config::{public_name, relay_origin, SuiteConfig};
@@ -81,6 +82,10 @@ impl Suite {
         let app = bind(config.app_addr).await?;
         let provider = bind(config.provider_addr).await?;
         let stranger = match config.stranger_addr {
+            Some(_) if !cfg!(any(test, feature = "stranger")) => {
+                let why = "a stranger's origin is for the tests: build with the `stranger` feature";
+                return Err(io::Error::new(io::ErrorKind::Unsupported, why));
+            }
             Some(addr) => Some(bind(addr).await?),
             None => None,
         };

@@ -19,7 +19,7 @@ use crate::csp::{
     content_security_policy, probe_of, CspReports, CSP_REPORT_PATH, MAX_REPORT_BYTES, REPORT_WITHIN,
 };
 use crate::pages::{self, Pages};
-use crate::{http, stranger, ClientConfig, HostNames, Ports, Relay, Side};
+use crate::{http, ClientConfig, HostNames, Ports, Relay, Side};
 
 /// What every side's router is made from.
 #[derive(Debug, Clone)]
@@ -198,8 +198,9 @@ impl Site {
         let Some(origins) = self.origins_of(&request) else {
             return text_response(StatusCode::MISDIRECTED_REQUEST, "unknown host".into());
         };
+        #[cfg(any(test, feature = "stranger"))]
         if self.side == Side::Stranger {
-            return stranger::answer(request.uri(), &origins, &self.reports, &self.relay);
+            return crate::stranger::answer(request.uri(), &origins, &self.reports, &self.relay);
         }
         let origins = &origins;
         let path = request.uri().path().to_owned();
