@@ -287,8 +287,12 @@ mod tests {
 
     const INDEX: &str = r#"<html><meta name="crosstalk-config" content="" />app</html>"#;
 
-    fn dist() -> tempdir::TempDist {
-        tempdir::TempDist::new(&[("index.html", INDEX), ("echo.js", "// js")])
+    /// A throwaway dist folder, removed on drop.
+    fn dist() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("index.html"), INDEX).unwrap();
+        std::fs::write(dir.path().join("echo.js"), "// js").unwrap();
+        dir
     }
 
     fn local() -> SocketAddr {
@@ -311,38 +315,10 @@ mod tests {
         }
     }
 
-    mod tempdir {
-        use std::path::PathBuf;
-
-        /// A throwaway dist folder, removed on drop.
-        pub struct TempDist(pub PathBuf);
-
-        impl TempDist {
-            pub fn new(files: &[(&str, &str)]) -> Self {
-                let dir = std::env::temp_dir().join(format!(
-                    "crosstalk-server-test-{}-{:?}",
-                    std::process::id(),
-                    std::thread::current().id()
-                ));
-                std::fs::create_dir_all(&dir).unwrap();
-                for (name, text) in files {
-                    std::fs::write(dir.join(name), text).unwrap();
-                }
-                TempDist(dir)
-            }
-        }
-
-        impl Drop for TempDist {
-            fn drop(&mut self) {
-                let _ = std::fs::remove_dir_all(&self.0);
-            }
-        }
-    }
-
     #[tokio::test]
     async fn serves_files_routes_and_real_404s() {
         let dist = dist();
-        let suite = Suite::start(config(&dist.0)).await.unwrap();
+        let suite = Suite::start(config(dist.path())).await.unwrap();
         let addr = suite.app_addr();
         assert_eq!(get(&suite, addr, "/echo.js").await, ("HTTP/1.1 200 OK".into(), "// js".into()));
         let (status, page) = get(&suite, addr, "/worker-port").await;
@@ -365,7 +341,7 @@ mod tests {
     #[tokio::test]
     async fn both_origins_are_told_which_is_which_and_only_the_app_may_frame_the_provider() {
         let dist = dist();
-        let suite = Suite::start(config(&dist.0)).await.unwrap();
+        let suite = Suite::start(config(dist.path())).await.unwrap();
         let (app, provider) = (suite.app_url(), suite.provider_url());
         assert_ne!(app, provider);
         let expected = format!(
@@ -403,8 +379,8 @@ mod tests {
         assert_eq!(html_escape(&config.to_json()), "{&quot;app_origin&quot;:&quot;http://a\\&quot;&lt;b&gt;&quot;,&quot;provider_origin&quot;:&quot;p&quot;}");
     }
 
-    async fn started(dist: &tempdir::TempDist) -> (Suite, SocketAddr, SocketAddr) {
-        let suite = Suite::start(config(&dist.0)).await.unwrap();
+    async fn started(dist: &tempfile::TempDir) -> (Suite, SocketAddr, SocketAddr) {
+        let suite = Suite::start(config(dist.path())).await.unwrap();
         let provider: SocketAddr = suite.provider_url().trim_start_matches("http://").parse().unwrap();
         let app = suite.app_addr();
         (suite, app, provider)

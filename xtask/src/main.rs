@@ -340,11 +340,10 @@ fn wasm_tests(root: &Path, browser: &Browser) -> (Option<Counts>, Result<()>) {
 fn write_webdriver_json(root: &Path, browser: &Browser) -> Result<PathBuf> {
     let dir = root.join("target").join("xtask");
     let path = dir.join("webdriver.json");
-    let args = browser.engine.args().iter().map(|a| format!("\"{a}\"")).collect::<Vec<_>>().join(",");
-    let json = format!(
-        "{{\"goog:chromeOptions\":{{\"binary\":\"{}\",\"args\":[{args}]}}}}\n",
-        browser.binary.display()
-    );
+    let json = serde_json::json!({
+        "goog:chromeOptions": { "binary": browser.binary, "args": browser.engine.args() }
+    })
+    .to_string();
     std::fs::create_dir_all(&dir)
         .and_then(|()| std::fs::write(&path, json))
         .or_else(|e| fail(format!("cannot write {}: {e}", path.display())))?;
@@ -805,6 +804,19 @@ mod tests {
         assert!(serve_config(Path::new("/x"), &args("https://mybox.lan:8080")).is_err());
         let last = ServeArgs { port: 65535, ..args("http://mybox.lan:65535") };
         assert!(serve_config(Path::new("/x"), &last).unwrap_err().0.contains("no next port"));
+    }
+
+    #[test]
+    fn the_wasm_runner_is_given_chromium_its_path_and_flags_as_json() {
+        let root = tempfile::tempdir().unwrap();
+        let binary = PathBuf::from("/opt/a \"quoted\" chromium");
+        let browser = Browser { engine: Engine::Chromium, binary: binary.clone(), driver: PathBuf::new() };
+        let path = write_webdriver_json(root.path(), &browser).unwrap();
+        let written: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let options = &written["goog:chromeOptions"];
+        assert_eq!(options["binary"], binary.to_str().unwrap());
+        assert_eq!(options["args"], serde_json::json!(Engine::Chromium.args()));
     }
 
     #[test]

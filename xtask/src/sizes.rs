@@ -95,13 +95,11 @@ mod tests {
 
     #[test]
     fn measures_wasm_and_scripts_only_largest_first() {
-        let dir = std::env::temp_dir().join(format!("crosstalk-sizes-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("app_bg.wasm"), vec![7u8; 5000]).unwrap();
-        std::fs::write(dir.join("worker.js"), "let x = 1;").unwrap();
-        std::fs::write(dir.join("index.html"), "<html>").unwrap();
-        let shipped = measure(&dir);
-        let _ = std::fs::remove_dir_all(&dir);
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("app_bg.wasm"), vec![7u8; 5000]).unwrap();
+        std::fs::write(dir.path().join("worker.js"), "let x = 1;").unwrap();
+        std::fs::write(dir.path().join("index.html"), "<html>").unwrap();
+        let shipped = measure(dir.path());
         let names: Vec<&str> = shipped.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(names, ["app_bg.wasm", "worker.js"]);
         assert_eq!(shipped[0].bytes, 5000);

@@ -37,20 +37,15 @@ pub type Ws = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
 pub const PATIENCE: Duration = Duration::from_secs(10);
 
 /// A throwaway dist folder with an index page, removed on drop.
-pub struct Dist(pub PathBuf);
+pub struct Dist(pub PathBuf, tempfile::TempDir);
 
 impl Dist {
     pub fn new(name: &str) -> Dist {
-        let dir = std::env::temp_dir().join(format!("crosstalk-relay-test-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("index.html"), r#"<meta name="crosstalk-config" content="" />"#).unwrap();
-        Dist(dir)
-    }
-}
-
-impl Drop for Dist {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        let dir =
+            tempfile::Builder::new().prefix(&format!("crosstalk-relay-test-{name}-")).tempdir().unwrap();
+        std::fs::write(dir.path().join("index.html"), r#"<meta name="crosstalk-config" content="" />"#)
+            .unwrap();
+        Dist(dir.path().to_path_buf(), dir)
     }
 }
 
