@@ -150,7 +150,7 @@ pub(super) async fn serve(
         Ending::Dropped => ("dropped", None),
     };
     // Counted before the close frame goes out: that may wait on a full pipe.
-    relay.0.stats.closed(why);
+    relay.stats().closed(why);
     tracing::debug!(connection = id, why, "relay: connection ended");
     if close.is_none() {
         // Answers the client's close frame (queued by the WebSocket layer) before hanging up,

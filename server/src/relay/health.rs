@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-use super::redis_bus::BusState;
+use super::types::BusState;
 
 /// Counters the relay keeps as it runs; cheap to bump from any task.
 #[derive(Debug, Default)]

@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use super::bus::Said;
+use super::types::Said;
 
 /// How much of a room's past is kept.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -177,7 +177,7 @@ impl Histories {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::relay::bus::Origin;
+    use crate::relay::types::Origin;
     use crosstalk_protocol::SenderId;
 
     fn said(room_seq: u64, at: f64, text: &str) -> Said {

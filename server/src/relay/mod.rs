@@ -10,15 +10,22 @@
 //! it, everything stays in this process. Either way a client that comes back with the last room
 //! number it saw is replayed what it missed (`history`).
 //!
-//! `rooms` holds this instance's state and the fan-out, `bus` what instances tell each other,
-//! `connection` one socket's task, `health` the counters.
+//! The modules, each using only those before it ([`LAYERS`], held by a test): `types` what the
+//! parts say to each other and `clock` the time; `bus` how instances' messages read off the
+//! broker, `health` the counters, `history` each room's recent past, `limits` every limit;
+//! `rooms` this instance's state and the fan-out; `redis_bus` the rooms shared through Redis,
+//! which gets a handle to the rooms and counters, not the relay. Above them, this file is the
+//! relay, and `connection` one socket's task.
 
 pub mod bus;
+mod clock;
 mod connection;
 pub mod health;
 pub mod history;
+pub mod limits;
 pub mod redis_bus;
 pub mod rooms;
+pub mod types;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -31,58 +38,12 @@ use crosstalk_protocol::relay::{close, MAX_FRAME_BYTES};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use self::bus::Draft;
+pub(crate) use self::clock::{now_ms, random_bits};
 use self::health::Stats;
-use self::history::HistoryLimits;
-use self::redis_bus::{BusState, BusTiming, RedisBus};
-use self::rooms::{ConnId, Kick, Rooms, Todo};
-
-/// Every limit of the relay; each has one clear outcome when reached.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RelayLimits {
-    /// Connections at once; one more is refused before the upgrade (503).
-    pub max_connections: usize,
-    /// Connections at once from one client address, so one machine cannot take them all; one
-    /// more is refused before the upgrade (429).
-    pub max_connections_per_address: usize,
-    /// Rooms at once, and members of one room; one more gets a `room-full` error frame.
-    pub max_rooms: usize,
-    pub max_members: usize,
-    /// Frames a client may send per second, and in one burst; over it, `rate-limited` error
-    /// frames, and after `strikes` of those in a row, close 1008.
-    pub rate_per_second: u32,
-    pub burst: u32,
-    pub strikes: u32,
-    /// A client's outbound queue, in frames and bytes; a client that lets it fill is closed
-    /// with 4000 (too slow) and the room carries on.
-    pub queue_frames: usize,
-    pub queue_bytes: usize,
-    /// How often the relay pings, and how long after a ping a client may stay silent before it
-    /// is closed with 4001.
-    pub ping_every: Duration,
-    pub pong_within: Duration,
-    /// What each room keeps for clients that come back.
-    pub history: HistoryLimits,
-}
-
-impl Default for RelayLimits {
-    fn default() -> Self {
-        RelayLimits {
-            max_connections: 1024,
-            max_connections_per_address: 256,
-            max_rooms: 1024,
-            max_members: 256,
-            rate_per_second: 100,
-            burst: 200,
-            strikes: 50,
-            queue_frames: 1024,
-            queue_bytes: 1024 * 1024,
-            ping_every: Duration::from_secs(25),
-            pong_within: Duration::from_secs(10),
-            history: HistoryLimits::default(),
-        }
-    }
-}
+pub use self::limits::RelayLimits;
+use self::redis_bus::{BusTiming, RedisBus};
+use self::rooms::{Kick, Rooms, RoomsHandle, Todo};
+use self::types::{BusState, ConnId, Draft};
 
 /// The largest frame the WebSocket layer reads at all; frames from 64 KiB up to this are read
 /// and refused with 1009 by the relay itself, so the client hears why.
@@ -100,8 +61,8 @@ impl std::fmt::Debug for Relay {
 
 struct Shared {
     limits: RelayLimits,
-    rooms: Mutex<Rooms>,
-    stats: Arc<Stats>,
+    /// This instance's rooms and the counters (all the Redis adapter gets of the relay).
+    rooms: RoomsHandle,
     /// Cancelled to close every connection of this run; replaced when a stopped relay resumes.
     run: Mutex<CancellationToken>,
     stopped: AtomicBool,
@@ -110,19 +71,6 @@ struct Shared {
     bus: Option<RedisBus>,
     /// Connections per client address.
     seats: crate::http::Seats,
-}
-
-/// Milliseconds since the epoch: the relay's clock for envelopes and history.
-pub(crate) fn now_ms() -> f64 {
-    use std::time::{SystemTime, UNIX_EPOCH};
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
-}
-
-/// Random bits from the standard library's per-process hash keys: enough for names and jitter
-/// (not for secrets), without a dependency for it.
-pub(crate) fn random_bits() -> u64 {
-    use std::hash::{BuildHasher, RandomState};
-    RandomState::new().hash_one(std::time::Instant::now())
 }
 
 /// A name for this instance on the bus: unique enough among a handful of instances.
@@ -142,7 +90,7 @@ impl Relay {
         let instance = instance_name();
         let bus = RedisBus::new(url, &instance, timing, limits.history)?;
         let relay = Relay::with(limits, Some(bus.clone()), &instance);
-        tokio::spawn(bus.run(relay.clone()));
+        tokio::spawn(bus.run(relay.0.rooms.clone()));
         Ok(relay)
     }
 
@@ -150,8 +98,7 @@ impl Relay {
         let stats = Arc::new(Stats::default());
         Relay(Arc::new(Shared {
             limits,
-            rooms: Mutex::new(Rooms::on_instance(limits, Arc::clone(&stats), instance)),
-            stats,
+            rooms: RoomsHandle::new(Rooms::on_instance(limits, Arc::clone(&stats), instance), stats),
             run: Mutex::new(CancellationToken::new()),
             stopped: AtomicBool::new(false),
             tasks: TaskTracker::new(),
@@ -161,7 +108,7 @@ impl Relay {
     }
 
     pub(crate) fn stats(&self) -> &Stats {
-        &self.0.stats
+        self.0.rooms.stats()
     }
 
     /// Where rooms live now: this process, Redis, or this process because Redis is away.
@@ -244,8 +191,7 @@ impl Relay {
     }
 
     fn rooms(&self) -> std::sync::MutexGuard<'_, Rooms> {
-        // A panic while holding the lock leaves consistent-enough maps; keep serving.
-        self.0.rooms.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.0.rooms.rooms()
     }
 
     /// The `/ws` upgrade: the `Origin` must be one of `allowed` (else 403), the relay must be
@@ -296,7 +242,7 @@ impl Relay {
             (rooms.connections(), rooms.rooms())
         };
         let mut response =
-            health::health_json(connections, rooms, &self.0.stats, &self.bus_state()).into_response();
+            health::health_json(connections, rooms, self.stats(), &self.bus_state()).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -346,3 +292,49 @@ impl Relay {
 
 /// Largest frame, re-exported for the connection task.
 const MAX_FRAME: usize = MAX_FRAME_BYTES;
+
+/// The relay's modules from the bottom up: each may use only those before it.
+pub const LAYERS: &[&str] = &["types", "clock", "bus", "health", "history", "limits", "rooms", "redis_bus"];
+
+#[cfg(test)]
+mod layers {
+    use super::LAYERS;
+
+    fn source(module: &str) -> &'static str {
+        match module {
+            "types" => include_str!("types.rs"),
+            "clock" => include_str!("clock.rs"),
+            "bus" => include_str!("bus.rs"),
+            "health" => include_str!("health.rs"),
+            "history" => include_str!("history.rs"),
+            "limits" => include_str!("limits.rs"),
+            "rooms" => include_str!("rooms.rs"),
+            "redis_bus" => include_str!("redis_bus.rs"),
+            other => panic!("{other} is in LAYERS but not read here"),
+        }
+    }
+
+    /// The sibling modules a file names (`super::x`, `crate::relay::x`).
+    fn uses(text: &str) -> Vec<&str> {
+        let mut named = Vec::new();
+        for prefix in ["super::", "crate::relay::"] {
+            for (at, _) in text.match_indices(prefix) {
+                let rest = &text[at + prefix.len()..];
+                let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len());
+                named.push(&rest[..end]);
+            }
+        }
+        named
+    }
+
+    #[test]
+    fn every_module_uses_only_those_below_it() {
+        for (level, module) in LAYERS.iter().enumerate() {
+            for used in uses(source(module)) {
+                if let Some(at) = LAYERS.iter().position(|m| *m == used) {
+                    assert!(at < level, "{module} uses {used}, which is not below it in LAYERS");
+                }
+            }
+        }
+    }
+}

@@ -23,10 +23,12 @@ use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, Client, Script};
 use tokio_util::sync::CancellationToken;
 
-use super::bus::{read_event, read_said, BusEvent, Draft, Headcount, Origin};
+use super::bus::{read_event, read_said, BusEvent};
+use super::clock::{now_ms, random_bits};
 use super::history::Since;
-use super::rooms::{ConnId, Delivered, Leave};
-use super::Relay;
+use super::rooms::{Delivered, Leave, RoomsHandle};
+pub use super::types::BusState;
+use super::types::{ConnId, Draft, Headcount, Origin};
 
 /// The channel every instance publishes on and subscribes to.
 const CHANNEL: &str = "crosstalk:bus";
@@ -60,27 +62,6 @@ impl Default for BusTiming {
             beat: Duration::from_secs(2),
             lease: Duration::from_secs(6),
             command_within: Duration::from_secs(1),
-        }
-    }
-}
-
-/// What `/health` says of the bus.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BusState {
-    /// One process, no broker.
-    Memory,
-    /// Connected: rooms span instances.
-    Redis,
-    /// The broker is unreachable (why): this instance serves its own members alone.
-    Degraded(String),
-}
-
-impl BusState {
-    pub fn name(&self) -> &'static str {
-        match self {
-            BusState::Memory => "memory",
-            BusState::Redis => "redis",
-            BusState::Degraded(_) => "degraded",
         }
     }
 }
@@ -320,13 +301,13 @@ impl RedisBus {
                 }
             }
         }
-        let oldest = super::now_ms() - self.0.history_ms as f64;
+        let oldest = now_ms() - self.0.history_ms as f64;
         Ok(Since::of(kept, head, after, oldest))
     }
 
     /// Connects, subscribes and serves the subscription until the relay shuts down, reconnecting
     /// with backoff whenever the broker goes away.
-    pub async fn run(self, relay: Relay) {
+    pub async fn run(self, relay: RoomsHandle) {
         let mut attempt = 0u32;
         loop {
             let broken = CancellationToken::new();
@@ -337,7 +318,7 @@ impl RedisBus {
             if let Ok(mut conn) = self.0.conn.lock() {
                 conn.take();
             }
-            relay.rooms().set_shared(false, super::now_ms());
+            relay.rooms().set_shared(false, now_ms());
             if self.0.stop.is_cancelled() {
                 return;
             }
@@ -359,7 +340,7 @@ impl RedisBus {
     }
 
     /// One link to the broker, from connecting to its loss: why it ended.
-    async fn link(&self, relay: &Relay, broken: &CancellationToken, attempt: &mut u32) -> String {
+    async fn link(&self, relay: &RoomsHandle, broken: &CancellationToken, attempt: &mut u32) -> String {
         let timing = self.0.timing;
         let config = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(timing.command_within))
@@ -391,7 +372,7 @@ impl RedisBus {
         if let Err(why) = self.beat(relay).await {
             return why;
         }
-        relay.rooms().set_shared(true, super::now_ms());
+        relay.rooms().set_shared(true, now_ms());
         let local = relay.rooms().local_rooms();
         // Rooms that had texts here catch up on what others said while this link was down.
         for (room, _, head) in local.into_iter().filter(|(_, _, head)| *head > 0) {
@@ -427,17 +408,17 @@ impl RedisBus {
     }
 
     /// One message off the subscription, delivered in the room's order.
-    async fn take(&self, relay: &Relay, payload: &[u8]) -> Result<(), String> {
+    async fn take(&self, relay: &RoomsHandle, payload: &[u8]) -> Result<(), String> {
         match read_event(payload) {
             Ok(BusEvent::Said { room, said }) => {
-                let now = super::now_ms();
+                let now = now_ms();
                 let delivered = relay.rooms().deliver(&room, said.clone(), now);
                 if let Delivered::Gap { after } = delivered {
                     self.catch_up(relay, &room, after).await?;
                     relay.rooms().deliver(&room, said, now);
                 }
             }
-            Ok(BusEvent::Headcount(count)) => relay.rooms().headcount(count, super::now_ms()),
+            Ok(BusEvent::Headcount(count)) => relay.rooms().headcount(count, now_ms()),
             Err(why) => {
                 relay.stats().bus_refused();
                 tracing::warn!(why, "relay bus: refused a message");
@@ -447,10 +428,10 @@ impl RedisBus {
     }
 
     /// Delivers what the room's stream holds after `after` (a gap, or a link made again).
-    async fn catch_up(&self, relay: &Relay, room: &str, after: u64) -> Result<(), String> {
+    async fn catch_up(&self, relay: &RoomsHandle, room: &str, after: u64) -> Result<(), String> {
         let since = self.since(room, after).await?;
         let mut rooms = relay.rooms();
-        let now = super::now_ms();
+        let now = now_ms();
         if since.missed > 0 {
             // Past the history: those numbers are gone for everyone; go on after them.
             rooms.raise_head(room, after + since.missed);
@@ -469,7 +450,7 @@ impl RedisBus {
     }
 
     /// Renews this instance's members in every room it has, and tells them the counts.
-    async fn beat(&self, relay: &Relay) -> Result<(), String> {
+    async fn beat(&self, relay: &RoomsHandle) -> Result<(), String> {
         let mut conn = self.up().ok_or("Redis is not connected")?;
         let lease = self.0.timing.lease.as_millis() as u64;
         let local = relay.rooms().local_rooms();
@@ -480,7 +461,7 @@ impl RedisBus {
                 call.arg(member(&self.0.instance, *conn_id, &who.0));
             }
             let count: u32 = self.within("renewing members", call.invoke_async(&mut conn)).await?;
-            relay.rooms().recount(&room, count, super::now_ms());
+            relay.rooms().recount(&room, count, now_ms());
         }
         Ok(())
     }
@@ -489,5 +470,5 @@ impl RedisBus {
 /// A number in [0, 1) for the reconnect jitter: instances that lost Redis together do not all
 /// come back at the same instant.
 fn jitter() -> f64 {
-    (super::random_bits() % 1_000_000) as f64 / 1_000_000.0
+    (random_bits() % 1_000_000) as f64 / 1_000_000.0
 }

@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::extract::ws::Utf8Bytes;
 use crosstalk_protocol::relay::{close, RelayMsg};
@@ -16,12 +16,10 @@ use crosstalk_protocol::{Body as _, Envelope, Reason, ReasonCode, Sender, Sender
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::bus::{Draft, Headcount, Origin, Said};
 use super::health::Stats;
 use super::history::{Histories, Since};
-use super::RelayLimits;
-
-pub type ConnId = u64;
+use super::limits::RelayLimits;
+use super::types::{ConnId, Draft, Headcount, Origin, Said};
 
 /// Why the relay closes a connection: the close code and the reason sent with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -547,6 +545,29 @@ impl Rooms {
 fn relayed(said: Said) -> RelayMsg {
     let Said { room_seq, from, seq, sent_at, text, .. } = said;
     RelayMsg::Relayed { room_seq, from, seq, sent_at, text: text.into() }
+}
+
+/// What the Redis adapter may touch: this instance's rooms and the relay's counters, and nothing
+/// else of the relay.
+#[derive(Clone)]
+pub struct RoomsHandle {
+    rooms: Arc<Mutex<Rooms>>,
+    stats: Arc<Stats>,
+}
+
+impl RoomsHandle {
+    pub fn new(rooms: Rooms, stats: Arc<Stats>) -> RoomsHandle {
+        RoomsHandle { rooms: Arc::new(Mutex::new(rooms)), stats }
+    }
+
+    pub fn rooms(&self) -> MutexGuard<'_, Rooms> {
+        // A panic while holding the lock leaves consistent-enough maps; keep serving.
+        self.rooms.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
 }
 
 #[cfg(test)]
