@@ -84,7 +84,7 @@ pub(super) async fn serve(
                     None => break Ending::Dropped,
                     Some(Err(error)) => {
                         let said = error.to_string();
-                        if said.contains("too long") || said.contains("Space limit") {
+                        if is_too_big(error.into_inner()) {
                             break Ending::CloseUnread(too_big(&said));
                         }
                         break Ending::Dropped;
@@ -169,6 +169,12 @@ pub(super) async fn serve(
         }
         let _ = tokio::time::timeout(within, sink.send(Message::Close(Some(frame)))).await;
     }
+}
+
+/// Whether the WebSocket library gave up on a frame for its size (a message or frame over the
+/// limit it was given), told by the error's kind.
+fn is_too_big(error: Box<dyn std::error::Error + Send + Sync>) -> bool {
+    matches!(error.downcast_ref::<tungstenite::Error>(), Some(tungstenite::Error::Capacity(_)))
 }
 
 fn too_big(what: &str) -> Kick {
