@@ -22,10 +22,20 @@ fn switch(route: Route) -> Html {
     }
 }
 
+/// The component each route shows, from the catalog's one list of pages.
 #[cfg(not(feature = "split"))]
-fn switch(route: Route) -> Html {
-    crate::catalog::view(&route)
+macro_rules! declare_view {
+    ($( $(#[$doc:meta])* $route:ident: $kind:expr => $($page:ident)::+, )*) => {
+        fn switch(route: Route) -> Html {
+            use crate::pages::*;
+            match route {
+                $( Route::$route => html! { <$($page)::+ /> }, )*
+            }
+        }
+    };
 }
+#[cfg(not(feature = "split"))]
+crate::catalog::with_pages!(declare_view);
 
 /// Counts Content-Security-Policy violations on this page, for QA: the suite's policy is strict,
 /// and a route that trips it is a bug. Published as `csp-violations` (`data-count`), hidden.
@@ -53,7 +63,7 @@ pub fn App() -> Html {
     let violations = use_csp_violations();
     html! {
         <BrowserRouter>
-            <I18nProvider>
+            <I18nProvider diagram_words={crate::catalog::diagram_words()}>
                 <Nav />
                 <main class="page">
                     <Switch<Route> render={switch} />

@@ -8,19 +8,12 @@
 
 use std::collections::HashMap;
 
-use yew::prelude::*;
 use yew_router::Routable;
 
 use crosstalk_protocol::catalog::{self as shared, paths, Mechanism};
 
-use crate::components::sequence_diagram::Diagram;
+use crate::diagram::Diagram;
 use crate::i18n::Text;
-use crate::pages::{
-    bench::BenchPage, bench_peer::BenchPeerPage, broadcast::BroadcastPage, capabilities::CapabilitiesPage,
-    home::Home, inspector::InspectorPage, not_found::NotFound, payment::PaymentPage, provider::ProviderPage,
-    shared_worker::SharedWorkerPage, stock::StockPage, storage::StoragePage, websocket::WebSocketPage,
-    worker_port::WorkerPortPage,
-};
 use crate::state;
 
 /// What a page is, and what the catalog knows of it.
@@ -88,9 +81,12 @@ impl Page {
     }
 }
 
-/// Declares the routes, the catalog of their pages, and which component shows each, from one list.
-macro_rules! catalog {
-    ($( $(#[$doc:meta])* $route:ident: $kind:expr => $page:ident, )*) => {
+/// Declares the routes and the catalog of their pages from the list ([`with_pages`]). The list
+/// also names each page's component (by its module under `pages/`), which `app.rs` expands into
+/// the router's view: this module
+/// sits below the pages, so they and the components can read it.
+macro_rules! declare_routes {
+    ($( $(#[$doc:meta])* $route:ident: $kind:expr => $($page:ident)::+, )*) => {
         #[derive(Clone, PartialEq, Eq, Debug)]
         pub enum Route {
             $( $(#[$doc])* $route, )*
@@ -98,91 +94,93 @@ macro_rules! catalog {
 
         /// Every page, in the order the nav and the home page list them.
         pub const PAGES: &[Page] = &[ $( Page { route: Route::$route, kind: $kind }, )* ];
-
-        /// The component a route shows.
-        #[cfg_attr(feature = "split", allow(dead_code))]
-        pub fn view(route: &Route) -> Html {
-            match route {
-                $( Route::$route => html! { <$page /> }, )*
-            }
-        }
     };
 }
 
-catalog! {
-    Home: Kind::Home => Home,
-    WorkerPort: Kind::Mechanism {
-        mechanism: &shared::WORKER_PORT,
-        name: Text::MechanismWorkerPortName,
-        summary: Text::MechanismWorkerPortSummary,
-        diagram: &state::worker_port::DIAGRAM,
-    } => WorkerPortPage,
-    Broadcast: Kind::Mechanism {
-        mechanism: &shared::BROADCAST,
-        name: Text::MechanismBroadcastName,
-        summary: Text::MechanismBroadcastSummary,
-        diagram: &state::broadcast::DIAGRAM,
-    } => BroadcastPage,
-    Storage: Kind::Mechanism {
-        mechanism: &shared::STORAGE,
-        name: Text::MechanismStorageName,
-        summary: Text::MechanismStorageSummary,
-        diagram: &state::storage::DIAGRAM,
-    } => StoragePage,
-    SharedWorker: Kind::Mechanism {
-        mechanism: &shared::SHARED_WORKER,
-        name: Text::MechanismSharedWorkerName,
-        summary: Text::MechanismSharedWorkerSummary,
-        diagram: &state::shared_worker::DIAGRAM,
-    } => SharedWorkerPage,
-    Payment: Kind::Mechanism {
-        mechanism: &shared::PAYMENT,
-        name: Text::MechanismPaymentName,
-        summary: Text::MechanismPaymentSummary,
-        diagram: &state::payment::DIAGRAM,
-    } => PaymentPage,
-    Stock: Kind::Mechanism {
-        mechanism: &shared::STOCK_SYNC,
-        name: Text::MechanismStockSyncName,
-        summary: Text::MechanismStockSyncSummary,
-        diagram: &state::stock::DIAGRAM,
-    } => StockPage,
-    WebSocket: Kind::Mechanism {
-        mechanism: &shared::WEBSOCKET,
-        name: Text::MechanismWebsocketName,
-        summary: Text::MechanismWebsocketSummary,
-        diagram: &state::websocket::DIAGRAM,
-    } => WebSocketPage,
-    /// What this browser can do for each mechanism, probed.
-    Capabilities: Kind::Tool {
-        slug: "capabilities",
-        path: paths::CAPABILITIES,
-        nav: Text::NavCapabilities,
-        title: Text::CapabilitiesTitle,
-        lead: Text::CapabilitiesLead,
-    } => CapabilitiesPage,
-    /// Every tab's traffic in one timeline, gathered over a side channel.
-    Inspector: Kind::Tool {
-        slug: "inspector",
-        path: paths::INSPECTOR,
-        nav: Text::NavInspector,
-        title: Text::InspectorTitle,
-        lead: Text::InspectorLead,
-    } => InspectorPage,
-    /// What each mechanism costs, through crosstalk and through plain JS.
-    Bench: Kind::Tool {
-        slug: "bench",
-        path: paths::BENCH,
-        nav: Text::NavBench,
-        title: Text::BenchTitle,
-        lead: Text::BenchLead,
-    } => BenchPage,
-    /// The benchmark's echo frame, on either origin (framed by `/bench`).
-    BenchPeer: Kind::Framed { path: paths::BENCH_PEER } => BenchPeerPage,
-    /// The payment provider's page: served from the provider's origin, framed by `/payment`.
-    Provider: Kind::Framed { path: paths::PROVIDER } => ProviderPage,
-    NotFound: Kind::NotFound => NotFound,
+/// The one list of the suite's pages, handed to `$then`: `declare_routes` here, the view in
+/// `app.rs`.
+macro_rules! with_pages {
+    ($then:ident) => {
+        $then! {
+        Home: Kind::Home => home::Home,
+        WorkerPort: Kind::Mechanism {
+            mechanism: &shared::WORKER_PORT,
+            name: Text::MechanismWorkerPortName,
+            summary: Text::MechanismWorkerPortSummary,
+            diagram: &state::worker_port::DIAGRAM,
+        } => worker_port::WorkerPortPage,
+        Broadcast: Kind::Mechanism {
+            mechanism: &shared::BROADCAST,
+            name: Text::MechanismBroadcastName,
+            summary: Text::MechanismBroadcastSummary,
+            diagram: &state::broadcast::DIAGRAM,
+        } => broadcast::BroadcastPage,
+        Storage: Kind::Mechanism {
+            mechanism: &shared::STORAGE,
+            name: Text::MechanismStorageName,
+            summary: Text::MechanismStorageSummary,
+            diagram: &state::storage::DIAGRAM,
+        } => storage::StoragePage,
+        SharedWorker: Kind::Mechanism {
+            mechanism: &shared::SHARED_WORKER,
+            name: Text::MechanismSharedWorkerName,
+            summary: Text::MechanismSharedWorkerSummary,
+            diagram: &state::shared_worker::DIAGRAM,
+        } => shared_worker::SharedWorkerPage,
+        Payment: Kind::Mechanism {
+            mechanism: &shared::PAYMENT,
+            name: Text::MechanismPaymentName,
+            summary: Text::MechanismPaymentSummary,
+            diagram: &state::payment::DIAGRAM,
+        } => payment::PaymentPage,
+        Stock: Kind::Mechanism {
+            mechanism: &shared::STOCK_SYNC,
+            name: Text::MechanismStockSyncName,
+            summary: Text::MechanismStockSyncSummary,
+            diagram: &state::stock::DIAGRAM,
+        } => stock::StockPage,
+        WebSocket: Kind::Mechanism {
+            mechanism: &shared::WEBSOCKET,
+            name: Text::MechanismWebsocketName,
+            summary: Text::MechanismWebsocketSummary,
+            diagram: &state::websocket::DIAGRAM,
+        } => websocket::WebSocketPage,
+        /// What this browser can do for each mechanism, probed.
+        Capabilities: Kind::Tool {
+            slug: "capabilities",
+            path: paths::CAPABILITIES,
+            nav: Text::NavCapabilities,
+            title: Text::CapabilitiesTitle,
+            lead: Text::CapabilitiesLead,
+        } => capabilities::CapabilitiesPage,
+        /// Every tab's traffic in one timeline, gathered over a side channel.
+        Inspector: Kind::Tool {
+            slug: "inspector",
+            path: paths::INSPECTOR,
+            nav: Text::NavInspector,
+            title: Text::InspectorTitle,
+            lead: Text::InspectorLead,
+        } => inspector::InspectorPage,
+        /// What each mechanism costs, through crosstalk and through plain JS.
+        Bench: Kind::Tool {
+            slug: "bench",
+            path: paths::BENCH,
+            nav: Text::NavBench,
+            title: Text::BenchTitle,
+            lead: Text::BenchLead,
+        } => bench::BenchPage,
+        /// The benchmark's echo frame, on either origin (framed by `/bench`).
+        BenchPeer: Kind::Framed { path: paths::BENCH_PEER } => bench_peer::BenchPeerPage,
+        /// The payment provider's page: served from the provider's origin, framed by `/payment`.
+        Provider: Kind::Framed { path: paths::PROVIDER } => provider::ProviderPage,
+        NotFound: Kind::NotFound => not_found::NotFound,
+            }
+    };
 }
+#[cfg_attr(feature = "split", allow(unused_imports))]
+pub(crate) use with_pages;
+
+with_pages!(declare_routes);
 
 impl Route {
     pub fn page(&self) -> &'static Page {
@@ -204,6 +202,24 @@ pub fn tools() -> impl Iterator<Item = &'static Page> {
 /// The page of the mechanism with this slug (its lesson's name).
 pub fn mechanism_page(slug: &str) -> Option<&'static Page> {
     PAGES.iter().find(|p| p.mechanism().is_some_and(|m| m.slug == slug))
+}
+
+/// Every word of every sequence diagram (titles, lanes, steps), once each, in catalog order: the
+/// words the translations hold for them (`diagram.<word>`).
+pub fn diagram_words() -> &'static [&'static str] {
+    static WORDS: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    WORDS.get_or_init(|| {
+        let mut words: Vec<&'static str> = Vec::new();
+        for diagram in diagrams() {
+            let steps = diagram.steps.iter().map(|s| s.label);
+            for word in std::iter::once(diagram.title).chain(diagram.lanes.iter().copied()).chain(steps) {
+                if !words.contains(&word) {
+                    words.push(word);
+                }
+            }
+        }
+        words
+    })
 }
 
 /// Every mechanism's sequence diagram: their words are translated like the rest of the UI.

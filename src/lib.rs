@@ -4,19 +4,27 @@
 //! `crosstalk-protocol` crate, its transport adapter in [`transport`] (on the shared core), its
 //! state in [`state`], and its page in [`pages`] — plus, where it has one, its worker in `workers/`.
 //! [`hooks::use_route`] bridges a transport to a page; [`components`] are the pieces every page
-//! shares; [`routes`] lists them all.
+//! shares; [`catalog`] lists them all.
+//!
+//! The modules stand in layers, each using only its own and those below ([`LAYERS`], held by a
+//! test): a pure model (the log and its view, diagrams, faults, sentences and words), the
+//! transports, the routes' states, the catalog, the hooks, the components, the pages, and the
+//! app around them.
 
 pub mod app;
 pub mod catalog;
 pub mod clock;
 pub mod components;
+pub mod diagram;
 pub mod download;
+pub mod fault;
 pub mod hooks;
 pub mod i18n;
 pub mod lesson_code;
 pub mod log;
 pub mod log_export;
 pub mod log_text;
+pub mod log_view;
 pub mod origins;
 pub mod page_query;
 pub mod pages;
@@ -34,3 +42,89 @@ pub use crosstalk_protocol as protocol;
 #[cfg(all(not(target_feature = "atomics"), target_family = "wasm"))]
 #[global_allocator]
 static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
+/// The app's modules from the bottom up: a module uses only those of its own layer and below.
+pub const LAYERS: &[&[&str]] = &[
+    &[
+        "clock",
+        "diagram",
+        "download",
+        "fault",
+        "i18n",
+        "lesson_code",
+        "log",
+        "log_export",
+        "log_text",
+        "log_view",
+        "origins",
+        "page_query",
+        "said",
+    ],
+    &["transport"],
+    &["state"],
+    &["catalog"],
+    &["hooks"],
+    &["components"],
+    &["pages"],
+    &["app", "shell", "split", "prerender"],
+];
+
+#[cfg(test)]
+mod layers {
+    use super::LAYERS;
+
+    fn layer_of(module: &str) -> Option<usize> {
+        LAYERS.iter().position(|layer| layer.contains(&module))
+    }
+
+    /// Every `crate::x` a file names outside its tests.
+    fn uses(text: &str) -> Vec<String> {
+        let text = text.split("#[cfg(test)]\nmod tests").next().unwrap_or(text);
+        text.match_indices("crate::")
+            .map(|(at, _)| {
+                let rest = &text[at + "crate::".len()..];
+                rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect()
+            })
+            .collect()
+    }
+
+    fn files(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("src/ is readable").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                files(&path, found);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                found.push(path);
+            }
+        }
+    }
+
+    #[test]
+    fn every_module_uses_only_its_layer_and_those_below() {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut found = Vec::new();
+        files(&src, &mut found);
+        let mut checked = 0;
+        for path in found {
+            let relative = path.strip_prefix(&src).expect("under src/");
+            let top =
+                relative.iter().next().and_then(|p| p.to_str()).unwrap_or_default().trim_end_matches(".rs");
+            if matches!(top, "lib" | "main") {
+                continue;
+            }
+            let Some(own) = layer_of(top) else { panic!("src/{top} is in no layer of LAYERS") };
+            let text = std::fs::read_to_string(&path).expect("readable");
+            for used in uses(&text) {
+                if let Some(theirs) = layer_of(&used) {
+                    assert!(
+                        theirs <= own,
+                        "{} uses crate::{used}, a layer above it (see LAYERS in src/lib.rs)",
+                        relative.display()
+                    );
+                }
+            }
+            checked += 1;
+        }
+        assert!(checked > 50, "only {checked} files read");
+    }
+}

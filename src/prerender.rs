@@ -40,7 +40,9 @@ fn prerender(dist: &Path) -> Result<usize, String> {
         let words: serde_json::Map<String, serde_json::Value> =
             serde_json::from_str(&read(dist.join("i18n").join(format!("{}.json", lang.code())))?)
                 .map_err(|e| format!("the {} words are not JSON: {e}", lang.code()))?;
-        let texts = Rc::new(Texts::from_words(lang, |key| words.get(key)?.as_str().map(str::to_owned)));
+        let texts = Rc::new(Texts::from_words(lang, crosstalk::catalog::diagram_words(), |key| {
+            words.get(key)?.as_str().map(str::to_owned)
+        }));
         for route in prerendered_routes() {
             let props = ShellProps { route: route.clone(), texts: Rc::clone(&texts) };
             let body = futures::executor::block_on(

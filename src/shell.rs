@@ -190,7 +190,8 @@ mod tests {
 
     #[test]
     fn every_prerendered_route_has_a_file_per_language_and_its_own_title() {
-        let texts = Texts::from_words(Lang::En, |key| Some(format!("«{key}»")));
+        let texts =
+            Texts::from_words(Lang::En, crate::catalog::diagram_words(), |key| Some(format!("«{key}»")));
         let mut names = Vec::new();
         for route in prerendered_routes() {
             for lang in Lang::ALL {

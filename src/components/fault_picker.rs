@@ -7,7 +7,7 @@ use yew::prelude::*;
 
 use crate::i18n::{use_i18n, Text};
 
-use crate::transport::core::Fault;
+use crate::fault::Fault;
 
 #[derive(Properties, PartialEq)]
 pub struct FaultPickerProps {

@@ -10,52 +10,15 @@
 //! The log is never copied to be shown: the component reads the route's ring in place, and a
 //! [`LogView`] says by its version whether anything changed since the last frame.
 
-use std::rc::Rc;
-
 use web_sys::HtmlElement;
 use yew::prelude::*;
 
 use crate::clock::{clock_time, now_ms};
 use crate::download::download_json;
-use crate::hooks::use_route::LogSource;
 use crate::i18n::{use_i18n, Text};
-use crate::log::{Direction, LogBook, Status};
+use crate::log::{Direction, Status};
 use crate::log_export::{file_name, log_json};
-
-/// A route's log as of one rendered frame.
-#[derive(Clone)]
-pub struct LogView {
-    source: Rc<dyn LogSource>,
-    version: u64,
-}
-
-impl LogView {
-    pub fn new(source: Rc<dyn LogSource>, version: u64) -> LogView {
-        LogView { source, version }
-    }
-
-    /// The log, for reading while this frame renders.
-    pub fn book(&self) -> std::cell::Ref<'_, LogBook> {
-        self.source.log()
-    }
-
-    /// A fixed log (tests, and pages whose log never changes).
-    pub fn of(book: LogBook) -> LogView {
-        LogView { source: Rc::new(std::cell::RefCell::new(book)), version: 0 }
-    }
-}
-
-impl LogSource for std::cell::RefCell<LogBook> {
-    fn log(&self) -> std::cell::Ref<'_, LogBook> {
-        self.borrow()
-    }
-}
-
-impl PartialEq for LogView {
-    fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.source, &other.source) && self.version == other.version
-    }
-}
+pub use crate::log_view::LogView;
 
 #[derive(Properties, Clone, PartialEq)]
 pub struct MessageLogProps {

@@ -18,17 +18,10 @@ use gloo::timers::callback::Timeout;
 use yew::prelude::*;
 
 use crate::clock::now_ms;
-use crate::components::message_log::LogView;
 use crate::log::LogBook;
+use crate::log_view::{LogSource, LogView};
+pub use crate::state::RouteState;
 use crate::transport::inspector::{publish_route, Published};
-
-/// A route's state: what it knows and how each action changes it and its log. Tested natively.
-pub trait RouteState: Default + 'static {
-    type Action: 'static;
-
-    /// Folds one action into the state, writing what the log should say (stamped `at_ms`).
-    fn apply(&mut self, action: Self::Action, at_ms: f64, log: &mut LogBook);
-}
 
 /// How long a render may wait when no animation frame comes (hidden tabs get none).
 const FRAME_FALLBACK_MS: u32 = 100;
@@ -111,11 +104,6 @@ impl<S: RouteState> RouteHandle<S> {
             route.inner.frame.request();
         })
     }
-}
-
-/// Read access to a log, whatever the state around it.
-pub trait LogSource {
-    fn log(&self) -> Ref<'_, LogBook>;
 }
 
 impl<S: RouteState> Published for Inner<S> {

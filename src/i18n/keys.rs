@@ -253,23 +253,9 @@ texts! {
 /// the rest in its lesson panel. `pitfalls` holds one pitfall per line.
 pub const LESSON_PARTS: &[&str] = &["lead", "when", "cannot", "pitfalls", "support"];
 
-/// The mechanisms that have a lesson: every one with a route, by catalog slug.
+/// The mechanisms that have a lesson: every one of the shared catalog, by slug.
 pub fn lesson_slugs() -> impl Iterator<Item = &'static str> {
-    crate::catalog::mechanisms().map(|(m, _)| m.slug)
-}
-
-/// Every word of every sequence diagram (titles, lanes, steps), once each, in a stable order.
-pub fn diagram_words() -> Vec<&'static str> {
-    let mut words: Vec<&'static str> = Vec::new();
-    for diagram in crate::catalog::diagrams() {
-        let steps = diagram.steps.iter().map(|s| s.label);
-        for word in std::iter::once(diagram.title).chain(diagram.lanes.iter().copied()).chain(steps) {
-            if !words.contains(&word) {
-                words.push(word);
-            }
-        }
-    }
-    words
+    crosstalk_protocol::catalog::MECHANISMS.iter().map(|m| m.slug)
 }
 
 /// The key of a diagram's word: `diagram.<the English word>` (the code names them in English).
@@ -334,7 +320,8 @@ mod tests {
             .flat_map(|slug| LESSON_PARTS.iter().map(move |part| lesson_key(slug, part)))
             .collect();
         keys.extend(lessons.iter().map(String::as_str));
-        let diagrams: Vec<String> = diagram_words().into_iter().map(diagram_key).collect();
+        let diagrams: Vec<String> =
+            crate::catalog::diagram_words().iter().copied().map(diagram_key).collect();
         keys.extend(diagrams.iter().map(String::as_str));
         keys.extend(crate::i18n::Say::ALL.iter().map(|s| s.key()));
         for lang in Lang::ALL {

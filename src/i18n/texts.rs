@@ -9,7 +9,7 @@ use yew::prelude::*;
 
 use crosstalk_protocol::ReasonCode;
 
-use super::keys::{diagram_key, diagram_words, lesson_key, lesson_slugs, reason_key, LESSON_PARTS};
+use super::keys::{diagram_key, lesson_key, lesson_slugs, reason_key, LESSON_PARTS};
 use super::lang::{COOKIE, STORAGE_KEY};
 use super::{fill, Lang, Said, Say, Text};
 
@@ -28,8 +28,13 @@ pub struct Texts {
 }
 
 impl Texts {
-    /// Builds the words from `word(key)`; a key it lacks shows as `⟦key⟧`, visibly.
-    pub fn from_words(lang: Lang, word: impl Fn(&str) -> Option<String>) -> Texts {
+    /// Builds the words from `word(key)`; a key it lacks shows as `⟦key⟧`, visibly. The
+    /// diagrams' words are the ones the caller names (the catalog knows them; this layer does not).
+    pub fn from_words(
+        lang: Lang,
+        diagram_words: &[&'static str],
+        word: impl Fn(&str) -> Option<String>,
+    ) -> Texts {
         let or_key = |key: &str| word(key).unwrap_or_else(|| format!("⟦{key}⟧"));
         let words = Text::ALL.iter().map(|t| or_key(t.key())).collect();
         let reasons = ReasonCode::ALL.iter().map(|c| or_key(&reason_key(*c))).collect();
@@ -37,7 +42,7 @@ impl Texts {
             .flat_map(|slug| LESSON_PARTS.iter().map(move |part| lesson_key(slug, part)))
             .map(|key| or_key(&key))
             .collect();
-        let diagrams = diagram_words().into_iter().map(|w| (w, or_key(&diagram_key(w)))).collect();
+        let diagrams = diagram_words.iter().map(|w| (*w, or_key(&diagram_key(w)))).collect();
         let says = Say::ALL.iter().map(|s| word(s.key()).unwrap_or_else(|| s.english().to_owned())).collect();
         Texts { lang, words, reasons, lessons, diagrams, says }
     }
@@ -131,7 +136,7 @@ impl I18n {
 /// The current language's words (the keys themselves outside an [`I18nProvider`], as in tests).
 #[hook]
 pub fn use_i18n() -> I18n {
-    let fallback = use_memo((), |_| Rc::new(Texts::from_words(Lang::En, |_| None)));
+    let fallback = use_memo((), |_| Rc::new(Texts::from_words(Lang::En, &[], |_| None)));
     use_context::<I18n>().unwrap_or_else(|| I18n {
         lang: Lang::En,
         texts: Rc::clone(&fallback),
@@ -140,14 +145,14 @@ pub fn use_i18n() -> I18n {
 }
 
 /// Fetches `/i18n/<code>.json` and reads every key from it with the browser's JSON parser.
-async fn load(lang: Lang) -> Texts {
+async fn load(lang: Lang, diagram_words: &'static [&'static str]) -> Texts {
     match fetch_words(lang).await {
-        Ok(words) => Texts::from_words(lang, |key| {
+        Ok(words) => Texts::from_words(lang, diagram_words, |key| {
             js_sys::Reflect::get(&words, &JsValue::from_str(key)).ok().and_then(|v| v.as_string())
         }),
         Err(why) => {
             gloo::console::error!(format!("crosstalk: the {} words did not load: {why}", lang.code()));
-            Texts::from_words(lang, |_| None)
+            Texts::from_words(lang, diagram_words, |_| None)
         }
     }
 }
@@ -233,6 +238,9 @@ fn mark_document(lang: Lang) {
 #[derive(Properties, PartialEq)]
 pub struct I18nProviderProps {
     pub children: Html,
+    /// The diagrams' words, to read from the words file with the rest.
+    #[prop_or_default]
+    pub diagram_words: &'static [&'static str],
 }
 
 /// Loads the visitor's language, then shows the app in it; switches when asked, or when another
@@ -240,12 +248,13 @@ pub struct I18nProviderProps {
 #[component]
 pub fn I18nProvider(props: &I18nProviderProps) -> Html {
     let loaded = use_state(|| None::<Rc<Texts>>);
+    let diagram_words = props.diagram_words;
     let switch = {
         let loaded = loaded.clone();
         use_callback((), move |lang: Lang, _| {
             let loaded = loaded.clone();
             wasm_bindgen_futures::spawn_local(async move {
-                let texts = load(lang).await;
+                let texts = load(lang, diagram_words).await;
                 mark_document(lang);
                 write_cookie(lang);
                 loaded.set(Some(Rc::new(texts)));
@@ -291,7 +300,8 @@ mod tests {
 
     #[test]
     fn a_missing_word_shows_its_key_and_every_other_comes_from_the_file() {
-        let texts = Texts::from_words(Lang::Zh, |key| (key != "home.lead").then(|| format!("字 {key}")));
+        let texts =
+            Texts::from_words(Lang::Zh, &["leader"], |key| (key != "home.lead").then(|| format!("字 {key}")));
         assert_eq!(texts.get(Text::HomeLead), "⟦home.lead⟧");
         assert_eq!(texts.get(Text::NavBench), "字 nav.bench");
         assert_eq!(texts.reason(ReasonCode::Gap), "字 reason.gap");
@@ -301,7 +311,7 @@ mod tests {
         let nested = Said::around(Say::FromSender, crate::said!(Claims, 3), vec!["tab-a".into()]);
         assert_eq!(nested.english(), "claims term 3 · from tab-a");
         assert_eq!(texts.said(&nested), "字 say.from-sender");
-        let zh = Texts::from_words(Lang::Zh, |key| match key {
+        let zh = Texts::from_words(Lang::Zh, &[], |key| match key {
             "say.from-sender" => Some("{0}，来自 {1}".into()),
             "say.claims" => Some("声明第 {0} 任期".into()),
             _ => None,

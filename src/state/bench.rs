@@ -5,7 +5,7 @@
 use crosstalk_protocol::bench::{Counts, Figures, Mechanism, Report, Row, Side, PAYLOADS, ROUNDS};
 use crosstalk_protocol::query::param;
 
-use crate::hooks::RouteState;
+use super::RouteState;
 use crate::log::{Entry, LogBook};
 
 /// What a run measures, from the page's query (`?mechanisms=a,b&payloads=100&quick=1&cloned=1`):

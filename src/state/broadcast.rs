@@ -4,8 +4,8 @@
 use crosstalk_protocol::broadcast::BroadcastMsg;
 use crosstalk_protocol::{Body as _, Reason};
 
-use crate::components::sequence_diagram::{Diagram, Step};
-use crate::hooks::RouteState;
+use super::RouteState;
+use crate::diagram::{Diagram, Step};
 use crate::log::{shown, Direction, Entry, LogBook, Status};
 use crate::said;
 use crate::transport::broadcast::{BroadcastEvent, Peers};

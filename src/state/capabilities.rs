@@ -22,13 +22,7 @@ pub const ROWS: &[(&str, &str)] = &[
     ("broadcast-clone-map", "A Map survives BroadcastChannel"),
 ];
 
-/// What a probe found.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Finding {
-    pub supported: bool,
-    /// What was seen, in a few words: the value that arrived, the error's name.
-    pub note: String,
-}
+pub use crate::transport::detect::Finding;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CapabilitiesState {

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use crosstalk_protocol::inspector::{check_batch, Dir, InspectorMsg, Record};
 use crosstalk_protocol::{preview, Envelope, Reason, ReasonCode};
 
-use crate::hooks::RouteState;
+use super::RouteState;
 use crate::log::{Entry, LogBook};
 use crate::transport::inspector::InspectorEvent;
 use crate::transport::Event;

@@ -12,3 +12,11 @@ pub mod stock;
 pub mod storage;
 pub mod websocket;
 pub mod worker_port;
+
+/// A route's state: what it knows and how each action changes it and its log. Tested natively.
+pub trait RouteState: Default + 'static {
+    type Action: 'static;
+
+    /// Folds one action into the state, writing what the log should say (stamped `at_ms`).
+    fn apply(&mut self, action: Self::Action, at_ms: f64, log: &mut crate::log::LogBook);
+}

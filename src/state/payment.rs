@@ -6,8 +6,8 @@
 use crosstalk_protocol::payment::{weaker_checks, Incoming, Outcome, PaymentMsg, PaymentState, Verdict};
 use crosstalk_protocol::{decode, preview, Envelope, Reason, ReasonCode, Sender, SenderId};
 
-use crate::components::sequence_diagram::{Diagram, Step};
-use crate::hooks::RouteState;
+use super::RouteState;
+use crate::diagram::{Diagram, Step};
 use crate::i18n::{Said, Say};
 use crate::log::{Direction, Entry, LogBook, Status};
 use crate::said;

@@ -6,7 +6,7 @@
 use crosstalk_protocol::payment::{judge_order, PaymentMsg};
 use crosstalk_protocol::Envelope;
 
-use crate::hooks::RouteState;
+use super::RouteState;
 use crate::i18n::{Said, Say};
 use crate::log::{Entry, LogBook};
 use crate::state::payment::describe;

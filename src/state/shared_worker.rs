@@ -6,8 +6,8 @@ use crosstalk_protocol::roster::peer_timeout_from_query;
 use crosstalk_protocol::shared_store::StoreMsg;
 use crosstalk_protocol::{preview, Body as _, Reason};
 
-use crate::components::sequence_diagram::{Diagram, Step};
-use crate::hooks::RouteState;
+use super::RouteState;
+use crate::diagram::{Diagram, Step};
 use crate::i18n::Said;
 use crate::log::{Direction, Entry, LogBook, Status};
 use crate::said;

@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, VecDeque};
 use crosstalk_protocol::stock::{Market, Quote, Step as TickerStep, StockMsg};
 use crosstalk_protocol::Reason;
 
-use crate::components::sequence_diagram::{Diagram, Step};
-use crate::hooks::RouteState;
+use super::RouteState;
+use crate::diagram::{Diagram, Step};
 use crate::i18n::{Said, Say};
 use crate::log::{Direction, Entry, LogBook};
 use crate::said;

@@ -4,8 +4,8 @@
 use crosstalk_protocol::storage::Stored;
 use crosstalk_protocol::Reason;
 
-use crate::components::sequence_diagram::{Diagram, Step};
-use crate::hooks::RouteState;
+use super::RouteState;
+use crate::diagram::{Diagram, Step};
 use crate::log::{Direction, Entry, LogBook, Status};
 use crate::said;
 use crate::transport::storage::{QuotaReport, StorageChange, StorageNotice};

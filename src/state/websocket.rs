@@ -6,8 +6,8 @@
 use crosstalk_protocol::relay::{close_meaning, RelayMsg, DEFAULT_ROOM};
 use crosstalk_protocol::{Body as _, Reason, ReasonCode};
 
-use crate::components::sequence_diagram::{Diagram, Step};
-use crate::hooks::RouteState;
+use super::RouteState;
+use crate::diagram::{Diagram, Step};
 use crate::log::{shown, Direction, Entry, LogBook, Status};
 use crate::said;
 use crate::transport::websocket::{Notice, RelayEvent};

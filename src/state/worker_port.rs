@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use crosstalk_protocol::worker_port::WorkerPortMsg;
 use crosstalk_protocol::{preview, Reason};
 
-use crate::components::sequence_diagram::{Diagram, Step};
-use crate::hooks::RouteState;
+use super::RouteState;
+use crate::diagram::{Diagram, Step};
 use crate::i18n::Said;
 use crate::log::{shown, Direction, Entry, LogBook, LogText, Status};
 use crate::said;
@@ -197,7 +197,7 @@ impl WorkerPortState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::components::sequence_diagram::progress;
+    use crate::diagram::progress;
     use crate::transport::worker_port::VIA_WORKER;
     use crosstalk_protocol::order::Order;
     use crosstalk_protocol::{DecodeError, ReasonCode, Sender, SenderId};

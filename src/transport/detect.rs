@@ -12,10 +12,17 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{BroadcastChannel, MessageChannel, MessageEvent};
 
 use super::core::js_error_text;
-use crate::state::capabilities::Finding;
 
 /// Where each probe's answer goes: the row's slug and what it found.
 pub type Report = Rc<dyn Fn(&'static str, Finding)>;
+
+/// What a probe found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub supported: bool,
+    /// What was seen, in a few words: the value that arrived, the error's name.
+    pub note: String,
+}
 
 fn finding(supported: bool, note: impl Into<String>) -> Finding {
     Finding { supported, note: note.into() }
