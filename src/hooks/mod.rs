@@ -2,4 +2,4 @@
 
 pub mod use_route;
 
-pub use use_route::{use_route, RouteHandle, RouteState};
+pub use use_route::{use_route, RouteHandle, RouteState, Slot};

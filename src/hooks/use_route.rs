@@ -20,8 +20,10 @@ use yew::prelude::*;
 use crate::clock::now_ms;
 use crate::log::LogBook;
 use crate::log_view::{LogSource, LogView};
+use crate::state::Refusal;
 pub use crate::state::RouteState;
 use crate::transport::inspector::{publish_route, Published};
+use crosstalk_protocol::{Reason, ReasonCode};
 
 /// How long a render may wait when no animation frame comes (hidden tabs get none).
 const FRAME_FALLBACK_MS: u32 = 100;
@@ -50,6 +52,36 @@ impl<S: RouteState> Clone for RouteHandle<S> {
 impl<S: RouteState> PartialEq for RouteHandle<S> {
     fn eq(&self, other: &Self) -> bool {
         Rc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+/// A transport a page holds once its effect has made it (dropped with the page or replaced).
+pub type Slot<T> = Rc<RefCell<Option<T>>>;
+
+impl<S: RouteState> RouteHandle<S>
+where
+    S::Action: Refusal,
+{
+    /// Does `act` through the transport in `slot`, or logs why not: `missing` when there is none
+    /// (yet, or any more), or what the transport said. Whether it was done.
+    pub fn through<T>(
+        &self,
+        slot: &Slot<T>,
+        missing: &str,
+        what: &str,
+        act: impl FnOnce(&T) -> Result<(), Reason>,
+    ) -> bool {
+        let done = match slot.borrow().as_ref() {
+            Some(transport) => act(transport),
+            None => Err(Reason::new(ReasonCode::NotReady, missing)),
+        };
+        match done {
+            Ok(()) => true,
+            Err(reason) => {
+                self.dispatch(S::Action::refused(what, reason));
+                false
+            }
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use crate::said;
 use crosstalk_protocol::roster::{peer_timeout_from_query, Roster};
-use crosstalk_protocol::{Reason, ReasonCode, Sender, SenderId};
+use crosstalk_protocol::{Sender, SenderId};
 use yew::prelude::*;
 
 use crate::i18n::{use_i18n, Text};
@@ -20,23 +20,15 @@ use crate::components::open_tab::OpenTab;
 use crate::components::raw_composer::RawComposer;
 use crate::components::route_frame::RouteFrame;
 use crate::components::status::StatusPanel;
-use crate::hooks::use_route;
+use crate::hooks::{use_route, Slot};
 use crate::state::broadcast::{Action, BroadcastState, DEFAULT_CHANNEL, DIAGRAM};
 use crate::transport::broadcast::BroadcastMember;
 use crate::transport::core::Fault;
 
-type MemberSlot = Rc<RefCell<Option<BroadcastMember>>>;
+type MemberSlot = Slot<BroadcastMember>;
 
-/// Sends through the current membership, or says why not in the log.
-fn with_member(
-    member: &MemberSlot,
-    send: impl FnOnce(&BroadcastMember) -> Result<(), Reason>,
-) -> Result<(), Reason> {
-    match member.borrow().as_ref() {
-        Some(member) => send(member),
-        None => Err(Reason::new(ReasonCode::NotReady, "not on a channel")),
-    }
-}
+/// What a refusal says when the page is on no channel.
+const NOT_ON_CHANNEL: &str = "not on a channel";
 
 #[component]
 pub fn BroadcastPage() -> Html {
@@ -74,12 +66,8 @@ pub fn BroadcastPage() -> Html {
 
     let on_send = {
         let (member, route) = (member.clone(), route.clone());
-        Callback::from(move |text: String| match with_member(&member, |m| m.send_text(&text)) {
-            Ok(()) => true,
-            Err(reason) => {
-                route.dispatch(Action::Refused(reason));
-                false
-            }
+        Callback::from(move |text: String| {
+            route.through(&member, NOT_ON_CHANNEL, "send", |m| m.send_text(&text))
         })
     };
     let on_channel = {
@@ -102,9 +90,7 @@ pub fn BroadcastPage() -> Html {
     let on_raw = {
         let (member, route) = (member.clone(), route.clone());
         Callback::from(move |raw: String| {
-            if let Err(reason) = with_member(&member, |m| m.send_raw(&raw)) {
-                route.dispatch(Action::Refused(reason));
-            }
+            route.through(&member, NOT_ON_CHANNEL, "a raw message", |m| m.send_raw(&raw));
         })
     };
     let on_vanish = {
@@ -120,9 +106,7 @@ pub fn BroadcastPage() -> Html {
         let (member, route) = (member.clone(), route.clone());
         Callback::from(move |_: MouseEvent| {
             let raw = "{\"kind\":\"text\",\"body\":{\"text\":\"no envelope\"}}";
-            if let Err(reason) = with_member(&member, |m| m.send_raw(raw)) {
-                route.dispatch(Action::Refused(reason));
-            }
+            route.through(&member, NOT_ON_CHANNEL, "a malformed message", |m| m.send_raw(raw));
         })
     };
 

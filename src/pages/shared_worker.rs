@@ -3,11 +3,7 @@
 //! `state/shared_worker.rs`; transport: `transport/shared_worker.rs`; worker:
 //! `workers/shared_store.rs`.
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
 use crosstalk_protocol::shared_store::MAX_VALUE_BYTES;
-use crosstalk_protocol::{Reason, ReasonCode};
 use yew::prelude::*;
 
 use crate::i18n::{use_i18n, Text};
@@ -18,30 +14,17 @@ use crate::components::open_tab::OpenTab;
 use crate::components::raw_composer::RawComposer;
 use crate::components::route_frame::RouteFrame;
 use crate::components::status::StatusPanel;
-use crate::hooks::{use_route, RouteHandle};
+use crate::hooks::{use_route, Slot};
 use crate::state::shared_worker::{
     key_label, state_attr, state_detail, store_url, Action, Fetched, SharedWorkerState, DIAGRAM,
 };
 use crate::transport::shared_worker::SharedStoreClient;
 use crate::transport::LinkState;
 
-type ClientSlot = Rc<RefCell<Option<SharedStoreClient>>>;
+type ClientSlot = Slot<SharedStoreClient>;
 
-/// Sends one request through the client; a refusal is shown, not swallowed.
-fn request(
-    client: &ClientSlot,
-    route: &RouteHandle<SharedWorkerState>,
-    what: String,
-    send: impl FnOnce(&SharedStoreClient) -> Result<(), Reason>,
-) {
-    let result = match client.borrow().as_ref() {
-        Some(client) => send(client),
-        None => Err(Reason::new(ReasonCode::NotReady, "not connected")),
-    };
-    if let Err(reason) = result {
-        route.dispatch(Action::Refused { what, reason });
-    }
-}
+/// What a refusal says before the page is connected.
+const NOT_CONNECTED: &str = "not connected";
 
 #[component]
 pub fn SharedWorkerPage() -> Html {
@@ -67,25 +50,25 @@ pub fn SharedWorkerPage() -> Html {
         let (client, route) = (client.clone(), route.clone());
         Callback::from(move |(key, value): (String, String)| {
             let what = format!("set {} ({} bytes)", key_label(&key), value.len());
-            request(&client, &route, what, |c| c.set(&key, &value));
+            route.through(&client, NOT_CONNECTED, &what, |c| c.set(&key, &value));
         })
     };
     let on_get = {
         let (client, route) = (client.clone(), route.clone());
         Callback::from(move |(key, _): (String, String)| {
-            request(&client, &route, format!("get {}", key_label(&key)), |c| c.get(&key));
+            route.through(&client, NOT_CONNECTED, &format!("get {}", key_label(&key)), |c| c.get(&key));
         })
     };
     let on_raw = {
         let (client, route) = (client.clone(), route.clone());
         Callback::from(move |raw: String| {
-            request(&client, &route, "a raw message".into(), |c| c.send_raw(&raw))
+            route.through(&client, NOT_CONNECTED, "a raw message", |c| c.send_raw(&raw));
         })
     };
     let on_malformed = {
         let (client, route) = (client.clone(), route.clone());
         Callback::from(move |_: MouseEvent| {
-            request(&client, &route, "a malformed message".into(), |c| {
+            route.through(&client, NOT_CONNECTED, "a malformed message", |c| {
                 c.send_raw("{\"v\":1,\"kind\":\"set\"")
             });
         })

@@ -2,9 +2,6 @@
 //! (key, old value, new value, url), never in the tab that wrote — and the workaround for that.
 //! State: `state/storage.rs`; transport: `transport/storage.rs`.
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
 use crate::said;
 use crosstalk_protocol::storage::{StorageMsg, Stored};
 use crosstalk_protocol::{preview, Reason};
@@ -19,11 +16,11 @@ use crate::components::open_tab::OpenTab;
 use crate::components::raw_composer::RawComposer;
 use crate::components::route_frame::RouteFrame;
 use crate::components::status::StatusPanel;
-use crate::hooks::{use_route, RouteHandle};
+use crate::hooks::{use_route, RouteHandle, Slot};
 use crate::state::storage::{Action, StorageState, DIAGRAM};
 use crate::transport::storage::StorageDemo;
 
-type DemoSlot = Rc<RefCell<Option<StorageDemo>>>;
+type DemoSlot = Slot<StorageDemo>;
 
 /// Runs a write, then reports it (or why it failed) and reads the table again.
 fn write(
@@ -33,13 +30,13 @@ fn write(
     what: String,
     op: impl FnOnce(&StorageDemo) -> Result<(), Reason>,
 ) {
-    let slot = demo.borrow();
-    let Some(demo) = slot.as_ref() else { return };
-    match op(demo) {
-        Ok(()) => route.dispatch(Action::Wrote { kind, what }),
-        Err(reason) => route.dispatch(Action::Refused { what, reason }),
+    if route.through(demo, "localStorage is not available here", &what, op) {
+        route.dispatch(Action::Wrote { kind, what });
     }
-    route.dispatch(Action::Keys(demo.entries()));
+    let keys = demo.borrow().as_ref().map(StorageDemo::entries);
+    if let Some(keys) = keys {
+        route.dispatch(Action::Keys(keys));
+    }
 }
 
 /// The demo key the raw composer writes under.

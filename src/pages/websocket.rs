@@ -21,31 +21,14 @@ use crate::components::open_tab::OpenTab;
 use crate::components::raw_composer::RawComposer;
 use crate::components::route_frame::RouteFrame;
 use crate::components::status::StatusPanel;
-use crate::hooks::{use_route, RouteHandle};
+use crate::hooks::{use_route, Slot};
 use crate::state::websocket::{Action, Phase, WebSocketState, DIAGRAM};
 use crate::transport::websocket::{relay_url, RelayLink};
 
-type LinkSlot = Rc<RefCell<Option<RelayLink>>>;
+type LinkSlot = Slot<RelayLink>;
 
-/// Does `what` through the link, or logs why it could not.
-fn with_link(
-    link: &LinkSlot,
-    route: &RouteHandle<WebSocketState>,
-    what: &str,
-    act: impl FnOnce(&RelayLink) -> Result<(), Reason>,
-) -> bool {
-    let result = match link.borrow().as_ref() {
-        Some(link) => act(link),
-        None => Err(Reason::new(ReasonCode::NotReady, "no relay link")),
-    };
-    match result {
-        Ok(()) => true,
-        Err(reason) => {
-            route.dispatch(Action::Refused { what: what.to_owned(), reason });
-            false
-        }
-    }
-}
+/// What a refusal says when the page has no relay link.
+const NO_LINK: &str = "no relay link";
 
 fn phase_detail(phase: &Phase, room: &str) -> Said {
     match phase {
@@ -88,26 +71,26 @@ pub fn WebSocketPage() -> Html {
 
     let on_send = {
         let (link, route) = (link.clone(), route.clone());
-        Callback::from(move |text: String| with_link(&link, &route, "send", |l| l.send_text(&text)))
+        Callback::from(move |text: String| route.through(&link, NO_LINK, "send", |l| l.send_text(&text)))
     };
     let on_room = {
         let (link, route) = (link.clone(), route.clone());
         Callback::from(move |room: String| {
             route.dispatch(Action::Joining(room.clone()));
-            with_link(&link, &route, "join", |l| l.join(&room));
+            route.through(&link, NO_LINK, "join", |l| l.join(&room));
         })
     };
     let fault = |what: &'static str, act: fn(&RelayLink) -> Result<(), Reason>| {
         let (link, route) = (link.clone(), route.clone());
         Callback::from(move |_: MouseEvent| {
-            with_link(&link, &route, what, act);
+            route.through(&link, NO_LINK, what, act);
         })
     };
 
     let on_raw = {
         let (link, route) = (link.clone(), route.clone());
         Callback::from(move |raw: String| {
-            with_link(&link, &route, "a raw frame", |l| l.send_raw(&raw));
+            route.through(&link, NO_LINK, "a raw frame", |l| l.send_raw(&raw));
         })
     };
     let state = route.state();

@@ -2,10 +2,6 @@
 //! talk over it. State: `state/worker_port.rs`; transport: `transport/worker_port.rs`; worker:
 //! `workers/echo_worker.rs`.
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
-use crosstalk_protocol::{Reason, ReasonCode};
 use yew::prelude::*;
 
 use crate::i18n::{use_i18n, Text};
@@ -15,7 +11,7 @@ use crate::components::log_and_diagram::LogAndDiagram;
 use crate::components::raw_composer::RawComposer;
 use crate::components::route_frame::RouteFrame;
 use crate::components::status::StatusPanel;
-use crate::hooks::use_route;
+use crate::hooks::{use_route, Slot};
 use crate::state::worker_port::{state_attr, state_detail, Action, WorkerPortState, DIAGRAM};
 use crate::transport::worker_port::{WorkerPort, ECHO_WORKER_URL};
 use crate::transport::{Event, LinkState};
@@ -53,20 +49,10 @@ impl Fault {
     }
 }
 
-type PortSlot = Rc<RefCell<Option<WorkerPort>>>;
+type PortSlot = Slot<WorkerPort>;
 
-/// Sends through the running worker port, or says why not in the log.
-fn with_port(
-    port: &PortSlot,
-    what: &str,
-    send: impl FnOnce(&WorkerPort) -> Result<(), Reason>,
-) -> Option<Action> {
-    let result = match port.borrow().as_ref() {
-        Some(port) => send(port),
-        None => Err(Reason::new(ReasonCode::NotReady, "no worker is running")),
-    };
-    result.err().map(|reason| Action::Refused { what: what.to_owned(), reason })
-}
+/// What a refusal says when no worker runs.
+const NO_WORKER: &str = "no worker is running";
 
 #[component]
 pub fn WorkerPortPage() -> Html {
@@ -92,30 +78,18 @@ pub fn WorkerPortPage() -> Html {
 
     let on_send = {
         let (port, route) = (port.clone(), route.clone());
-        Callback::from(move |text: String| match with_port(&port, &text, |p| p.send(&text)) {
-            Some(refused) => {
-                route.dispatch(refused);
-                false
-            }
-            None => true,
-        })
+        Callback::from(move |text: String| route.through(&port, NO_WORKER, &text, |p| p.send(&text)))
     };
     let on_raw = {
         let (port, route) = (port.clone(), route.clone());
         Callback::from(move |raw: String| {
-            if let Some(refused) = with_port(&port, "raw message", |p| p.send_raw(&raw)) {
-                route.dispatch(refused);
-            }
+            route.through(&port, NO_WORKER, "raw message", |p| p.send_raw(&raw));
         })
     };
     let on_send_malformed = {
         let (port, route) = (port.clone(), route.clone());
         Callback::from(move |_: MouseEvent| {
-            if let Some(refused) =
-                with_port(&port, "malformed message", |p| p.send_raw("this is not an envelope"))
-            {
-                route.dispatch(refused);
-            }
+            route.through(&port, NO_WORKER, "malformed message", |p| p.send_raw("this is not an envelope"));
         })
     };
     let on_terminate = {

@@ -61,6 +61,13 @@ fn channel_label(name: &str) -> String {
     format!("\"{name}\"")
 }
 
+impl super::Refusal for Action {
+    /// The sentence says what was not sent; the reason says why.
+    fn refused(_what: &str, reason: Reason) -> Action {
+        Action::Refused(reason)
+    }
+}
+
 impl RouteState for BroadcastState {
     type Action = Action;
 

@@ -13,6 +13,12 @@ pub mod storage;
 pub mod websocket;
 pub mod worker_port;
 
+/// An action that says this page would not, or could not, do something, and why: every route
+/// that sends has one, and [`crate::hooks::RouteHandle::through`] dispatches it.
+pub trait Refusal {
+    fn refused(what: &str, reason: crosstalk_protocol::Reason) -> Self;
+}
+
 /// A route's state: what it knows and how each action changes it and its log. Tested natively.
 pub trait RouteState: Default + 'static {
     type Action: 'static;

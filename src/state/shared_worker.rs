@@ -112,6 +112,12 @@ fn value_label(value: &Option<String>) -> String {
     }
 }
 
+impl super::Refusal for Action {
+    fn refused(what: &str, reason: Reason) -> Action {
+        Action::Refused { what: what.to_owned(), reason }
+    }
+}
+
 impl RouteState for SharedWorkerState {
     type Action = Action;
 

@@ -52,6 +52,12 @@ fn key_label(key: &str) -> String {
     format!("\"{key}\"")
 }
 
+impl super::Refusal for Action {
+    fn refused(what: &str, reason: Reason) -> Action {
+        Action::Refused { what: what.to_owned(), reason }
+    }
+}
+
 impl RouteState for StorageState {
     type Action = Action;
 

@@ -112,6 +112,12 @@ pub enum Action {
     },
 }
 
+impl super::Refusal for Action {
+    fn refused(what: &str, reason: Reason) -> Action {
+        Action::Refused { what: what.to_owned(), reason }
+    }
+}
+
 impl RouteState for WebSocketState {
     type Action = Action;
 

@@ -111,6 +111,12 @@ fn describe(body: &WorkerPortMsg, via: &str) -> LogText {
     }
 }
 
+impl super::Refusal for Action {
+    fn refused(what: &str, reason: Reason) -> Action {
+        Action::Refused { what: what.to_owned(), reason }
+    }
+}
+
 impl RouteState for WorkerPortState {
     type Action = Action;
 
