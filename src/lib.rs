@@ -77,9 +77,12 @@ mod layers {
         LAYERS.iter().position(|layer| layer.contains(&module))
     }
 
-    /// Every `crate::x` a file names outside its tests.
+    /// Every `crate::x` a file names outside its tests and its comments.
     fn uses(text: &str) -> Vec<String> {
         let text = text.split("#[cfg(test)]\nmod tests").next().unwrap_or(text);
+        let code: String =
+            text.lines().filter(|line| !line.trim_start().starts_with("//")).collect::<Vec<_>>().join("\n");
+        let text = code.as_str();
         text.match_indices("crate::")
             .map(|(at, _)| {
                 let rest = &text[at + "crate::".len()..];

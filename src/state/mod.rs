@@ -14,7 +14,7 @@ pub mod websocket;
 pub mod worker_port;
 
 /// An action that says this page would not, or could not, do something, and why: every route
-/// that sends has one, and [`crate::hooks::RouteHandle::through`] dispatches it.
+/// that sends has one, and the hooks' `RouteHandle::through` dispatches it.
 pub trait Refusal {
     fn refused(what: &str, reason: crosstalk_protocol::Reason) -> Self;
 }
