@@ -1,0 +1,240 @@
+//! The end-to-end stage: the suites the tests are served, the WebDriver servers, and `cargo xtask
+//! e2e` to run that stage alone.
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crosstalk_server::local_redis::LocalRedis;
+use crosstalk_server::{Suite, SuiteConfig};
+
+use crate::run::{fail, run_tests, Counts, Result};
+use crate::tools::{self, cargo, Browser, Engine};
+use crate::{build_release, root, runtime, start_suite};
+
+/// What the e2e crate needs to open a session: the engine, its binary and flags, and the
+/// WebDriver servers (several for Firefox: geckodriver holds one session at a time).
+pub(crate) fn session_env<'a>(
+    command: &'a mut Command,
+    browser: &Browser,
+    drivers: &Drivers,
+) -> &'a mut Command {
+    command
+        .env("CROSSTALK_ENGINE", browser.engine.name())
+        .env("CROSSTALK_BROWSER", &browser.binary)
+        .env("CROSSTALK_BROWSER_ARGS", browser.engine.args().join(" "))
+        .env("CROSSTALK_WEBDRIVER_URL", drivers.urls())
+}
+
+/// `cargo xtask e2e [FILTER…]`: the end-to-end stage alone, for working on one test.
+pub(crate) fn only_end_to_end(engines: Vec<Engine>, filters: &[String]) -> Result<()> {
+    let root = root();
+    tools::ensure_build_tools(&root)?;
+    let browsers = engines.iter().map(|e| tools::ensure_browser(*e)).collect::<Result<Vec<_>>>()?;
+    tools::ensure_redis()?;
+    build_release(&root)?;
+    let mut failed = Vec::new();
+    for browser in &browsers {
+        let name = browser.engine.name();
+        let (counts, result) = end_to_end(&root, browser, filters);
+        if let Some(counts) = counts {
+            println!("{name}: {} passed, {} failed", counts.passed, counts.failed);
+        }
+        if let Err(e) = result {
+            failed.push(format!("{name}: {}", e.0));
+        }
+    }
+    match failed.is_empty() {
+        true => Ok(()),
+        false => fail(failed.join("; ")),
+    }
+}
+
+/// Tests at once in the end-to-end run (each its own browser session).
+pub(crate) const E2E_THREADS: usize = 2;
+
+/// End-to-end: the release build served by the same server as `serve`, driven through the
+/// engine's WebDriver server.
+pub(crate) fn end_to_end(root: &Path, browser: &Browser, filters: &[String]) -> (Option<Counts>, Result<()>) {
+    let prepared = runtime().and_then(|runtime| {
+        let suites = TestSuites::start(&runtime, root)?;
+        let drivers = Drivers::start(browser, E2E_THREADS)?;
+        Ok((runtime, suites, drivers))
+    });
+    let (runtime, suites, drivers) = match prepared {
+        Ok(prepared) => prepared,
+        Err(e) => return (None, Err(e)),
+    };
+    let TestSuites { main, lonely, pair, redis } = suites;
+    let mut command = Command::new(cargo());
+    session_env(&mut command, browser, &drivers);
+    let (counts, result) = run_tests(
+        command
+            .args(["test", "--no-fail-fast", "-p", "crosstalk-e2e", "--"])
+            .arg(format!("--test-threads={E2E_THREADS}"))
+            .args(filters)
+            .env("CROSSTALK_BASE_URL", main.app_url())
+            .env("CROSSTALK_PROVIDER_URL", main.provider_url())
+            .env("CROSSTALK_PUBLIC_URL", format!("http://{TEST_PUBLIC_NAME}:{}", main.app_addr().port()))
+            .env("CROSSTALK_STRANGER_URL", main.stranger_url().unwrap_or_default())
+            .env("CROSSTALK_LONELY_URL", lonely.app_url())
+            .env("CROSSTALK_LONELY_STRANGER_URL", lonely.stranger_url().unwrap_or_default())
+            .env("CROSSTALK_PAIR_URLS", format!("{} {}", pair[0].app_url(), pair[1].app_url()))
+            .current_dir(root),
+    );
+    drop(drivers);
+    // The policy must hold without getting in the way: a violation anywhere in the run fails it
+    // (those the tests provoke on purpose are kept apart, and the tests check they came).
+    let (mut violations, mut reports) = main.csp_reports();
+    for other in [&lonely, &pair[0], &pair[1]] {
+        let (more, others) = other.csp_reports();
+        violations += more;
+        reports.extend(others);
+    }
+    runtime.block_on(async {
+        for suite in [main, lonely].into_iter().chain(pair) {
+            suite.shutdown().await;
+        }
+    });
+    drop(redis);
+    let result = result.and_then(|()| match reports.first() {
+        None => Ok(()),
+        Some(first) => fail(format!(
+            "the browser reported {violations} Content-Security-Policy violation(s) during the run; the first: {first}"
+        )),
+    });
+    (Some(counts), result)
+}
+
+/// A name the test browser resolves to this machine by itself (Chromium maps `*.localhost` to
+/// loopback), standing in for a LAN name given with `--public-origin`.
+pub(crate) const TEST_PUBLIC_NAME: &str = "crosstalk.localhost";
+
+/// What the end-to-end tests are served: the suite as `serve` runs it plus a public name and the
+/// stranger's origin, and a second suite whose provider is down and whose relay the tests stop
+/// and restart (its own stranger holds the control), so no other test's sockets are disturbed.
+pub(crate) struct TestSuites {
+    main: Suite,
+    lonely: Suite,
+    /// Two relay instances sharing their rooms through a Redis of the run's own.
+    pair: [Suite; 2],
+    redis: LocalRedis,
+}
+
+impl TestSuites {
+    pub(crate) fn start(runtime: &tokio::runtime::Runtime, root: &Path) -> Result<TestSuites> {
+        let any_port = SocketAddr::from(([127, 0, 0, 1], 0));
+        let mut config = SuiteConfig::on_ports(root.join("dist"), any_port, None).or_else(fail)?;
+        config.public_names.push(TEST_PUBLIC_NAME.to_owned());
+        config.stranger_addr = Some(any_port);
+        let main = start_suite(runtime, config)?;
+        let mut config = SuiteConfig::on_ports(root.join("dist"), any_port, None).or_else(fail)?;
+        config.stranger_addr = Some(any_port);
+        let mut lonely = start_suite(runtime, config)?;
+        runtime.block_on(lonely.stop_provider());
+        let redis = LocalRedis::start("e2e").or_else(fail)?;
+        let instance = || {
+            let mut config = SuiteConfig::on_ports(root.join("dist"), any_port, None).or_else(fail)?;
+            config.redis = Some(redis.url());
+            start_suite(runtime, config)
+        };
+        let pair = [instance()?, instance()?];
+        Ok(TestSuites { main, lonely, pair, redis })
+    }
+}
+
+/// WebDriver server processes (chromedriver or geckodriver) for the end-to-end tests, stopped
+/// on drop. One chromedriver serves many sessions; a geckodriver serves one at a time, so there
+/// is one per test running at once. Their browsers' profiles (about 50 MB each) go in a scratch
+/// folder of their own, removed on drop: a session a test leaves open, or a browser killed with
+/// its driver, would otherwise leave its profile in /tmp, and a few hundred of those once filled
+/// the disk that CI runs on.
+pub(crate) struct Drivers {
+    drivers: Vec<Driver>,
+    _scratch: Scratch,
+}
+
+/// A folder given to browsers and drivers as their `TMPDIR`, emptied when made and removed on drop.
+pub struct Scratch(PathBuf);
+
+impl Scratch {
+    pub fn new(name: &str) -> Result<Scratch> {
+        let path =
+            root().join("target").join("xtask").join("tmp").join(format!("{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).or_else(|e| fail(format!("cannot make {}: {e}", path.display())))?;
+        Ok(Scratch(path))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub(crate) struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Drivers {
+    pub(crate) fn start(browser: &Browser, sessions: usize) -> Result<Drivers> {
+        let count = match browser.engine {
+            Engine::Chromium => 1,
+            Engine::Firefox => sessions.max(1),
+        };
+        let scratch = Scratch::new(browser.engine.name())?;
+        let drivers =
+            (0..count).map(|_| Driver::start(browser, scratch.path())).collect::<Result<Vec<_>>>()?;
+        Ok(Drivers { drivers, _scratch: scratch })
+    }
+
+    /// Their addresses, space-separated: a test takes the first that opens a session.
+    pub(crate) fn urls(&self) -> String {
+        self.drivers.iter().map(|d| format!("http://127.0.0.1:{}", d.port)).collect::<Vec<_>>().join(" ")
+    }
+}
+
+impl Driver {
+    pub(crate) fn start(browser: &Browser, scratch: &Path) -> Result<Driver> {
+        let binary = &browser.driver;
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .or_else(|e| fail(format!("cannot find a free port for {}: {e}", binary.display())))?;
+        let mut command = Command::new(binary);
+        match browser.engine {
+            Engine::Chromium => command.arg(format!("--port={port}")),
+            // Port 0 for BiDi's socket: two Firefoxes at once would both want 9222.
+            Engine::Firefox => command.args(["--port", &port.to_string(), "--websocket-port", "0"]),
+        };
+        let child = command
+            .env("TMPDIR", scratch)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .or_else(|e| fail(format!("cannot start {}: {e}", binary.display())))?;
+        let driver = Driver { child, port };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                return fail(format!("{} did not start listening within 20 s", binary.display()));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(driver)
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
