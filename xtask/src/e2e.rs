@@ -42,7 +42,7 @@ pub(crate) fn only_end_to_end(engines: Vec<Engine>, filters: &[String]) -> Resul
             println!("{name}: {} passed, {} failed", counts.passed, counts.failed);
         }
         if let Err(e) = result {
-            failed.push(format!("{name}: {}", e.0));
+            failed.push(format!("{name}: {e}"));
         }
     }
     match failed.is_empty() {

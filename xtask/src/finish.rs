@@ -59,7 +59,7 @@ fn hash_words(dist: &Path) -> Result<()> {
     let index = dist.join("index.html");
     let html = std::fs::read_to_string(&index).or_else(|e| fail(format!("{}: {e}", index.display())))?;
     let page = list_words(&html, &listed.join(" ")).ok_or_else(|| {
-        crate::run::Failure(format!("{}: no crosstalk-config meta to list the words after", index.display()))
+        anyhow::anyhow!("{}: no crosstalk-config meta to list the words after", index.display())
     })?;
     std::fs::write(&index, page).or_else(|e| fail(format!("{}: {e}", index.display())))
 }

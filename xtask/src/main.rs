@@ -24,7 +24,7 @@ use std::time::Duration;
 use clap::Parser;
 use crosstalk_server::args::ServeArgs;
 use crosstalk_server::{Suite, SuiteConfig};
-use run::{fail, run, Failure, Result};
+use run::{fail, run, Result};
 use tools::Engine;
 
 /// The developer's commands. `serve` and `test` are the two a new user runs.
@@ -91,7 +91,8 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Failure(message)) => {
+        Err(failure) => {
+            let message = failure.to_string();
             eprintln!("xtask: error: {message}");
             ExitCode::FAILURE
         }

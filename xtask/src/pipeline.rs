@@ -6,7 +6,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::e2e::{end_to_end, Scratch};
-use crate::run::{fail, run_tests, Counts, Failure, Result};
+use crate::run::{fail, run_tests, Counts, Result};
 use crate::tools::{self, cargo, Browser, Engine};
 use crate::{build_release, root, took};
 
@@ -35,7 +35,8 @@ pub(crate) fn stage(
     let ok = result.is_ok();
     let outcome = match result {
         Ok(()) => Outcome::Ok,
-        Err(Failure(message)) => {
+        Err(failure) => {
+            let message = failure.to_string();
             eprintln!("xtask: {name} failed: {message}");
             Outcome::Failed(message)
         }

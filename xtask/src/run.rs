@@ -2,25 +2,17 @@
 //! `test result:` lines are counted.
 
 use std::ffi::OsStr;
-use std::fmt;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::thread;
 
-/// A failure with one line a person can act on.
-#[derive(Debug)]
-pub struct Failure(pub String);
+/// A failure: one line a person can act on.
+pub type Failure = anyhow::Error;
 
-impl fmt::Display for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-pub type Result<T> = std::result::Result<T, Failure>;
+pub type Result<T> = anyhow::Result<T>;
 
 pub fn fail<T>(message: impl Into<String>) -> Result<T> {
-    Err(Failure(message.into()))
+    Err(anyhow::anyhow!(message.into()))
 }
 
 /// `program args…` as one string, for messages.
@@ -50,9 +42,9 @@ pub fn output_of(program: impl AsRef<OsStr>, args: &[&str]) -> Option<String> {
 fn spawn_failure(what: &str, error: &std::io::Error) -> Failure {
     let program = what.split_whitespace().next().unwrap_or(what);
     if error.kind() == std::io::ErrorKind::NotFound {
-        Failure(format!("`{program}` is not installed or not on PATH (needed for `{what}`)"))
+        anyhow::anyhow!("`{program}` is not installed or not on PATH (needed for `{what}`)")
     } else {
-        Failure(format!("cannot run `{what}`: {error}"))
+        anyhow::anyhow!("cannot run `{what}`: {error}")
     }
 }
 
@@ -142,7 +134,7 @@ mod tests {
     fn a_runner_that_runs_nothing_is_a_failure() {
         let (counts, result) = run_tests(Command::new("true").arg("ignored"));
         assert_eq!(counts, Counts::default());
-        assert!(result.unwrap_err().0.contains("ran no test"));
+        assert!(result.unwrap_err().to_string().contains("ran no test"));
     }
 
     #[test]
@@ -159,6 +151,6 @@ mod tests {
     #[test]
     fn a_missing_program_says_what_to_install() {
         let error = run(&mut Command::new("crosstalk-no-such-program")).unwrap_err();
-        assert!(error.0.contains("is not installed"), "{error}");
+        assert!(error.to_string().contains("is not installed"), "{error}");
     }
 }

@@ -113,10 +113,10 @@ mod tests {
         assert_eq!(config.public_names, ["mybox.lan"]);
         assert!(serve_config(Path::new("/x"), &args("http://mybox.lan:9999"))
             .unwrap_err()
-            .0
+            .to_string()
             .contains("port 8080"));
         assert!(serve_config(Path::new("/x"), &args("https://mybox.lan:8080")).is_err());
         let last = ServeArgs { port: 65535, ..args("http://mybox.lan:65535") };
-        assert!(serve_config(Path::new("/x"), &last).unwrap_err().0.contains("no next port"));
+        assert!(serve_config(Path::new("/x"), &last).unwrap_err().to_string().contains("no next port"));
     }
 }

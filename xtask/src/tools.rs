@@ -135,8 +135,7 @@ fn ensure_wasm_opt() -> Result<()> {
     }
     let dir = binaryen_dir();
     say(&format!("installing wasm-opt (npm binaryen@{BINARYEN_VERSION}) into {}", dir.display()));
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| crate::run::Failure(format!("cannot create {}: {e}", dir.display())))?;
+    std::fs::create_dir_all(&dir).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
     run(Command::new("npm")
         .args(["install", "--no-audit", "--no-fund", "--prefix"])
         .arg(&dir)
@@ -169,7 +168,7 @@ impl Engine {
 
     /// `--browser NAME`, as clap reads it.
     pub fn parse_flag(name: &str) -> std::result::Result<Engine, String> {
-        Engine::parse(name).map_err(|e| e.0)
+        Engine::parse(name).map_err(|e| e.to_string())
     }
 
     /// `--browser NAME`.
