@@ -27,7 +27,7 @@ use crate::hooks::{use_route, RouteHandle};
 use crate::page_query;
 use crate::state::stock::{price, Action, Role, Snapshot, StockState, DIAGRAM};
 use crate::transport::leader_lock::{self, LeaderLock};
-use crate::transport::stock::{unavailable, Medium, StockBus, StockEvent, STOCK_CHANNEL};
+use crate::transport::stock::{unavailable, StockBus, StockEvent, StockTransport, STOCK_CHANNEL};
 use crate::transport::stock_lobby::StockLobby;
 use crate::transport::Event;
 
@@ -43,8 +43,11 @@ fn messages_forced() -> bool {
 }
 
 /// The transport the page asks to start on (`?transport=storage`), else BroadcastChannel.
-fn first_medium() -> Medium {
-    page_query::param("transport").as_deref().and_then(Medium::parse).unwrap_or(Medium::Broadcast)
+fn first_medium() -> StockTransport {
+    page_query::param("transport")
+        .as_deref()
+        .and_then(StockTransport::parse)
+        .unwrap_or(StockTransport::Broadcast)
 }
 
 /// This page's query with `election=messages` on or off (the other parameters kept).
@@ -71,12 +74,12 @@ fn relay_room() -> String {
 
 /// Web Locks are origin-wide: they choose among all tabs, so window mode (a family of windows
 /// only) elects by messages, as does a browser without them or a page that asks.
-fn locks_wanted(medium: Medium) -> bool {
-    leader_lock::supported() && !messages_forced() && medium != Medium::Window
+fn locks_wanted(medium: StockTransport) -> bool {
+    leader_lock::supported() && !messages_forced() && medium != StockTransport::Window
 }
 
 /// The page's glue: runs the ticker, carries its messages on the bus, holds the lock.
-struct Desk {
+struct StockDesk {
     ticker: RefCell<Ticker>,
     sender: Rc<RefCell<Sender>>,
     bus: RefCell<Option<StockBus>>,
@@ -105,12 +108,12 @@ struct Desk {
     page: RefCell<Option<EventListener>>,
 }
 
-impl Desk {
-    fn new(route: RouteHandle<StockState>) -> Rc<Desk> {
+impl StockDesk {
+    fn new(route: RouteHandle<StockState>) -> Rc<StockDesk> {
         let sender = Rc::new(RefCell::new(Sender::new(SenderId::new("tab", random))));
         let me = sender.borrow().id.clone();
         let locks = locks_wanted(first_medium());
-        Rc::new(Desk {
+        Rc::new(StockDesk {
             ticker: RefCell::new(Ticker::new(me, now_ms())),
             sender,
             bus: RefCell::default(),
@@ -134,7 +137,7 @@ impl Desk {
         self.elect_by(self.locks.get());
         self.enter_the_lobby();
         let weak = Rc::downgrade(self);
-        let every = |ms: u32, what: fn(&Rc<Desk>)| {
+        let every = |ms: u32, what: fn(&Rc<StockDesk>)| {
             let weak = weak.clone();
             Interval::new(ms, move || {
                 if let Some(desk) = weak.upgrade() {
@@ -179,8 +182,8 @@ impl Desk {
     }
 
     /// Opens the bus on `medium` (closing the old one).
-    fn open(self: &Rc<Self>, medium: Medium) {
-        let weak: Weak<Desk> = Rc::downgrade(self);
+    fn open(self: &Rc<Self>, medium: StockTransport) {
+        let weak: Weak<StockDesk> = Rc::downgrade(self);
         let route = self.route.clone();
         let sink = move |event: StockEvent| {
             let heard = match &event {
@@ -206,7 +209,7 @@ impl Desk {
                 *self.bus.borrow_mut() = Some(bus);
                 self.route.dispatch(Action::Transport(medium));
                 // The address says where this tab is, so a reload or a copied link lands there.
-                let room = (medium == Medium::WebSocket).then_some(room.as_str());
+                let room = (medium == StockTransport::WebSocket).then_some(room.as_str());
                 page_query::replace_params(&[("transport", Some(medium.as_str())), ("room", room)]);
             }
             Err(why) => self
@@ -262,10 +265,10 @@ impl Desk {
         let room = self.room.borrow();
         then(AtTheLobby {
             on: medium.as_str(),
-            room: (medium == Medium::WebSocket).then_some(room.as_str()),
+            room: (medium == StockTransport::WebSocket).then_some(room.as_str()),
             term: ticker.term(),
             speaks: ticker.is_leading() || holding,
-            in_a_family: medium == Medium::Window,
+            in_a_family: medium == StockTransport::Window,
         })
     }
 
@@ -287,7 +290,7 @@ impl Desk {
         match self.at_the_lobby(|at| at.hear(body)) {
             Some(LobbyStep::Say(answer)) => self.say_in_lobby(Some(answer)),
             Some(LobbyStep::MoveTo { transport, term, room }) => {
-                let Some(medium) = Medium::parse(&transport) else { return };
+                let Some(medium) = StockTransport::parse(&transport) else { return };
                 if let Some(room) = room.filter(|r| crosstalk_protocol::relay::room_name(r).is_ok()) {
                     *self.room.borrow_mut() = room;
                 }
@@ -335,7 +338,7 @@ impl Desk {
 
     fn heard(self: &Rc<Self>, from: &SenderId, body: StockMsg) {
         if let StockMsg::Switch { transport } = &body {
-            if let Some(medium) = Medium::parse(transport) {
+            if let Some(medium) = StockTransport::parse(transport) {
                 if self.bus.borrow().as_ref().map(StockBus::medium) != Some(medium) {
                     self.move_to(medium);
                 }
@@ -356,7 +359,8 @@ impl Desk {
     /// a follower that has heard no tick for a claim's wait reconnects once (a new worker starts
     /// if the old one is gone), and so does every new leader before its first tick.
     fn refresh_a_silent_store(&self) {
-        let on_store = self.bus.borrow().as_ref().is_some_and(|bus| bus.medium() == Medium::SharedWorker);
+        let on_store =
+            self.bus.borrow().as_ref().is_some_and(|bus| bus.medium() == StockTransport::SharedWorker);
         let silent = {
             let ticker = self.ticker.borrow();
             !ticker.is_leading() && ticker.age_ms(now_ms()).is_some_and(|age| age > CLAIM_AFTER_MS)
@@ -419,7 +423,9 @@ impl Desk {
             }
         }
         if reconnect {
-            if let Some(bus) = self.bus.borrow().as_ref().filter(|b| b.medium() == Medium::SharedWorker) {
+            if let Some(bus) =
+                self.bus.borrow().as_ref().filter(|b| b.medium() == StockTransport::SharedWorker)
+            {
                 bus.refresh();
             }
         }
@@ -487,8 +493,8 @@ impl Desk {
     /// Moves every tab to `medium`: announced on the old transport, then this tab follows.
     /// Window mode is the exception: only windows this page opens can be reached that way, so
     /// this tab leaves the others (handing its lead to them first) and starts a family.
-    fn switch(self: &Rc<Self>, medium: Medium) {
-        if medium == Medium::Window {
+    fn switch(self: &Rc<Self>, medium: StockTransport) {
+        if medium == StockTransport::Window {
             let steps = self.ticker.borrow_mut().resign(None, "this tab left for window mode");
             self.apply(steps);
         } else {
@@ -502,7 +508,7 @@ impl Desk {
     }
 
     /// This tab's bus moves to `medium`, and the election to what that medium allows.
-    fn move_to(self: &Rc<Self>, medium: Medium) {
+    fn move_to(self: &Rc<Self>, medium: StockTransport) {
         self.open(medium);
         self.elect_by(locks_wanted(medium));
         self.announce();
@@ -564,7 +570,7 @@ pub fn StockPage() -> Html {
     let route = use_route::<StockState>();
     let desk = {
         let route = route.clone();
-        use_memo((), move |_| Desk::new(route))
+        use_memo((), move |_| StockDesk::new(route))
     };
     {
         let desk = Rc::clone(&desk);
@@ -585,7 +591,7 @@ pub fn StockPage() -> Html {
         let desk = Rc::clone(&desk);
         Callback::from(move |e: web_sys::Event| {
             let value = e.target_unchecked_into::<web_sys::HtmlSelectElement>().value();
-            if let Some(medium) = Medium::parse(&value) {
+            if let Some(medium) = StockTransport::parse(&value) {
                 desk.switch(medium);
             }
         })
@@ -628,7 +634,7 @@ pub fn StockPage() -> Html {
             <div class="panel store-form">
                 <label>{i18n.t(Text::PageTransport)}
                     <select data-testid="transport-select" onchange={on_transport}>
-                        {for Medium::ALL.iter().map(|m| html! {
+                        {for StockTransport::ALL.iter().map(|m| html! {
                             <option value={m.as_str()} selected={*m == state.medium}>{m.label()}</option>
                         })}
                     </select>
@@ -636,7 +642,7 @@ pub fn StockPage() -> Html {
                 <span class="hint" data-testid="transport">{state.medium.as_str()}</span>
                 <button data-testid="handover" onclick={on_handover} disabled={state.role != Role::Leader}>{i18n.t(Text::PageHandOverTheLead)}</button>
                 <button data-testid="freeze" onclick={on_freeze} title="as a browser suspends a background tab">{i18n.t(Text::PageFreezeThisTab)}</button>
-                if state.medium == Medium::Window {
+                if state.medium == StockTransport::Window {
                     <button data-testid="open-window" onclick={on_open_window}>{i18n.t(Text::PageOpenAFollowerWindow)}</button>
                     <span class="hint">{i18n.t(Text::PageTheSeedSIdeaWorkingPost)}</span>
                 }

@@ -86,7 +86,7 @@ impl InspectorState {
         self.routes.iter().map(String::as_str)
     }
 
-    fn take(&mut self, envelope: Envelope<InspectorMsg>, at_ms: f64, log: &mut LogBook) {
+    fn record(&mut self, envelope: Envelope<InspectorMsg>, at_ms: f64, log: &mut LogBook) {
         let (route, records) = match envelope.body.clone() {
             InspectorMsg::Records { route, records } => (route, records),
             InspectorMsg::Seen { route, id, at_ms, dir, code, kind, seq, from, payload } => {
@@ -199,7 +199,7 @@ impl RouteState for InspectorState {
 
     fn apply(&mut self, action: Action, at_ms: f64, log: &mut LogBook) {
         match action {
-            Action::Channel(Event::Received { envelope, .. }) => self.take(envelope, at_ms, log),
+            Action::Channel(Event::Received { envelope, .. }) => self.record(envelope, at_ms, log),
             Action::Channel(Event::Rejected { raw, error, .. }) => {
                 log.push(Entry::refused(&raw, error.reason(), at_ms))
             }

@@ -12,7 +12,7 @@ use crate::diagram::{Diagram, Step};
 use crate::i18n::{Said, Say};
 use crate::log::{Direction, Entry, LogBook};
 use crate::said;
-use crate::transport::stock::{Medium, StockEvent};
+use crate::transport::stock::{StockEvent, StockTransport};
 use crate::transport::Event;
 
 /// Points kept per sparkline.
@@ -81,7 +81,7 @@ pub struct StockState {
     /// Each symbol's recent prices, oldest first, for its sparkline.
     pub history: BTreeMap<String, VecDeque<u64>>,
     pub age_ms: Option<f64>,
-    pub medium: Medium,
+    pub medium: StockTransport,
     /// How the leader is chosen: "web locks" or "messages".
     pub election: &'static str,
     pub missed: u64,
@@ -99,7 +99,7 @@ impl Default for StockState {
             history: market.quotes.iter().map(|q| (q.symbol.clone(), VecDeque::from([q.cents]))).collect(),
             quotes: market.quotes,
             age_ms: None,
-            medium: Medium::Broadcast,
+            medium: StockTransport::Broadcast,
             election: "web locks",
             missed: 0,
             error: None,
@@ -117,10 +117,10 @@ pub enum Action {
         leader: String,
         quiet_ms: f64,
     },
-    Transport(Medium),
+    Transport(StockTransport),
     /// The lobby named the transport the market is on; this tab moves there.
     MarketFound {
-        medium: Medium,
+        medium: StockTransport,
         term: u64,
     },
     Election(&'static str),
@@ -202,7 +202,7 @@ impl RouteState for StockState {
                 TickerStep::Ignored { why } => log.push(Entry::system("ignored", why, at_ms)),
                 TickerStep::Moved { .. } | TickerStep::Send(_) => {}
             },
-            Action::Snapshot(snapshot) => self.take(snapshot),
+            Action::Snapshot(snapshot) => self.adopt(snapshot),
             Action::NewLeader { term, leader, quiet_ms } => {
                 let said = said!(NewLeader, leader, term, format!("{quiet_ms:.0}"));
                 log.push(Entry::said("new-leader", said, at_ms));
@@ -224,7 +224,7 @@ impl RouteState for StockState {
 }
 
 impl StockState {
-    fn take(&mut self, snapshot: Snapshot) {
+    fn adopt(&mut self, snapshot: Snapshot) {
         if snapshot.market.seq != self.seq {
             for quote in &snapshot.market.quotes {
                 let points = self.history.entry(quote.symbol.clone()).or_default();

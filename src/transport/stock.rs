@@ -28,7 +28,7 @@ pub const STOCK_CHANNEL: &str = "crosstalk-stock";
 
 /// What carries the ticks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Medium {
+pub enum StockTransport {
     Broadcast,
     Storage,
     SharedWorker,
@@ -37,32 +37,37 @@ pub enum Medium {
     Window,
 }
 
-impl Medium {
-    pub const ALL: [Medium; 5] =
-        [Medium::Broadcast, Medium::Storage, Medium::SharedWorker, Medium::WebSocket, Medium::Window];
+impl StockTransport {
+    pub const ALL: [StockTransport; 5] = [
+        StockTransport::Broadcast,
+        StockTransport::Storage,
+        StockTransport::SharedWorker,
+        StockTransport::WebSocket,
+        StockTransport::Window,
+    ];
 
     /// The value `transport-select` uses.
     pub fn as_str(self) -> &'static str {
         match self {
-            Medium::Broadcast => "broadcast",
-            Medium::Storage => "storage",
-            Medium::SharedWorker => "shared-worker",
-            Medium::WebSocket => "websocket",
-            Medium::Window => "window",
+            StockTransport::Broadcast => "broadcast",
+            StockTransport::Storage => "storage",
+            StockTransport::SharedWorker => "shared-worker",
+            StockTransport::WebSocket => "websocket",
+            StockTransport::Window => "window",
         }
     }
 
-    pub fn parse(text: &str) -> Option<Medium> {
-        Medium::ALL.into_iter().find(|m| m.as_str() == text)
+    pub fn parse(text: &str) -> Option<StockTransport> {
+        StockTransport::ALL.into_iter().find(|m| m.as_str() == text)
     }
 
     pub fn label(self) -> &'static str {
         match self {
-            Medium::Broadcast => "BroadcastChannel",
-            Medium::Storage => "localStorage + storage events",
-            Medium::SharedWorker => "the shared worker's store (a key every tab is told of)",
-            Medium::WebSocket => "the relay (one room, crosstalk-stock unless ?room= says)",
-            Medium::Window => "postMessage to the windows this page opened (and its opener)",
+            StockTransport::Broadcast => "BroadcastChannel",
+            StockTransport::Storage => "localStorage + storage events",
+            StockTransport::SharedWorker => "the shared worker's store (a key every tab is told of)",
+            StockTransport::WebSocket => "the relay (one room, crosstalk-stock unless ?room= says)",
+            StockTransport::Window => "postMessage to the windows this page opened (and its opener)",
         }
     }
 }
@@ -116,14 +121,14 @@ impl Family {
 pub struct StockBus {
     core: Rc<Core<StockMsg>>,
     carrier: Carrier,
-    medium: Medium,
+    medium: StockTransport,
 }
 
 impl StockBus {
     /// Opens `medium`; over the relay, the room is `room` (tabs of other browsers in the same
     /// room follow the same market).
     pub fn open(
-        medium: Medium,
+        medium: StockTransport,
         room: &str,
         sender: Rc<RefCell<Sender>>,
         sink: impl Fn(StockEvent) + 'static,
@@ -131,7 +136,7 @@ impl StockBus {
         let window = web_sys::window().ok_or("no window")?;
         let core = Core::new(sender, LinkState::Ready, sink);
         let carrier = match medium {
-            Medium::Broadcast => {
+            StockTransport::Broadcast => {
                 let channel = BroadcastChannel::new(STOCK_CHANNEL).map_err(|e| js_error_text(&e))?;
                 core.listen::<MessageEvent>(&channel, "message", |core, event| {
                     if let Some(envelope) = core.read(&event.data(), VIA_STOCK) {
@@ -140,7 +145,7 @@ impl StockBus {
                 });
                 Carrier::Channel(channel)
             }
-            Medium::Storage => {
+            StockTransport::Storage => {
                 let storage = window
                     .local_storage()
                     .map_err(|e| js_error_text(&e))?
@@ -156,12 +161,12 @@ impl StockBus {
                 });
                 Carrier::Storage(storage)
             }
-            Medium::SharedWorker => {
+            StockTransport::SharedWorker => {
                 let slot: StoreSlot = Rc::default();
                 *slot.borrow_mut() = Some(store_client(Rc::downgrade(&core), Rc::downgrade(&slot)));
                 Carrier::Store(slot)
             }
-            Medium::WebSocket => {
+            StockTransport::WebSocket => {
                 let url = relay_url().ok_or("this page has no address to reach the relay from")?;
                 let hearing = Rc::downgrade(&core);
                 let relay_sender = Core::<RelayMsg>::own_sender("stock");
@@ -175,7 +180,7 @@ impl StockBus {
                 });
                 Carrier::Relay(link)
             }
-            Medium::Window => {
+            StockTransport::Window => {
                 let origin = window.location().origin().map_err(|e| js_error_text(&e))?;
                 let family = Family { peers: Rc::default(), origin: TargetOrigin::exact(&origin)? };
                 if let Some(opener) = window.opener().ok().filter(|o| o.is_object()) {
@@ -231,7 +236,7 @@ impl StockBus {
         }
     }
 
-    pub fn medium(&self) -> Medium {
+    pub fn medium(&self) -> StockTransport {
         self.medium
     }
 
@@ -336,6 +341,6 @@ impl TakeText for Core<StockMsg> {
 }
 
 /// A refusal for a medium this page could not open.
-pub fn unavailable(medium: Medium, why: &str) -> Reason {
+pub fn unavailable(medium: StockTransport, why: &str) -> Reason {
     Reason::new(ReasonCode::NotReady, format!("{} is not available here: {why}", medium.label()))
 }

@@ -120,7 +120,7 @@ pub(super) async fn serve(
                 }
                 strikes = 0;
                 match decode::<RelayMsg>(&text) {
-                    Ok(envelope) => relay.take(id, envelope).await,
+                    Ok(envelope) => relay.receive(id, envelope).await,
                     Err(error) => relay.rooms().refuse(id, error.reason(), now_ms()),
                 }
             }

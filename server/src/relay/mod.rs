@@ -42,7 +42,7 @@ pub(crate) use self::clock::{now_ms, random_bits};
 use self::health::Stats;
 pub use self::limits::RelayLimits;
 use self::redis_bus::{BusTiming, RedisBus};
-use self::rooms::{Kick, Rooms, RoomsHandle, Todo};
+use self::rooms::{Kick, NextStep, Rooms, RoomsHandle};
 use self::types::{BusState, ConnId, Draft};
 
 /// The largest frame the WebSocket layer reads at all; frames from 64 KiB up to this are read
@@ -123,7 +123,7 @@ impl Relay {
 
     /// A client's decoded envelope: checked by the rooms, then joined or published — through
     /// the broker when one is up, else within this process.
-    async fn take(
+    async fn receive(
         &self,
         conn: ConnId,
         envelope: crosstalk_protocol::Envelope<crosstalk_protocol::relay::RelayMsg>,
@@ -139,9 +139,9 @@ impl Relay {
             todo
         };
         match todo {
-            Todo::Nothing => {}
-            Todo::Join { room, after } => self.join(conn, &room, after).await,
-            Todo::Text(draft) => self.publish(draft).await,
+            NextStep::Nothing => {}
+            NextStep::Join { room, after } => self.join(conn, &room, after).await,
+            NextStep::Text(draft) => self.publish(draft).await,
         }
         self.tell_leaves().await;
     }

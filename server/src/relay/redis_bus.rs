@@ -394,7 +394,7 @@ impl RedisBus {
                 _ = broken.cancelled() => return "a command to Redis failed".into(),
                 message = messages.next() => {
                     let Some(message) = message else { return "the subscription to Redis ended".into() };
-                    if let Err(why) = self.take(relay, message.get_payload_bytes()).await {
+                    if let Err(why) = self.deliver_from_bus(relay, message.get_payload_bytes()).await {
                         return why;
                     }
                 }
@@ -408,7 +408,7 @@ impl RedisBus {
     }
 
     /// One message off the subscription, delivered in the room's order.
-    async fn take(&self, relay: &RoomsHandle, payload: &[u8]) -> Result<(), String> {
+    async fn deliver_from_bus(&self, relay: &RoomsHandle, payload: &[u8]) -> Result<(), String> {
         match read_event(payload) {
             Ok(BusEvent::Said { room, said }) => {
                 let now = now_ms();

@@ -89,7 +89,7 @@ struct Room {
 
 /// What the relay does next with a client's envelope once the rooms have checked it.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Todo {
+pub enum NextStep {
     /// Refused (and told), or nothing more to do.
     Nothing,
     /// Join `room`, replaying what came after `after` if given.
@@ -184,36 +184,36 @@ impl Rooms {
 
     /// One envelope from `conn`, already decoded: checked here (its sender, its kind, its room
     /// name, its being in a room), refused with an error frame, or handed back as what to do.
-    pub fn receive(&mut self, conn: ConnId, envelope: Envelope<RelayMsg>, now_ms: f64) -> Todo {
+    pub fn receive(&mut self, conn: ConnId, envelope: Envelope<RelayMsg>, now_ms: f64) -> NextStep {
         let Some(speaks_for) = self
             .conns
             .get_mut(&conn)
             .map(|c| c.speaks_for.get_or_insert_with(|| envelope.from.clone()).clone())
         else {
-            return Todo::Nothing;
+            return NextStep::Nothing;
         };
         if speaks_for != envelope.from {
             let said = format!("this connection speaks for {speaks_for}, not {}", envelope.from);
             self.refuse(conn, Reason::new(ReasonCode::WrongSender, said), now_ms);
-            return Todo::Nothing;
+            return NextStep::Nothing;
         }
         match envelope.body {
             RelayMsg::Join { room, after } => match crosstalk_protocol::relay::room_name(&room) {
-                Ok(room) => Todo::Join { room: room.to_owned(), after },
+                Ok(room) => NextStep::Join { room: room.to_owned(), after },
                 Err(reason) => {
                     self.refuse(conn, reason, now_ms);
-                    Todo::Nothing
+                    NextStep::Nothing
                 }
             },
             RelayMsg::Text { text } => {
                 let Some(room) = self.conns.get(&conn).and_then(|c| c.room.clone()) else {
                     self.refuse(conn, Reason::new(ReasonCode::NotReady, "join a room first"), now_ms);
-                    return Todo::Nothing;
+                    return NextStep::Nothing;
                 };
                 self.stats.relayed();
                 let origin = Origin { instance: self.instance.clone(), conn };
                 let (seq, sent_at) = (envelope.seq, envelope.sent_at);
-                Todo::Text(Draft {
+                NextStep::Text(Draft {
                     room,
                     from: speaks_for,
                     seq,
@@ -225,22 +225,22 @@ impl Rooms {
             other => {
                 let said = format!("the relay does not take \"{}\" from a client", other.kind());
                 self.refuse(conn, Reason::new(ReasonCode::UnexpectedKind, said), now_ms);
-                Todo::Nothing
+                NextStep::Nothing
             }
         }
     }
 
     /// Does `todo` within this process: the in-memory relay, or any instance while its broker
     /// is away.
-    pub fn locally(&mut self, conn: ConnId, todo: Todo, now_ms: f64) {
+    pub fn locally(&mut self, conn: ConnId, todo: NextStep, now_ms: f64) {
         match todo {
-            Todo::Nothing => {}
-            Todo::Join { room, after } => {
+            NextStep::Nothing => {}
+            NextStep::Join { room, after } => {
                 if self.begin_join(conn, &room, now_ms).is_some() {
                     self.join_locally(conn, &room, after, now_ms);
                 }
             }
-            Todo::Text(draft) => self.publish_locally(draft, now_ms),
+            NextStep::Text(draft) => self.publish_locally(draft, now_ms),
         }
     }
 
@@ -726,7 +726,7 @@ mod tests {
         }
         let mut b = Client::connect_with(&mut rooms, "b", 16);
         let envelope = b.sender.envelope(RelayMsg::Join { after: Some(0), room: "lobby".into() }, 0.0);
-        let Todo::Join { room, after } = rooms.receive(b.id, envelope, 0.0) else { panic!() };
+        let NextStep::Join { room, after } = rooms.receive(b.id, envelope, 0.0) else { panic!() };
         rooms.begin_join(b.id, &room, 0.0).unwrap();
         // While the broker is asked: "three" is numbered and delivered, and the history read
         // afterwards holds it too.
@@ -788,7 +788,7 @@ mod tests {
         a.say(&mut rooms, RelayMsg::Accepted { reply_to: 1, room_seq: 1 });
         let forged = Sender::new(SenderId("mallory".into()))
             .envelope(RelayMsg::Join { after: None, room: "x".into() }, 0.0);
-        assert_eq!(rooms.receive(a.id, forged, 0.0), Todo::Nothing);
+        assert_eq!(rooms.receive(a.id, forged, 0.0), NextStep::Nothing);
         let codes: Vec<ReasonCode> = a
             .heard()
             .into_iter()
