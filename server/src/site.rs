@@ -88,9 +88,11 @@ pub fn suite_router(config: &SiteConfig, side: Side) -> Router {
 }
 
 /// Refuses (421) a request for a host name this server does not answer to: a page must not reach
-/// it under a name of its own choosing (DNS rebinding).
-async fn known_host(State(site): State<Arc<Site>>, request: Request<Body>, next: Next) -> Response<Body> {
-    if site.origins_of(&request).is_some() {
+/// it under a name of its own choosing (DNS rebinding). A known name's origins go on with the
+/// request, for the page it gets.
+async fn known_host(State(site): State<Arc<Site>>, mut request: Request<Body>, next: Next) -> Response<Body> {
+    if let Some(origins) = site.origins_of(&request) {
+        request.extensions_mut().insert(origins);
         return next.run(request).await;
     }
     let text = format!(
@@ -194,8 +196,8 @@ impl Site {
             refused.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
             return refused;
         }
-        // Past `known_host`, so the name is ours.
-        let Some(origins) = self.origins_of(&request) else {
+        // Past `known_host`, which found the name ours and left its origins here.
+        let Some(origins) = request.extensions().get::<ClientConfig>().cloned() else {
             return text_response(StatusCode::MISDIRECTED_REQUEST, "unknown host".into());
         };
         #[cfg(any(test, feature = "stranger"))]
