@@ -2,13 +2,14 @@
 //!
 //! A `BroadcastChannel` delivers each message to every *other* same-origin context on the same
 //! name, never back to the sender. On top of it this keeps a roster (hello/here, pings answered
-//! by pongs, goodbye on `pagehide`, expiry of the silent) and checks each sender's ordering.
+//! by pongs, goodbye on `pagehide`, expiry of the silent) and checks each sender's ordering. What
+//! to do with each message is decided by `protocol::broadcast::Membership`; this carries it out.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use crosstalk_protocol::broadcast::{BroadcastMsg, PING_INTERVAL_MS};
-use crosstalk_protocol::roster::{AnswerGate, Heard, Roster};
+use crosstalk_protocol::broadcast::{BroadcastMsg, Membership, Take, PING_INTERVAL_MS};
+use crosstalk_protocol::roster::Roster;
 use crosstalk_protocol::{DecodeError, Payload, Reason, Sender, SenderId};
 use wasm_bindgen::JsValue;
 use web_sys::{BroadcastChannel, MessageEvent};
@@ -35,7 +36,7 @@ fn post_on(channel: &BroadcastChannel) -> impl Fn(&JsValue) -> Result<(), JsValu
 pub struct BroadcastMember {
     core: Rc<Core<BroadcastMsg, Peers>>,
     channel: BroadcastChannel,
-    roster: Rc<RefCell<Roster>>,
+    membership: Rc<RefCell<Membership>>,
 }
 
 impl BroadcastMember {
@@ -58,48 +59,27 @@ impl BroadcastMember {
         // lesson: broadcast
         let channel = BroadcastChannel::new(name).map_err(|e| js_error_text(&e))?;
         let core = Core::checking_order(sender, LinkState::Ready, sink);
-        let roster = Rc::new(RefCell::new(roster));
-        let (replies, peers, gate) =
-            (channel.clone(), Rc::clone(&roster), RefCell::new(AnswerGate::default()));
+        let membership = Rc::new(RefCell::new(Membership::new(roster)));
+        let (replies, members) = (channel.clone(), Rc::clone(&membership));
         core.listen::<MessageEvent>(&channel, "message", move |core, event| {
             let Some(envelope) = core.read(&event.data(), VIA_CHANNEL) else { return };
             // lesson end
             let from = envelope.from.clone();
-            let leaving = envelope.body == BroadcastMsg::Goodbye;
-            let heard = if leaving {
-                if peers.borrow_mut().left(&from) {
-                    Heard::New
-                } else {
-                    Heard::Known
-                }
-            } else {
-                peers.borrow_mut().heard(&from, now_ms())
-            };
-            if heard == Heard::Full {
-                // Checked first: a flood of forged senders is refused before it reaches the
-                // ordering check or the log's progress, each message named and coded.
-                return core.decline(envelope, Heard::refusal(&from), VIA_CHANNEL);
+            // The decisions are pure (`Membership::hear`, tested natively); this carries them out.
+            let reaction = members.borrow_mut().hear(&from, &envelope.body, now_ms());
+            match reaction.take {
+                Take::Decline(reason) => return core.decline(envelope, reason, VIA_CHANNEL),
+                Take::Upkeep => core.note_upkeep(envelope, VIA_CHANNEL),
+                Take::Deliver => core.received(envelope, VIA_CHANNEL),
             }
-            match envelope.body {
-                BroadcastMsg::Ping => {
-                    core.note_upkeep(envelope, VIA_CHANNEL);
-                    core.send_upkeep(BroadcastMsg::Pong, post_on(&replies));
-                }
-                BroadcastMsg::Pong => core.note_upkeep(envelope, VIA_CHANNEL),
-                BroadcastMsg::Hello => {
-                    core.received(envelope, VIA_CHANNEL);
-                    if gate.borrow_mut().allow(now_ms()) {
-                        core.send_upkeep(BroadcastMsg::Here, post_on(&replies));
-                    }
-                }
-                _ => core.received(envelope, VIA_CHANNEL),
+            if let Some(answer) = reaction.answer {
+                core.send_upkeep(answer, post_on(&replies));
             }
-            if leaving {
+            if reaction.forget {
                 core.forget_sender(&from);
             }
-            // `New` here means the count changed: a newcomer joined, or a known peer left.
-            if heard == Heard::New {
-                let count = peers.borrow().len();
+            if reaction.peers_changed {
+                let count = members.borrow().len();
                 core.emit(Event::Other(Peers { count, left: Vec::new() }));
             }
         });
@@ -112,7 +92,7 @@ impl BroadcastMember {
         core.post_later_with(move |text| later.post_message(text));
         let goodbye = channel.clone();
         core.goodbye_on_pagehide(move |core| core.send_upkeep(BroadcastMsg::Goodbye, post_on(&goodbye)));
-        let (pinging, expiring) = (channel.clone(), Rc::clone(&roster));
+        let (pinging, expiring) = (channel.clone(), Rc::clone(&membership));
         core.every(PING_INTERVAL_MS, move |core| {
             core.send_upkeep(BroadcastMsg::Ping, post_on(&pinging));
             let left = expiring.borrow_mut().expire(now_ms());
@@ -125,7 +105,7 @@ impl BroadcastMember {
         if let Err(reason) = core.send(BroadcastMsg::Hello, VIA_CHANNEL, post_on(&channel)) {
             core.emit(Event::Refused(reason));
         }
-        Ok(BroadcastMember { core, channel, roster })
+        Ok(BroadcastMember { core, channel, membership })
     }
 
     pub fn name(&self) -> String {
@@ -138,7 +118,7 @@ impl BroadcastMember {
 
     /// How many other tabs are on the channel now.
     pub fn peers(&self) -> usize {
-        self.roster.borrow().len()
+        self.membership.borrow().len()
     }
 
     /// Sends envelopes as text or as cloned objects from now on (the benchmark's switch).
