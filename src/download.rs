@@ -1,5 +1,5 @@
-//! Offers text as a file the browser downloads: a `blob:` URL on a link clicked at once, revoked
-//! right after. The bench's export and every log's export use it.
+//! Hands text to the reader: as a file the browser downloads (a `blob:` URL on a link clicked at
+//! once, revoked right after; the bench's export and every log's export), or to the clipboard.
 
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -21,4 +21,19 @@ pub fn download_json(name: &str, text: &str) -> Result<(), JsValue> {
     anchor.set_download(name);
     anchor.click();
     web_sys::Url::revoke_object_url(&url)
+}
+
+/// `navigator.clipboard.writeText(text)`, where the browser allows it.
+pub fn copy_text(text: &str) -> bool {
+    let Some(window) = web_sys::window() else { return false };
+    let clipboard =
+        js_sys::Reflect::get(&window.navigator(), &"clipboard".into()).ok().filter(|c| c.is_object());
+    let write = clipboard
+        .as_ref()
+        .and_then(|c| js_sys::Reflect::get(c, &"writeText".into()).ok())
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+    match (clipboard, write) {
+        (Some(clipboard), Some(write)) => write.call1(&clipboard, &JsValue::from_str(text)).is_ok(),
+        _ => false,
+    }
 }

@@ -8,13 +8,14 @@
 //!
 //! The modules stand in layers, each using only its own and those below ([`LAYERS`], held by a
 //! test): a pure model (the log and its view, diagrams, faults, sentences and words), the
-//! transports, the routes' states, the catalog, the hooks, the components, the pages, and the
+//! transports, the routes' states, their controllers, the catalog, the hooks, the components, the pages, and the
 //! app around them.
 
 pub mod app;
 pub mod catalog;
 pub mod clock;
 pub mod components;
+pub mod controller;
 pub mod diagram;
 pub mod download;
 pub mod fault;
@@ -62,6 +63,7 @@ pub const LAYERS: &[&[&str]] = &[
     ],
     &["transport"],
     &["state"],
+    &["controller"],
     &["catalog"],
     &["hooks"],
     &["components"],

@@ -1,4 +1,4 @@
-//! This page's own query string, where routes read their QA hooks (`?peer-timeout-ms=…`,
+//! This page's own address and query string, where routes read their QA hooks (`?peer-timeout-ms=…`,
 //! `?transport=…`); parsing is `crosstalk_protocol::query`, shared with the workers.
 
 /// `location.search`, empty where there is none.
@@ -9,6 +9,16 @@ pub fn search() -> String {
 /// The value of `name` in this page's query.
 pub fn param(name: &str) -> Option<String> {
     crosstalk_protocol::query::param(&search(), name).map(str::to_owned)
+}
+
+/// The value of `name` in this page's query, percent-decoded as the browser reads it.
+pub fn decoded_param(name: &str) -> Option<String> {
+    web_sys::UrlSearchParams::new_with_str(&search()).ok()?.get(name)
+}
+
+/// This page's origin (`location.origin`), empty where there is none.
+pub fn origin() -> String {
+    web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default()
 }
 
 /// Sets (or, with `None`, removes) each named parameter in the address bar, the others kept,
@@ -27,5 +37,12 @@ pub fn replace_params(changes: &[(&str, Option<&str>)]) {
         // The router's own state is kept: this is the same entry with a truer address.
         let state = history.state().unwrap_or(wasm_bindgen::JsValue::NULL);
         let _ = history.replace_state_with_url(&state, "", Some(&url.href()));
+    }
+}
+
+/// Loads this page again with `search` as its query (a choice only made as a page starts).
+pub fn reload_with_search(search: &str) {
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().set_search(search);
     }
 }

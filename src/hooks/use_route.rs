@@ -20,8 +20,8 @@ use yew::prelude::*;
 use crate::clock::now_ms;
 use crate::log::LogBook;
 use crate::log_view::{LogSource, LogView};
-use crate::state::Refusal;
 pub use crate::state::RouteState;
+use crate::state::{Dispatch, Refusal};
 use crate::transport::inspector::{publish_route, Published};
 use crosstalk_protocol::{Reason, ReasonCode};
 
@@ -100,6 +100,12 @@ impl<S: RouteState> RouteHandle<S> {
         }
         inner.applying.set(false);
         inner.frame.request();
+    }
+
+    /// The route's dispatch, for a controller beside the state (which sits below the hooks).
+    pub fn dispatcher(&self) -> Dispatch<S::Action> {
+        let route = self.clone();
+        Dispatch::new(move |action| route.dispatch(action))
     }
 
     /// A sink for a transport: each event becomes an action.

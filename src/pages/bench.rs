@@ -1,13 +1,12 @@
 //! `/bench`: what each mechanism costs in this browser, through crosstalk and through plain
-//! JavaScript, side by side. State: `state/bench.rs`; the crosstalk side: `transport/bench.rs`;
-//! the plain-JS side: `static/bench_baseline.js`.
+//! JavaScript, side by side. This page only shows it: the run is `controller/bench.rs`; state:
+//! `state/bench.rs`; the crosstalk side: `transport/bench.rs`; the plain-JS side:
+//! `static/bench_baseline.js`.
 
 use std::cell::Cell;
 use std::rc::Rc;
 
-use crosstalk_protocol::bench::{meets_target, Mechanism, Row, Side, TARGET_RTT_RATIO};
-use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
+use crosstalk_protocol::bench::{meets_target, Mechanism, Row, TARGET_RTT_RATIO};
 use yew::prelude::*;
 
 use crate::i18n::{use_i18n, I18n, Text};
@@ -15,80 +14,11 @@ use crate::i18n::{use_i18n, I18n, Text};
 use crate::components::message_log::MessageLog;
 use crate::components::route_frame::RouteFrame;
 use crate::components::status::StatusPanel;
-use crate::hooks::{use_route, RouteHandle};
-use crate::state::bench::{bytes_label, order, Action, BenchState, Plan};
-use crate::transport::bench::{self as probe, baseline, Env};
-use crate::transport::core::js_error_text;
+use crate::controller::bench::start;
+use crate::hooks::use_route;
+use crate::state::bench::{bytes_label, BenchState, Plan};
+use crate::transport::bench::Env;
 use crate::transport::js_wire::Wire;
-
-/// Lets the browser render (and deliver what is queued) between measurements.
-async fn yield_to_browser() {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(window) = web_sys::window() {
-            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
-        }
-    });
-    let _ = JsFuture::from(promise).await;
-}
-
-/// Loads the plain-JS baseline once (a script of this origin, as the CSP allows).
-async fn load_baseline() -> Result<(), String> {
-    let window = web_sys::window().ok_or("no window")?;
-    if js_sys::Reflect::get(&window, &"crosstalkBaseline".into()).is_ok_and(|v| v.is_object()) {
-        return Ok(());
-    }
-    let document = window.document().ok_or("no document")?;
-    let script: web_sys::HtmlScriptElement =
-        document.create_element("script").map_err(|e| js_error_text(&e))?.unchecked_into();
-    script.set_src(baseline::SCRIPT);
-    let promise = js_sys::Promise::new(&mut |resolve, reject| {
-        script.set_onload(Some(&resolve));
-        script.set_onerror(Some(&reject));
-    });
-    document.head().ok_or("no head")?.append_child(&script).map_err(|e| js_error_text(&e))?;
-    JsFuture::from(promise).await.map(drop).map_err(|_| format!("{} could not be loaded", baseline::SCRIPT))
-}
-
-async fn measure(side: Side, mechanism: Mechanism, payload: usize, plan: &Plan, env: &Env) -> Action {
-    let counts = plan.counts(mechanism, payload);
-    let outcome = match side {
-        Side::Crosstalk => match probe::open(mechanism, env).await {
-            Ok(session) => session.measure(payload, counts).await.map(|f| (f, Some(session.logged()))),
-            Err(why) => Err(why),
-        },
-        Side::Baseline => match baseline::open(mechanism, env).await {
-            Ok(session) => session.measure(payload, counts).await.map(|f| (f, None)),
-            Err(why) => Err(why),
-        },
-    };
-    match outcome {
-        Ok((figures, logged)) => Action::Measured { mechanism, payload, side, figures, logged },
-        Err(why) => Action::Failed { mechanism, payload, side, why },
-    }
-}
-
-async fn run(route: RouteHandle<BenchState>, plan: Plan, env: Env, stopped: Rc<Cell<bool>>) {
-    route.dispatch(Action::Start(plan.clone()));
-    let baseline_missing = load_baseline().await.err();
-    for (index, (mechanism, payload)) in plan.cases().into_iter().enumerate() {
-        if mechanism.refuses(payload).is_some() {
-            continue;
-        }
-        for side in order(index) {
-            if stopped.get() {
-                return;
-            }
-            route.dispatch(Action::Measuring { mechanism, payload, side });
-            yield_to_browser().await;
-            let action = match (&baseline_missing, side) {
-                (Some(why), Side::Baseline) => Action::Failed { mechanism, payload, side, why: why.clone() },
-                _ => measure(side, mechanism, payload, &plan, &env).await,
-            };
-            route.dispatch(action);
-        }
-    }
-    route.dispatch(Action::Finished);
-}
 
 fn figure(value: Option<f64>, digits: usize) -> String {
     value.map_or_else(|| "—".to_owned(), |v| format!("{v:.digits$}"))
@@ -238,7 +168,7 @@ pub fn BenchPage() -> Html {
             };
             let plan = Plan { cloned, ..(*plan).clone() };
             let (route, stop_flag) = (route.clone(), Rc::clone(&stop_flag));
-            wasm_bindgen_futures::spawn_local(run(route, plan, env, stop_flag));
+            start(route.dispatcher(), plan, env, stop_flag);
         })
     };
     let on_export = {

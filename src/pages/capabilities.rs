@@ -7,29 +7,13 @@
 
 use std::rc::Rc;
 
-use wasm_bindgen::{JsCast, JsValue};
 use yew::prelude::*;
 
 use crate::components::status::StatusPanel;
-use crate::download::{download_json, user_agent};
+use crate::download::{copy_text, download_json, user_agent};
 use crate::i18n::{use_i18n, Text};
 use crate::state::capabilities::{CapabilitiesState, Finding};
 use crate::transport::detect::{run_all, Report};
-
-/// `navigator.clipboard.writeText(text)`, where the browser allows it.
-fn copy_text(text: &str) -> bool {
-    let Some(window) = web_sys::window() else { return false };
-    let clipboard =
-        js_sys::Reflect::get(&window.navigator(), &"clipboard".into()).ok().filter(|c| c.is_object());
-    let write = clipboard
-        .as_ref()
-        .and_then(|c| js_sys::Reflect::get(c, &"writeText".into()).ok())
-        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
-    match (clipboard, write) {
-        (Some(clipboard), Some(write)) => write.call1(&clipboard, &JsValue::from_str(text)).is_ok(),
-        _ => false,
-    }
-}
 
 #[component]
 pub fn CapabilitiesPage() -> Html {

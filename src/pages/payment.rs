@@ -1,230 +1,36 @@
 //! `/payment`: a shop embeds a payment provider served from another origin; they talk with
 //! `window.postMessage`, and the shop accepts a result only from the provider's origin *and* its
 //! checkout frame, for the pending order, once. The Origin lab shows the attacks this stops.
-//! State: `state/payment.rs`; transport: `transport/window_message.rs`; the rules:
+//! This page only shows it: the shop is `controller/payment.rs`; state: `state/payment.rs`;
+//! transport: `transport/window_message.rs`; the rules:
 //! `crosstalk_protocol::payment`; the provider's side: `pages/provider.rs`.
 
-use std::cell::{Cell, RefCell};
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 
-use crosstalk_protocol::config::Origins;
-use crosstalk_protocol::payment::{Checkout, Incoming, PaymentMsg, PaymentState, Verdict};
-use crosstalk_protocol::{Reason, ReasonCode, SenderId};
-use gloo::events::EventListener;
-use gloo::timers::callback::Timeout;
-use web_sys::{HtmlIFrameElement, HtmlInputElement};
+use crosstalk_protocol::payment::PaymentState;
+use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-use crate::i18n::{use_i18n, Text};
-
-use crate::clock::random;
 use crate::components::log_and_diagram::LogAndDiagram;
 use crate::components::raw_composer::RawComposer;
 use crate::components::route_frame::RouteFrame;
 use crate::components::status::StatusPanel;
-use crate::hooks::{use_route, RouteHandle};
+use crate::controller::payment::{Shop, ShopConfig};
+use crate::hooks::use_route;
+use crate::i18n::{use_i18n, Text};
 use crate::origins::origins;
-use crate::state::payment::{forged_success, parse_amount, Action, LabKind, Order, ShopState, DIAGRAM};
-use crate::transport::reach;
-use crate::transport::window_message::{Expect, TargetOrigin, WindowLink};
-use crate::transport::Event;
+use crate::state::payment::{impostor_url, opaque_attacker_url, LabKind, ShopState, DIAGRAM, PROVIDER_PATH};
+use crate::transport::frame::Frame;
 
-/// The provider's page, on the provider's origin.
-pub const PROVIDER_PATH: &str = crosstalk_protocol::catalog::paths::PROVIDER;
 /// What the checkout frame may do: run scripts, and keep its real origin (without
 /// `allow-same-origin` it would be opaque, its messages would come from "null", and the shop could
 /// not tell the provider from anyone). No forms, popups, top navigation or downloads.
 pub const CHECKOUT_SANDBOX: &str = "allow-scripts allow-same-origin";
 const DEFAULT_TIMEOUT_S: u32 = 60;
-/// The Origin lab's eavesdropper: a page of this app (not the provider's origin) that shows what
-/// reaches it, loaded into the hijacked checkout frame.
-const EAVESDROPPER: &str = "/lab_overhear.html";
-
-/// The opaque frame of the Origin lab: a static page of the app's, framed with scripts allowed
-/// but not its origin, so it posts from "null". What it posts comes in its URL fragment.
-fn opaque_attacker_url(order_id: &str, app_origin: &str) -> String {
-    let forged = forged_success(order_id, "opaque-frame");
-    format!(
-        "/lab_opaque.html#forged={}&target={}",
-        js_sys::encode_uri_component(&forged),
-        js_sys::encode_uri_component(app_origin)
-    )
-}
-
-/// The shop's glue between the window transport, the checkout rules and the page: it judges each
-/// message, sends the order when the provider is ready, and times the order out.
-struct Shop {
-    origins: Origins,
-    to_provider: TargetOrigin,
-    to_self: TargetOrigin,
-    checkout: RefCell<Checkout>,
-    order: RefCell<Option<Order>>,
-    frame: NodeRef,
-    link: RefCell<Option<WindowLink<PaymentMsg>>>,
-    explain_weaker: Cell<bool>,
-    timeout: RefCell<Option<Timeout>>,
-    /// The lab's hijack: waits for the checkout frame to load the eavesdropper.
-    hijacked: RefCell<Option<EventListener>>,
-    route: RouteHandle<ShopState>,
-}
-
-impl Shop {
-    fn checkout_window(&self) -> Option<web_sys::Window> {
-        self.frame.cast::<HtmlIFrameElement>()?.content_window()
-    }
-
-    fn listen(self: &Rc<Self>) {
-        let (expected, receiving, lesson): (Weak<Shop>, Weak<Shop>, Weak<Shop>) =
-            (Rc::downgrade(self), Rc::downgrade(self), Rc::downgrade(self));
-        let route = self.route.clone();
-        let expect = Expect {
-            source: Box::new(move || expected.upgrade().and_then(|shop| shop.checkout_window())),
-            origin: self.origins.provider_origin.clone(),
-            read_strangers: Box::new(move || lesson.upgrade().is_some_and(|shop| shop.explain_weaker.get())),
-        };
-        let link = WindowLink::listen("shop", expect, move |event| match (event, receiving.upgrade()) {
-            (Event::Other(incoming), Some(shop)) => shop.on_incoming(incoming),
-            (event, _) => route.dispatch(Action::Window(event)),
-        });
-        *self.link.borrow_mut() = link;
-    }
-
-    fn on_incoming(&self, incoming: Incoming) {
-        let verdict = self.checkout.borrow_mut().judge(&incoming);
-        let send_order = matches!(verdict, Verdict::ProviderReady(_));
-        if matches!(verdict, Verdict::Settled { .. }) {
-            self.timeout.borrow_mut().take();
-        }
-        self.route.dispatch(Action::Judged { incoming, verdict, explain: self.explain_weaker.get() });
-        if send_order {
-            self.send_order();
-        }
-    }
-
-    /// Sends the pending order to the checkout frame, to the provider's origin only.
-    fn send_order(&self) {
-        let (Some(order), Some(frame)) = (self.order.borrow().clone(), self.checkout_window()) else {
-            return;
-        };
-        let body = PaymentMsg::Order {
-            order_id: order.id,
-            amount_cents: order.amount_cents,
-            currency: "EUR".into(),
-        };
-        let sent = match self.link.borrow().as_ref() {
-            Some(link) => link.send(&frame, body, &self.to_provider),
-            None => Err(Reason::new(ReasonCode::NotReady, "not listening")),
-        };
-        if let Err(reason) = sent {
-            self.route.dispatch(Action::Window(Event::Refused(reason)));
-        }
-    }
-
-    fn start(self: &Rc<Self>, amount: &str, seconds: &str) {
-        let amount = match parse_amount(amount) {
-            Ok(amount) => amount,
-            Err(reason) => {
-                return self.route.dispatch(Action::Error(Reason::new(ReasonCode::BadInput, reason)))
-            }
-        };
-        let seconds = match seconds.trim().parse::<u32>() {
-            Ok(s) if (1..=600).contains(&s) => s,
-            _ => {
-                let reason = Reason::new(ReasonCode::BadInput, "the time limit is 1 to 600 seconds");
-                return self.route.dispatch(Action::Error(reason));
-            }
-        };
-        let order = Order { id: SenderId::new("order", random).0, amount_cents: amount };
-        self.checkout.borrow_mut().start(order.id.clone());
-        *self.order.borrow_mut() = Some(order.clone());
-        let (timed, order_id) = (Rc::downgrade(self), order.id.clone());
-        *self.timeout.borrow_mut() = Some(Timeout::new(seconds * 1000, move || {
-            let Some(shop) = timed.upgrade() else { return };
-            if shop.checkout.borrow_mut().time_out() {
-                shop.route.dispatch(Action::TimedOut { order_id, seconds });
-            }
-        }));
-        self.route.dispatch(Action::Started(order.clone()));
-        self.probe_provider(order.id);
-    }
-
-    /// Asks whether the provider's origin answers at all: if not, the order ends now and the page
-    /// says why, instead of waiting out its time limit.
-    fn probe_provider(self: &Rc<Self>, order_id: String) {
-        let url = format!("{}{PROVIDER_PATH}", self.origins.provider_origin);
-        let shop = Rc::downgrade(self);
-        wasm_bindgen_futures::spawn_local(async move {
-            let Err(why) = reach::answers(&url).await else { return };
-            let Some(shop) = shop.upgrade() else { return };
-            // A newer order has its own probe.
-            if shop.pending_order_id() != order_id || !shop.checkout.borrow_mut().unreachable(&why) {
-                return;
-            }
-            shop.timeout.borrow_mut().take();
-            shop.route.dispatch(Action::Unreachable { order_id, why });
-        });
-    }
-
-    /// The lab's hijack: the checkout frame is navigated to a page of another origin (as a
-    /// compromised provider might redirect it), then the shop posts the order again. It goes to
-    /// the provider's exact origin, so the browser delivers nothing to the page now there.
-    fn hijack_checkout(self: &Rc<Self>) {
-        let Some(frame) = self.frame.cast::<HtmlIFrameElement>() else {
-            let said = "press Checkout first: there is no checkout frame to navigate";
-            return self.route.dispatch(Action::Error(Reason::new(ReasonCode::NotReady, said)));
-        };
-        self.route
-            .dispatch(Action::Hijacked { order_id: self.pending_order_id(), page: EAVESDROPPER.into() });
-        let shop = Rc::downgrade(self);
-        *self.hijacked.borrow_mut() = Some(EventListener::once(&frame, "load", move |_| {
-            if let Some(shop) = shop.upgrade() {
-                shop.send_order();
-            }
-        }));
-        frame.set_src(EAVESDROPPER);
-    }
-
-    fn pending_order_id(&self) -> String {
-        self.order.borrow().as_ref().map(|o| o.id.clone()).unwrap_or_else(|| "order-none".into())
-    }
-
-    /// The raw composer: `text` as it is, to the checkout frame (the provider's origin only).
-    fn send_raw(&self, text: &str) {
-        let Some(frame) = self.checkout_window() else {
-            let said = "no checkout frame: press Checkout first — the frame is this route's channel";
-            return self
-                .route
-                .dispatch(Action::Window(Event::Refused(Reason::new(ReasonCode::NotReady, said))));
-        };
-        if let Some(Err(reason)) =
-            self.link.borrow().as_ref().map(|l| l.send_raw(&frame, text, &self.to_provider))
-        {
-            self.route.dispatch(Action::Window(Event::Refused(reason)));
-        }
-    }
-
-    /// The lab's self-post: this page posts a forged success to its own window.
-    fn post_to_self(&self) {
-        let order_id = self.pending_order_id();
-        let Some(window) = web_sys::window() else { return };
-        self.route.dispatch(Action::SelfPost { order_id: order_id.clone() });
-        let forged = forged_success(&order_id, "shop-itself");
-        if let Some(Err(reason)) =
-            self.link.borrow().as_ref().map(|l| l.send_raw(&window, &forged, &self.to_self))
-        {
-            self.route.dispatch(Action::Error(reason));
-        }
-    }
-}
 
 #[component]
 pub fn PaymentPage() -> Html {
-    let config = use_memo((), |_| {
-        let origins = origins()?;
-        let to_provider = TargetOrigin::exact(&origins.provider_origin)?;
-        let to_self = TargetOrigin::exact(&origins.app_origin)?;
-        Ok::<_, String>((origins, to_provider, to_self))
-    });
+    let config = use_memo((), |_| origins().and_then(ShopConfig::new));
     match &*config {
         Ok(config) => html! { <Shopfront config={Rc::new(config.clone())} /> },
         Err(reason) => html! {
@@ -238,7 +44,7 @@ pub fn PaymentPage() -> Html {
 
 #[derive(Properties, PartialEq)]
 struct ShopfrontProps {
-    config: Rc<(Origins, TargetOrigin, TargetOrigin)>,
+    config: Rc<ShopConfig>,
 }
 
 #[component]
@@ -248,34 +54,15 @@ fn Shopfront(props: &ShopfrontProps) -> Html {
     let frame = use_node_ref();
     let (amount_input, timeout_input) = (use_node_ref(), use_node_ref());
     let explain = use_state(|| false);
-    let lab_count = use_mut_ref(|| 0u32);
     let shop = {
-        let ((origins, to_provider, to_self), frame, route) =
-            ((*props.config).clone(), frame.clone(), route.clone());
-        use_memo((), move |_| Shop {
-            checkout: RefCell::new(Checkout::new(origins.provider_origin.clone())),
-            origins,
-            to_provider,
-            to_self,
-            order: RefCell::new(None),
-            frame,
-            link: RefCell::new(None),
-            explain_weaker: Cell::new(false),
-            timeout: RefCell::new(None),
-            hijacked: RefCell::new(None),
-            route,
-        })
+        let (config, frame, route) = ((*props.config).clone(), Frame::new(frame.clone()), route.dispatcher());
+        use_memo((), move |_| Shop::new(config, frame, route))
     };
     {
         let shop = Rc::clone(&shop);
         use_effect_with((), move |_| {
-            shop.route.dispatch(Action::Configured { provider_origin: shop.origins.provider_origin.clone() });
-            shop.listen();
-            move || {
-                shop.link.borrow_mut().take();
-                shop.timeout.borrow_mut().take();
-                shop.hijacked.borrow_mut().take();
-            }
+            shop.start();
+            move || shop.stop()
         });
     }
 
@@ -285,16 +72,12 @@ fn Shopfront(props: &ShopfrontProps) -> Html {
         Callback::from(move |_: MouseEvent| {
             let value =
                 |node: &NodeRef| node.cast::<HtmlInputElement>().map(|i| i.value()).unwrap_or_default();
-            shop.start(&value(&amount_input), &value(&timeout_input));
+            shop.checkout(&value(&amount_input), &value(&timeout_input));
         })
     };
     let lab = |kind: LabKind| {
-        let (shop, lab_count) = (Rc::clone(&shop), lab_count.clone());
-        Callback::from(move |_: MouseEvent| {
-            *lab_count.borrow_mut() += 1;
-            let n = *lab_count.borrow();
-            shop.route.dispatch(Action::Lab { n, kind, order_id: shop.pending_order_id() });
-        })
+        let shop = Rc::clone(&shop);
+        Callback::from(move |_: MouseEvent| shop.stage_lab(kind))
     };
     let on_hijack = {
         let shop = Rc::clone(&shop);
@@ -312,12 +95,12 @@ fn Shopfront(props: &ShopfrontProps) -> Html {
         let (shop, explain) = (Rc::clone(&shop), explain.clone());
         Callback::from(move |e: web_sys::Event| {
             let on = e.target_unchecked_into::<HtmlInputElement>().checked();
-            shop.explain_weaker.set(on);
+            shop.explain_weaker(on);
             explain.set(on);
         })
     };
 
-    let config = &shop.origins;
+    let config = shop.origins();
     let state = route.state();
     let payment = &state.payment;
     let status_state = match payment {
@@ -355,7 +138,7 @@ fn Shopfront(props: &ShopfrontProps) -> Html {
         LabKind::Impostor => html! {
             <iframe key={format!("lab-{n}")} data-testid="lab-frame" data-kind="impostor" class="lab-frame"
                     sandbox={CHECKOUT_SANDBOX}
-                    src={format!("{}{PROVIDER_PATH}?impostor={}", config.provider_origin, js_sys::encode_uri_component(order_id))}
+                    src={impostor_url(&config.provider_origin, order_id)}
                     title="Impostor frame (the provider's origin, not the checkout frame)"></iframe>
         },
     });

@@ -18,6 +18,7 @@ use crate::clock::random;
 use crate::components::message_log::MessageLog;
 use crate::hooks::{use_route, RouteHandle};
 use crate::origins::origins;
+use crate::page_query;
 use crate::state::payment::{forged_success, money};
 use crate::state::provider::{Action, ProviderState, Stage};
 use crate::transport::window_message::{parent, Expect, TargetOrigin, WindowLink};
@@ -50,10 +51,7 @@ fn post(
 pub fn ProviderPage() -> Html {
     let i18n = use_i18n();
     let route = use_route::<ProviderState>();
-    let impostor_order = use_memo((), |_| {
-        let search = crate::page_query::search();
-        web_sys::UrlSearchParams::new_with_str(&search).ok().and_then(|p| p.get("impostor"))
-    });
+    let impostor_order = use_memo((), |_| page_query::decoded_param("impostor"));
     let to_shop: ToShopSlot = use_mut_ref(|| None);
 
     {
@@ -156,7 +154,7 @@ pub fn ProviderPage() -> Html {
         },
         Stage::Unusable(reason) => html! { <p class="error">{reason.clone()}</p> },
     };
-    let origin = web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default();
+    let origin = page_query::origin();
 
     html! {
         <div class="provider">

@@ -9,9 +9,33 @@ pub mod payment;
 pub mod provider;
 pub mod shared_worker;
 pub mod stock;
+pub mod stock_watch;
 pub mod storage;
 pub mod websocket;
 pub mod worker_port;
+
+use std::rc::Rc;
+
+/// How a controller hands its route an action. The route's hook makes one
+/// (`RouteHandle::dispatcher`), so a controller needs nothing above this layer.
+pub struct Dispatch<A>(Rc<dyn Fn(A)>);
+
+impl<A> Dispatch<A> {
+    pub fn new(dispatch: impl Fn(A) + 'static) -> Dispatch<A> {
+        Dispatch(Rc::new(dispatch))
+    }
+
+    /// Folds `action` into the route's state now.
+    pub fn dispatch(&self, action: A) {
+        (self.0)(action)
+    }
+}
+
+impl<A> Clone for Dispatch<A> {
+    fn clone(&self) -> Self {
+        Dispatch(Rc::clone(&self.0))
+    }
+}
 
 /// An action that says this page would not, or could not, do something, and why: every route
 /// that sends has one, and the hooks' `RouteHandle::through` dispatches it.

@@ -4,6 +4,7 @@
 //! `transport/window_message.rs`; the provider's side: `state/provider.rs`.
 
 use crosstalk_protocol::payment::{weaker_checks, Incoming, Outcome, PaymentMsg, PaymentState, Verdict};
+use crosstalk_protocol::query::encode_component;
 use crosstalk_protocol::{decode, preview, Envelope, Reason, ReasonCode, Sender, SenderId};
 
 use super::RouteState;
@@ -99,6 +100,34 @@ pub enum Action {
         order_id: String,
     },
     Error(Reason),
+}
+
+/// The provider's page, on the provider's origin.
+pub const PROVIDER_PATH: &str = crosstalk_protocol::catalog::paths::PROVIDER;
+/// The Origin lab's eavesdropper: a page of this app (not the provider's origin) that shows what
+/// reaches it, loaded into the hijacked checkout frame.
+pub const EAVESDROPPER: &str = "/lab_overhear.html";
+
+/// The opaque frame of the Origin lab: a static page of the app's, framed with scripts allowed
+/// but not its origin, so it posts from "null". What it posts comes in its URL fragment.
+pub fn opaque_attacker_url(order_id: &str, app_origin: &str) -> String {
+    let forged = forged_success(order_id, "opaque-frame");
+    format!("/lab_opaque.html#forged={}&target={}", encode_component(&forged), encode_component(app_origin))
+}
+
+/// The impostor frame of the Origin lab: the provider's own page, on the provider's origin, told
+/// to forge a success for `order_id` though it is not the checkout frame.
+pub fn impostor_url(provider_origin: &str, order_id: &str) -> String {
+    format!("{provider_origin}{PROVIDER_PATH}?impostor={}", encode_component(order_id))
+}
+
+/// The checkout form, read: the amount in cents and the time limit in seconds (1 to 600).
+pub fn order_form(amount: &str, seconds: &str) -> Result<(u64, u32), Reason> {
+    let amount = parse_amount(amount).map_err(|why| Reason::new(ReasonCode::BadInput, why))?;
+    match seconds.trim().parse::<u32>() {
+        Ok(s) if (1..=600).contains(&s) => Ok((amount, s)),
+        _ => Err(Reason::new(ReasonCode::BadInput, "the time limit is 1 to 600 seconds")),
+    }
 }
 
 /// `4200` → `42.00 EUR`.
@@ -278,6 +307,30 @@ mod tests {
     use crosstalk_protocol::payment::{Checkout, Refusal};
 
     const PROVIDER: &str = "http://127.0.0.1:8081";
+
+    #[test]
+    fn the_checkout_form_needs_an_amount_and_a_time_limit_of_1_to_600_s() {
+        assert_eq!(order_form("42.00", " 60 "), Ok((4200, 60)));
+        assert_eq!(order_form("1", "600").map(|(_, s)| s), Ok(600));
+        for (amount, seconds) in [("x", "60"), ("42", "0"), ("42", "601"), ("42", "-1"), ("42", "")] {
+            assert_eq!(
+                order_form(amount, seconds).map_err(|r| r.code),
+                Err(ReasonCode::BadInput),
+                "{amount} {seconds}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_labs_frames_carry_their_order_and_target_encoded() {
+        let url = opaque_attacker_url("order-1", "http://127.0.0.1:8080");
+        assert!(url.starts_with("/lab_opaque.html#forged=%7B"), "{url}");
+        assert!(url.ends_with("&target=http%3A%2F%2F127.0.0.1%3A8080"), "{url}");
+        assert_eq!(
+            impostor_url(PROVIDER, "order a&b"),
+            format!("{PROVIDER}/provider?impostor=order%20a%26b")
+        );
+    }
 
     #[test]
     fn amounts_are_read_to_the_cent_or_refused() {

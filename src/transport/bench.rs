@@ -212,6 +212,16 @@ impl Env {
 }
 
 /// Opens `mechanism`'s echo through crosstalk and waits until it is ready.
+/// Lets the browser render (and deliver what is queued) between measurements.
+pub async fn yield_to_browser() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
 pub async fn open(mechanism: Mechanism, env: &Env) -> Result<Session, String> {
     let meter = Rc::new(Meter::default());
     let wire = env.wire_for(mechanism);
@@ -471,6 +481,23 @@ pub mod baseline {
 
     /// Where the baseline script is served; the page loads it on demand.
     pub const SCRIPT: &str = "/bench_baseline.js";
+
+    /// Loads the plain-JS baseline once (a script of this origin, as the CSP allows).
+    pub async fn load() -> Result<(), String> {
+        if api().is_ok() {
+            return Ok(());
+        }
+        let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+        let script: web_sys::HtmlScriptElement =
+            document.create_element("script").map_err(|e| js_error_text(&e))?.unchecked_into();
+        script.set_src(SCRIPT);
+        let promise = js_sys::Promise::new(&mut |resolve, reject| {
+            script.set_onload(Some(&resolve));
+            script.set_onerror(Some(&reject));
+        });
+        document.head().ok_or("no head")?.append_child(&script).map_err(|e| js_error_text(&e))?;
+        JsFuture::from(promise).await.map(drop).map_err(|_| format!("{SCRIPT} could not be loaded"))
+    }
 
     fn api() -> Result<JsValue, String> {
         let window = web_sys::window().ok_or("no window")?;

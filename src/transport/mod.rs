@@ -9,10 +9,12 @@
 //! | [`broadcast`] | `BroadcastChannel` | `/broadcast` |
 //! | [`storage`] | `localStorage` and the `storage` event | `/storage` |
 //! | [`window_message`] | `window.postMessage` with a typed target origin | `/payment`, `/provider` |
+//! | [`frame`] | an `<iframe>`'s `contentWindow`, and its navigation | `/payment` |
 //! | [`shallow_post`] | `window.postMessage`, from a microtask: its cost grows with the wasm stack under it | [`window_message`] |
 //! | [`websocket`] | `WebSocket` to the crosstalk relay, reconnecting with backoff | `/websocket` |
 //! | [`stock`] | the ticker's messages over BroadcastChannel or storage events | `/stock` |
 //! | [`stock_lobby`] | `BroadcastChannel` `crosstalk-stock-lobby`: where a newcomer learns which transport the market is on | `/stock` |
+//! | [`page_life`] | `pagehide`: the last moment a tab can say goodbye | `/stock` |
 //! | [`leader_lock`] | `navigator.locks`: one leader among the tabs | `/stock` |
 //! | [`bench`] | each of the above, as an echo the benchmark times | `/bench` |
 //! | [`reach`] | a `no-cors` fetch: does another origin answer at all? | `/payment` |
@@ -25,9 +27,11 @@ pub mod bench;
 pub mod broadcast;
 pub mod core;
 pub mod detect;
+pub mod frame;
 pub mod inspector;
 pub mod js_wire;
 pub mod leader_lock;
+pub mod page_life;
 pub mod port;
 pub mod reach;
 pub mod shallow_post;

@@ -207,6 +207,24 @@ impl StockBus {
         Ok(StockBus { core, carrier, medium })
     }
 
+    /// Window mode: opens a follower window, which joins the family through the reference
+    /// `window.open` gives. False when not in window mode or the browser blocked the popup.
+    pub fn open_follower(&self) -> bool {
+        if !matches!(self.carrier, Carrier::Windows(_)) {
+            return false;
+        }
+        let opened = web_sys::window().and_then(|w| {
+            w.open_with_url_and_target_and_features(
+                "/stock?transport=window",
+                "_blank",
+                "popup,width=760,height=820",
+            )
+            .ok()
+            .flatten()
+        });
+        opened.is_some_and(|window| self.adopt(window))
+    }
+
     /// A window this page opened joins the family (window mode).
     pub fn adopt(&self, opened: web_sys::Window) -> bool {
         match &self.carrier {

@@ -187,6 +187,11 @@ impl<B: ParsedBody + 'static> Drop for WindowLink<B> {
     }
 }
 
+/// This page's own window (the Origin lab's self-post targets it).
+pub fn this_window() -> Option<Window> {
+    web_sys::window()
+}
+
 /// This window's parent, if it is framed (`window.parent` is the window itself otherwise).
 pub fn parent() -> Option<Window> {
     let window = web_sys::window()?;
