@@ -4,12 +4,12 @@
 use crosstalk_protocol::broadcast::BroadcastMsg;
 use crosstalk_protocol::{Body as _, Reason};
 
+use super::told::{not_sent, told, Own};
 use super::RouteState;
 use crate::diagram::{Diagram, Step};
 use crate::log::{shown, Direction, Entry, LogBook, Status};
 use crate::said;
 use crate::transport::broadcast::{BroadcastEvent, Peers};
-use crate::transport::Event;
 
 pub const DEFAULT_CHANNEL: &str = "myChannel";
 
@@ -94,15 +94,19 @@ impl RouteState for BroadcastState {
                 log.push(Entry::said("error", said!(CannotJoin, reason), at_ms));
                 self.failed = Some(reason);
             }
-            Action::Refused(reason) => log.push(Entry::said("send", said!(NotSent), at_ms).rejected(reason)),
+            Action::Refused(reason) => log.push(not_sent(reason, at_ms)),
         }
     }
 }
 
 impl BroadcastState {
     fn on_event(&mut self, event: BroadcastEvent, at_ms: f64, log: &mut LogBook) {
-        match event {
-            Event::Sent { envelope, .. } => {
+        let own = match told(event, at_ms) {
+            Ok(entry) => return log.push(entry),
+            Err(own) => own,
+        };
+        match own {
+            Own::Sent { envelope, .. } => {
                 let entry = match &envelope.body {
                     BroadcastMsg::Text { text } => Entry::sent(&envelope, shown(text), at_ms),
                     BroadcastMsg::Hello => Entry::sent(&envelope, "", at_ms).saying(said!(HelloThisTabJoins)),
@@ -115,8 +119,7 @@ impl BroadcastState {
                     log.push(Entry::said("no-echo", said!(NoEcho, self.peers), at_ms));
                 }
             }
-            Event::SentRaw { text, .. } => log.push(Entry::sent_raw(&text, at_ms)),
-            Event::Received { envelope, order, .. } => {
+            Own::Received { envelope, order, .. } => {
                 let said = match &envelope.body {
                     BroadcastMsg::Hello => Some(said!(HelloJoined)),
                     BroadcastMsg::Here => Some(said!(HereAlready)),
@@ -136,17 +139,14 @@ impl BroadcastState {
                     None => entry,
                 });
             }
-            Event::Rejected { raw, error, .. } => log.push(Entry::refused(&raw, error.reason(), at_ms)),
-            Event::Declined { envelope, reason, .. } => log.push(Entry::declined(&envelope, reason, at_ms)),
-            Event::Refused(reason) => log.push(Entry::said("send", said!(NotSent), at_ms).rejected(reason)),
-            Event::Other(Peers { count, left }) => {
+            Own::Other(Peers { count, left }) => {
                 self.peers = count;
                 if !left.is_empty() {
                     let names: Vec<&str> = left.iter().map(|p| p.0.as_str()).collect();
                     log.push(Entry::said("expired", said!(StoppedAnswering, names.join(", ")), at_ms));
                 }
             }
-            Event::State(_) => {}
+            Own::State(_) => {}
         }
     }
 }
@@ -154,6 +154,7 @@ impl BroadcastState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::transport::Event;
     use crosstalk_protocol::order::Order;
     use crosstalk_protocol::{Envelope, Sender, SenderId};
 

@@ -11,10 +11,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use crosstalk_protocol::inspector::{check_batch, Dir, InspectorMsg, Record};
 use crosstalk_protocol::{preview, Envelope, Reason, ReasonCode};
 
+use super::told::{told, Own};
 use super::RouteState;
 use crate::log::{Entry, LogBook};
 use crate::transport::inspector::InspectorEvent;
-use crate::transport::Event;
 
 /// How many records the timeline keeps.
 pub const TIMELINE_CAPACITY: usize = 2_000;
@@ -199,17 +199,11 @@ impl RouteState for InspectorState {
 
     fn apply(&mut self, action: Action, at_ms: f64, log: &mut LogBook) {
         match action {
-            Action::Channel(Event::Received { envelope, .. }) => self.record(envelope, at_ms, log),
-            Action::Channel(Event::Rejected { raw, error, .. }) => {
-                log.push(Entry::refused(&raw, error.reason(), at_ms))
-            }
-            Action::Channel(Event::Declined { envelope, reason, .. }) => {
-                log.push(Entry::declined(&envelope, reason, at_ms))
-            }
-            Action::Channel(Event::Refused(reason)) => {
-                log.push(Entry::system("watch", "not sent", at_ms).rejected(reason))
-            }
-            Action::Channel(_) => {}
+            Action::Channel(event) => match told(event, at_ms) {
+                Ok(entry) => log.push(entry),
+                Err(Own::Received { envelope, .. }) => self.record(envelope, at_ms, log),
+                Err(_) => {}
+            },
             Action::Failed(why) => log.push(Entry::system("error", format!("cannot watch: {why}"), at_ms)),
             Action::Clear => {
                 self.timeline.clear();
@@ -225,6 +219,7 @@ impl RouteState for InspectorState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::transport::Event;
     use crosstalk_protocol::inspector::MAX_RECORDS;
     use crosstalk_protocol::order::Order;
     use crosstalk_protocol::{Sender, SenderId};

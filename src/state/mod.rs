@@ -11,6 +11,7 @@ pub mod shared_worker;
 pub mod stock;
 pub mod stock_watch;
 pub mod storage;
+pub mod told;
 pub mod websocket;
 pub mod worker_port;
 

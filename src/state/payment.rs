@@ -7,13 +7,13 @@ use crosstalk_protocol::payment::{weaker_checks, Incoming, Outcome, PaymentMsg, 
 use crosstalk_protocol::query::encode_component;
 use crosstalk_protocol::{decode, preview, Envelope, Reason, ReasonCode, Sender, SenderId};
 
+use super::told::{told, Own};
 use super::RouteState;
 use crate::diagram::{Diagram, Step};
 use crate::i18n::{Said, Say};
 use crate::log::{Direction, Entry, LogBook, Status};
 use crate::said;
 use crate::transport::window_message::WindowEvent;
-use crate::transport::Event;
 
 pub const DIAGRAM: Diagram = Diagram {
     title: "Shop and provider",
@@ -207,19 +207,19 @@ impl RouteState for ShopState {
                 self.payment = PaymentState::Pending;
                 self.error = None;
             }
-            Action::Window(Event::Sent { envelope, .. }) => {
-                let said = Said::around(
-                    Say::ToTargetOrigin,
-                    describe(&envelope.body),
-                    vec![self.provider_origin.clone()],
-                );
-                log.push(Entry::sent(&envelope, "", at_ms).saying(said));
-            }
-            Action::Window(Event::Refused(reason)) => {
-                log.push(Entry::said("send", said!(NotSent), at_ms).rejected(reason));
-            }
-            Action::Window(Event::SentRaw { text, .. }) => log.push(Entry::sent_raw(&text, at_ms)),
-            Action::Window(_) => {}
+            Action::Window(event) => match told(event, at_ms) {
+                Ok(entry) => log.push(entry),
+                Err(Own::Sent { envelope, .. }) => {
+                    let said = Said::around(
+                        Say::ToTargetOrigin,
+                        describe(&envelope.body),
+                        vec![self.provider_origin.clone()],
+                    );
+                    log.push(Entry::sent(&envelope, "", at_ms).saying(said));
+                }
+                // What arrives is judged by the checkout first (`Judged`).
+                Err(_) => {}
+            },
             Action::Judged { incoming, verdict, explain } => {
                 self.judged(incoming, verdict, explain, at_ms, log)
             }

@@ -6,6 +6,7 @@
 use crosstalk_protocol::payment::{judge_order, PaymentMsg};
 use crosstalk_protocol::Envelope;
 
+use super::told::not_sent;
 use super::RouteState;
 use crate::i18n::{Said, Say};
 use crate::log::{Entry, LogBook};
@@ -111,9 +112,7 @@ impl RouteState for ProviderState {
                 entry.payload.push_str(&format!(" · targetOrigin {}", self.shop_origin));
                 log.push(entry);
             }
-            Action::Window(Event::Refused(reason)) => {
-                log.push(Entry::system("send", "not sent", at_ms).rejected(reason))
-            }
+            Action::Window(Event::Refused(reason)) => log.push(not_sent(reason, at_ms)),
             Action::Window(_) => {}
         }
     }

@@ -6,13 +6,14 @@ use crosstalk_protocol::roster::peer_timeout_from_query;
 use crosstalk_protocol::shared_store::StoreMsg;
 use crosstalk_protocol::{preview, Body as _, Reason};
 
+use super::told::{told, Own};
 use super::RouteState;
 use crate::diagram::{Diagram, Step};
 use crate::i18n::Said;
 use crate::log::{Direction, Entry, LogBook, Status};
 use crate::said;
 use crate::transport::shared_worker::{StoreEvent, SHARED_STORE_URL};
-use crate::transport::{Event, LinkState};
+use crate::transport::LinkState;
 
 pub const DIAGRAM: Diagram = Diagram {
     title: "This tab and the shared worker",
@@ -138,8 +139,12 @@ impl RouteState for SharedWorkerState {
 
 impl SharedWorkerState {
     fn on_event(&mut self, event: StoreEvent, at_ms: f64) -> Option<Entry> {
-        Some(match event {
-            Event::State(link) => {
+        let own = match told(event, at_ms) {
+            Ok(entry) => return Some(entry),
+            Err(own) => own,
+        };
+        Some(match own {
+            Own::State(link) => {
                 let said = match &link {
                     LinkState::Connecting => said!(StoreConnecting),
                     LinkState::Ready => said!(StoreConnected),
@@ -150,7 +155,7 @@ impl SharedWorkerState {
                 self.link = link;
                 Entry::said("state", said, at_ms)
             }
-            Event::Sent { envelope, .. } => {
+            Own::Sent { envelope, .. } => {
                 let said = match &envelope.body {
                     StoreMsg::Hello => said!(HelloThisTabJoins),
                     StoreMsg::Set { key, value } => {
@@ -165,8 +170,7 @@ impl SharedWorkerState {
                 };
                 Entry::sent(&envelope, "", at_ms).saying(said)
             }
-            Event::SentRaw { text, .. } => Entry::sent_raw(&text, at_ms),
-            Event::Received { envelope, .. } => {
+            Own::Received { envelope, .. } => {
                 let mut status = Status::Ok;
                 let said = match &envelope.body {
                     StoreMsg::Welcome { connections, keys } => {
@@ -204,10 +208,7 @@ impl SharedWorkerState {
                 };
                 Entry::received(&envelope, "", at_ms).with_status(status).saying(said)
             }
-            Event::Rejected { raw, error, .. } => Entry::refused(&raw, error.reason(), at_ms),
-            Event::Declined { envelope, reason, .. } => Entry::declined(&envelope, reason, at_ms),
-            Event::Refused(reason) => Entry::said("send", said!(NotSent), at_ms).rejected(reason),
-            Event::Other(()) => return None,
+            Own::Other(()) => return None,
         })
     }
 }
@@ -215,6 +216,7 @@ impl SharedWorkerState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::transport::Event;
 
     #[test]
     fn the_store_url_carries_the_fault_and_the_expiry_and_is_plain_otherwise() {

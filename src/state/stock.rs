@@ -7,13 +7,13 @@ use std::collections::{BTreeMap, VecDeque};
 use crosstalk_protocol::stock::{Market, Quote, Step as TickerStep, StockMsg};
 use crosstalk_protocol::Reason;
 
+use super::told::{told, Own};
 use super::RouteState;
 use crate::diagram::{Diagram, Step};
 use crate::i18n::{Said, Say};
 use crate::log::{Direction, Entry, LogBook};
 use crate::said;
 use crate::transport::stock::{StockEvent, StockTransport};
-use crate::transport::Event;
 
 /// Points kept per sparkline.
 pub const HISTORY: usize = 60;
@@ -166,12 +166,12 @@ impl RouteState for StockState {
 
     fn apply(&mut self, action: Action, at_ms: f64, log: &mut LogBook) {
         match action {
-            Action::Bus(event) => match event {
-                Event::Sent { envelope, .. } => {
+            Action::Bus(event) => match told(event, at_ms) {
+                Ok(entry) => log.push(entry),
+                Err(Own::Sent { envelope, .. }) => {
                     log.push(Entry::sent(&envelope, "", at_ms).saying(describe(&envelope.body)))
                 }
-                Event::SentRaw { text, .. } => log.push(Entry::sent_raw(&text, at_ms)),
-                Event::Received { envelope, .. } => {
+                Err(Own::Received { envelope, .. }) => {
                     let said = Said::around(
                         Say::FromSender,
                         describe(&envelope.body),
@@ -179,14 +179,7 @@ impl RouteState for StockState {
                     );
                     log.push(Entry::received(&envelope, "", at_ms).saying(said));
                 }
-                Event::Rejected { raw, error, .. } => log.push(Entry::refused(&raw, error.reason(), at_ms)),
-                Event::Declined { envelope, reason, .. } => {
-                    log.push(Entry::declined(&envelope, reason, at_ms))
-                }
-                Event::Refused(reason) => {
-                    log.push(Entry::said("send", said!(NotSent), at_ms).rejected(reason))
-                }
-                Event::State(_) | Event::Other(()) => {}
+                Err(Own::State(_) | Own::Other(())) => {}
             },
             Action::Frozen { ms } => log.push(Entry::said("frozen", said!(FrozenFor, ms), at_ms)),
             Action::Woke => log.push(Entry::said("woke", said!(Woke), at_ms)),

@@ -6,12 +6,13 @@
 use crosstalk_protocol::relay::{close_meaning, RelayMsg, DEFAULT_ROOM};
 use crosstalk_protocol::{Body as _, Reason, ReasonCode};
 
+use super::told::{told, Own};
 use super::RouteState;
 use crate::diagram::{Diagram, Step};
 use crate::log::{shown, Direction, Entry, LogBook, Status};
 use crate::said;
 use crate::transport::websocket::{Notice, RelayEvent};
-use crate::transport::{Event, LinkState};
+use crate::transport::LinkState;
 
 pub const DIAGRAM: Diagram = Diagram {
     title: "This tab, the relay, the room's other tabs",
@@ -151,17 +152,21 @@ impl WebSocketState {
     }
 
     fn on_event(&mut self, event: RelayEvent, at_ms: f64, log: &mut LogBook) {
-        match event {
-            Event::State(LinkState::Connecting) => {
+        let own = match told(event, at_ms) {
+            Ok(entry) => return log.push(entry),
+            Err(own) => own,
+        };
+        match own {
+            Own::State(LinkState::Connecting) => {
                 if !matches!(self.phase, Phase::Reconnecting { .. }) {
                     self.phase = Phase::Connecting;
                 }
             }
-            Event::State(LinkState::Ready) => self.phase = Phase::Open,
-            Event::State(LinkState::Closed) => self.phase = Phase::Closed,
-            Event::State(LinkState::Failed(reason)) => self.phase = Phase::Failed(reason),
-            Event::State(LinkState::Unsupported) => self.phase = Phase::Failed("no WebSocket here".into()),
-            Event::Sent { envelope, .. } => {
+            Own::State(LinkState::Ready) => self.phase = Phase::Open,
+            Own::State(LinkState::Closed) => self.phase = Phase::Closed,
+            Own::State(LinkState::Failed(reason)) => self.phase = Phase::Failed(reason),
+            Own::State(LinkState::Unsupported) => self.phase = Phase::Failed("no WebSocket here".into()),
+            Own::Sent { envelope, .. } => {
                 let entry = match &envelope.body {
                     RelayMsg::Join { room, after: None } => {
                         Entry::sent(&envelope, "", at_ms).saying(said!(JoinRoom, room))
@@ -177,8 +182,7 @@ impl WebSocketState {
                 }
                 log.push(entry);
             }
-            Event::SentRaw { text, .. } => log.push(Entry::sent_raw(&text, at_ms)),
-            Event::Received { envelope, .. } => {
+            Own::Received { envelope, .. } => {
                 let mut status = Status::Ok;
                 let said = match &envelope.body {
                     RelayMsg::Joined { room, members } => {
@@ -237,10 +241,7 @@ impl WebSocketState {
                 };
                 log.push(Entry::received(&envelope, "", at_ms).with_status(status).saying(said));
             }
-            Event::Rejected { raw, error, .. } => log.push(Entry::refused(&raw, error.reason(), at_ms)),
-            Event::Declined { envelope, reason, .. } => log.push(Entry::declined(&envelope, reason, at_ms)),
-            Event::Refused(reason) => log.push(Entry::said("send", said!(NotSent), at_ms).rejected(reason)),
-            Event::Other(notice) => self.on_notice(notice, at_ms, log),
+            Own::Other(notice) => self.on_notice(notice, at_ms, log),
         }
     }
 
@@ -273,6 +274,7 @@ impl WebSocketState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::transport::Event;
     use crosstalk_protocol::order::Order;
     use crosstalk_protocol::{Envelope, Sender, SenderId};
 

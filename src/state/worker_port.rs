@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use crosstalk_protocol::worker_port::WorkerPortMsg;
 use crosstalk_protocol::{preview, Reason};
 
+use super::told::{told, Own};
 use super::RouteState;
 use crate::diagram::{Diagram, Step};
 use crate::i18n::Said;
@@ -141,8 +142,18 @@ impl RouteState for WorkerPortState {
 
 impl WorkerPortState {
     fn on_event(&mut self, event: WorkerPortEvent, at_ms: f64) -> Option<Entry> {
-        Some(match event {
-            Event::State(link) => {
+        // This route has two channels: a rejection names the one it came on.
+        if let Event::Rejected { raw, error, via } = event {
+            let mut entry = Entry::refused(&raw, error.reason(), at_ms);
+            entry.payload.push_str(&format!(" ({})", channel_name(via)));
+            return Some(entry);
+        }
+        let own = match told(event, at_ms) {
+            Ok(entry) => return Some(entry),
+            Err(own) => own,
+        };
+        Some(match own {
+            Own::State(link) => {
                 let said = match &link {
                     LinkState::Connecting => said!(WorkerLoading),
                     LinkState::Ready => said!(WorkerReady),
@@ -153,7 +164,7 @@ impl WorkerPortState {
                 self.link = link;
                 Entry::said("state", said, at_ms)
             }
-            Event::Sent { envelope, via } => {
+            Own::Sent { envelope, via } => {
                 if let WorkerPortMsg::Text { .. } = envelope.body {
                     self.pending.insert(envelope.seq, at_ms);
                     while self.pending.len() > PENDING_LIMIT {
@@ -166,8 +177,7 @@ impl WorkerPortState {
                     None => entry,
                 }
             }
-            Event::SentRaw { text, .. } => Entry::sent_raw(&text, at_ms),
-            Event::Received { envelope, via, .. } => {
+            Own::Received { envelope, via, .. } => {
                 let mut payload = describe(&envelope.body, via);
                 if let WorkerPortMsg::Echo { reply_to, .. } = &envelope.body {
                     if let Some(sent_at) = self.pending.remove(reply_to) {
@@ -188,14 +198,7 @@ impl WorkerPortState {
                     None => entry,
                 }
             }
-            Event::Rejected { raw, error, via } => {
-                let mut entry = Entry::refused(&raw, error.reason(), at_ms);
-                entry.payload.push_str(&format!(" ({})", channel_name(via)));
-                entry
-            }
-            Event::Refused(reason) => Entry::said("send", said!(NotSent), at_ms).rejected(reason),
-            Event::Declined { envelope, reason, .. } => Entry::declined(&envelope, reason, at_ms),
-            Event::Other(()) => return None,
+            Own::Other(()) => return None,
         })
     }
 }
