@@ -55,7 +55,7 @@ fn redis_url(value: &str) -> Result<String, String> {
     }
 }
 
-fn relay_origin_flag(value: &str) -> Result<String, String> {
+fn relay_origin_flag(value: &str) -> Result<String, crate::ConfigError> {
     crate::relay_origin(value).map(|_| value.to_owned())
 }
 
@@ -93,7 +93,7 @@ pub fn parse_serve(args: &[String]) -> Result<ServeArgs, String> {
 
 impl ServeArgs {
     /// The suite's configuration for these flags, serving `dist`.
-    pub fn config(&self, dist: PathBuf) -> Result<SuiteConfig, String> {
+    pub fn config(&self, dist: PathBuf) -> Result<SuiteConfig, crate::ConfigError> {
         let app = SocketAddr::new(self.host, self.port);
         let mut config = SuiteConfig::on_ports(dist, app, self.provider)?;
         if let Some(origin) = &self.public_origin {

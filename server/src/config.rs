@@ -44,13 +44,11 @@ impl SuiteConfig {
         dist: PathBuf,
         app_addr: SocketAddr,
         provider_port: Option<u16>,
-    ) -> Result<SuiteConfig, String> {
+    ) -> Result<SuiteConfig, ConfigError> {
         let provider_port = match (provider_port, app_addr.port()) {
             (Some(port), _) => port,
             (None, 0) => 0,
-            (None, app) => app.checked_add(1).ok_or_else(|| {
-                format!("port {app} leaves no next port for the payment provider: choose another --port, or give --provider-port")
-            })?,
+            (None, app) => app.checked_add(1).ok_or(ConfigError::NoNextPort(app))?,
         };
         Ok(SuiteConfig {
             dist,
@@ -75,46 +73,72 @@ fn public_names_of(ip: std::net::IpAddr) -> Vec<String> {
     }
 }
 
+/// Why a serving flag or the ports it names cannot be used; each message names the flag.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("port {0} leaves no next port for the payment provider: choose another --port, or give --provider-port")]
+    NoNextPort(u16),
+    #[error("{flag} {origin}: the suite is served over plain http, so it starts with http://")]
+    NotPlainHttp { flag: &'static str, origin: String },
+    #[error("{flag} {origin}: an origin has no path, query or user: http://NAME:PORT")]
+    NotJustAnOrigin { flag: &'static str, origin: String },
+    #[error("{flag} {origin}: `{port}` is not a port")]
+    NotAPort { flag: &'static str, origin: String, port: String },
+    #[error("{flag} {origin}: `{name}` is not a host name or IPv4 address")]
+    NotAHost { flag: &'static str, origin: String, name: String },
+    #[error("--public-origin {origin}: the app is served on port {app_port}, so the origin is http://{name}:{app_port}")]
+    NotTheAppsPort { origin: String, name: String, app_port: u16 },
+}
+
 /// The host name of a `--public-origin` (`http://192.168.1.20:8080` → `192.168.1.20`): plain
 /// http, no path, and the port the app is served on, so what users type reaches this server.
-pub fn public_name(origin: &str, app_port: u16) -> Result<String, String> {
+pub fn public_name(origin: &str, app_port: u16) -> Result<String, ConfigError> {
     let (name, port) = origin_parts("--public-origin", origin)?;
     if port != app_port {
-        return Err(format!(
-            "--public-origin {origin}: the app is served on port {app_port}, so the origin is http://{name}:{app_port}"
-        ));
+        return Err(ConfigError::NotTheAppsPort { origin: origin.to_owned(), name, app_port });
     }
     Ok(name)
 }
 
 /// A `--relay-origin` (a load balancer's address, `http://lb.lan` or `http://127.0.0.1:9000`):
 /// the origin as browsers send it, and its host name (answered to from then on).
-pub fn relay_origin(origin: &str) -> Result<(String, String), String> {
+pub fn relay_origin(origin: &str) -> Result<(String, String), ConfigError> {
     let (name, port) = origin_parts("--relay-origin", origin)?;
     let origin = if port == 80 { format!("http://{name}") } else { format!("http://{name}:{port}") };
     Ok((origin, name))
 }
 
-/// The host name and port of a plain http origin with no path; `flag` names it in errors.
-fn origin_parts(flag: &str, origin: &str) -> Result<(String, u16), String> {
-    let rest = origin.strip_prefix("http://").ok_or_else(|| {
-        format!("{flag} {origin}: the suite is served over plain http, so it starts with http://")
-    })?;
-    let authority = rest.strip_suffix('/').unwrap_or(rest);
-    if authority.contains(['/', '?', '#', '@']) {
-        return Err(format!("{flag} {origin}: an origin has no path, query or user: http://NAME:PORT"));
+/// The host name and port of a plain http origin with no path; `flag` names it in errors. Read
+/// by `http::Uri`; what it accepts but an origin may not have (a user, a path) is refused here.
+fn origin_parts(flag: &'static str, origin: &str) -> Result<(String, u16), ConfigError> {
+    let owned = || origin.to_owned();
+    if !origin.starts_with("http://") {
+        return Err(ConfigError::NotPlainHttp { flag, origin: owned() });
     }
-    let (name, port) = match authority.rsplit_once(':') {
-        Some((name, port)) => {
-            (name, port.parse::<u16>().map_err(|_| format!("{flag} {origin}: `{port}` is not a port"))?)
+    let not_an_origin = || ConfigError::NotJustAnOrigin { flag, origin: owned() };
+    let after_scheme = &origin["http://".len()..];
+    let authority_text = after_scheme.strip_suffix('/').unwrap_or(after_scheme);
+    if authority_text.contains(['/', '?', '#', '@']) {
+        return Err(not_an_origin());
+    }
+    // The port first: `http::Uri` refuses a bad one without saying which part was bad.
+    if let Some((_, port)) = authority_text.rsplit_once(':') {
+        if port.parse::<u16>().is_err() {
+            return Err(ConfigError::NotAPort { flag, origin: owned(), port: port.to_owned() });
         }
-        None => (authority, 80),
-    };
+    }
+    let not_a_host = |name: &str| ConfigError::NotAHost { flag, origin: owned(), name: name.to_owned() };
+    let uri = origin.parse::<axum::http::Uri>().map_err(|_| not_a_host(authority_text))?;
+    let authority = uri.authority().ok_or_else(not_an_origin)?;
+    if uri.path_and_query().is_some_and(|p| p.as_str() != "/") {
+        return Err(not_an_origin());
+    }
+    let name = authority.host();
     let valid = !name.is_empty()
         && name.len() <= 253
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
     if !valid {
-        return Err(format!("{flag} {origin}: `{name}` is not a host name or IPv4 address"));
+        return Err(not_a_host(name));
     }
-    Ok((name.to_ascii_lowercase(), port))
+    Ok((name.to_ascii_lowercase(), authority.port_u16().unwrap_or(80)))
 }

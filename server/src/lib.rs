@@ -32,7 +32,7 @@ mod site;
 #[cfg(any(test, feature = "stranger"))]
 mod stranger;
 
-pub use config::{public_name, relay_origin, SuiteConfig};
+pub use config::{public_name, relay_origin, ConfigError, SuiteConfig};
 pub use csp::{
     content_security_policy, inline_script_hashes, probe_of, CspReports, CSP_PROBE_MARK, CSP_REPORT_PATH,
 };
@@ -368,7 +368,7 @@ mod tests {
         assert_eq!(port(app, Some(9000)), Ok(9000));
         assert_eq!(port(local(), None), Ok(0));
         let last: SocketAddr = "127.0.0.1:65535".parse().unwrap();
-        assert!(port(last, None).unwrap_err().contains("no next port"));
+        assert!(port(last, None).unwrap_err().to_string().contains("no next port"));
         assert_eq!(port(last, Some(9000)), Ok(9000));
     }
 
@@ -524,7 +524,7 @@ mod tests {
             ("http://my box:8080", "not a host name"),
             ("http://mybox:port", "not a port"),
         ] {
-            let error = public_name(bad, 8080).unwrap_err();
+            let error = public_name(bad, 8080).unwrap_err().to_string();
             assert!(error.contains(says), "{bad}: {error}");
         }
         let lan: SocketAddr = "192.168.1.20:8080".parse().unwrap();

@@ -24,7 +24,8 @@ fn main() -> ExitCode {
         }
     };
     let served = runtime.block_on(async {
-        let suite = Suite::start(serve.config(dist)?).await.map_err(|e| e.to_string())?;
+        let suite =
+            Suite::start(serve.config(dist).map_err(|e| e.to_string())?).await.map_err(|e| e.to_string())?;
         let bus = serve.redis.as_deref().unwrap_or("this process only (no --redis)");
         // One line for scripts to wait on: where it is, and where rooms live.
         println!(

@@ -41,7 +41,7 @@ pub(crate) fn bench(engine: Engine, query: Option<&str>) -> Result<()> {
 pub(crate) fn browser_bench(root: &Path, browser: &Browser, query: Option<&str>) -> Result<()> {
     let runtime = runtime()?;
     let any_port = SocketAddr::from(([127, 0, 0, 1], 0));
-    let config = SuiteConfig::on_ports(root.join("dist"), any_port, None).or_else(fail)?;
+    let config = SuiteConfig::on_ports(root.join("dist"), any_port, None)?;
     let suite = start_suite(&runtime, config)?;
     let drivers = Drivers::start(browser, 1)?;
     let out = root.join("target").join(format!("bench-{}.json", browser.engine.name()));
@@ -81,7 +81,7 @@ pub(crate) fn audit(paths: &[String]) -> Result<()> {
     };
     let runtime = runtime()?;
     let any_port = SocketAddr::from(([127, 0, 0, 1], 0));
-    let config = SuiteConfig::on_ports(root.join("dist"), any_port, None).or_else(fail)?;
+    let config = SuiteConfig::on_ports(root.join("dist"), any_port, None)?;
     let suite = start_suite(&runtime, config)?;
     let out_dir = root.join("target").join("audit");
     std::fs::create_dir_all(&out_dir).or_else(|e| fail(format!("{}: {e}", out_dir.display())))?;

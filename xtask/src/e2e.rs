@@ -125,17 +125,17 @@ pub(crate) struct TestSuites {
 impl TestSuites {
     pub(crate) fn start(runtime: &tokio::runtime::Runtime, root: &Path) -> Result<TestSuites> {
         let any_port = SocketAddr::from(([127, 0, 0, 1], 0));
-        let mut config = SuiteConfig::on_ports(root.join("dist"), any_port, None).or_else(fail)?;
+        let mut config = SuiteConfig::on_ports(root.join("dist"), any_port, None)?;
         config.public_names.push(TEST_PUBLIC_NAME.to_owned());
         config.stranger_addr = Some(any_port);
         let main = start_suite(runtime, config)?;
-        let mut config = SuiteConfig::on_ports(root.join("dist"), any_port, None).or_else(fail)?;
+        let mut config = SuiteConfig::on_ports(root.join("dist"), any_port, None)?;
         config.stranger_addr = Some(any_port);
         let mut lonely = start_suite(runtime, config)?;
         runtime.block_on(lonely.stop_provider());
         let redis = LocalRedis::start("e2e").or_else(fail)?;
         let instance = || {
-            let mut config = SuiteConfig::on_ports(root.join("dist"), any_port, None).or_else(fail)?;
+            let mut config = SuiteConfig::on_ports(root.join("dist"), any_port, None)?;
             config.redis = Some(redis.url());
             start_suite(runtime, config)
         };

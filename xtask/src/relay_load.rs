@@ -95,7 +95,7 @@ async fn load(
     let mut suites = Vec::new();
     for _ in 0..count {
         let any: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 0));
-        let mut config = SuiteConfig::on_ports(dist.to_path_buf(), any, None).or_else(fail)?;
+        let mut config = SuiteConfig::on_ports(dist.to_path_buf(), any, None)?;
         // The load, not the limiter, is measured.
         config.relay_limits =
             RelayLimits { rate_per_second: 1_000_000, burst: 1_000_000, ..RelayLimits::default() };

@@ -6,13 +6,13 @@ use std::time::Instant;
 use crosstalk_server::args::ServeArgs;
 use crosstalk_server::SuiteConfig;
 
-use crate::run::{fail, Result};
+use crate::run::Result;
 use crate::tools::{self};
 use crate::{build_release, root, runtime, start_suite, took};
 
 /// The suite's configuration for `serve`'s flags.
 pub(crate) fn serve_config(root: &Path, args: &ServeArgs) -> Result<SuiteConfig> {
-    args.config(root.join("dist")).or_else(fail)
+    Ok(args.config(root.join("dist"))?)
 }
 
 pub(crate) fn serve(args: ServeArgs) -> Result<()> {

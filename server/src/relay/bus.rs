@@ -28,29 +28,44 @@ struct SaidIn {
     said: Said,
 }
 
+/// Why a message off the broker was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum BusReadError {
+    #[error("{0} bytes, over the bus's {MAX_BUS_BYTES}")]
+    TooBig(usize),
+    #[error("an empty message")]
+    Empty,
+    #[error("unknown kind {0:?}")]
+    UnknownKind(char),
+    #[error("not a numbered text: {0}")]
+    NotASaid(serde_json::Error),
+    #[error("not a headcount: {0}")]
+    NotAHeadcount(serde_json::Error),
+}
+
 /// Reads one pub/sub message: `t` then a numbered text, or `m` then a headcount.
-pub fn read_event(payload: &[u8]) -> Result<BusEvent, String> {
+pub fn read_event(payload: &[u8]) -> Result<BusEvent, BusReadError> {
     if payload.len() > MAX_BUS_BYTES {
-        return Err(format!("{} bytes, over the bus's {MAX_BUS_BYTES}", payload.len()));
+        return Err(BusReadError::TooBig(payload.len()));
     }
-    let (kind, json) = payload.split_first().ok_or("an empty message")?;
+    let (kind, json) = payload.split_first().ok_or(BusReadError::Empty)?;
     match kind {
         b't' => serde_json::from_slice::<SaidIn>(json)
             .map(|s| BusEvent::Said { room: s.room, said: s.said })
-            .map_err(|e| format!("not a numbered text: {e}")),
+            .map_err(BusReadError::NotASaid),
         b'm' => serde_json::from_slice::<Headcount>(json)
             .map(BusEvent::Headcount)
-            .map_err(|e| format!("not a headcount: {e}")),
-        other => Err(format!("unknown kind {:?}", char::from(*other))),
+            .map_err(BusReadError::NotAHeadcount),
+        other => Err(BusReadError::UnknownKind(char::from(*other))),
     }
 }
 
 /// Reads one history entry (a numbered text, without the room).
-pub fn read_said(stored: &[u8]) -> Result<Said, String> {
+pub fn read_said(stored: &[u8]) -> Result<Said, BusReadError> {
     if stored.len() > MAX_BUS_BYTES {
-        return Err(format!("{} bytes, over the bus's {MAX_BUS_BYTES}", stored.len()));
+        return Err(BusReadError::TooBig(stored.len()));
     }
-    serde_json::from_slice::<Said>(stored).map_err(|e| format!("not a numbered text: {e}"))
+    serde_json::from_slice::<Said>(stored).map_err(BusReadError::NotASaid)
 }
 
 #[cfg(test)]
@@ -73,10 +88,10 @@ mod tests {
             (b"t{\"room_seq\":-1}", "not a numbered text"),
             (b"m[]", "not a headcount"),
         ] {
-            assert!(read_event(bad).unwrap_err().contains(why), "{why}");
+            assert!(read_event(bad).unwrap_err().to_string().contains(why), "{why}");
         }
         let huge = vec![b't'; MAX_BUS_BYTES + 1];
-        assert!(read_event(&huge).unwrap_err().contains("over the bus"));
+        assert!(read_event(&huge).unwrap_err().to_string().contains("over the bus"));
         assert!(read_said(b"{}").is_err());
     }
 }

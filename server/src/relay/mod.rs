@@ -13,10 +13,12 @@
 //! The modules, each using only those before it ([`LAYERS`], held by a test): `types` what the
 //! parts say to each other and `clock` the time; `bus` how instances' messages read off the
 //! broker, `health` the counters, `history` each room's recent past, `limits` every limit;
-//! `rooms` this instance's state and the fan-out; `redis_bus` the rooms shared through Redis,
-//! which gets a handle to the rooms and counters, not the relay. Above them, this file is the
+//! `rooms` this instance's state and the fan-out; `adapters` the one `Bus` trait and its
+//! in-memory adapter; `redis_bus` the Redis adapter, which gets a handle to the rooms and
+//! counters, not the relay. Above them, this file is the
 //! relay, and `connection` one socket's task.
 
+pub mod adapters;
 pub mod bus;
 mod clock;
 mod connection;
@@ -38,10 +40,11 @@ use crosstalk_protocol::relay::{close, MAX_FRAME_BYTES};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use self::adapters::{Bus, MemoryBus};
 pub(crate) use self::clock::{now_ms, random_bits};
 use self::health::Stats;
 pub use self::limits::RelayLimits;
-use self::redis_bus::{BusTiming, RedisBus};
+use self::redis_bus::{BusError, BusTiming, RedisBus};
 use self::rooms::{Kick, NextStep, Rooms, RoomsHandle};
 use self::types::{BusState, ConnId, Draft};
 
@@ -67,8 +70,8 @@ struct Shared {
     run: Mutex<CancellationToken>,
     stopped: AtomicBool,
     tasks: TaskTracker,
-    /// Redis, when rooms span instances.
-    bus: Option<RedisBus>,
+    /// Where the rooms live: this process, or Redis when rooms span instances.
+    bus: Arc<dyn Bus>,
     /// Connections per client address.
     seats: crate::http::Seats,
 }
@@ -81,20 +84,20 @@ fn instance_name() -> String {
 impl Relay {
     /// The relay in one process (no broker).
     pub fn new(limits: RelayLimits) -> Relay {
-        Relay::with(limits, None, "local")
+        Relay::with(limits, Arc::new(MemoryBus), "local")
     }
 
     /// The relay sharing its rooms with other instances through Redis at `url`; it connects in
     /// the background (and keeps serving its own members until it has). Needs a tokio runtime.
-    pub fn with_redis(limits: RelayLimits, url: &str, timing: BusTiming) -> Result<Relay, String> {
+    pub fn with_redis(limits: RelayLimits, url: &str, timing: BusTiming) -> Result<Relay, BusError> {
         let instance = instance_name();
         let bus = RedisBus::new(url, &instance, timing, limits.history)?;
-        let relay = Relay::with(limits, Some(bus.clone()), &instance);
+        let relay = Relay::with(limits, Arc::new(bus.clone()), &instance);
         tokio::spawn(bus.run(relay.0.rooms.clone()));
         Ok(relay)
     }
 
-    fn with(limits: RelayLimits, bus: Option<RedisBus>, instance: &str) -> Relay {
+    fn with(limits: RelayLimits, bus: Arc<dyn Bus>, instance: &str) -> Relay {
         let stats = Arc::new(Stats::default());
         Relay(Arc::new(Shared {
             limits,
@@ -113,16 +116,11 @@ impl Relay {
 
     /// Where rooms live now: this process, Redis, or this process because Redis is away.
     pub fn bus_state(&self) -> BusState {
-        self.0.bus.as_ref().map_or(BusState::Memory, RedisBus::state)
+        self.0.bus.state()
     }
 
-    /// The broker, while it is up.
-    fn shared(&self) -> Option<&RedisBus> {
-        self.0.bus.as_ref().filter(|bus| bus.is_up())
-    }
-
-    /// A client's decoded envelope: checked by the rooms, then joined or published — through
-    /// the broker when one is up, else within this process.
+    /// A client's decoded envelope: checked by the rooms, then joined or published through the
+    /// bus (within this process, or through the broker while one is up).
     async fn receive(
         &self,
         conn: ConnId,
@@ -149,44 +147,19 @@ impl Relay {
     async fn join(&self, conn: ConnId, room: &str, after: Option<u64>) {
         let Some(who) = self.rooms().begin_join(conn, room, now_ms()) else { return };
         self.tell_leaves().await;
-        if let Some(bus) = self.shared() {
-            let shared = async {
-                let members = bus.headcount(room, conn, &who, true).await?;
-                let since = match after {
-                    Some(after) => Some((after, bus.since(room, after).await?)),
-                    None => None,
-                };
-                Ok::<_, String>((members, since))
-            };
-            match shared.await {
-                Ok((members, since)) => {
-                    return self.rooms().finish_join(conn, room, members, since, now_ms())
-                }
-                Err(why) => bus.failed(&why),
-            }
-        }
-        self.rooms().join_locally(conn, room, after, now_ms());
+        self.0.bus.join(&self.0.rooms, conn, room, &who, after).await;
     }
 
     async fn publish(&self, draft: Draft) {
-        if let Some(bus) = self.shared() {
-            match bus.publish(&draft).await {
-                Ok(_) => return,
-                Err(why) => bus.failed(&why),
-            }
-        }
-        self.rooms().publish_locally(draft, now_ms());
+        self.0.bus.publish(&self.0.rooms, draft).await;
     }
 
     /// Members that left while the broker counts them: it tells every instance. Awaited, so a
     /// connection that leaves a room and joins it again is removed before it is added.
     async fn tell_leaves(&self) {
         let leaves = self.rooms().take_leaves();
-        let Some(bus) = self.shared() else { return };
-        for leave in leaves {
-            if let Err(why) = bus.leave(&leave).await {
-                return bus.failed(&why);
-            }
+        if !leaves.is_empty() {
+            self.0.bus.leave(leaves).await;
         }
     }
 
@@ -275,9 +248,7 @@ impl Relay {
         // Each connection tells the broker its member left as it ends: the other instances hear
         // it now, not a lease later. Only then does the bus stop.
         let _ = tokio::time::timeout(within, self.0.tasks.wait()).await;
-        if let Some(bus) = &self.0.bus {
-            bus.stop();
-        }
+        self.0.bus.stop();
     }
 
     /// Connections open now.
@@ -294,7 +265,8 @@ impl Relay {
 const MAX_FRAME: usize = MAX_FRAME_BYTES;
 
 /// The relay's modules from the bottom up: each may use only those before it.
-pub const LAYERS: &[&str] = &["types", "clock", "bus", "health", "history", "limits", "rooms", "redis_bus"];
+pub const LAYERS: &[&str] =
+    &["types", "clock", "bus", "health", "history", "limits", "rooms", "adapters", "redis_bus"];
 
 #[cfg(test)]
 mod layers {
@@ -309,6 +281,7 @@ mod layers {
             "history" => include_str!("history.rs"),
             "limits" => include_str!("limits.rs"),
             "rooms" => include_str!("rooms.rs"),
+            "adapters" => include_str!("adapters.rs"),
             "redis_bus" => include_str!("redis_bus.rs"),
             other => panic!("{other} is in LAYERS but not read here"),
         }

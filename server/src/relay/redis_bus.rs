@@ -23,12 +23,28 @@ use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, Client, Script};
 use tokio_util::sync::CancellationToken;
 
+use super::adapters::{Bus, MemoryBus, Pending};
 use super::bus::{read_event, read_said, BusEvent};
 use super::clock::{now_ms, random_bits};
 use super::history::Since;
 use super::rooms::{Delivered, Leave, RoomsHandle};
 pub use super::types::BusState;
 use super::types::{ConnId, Draft, Headcount, Origin};
+
+/// Why a step on the broker failed (the bus then counts Redis as gone until it links again).
+#[derive(Debug, thiserror::Error)]
+pub enum BusError {
+    #[error("--redis {url}: {source}")]
+    Url { url: String, source: redis::RedisError },
+    #[error("Redis is not connected")]
+    Down,
+    #[error("{what}: {source}")]
+    Command { what: &'static str, source: redis::RedisError },
+    #[error("{what}: no answer within {within:?}")]
+    Silent { what: &'static str, within: Duration },
+    #[error("encoding for Redis: {0}")]
+    Encode(#[from] serde_json::Error),
+}
 
 /// The channel every instance publishes on and subscribes to.
 const CHANNEL: &str = "crosstalk:bus";
@@ -173,8 +189,8 @@ impl RedisBus {
         instance: &str,
         timing: BusTiming,
         history: super::history::HistoryLimits,
-    ) -> Result<RedisBus, String> {
-        let client = Client::open(url).map_err(|e| format!("--redis {url}: {e}"))?;
+    ) -> Result<RedisBus, BusError> {
+        let client = Client::open(url).map_err(|source| BusError::Url { url: url.to_owned(), source })?;
         Ok(RedisBus(Arc::new(Inner {
             client,
             instance: instance.to_owned(),
@@ -195,16 +211,8 @@ impl RedisBus {
         })))
     }
 
-    pub fn state(&self) -> BusState {
-        self.0.state.lock().map(|s| s.clone()).unwrap_or(BusState::Memory)
-    }
-
     pub fn instance(&self) -> &str {
         &self.0.instance
-    }
-
-    pub fn stop(&self) {
-        self.0.stop.cancel();
     }
 
     /// The command connection, while the broker is up.
@@ -217,33 +225,34 @@ impl RedisBus {
     }
 
     /// A command failed: the broker counts as gone until the link is made again.
-    pub fn failed(&self, why: &str) {
+    pub fn failed(&self, why: &BusError) {
         if let Ok(mut conn) = self.0.conn.lock() {
             conn.take();
         }
         if let Ok(broken) = self.0.broken.lock() {
             broken.cancel();
         }
-        tracing::warn!(why, "relay bus: a Redis command failed");
+        tracing::warn!(%why, "relay bus: a Redis command failed");
     }
 
     async fn within<T>(
         &self,
-        what: &str,
+        what: &'static str,
         call: impl std::future::Future<Output = redis::RedisResult<T>>,
-    ) -> Result<T, String> {
-        match tokio::time::timeout(self.0.timing.command_within, call).await {
+    ) -> Result<T, BusError> {
+        let within = self.0.timing.command_within;
+        match tokio::time::timeout(within, call).await {
             Ok(Ok(value)) => Ok(value),
-            Ok(Err(error)) => Err(format!("{what}: {error}")),
-            Err(_) => Err(format!("{what}: no answer within {:?}", self.0.timing.command_within)),
+            Ok(Err(source)) => Err(BusError::Command { what, source }),
+            Err(_) => Err(BusError::Silent { what, within }),
         }
     }
 
     /// Numbers and publishes a text; it reaches members (this instance's too) through the
     /// subscription.
-    pub async fn publish(&self, draft: &Draft) -> Result<u64, String> {
-        let mut conn = self.up().ok_or("Redis is not connected")?;
-        let tail = serde_json::to_string(draft).map_err(|e| e.to_string())?;
+    async fn number_and_publish(&self, draft: &Draft) -> Result<u64, BusError> {
+        let mut conn = self.up().ok_or(BusError::Down)?;
+        let tail = serde_json::to_string(draft)?;
         let mut call = self.0.scripts.publish.key(seq_key(&draft.room));
         call.key(stream_key(&draft.room))
             .arg(CHANNEL)
@@ -255,19 +264,19 @@ impl RedisBus {
     }
 
     /// Adds (`joining`) or removes a member; every instance hears the new count. The count.
-    pub async fn headcount(
+    async fn headcount(
         &self,
         room: &str,
         conn_id: ConnId,
         who: &crosstalk_protocol::SenderId,
         joining: bool,
-    ) -> Result<u32, String> {
-        let mut conn = self.up().ok_or("Redis is not connected")?;
+    ) -> Result<u32, BusError> {
+        let mut conn = self.up().ok_or(BusError::Down)?;
         let origin = Origin { instance: self.0.instance.clone(), conn: conn_id };
         let (joined, left) = if joining { (Some(who.clone()), None) } else { (None, Some(who.clone())) };
         let count = Headcount { room: room.to_owned(), members: 0, joined, left, origin };
         // The script puts the count first; this is the rest of the object.
-        let mut tail = serde_json::to_value(&count).map_err(|e| e.to_string())?;
+        let mut tail = serde_json::to_value(&count)?;
         if let Some(map) = tail.as_object_mut() {
             map.remove("members");
         }
@@ -280,13 +289,9 @@ impl RedisBus {
         self.within("counting members", call.invoke_async(&mut conn)).await
     }
 
-    pub async fn leave(&self, leave: &Leave) -> Result<u32, String> {
-        self.headcount(&leave.room, leave.conn, &leave.who, false).await
-    }
-
     /// What came after `after` in `room`, from its stream.
-    pub async fn since(&self, room: &str, after: u64) -> Result<Since, String> {
-        let mut conn = self.up().ok_or("Redis is not connected")?;
+    async fn since(&self, room: &str, after: u64) -> Result<Since, BusError> {
+        let mut conn = self.up().ok_or(BusError::Down)?;
         let mut call = self.0.scripts.since.key(seq_key(room));
         call.key(stream_key(room)).arg(after.saturating_add(1));
         type Stored = Vec<(String, Vec<(String, Vec<u8>)>)>;
@@ -297,7 +302,7 @@ impl RedisBus {
             for (_, value) in fields {
                 match read_said(&value) {
                     Ok(said) => kept.push(said),
-                    Err(why) => tracing::warn!(id, why, "relay bus: refused a history entry"),
+                    Err(why) => tracing::warn!(id, %why, "relay bus: refused a history entry"),
                 }
             }
         }
@@ -341,44 +346,42 @@ impl RedisBus {
 
     /// One link to the broker, from connecting to its loss: why it ended.
     async fn link(&self, relay: &RoomsHandle, broken: &CancellationToken, attempt: &mut u32) -> String {
+        match self.linked(relay, broken, attempt).await {
+            Ok(ended) => ended.to_owned(),
+            Err(why) => why.to_string(),
+        }
+    }
+
+    /// The link's life: `Ok` with why it ended of itself, or the step that failed.
+    async fn linked(
+        &self,
+        relay: &RoomsHandle,
+        broken: &CancellationToken,
+        attempt: &mut u32,
+    ) -> Result<&'static str, BusError> {
         let timing = self.0.timing;
         let config = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(timing.command_within))
             .set_response_timeout(Some(timing.command_within));
-        let conn = match self
+        let conn = self
             .within("connecting", self.0.client.get_multiplexed_async_connection_with_config(&config))
-            .await
-        {
-            Ok(conn) => conn,
-            Err(why) => return why,
-        };
-        let mut pubsub = match self.within("subscribing", self.0.client.get_async_pubsub()).await {
-            Ok(pubsub) => pubsub,
-            Err(why) => return why,
-        };
-        if let Err(why) = self.within("subscribing", pubsub.subscribe(CHANNEL)).await {
-            return why;
-        }
+            .await?;
+        let mut pubsub = self.within("subscribing", self.0.client.get_async_pubsub()).await?;
+        self.within("subscribing", pubsub.subscribe(CHANNEL)).await?;
         // Numbers given alone while away go under the room's counter; then share again.
         let local = relay.rooms().local_rooms();
         for (room, _, head) in local {
-            if let Err(why) = self.raise(&conn, &room, head).await {
-                return why;
-            }
+            self.raise(&conn, &room, head).await?;
         }
         if let Ok(mut slot) = self.0.conn.lock() {
             *slot = Some(conn.clone());
         }
-        if let Err(why) = self.beat(relay).await {
-            return why;
-        }
+        self.beat(relay).await?;
         relay.rooms().set_shared(true, now_ms());
         let local = relay.rooms().local_rooms();
         // Rooms that had texts here catch up on what others said while this link was down.
         for (room, _, head) in local.into_iter().filter(|(_, _, head)| *head > 0) {
-            if let Err(why) = self.catch_up(relay, &room, head).await {
-                return why;
-            }
+            self.catch_up(relay, &room, head).await?;
         }
         if let Ok(mut state) = self.0.state.lock() {
             *state = BusState::Redis;
@@ -390,25 +393,19 @@ impl RedisBus {
         let mut messages = pubsub.on_message();
         loop {
             tokio::select! {
-                _ = self.0.stop.cancelled() => return "the relay is shutting down".into(),
-                _ = broken.cancelled() => return "a command to Redis failed".into(),
+                _ = self.0.stop.cancelled() => return Ok("the relay is shutting down"),
+                _ = broken.cancelled() => return Ok("a command to Redis failed"),
                 message = messages.next() => {
-                    let Some(message) = message else { return "the subscription to Redis ended".into() };
-                    if let Err(why) = self.deliver_from_bus(relay, message.get_payload_bytes()).await {
-                        return why;
-                    }
+                    let Some(message) = message else { return Ok("the subscription to Redis ended") };
+                    self.deliver_from_bus(relay, message.get_payload_bytes()).await?;
                 }
-                _ = beat.tick() => {
-                    if let Err(why) = self.beat(relay).await {
-                        return why;
-                    }
-                }
+                _ = beat.tick() => self.beat(relay).await?,
             }
         }
     }
 
     /// One message off the subscription, delivered in the room's order.
-    async fn deliver_from_bus(&self, relay: &RoomsHandle, payload: &[u8]) -> Result<(), String> {
+    async fn deliver_from_bus(&self, relay: &RoomsHandle, payload: &[u8]) -> Result<(), BusError> {
         match read_event(payload) {
             Ok(BusEvent::Said { room, said }) => {
                 let now = now_ms();
@@ -421,14 +418,14 @@ impl RedisBus {
             Ok(BusEvent::Headcount(count)) => relay.rooms().headcount(count, now_ms()),
             Err(why) => {
                 relay.stats().bus_refused();
-                tracing::warn!(why, "relay bus: refused a message");
+                tracing::warn!(%why, "relay bus: refused a message");
             }
         }
         Ok(())
     }
 
     /// Delivers what the room's stream holds after `after` (a gap, or a link made again).
-    async fn catch_up(&self, relay: &RoomsHandle, room: &str, after: u64) -> Result<(), String> {
+    async fn catch_up(&self, relay: &RoomsHandle, room: &str, after: u64) -> Result<(), BusError> {
         let since = self.since(room, after).await?;
         let mut rooms = relay.rooms();
         let now = now_ms();
@@ -442,7 +439,7 @@ impl RedisBus {
         Ok(())
     }
 
-    async fn raise(&self, conn: &MultiplexedConnection, room: &str, head: u64) -> Result<u64, String> {
+    async fn raise(&self, conn: &MultiplexedConnection, room: &str, head: u64) -> Result<u64, BusError> {
         let mut conn = conn.clone();
         let mut call = self.0.scripts.raise.key(seq_key(room));
         call.arg(head).arg(SEQ_TTL_MS);
@@ -450,8 +447,8 @@ impl RedisBus {
     }
 
     /// Renews this instance's members in every room it has, and tells them the counts.
-    async fn beat(&self, relay: &RoomsHandle) -> Result<(), String> {
-        let mut conn = self.up().ok_or("Redis is not connected")?;
+    async fn beat(&self, relay: &RoomsHandle) -> Result<(), BusError> {
+        let mut conn = self.up().ok_or(BusError::Down)?;
         let lease = self.0.timing.lease.as_millis() as u64;
         let local = relay.rooms().local_rooms();
         for (room, members, _) in local {
@@ -464,6 +461,72 @@ impl RedisBus {
             relay.rooms().recount(&room, count, now_ms());
         }
         Ok(())
+    }
+}
+
+impl Bus for RedisBus {
+    fn join<'a>(
+        &'a self,
+        rooms: &'a RoomsHandle,
+        conn: ConnId,
+        room: &'a str,
+        who: &'a crosstalk_protocol::SenderId,
+        after: Option<u64>,
+    ) -> Pending<'a> {
+        Box::pin(async move {
+            if self.is_up() {
+                let shared = async {
+                    let members = self.headcount(room, conn, who, true).await?;
+                    let since = match after {
+                        Some(after) => Some((after, self.since(room, after).await?)),
+                        None => None,
+                    };
+                    Ok::<_, BusError>((members, since))
+                };
+                match shared.await {
+                    Ok((members, since)) => {
+                        return rooms.rooms().finish_join(conn, room, members, since, now_ms())
+                    }
+                    Err(why) => self.failed(&why),
+                }
+            }
+            // Redis is away: this instance's members go on alone.
+            MemoryBus.join(rooms, conn, room, who, after).await
+        })
+    }
+
+    fn publish<'a>(&'a self, rooms: &'a RoomsHandle, draft: Draft) -> Pending<'a> {
+        Box::pin(async move {
+            if self.is_up() {
+                // It reaches members, this instance's too, through the subscription.
+                match self.number_and_publish(&draft).await {
+                    Ok(_) => return,
+                    Err(why) => self.failed(&why),
+                }
+            }
+            MemoryBus.publish(rooms, draft).await
+        })
+    }
+
+    fn leave(&self, leaves: Vec<Leave>) -> Pending<'_> {
+        Box::pin(async move {
+            if !self.is_up() {
+                return;
+            }
+            for leave in leaves {
+                if let Err(why) = self.headcount(&leave.room, leave.conn, &leave.who, false).await {
+                    return self.failed(&why);
+                }
+            }
+        })
+    }
+
+    fn state(&self) -> BusState {
+        self.0.state.lock().map(|s| s.clone()).unwrap_or(BusState::Memory)
+    }
+
+    fn stop(&self) {
+        self.0.stop.cancel();
     }
 }
 
