@@ -13,7 +13,6 @@
 
 pub mod app;
 pub mod catalog;
-pub mod clock;
 pub mod components;
 pub mod controller;
 pub mod diagram;
@@ -35,14 +34,12 @@ pub mod split;
 pub mod state;
 pub mod transport;
 
+/// Time and randomness for any context, shared with the workers (`crosstalk-glue`).
+pub use crosstalk_glue::clock;
 /// The wire protocol, shared with the workers and the server.
 pub use crosstalk_protocol as protocol;
 
-/// The allocator of every wasm module (the app and both workers link this crate): talc, smaller and
-/// faster in wasm than Rust's default dlmalloc, which is 7 KB of code in each module.
-#[cfg(all(not(target_feature = "atomics"), target_family = "wasm"))]
-#[global_allocator]
-static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+// The allocator of every wasm module is `crosstalk-glue`'s, which the app and each worker link.
 
 /// The app's modules from the bottom up: a module uses only those of its own layer and below.
 pub const LAYERS: &[&[&str]] = &[
@@ -131,5 +128,33 @@ mod layers {
             checked += 1;
         }
         assert!(checked > 50, "only {checked} files read");
+    }
+
+    /// The crates a manifest depends on, by name.
+    fn dependencies(manifest: &str) -> Vec<String> {
+        let text = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(manifest))
+            .expect("the manifest is readable");
+        let mut in_dependencies = false;
+        let mut names = Vec::new();
+        for line in text.lines().map(str::trim) {
+            if line.starts_with('[') {
+                in_dependencies = line.ends_with("dependencies]");
+            } else if let (true, Some((name, _))) = (in_dependencies, line.split_once('=')) {
+                names.push(name.trim().to_owned());
+            }
+        }
+        names
+    }
+
+    #[test]
+    fn a_worker_links_the_protocol_and_the_glue_never_the_app() {
+        for manifest in ["workers/Cargo.toml", "glue/Cargo.toml"] {
+            let named = dependencies(manifest);
+            assert!(named.iter().any(|d| d == "crosstalk-protocol"), "{manifest}: {named:?}");
+            for app_only in ["crosstalk", "yew", "yew-router", "serde_json"] {
+                assert!(!named.iter().any(|d| d == app_only), "{manifest} depends on {app_only}");
+            }
+        }
+        assert!(dependencies("workers/Cargo.toml").iter().any(|d| d == "crosstalk-glue"));
     }
 }

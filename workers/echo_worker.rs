@@ -6,8 +6,8 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use crosstalk::clock::{now_ms, random};
-use crosstalk::transport::js_wire::{write_any, write_js, JsIncoming, Wire};
+use crosstalk_glue::clock::{now_ms, random};
+use crosstalk_glue::js_wire::{write_any, write_js, JsIncoming, Wire};
 use crosstalk_protocol::worker_port::{EchoService, WorkerPortMsg};
 use crosstalk_protocol::{Envelope, Sender, SenderId};
 use gloo::events::EventListener;

@@ -5,9 +5,9 @@ use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use crosstalk::clock::{now_ms, random};
-use crosstalk::transport::js_wire::{write_any, write_js, JsIncoming, Wire};
-use crosstalk::transport::worker_tap::{Seen, WorkerTap};
+use crosstalk_glue::clock::{now_ms, random};
+use crosstalk_glue::js_wire::{write_any, write_js, JsIncoming, Wire};
+use crosstalk_glue::worker_tap::{Seen, WorkerTap};
 use crosstalk_protocol::roster::peer_timeout_from_query;
 use crosstalk_protocol::shared_store::StoreMsg;
 use crosstalk_protocol::shared_store::{Outgoing, PortId, SharedStore, PING_INTERVAL_MS, TAB_TIMEOUT_MS};

@@ -19,8 +19,8 @@ use gloo::timers::callback::{Interval, Timeout};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::EventTarget;
 
-use super::js_wire::{preview_js, read_any, write_any, Wire};
 use crate::clock::now_ms;
+use crosstalk_glue::js_wire::{preview_js, read_any, write_any, Wire};
 
 /// Where a message travelled, as the log names it ("port", "worker", "channel", …).
 pub type Via = &'static str;
@@ -110,21 +110,7 @@ pub fn read_wire(data: &JsValue) -> Result<String, DecodeError> {
     Ok(String::from(text))
 }
 
-/// A few words for a value that is not what we expected ("a number", "an object", "null").
-pub fn describe_js(value: &JsValue) -> String {
-    if value.is_null() {
-        return "null".into();
-    }
-    if value.is_undefined() {
-        return "nothing (undefined)".into();
-    }
-    let kind = value.js_typeof().as_string().unwrap_or_default();
-    match kind.as_str() {
-        "object" if js_sys::Array::is_array(value) => "an array".into(),
-        "object" => "an object".into(),
-        other => format!("a {other}"),
-    }
-}
+pub use crosstalk_glue::js_value::describe_js;
 
 /// The message of a thrown JS value (an Error's `message`, a DOMException's name and message).
 pub fn js_error_text(value: &JsValue) -> String {

@@ -14,7 +14,7 @@ use crosstalk_protocol::inspector::{
 };
 use crosstalk_protocol::inspector::{WATCH_INTERVAL_MS, WATCH_LASTS_MS};
 use gloo::timers::callback::Interval;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 use web_sys::{BroadcastChannel, MessageEvent};
 
 use super::core::{js_error_text, Core, Event, LinkState, Via};
@@ -26,14 +26,7 @@ pub const VIA_INSPECTOR: Via = "inspector";
 pub const INSPECTOR_PATH: &str = "/inspector";
 /// How often a watched tab sends what is new: often enough to follow, far below the message rate.
 const PUBLISH_EVERY_MS: u32 = 100;
-/// A `watch` is a few dozen bytes; anything longer on the channel is another context's records,
-/// which a publishing tab or worker does not read at all.
-const WATCH_MAX_CHARS: u32 = 256;
-
-/// Whether `data` is short enough to be a `watch` (checked before it is read).
-pub fn watch_sized(data: &JsValue) -> bool {
-    data.dyn_ref::<js_sys::JsString>().is_some_and(|t| t.length() <= WATCH_MAX_CHARS)
-}
+pub use crosstalk_glue::worker_tap::watch_sized;
 
 pub type InspectorEvent = Event<InspectorMsg>;
 

@@ -20,8 +20,11 @@
 //! | [`reach`] | a `no-cors` fetch: does another origin answer at all? | `/payment` |
 //! | [`detect`] | each of the above, probed: constructors, cloning, transfer, quota | `/capabilities` |
 //! | [`inspector`] | `BroadcastChannel` `crosstalk:inspector`: every route's log, while `/inspector` watches | every route, `/inspector` |
-//! | [`worker_tap`] | the same side channel, from a worker: each message it handles | the shared worker |
-//! | [`js_wire`] | `JSON.parse` / `JSON.stringify`: envelopes read where they arrived and written once, as text or cloned objects | every transport, the workers |
+//! | `crosstalk_glue::worker_tap` | the same side channel, from a worker: each message it handles | the shared worker |
+//! | [`js_wire`] (`crosstalk-glue`) | `JSON.parse` / `JSON.stringify`: envelopes read where they arrived and written once, as text or cloned objects | every transport, the workers |
+
+/// The wire, shared with the workers (`crosstalk-glue`).
+pub use crosstalk_glue::js_wire;
 
 pub mod bench;
 pub mod broadcast;
@@ -29,7 +32,6 @@ pub mod core;
 pub mod detect;
 pub mod frame;
 pub mod inspector;
-pub mod js_wire;
 pub mod leader_lock;
 pub mod page_life;
 pub mod port;
@@ -42,6 +44,5 @@ pub mod storage;
 pub mod websocket;
 pub mod window_message;
 pub mod worker_port;
-pub mod worker_tap;
 
 pub use self::core::{read_wire, Core, Event, LinkState, Via};

@@ -12,9 +12,8 @@ use gloo::events::EventListener;
 use wasm_bindgen::JsCast;
 use web_sys::{BroadcastChannel, MessageEvent};
 
-use super::inspector::watch_sized;
-use super::js_wire::{read_js, write_js};
 use crate::clock::now_ms;
+use crate::js_wire::{read_js, write_js};
 
 /// One message as the worker handled it.
 pub struct Seen<'a> {
@@ -24,6 +23,16 @@ pub struct Seen<'a> {
     pub from: Option<&'a str>,
     pub code: Option<ReasonCode>,
     pub payload: &'a str,
+}
+
+/// A `watch` is a few dozen bytes; anything longer on the channel is another context's records,
+/// which a publishing tab or worker does not read at all.
+const WATCH_MAX_CHARS: u32 = 256;
+
+/// Whether `data` is short enough to be a `watch` (checked before it is read): the worker's tap
+/// and every page publishing to the inspector ask it.
+pub fn watch_sized(data: &wasm_bindgen::JsValue) -> bool {
+    data.dyn_ref::<js_sys::JsString>().is_some_and(|t| t.length() <= WATCH_MAX_CHARS)
 }
 
 pub struct WorkerTap {

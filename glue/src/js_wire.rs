@@ -18,7 +18,7 @@ use std::cell::RefCell;
 use js_sys::{Array, JsString, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 
-use super::core::describe_js;
+use crate::js_value::describe_js;
 
 #[wasm_bindgen]
 extern "C" {
