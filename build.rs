@@ -2,9 +2,13 @@
 //! from what runs. A region starts at a line `// lesson: <slug>` and ends at `// lesson end`; the
 //! build writes every region, dedented, to `$OUT_DIR/lesson_code.rs`, which
 //! `src/lesson_code.rs` includes. An unclosed or nested region fails the build, with its place.
+//! It also writes the UI's text keys from the English words (`build/words.rs`).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+
+#[path = "build/words.rs"]
+mod words;
 
 const BEGIN: &str = "// lesson:";
 const END: &str = "// lesson end";
@@ -20,6 +24,8 @@ struct Region {
 
 fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+    words::write(&manifest, &out_dir);
     let mut files = Vec::new();
     for root in ROOTS {
         println!("cargo:rerun-if-changed={root}");

@@ -226,7 +226,7 @@ async fn a_tab_that_went_offline_gets_exactly_what_it_missed_when_it_comes_back(
     )
     .await;
     let resumed = log_has(driver, Want { kind: Some("resumed"), ..Want::default() }).await;
-    assert!(resumed.payload.contains("2 missed message(s)"), "{resumed:?}");
+    assert!(resumed.payload.contains("2 missed messages follow"), "{resumed:?}");
     let seen: u64 = seen.parse().expect("a number");
     for (n, text) in [(seen + 1, "missed one"), (seen + 2, "missed two")] {
         let want = format!("{text} · relay #{n} ");

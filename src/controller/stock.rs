@@ -37,7 +37,7 @@ pub fn messages_forced() -> bool {
 }
 
 /// The transport the page asks to start on (`?transport=storage`), else BroadcastChannel.
-fn first_medium() -> StockTransport {
+fn first_transport() -> StockTransport {
     page_query::param("transport")
         .as_deref()
         .and_then(StockTransport::parse)
@@ -74,8 +74,8 @@ fn relay_room() -> String {
 
 /// Web Locks are origin-wide: they choose among all tabs, so window mode (a family of windows
 /// only) elects by messages, as does a browser without them or a page that asks.
-fn locks_wanted(medium: StockTransport) -> bool {
-    leader_lock::supported() && !messages_forced() && medium != StockTransport::Window
+fn locks_wanted(transport: StockTransport) -> bool {
+    leader_lock::supported() && !messages_forced() && transport != StockTransport::Window
 }
 
 /// The tab's desk: runs the ticker, carries its messages on the bus, holds the lock.
@@ -104,7 +104,7 @@ impl StockDesk {
     pub fn new(route: Dispatch<Action>) -> Rc<StockDesk> {
         let sender = Rc::new(RefCell::new(Sender::new(SenderId::new("tab", random))));
         let me = sender.borrow().id.clone();
-        let locks = locks_wanted(first_medium());
+        let locks = locks_wanted(first_transport());
         Rc::new(StockDesk {
             ticker: RefCell::new(Ticker::new(me, now_ms())),
             sender,
@@ -122,7 +122,7 @@ impl StockDesk {
     }
 
     pub fn start(self: &Rc<Self>) {
-        self.open(first_medium());
+        self.open(first_transport());
         self.elect_by(self.locks.get());
         self.enter_the_lobby();
         let weak = Rc::downgrade(self);
@@ -167,8 +167,8 @@ impl StockDesk {
         self.report();
     }
 
-    /// Opens the bus on `medium` (closing the old one).
-    fn open(self: &Rc<Self>, medium: StockTransport) {
+    /// Opens the bus on `transport` (closing the old one).
+    fn open(self: &Rc<Self>, transport: StockTransport) {
         let weak: Weak<StockDesk> = Rc::downgrade(self);
         let route = self.route.clone();
         let sink = move |event: StockEvent| {
@@ -190,17 +190,17 @@ impl StockDesk {
         };
         self.bus.borrow_mut().take();
         let room = self.room.borrow().clone();
-        match StockBus::open(medium, &room, Rc::clone(&self.sender), sink) {
+        match StockBus::open(transport, &room, Rc::clone(&self.sender), sink) {
             Ok(bus) => {
                 *self.bus.borrow_mut() = Some(bus);
-                self.route.dispatch(Action::Transport(medium));
+                self.route.dispatch(Action::Transport(transport));
                 // The address says where this tab is, so a reload or a copied link lands there.
-                let room = (medium == StockTransport::WebSocket).then_some(room.as_str());
-                page_query::replace_params(&[("transport", Some(medium.as_str())), ("room", room)]);
+                let room = (transport == StockTransport::WebSocket).then_some(room.as_str());
+                page_query::replace_params(&[("transport", Some(transport.as_str())), ("room", room)]);
             }
             Err(why) => self
                 .route
-                .dispatch(Action::Refused { what: "transport".into(), reason: unavailable(medium, &why) }),
+                .dispatch(Action::Refused { what: "transport".into(), reason: unavailable(transport, &why) }),
         }
     }
 
@@ -245,16 +245,16 @@ impl StockDesk {
 
     /// This tab as the lobby's rules see it.
     fn at_the_lobby<T>(&self, then: impl FnOnce(AtTheLobby) -> T) -> T {
-        let medium = self.bus.borrow().as_ref().map_or_else(first_medium, StockBus::medium);
+        let transport = self.bus.borrow().as_ref().map_or_else(first_transport, StockBus::transport);
         let ticker = self.ticker.borrow();
         let holding = self.lock.borrow().as_ref().is_some_and(LeaderLock::is_held);
         let room = self.room.borrow();
         then(AtTheLobby {
-            on: medium.as_str(),
-            room: (medium == StockTransport::WebSocket).then_some(room.as_str()),
+            on: transport.as_str(),
+            room: (transport == StockTransport::WebSocket).then_some(room.as_str()),
             term: ticker.term(),
             speaks: ticker.is_leading() || holding,
-            in_a_family: medium == StockTransport::Window,
+            in_a_family: transport == StockTransport::Window,
         })
     }
 
@@ -275,13 +275,13 @@ impl StockDesk {
     fn heard_in_lobby(self: &Rc<Self>, body: &StockMsg) {
         match self.at_the_lobby(|at| at.hear(body)) {
             Some(LobbyStep::Say(answer)) => self.say_in_lobby(Some(answer)),
-            Some(LobbyStep::MoveTo { transport, term, room }) => {
-                let Some(medium) = StockTransport::parse(&transport) else { return };
+            Some(LobbyStep::MoveTo { transport: named, term, room }) => {
+                let Some(transport) = StockTransport::parse(&named) else { return };
                 if let Some(room) = room.filter(|r| crosstalk_protocol::relay::room_name(r).is_ok()) {
                     *self.room.borrow_mut() = room;
                 }
-                self.route.dispatch(Action::MarketFound { medium, term });
-                self.move_to(medium);
+                self.route.dispatch(Action::MarketFound { transport, term });
+                self.move_to(transport);
             }
             None => {}
         }
@@ -323,10 +323,10 @@ impl StockDesk {
     }
 
     fn heard(self: &Rc<Self>, from: &SenderId, body: StockMsg) {
-        if let StockMsg::Switch { transport } = &body {
-            if let Some(medium) = StockTransport::parse(transport) {
-                if self.bus.borrow().as_ref().map(StockBus::medium) != Some(medium) {
-                    self.move_to(medium);
+        if let StockMsg::Switch { transport: named } = &body {
+            if let Some(transport) = StockTransport::parse(named) {
+                if self.bus.borrow().as_ref().map(StockBus::transport) != Some(transport) {
+                    self.move_to(transport);
                 }
             }
             return;
@@ -345,7 +345,7 @@ impl StockDesk {
     /// if the old one is gone), and so does every new leader before its first tick.
     fn refresh_a_silent_store(&self) {
         let on_store =
-            self.bus.borrow().as_ref().is_some_and(|bus| bus.medium() == StockTransport::SharedWorker);
+            self.bus.borrow().as_ref().is_some_and(|bus| bus.transport() == StockTransport::SharedWorker);
         let (leading, age) = {
             let ticker = self.ticker.borrow();
             (ticker.is_leading(), ticker.age_ms(now_ms()))
@@ -409,7 +409,7 @@ impl StockDesk {
         }
         if reconnect {
             if let Some(bus) =
-                self.bus.borrow().as_ref().filter(|b| b.medium() == StockTransport::SharedWorker)
+                self.bus.borrow().as_ref().filter(|b| b.transport() == StockTransport::SharedWorker)
             {
                 bus.refresh();
             }
@@ -468,27 +468,27 @@ impl StockDesk {
         self.apply(steps);
     }
 
-    /// Moves every tab to `medium`: announced on the old transport, then this tab follows.
+    /// Moves every tab to `transport`: announced on the old transport, then this tab follows.
     /// Window mode is the exception: only windows this page opens can be reached that way, so
     /// this tab leaves the others (handing its lead to them first) and starts a family.
-    pub fn switch(self: &Rc<Self>, medium: StockTransport) {
-        if medium == StockTransport::Window {
+    pub fn switch(self: &Rc<Self>, transport: StockTransport) {
+        if transport == StockTransport::Window {
             let steps = self.ticker.borrow_mut().resign(None, "this tab left for window mode");
             self.apply(steps);
         } else {
-            let announce = StockMsg::Switch { transport: medium.as_str().into() };
+            let announce = StockMsg::Switch { transport: transport.as_str().into() };
             let sent = self.bus.borrow().as_ref().map(|bus| bus.send(announce));
             if let Some(Err(reason)) = sent {
                 self.route.dispatch(Action::Refused { what: "switch".into(), reason });
             }
         }
-        self.move_to(medium);
+        self.move_to(transport);
     }
 
-    /// This tab's bus moves to `medium`, and the election to what that medium allows.
-    fn move_to(self: &Rc<Self>, medium: StockTransport) {
-        self.open(medium);
-        self.elect_by(locks_wanted(medium));
+    /// This tab's bus moves to `transport`, and the election to what that transport allows.
+    fn move_to(self: &Rc<Self>, transport: StockTransport) {
+        self.open(transport);
+        self.elect_by(locks_wanted(transport));
         self.announce();
     }
 

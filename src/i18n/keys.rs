@@ -1,253 +1,12 @@
-//! Every key of the language files, declared once: the enum the views use, one key per reason
-//! code, and the list the test holds both files to.
+//! Every key of the language files: the enum the views use (generated from the English file),
+//! one key per reason code, lesson part and diagram word, and the tests that hold every language
+//! to the same keys, and every translation to the holes and plurals of its English.
 
 use crosstalk_protocol::ReasonCode;
 
-macro_rules! texts {
-    ($( $(#[$doc:meta])* $variant:ident = $key:literal, )*) => {
-        /// A piece of text the UI shows, looked up in the chosen language.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub enum Text {
-            $( $(#[$doc])* $variant, )*
-        }
-
-        impl Text {
-            /// Every key, in declaration order (the index of a text in a loaded language).
-            pub const ALL: &'static [Text] = &[$(Text::$variant),*];
-
-            /// The key in the language files.
-            pub fn key(self) -> &'static str {
-                match self {
-                    $( Text::$variant => $key, )*
-                }
-            }
-        }
-    };
-}
-
-texts! {
-    CapabilityBroadcastChannel = "capability.broadcast-channel",
-    CapabilitySharedWorker = "capability.shared-worker",
-    CapabilityModuleWorker = "capability.module-worker",
-    CapabilityWebLocks = "capability.web-locks",
-    CapabilityLocalStorage = "capability.local-storage",
-    CapabilityStorageQuota = "capability.storage-quota",
-    CapabilityCrossOriginIsolated = "capability.cross-origin-isolated",
-    CapabilityWebsocket = "capability.websocket",
-    CapabilityTransferPort = "capability.transfer-port",
-    CapabilityCloneMap = "capability.clone-map",
-    CapabilityCloneDate = "capability.clone-date",
-    CapabilityCloneBlob = "capability.clone-blob",
-    CapabilityTransferArrayBuffer = "capability.transfer-array-buffer",
-    CapabilityCloneFunction = "capability.clone-function",
-    CapabilityBroadcastCloneMap = "capability.broadcast-clone-map",
-    CapabilitiesTitle = "capabilities.title",
-    CapabilitiesLead = "capabilities.lead",
-    CapabilitiesCapability = "capabilities.capability",
-    CapabilitiesSeen = "capabilities.seen",
-    /// The verdict column's header (an empty header is an accessibility fault).
-    CapabilitiesSupported = "capabilities.supported",
-    CapabilitiesCopy = "capabilities.copy",
-    CapabilitiesExport = "capabilities.export",
-    CapabilitiesYes = "capabilities.yes",
-    CapabilitiesNo = "capabilities.no",
-    CapabilitiesChecking = "capabilities.checking",
-    LogRejected = "log.rejected",
-    NavBench = "nav.bench",
-    NavCapabilities = "nav.capabilities",
-    NavInspector = "nav.inspector",
-    InspectorTitle = "inspector.title",
-    InspectorLead = "inspector.lead",
-    InspectorTabs = "inspector.tabs",
-    InspectorRecords = "inspector.records",
-    InspectorRefresh = "inspector.refresh",
-    InspectorClear = "inspector.clear",
-    InspectorMechanism = "inspector.mechanism",
-    InspectorContext = "inspector.context",
-    InspectorAll = "inspector.all",
-    InspectorEmpty = "inspector.empty",
-    NavLanguage = "nav.language",
-    HomeLead = "home.lead",
-    MechanismWorkerPortName = "mechanism.worker-port.name",
-    MechanismWorkerPortSummary = "mechanism.worker-port.summary",
-    MechanismBroadcastName = "mechanism.broadcast.name",
-    MechanismBroadcastSummary = "mechanism.broadcast.summary",
-    MechanismStorageName = "mechanism.storage.name",
-    MechanismStorageSummary = "mechanism.storage.summary",
-    MechanismSharedWorkerName = "mechanism.shared-worker.name",
-    MechanismSharedWorkerSummary = "mechanism.shared-worker.summary",
-    MechanismPaymentName = "mechanism.payment.name",
-    MechanismPaymentSummary = "mechanism.payment.summary",
-    MechanismStockSyncName = "mechanism.stock-sync.name",
-    MechanismStockSyncSummary = "mechanism.stock-sync.summary",
-    MechanismWebsocketName = "mechanism.websocket.name",
-    MechanismWebsocketSummary = "mechanism.websocket.summary",
-    UiSend = "ui.send",
-    UiLogTitle = "ui.log-title",
-    UiLogClear = "ui.log-clear",
-    UiLogExport = "ui.log-export",
-    UiLogEmpty = "ui.log-empty",
-    UiOpenTab = "ui.open-tab",
-    UiRawLabel = "ui.raw-label",
-    UiRawSend = "ui.raw-send",
-    UiFaultLead = "ui.fault-lead",
-    FaultNone = "fault.none",
-    FaultDrop = "fault.drop",
-    FaultDuplicate = "fault.duplicate",
-    FaultReorder = "fault.reorder",
-    FaultDelay = "fault.delay",
-    UiKey = "ui.key",
-    UiValue = "ui.value",
-    PageOtherTabSOnTheChannel = "page.other-tab-s-on-the-channel",
-    PageReceived = "page.received",
-    PageOutOfOrder = "page.out-of-order",
-    PageChannel = "page.channel",
-    PageChangeItAndPressEnterThis = "page.change-it-and-press-enter-this",
-    PageFaultInjection = "page.fault-injection",
-    PagePostAMessageThatIsNot = "page.post-a-message-that-is-not",
-    PageAnyScriptOfThisOriginCan = "page.any-script-of-this-origin-can",
-    PageVanishWithoutAGoodbyeAsA = "page.vanish-without-a-goodbye-as-a",
-    PageNoGoodbyeNoMorePingsThe = "page.no-goodbye-no-more-pings-the",
-    PageADroppedMessageStillUsesUp = "page.a-dropped-message-still-uses-up",
-    PageRosterAndOrdering = "page.roster-and-ordering",
-    PageEachTabSaysHelloWhenIt = "page.each-tab-says-hello-when-it",
-    PageEveryMessageCarriesItsSenderS = "page.every-message-carries-its-sender-s",
-    PageTerminate = "page.terminate",
-    PageRestart = "page.restart",
-    PageStartWith = "page.start-with",
-    PageSendAMalformedMessage = "page.send-a-malformed-message",
-    PageWhyThePageWaitsForReady = "page.why-the-page-waits-for-ready",
-    PageAWasmWorkerStartsAsynchronouslyIts = "page.a-wasm-worker-starts-asynchronously-its",
-    PageATransferredPortBelongsToThe = "page.a-transferred-port-belongs-to-the",
-    PageSameTabNotificationsTheWorkaround = "page.same-tab-notifications-the-workaround",
-    PageWrittenUnderTheDemoKeyRaw = "page.written-under-the-demo-key-raw",
-    PageDemoKeysInLocalstorage = "page.demo-keys-in-localstorage",
-    PageKey = "page.key",
-    PageValue = "page.value",
-    PageBy = "page.by",
-    PageNoDemoKeysYet = "page.no-demo-keys-yet",
-    PageQuirks = "page.quirks",
-    PageTheStorageEventNeverFiresIn = "page.the-storage-event-never-fires-in",
-    PageWhenStorageIsFullSetitemThrows = "page.when-storage-is-full-setitem-throws",
-    PageValuesWrittenByAnyoneElseAre = "page.values-written-by-anyone-else-are",
-    PageNothingFetchedYetPressGet = "page.nothing-fetched-yet-press-get",
-    PageTabSConnected = "page.tab-s-connected",
-    PageThisBrowserHasNoSharedworker = "page.this-browser-has-no-sharedworker",
-    PageChromeOnAndroidAndSomeEmbedded = "page.chrome-on-android-and-some-embedded",
-    PageTheUsualFallbacksABroadcastchannelTo = "page.the-usual-fallbacks-a-broadcastchannel-to",
-    PageLastGet = "page.last-get",
-    PageWorker = "page.worker",
-    PageStartsNormally = "page.starts-normally",
-    PageStartsSlowlyTheFirstConnectRace = "page.starts-slowly-the-first-connect-race",
-    PageHowTheWorkerKnowsWhoIs = "page.how-the-worker-knows-who-is",
-    PageASharedworkerIsToldWhenA = "page.a-sharedworker-is-told-when-a",
-    PageTheFirstTabSConnectEvent = "page.the-first-tab-s-connect-event",
-    PageInTheRoom = "page.in-the-room",
-    PageWaiting = "page.waiting",
-    PageGaps = "page.gaps",
-    PageRoom = "page.room",
-    PageChangeItAndPressEnterTo = "page.change-it-and-press-enter-to",
-    PageCutTheConnectionItReconnects = "page.cut-the-connection-it-reconnects",
-    PageGoOffline = "page.go-offline",
-    PageFreezeThisTab = "page.freeze-this-tab",
-    PageComeBack = "page.come-back",
-    PageLastSeen = "page.last-seen",
-    PageSendAFrameThatIsNot = "page.send-a-frame-that-is-not",
-    PageSendA65KibFrameThe = "page.send-a-65-kib-frame-the",
-    PageWhatARelayAddsAndWhat = "page.what-a-relay-adds-and-what",
-    PageAddsReachBroadcastchannelStorageEventsAnd = "page.adds-reach-broadcastchannel-storage-events-and",
-    PageCostsAServerToRunAnd = "page.costs-a-server-to-run-and",
-    PageSocketsGoAwayThisPageReconnects = "page.sockets-go-away-this-page-reconnects",
-    PageLastTick = "page.last-tick",
-    PageAgo = "page.ago",
-    PageMissed = "page.missed",
-    PageTransport = "page.transport",
-    PageHandOverTheLead = "page.hand-over-the-lead",
-    PageOpenAFollowerWindow = "page.open-a-follower-window",
-    PageTheSeedSIdeaWorkingPost = "page.the-seed-s-idea-working-post",
-    PagePostAMalformedTickAsA = "page.post-a-malformed-tick-as-a",
-    PageElectByMessagesInThisTab = "page.elect-by-messages-in-this-tab",
-    PageWhyTheSeedSVersionNever = "page.why-the-seed-s-version-never",
-    PageTheSeedCallsWindowPostmessageIn = "page.the-seed-calls-window-postmessage-in",
-    PageLeaderElectionEveryTabAsksThe = "page.leader-election-every-tab-asks-the",
-    PageShop = "page.shop",
-    PageProvider = "page.provider",
-    PageAmountEur = "page.amount-eur",
-    PageTimeLimitS = "page.time-limit-s",
-    PageCheckout = "page.checkout",
-    PageOrder = "page.order",
-    PageOriginLab = "page.origin-lab",
-    PageTheFirstThreePostAForged = "page.the-first-three-post-a-forged",
-    PageForgeFromAnOpaqueFrame = "page.forge-from-an-opaque-frame",
-    PageForgeFromAnotherProviderOriginFrame = "page.forge-from-another-provider-origin-frame",
-    PageForgeByPostingToThisPage = "page.forge-by-posting-to-this-page",
-    PageNavigateTheCheckoutFrameAwayThen = "page.navigate-the-checkout-frame-away-then",
-    PageExplainWhatWeakerChecksWouldHave = "page.explain-what-weaker-checks-would-have",
-    PageRawTextGoesToTheCheckout = "page.raw-text-goes-to-the-checkout",
-    PageTheChecksAndWhatEachOne = "page.the-checks-and-what-each-one",
-    PageOriginOnlyTheProviderSOrigin = "page.origin-only-the-provider-s-origin",
-    PageSourceOnlyTheCheckoutIframeS = "page.source-only-the-checkout-iframe-s",
-    PageOrderAndOnceAResultMust = "page.order-and-once-a-result-must",
-    PageOutgoingTheOrderIsPostedWith = "page.outgoing-the-order-is-posted-with",
-    PageWaitingForTheShopSOrder = "page.waiting-for-the-shop-s-order",
-    PagePay = "page.pay",
-    PageForOrder = "page.for-order",
-    PagePay2 = "page.pay-2",
-    PageDecline = "page.decline",
-    PageCancel = "page.cancel",
-    PageProviderPageOn = "page.provider-page-on",
-    PageQaMisbehave = "page.qa-misbehave",
-    PageSendAMalformedResult = "page.send-a-malformed-result",
-    PageSendTheLastResultAgain = "page.send-the-last-result-again",
-    PagePayAnotherOrder = "page.pay-another-order",
-    SubjectChannel = "subject.channel",
-    SubjectSharedWorker = "subject.shared-worker",
-    SubjectTicker = "subject.ticker",
-    SubjectStorage = "subject.storage",
-    SubjectRelay = "subject.relay",
-    SubjectWorker = "subject.worker",
-    SubjectInspector = "subject.inspector",
-    PlaceholderEveryOtherTab = "placeholder.every-other-tab",
-    PlaceholderRoom = "placeholder.room",
-    PlaceholderWorker = "placeholder.worker",
-    FormSet = "form.set",
-    FormGet = "form.get",
-    FormRemove = "form.remove",
-    FormClear = "form.clear",
-    FormFillQuota = "form.fill-quota",
-    BenchTitle = "bench.title",
-    BenchLead = "bench.lead",
-    BenchRun = "bench.run",
-    BenchExport = "bench.export",
-    BenchCloned = "bench.cloned",
-    BenchClonedHint = "bench.cloned-hint",
-    BenchMechanism = "bench.mechanism",
-    BenchPayload = "bench.payload",
-    BenchRtt = "bench.rtt",
-    BenchPlainJs = "bench.plain-js",
-    BenchRatio = "bench.ratio",
-    BenchMsgs = "bench.msgs",
-    BenchNote = "bench.note",
-    BenchEchoPerMechanism = "bench.echo-per-mechanism",
-    NotFoundTitle = "notfound.title",
-    NotFoundText = "notfound.text",
-    NotFoundLink = "notfound.link",
-    /// Where a prerendered page's controls will be, until the app has loaded.
-    AppStarting = "app.starting",
-    BenchAxis = "bench.axis",
-    BenchKeyRtt = "bench.key-rtt",
-    BenchKeyRate = "bench.key-rate",
-    CapabilitiesCopied = "capabilities.copied",
-    CapabilitiesNoClipboard = "capabilities.no-clipboard",
-    SubjectProbes = "subject.probes",
-    LessonHeading = "lesson.heading",
-    LessonWhen = "lesson.when",
-    LessonCannot = "lesson.cannot",
-    LessonPitfalls = "lesson.pitfalls",
-    LessonSupport = "lesson.support",
-    LessonCode = "lesson.code",
-    LessonCodeFrom = "lesson.code-from",
-}
+// `Text`: one variant per key of `static/i18n/en.json` a view names, written by the build
+// (`build/words.rs`) so the English file is the one list of keys.
+include!(concat!(env!("OUT_DIR"), "/text_keys.rs"));
 
 /// The parts of every mechanism's lesson, in the order a route shows them: `lead` under its title,
 /// the rest in its lesson panel. `pitfalls` holds one pitfall per line.
@@ -274,26 +33,10 @@ pub fn reason_key(code: ReasonCode) -> String {
 }
 
 impl Text {
-    /// A capability row's label, by its slug.
+    /// A capability row's label, by its slug (`capability.<slug>`).
     pub fn capability(slug: &str) -> Option<Text> {
-        Some(match slug {
-            "broadcast-channel" => Text::CapabilityBroadcastChannel,
-            "shared-worker" => Text::CapabilitySharedWorker,
-            "module-worker" => Text::CapabilityModuleWorker,
-            "web-locks" => Text::CapabilityWebLocks,
-            "local-storage" => Text::CapabilityLocalStorage,
-            "storage-quota" => Text::CapabilityStorageQuota,
-            "cross-origin-isolated" => Text::CapabilityCrossOriginIsolated,
-            "websocket" => Text::CapabilityWebsocket,
-            "transfer-port" => Text::CapabilityTransferPort,
-            "clone-map" => Text::CapabilityCloneMap,
-            "clone-date" => Text::CapabilityCloneDate,
-            "clone-blob" => Text::CapabilityCloneBlob,
-            "transfer-array-buffer" => Text::CapabilityTransferArrayBuffer,
-            "clone-function" => Text::CapabilityCloneFunction,
-            "broadcast-clone-map" => Text::CapabilityBroadcastCloneMap,
-            _ => return None,
-        })
+        let key = format!("capability.{slug}");
+        Text::ALL.iter().copied().find(|text| text.key() == key)
     }
 }
 
@@ -347,23 +90,77 @@ mod tests {
         }
     }
 
+    /// The arguments a template names, by number (holes and plurals alike).
+    fn holes(template: &str) -> BTreeSet<usize> {
+        crate::i18n::pieces(template)
+            .into_iter()
+            .filter_map(|piece| match piece {
+                crate::i18n::Piece::Hole(n) | crate::i18n::Piece::Plural { n, .. } => Some(n),
+                crate::i18n::Piece::Words(_) => None,
+            })
+            .collect()
+    }
+
+    /// A brace and a digit that did not make a hole or a plural (`{0|tab}`, `{1`): a typo.
+    fn broken(template: &str) -> bool {
+        crate::i18n::pieces(template).into_iter().any(|piece| match piece {
+            crate::i18n::Piece::Words(words) => words
+                .char_indices()
+                .any(|(at, c)| c == '{' && words[at + 1..].starts_with(|d: char| d.is_ascii_digit())),
+            _ => false,
+        })
+    }
+
     #[test]
-    fn every_translation_keeps_every_hole_of_its_sentence() {
+    fn every_translation_keeps_every_hole_of_its_english_and_no_template_is_broken() {
+        let english = file(Lang::En);
         for lang in Lang::ALL {
             let words = file(lang);
-            for say in crate::i18n::Say::ALL {
-                let text = words.get(say.key()).and_then(|v| v.as_str()).unwrap_or_default();
-                for n in 0..8 {
-                    let hole = format!("{{{n}}}");
-                    assert_eq!(
-                        say.english().contains(&hole),
-                        text.contains(&hole),
-                        "{}: {} {hole}",
-                        lang.code(),
-                        say.key()
-                    );
+            for (key, text) in &words {
+                let text = text.as_str().unwrap_or_default();
+                let theirs = english.get(key).and_then(|v| v.as_str()).unwrap_or_default();
+                assert_eq!(
+                    holes(text),
+                    holes(theirs),
+                    "{}: {key} names other arguments than its English",
+                    lang.code()
+                );
+                assert!(
+                    !broken(text),
+                    "{}: {key} has a brace that is neither a hole nor a plural: {text}",
+                    lang.code()
+                );
+            }
+        }
+        assert!(broken("{0|tab} connected") && broken("{1 left") && !broken("{ not a hole }"));
+        assert_eq!(holes("{0} other {0|tab|tabs}, {2}"), BTreeSet::from([0, 2]));
+    }
+
+    #[test]
+    fn every_text_of_the_words_is_shown_somewhere() {
+        // An English key no view names would be a word nobody reads (and one to translate).
+        let mut source = String::new();
+        let mut stack = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))];
+        while let Some(path) = stack.pop() {
+            for entry in std::fs::read_dir(&path).expect("src/ is readable").flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    source.push_str(&std::fs::read_to_string(&path).expect("readable"));
                 }
             }
+        }
+        for text in Text::ALL {
+            // Capability rows are looked up by their slug (`Text::capability`).
+            if text.key().starts_with("capability.") {
+                continue;
+            }
+            let named = format!("Text::{text:?}");
+            let used = source.match_indices(&named).any(|(at, _)| {
+                !source[at + named.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+            });
+            assert!(used, "\"{}\" ({named}) is in the words but no view shows it", text.key());
         }
     }
 

@@ -8,11 +8,10 @@
 //! browser's language.
 
 mod keys;
-
 mod says;
 mod texts;
 
 pub use crosstalk_protocol::lang::{self, Lang};
 pub use keys::Text;
-pub use says::{fill, Said, Say};
-pub use texts::{use_i18n, I18n, I18nProvider, Texts};
+pub use says::{fill, pieces, Piece, Said, Say};
+pub use texts::{use_i18n, Hole, I18n, I18nProvider, Texts};

@@ -60,26 +60,82 @@ impl Said {
     }
 }
 
-/// `template` with each `{n}` replaced by `args[n]` (left as it is when there is no such argument).
-pub fn fill(template: &str, args: &[String]) -> String {
-    let mut out = String::with_capacity(template.len() + args.iter().map(String::len).sum::<usize>());
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + 1..];
-        let hole = after.find('}').and_then(|close| Some((after[..close].parse::<usize>().ok()?, close)));
-        match hole.and_then(|(n, close)| args.get(n).map(|arg| (arg, close))) {
-            Some((arg, close)) => {
-                out.push_str(arg);
-                rest = &after[close + 1..];
-            }
-            None => {
-                out.push('{');
-                rest = after;
-            }
+/// One piece of a sentence's template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Piece<'a> {
+    Words(&'a str),
+    /// `{n}`: the n-th argument.
+    Hole(usize),
+    /// `{n|one|other}`: `one` when the n-th argument is 1, else `other` (English's plurals; a
+    /// language without them writes none).
+    Plural {
+        n: usize,
+        one: &'a str,
+        other: &'a str,
+    },
+}
+
+impl<'a> Piece<'a> {
+    /// The words of a plural for `count` (the argument as shown).
+    pub fn choose(one: &'a str, other: &'a str, count: &str) -> &'a str {
+        if count.trim() == "1" {
+            one
+        } else {
+            other
         }
     }
-    out.push_str(rest);
+}
+
+/// `template` cut into words, holes and plurals. A brace that opens nothing of the kind is words.
+pub fn pieces(template: &str) -> Vec<Piece<'_>> {
+    let mut out = Vec::new();
+    let mut rest = template;
+    let mut words_from = 0;
+    let mut at = 0;
+    while let Some(open) = rest[at..].find('{').map(|o| at + o) {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else { break };
+        let inside = &after[..close];
+        let piece = match inside.split('|').collect::<Vec<_>>()[..] {
+            [n] => n.parse().ok().map(Piece::Hole),
+            [n, one, other] => n.parse().ok().map(|n| Piece::Plural { n, one, other }),
+            _ => None,
+        };
+        match piece {
+            Some(piece) => {
+                if words_from < open {
+                    out.push(Piece::Words(&rest[words_from..open]));
+                }
+                out.push(piece);
+                let end = open + 1 + close + 1;
+                (rest, words_from, at) = (&rest[end..], 0, 0);
+            }
+            None => at = open + 1,
+        }
+    }
+    if words_from < rest.len() {
+        out.push(Piece::Words(&rest[words_from..]));
+    }
+    out
+}
+
+/// `template` with each `{n}` replaced by `args[n]` and each `{n|one|other}` chosen by it (left as
+/// it is when there is no such argument).
+pub fn fill(template: &str, args: &[String]) -> String {
+    let mut out = String::with_capacity(template.len() + args.iter().map(String::len).sum::<usize>());
+    for piece in pieces(template) {
+        match piece {
+            Piece::Words(words) => out.push_str(words),
+            Piece::Hole(n) => match args.get(n) {
+                Some(arg) => out.push_str(arg),
+                None => out.push_str(&format!("{{{n}}}")),
+            },
+            Piece::Plural { n, one, other } => match args.get(n) {
+                Some(arg) => out.push_str(Piece::choose(one, other, arg)),
+                None => out.push_str(&format!("{{{n}|{one}|{other}}}")),
+            },
+        }
+    }
     out
 }
 
@@ -100,7 +156,7 @@ says! {
     LeftChannel = ("say.left-channel", "left channel {0} (said goodbye)"),
     CannotJoin = ("say.cannot-join", "cannot join: {0}"),
     NotSent = ("say.not-sent", "not sent"),
-    NoEcho = ("say.no-echo", "delivered to the {0} other tab(s) on this channel, never back to this one: BroadcastChannel does not deliver to the sender"),
+    NoEcho = ("say.no-echo", "delivered to the {0} other {0|tab|tabs} on this channel, never back to this one: BroadcastChannel does not deliver to the sender"),
     HelloThisTabJoins = ("say.hello-this-tab-joins", "hello: this tab joins"),
     HelloJoined = ("say.hello-joined", "hello: joined the channel"),
     HereAlready = ("say.here-already", "here: already on the channel"),
@@ -146,14 +202,14 @@ says! {
     Woke = ("say.woke", "awake again: ticking and listening"),
     // /websocket
     JoinRoom = ("say.join-room", "join room \"{0}\""),
-    JoinedRoom = ("say.joined-room", "joined room \"{0}\": {1} member(s) with this tab"),
+    JoinedRoom = ("say.joined-room", "joined room \"{0}\": {1} {1|member|members} with this tab"),
     ResumeRoom = ("say.resume-room", "join room \"{0}\" again, after relay #{1}"),
-    Resumed = ("say.resumed", "back in the room: {0} missed message(s) follow, after relay #{1}"),
-    ResumedLost = ("say.resumed-lost", "back in the room: {0} missed message(s) follow; {1} more are past the room's history"),
+    Resumed = ("say.resumed", "back in the room: {0} missed {0|message follows|messages follow}, after relay #{1}"),
+    ResumedLost = ("say.resumed-lost", "back in the room: {0} missed {0|message follows|messages follow}; {1} more are past the room's history"),
     Replayed = ("say.replayed", "{0} · relay #{1} from {2} (missed, replayed)"),
-    MemberJoined = ("say.member-joined", "{0} joined: {1} member(s)"),
-    MemberLeft = ("say.member-left", "{0} left: {1} member(s)"),
-    Members = ("say.members", "{0} member(s)"),
+    MemberJoined = ("say.member-joined", "{0} joined: {1} {1|member|members}"),
+    MemberLeft = ("say.member-left", "{0} left: {1} {1|member|members}"),
+    Members = ("say.members", "{0} {0|member|members}"),
     Accepted = ("say.accepted", "your #{0} is relay #{1} of the room"),
     Relayed = ("say.relayed", "{0} · relay #{1} from {2}"),
     NotRelayed = ("say.not-relayed", "not relayed"),
@@ -161,10 +217,10 @@ says! {
     Reconnecting = ("say.reconnecting", "closed {0}: attempt {1} in {2} ms"),
     Closed = ("say.closed", "closed {0}"),
     Queued = ("say.queued", "\"{0}\" waits for the relay ({1} waiting)"),
-    Flushed = ("say.flushed", "{0} waiting message(s) sent"),
+    Flushed = ("say.flushed", "{0} waiting {0|message|messages} sent"),
     // /stock
     LeadsTerm = ("say.leads-term", "this tab leads term {0}: {1}"),
-    CaughtUp = ("say.caught-up", "missed {0} tick(s); caught up from the next one"),
+    CaughtUp = ("say.caught-up", "missed {0} {0|tick|ticks}; caught up from the next one"),
     NewLeader = ("say.new-leader", "{0} leads term {1}: {2} ms passed without ticks"),
     TicksTravel = ("say.ticks-travel", "ticks now travel over {0}"),
     WhereIsTheMarket = ("say.where-is-the-market", "where is the market?"),
@@ -202,7 +258,7 @@ says! {
     GoneWithoutGoodbye = ("say.gone-without-goodbye", "gone without a goodbye: change the channel, or reload, to join again"),
     OnChannel = ("say.on-channel", "on channel \"{0}\""),
     TickerDetail = ("say.ticker-detail", "term {0} · leader {1} · leader chosen by {2}"),
-    Watching = ("say.watching", "{0} tab(s) heard from, {1} batch(es)"),
+    Watching = ("say.watching", "{0} {0|tab|tabs} heard from, {1} {1|batch|batches}"),
     NothingToWatchWith = ("say.nothing-to-watch-with", "this browser has no BroadcastChannel: nothing to watch with"),
     // /shared-worker
     StoreConnecting = ("say.store-connecting", "connecting to the shared worker"),
@@ -211,8 +267,8 @@ says! {
     Disconnected = ("say.disconnected", "disconnected"),
     StoreSet = ("say.store-set", "set {0} = \"{1}\""),
     StoreGet = ("say.store-get", "get {0}"),
-    StoreWelcome = ("say.store-welcome", "welcome: {0} tab(s) connected, {1} key(s) stored"),
-    StoreRoster = ("say.store-roster", "{0} tab(s) connected"),
+    StoreWelcome = ("say.store-welcome", "welcome: {0} {0|tab|tabs} connected, {1} {1|key|keys} stored"),
+    StoreRoster = ("say.store-roster", "{0} {0|tab|tabs} connected"),
     StoreAck = ("say.store-ack", "stored {0} (was {1}) ↩ #{2}"),
     StoreValue = ("say.store-value", "{0} = {1} (set by {2}) ↩ #{3}"),
     StoreNotSet = ("say.store-not-set", "{0} is not set: nobody has set it ↩ #{1}"),

@@ -11,6 +11,7 @@ use crosstalk_protocol::ReasonCode;
 
 use super::keys::{diagram_key, lesson_key, lesson_slugs, reason_key, LESSON_PARTS};
 use super::lang::{COOKIE, STORAGE_KEY};
+use super::says::{pieces, Piece};
 use super::{fill, Lang, Said, Say, Text};
 
 /// The words of one language: one per [`Text`] in declaration order, and one per reason code.
@@ -87,6 +88,18 @@ impl Texts {
     }
 }
 
+/// One hole of a [`I18n::phrase`]: the node shown there, and the count its plurals follow.
+pub struct Hole {
+    count: String,
+    node: Html,
+}
+
+impl Hole {
+    pub fn new(count: impl ToString, node: Html) -> Hole {
+        Hole { count: count.to_string(), node }
+    }
+}
+
 /// What every view reads: the language, its words, and how to choose another.
 #[derive(Clone)]
 pub struct I18n {
@@ -115,6 +128,21 @@ impl I18n {
     /// What a reason code means, in the chosen language.
     pub fn reason(&self, code: ReasonCode) -> &str {
         self.texts.reason(code)
+    }
+
+    /// `text` as a whole sentence whose numbers are elements of their own (a readout's
+    /// `data-testid` span): each `{n}` is `holes[n]`'s node, each `{n|one|other}` is chosen by
+    /// its count. Every language orders the sentence its own way.
+    pub fn phrase(&self, text: Text, holes: &[Hole]) -> Html {
+        let nodes = pieces(self.t(text)).into_iter().map(|piece| match piece {
+            Piece::Words(words) => Html::from(words.to_owned()),
+            Piece::Hole(n) => holes.get(n).map_or_else(|| Html::from(format!("{{{n}}}")), |h| h.node.clone()),
+            Piece::Plural { n, one, other } => {
+                let count = holes.get(n).map_or("", |h| h.count.as_str());
+                Html::from(Piece::choose(one, other, count).to_owned())
+            }
+        });
+        html! { {for nodes} }
     }
 
     /// A log sentence, in the chosen language.

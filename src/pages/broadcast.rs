@@ -9,7 +9,7 @@ use crosstalk_protocol::roster::{peer_timeout_from_query, Roster};
 use crosstalk_protocol::{Sender, SenderId};
 use yew::prelude::*;
 
-use crate::i18n::{use_i18n, Text};
+use crate::i18n::{use_i18n, Hole, Text};
 
 use crate::clock::random;
 use crate::components::compose::Compose;
@@ -120,36 +120,38 @@ pub fn BroadcastPage() -> Html {
         <RouteFrame lesson="broadcast">
             <StatusPanel subject={i18n.t(Text::SubjectChannel).to_owned()} state={status} detail={detail}>
                 <span class="metric big" title="other tabs on this channel now">
-                    <span data-testid="peers">{state.peers}</span>{i18n.t(Text::PageOtherTabSOnTheChannel)}
+                    {i18n.phrase(Text::BroadcastPeers, &[Hole::new(state.peers, html! { <span data-testid="peers">{state.peers}</span> })])}
                 </span>
                 <span class="metric" title="messages received on this channel, and how many broke their sender's numbering">
-                    <span data-testid="received">{state.received}</span>{i18n.t(Text::PageReceived)}
-                    <span data-testid="out-of-order">{state.out_of_order}</span>{i18n.t(Text::PageOutOfOrder)}
+                    {i18n.phrase(Text::BroadcastCounts, &[
+                        Hole::new(state.received, html! { <span data-testid="received">{state.received}</span> }),
+                        Hole::new(state.out_of_order, html! { <span data-testid="out-of-order">{state.out_of_order}</span> }),
+                    ])}
                 </span>
                 <OpenTab />
             </StatusPanel>
             <div class="panel store-form">
-                <label>{i18n.t(Text::PageChannel)}
+                <label>{i18n.t(Text::BroadcastChannelLabel)}
                     <NameField testid="channel-input" label="Channel name" value={(*channel).clone()} on_commit={on_channel} />
                 </label>
-                <span class="hint">{i18n.t(Text::PageChangeItAndPressEnterThis)}</span>
+                <span class="hint">{i18n.t(Text::BroadcastChannelHint)}</span>
             </div>
             <Compose placeholder={i18n.t(Text::PlaceholderEveryOtherTab).to_owned()} on_send={on_send} />
             <LogAndDiagram log={route.log_view()} on_clear={route.clear_log()} diagram={DIAGRAM}>
                 <details class="panel faults" open=true>
-                    <summary>{i18n.t(Text::PageFaultInjection)}</summary>
-                    <button data-testid="send-malformed" onclick={on_malformed}>{i18n.t(Text::PagePostAMessageThatIsNot)}</button>
-                    <p class="hint">{i18n.t(Text::PageAnyScriptOfThisOriginCan)}</p>
-                    <button data-testid="vanish" onclick={on_vanish}>{i18n.t(Text::PageVanishWithoutAGoodbyeAsA)}</button>
-                    <p class="hint">{i18n.t(Text::PageNoGoodbyeNoMorePingsThe)}</p>
+                    <summary>{i18n.t(Text::CommonFaultInjection)}</summary>
+                    <button data-testid="send-malformed" onclick={on_malformed}>{i18n.t(Text::BroadcastSendRaw)}</button>
+                    <p class="hint">{i18n.t(Text::BroadcastSendRawHint)}</p>
+                    <button data-testid="vanish" onclick={on_vanish}>{i18n.t(Text::BroadcastVanish)}</button>
+                    <p class="hint">{i18n.t(Text::BroadcastVanishHint)}</p>
                     <RawComposer on_send={on_raw} />
                     <FaultPicker value={*fault_now.borrow()} on_change={on_fault} />
-                    <p class="hint">{i18n.t(Text::PageADroppedMessageStillUsesUp)}</p>
+                    <p class="hint">{i18n.t(Text::BroadcastFaultHint)}</p>
                 </details>
                 <details class="panel explain">
-                    <summary>{i18n.t(Text::PageRosterAndOrdering)}</summary>
-                    <p>{i18n.t(Text::PageEachTabSaysHelloWhenIt)}</p>
-                    <p>{i18n.t(Text::PageEveryMessageCarriesItsSenderS)}</p>
+                    <summary>{i18n.t(Text::BroadcastExplainTitle)}</summary>
+                    <p>{i18n.t(Text::BroadcastExplainRoster)}</p>
+                    <p>{i18n.t(Text::BroadcastExplainOrdering)}</p>
                 </details>
             </LogAndDiagram>
         </RouteFrame>

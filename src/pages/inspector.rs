@@ -22,7 +22,7 @@ use yew::prelude::*;
 use crate::components::message_log::MessageLog;
 use crate::components::status::StatusPanel;
 use crate::hooks::use_route;
-use crate::i18n::{use_i18n, Text};
+use crate::i18n::{use_i18n, Hole, Text};
 use crate::state::inspector::{Action, InspectorState, Row};
 use crate::transport::inspector::InspectorWatch;
 
@@ -98,8 +98,8 @@ pub fn InspectorPage() -> Html {
             <h1>{i18n.t(Text::InspectorTitle)}</h1>
             <p class="lead" data-testid="inspector-lead">{i18n.t(Text::InspectorLead)}</p>
             <StatusPanel subject={i18n.t(Text::SubjectInspector).to_owned()} state={status} detail={detail}>
-                <span class="metric big"><span data-testid="inspector-contexts">{state.contexts.len()}</span>{" "}{i18n.t(Text::InspectorTabs)}</span>
-                <span class="metric"><span data-testid="inspector-records">{state.rows().len()}</span>{" "}{i18n.t(Text::InspectorRecords)}</span>
+                <span class="metric big">{i18n.phrase(Text::InspectorContextsCount, &[Hole::new(state.contexts.len(), html! { <span data-testid="inspector-contexts">{state.contexts.len()}</span> })])}</span>
+                <span class="metric">{i18n.phrase(Text::InspectorRecordsCount, &[Hole::new(state.rows().len(), html! { <span data-testid="inspector-records">{state.rows().len()}</span> })])}</span>
                 <button data-testid="inspector-refresh" onclick={on_refresh}>{i18n.t(Text::InspectorRefresh)}</button>
                 <button data-testid="inspector-clear" onclick={on_clear}>{i18n.t(Text::InspectorClear)}</button>
             </StatusPanel>

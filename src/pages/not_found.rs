@@ -12,8 +12,8 @@ pub fn NotFound() -> Html {
     let i18n = use_i18n();
     html! {
         <section data-testid="not-found">
-            <h1>{i18n.t(Text::NotFoundTitle)}</h1>
-            <p>{i18n.t(Text::NotFoundText)}<Link<Route> to={Route::Home}>{i18n.t(Text::NotFoundLink)}</Link<Route>>{"."}</p>
+            <h1>{i18n.t(Text::NotfoundTitle)}</h1>
+            <p>{i18n.t(Text::NotfoundText)}<Link<Route> to={Route::Home}>{i18n.t(Text::NotfoundLink)}</Link<Route>>{"."}</p>
         </section>
     }
 }

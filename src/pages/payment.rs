@@ -148,17 +148,17 @@ fn Shopfront(props: &ShopfrontProps) -> Html {
             <div class="panel status-panel">
                 <div class={classes!("status", format!("state-{status_state}"))} data-testid="status" data-state={status_state}>
                     <span class="status-dot"></span>
-                    <strong>{i18n.t(Text::PageShop)}<code data-testid="app-origin">{config.app_origin.clone()}</code></strong>
-                    <span class="status-detail">{i18n.t(Text::PageProvider)}<code data-testid="provider-origin">{config.provider_origin.clone()}</code></span>
+                    <strong>{i18n.t(Text::PaymentShopLabel)}<code data-testid="app-origin">{config.app_origin.clone()}</code></strong>
+                    <span class="status-detail">{i18n.t(Text::PaymentProviderLabel)}<code data-testid="provider-origin">{config.provider_origin.clone()}</code></span>
                 </div>
             </div>
             <div class="panel store-form">
-                <label>{i18n.t(Text::PageAmountEur)}<input data-testid="amount" ref={amount_input} type="text" value="42.00" /></label>
-                <label>{i18n.t(Text::PageTimeLimitS)}<input data-testid="timeout-input" ref={timeout_input} type="text"
+                <label>{i18n.t(Text::PaymentAmount)}<input data-testid="amount" ref={amount_input} type="text" value="42.00" /></label>
+                <label>{i18n.t(Text::PaymentTimeLimit)}<input data-testid="timeout-input" ref={timeout_input} type="text"
                     value={DEFAULT_TIMEOUT_S.to_string()} size="4" /></label>
-                <button data-testid="checkout" class="primary" onclick={on_checkout}>{i18n.t(Text::PageCheckout)}</button>
+                <button data-testid="checkout" class="primary" onclick={on_checkout}>{i18n.t(Text::PaymentCheckout)}</button>
                 if let Some(order) = &state.order {
-                    <span class="hint">{i18n.t(Text::PageOrder)}<code data-testid="order-id">{order.id.clone()}</code></span>
+                    <span class="hint">{i18n.t(Text::PaymentOrderLabel)}<code data-testid="order-id">{order.id.clone()}</code></span>
                 }
             </div>
             if let Some(error) = &state.error {
@@ -178,28 +178,28 @@ fn Shopfront(props: &ShopfrontProps) -> Html {
             }
             <LogAndDiagram log={route.log_view()} on_clear={route.clear_log()} diagram={DIAGRAM}>
                 <details class="panel faults" open=true>
-                    <summary>{i18n.t(Text::PageOriginLab)}</summary>
-                    <p class="hint">{i18n.t(Text::PageTheFirstThreePostAForged)}</p>
+                    <summary>{i18n.t(Text::PaymentLabTitle)}</summary>
+                    <p class="hint">{i18n.t(Text::PaymentLabHint)}</p>
                     <div class="lab-buttons">
-                        <button data-testid="hostile-frame" onclick={lab(LabKind::Opaque)}>{i18n.t(Text::PageForgeFromAnOpaqueFrame)}</button>
-                        <button data-testid="impostor-frame" onclick={lab(LabKind::Impostor)}>{i18n.t(Text::PageForgeFromAnotherProviderOriginFrame)}</button>
-                        <button data-testid="self-post" onclick={on_self_post}>{i18n.t(Text::PageForgeByPostingToThisPage)}</button>
-                        <button data-testid="hijack-frame" onclick={on_hijack}>{i18n.t(Text::PageNavigateTheCheckoutFrameAwayThen)}</button>
+                        <button data-testid="hostile-frame" onclick={lab(LabKind::Opaque)}>{i18n.t(Text::PaymentLabOpaque)}</button>
+                        <button data-testid="impostor-frame" onclick={lab(LabKind::Impostor)}>{i18n.t(Text::PaymentLabImpostor)}</button>
+                        <button data-testid="self-post" onclick={on_self_post}>{i18n.t(Text::PaymentLabSelfPost)}</button>
+                        <button data-testid="hijack-frame" onclick={on_hijack}>{i18n.t(Text::PaymentLabHijack)}</button>
                     </div>
                     <label class="toggle">
                         <input type="checkbox" data-testid="naive-toggle" checked={*explain} onchange={on_explain} />
-                        {i18n.t(Text::PageExplainWhatWeakerChecksWouldHave)}
+                        {i18n.t(Text::PaymentLabExplain)}
                     </label>
                     {for lab_frame}
                     <RawComposer on_send={on_raw} />
-                    <p class="hint">{i18n.t(Text::PageRawTextGoesToTheCheckout)}</p>
+                    <p class="hint">{i18n.t(Text::PaymentRawHint)}</p>
                 </details>
                 <details class="panel explain">
-                    <summary>{i18n.t(Text::PageTheChecksAndWhatEachOne)}</summary>
-                    <p>{i18n.t(Text::PageOriginOnlyTheProviderSOrigin)}</p>
-                    <p>{i18n.t(Text::PageSourceOnlyTheCheckoutIframeS)}</p>
-                    <p>{i18n.t(Text::PageOrderAndOnceAResultMust)}</p>
-                    <p>{i18n.t(Text::PageOutgoingTheOrderIsPostedWith)}</p>
+                    <summary>{i18n.t(Text::PaymentExplainTitle)}</summary>
+                    <p>{i18n.t(Text::PaymentExplainOrigin)}</p>
+                    <p>{i18n.t(Text::PaymentExplainSource)}</p>
+                    <p>{i18n.t(Text::PaymentExplainOnce)}</p>
+                    <p>{i18n.t(Text::PaymentExplainOutgoing)}</p>
                 </details>
             </LogAndDiagram>
         </RouteFrame>

@@ -12,7 +12,7 @@ use crosstalk_protocol::payment::{Outcome, PaymentMsg};
 use crosstalk_protocol::{Reason, ReasonCode, SenderId};
 use yew::prelude::*;
 
-use crate::i18n::{use_i18n, Text};
+use crate::i18n::{use_i18n, Hole, Text};
 
 use crate::clock::random;
 use crate::components::message_log::MessageLog;
@@ -136,16 +136,18 @@ pub fn ProviderPage() -> Html {
     let stage = &state.stage;
     let body = match stage {
         Stage::Waiting => {
-            html! { <p data-testid="provider-waiting">{i18n.t(Text::PageWaitingForTheShopSOrder)}</p> }
+            html! { <p data-testid="provider-waiting">{i18n.t(Text::ProviderWaiting)}</p> }
         }
         Stage::Order { order_id, amount_cents } => html! {
             <>
-                <p class="provider-amount">{i18n.t(Text::PagePay)}<strong data-testid="provider-amount">{money(*amount_cents)}</strong>
-                    {i18n.t(Text::PageForOrder)}<code data-testid="provider-order">{order_id.clone()}</code></p>
+                <p class="provider-amount">{i18n.phrase(Text::ProviderAmount, &[
+                    Hole::new("", html! { <strong data-testid="provider-amount">{money(*amount_cents)}</strong> }),
+                    Hole::new("", html! { <code data-testid="provider-order">{order_id.clone()}</code> }),
+                ])}</p>
                 <div class="buttons">
-                    <button data-testid="pay" class="primary" onclick={answer(Outcome::Paid { payment_id: String::new() }, "paid")}>{i18n.t(Text::PagePay2)}</button>
-                    <button data-testid="decline" onclick={answer(Outcome::Declined { reason: "card declined (demo)".into() }, "declined")}>{i18n.t(Text::PageDecline)}</button>
-                    <button data-testid="cancel" onclick={answer(Outcome::Cancelled, "cancelled")}>{i18n.t(Text::PageCancel)}</button>
+                    <button data-testid="pay" class="primary" onclick={answer(Outcome::Paid { payment_id: String::new() }, "paid")}>{i18n.t(Text::ProviderPay)}</button>
+                    <button data-testid="decline" onclick={answer(Outcome::Declined { reason: "card declined (demo)".into() }, "declined")}>{i18n.t(Text::ProviderDecline)}</button>
+                    <button data-testid="cancel" onclick={answer(Outcome::Cancelled, "cancelled")}>{i18n.t(Text::ProviderCancel)}</button>
                 </div>
             </>
         },
@@ -160,16 +162,16 @@ pub fn ProviderPage() -> Html {
         <div class="provider">
             <header class="provider-head">
                 <strong>{"DemoPay"}</strong>
-                <span class="hint">{i18n.t(Text::PageProviderPageOn)}<code>{origin}</code></span>
+                <span class="hint">{" "}{i18n.phrase(Text::ProviderPageOn, &[Hole::new("", html! { <code>{origin}</code> })])}</span>
                 <span class="provider-state" data-testid="provider-status" data-state={stage.as_attr()}>{stage.as_attr()}</span>
             </header>
             {body}
             if impostor_order.is_none() && current_order.is_some() {
                 <details class="provider-qa" open=true>
-                    <summary>{i18n.t(Text::PageQaMisbehave)}</summary>
-                    <button data-testid="send-malformed" onclick={on_malformed}>{i18n.t(Text::PageSendAMalformedResult)}</button>
-                    <button data-testid="replay" onclick={on_replay} disabled={state.last_result.is_none()}>{i18n.t(Text::PageSendTheLastResultAgain)}</button>
-                    <button data-testid="wrong-order" onclick={on_wrong_order}>{i18n.t(Text::PagePayAnotherOrder)}</button>
+                    <summary>{i18n.t(Text::ProviderQaTitle)}</summary>
+                    <button data-testid="send-malformed" onclick={on_malformed}>{i18n.t(Text::ProviderSendMalformed)}</button>
+                    <button data-testid="replay" onclick={on_replay} disabled={state.last_result.is_none()}>{i18n.t(Text::ProviderReplay)}</button>
+                    <button data-testid="wrong-order" onclick={on_wrong_order}>{i18n.t(Text::ProviderPayAnother)}</button>
                 </details>
             }
             <MessageLog log={route.log_view()} />

@@ -6,7 +6,7 @@
 use crosstalk_protocol::shared_store::MAX_VALUE_BYTES;
 use yew::prelude::*;
 
-use crate::i18n::{use_i18n, Text};
+use crate::i18n::{use_i18n, Hole, Text};
 
 use crate::components::key_value_form::{FormButton, KeyValueForm};
 use crate::components::log_and_diagram::LogAndDiagram;
@@ -84,7 +84,7 @@ pub fn SharedWorkerPage() -> Html {
     let link = &state.link;
     let output = match &state.fetched {
         None => html! {
-            <output class="value-output empty" data-testid="value-output" data-found="none">{i18n.t(Text::PageNothingFetchedYetPressGet)}</output>
+            <output class="value-output empty" data-testid="value-output" data-found="none">{i18n.t(Text::SharedWorkerNothingFetched)}</output>
         },
         Some(Fetched { key, value: Some(value), set_by }) => html! {
             <output class="value-output" data-testid="value-output" data-found="true"
@@ -99,19 +99,19 @@ pub fn SharedWorkerPage() -> Html {
     let button =
         |testid, label, primary, on_press| FormButton { testid, label, primary, title: None, on_press };
 
+    let connections = state.connections.map(|c| c.to_string()).unwrap_or_else(|| "–".into());
     html! {
         <RouteFrame lesson="shared-worker">
             <StatusPanel subject={i18n.t(Text::SubjectSharedWorker).to_owned()} state={state_attr(link)} detail={i18n.said(&state_detail(link))}>
                 <span class="metric big" title="tabs connected to the shared worker now">
-                    <span data-testid="connections">{state.connections.map(|c| c.to_string()).unwrap_or_else(|| "–".into())}</span>
-                    {i18n.t(Text::PageTabSConnected)}
+                    {i18n.phrase(Text::SharedWorkerConnected, &[Hole::new(connections.clone(), html! { <span data-testid="connections">{connections}</span> })])}
                 </span>
                 <OpenTab />
             </StatusPanel>
             if *link == LinkState::Unsupported {
                 <div class="panel notice" data-testid="unsupported">
-                    <p><strong>{i18n.t(Text::PageThisBrowserHasNoSharedworker)}</strong>{i18n.t(Text::PageChromeOnAndroidAndSomeEmbedded)}</p>
-                    <p>{i18n.t(Text::PageTheUsualFallbacksABroadcastchannelTo)}</p>
+                    <p><strong>{i18n.t(Text::SharedWorkerUnsupported)}</strong>{i18n.t(Text::SharedWorkerUnsupportedWhere)}</p>
+                    <p>{i18n.t(Text::SharedWorkerFallbacks)}</p>
                 </div>
             }
             <KeyValueForm key_placeholder="(empty: the single value)" value_placeholder="any text, up to 64 KiB"
@@ -120,26 +120,26 @@ pub fn SharedWorkerPage() -> Html {
                 <p class="error" data-testid="error" role="alert">{error.clone()}</p>
             }
             <div class="panel">
-                <span class="label">{i18n.t(Text::PageLastGet)}</span>{output}
+                <span class="label">{i18n.t(Text::SharedWorkerLastGet)}</span>{output}
             </div>
             <LogAndDiagram log={route.log_view()} on_clear={route.clear_log()} diagram={DIAGRAM}>
                 <details class="panel faults" open=true>
-                    <summary>{i18n.t(Text::PageFaultInjection)}</summary>
+                    <summary>{i18n.t(Text::CommonFaultInjection)}</summary>
                     <label>
-                        {i18n.t(Text::PageWorker)}
+                        {i18n.t(Text::SharedWorkerStartLabel)}
                         <select data-testid="fault" onchange={on_fault}>
-                            <option value="none" selected={!*slow_start}>{i18n.t(Text::PageStartsNormally)}</option>
-                            <option value="slow-start" selected={*slow_start}>{i18n.t(Text::PageStartsSlowlyTheFirstConnectRace)}</option>
+                            <option value="none" selected={!*slow_start}>{i18n.t(Text::SharedWorkerStartNormal)}</option>
+                            <option value="slow-start" selected={*slow_start}>{i18n.t(Text::SharedWorkerStartSlow)}</option>
                         </select>
                     </label>
-                    <button data-testid="send-malformed" onclick={on_malformed}>{i18n.t(Text::PageSendAMalformedMessage)}</button>
+                    <button data-testid="send-malformed" onclick={on_malformed}>{i18n.t(Text::CommonSendMalformed)}</button>
                     <RawComposer on_send={on_raw} />
                     <p class="hint">{format!("Values over {} KiB are refused here and by the worker.", MAX_VALUE_BYTES / 1024)}</p>
                 </details>
                 <details class="panel explain">
-                    <summary>{i18n.t(Text::PageHowTheWorkerKnowsWhoIs)}</summary>
-                    <p>{i18n.t(Text::PageASharedworkerIsToldWhenA)}</p>
-                    <p>{i18n.t(Text::PageTheFirstTabSConnectEvent)}</p>
+                    <summary>{i18n.t(Text::SharedWorkerExplainTitle)}</summary>
+                    <p>{i18n.t(Text::SharedWorkerExplainRoster)}</p>
+                    <p>{i18n.t(Text::SharedWorkerExplainRace)}</p>
                 </details>
             </LogAndDiagram>
         </RouteFrame>

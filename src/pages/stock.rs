@@ -16,7 +16,7 @@ use crate::components::route_frame::RouteFrame;
 use crate::components::status::StatusPanel;
 use crate::controller::stock::{messages_forced, reload_electing_by_messages, StockDesk};
 use crate::hooks::use_route;
-use crate::i18n::{use_i18n, Text};
+use crate::i18n::{use_i18n, Hole, Text};
 use crate::state::stock::{price, Role, StockState, DIAGRAM};
 use crate::transport::stock::StockTransport;
 
@@ -50,8 +50,8 @@ pub fn StockPage() -> Html {
         let desk = Rc::clone(&desk);
         Callback::from(move |e: web_sys::Event| {
             let value = e.target_unchecked_into::<web_sys::HtmlSelectElement>().value();
-            if let Some(medium) = StockTransport::parse(&value) {
-                desk.switch(medium);
+            if let Some(transport) = StockTransport::parse(&value) {
+                desk.switch(transport);
             }
         })
     };
@@ -80,26 +80,26 @@ pub fn StockPage() -> Html {
             <StatusPanel subject={i18n.t(Text::SubjectTicker).to_owned()} state={state.role.as_attr()} detail={detail}>
                 <span class="metric big" data-testid="role" data-state={state.role.as_attr()}>{state.role.as_attr()}</span>
                 <span class="metric" title="the last tick's number">{"#"}<span data-testid="seq">{state.seq}</span></span>
-                <span class="metric" title="since the last tick">{i18n.t(Text::PageLastTick)}<span data-testid="tick-age">{age}</span>{i18n.t(Text::PageAgo)}</span>
+                <span class="metric" title="since the last tick">{i18n.phrase(Text::StockTickAge, &[Hole::new("", html! { <span data-testid="tick-age">{age}</span> })])}</span>
                 <span class="metric" title="ticks this tab never heard">
-                    <span data-testid="missed">{state.missed}</span>{i18n.t(Text::PageMissed)}
+                    {i18n.phrase(Text::StockMissed, &[Hole::new(state.missed, html! { <span data-testid="missed">{state.missed}</span> })])}
                 </span>
                 <OpenTab />
             </StatusPanel>
             <div class="panel store-form">
-                <label>{i18n.t(Text::PageTransport)}
+                <label>{i18n.t(Text::StockTransportLabel)}
                     <select data-testid="transport-select" onchange={on_transport}>
                         {for StockTransport::ALL.iter().map(|m| html! {
-                            <option value={m.as_str()} selected={*m == state.medium}>{m.label()}</option>
+                            <option value={m.as_str()} selected={*m == state.transport}>{m.label()}</option>
                         })}
                     </select>
                 </label>
-                <span class="hint" data-testid="transport">{state.medium.as_str()}</span>
-                <button data-testid="handover" onclick={on_handover} disabled={state.role != Role::Leader}>{i18n.t(Text::PageHandOverTheLead)}</button>
-                <button data-testid="freeze" onclick={on_freeze} title="as a browser suspends a background tab">{i18n.t(Text::PageFreezeThisTab)}</button>
-                if state.medium == StockTransport::Window {
-                    <button data-testid="open-window" onclick={on_open_window}>{i18n.t(Text::PageOpenAFollowerWindow)}</button>
-                    <span class="hint">{i18n.t(Text::PageTheSeedSIdeaWorkingPost)}</span>
+                <span class="hint" data-testid="transport">{state.transport.as_str()}</span>
+                <button data-testid="handover" onclick={on_handover} disabled={state.role != Role::Leader}>{i18n.t(Text::StockHandOver)}</button>
+                <button data-testid="freeze" onclick={on_freeze} title="as a browser suspends a background tab">{i18n.t(Text::StockFreeze)}</button>
+                if state.transport == StockTransport::Window {
+                    <button data-testid="open-window" onclick={on_open_window}>{i18n.t(Text::StockOpenWindow)}</button>
+                    <span class="hint">{i18n.t(Text::StockWindowHint)}</span>
                 }
             </div>
             if let Some(error) = &state.error {
@@ -119,18 +119,18 @@ pub fn StockPage() -> Html {
             </div>
             <LogAndDiagram log={route.log_view()} on_clear={route.clear_log()} diagram={DIAGRAM}>
                 <details class="panel faults" open=true>
-                    <summary>{i18n.t(Text::PageFaultInjection)}</summary>
-                    <button data-testid="send-malformed" onclick={on_malformed}>{i18n.t(Text::PagePostAMalformedTickAsA)}</button>
+                    <summary>{i18n.t(Text::CommonFaultInjection)}</summary>
+                    <button data-testid="send-malformed" onclick={on_malformed}>{i18n.t(Text::StockSendMalformed)}</button>
                     <RawComposer on_send={on_raw} />
                     <label class="toggle">
                         <input type="checkbox" data-testid="force-fallback" checked={messages_forced()} onchange={on_fallback} />
-                        {i18n.t(Text::PageElectByMessagesInThisTab)}
+                        {i18n.t(Text::StockForceElection)}
                     </label>
                 </details>
                 <details class="panel explain">
-                    <summary>{i18n.t(Text::PageWhyTheSeedSVersionNever)}</summary>
-                    <p>{i18n.t(Text::PageTheSeedCallsWindowPostmessageIn)}</p>
-                    <p>{i18n.t(Text::PageLeaderElectionEveryTabAsksThe)}</p>
+                    <summary>{i18n.t(Text::StockExplainTitle)}</summary>
+                    <p>{i18n.t(Text::StockExplainSeed)}</p>
+                    <p>{i18n.t(Text::StockExplainElection)}</p>
                 </details>
             </LogAndDiagram>
         </RouteFrame>

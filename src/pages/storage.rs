@@ -140,7 +140,7 @@ pub fn StoragePage() -> Html {
             <StatusPanel subject={i18n.t(Text::SubjectStorage).to_owned()} state={status} detail={detail}>
                 <label class="toggle">
                     <input type="checkbox" data-testid="same-tab-toggle" checked={*same_tab} onchange={on_toggle} />
-                    {i18n.t(Text::PageSameTabNotificationsTheWorkaround)}
+                    {i18n.t(Text::StorageSameTabToggle)}
                 </label>
                 <OpenTab />
             </StatusPanel>
@@ -156,14 +156,14 @@ pub fn StoragePage() -> Html {
             }
             <LogAndDiagram log={route.log_view()} on_clear={route.clear_log()} diagram={DIAGRAM}>
                 <details class="panel faults" open=true>
-                    <summary>{i18n.t(Text::PageFaultInjection)}</summary>
+                    <summary>{i18n.t(Text::CommonFaultInjection)}</summary>
                     <RawComposer on_send={on_raw} />
-                    <p class="hint">{i18n.t(Text::PageWrittenUnderTheDemoKeyRaw)}</p>
+                    <p class="hint">{i18n.t(Text::StorageRawHint)}</p>
                 </details>
                 <section class="panel">
-                    <h2 class="small">{i18n.t(Text::PageDemoKeysInLocalstorage)}</h2>
+                    <h2 class="small">{i18n.t(Text::StorageKeysTitle)}</h2>
                     <table class="keys" data-testid="keys">
-                        <thead><tr><th>{i18n.t(Text::PageKey)}</th><th>{i18n.t(Text::PageValue)}</th><th>{i18n.t(Text::PageBy)}</th></tr></thead>
+                        <thead><tr><th>{i18n.t(Text::StorageColumnKey)}</th><th>{i18n.t(Text::StorageColumnValue)}</th><th>{i18n.t(Text::StorageColumnBy)}</th></tr></thead>
                         <tbody>
                             { for state.keys.iter().map(|(key, stored)| {
                                 let (value, by, valid) = match stored {
@@ -182,14 +182,14 @@ pub fn StoragePage() -> Html {
                         </tbody>
                     </table>
                     if state.keys.is_empty() {
-                        <p class="hint">{i18n.t(Text::PageNoDemoKeysYet)}</p>
+                        <p class="hint">{i18n.t(Text::StorageKeysEmpty)}</p>
                     }
                 </section>
                 <details class="panel explain">
-                    <summary>{i18n.t(Text::PageQuirks)}</summary>
-                    <p>{i18n.t(Text::PageTheStorageEventNeverFiresIn)}</p>
-                    <p>{i18n.t(Text::PageWhenStorageIsFullSetitemThrows)}</p>
-                    <p>{i18n.t(Text::PageValuesWrittenByAnyoneElseAre)}</p>
+                    <summary>{i18n.t(Text::StorageExplainTitle)}</summary>
+                    <p>{i18n.t(Text::StorageExplainSameTab)}</p>
+                    <p>{i18n.t(Text::StorageExplainQuota)}</p>
+                    <p>{i18n.t(Text::StorageExplainOutside)}</p>
                 </details>
             </LogAndDiagram>
         </RouteFrame>

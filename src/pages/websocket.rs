@@ -11,7 +11,7 @@ use crosstalk_protocol::relay::DEFAULT_ROOM;
 use crosstalk_protocol::{Reason, ReasonCode, Sender, SenderId};
 use yew::prelude::*;
 
-use crate::i18n::{use_i18n, Text};
+use crate::i18n::{use_i18n, Hole, Text};
 
 use crate::clock::random;
 use crate::components::compose::Compose;
@@ -99,20 +99,25 @@ pub fn WebSocketPage() -> Html {
         Phase::Reconnecting { delay_ms, .. } => Some(delay_ms.to_string()),
         _ => None,
     };
+    let members = state.members.map(|m| m.to_string()).unwrap_or_else(|| "–".into());
+    let last_seen = state.last_seen.map(|n| n.to_string()).unwrap_or_else(|| "–".into());
     html! {
         <RouteFrame lesson="websocket">
             <StatusPanel subject={i18n.t(Text::SubjectRelay).to_owned()} state={state.phase.as_attr()} detail={i18n.said(&phase_detail(&state.phase, &state.room))}>
                 <span class="metric big" title="members of the room now, this tab included">
-                    <span data-testid="members">{state.members.map(|m| m.to_string()).unwrap_or_else(|| "–".into())}</span>
-                    {i18n.t(Text::PageInTheRoom)}
+                    {i18n.phrase(Text::WebsocketMembers, &[Hole::new(members.clone(), html! { <span data-testid="members">{members}</span> })])}
                 </span>
                 <span class="metric" title="messages waiting for the relay, and skips in the room's numbering">
-                    <span data-testid="queued">{state.queued}</span>{i18n.t(Text::PageWaiting)}
-                    <span data-testid="gaps">{state.gaps}</span>{i18n.t(Text::PageGaps)}
+                    {i18n.phrase(Text::WebsocketCounts, &[
+                        Hole::new(state.queued, html! { <span data-testid="queued">{state.queued}</span> }),
+                        Hole::new(state.gaps, html! { <span data-testid="gaps">{state.gaps}</span> }),
+                    ])}
                 </span>
                 <span class="metric" title="the last room number this tab saw: a reconnect resumes after it; and how many missed messages were replayed">
-                    {"#"}<span data-testid="last-seen">{state.last_seen.map(|n| n.to_string()).unwrap_or_else(|| "–".into())}</span>{i18n.t(Text::PageLastSeen)}
-                    {" · "}<span data-testid="replayed">{state.replayed}</span>{" ↺"}
+                    {i18n.phrase(Text::WebsocketLastSeen, &[
+                        Hole::new(last_seen.clone(), html! { <span data-testid="last-seen">{last_seen}</span> }),
+                        Hole::new(state.replayed, html! { <span data-testid="replayed">{state.replayed}</span> }),
+                    ])}
                 </span>
                 if let Some(delay) = delay {
                     <span class="metric" data-testid="reconnect-delay" title="milliseconds until the next attempt">
@@ -122,10 +127,10 @@ pub fn WebSocketPage() -> Html {
                 <OpenTab />
             </StatusPanel>
             <div class="panel store-form">
-                <label>{i18n.t(Text::PageRoom)}
+                <label>{i18n.t(Text::WebsocketRoomLabel)}
                     <NameField testid="room-input" label="Room name" value={state.room.clone()} on_commit={on_room} />
                 </label>
-                <span class="hint">{i18n.t(Text::PageChangeItAndPressEnterTo)}</span>
+                <span class="hint">{i18n.t(Text::WebsocketRoomHint)}</span>
             </div>
             if let Some(error) = &state.error {
                 <p class="error" data-testid="error" role="alert">{error.clone()}</p>
@@ -133,19 +138,19 @@ pub fn WebSocketPage() -> Html {
             <Compose placeholder={i18n.t(Text::PlaceholderRoom).to_owned()} on_send={on_send} />
             <LogAndDiagram log={route.log_view()} on_clear={route.clear_log()} diagram={DIAGRAM}>
                 <details class="panel faults" open=true>
-                    <summary>{i18n.t(Text::PageFaultInjection)}</summary>
-                    <button data-testid="go-offline" onclick={fault("go offline", RelayLink::go_offline)}>{i18n.t(Text::PageGoOffline)}</button>
-                    <button data-testid="go-online" onclick={fault("come back", RelayLink::go_online)}>{i18n.t(Text::PageComeBack)}</button>
-                    <button data-testid="cut-connection" onclick={fault("cut the connection", RelayLink::cut)}>{i18n.t(Text::PageCutTheConnectionItReconnects)}</button>
-                    <button data-testid="send-malformed" onclick={fault("a malformed frame", |l| l.send_raw("{\"v\":1,\"kind\":\"text\""))}>{i18n.t(Text::PageSendAFrameThatIsNot)}</button>
+                    <summary>{i18n.t(Text::CommonFaultInjection)}</summary>
+                    <button data-testid="go-offline" onclick={fault("go offline", RelayLink::go_offline)}>{i18n.t(Text::WebsocketGoOffline)}</button>
+                    <button data-testid="go-online" onclick={fault("come back", RelayLink::go_online)}>{i18n.t(Text::WebsocketComeBack)}</button>
+                    <button data-testid="cut-connection" onclick={fault("cut the connection", RelayLink::cut)}>{i18n.t(Text::WebsocketCut)}</button>
+                    <button data-testid="send-malformed" onclick={fault("a malformed frame", |l| l.send_raw("{\"v\":1,\"kind\":\"text\""))}>{i18n.t(Text::WebsocketSendRaw)}</button>
                     <RawComposer on_send={on_raw} />
-                    <button data-testid="send-oversized" onclick={fault("an oversized frame", RelayLink::send_oversized)}>{i18n.t(Text::PageSendA65KibFrameThe)}</button>
+                    <button data-testid="send-oversized" onclick={fault("an oversized frame", RelayLink::send_oversized)}>{i18n.t(Text::WebsocketSendOversized)}</button>
                 </details>
                 <details class="panel explain">
-                    <summary>{i18n.t(Text::PageWhatARelayAddsAndWhat)}</summary>
-                    <p>{i18n.t(Text::PageAddsReachBroadcastchannelStorageEventsAnd)}</p>
-                    <p>{i18n.t(Text::PageCostsAServerToRunAnd)}</p>
-                    <p>{i18n.t(Text::PageSocketsGoAwayThisPageReconnects)}</p>
+                    <summary>{i18n.t(Text::WebsocketExplainTitle)}</summary>
+                    <p>{i18n.t(Text::WebsocketExplainAdds)}</p>
+                    <p>{i18n.t(Text::WebsocketExplainCosts)}</p>
+                    <p>{i18n.t(Text::WebsocketExplainReconnect)}</p>
                 </details>
             </LogAndDiagram>
         </RouteFrame>

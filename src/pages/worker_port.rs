@@ -127,29 +127,29 @@ pub fn WorkerPortPage() -> Html {
                 }
                 <div class="buttons">
                     <button data-testid="terminate" onclick={on_terminate}
-                            disabled={matches!(link, LinkState::Closed | LinkState::Failed(_))}>{i18n.t(Text::PageTerminate)}</button>
-                    <button data-testid="restart" onclick={on_restart}>{i18n.t(Text::PageRestart)}</button>
+                            disabled={matches!(link, LinkState::Closed | LinkState::Failed(_))}>{i18n.t(Text::WorkerPortTerminate)}</button>
+                    <button data-testid="restart" onclick={on_restart}>{i18n.t(Text::WorkerPortRestart)}</button>
                 </div>
             </StatusPanel>
             <Compose placeholder={i18n.t(Text::PlaceholderWorker).to_owned()} on_send={on_send} />
             <LogAndDiagram log={route.log_view()} on_clear={route.clear_log()} diagram={DIAGRAM}>
                 <details class="panel faults" open=true>
-                    <summary>{i18n.t(Text::PageFaultInjection)}</summary>
+                    <summary>{i18n.t(Text::CommonFaultInjection)}</summary>
                     <label>
-                        {i18n.t(Text::PageStartWith)}
+                        {i18n.t(Text::WorkerPortStartLabel)}
                         <select data-testid="fault" onchange={on_fault}>
                             { for Fault::ALL.into_iter().map(|f| html! {
                                 <option value={f.value()} selected={*fault == f}>{f.label()}</option>
                             }) }
                         </select>
                     </label>
-                    <button data-testid="send-malformed" onclick={on_send_malformed}>{i18n.t(Text::PageSendAMalformedMessage)}</button>
+                    <button data-testid="send-malformed" onclick={on_send_malformed}>{i18n.t(Text::CommonSendMalformed)}</button>
                     <RawComposer on_send={on_raw} />
                 </details>
                 <details class="panel explain">
-                    <summary>{i18n.t(Text::PageWhyThePageWaitsForReady)}</summary>
-                    <p>{i18n.t(Text::PageAWasmWorkerStartsAsynchronouslyIts)}</p>
-                    <p>{i18n.t(Text::PageATransferredPortBelongsToThe)}</p>
+                    <summary>{i18n.t(Text::WorkerPortExplainTitle)}</summary>
+                    <p>{i18n.t(Text::WorkerPortExplainReady)}</p>
+                    <p>{i18n.t(Text::WorkerPortExplainTransfer)}</p>
                 </details>
             </LogAndDiagram>
         </RouteFrame>

@@ -176,7 +176,7 @@ mod tests {
         let first = lines(&log);
         assert_eq!(first.len(), 2);
         assert!(
-            first[1].payload.text().contains("2 other tab(s)")
+            first[1].payload.text().contains("2 other tabs")
                 && first[1].payload.text().contains("does not deliver to the sender")
         );
         state.apply(Action::Channel(Event::Sent { envelope: sent, via: "channel" }), 0.0, &mut log);

@@ -81,7 +81,7 @@ pub struct StockState {
     /// Each symbol's recent prices, oldest first, for its sparkline.
     pub history: BTreeMap<String, VecDeque<u64>>,
     pub age_ms: Option<f64>,
-    pub medium: StockTransport,
+    pub transport: StockTransport,
     /// How the leader is chosen: "web locks" or "messages".
     pub election: &'static str,
     pub missed: u64,
@@ -99,7 +99,7 @@ impl Default for StockState {
             history: market.quotes.iter().map(|q| (q.symbol.clone(), VecDeque::from([q.cents]))).collect(),
             quotes: market.quotes,
             age_ms: None,
-            medium: StockTransport::Broadcast,
+            transport: StockTransport::Broadcast,
             election: "web locks",
             missed: 0,
             error: None,
@@ -120,7 +120,7 @@ pub enum Action {
     Transport(StockTransport),
     /// The lobby named the transport the market is on; this tab moves there.
     MarketFound {
-        medium: StockTransport,
+        transport: StockTransport,
         term: u64,
     },
     Election(&'static str),
@@ -200,12 +200,12 @@ impl RouteState for StockState {
                 let said = said!(NewLeader, leader, term, format!("{quiet_ms:.0}"));
                 log.push(Entry::said("new-leader", said, at_ms));
             }
-            Action::Transport(medium) => {
-                self.medium = medium;
-                log.push(Entry::said("transport", said!(TicksTravel, medium.label()), at_ms));
+            Action::Transport(transport) => {
+                self.transport = transport;
+                log.push(Entry::said("transport", said!(TicksTravel, transport.label()), at_ms));
             }
-            Action::MarketFound { medium, term } => {
-                log.push(Entry::said("found-market", said!(MarketFound, medium.label(), term), at_ms));
+            Action::MarketFound { transport, term } => {
+                log.push(Entry::said("found-market", said!(MarketFound, transport.label(), term), at_ms));
             }
             Action::Election(how) => self.election = how,
             Action::Refused { what, reason } => {

@@ -1,5 +1,5 @@
 //! The Stock sync route's bus: the ticker's messages over whichever transport the tabs use. Each
-//! medium is the same shape — post one envelope's text, hear the others' — on the transport core,
+//! transport is the same shape — post one envelope's text, hear the others' — on the transport core,
 //! so decoding, size checks and rejections are the same whatever carries the ticks. The shared
 //! worker and the relay carry the tick's envelope inside their own (a store value, a room text),
 //! through the same adapters their routes use.
@@ -121,21 +121,21 @@ impl Family {
 pub struct StockBus {
     core: Rc<Core<StockMsg>>,
     carrier: Carrier,
-    medium: StockTransport,
+    transport: StockTransport,
 }
 
 impl StockBus {
-    /// Opens `medium`; over the relay, the room is `room` (tabs of other browsers in the same
+    /// Opens `transport`; over the relay, the room is `room` (tabs of other browsers in the same
     /// room follow the same market).
     pub fn open(
-        medium: StockTransport,
+        transport: StockTransport,
         room: &str,
         sender: Rc<RefCell<Sender>>,
         sink: impl Fn(StockEvent) + 'static,
     ) -> Result<StockBus, String> {
         let window = web_sys::window().ok_or("no window")?;
         let core = Core::new(sender, LinkState::Ready, sink);
-        let carrier = match medium {
+        let carrier = match transport {
             StockTransport::Broadcast => {
                 let channel = BroadcastChannel::new(STOCK_CHANNEL).map_err(|e| js_error_text(&e))?;
                 core.listen::<MessageEvent>(&channel, "message", |core, event| {
@@ -204,7 +204,7 @@ impl StockBus {
                 Carrier::Windows(family)
             }
         };
-        Ok(StockBus { core, carrier, medium })
+        Ok(StockBus { core, carrier, transport })
     }
 
     /// Window mode: opens a follower window, which joins the family through the reference
@@ -254,15 +254,15 @@ impl StockBus {
         }
     }
 
-    pub fn medium(&self) -> StockTransport {
-        self.medium
+    pub fn transport(&self) -> StockTransport {
+        self.transport
     }
 
     pub fn sender_id(&self) -> crosstalk_protocol::SenderId {
         self.core.sender_id()
     }
 
-    /// Posts `body` to every other tab on this medium.
+    /// Posts `body` to every other tab on this transport.
     pub fn send(&self, body: StockMsg) -> Result<(), Reason> {
         // The ticker's messages are small and some carriers take Rust text: copied once here.
         self.core.send(body, VIA_STOCK, |wire| self.carrier.post(&wire.as_string().unwrap_or_default()))
@@ -275,7 +275,7 @@ impl StockBus {
 }
 
 impl Carrier {
-    /// Hands one message's text to the medium, for every other tab.
+    /// Hands one message's text to the transport, for every other tab.
     fn post(&self, text: &str) -> Result<(), JsValue> {
         match self {
             Carrier::Channel(channel) => channel.post_message(&JsValue::from_str(text)),
@@ -358,7 +358,7 @@ impl TakeText for Core<StockMsg> {
     }
 }
 
-/// A refusal for a medium this page could not open.
-pub fn unavailable(medium: StockTransport, why: &str) -> Reason {
-    Reason::new(ReasonCode::NotReady, format!("{} is not available here: {why}", medium.label()))
+/// A refusal for a transport this page could not open.
+pub fn unavailable(transport: StockTransport, why: &str) -> Reason {
+    Reason::new(ReasonCode::NotReady, format!("{} is not available here: {why}", transport.label()))
 }

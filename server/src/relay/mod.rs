@@ -126,17 +126,17 @@ impl Relay {
         conn: ConnId,
         envelope: crosstalk_protocol::Envelope<crosstalk_protocol::relay::RelayMsg>,
     ) {
-        let todo = {
+        let next = {
             let mut rooms = self.rooms();
-            let todo = rooms.receive(conn, envelope, now_ms());
+            let next = rooms.receive(conn, envelope, now_ms());
             if !rooms.is_shared() {
                 // One lock for checking and doing: nothing comes between.
-                rooms.locally(conn, todo, now_ms());
+                rooms.locally(conn, next, now_ms());
                 return;
             }
-            todo
+            next
         };
-        match todo {
+        match next {
             NextStep::Nothing => {}
             NextStep::Join { room, after } => self.join(conn, &room, after).await,
             NextStep::Text(draft) => self.publish(draft).await,

@@ -230,10 +230,10 @@ impl Rooms {
         }
     }
 
-    /// Does `todo` within this process: the in-memory relay, or any instance while its broker
+    /// Does `next` within this process: the in-memory relay, or any instance while its broker
     /// is away.
-    pub fn locally(&mut self, conn: ConnId, todo: NextStep, now_ms: f64) {
-        match todo {
+    pub fn locally(&mut self, conn: ConnId, next: NextStep, now_ms: f64) {
+        match next {
             NextStep::Nothing => {}
             NextStep::Join { room, after } => {
                 if self.begin_join(conn, &room, now_ms).is_some() {
@@ -604,8 +604,8 @@ mod tests {
         }
         fn say(&mut self, rooms: &mut Rooms, body: RelayMsg) {
             let envelope = self.sender.envelope(body, 0.0);
-            let todo = rooms.receive(self.id, envelope, 0.0);
-            rooms.locally(self.id, todo, 0.0);
+            let next = rooms.receive(self.id, envelope, 0.0);
+            rooms.locally(self.id, next, 0.0);
         }
         /// Everything queued for this client, decoded, and the queue's byte count emptied.
         fn heard(&mut self) -> Vec<RelayMsg> {
