@@ -14,6 +14,7 @@ use crosstalk_protocol::catalog::{self as shared, paths, Mechanism};
 
 use crate::diagram::Diagram;
 use crate::i18n::Text;
+use crate::learn::{self, GuideStep};
 use crate::state;
 
 /// What a page is, and what the catalog knows of it.
@@ -26,6 +27,8 @@ pub enum Kind {
         name: Text,
         summary: Text,
         diagram: &'static Diagram,
+        /// Its chapter of the walkthrough (`/learn`): the steps, each ticked by the route's state.
+        chapter: &'static [GuideStep],
     },
     /// One of the suite's own tools, linked at the end of the nav as `nav-<slug>`.
     Tool {
@@ -108,43 +111,58 @@ macro_rules! with_pages {
             name: Text::MechanismWorkerPortName,
             summary: Text::MechanismWorkerPortSummary,
             diagram: &state::worker_port::DIAGRAM,
+            chapter: state::worker_port::CHAPTER,
         } => worker_port::WorkerPortPage,
         Broadcast: Kind::Mechanism {
             mechanism: &shared::BROADCAST,
             name: Text::MechanismBroadcastName,
             summary: Text::MechanismBroadcastSummary,
             diagram: &state::broadcast::DIAGRAM,
+            chapter: state::broadcast::CHAPTER,
         } => broadcast::BroadcastPage,
         Storage: Kind::Mechanism {
             mechanism: &shared::STORAGE,
             name: Text::MechanismStorageName,
             summary: Text::MechanismStorageSummary,
             diagram: &state::storage::DIAGRAM,
+            chapter: state::storage::CHAPTER,
         } => storage::StoragePage,
         SharedWorker: Kind::Mechanism {
             mechanism: &shared::SHARED_WORKER,
             name: Text::MechanismSharedWorkerName,
             summary: Text::MechanismSharedWorkerSummary,
             diagram: &state::shared_worker::DIAGRAM,
+            chapter: state::shared_worker::CHAPTER,
         } => shared_worker::SharedWorkerPage,
         Payment: Kind::Mechanism {
             mechanism: &shared::PAYMENT,
             name: Text::MechanismPaymentName,
             summary: Text::MechanismPaymentSummary,
             diagram: &state::payment::DIAGRAM,
+            chapter: state::payment::CHAPTER,
         } => payment::PaymentPage,
         Stock: Kind::Mechanism {
             mechanism: &shared::STOCK_SYNC,
             name: Text::MechanismStockSyncName,
             summary: Text::MechanismStockSyncSummary,
             diagram: &state::stock::DIAGRAM,
+            chapter: state::stock::CHAPTER,
         } => stock::StockPage,
         WebSocket: Kind::Mechanism {
             mechanism: &shared::WEBSOCKET,
             name: Text::MechanismWebsocketName,
             summary: Text::MechanismWebsocketSummary,
             diagram: &state::websocket::DIAGRAM,
+            chapter: state::websocket::CHAPTER,
         } => websocket::WebSocketPage,
+        /// Every mechanism in order, a chapter each, with steps that tick themselves.
+        Learn: Kind::Tool {
+            slug: "learn",
+            path: paths::LEARN,
+            nav: Text::NavLearn,
+            title: Text::LearnTitle,
+            lead: Text::LearnLead,
+        } => learn::LearnPage,
         /// What this browser can do for each mechanism, probed.
         Capabilities: Kind::Tool {
             slug: "capabilities",
@@ -202,6 +220,33 @@ pub fn tools() -> impl Iterator<Item = &'static Page> {
 /// The page of the mechanism with this slug (its lesson's name).
 pub fn mechanism_page(slug: &str) -> Option<&'static Page> {
     PAGES.iter().find(|p| p.mechanism().is_some_and(|m| m.slug == slug))
+}
+
+/// One chapter of the walkthrough: a mechanism's page and its steps.
+#[derive(Debug, Clone, Copy)]
+pub struct Chapter {
+    pub mechanism: &'static Mechanism,
+    pub page: &'static Page,
+    pub name: Text,
+    pub steps: &'static [GuideStep],
+}
+
+/// The walkthrough's chapters, in its order ([`learn::ORDER`]).
+pub fn chapters() -> impl Iterator<Item = Chapter> {
+    learn::ORDER.iter().filter_map(|slug| {
+        let page = mechanism_page(slug)?;
+        match page.kind {
+            Kind::Mechanism { mechanism, name, chapter, .. } => {
+                Some(Chapter { mechanism, page, name, steps: chapter })
+            }
+            _ => None,
+        }
+    })
+}
+
+/// The chapter a mechanism teaches, and where it stands in the walkthrough (from 0).
+pub fn chapter(slug: &str) -> Option<(usize, Chapter)> {
+    chapters().enumerate().find(|(_, c)| c.mechanism.slug == slug)
 }
 
 /// Every word of every sequence diagram (titles, lanes, steps), once each, in catalog order: the
@@ -289,6 +334,26 @@ mod tests {
         paths.sort_unstable();
         paths.dedup();
         assert_eq!(paths.len(), PAGES.len(), "two entries share a path");
+    }
+
+    #[test]
+    fn every_mechanism_has_a_chapter_of_the_walkthrough_once_with_steps_of_its_own() {
+        let order: Vec<&str> = chapters().map(|c| c.mechanism.slug).collect();
+        assert_eq!(order.len(), learn::ORDER.len(), "a slug of learn::ORDER has no mechanism page");
+        for mechanism in MECHANISMS {
+            assert_eq!(
+                order.iter().filter(|s| **s == mechanism.slug).count(),
+                1,
+                "{} is not once in learn::ORDER",
+                mechanism.slug
+            );
+            let (_, chapter) = chapter(mechanism.slug).expect("a chapter");
+            assert!(!chapter.steps.is_empty(), "{} has no steps", mechanism.slug);
+            let mut ids: Vec<&str> = chapter.steps.iter().map(|s| s.id).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            assert_eq!(ids.len(), chapter.steps.len(), "{}: a step id twice", mechanism.slug);
+        }
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub mod download;
 pub mod fault;
 pub mod hooks;
 pub mod i18n;
+pub mod learn;
 pub mod lesson_code;
 pub mod log;
 pub mod log_export;
@@ -49,6 +50,7 @@ pub const LAYERS: &[&[&str]] = &[
         "download",
         "fault",
         "i18n",
+        "learn",
         "lesson_code",
         "log",
         "log_export",

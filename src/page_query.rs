@@ -46,3 +46,26 @@ pub fn reload_with_search(search: &str) {
         let _ = window.location().set_search(search);
     }
 }
+
+/// This tab's label in the walkthrough (`?tab=B`, which "Open another tab" sets), `A` otherwise.
+pub fn tab_label() -> String {
+    param("tab")
+        .as_deref()
+        .and_then(crate::learn::parse_tab_label)
+        .unwrap_or_else(|| crate::learn::tab_label(0))
+}
+
+/// This page's address with `changes` made to its query (`None` removes a parameter).
+pub fn href_with(changes: &[(&str, Option<&str>)]) -> String {
+    let Some(window) = web_sys::window() else { return String::new() };
+    let href = window.location().href().unwrap_or_default();
+    let Ok(url) = web_sys::Url::new(&href) else { return href };
+    let params = url.search_params();
+    for (name, value) in changes {
+        match value {
+            Some(value) => params.set(name, value),
+            None => params.delete(name),
+        }
+    }
+    url.href()
+}

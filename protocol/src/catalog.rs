@@ -13,6 +13,8 @@ pub mod paths {
     pub const PAYMENT: &str = "/payment";
     pub const STOCK: &str = "/stock";
     pub const WEBSOCKET: &str = "/websocket";
+    /// The walkthrough: every mechanism in order, with steps that tick themselves.
+    pub const LEARN: &str = "/learn";
     /// What this browser can do for each mechanism, probed.
     pub const CAPABILITIES: &str = "/capabilities";
     /// Every tab's traffic in one timeline.
@@ -106,8 +108,15 @@ pub const MECHANISMS: &[Mechanism] =
     &[WORKER_PORT, BROADCAST, STORAGE, SHARED_WORKER, PAYMENT, STOCK_SYNC, WEBSOCKET];
 
 /// Paths of the suite that are pages but not mechanisms.
-pub const OTHER_PAGES: &[&str] =
-    &[paths::HOME, paths::PROVIDER, paths::BENCH, paths::BENCH_PEER, paths::CAPABILITIES, paths::INSPECTOR];
+pub const OTHER_PAGES: &[&str] = &[
+    paths::HOME,
+    paths::LEARN,
+    paths::PROVIDER,
+    paths::BENCH,
+    paths::BENCH_PEER,
+    paths::CAPABILITIES,
+    paths::INSPECTOR,
+];
 
 /// Pages that live inside frames of other pages (the provider's, the bench's echo): nothing to
 /// read there, no nav.

@@ -2,6 +2,7 @@
 
 pub mod compose;
 pub mod fault_picker;
+pub mod guide;
 pub mod key_value_form;
 pub mod lesson;
 pub mod log_and_diagram;

@@ -4,6 +4,7 @@
 
 use yew::prelude::*;
 
+use super::guide::Guide;
 use super::lesson::{rich, Lesson};
 use crate::i18n::use_i18n;
 
@@ -39,6 +40,11 @@ pub fn RouteFrame(props: &RouteFrameProps) -> Html {
         <>
             <h1>{title}</h1>
             <p class="lead" data-testid="lesson-lead">{rich(i18n.lesson(&slug, "lead"))}</p>
+            // The guide reads this browser's progress and this tab's address: not in the pages the
+            // build prerenders natively (the app adds it as it takes over).
+            if cfg!(target_family = "wasm") {
+                <Guide slug={slug.clone()} />
+            }
             {props.children.clone()}
             <Lesson slug={slug} />
         </>

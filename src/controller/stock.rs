@@ -23,7 +23,11 @@ use crate::transport::leader_lock::{self, LeaderLock};
 use crate::transport::page_life;
 use crate::transport::stock::{unavailable, StockBus, StockEvent, StockTransport, STOCK_CHANNEL};
 use crate::transport::stock_lobby::StockLobby;
+use crate::transport::window_message::{this_window, Expect, TargetOrigin, WindowLink};
 use crate::transport::{Event, LinkState};
+
+/// What the seed's example posts to its own window.
+const SEED_TEXT: &str = "crosstalk-seed: hello, other tabs?";
 
 /// The lock every tab of the origin asks for; its holder leads.
 const LEADER_LOCK: &str = "crosstalk-stock-leader";
@@ -90,6 +94,8 @@ pub struct StockDesk {
     /// The tabs heard in the lobby: a leader elected by messages names its successor from it.
     roster: RefCell<Roster>,
     lock: RefCell<Option<LeaderLock>>,
+    /// Listens for the seed's own post while it is on its way (see `post_like_the_seed`).
+    seed: RefCell<Option<WindowLink<StockMsg>>>,
     /// Whether the leader is chosen by Web Locks now (not in window mode, not when forced off).
     locks: Cell<bool>,
     /// Freezing (QA: engine-neutral, where only Chromium's DevTools can freeze a real page), the
@@ -113,6 +119,7 @@ impl StockDesk {
             room: RefCell::new(relay_room()),
             roster: RefCell::default(),
             lock: RefCell::default(),
+            seed: RefCell::default(),
             locks: Cell::new(locks),
             watch: RefCell::default(),
             route,
@@ -500,6 +507,37 @@ impl StockDesk {
             let reason = Reason::new(ReasonCode::NotReady, said);
             self.route.dispatch(Action::Refused { what: "open a window".into(), reason });
         }
+    }
+
+    /// The seed's multi-tab example, as it was written: `window.postMessage` on this tab's own
+    /// window. It can only ever arrive here — the walkthrough's step shows it, and why.
+    pub fn post_like_the_seed(self: &Rc<Self>) {
+        let Ok(origins) = crate::origins::origins() else { return };
+        let Ok(to_self) = TargetOrigin::exact(&origins.app_origin) else { return };
+        let weak = Rc::downgrade(self);
+        let expect = Expect {
+            source: Box::new(this_window),
+            origin: origins.app_origin.clone(),
+            read_strangers: Box::new(|| false),
+        };
+        let route = self.route.clone();
+        let listening = WindowLink::<StockMsg>::listen("seed", expect, move |event| {
+            let here = matches!(&event, Event::Other(incoming)
+                if incoming.from_expected && incoming.data.as_deref() == Ok(SEED_TEXT));
+            if here {
+                route.dispatch(Action::SeedArrivedHere);
+                // Heard once: stop listening (the link is dropped with the desk's slot).
+                if let Some(desk) = weak.upgrade() {
+                    desk.seed.borrow_mut().take();
+                }
+            }
+        });
+        let (Some(link), Some(window)) = (listening, this_window()) else { return };
+        self.route.dispatch(Action::SeedPosted);
+        if let Err(reason) = link.send_raw(&window, SEED_TEXT, &to_self) {
+            self.route.dispatch(Action::Refused { what: "the seed's post".into(), reason });
+        }
+        *self.seed.borrow_mut() = Some(link);
     }
 
     /// Fault injection: a foreign script's malformed tick on the current transport.

@@ -23,6 +23,7 @@ use crate::log_view::{LogSource, LogView};
 pub use crate::state::RouteState;
 use crate::state::{Dispatch, Refusal};
 use crate::transport::inspector::{publish_route, Published};
+use crate::transport::learn_store;
 use crosstalk_protocol::{Reason, ReasonCode};
 
 /// How long a render may wait when no animation frame comes (hidden tabs get none).
@@ -36,6 +37,30 @@ struct Inner<S: RouteState> {
     queue: RefCell<VecDeque<S::Action>>,
     applying: Cell<bool>,
     frame: Rc<FrameGate>,
+    /// The walkthrough's steps of this route already ticked, one bit each: only the others'
+    /// predicates run after an action, so a burst costs a few comparisons at most.
+    steps_done: Cell<u64>,
+}
+
+impl<S: RouteState> Inner<S> {
+    /// Ticks every step of the route's chapter whose predicate now holds.
+    fn notice_steps(&self) {
+        let (chapter, steps) = S::chapter();
+        let done = self.steps_done.get();
+        let all = (1u64 << steps.len().min(63)) - 1;
+        if done == all {
+            return;
+        }
+        let state = self.state.borrow();
+        let mut now = done;
+        for (at, step) in steps.iter().enumerate().take(63) {
+            if now & (1 << at) == 0 && state.reached(step.id) {
+                now |= 1 << at;
+                learn_store::tick(chapter, step.id);
+            }
+        }
+        self.steps_done.set(now);
+    }
 }
 
 /// The page's handle: dispatch actions, read the state, hand the log to `MessageLog`.
@@ -99,6 +124,7 @@ impl<S: RouteState> RouteHandle<S> {
             inner.state.borrow_mut().apply(action, now_ms(), &mut inner.log.borrow_mut());
         }
         inner.applying.set(false);
+        inner.notice_steps();
         inner.frame.request();
     }
 
@@ -201,6 +227,32 @@ fn fire(gate: &Weak<FrameGate>, generation: u64) {
     gate.render.emit(());
 }
 
+/// The bits of the route's chapter steps the reader has done already (on another visit, say).
+fn steps_already_done<S: RouteState>() -> u64 {
+    let (chapter, steps) = S::chapter();
+    if steps.is_empty() {
+        return 0;
+    }
+    let progress = learn_store::progress();
+    steps
+        .iter()
+        .take(63)
+        .enumerate()
+        .filter(|(_, s)| progress.is_done(chapter, s.id))
+        .fold(0, |bits, (at, _)| bits | 1 << at)
+}
+
+/// The bits of the route's chapter steps whose predicate holds in `state` now.
+fn reached_now<S: RouteState>(state: &S) -> u64 {
+    let (_, steps) = S::chapter();
+    steps
+        .iter()
+        .take(63)
+        .enumerate()
+        .filter(|(_, s)| state.reached(s.id))
+        .fold(0, |bits, (at, _)| bits | 1 << at)
+}
+
 /// The route's state, its log, and a render at most once per frame.
 #[hook]
 pub fn use_route<S: RouteState>() -> RouteHandle<S> {
@@ -211,11 +263,26 @@ pub fn use_route<S: RouteState>() -> RouteHandle<S> {
         queue: RefCell::default(),
         applying: Cell::new(false),
         frame: FrameGate::new(Callback::from(move |()| update.force_update())),
+        steps_done: Cell::new(steps_already_done::<S>()),
     });
     // Once per route: an open `/inspector` sees this log too.
     use_effect_with((), {
         let published: Rc<dyn Published> = inner.clone();
         move |_| publish_route(Rc::downgrade(&published))
+    });
+    // The walkthrough changed, here or in another tab. After "start over", what this page has
+    // already seen does not tick again: the reader does each step anew.
+    use_effect_with((), {
+        let inner = Rc::downgrade(&inner);
+        move |_| {
+            let listening = learn_store::subscribe(move || {
+                if let Some(inner) = inner.upgrade() {
+                    let seen = reached_now(&*inner.state.borrow());
+                    inner.steps_done.set(steps_already_done::<S>() | seen);
+                }
+            });
+            move || drop(listening)
+        }
     });
     RouteHandle { inner }
 }

@@ -150,6 +150,9 @@ macro_rules! said {
 says! {
     // Words that are not a sentence (a message's kind, what it said): the same in every language.
     Plain = ("say.plain", "{0}"),
+    // /stock: the seed's example
+    SeedPosted = ("say.seed-posted", "window.postMessage(…) called on this tab's own window, as the seed does"),
+    SeedArrivedHere = ("say.seed-arrived-here", "it arrived here, in the tab that posted it: window.postMessage posts to the window it is called on, so the other tabs heard nothing"),
     // /broadcast
     JoinedChannel = ("say.joined-channel", "joined channel {0}"),
     VanishedFromChannel = ("say.vanished-from-channel", "left channel {0} without a goodbye: the other tabs drop this one when its pings stop"),

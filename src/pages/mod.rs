@@ -6,6 +6,7 @@ pub mod broadcast;
 pub mod capabilities;
 pub mod home;
 pub mod inspector;
+pub mod learn;
 pub mod not_found;
 pub mod payment;
 pub mod provider;

@@ -62,6 +62,10 @@ pub fn StockPage() -> Html {
     let on_fallback = Callback::from(|e: web_sys::Event| {
         reload_electing_by_messages(e.target_unchecked_into::<web_sys::HtmlInputElement>().checked())
     });
+    let on_seed = {
+        let desk = Rc::clone(&desk);
+        Callback::from(move |_: MouseEvent| desk.post_like_the_seed())
+    };
     let on_malformed = {
         let desk = Rc::clone(&desk);
         Callback::from(move |_: MouseEvent| desk.send_malformed())
@@ -121,6 +125,7 @@ pub fn StockPage() -> Html {
                 <details class="panel faults" open=true>
                     <summary>{i18n.t(Text::CommonFaultInjection)}</summary>
                     <button data-testid="send-malformed" onclick={on_malformed}>{i18n.t(Text::StockSendMalformed)}</button>
+                    <button data-testid="seed-post" onclick={on_seed}>{i18n.t(Text::StockSeedPost)}</button>
                     <RawComposer on_send={on_raw} />
                     <label class="toggle">
                         <input type="checkbox" data-testid="force-fallback" checked={messages_forced()} onchange={on_fallback} />

@@ -7,6 +7,8 @@ use crosstalk_protocol::{Body as _, Reason};
 use super::told::{not_sent, told, Own};
 use super::RouteState;
 use crate::diagram::{Diagram, Step};
+use crate::i18n::Text;
+use crate::learn::GuideStep;
 use crate::log::{shown, Direction, Entry, LogBook, Status};
 use crate::said;
 use crate::transport::broadcast::{BroadcastEvent, Peers};
@@ -37,6 +39,9 @@ pub struct BroadcastState {
     pub failed: Option<String>,
     /// This tab left without a goodbye (fault injection): it hears and says nothing any more.
     pub vanished: bool,
+    /// Texts heard from other tabs, and goodbyes: what the walkthrough's steps watch for.
+    pub texts_heard: u64,
+    pub goodbyes_heard: u64,
 }
 
 pub enum Action {
@@ -68,8 +73,36 @@ impl super::Refusal for Action {
     }
 }
 
+/// The walkthrough's chapter: a second tab joins, talks, and leaves.
+pub const CHAPTER: &[GuideStep] = &[
+    GuideStep::new("second-tab", Text::LearnBroadcastSecondTab, Text::LearnBroadcastSecondTabSee, "peers")
+        .in_two_tabs(),
+    GuideStep::new(
+        "from-other-tab",
+        Text::LearnBroadcastFromOtherTab,
+        Text::LearnBroadcastFromOtherTabSee,
+        "log",
+    )
+    .in_two_tabs(),
+    GuideStep::new("goodbye", Text::LearnBroadcastGoodbye, Text::LearnBroadcastGoodbyeSee, "peers")
+        .in_two_tabs(),
+];
+
 impl RouteState for BroadcastState {
     type Action = Action;
+
+    fn chapter() -> (&'static str, &'static [GuideStep]) {
+        ("broadcast", CHAPTER)
+    }
+
+    fn reached(&self, step: &str) -> bool {
+        match step {
+            "second-tab" => self.peers > 0,
+            "from-other-tab" => self.texts_heard > 0,
+            "goodbye" => self.goodbyes_heard > 0,
+            _ => false,
+        }
+    }
 
     fn apply(&mut self, action: Action, at_ms: f64, log: &mut LogBook) {
         match action {
@@ -132,6 +165,11 @@ impl BroadcastState {
                 };
                 let status = order.problem().map_or(Status::Ok, Status::Rejected);
                 self.received += 1;
+                match envelope.body {
+                    BroadcastMsg::Text { .. } => self.texts_heard += 1,
+                    BroadcastMsg::Goodbye => self.goodbyes_heard += 1,
+                    _ => {}
+                }
                 self.out_of_order += u64::from(status != Status::Ok);
                 let entry = Entry::received(&envelope, payload, at_ms).with_status(status);
                 log.push(match said {
@@ -166,6 +204,31 @@ mod tests {
 
     fn lines(log: &LogBook) -> Vec<Entry> {
         log.entries().map(|l| l.entry.clone()).collect()
+    }
+
+    #[test]
+    fn the_walkthrough_steps_tick_on_a_peer_a_text_from_it_and_its_goodbye_and_not_on_this_tabs_own_text() {
+        let (mut state, mut log) = (BroadcastState::default(), LogBook::default());
+        let heard = |body, seq| {
+            Action::Channel(Event::Received {
+                envelope: envelope(body, seq),
+                via: "channel",
+                order: Order::InOrder,
+            })
+        };
+        assert!(CHAPTER.iter().all(|step| !state.reached(step.id)));
+        let own = envelope(BroadcastMsg::Text { text: "mine".into() }, 1);
+        state.apply(Action::Channel(Event::Sent { envelope: own, via: "channel" }), 0.0, &mut log);
+        assert!(!state.reached("from-other-tab"), "this tab's own text is not the other tab's");
+        state.apply(Action::Channel(Event::Other(Peers { count: 1, left: Vec::new() })), 0.0, &mut log);
+        assert!(state.reached("second-tab"));
+        state.apply(heard(BroadcastMsg::Hello, 1), 0.0, &mut log);
+        assert!(!state.reached("from-other-tab"), "a hello is not a text");
+        state.apply(heard(BroadcastMsg::Text { text: "hi".into() }, 2), 0.0, &mut log);
+        assert!(state.reached("from-other-tab") && !state.reached("goodbye"));
+        state.apply(heard(BroadcastMsg::Goodbye, 3), 0.0, &mut log);
+        assert!(state.reached("goodbye"));
+        assert!(!state.reached("no-such-step"));
     }
 
     #[test]

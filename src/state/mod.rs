@@ -50,4 +50,15 @@ pub trait RouteState: Default + 'static {
 
     /// Folds one action into the state, writing what the log should say (stamped `at_ms`).
     fn apply(&mut self, action: Self::Action, at_ms: f64, log: &mut crate::log::LogBook);
+
+    /// The walkthrough's chapter this route teaches: its slug and its steps (none for a tool).
+    fn chapter() -> (&'static str, &'static [crate::learn::GuideStep]) {
+        ("", &[])
+    }
+
+    /// Whether the chapter's step `step` has happened, as this state shows it: the walkthrough
+    /// ticks a step on what the page observed, never on the reader's word.
+    fn reached(&self, _step: &str) -> bool {
+        false
+    }
 }

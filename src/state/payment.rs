@@ -10,7 +10,9 @@ use crosstalk_protocol::{decode, preview, Envelope, Reason, ReasonCode, Sender, 
 use super::told::{told, Own};
 use super::RouteState;
 use crate::diagram::{Diagram, Step};
+use crate::i18n::Text;
 use crate::i18n::{Said, Say};
+use crate::learn::GuideStep;
 use crate::log::{Direction, Entry, LogBook, Status};
 use crate::said;
 use crate::transport::window_message::WindowEvent;
@@ -47,6 +49,10 @@ pub struct ShopState {
     /// The Origin lab's current frame: its number (a fresh frame each time), kind and order.
     pub lab_frame: Option<(u32, LabKind, String)>,
     pub error: Option<String>,
+    /// What the walkthrough watches for: an order paid, and forgeries (anything judged that did
+    /// not come from the checkout frame) refused.
+    pub paid: bool,
+    pub forgeries_refused: u32,
     /// Where orders go: the provider's origin, named on every sent entry.
     pub provider_origin: String,
 }
@@ -59,6 +65,8 @@ impl Default for ShopState {
             lab_frame: None,
             error: None,
             provider_origin: String::new(),
+            paid: false,
+            forgeries_refused: 0,
         }
     }
 }
@@ -194,8 +202,26 @@ pub fn forged_success(order_id: &str, attacker: &str) -> String {
     Sender::new(SenderId(attacker.into())).envelope(body, 0.0).encode().unwrap_or_default()
 }
 
+/// The walkthrough's chapter: a payment across origins, and the forgeries the checks stop.
+pub const CHAPTER: &[GuideStep] = &[
+    GuideStep::new("pay", Text::LearnPaymentPay, Text::LearnPaymentPaySee, "payment-result"),
+    GuideStep::new("forge", Text::LearnPaymentForge, Text::LearnPaymentForgeSee, "log"),
+];
+
 impl RouteState for ShopState {
     type Action = Action;
+
+    fn chapter() -> (&'static str, &'static [GuideStep]) {
+        ("payment", CHAPTER)
+    }
+
+    fn reached(&self, step: &str) -> bool {
+        match step {
+            "pay" => self.paid,
+            "forge" => self.forgeries_refused > 0,
+            _ => false,
+        }
+    }
 
     fn apply(&mut self, action: Action, at_ms: f64, log: &mut LogBook) {
         match action {
@@ -254,6 +280,8 @@ impl RouteState for ShopState {
 
 impl ShopState {
     fn judged(&mut self, incoming: Incoming, verdict: Verdict, explain: bool, at_ms: f64, log: &mut LogBook) {
+        self.forgeries_refused +=
+            u32::from(matches!(verdict, Verdict::Refused(_)) && !incoming.from_expected);
         let decoded: Option<Envelope<PaymentMsg>> =
             incoming.data.as_deref().ok().and_then(|t| decode(t).ok());
         let source = if incoming.from_expected { Say::FromCheckoutFrame } else { Say::FromAnotherWindow };
@@ -273,6 +301,7 @@ impl ShopState {
         match verdict {
             Verdict::ProviderReady(envelope) => log.push(entry(describe(&envelope.body), Status::Ok)),
             Verdict::Settled { envelope, state } => {
+                self.paid |= matches!(state, PaymentState::Success { .. });
                 log.push(entry(describe(&envelope.body), Status::Ok));
                 self.payment = state;
             }
@@ -394,5 +423,9 @@ mod tests {
         assert!(refused.payload.text().ends_with("(another window)"), "{}", refused.payload);
         assert!(lines.iter().any(|e| e.kind == "lesson" && e.payload.text().contains("would have ACCEPTED")));
         assert_eq!(state.payment, PaymentState::Pending, "nothing forged changes the checkout");
+        assert!(
+            state.reached("forge") && !state.reached("pay"),
+            "the walkthrough's forge step ticks on the refusal"
+        );
     }
 }

@@ -10,6 +10,8 @@ use super::told::{told, Own};
 use super::RouteState;
 use crate::diagram::{Diagram, Step};
 use crate::i18n::Said;
+use crate::i18n::Text;
+use crate::learn::GuideStep;
 use crate::log::{Direction, Entry, LogBook, Status};
 use crate::said;
 use crate::transport::shared_worker::{StoreEvent, SHARED_STORE_URL};
@@ -43,11 +45,22 @@ pub struct SharedWorkerState {
     pub fetched: Option<Fetched>,
     /// The last refusal of this tab's own request, shown beside the controls.
     pub error: Option<String>,
+    /// This tab's sender id (from its first message), and changes other tabs made that the
+    /// worker pushed here: what the walkthrough's last step watches for.
+    me: Option<String>,
+    pub changes_from_others: u64,
 }
 
 impl Default for SharedWorkerState {
     fn default() -> Self {
-        SharedWorkerState { link: LinkState::Connecting, connections: None, fetched: None, error: None }
+        SharedWorkerState {
+            link: LinkState::Connecting,
+            connections: None,
+            fetched: None,
+            error: None,
+            me: None,
+            changes_from_others: 0,
+        }
     }
 }
 
@@ -119,8 +132,40 @@ impl super::Refusal for Action {
     }
 }
 
+/// The walkthrough's chapter: one worker for every tab, and changes pushed to the others.
+pub const CHAPTER: &[GuideStep] = &[
+    GuideStep::new(
+        "connected",
+        Text::LearnSharedWorkerConnected,
+        Text::LearnSharedWorkerConnectedSee,
+        "status",
+    ),
+    GuideStep::new(
+        "second-tab",
+        Text::LearnSharedWorkerSecondTab,
+        Text::LearnSharedWorkerSecondTabSee,
+        "connections",
+    )
+    .in_two_tabs(),
+    GuideStep::new("pushed", Text::LearnSharedWorkerPushed, Text::LearnSharedWorkerPushedSee, "log")
+        .in_two_tabs(),
+];
+
 impl RouteState for SharedWorkerState {
     type Action = Action;
+
+    fn chapter() -> (&'static str, &'static [GuideStep]) {
+        ("shared-worker", CHAPTER)
+    }
+
+    fn reached(&self, step: &str) -> bool {
+        match step {
+            "connected" => self.link == LinkState::Ready,
+            "second-tab" => self.connections.is_some_and(|n| n >= 2),
+            "pushed" => self.changes_from_others > 0,
+            _ => false,
+        }
+    }
 
     fn apply(&mut self, action: Action, at_ms: f64, log: &mut LogBook) {
         let entry = match action {
@@ -156,6 +201,7 @@ impl SharedWorkerState {
                 Entry::said("state", said, at_ms)
             }
             Own::Sent { envelope, .. } => {
+                self.me.get_or_insert_with(|| envelope.from.0.clone());
                 let said = match &envelope.body {
                     StoreMsg::Hello => said!(HelloThisTabJoins),
                     StoreMsg::Set { key, value } => {
@@ -196,6 +242,7 @@ impl SharedWorkerState {
                         }
                     }
                     StoreMsg::Changed { key, old, new, set_by } => {
+                        self.changes_from_others += u64::from(self.me.as_ref() != Some(&set_by.0));
                         said!(StoreChanged, set_by, key_label(key), value_label(old), preview(new, 120))
                     }
                     StoreMsg::Rejected { code, reason, preview } => {
@@ -238,6 +285,27 @@ mod tests {
             1.0,
             log,
         );
+    }
+
+    #[test]
+    fn the_walkthrough_steps_tick_on_connect_two_tabs_and_a_change_another_tab_made() {
+        let (mut state, mut log) = (SharedWorkerState::default(), LogBook::default());
+        state.apply(Action::Store(Event::State(LinkState::Ready)), 0.0, &mut log);
+        assert!(state.reached("connected") && !state.reached("second-tab"));
+        from_worker(&mut state, &mut log, StoreMsg::Roster { connections: 2 });
+        assert!(state.reached("second-tab"));
+        let hello = Sender::new(SenderId("tab-me".into())).envelope(StoreMsg::Hello, 0.0);
+        state.apply(Action::Store(Event::Sent { envelope: hello, via: "port" }), 0.0, &mut log);
+        let change = |by: &str| StoreMsg::Changed {
+            key: "k".into(),
+            old: None,
+            new: "v".into(),
+            set_by: SenderId(by.into()),
+        };
+        from_worker(&mut state, &mut log, change("tab-me"));
+        assert!(!state.reached("pushed"), "this tab's own change is not pushed news");
+        from_worker(&mut state, &mut log, change("tab-other"));
+        assert!(state.reached("pushed"));
     }
 
     #[test]

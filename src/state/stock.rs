@@ -10,7 +10,9 @@ use crosstalk_protocol::Reason;
 use super::told::{told, Own};
 use super::RouteState;
 use crate::diagram::{Diagram, Step};
+use crate::i18n::Text;
 use crate::i18n::{Said, Say};
+use crate::learn::GuideStep;
 use crate::log::{Direction, Entry, LogBook};
 use crate::said;
 use crate::transport::stock::{StockEvent, StockTransport};
@@ -86,6 +88,13 @@ pub struct StockState {
     pub election: &'static str,
     pub missed: u64,
     pub error: Option<String>,
+    /// What the walkthrough watches for: this tab led, followed another's ticks, or saw the lead
+    /// change hands after a leader went.
+    pub led: bool,
+    pub followed: bool,
+    pub takeovers: u32,
+    /// The seed's `window.postMessage` came back to this very tab.
+    pub seed_arrived_here: bool,
 }
 
 impl Default for StockState {
@@ -103,6 +112,10 @@ impl Default for StockState {
             election: "web locks",
             missed: 0,
             error: None,
+            led: false,
+            followed: false,
+            takeovers: 0,
+            seed_arrived_here: false,
         }
     }
 }
@@ -129,6 +142,10 @@ pub enum Action {
         ms: u32,
     },
     Woke,
+    /// The seed's example: this tab called `window.postMessage` on its own window…
+    SeedPosted,
+    /// …and it arrived here, in the same tab: the other tabs heard nothing.
+    SeedArrivedHere,
     Refused {
         what: String,
         reason: Reason,
@@ -161,8 +178,31 @@ fn describe(body: &StockMsg) -> Said {
     }
 }
 
+/// The walkthrough's chapter: one leader, a follower, and a failover.
+pub const CHAPTER: &[GuideStep] = &[
+    GuideStep::new("lead", Text::LearnStockSyncLead, Text::LearnStockSyncLeadSee, "role"),
+    GuideStep::new("follow", Text::LearnStockSyncFollow, Text::LearnStockSyncFollowSee, "role").in_two_tabs(),
+    GuideStep::new("failover", Text::LearnStockSyncFailover, Text::LearnStockSyncFailoverSee, "role")
+        .in_two_tabs(),
+    GuideStep::new("seed", Text::LearnStockSyncSeed, Text::LearnStockSyncSeedSee, "seed-post").in_two_tabs(),
+];
+
 impl RouteState for StockState {
     type Action = Action;
+
+    fn chapter() -> (&'static str, &'static [GuideStep]) {
+        ("stock-sync", CHAPTER)
+    }
+
+    fn reached(&self, step: &str) -> bool {
+        match step {
+            "lead" => self.led,
+            "follow" => self.followed,
+            "failover" => self.takeovers > 0,
+            "seed" => self.seed_arrived_here,
+            _ => false,
+        }
+    }
 
     fn apply(&mut self, action: Action, at_ms: f64, log: &mut LogBook) {
         match action {
@@ -183,8 +223,15 @@ impl RouteState for StockState {
             },
             Action::Frozen { ms } => log.push(Entry::said("frozen", said!(FrozenFor, ms), at_ms)),
             Action::Woke => log.push(Entry::said("woke", said!(Woke), at_ms)),
+            Action::SeedPosted => log.push(Entry::said("seed-post", said!(SeedPosted), at_ms)),
+            Action::SeedArrivedHere => {
+                self.seed_arrived_here = true;
+                log.push(Entry::said("seed-post", said!(SeedArrivedHere), at_ms));
+            }
             Action::Ticker(step) => match step {
                 TickerStep::Leading { term, why } => {
+                    // A term after the first: this tab took over from a leader that went.
+                    self.takeovers += u32::from(term > 1);
                     log.push(Entry::said("leader", said!(LeadsTerm, term, why), at_ms));
                 }
                 TickerStep::LostLead { why } => log.push(Entry::system("leadership-lost", why, at_ms)),
@@ -197,6 +244,7 @@ impl RouteState for StockState {
             },
             Action::Snapshot(snapshot) => self.adopt(snapshot),
             Action::NewLeader { term, leader, quiet_ms } => {
+                self.takeovers += 1;
                 let said = said!(NewLeader, leader, term, format!("{quiet_ms:.0}"));
                 log.push(Entry::said("new-leader", said, at_ms));
             }
@@ -218,6 +266,9 @@ impl RouteState for StockState {
 
 impl StockState {
     fn adopt(&mut self, snapshot: Snapshot) {
+        self.led |= snapshot.role == Role::Leader;
+        self.followed |=
+            snapshot.role == Role::Follower && snapshot.leader.is_some() && snapshot.market.seq > 0;
         if snapshot.market.seq != self.seq {
             for quote in &snapshot.market.quotes {
                 let points = self.history.entry(quote.symbol.clone()).or_default();
@@ -265,6 +316,34 @@ mod tests {
             role: Role::Follower,
             age_ms: Some(10.0),
         })
+    }
+
+    #[test]
+    fn the_walkthrough_steps_tick_on_leading_following_ticks_and_a_takeover() {
+        let (mut state, mut log) = (StockState::default(), LogBook::default());
+        let lead = |role| {
+            Action::Snapshot(Snapshot {
+                market: Market::opening(),
+                term: 1,
+                leader: Some("tab-a".into()),
+                role,
+                age_ms: None,
+            })
+        };
+        state.apply(lead(Role::Leader), 0.0, &mut log);
+        assert!(state.reached("lead") && !state.reached("follow"));
+        state.apply(snapshot(Market::opening()), 0.0, &mut log);
+        assert!(!state.reached("follow"), "no tick heard yet (the opening market)");
+        state.apply(snapshot(Market::opening().next()), 0.0, &mut log);
+        assert!(state.reached("follow") && !state.reached("failover"));
+        state.apply(Action::Ticker(TickerStep::Leading { term: 1, why: "first".into() }), 0.0, &mut log);
+        assert!(!state.reached("failover"), "the first term takes over from nobody");
+        state.apply(Action::NewLeader { term: 2, leader: "tab-b".into(), quiet_ms: 40.0 }, 0.0, &mut log);
+        assert!(state.reached("failover"));
+        state.apply(Action::SeedPosted, 0.0, &mut log);
+        assert!(!state.reached("seed"), "posted, not yet seen arriving");
+        state.apply(Action::SeedArrivedHere, 0.0, &mut log);
+        assert!(state.reached("seed"));
     }
 
     #[test]

@@ -6,6 +6,8 @@ use crosstalk_protocol::Reason;
 
 use super::RouteState;
 use crate::diagram::{Diagram, Step};
+use crate::i18n::Text;
+use crate::learn::GuideStep;
 use crate::log::{Direction, Entry, LogBook, Status};
 use crate::said;
 use crate::transport::storage::{QuotaReport, StorageChange, StorageNotice};
@@ -29,6 +31,11 @@ pub struct StorageState {
     pub error: Option<String>,
     pub failed: Option<String>,
     told_no_event: bool,
+    /// What the walkthrough watches for: this tab's writes, changes another tab made, and a
+    /// write the quota refused.
+    pub writes: u64,
+    pub changes_heard: u64,
+    pub quota_refused: bool,
 }
 
 pub enum Action {
@@ -58,14 +65,43 @@ impl super::Refusal for Action {
     }
 }
 
+/// The walkthrough's chapter: a write, heard by the other tab and not by the writer, and the quota.
+pub const CHAPTER: &[GuideStep] = &[
+    GuideStep::new("write", Text::LearnStorageWrite, Text::LearnStorageWriteSee, "keys"),
+    GuideStep::new("heard", Text::LearnStorageHeard, Text::LearnStorageHeardSee, "log").in_two_tabs(),
+    GuideStep::new("quota", Text::LearnStorageQuota, Text::LearnStorageQuotaSee, "fill-quota"),
+];
+
 impl RouteState for StorageState {
     type Action = Action;
 
+    fn chapter() -> (&'static str, &'static [GuideStep]) {
+        ("storage", CHAPTER)
+    }
+
+    fn reached(&self, step: &str) -> bool {
+        match step {
+            "write" => self.writes > 0,
+            "heard" => self.changes_heard > 0,
+            "quota" => self.quota_refused,
+            _ => false,
+        }
+    }
+
     fn apply(&mut self, action: Action, at_ms: f64, log: &mut LogBook) {
         match action {
-            Action::Notice(Event::Other(change)) => log.push(change_entry(change, at_ms)),
+            Action::Notice(Event::Other(change)) => {
+                let from_another_tab = match &change {
+                    StorageChange::Changed { same_tab, .. } | StorageChange::Cleared { same_tab, .. } => {
+                        !same_tab
+                    }
+                };
+                self.changes_heard += u64::from(from_another_tab);
+                log.push(change_entry(change, at_ms))
+            }
             Action::Notice(_) => {}
             Action::Wrote { kind, what } => {
+                self.writes += 1;
                 self.error = None;
                 log.push(Entry {
                     dir: Direction::Out,
@@ -105,6 +141,7 @@ impl StorageState {
         let mb = report.accepted_chars as f64 / (1024.0 * 1024.0);
         match report.refusal {
             Some(refusal) => {
+                self.quota_refused = true;
                 self.error =
                     Some(format!("{} (after {mb:.1} M characters; the filler was removed)", refusal.text));
                 let said = said!(QuotaRefused, format!("{mb:.1}"));
@@ -228,6 +265,7 @@ mod tests {
 
     #[test]
     fn a_full_storage_is_an_error_with_the_quota_code_and_the_lesson_comes_once() {
+        assert!(!StorageState::default().reached("quota"));
         let (mut state, mut log) = (StorageState::default(), LogBook::default());
         let refusal = Some(Reason::new(ReasonCode::Quota, "QuotaExceededError: full"));
         state.apply(
@@ -242,5 +280,10 @@ mod tests {
         }
         assert_eq!(log.entries().filter(|l| l.entry.kind == "no-event").count(), 1);
         assert_eq!(state.error, None, "a write that worked clears the error");
+        assert!(
+            state.reached("quota") && state.reached("write"),
+            "the walkthrough's steps: a write, and the quota"
+        );
+        assert!(!state.reached("heard"), "this tab's own writes are not heard from another tab");
     }
 }

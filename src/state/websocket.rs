@@ -9,6 +9,8 @@ use crosstalk_protocol::{Body as _, Reason, ReasonCode};
 use super::told::{told, Own};
 use super::RouteState;
 use crate::diagram::{Diagram, Step};
+use crate::i18n::Text;
+use crate::learn::GuideStep;
 use crate::log::{shown, Direction, Entry, LogBook, Status};
 use crate::said;
 use crate::transport::websocket::{Notice, RelayEvent};
@@ -119,8 +121,30 @@ impl super::Refusal for Action {
     }
 }
 
+/// The walkthrough's chapter: a room through the relay, a second member, and a resume.
+pub const CHAPTER: &[GuideStep] = &[
+    GuideStep::new("joined", Text::LearnWebsocketJoined, Text::LearnWebsocketJoinedSee, "members"),
+    GuideStep::new("second-tab", Text::LearnWebsocketSecondTab, Text::LearnWebsocketSecondTabSee, "members")
+        .in_two_tabs(),
+    GuideStep::new("resumed", Text::LearnWebsocketResumed, Text::LearnWebsocketResumedSee, "replayed")
+        .in_two_tabs(),
+];
+
 impl RouteState for WebSocketState {
     type Action = Action;
+
+    fn chapter() -> (&'static str, &'static [GuideStep]) {
+        ("websocket", CHAPTER)
+    }
+
+    fn reached(&self, step: &str) -> bool {
+        match step {
+            "joined" => self.phase == Phase::Open && self.members.is_some(),
+            "second-tab" => self.members.is_some_and(|n| n >= 2),
+            "resumed" => self.replayed > 0,
+            _ => false,
+        }
+    }
 
     fn apply(&mut self, action: Action, at_ms: f64, log: &mut LogBook) {
         match action {
@@ -274,6 +298,18 @@ impl WebSocketState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_walkthrough_steps_read_the_room_and_the_replay() {
+        let joined = WebSocketState { phase: Phase::Open, members: Some(1), ..Default::default() };
+        assert!(joined.reached("joined") && !joined.reached("second-tab") && !joined.reached("resumed"));
+        assert!(
+            !WebSocketState { members: Some(1), ..Default::default() }.reached("joined"),
+            "not while connecting"
+        );
+        assert!(WebSocketState { members: Some(2), ..Default::default() }.reached("second-tab"));
+        assert!(WebSocketState { replayed: 1, ..Default::default() }.reached("resumed"));
+    }
     use crate::transport::Event;
     use crosstalk_protocol::order::Order;
     use crosstalk_protocol::{Envelope, Sender, SenderId};

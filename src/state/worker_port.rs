@@ -10,6 +10,8 @@ use super::told::{told, Own};
 use super::RouteState;
 use crate::diagram::{Diagram, Step};
 use crate::i18n::Said;
+use crate::i18n::Text;
+use crate::learn::GuideStep;
 use crate::log::{shown, Direction, Entry, LogBook, LogText, Status};
 use crate::said;
 use crate::transport::worker_port::{WorkerPortEvent, VIA_WORKER};
@@ -37,11 +39,20 @@ pub struct WorkerPortState {
     /// Send times of our messages, by sequence number, until their echo comes back.
     pending: BTreeMap<u64, f64>,
     pub last_round_trip_ms: Option<f64>,
+    /// Workers that greeted after a restart (the walkthrough's "crash it and restart it").
+    pub restarted: u32,
+    restarting: bool,
 }
 
 impl Default for WorkerPortState {
     fn default() -> Self {
-        WorkerPortState { link: LinkState::Connecting, pending: BTreeMap::new(), last_round_trip_ms: None }
+        WorkerPortState {
+            link: LinkState::Connecting,
+            pending: BTreeMap::new(),
+            last_round_trip_ms: None,
+            restarted: 0,
+            restarting: false,
+        }
     }
 }
 
@@ -118,8 +129,28 @@ impl super::Refusal for Action {
     }
 }
 
+/// The walkthrough's chapter: the worker starts, echoes, and comes back after a restart.
+pub const CHAPTER: &[GuideStep] = &[
+    GuideStep::new("ready", Text::LearnWorkerPortReady, Text::LearnWorkerPortReadySee, "status"),
+    GuideStep::new("echo", Text::LearnWorkerPortEcho, Text::LearnWorkerPortEchoSee, "round-trip"),
+    GuideStep::new("restart", Text::LearnWorkerPortRestart, Text::LearnWorkerPortRestartSee, "restart"),
+];
+
 impl RouteState for WorkerPortState {
     type Action = Action;
+
+    fn chapter() -> (&'static str, &'static [GuideStep]) {
+        ("worker-port", CHAPTER)
+    }
+
+    fn reached(&self, step: &str) -> bool {
+        match step {
+            "ready" => self.link == LinkState::Ready,
+            "echo" => self.last_round_trip_ms.is_some(),
+            "restart" => self.restarted > 0,
+            _ => false,
+        }
+    }
 
     fn apply(&mut self, action: Action, at_ms: f64, log: &mut LogBook) {
         let entry = match action {
@@ -131,6 +162,7 @@ impl RouteState for WorkerPortState {
                 Entry::said("send", said!(NotSentWhat, preview(&what, 120)), at_ms).rejected(reason)
             }
             Action::Restarting => {
+                self.restarting = true;
                 self.pending.clear();
                 log.reset_progress();
                 Entry::said("restart", said!(RestartingWorker), at_ms)
@@ -161,6 +193,9 @@ impl WorkerPortState {
                     LinkState::Failed(reason) => said!(StateError, reason),
                     LinkState::Unsupported => said!(NoWorkersHere),
                 };
+                if link == LinkState::Ready && std::mem::take(&mut self.restarting) {
+                    self.restarted += 1;
+                }
                 self.link = link;
                 Entry::said("state", said, at_ms)
             }
@@ -213,6 +248,21 @@ mod tests {
 
     fn apply(state: &mut WorkerPortState, log: &mut LogBook, event: WorkerPortEvent, at: f64) {
         state.apply(Action::Transport(event), at, log);
+    }
+
+    #[test]
+    fn the_walkthrough_steps_tick_on_ready_an_echo_and_a_worker_back_after_a_restart() {
+        let (mut state, mut log) = (WorkerPortState::default(), LogBook::default());
+        apply(&mut state, &mut log, Event::State(LinkState::Ready), 0.0);
+        assert!(state.reached("ready") && !state.reached("echo") && !state.reached("restart"));
+        apply(&mut state, &mut log, Event::State(LinkState::Closed), 1.0);
+        apply(&mut state, &mut log, Event::State(LinkState::Ready), 2.0);
+        assert!(!state.reached("restart"), "ready again without a restart is not one");
+        state.apply(Action::Restarting, 3.0, &mut log);
+        apply(&mut state, &mut log, Event::State(LinkState::Connecting), 4.0);
+        assert!(!state.reached("restart"), "not until the fresh worker greets");
+        apply(&mut state, &mut log, Event::State(LinkState::Ready), 5.0);
+        assert!(state.reached("restart"));
     }
 
     #[test]

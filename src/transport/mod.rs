@@ -15,6 +15,7 @@
 //! | [`stock`] | the ticker's messages over BroadcastChannel or storage events | `/stock` |
 //! | [`stock_lobby`] | `BroadcastChannel` `crosstalk-stock-lobby`: where a newcomer learns which transport the market is on | `/stock` |
 //! | [`page_life`] | `pagehide`: the last moment a tab can say goodbye | `/stock` |
+//! | [`learn_store`] | `localStorage` `crosstalk:learn` and its `storage` event: the walkthrough's progress | every route, `/learn` |
 //! | [`leader_lock`] | `navigator.locks`: one leader among the tabs | `/stock` |
 //! | [`bench`] | each of the above, as an echo the benchmark times | `/bench` |
 //! | [`reach`] | a `no-cors` fetch: does another origin answer at all? | `/payment` |
@@ -33,6 +34,7 @@ pub mod detect;
 pub mod frame;
 pub mod inspector;
 pub mod leader_lock;
+pub mod learn_store;
 pub mod page_life;
 pub mod port;
 pub mod reach;
