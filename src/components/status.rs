@@ -4,6 +4,8 @@
 
 use yew::prelude::*;
 
+use crate::page_query;
+
 #[derive(Properties, PartialEq)]
 pub struct StatusPanelProps {
     /// What the readout is about: "Worker", "Channel".
@@ -18,9 +20,12 @@ pub struct StatusPanelProps {
 #[component]
 pub fn StatusPanel(props: &StatusPanelProps) -> Html {
     let state = &props.state;
+    // Which tab this is, for a reader with several open (`?tab=B`; the guide's `tab-label` too).
+    let tab = use_memo((), |_| page_query::tab_label());
     html! {
         <div class="panel status-panel">
             <div class={classes!("status", format!("state-{state}"))} data-testid="status" data-state={state.clone()}>
+                <span class="tab-letter" title="this tab, as the walkthrough names it">{(*tab).clone()}</span>
                 <span class="status-dot"></span>
                 <strong>{format!("{}: {state}", props.subject)}</strong>
                 <span class="status-detail" data-testid="status-detail">{props.detail.clone()}</span>
