@@ -134,6 +134,13 @@ macro_rules! with_pages {
             diagram: &state::shared_worker::DIAGRAM,
             chapter: state::shared_worker::CHAPTER,
         } => shared_worker::SharedWorkerPage,
+        WebLocks: Kind::Mechanism {
+            mechanism: &shared::WEB_LOCKS,
+            name: Text::MechanismWebLocksName,
+            summary: Text::MechanismWebLocksSummary,
+            diagram: &state::web_locks::DIAGRAM,
+            chapter: state::web_locks::CHAPTER,
+        } => web_locks::WebLocksPage,
         Payment: Kind::Mechanism {
             mechanism: &shared::PAYMENT,
             name: Text::MechanismPaymentName,

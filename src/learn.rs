@@ -35,8 +35,16 @@ impl GuideStep {
 
 /// The walkthrough's order: one context, then many; same origin, then across origins, then
 /// across machines. Every mechanism of the catalog is here once (a test holds it).
-pub const ORDER: &[&str] =
-    &["worker-port", "broadcast", "storage", "shared-worker", "stock-sync", "payment", "websocket"];
+pub const ORDER: &[&str] = &[
+    "worker-port",
+    "broadcast",
+    "storage",
+    "shared-worker",
+    "web-locks",
+    "stock-sync",
+    "payment",
+    "websocket",
+];
 
 /// Where a step stands for the reader (`data-state` of `step`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

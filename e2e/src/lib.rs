@@ -113,6 +113,7 @@ pub mod session {
             "保存一个键值存储",
             "take_queued_connects(&scope)",
         ),
+        ("/web-locks", "queues the rest", "其余的排队", "life_lock(&from)"),
         ("/payment", "from the checkout frame itself", "来自结账框架本身", "Refusal::WrongSource"),
         ("/stock", "Exactly one tab", "只有一个标签页", "fn on_claim"),
         ("/websocket", "A WebSocket leaves it", "WebSocket 离开了它", "header::ORIGIN"),
@@ -236,6 +237,15 @@ pub mod session {
                 }
             })
             .await
+        }
+
+        /// Saves what the window shows as `target/<name>.png`, for the README; a test does not fail
+        /// for want of a picture.
+        pub async fn picture_page(&self, name: &str) {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../target/{name}.png"));
+            if let Err(e) = self.driver.screenshot(&path).await {
+                eprintln!("no picture of the page: {e}");
+            }
         }
 
         /// Saves what the element `id` shows as `target/<name>.png`, for the README; a test does

@@ -25,6 +25,7 @@ async fn every_probe_answers_with_what_the_engine_really_does() {
         ("shared-worker", "yes", "function"),
         ("module-worker", "yes", "read"),
         ("web-locks", "yes", "navigator.locks"),
+        ("locks-query", "yes", "held and pending"),
         ("local-storage", "yes", "written and removed"),
         ("storage-quota", "yes", "QuotaExceededError"),
         // Served without COOP and COEP headers.

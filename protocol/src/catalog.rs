@@ -13,6 +13,7 @@ pub mod paths {
     pub const PAYMENT: &str = "/payment";
     pub const STOCK: &str = "/stock";
     pub const WEBSOCKET: &str = "/websocket";
+    pub const WEB_LOCKS: &str = "/web-locks";
     /// The walkthrough: every mechanism in order, with steps that tick themselves.
     pub const LEARN: &str = "/learn";
     /// What this browser can do for each mechanism, probed.
@@ -79,6 +80,14 @@ pub const SHARED_WORKER: Mechanism = Mechanism {
     ready: "connected",
 };
 
+pub const WEB_LOCKS: Mechanism = Mechanism {
+    slug: "web-locks",
+    name: "Web Locks",
+    summary: "Named locks held and queued across tabs: exclusive or shared, ifAvailable, steal, and a lock a dead tab held as the notice of its death.",
+    path: paths::WEB_LOCKS,
+    ready: "ready",
+};
+
 pub const PAYMENT: Mechanism = Mechanism {
     slug: "payment",
     name: "Payment iframe",
@@ -105,7 +114,7 @@ pub const WEBSOCKET: Mechanism = Mechanism {
 
 /// Every mechanism, in the order the home page and the nav list them.
 pub const MECHANISMS: &[Mechanism] =
-    &[WORKER_PORT, BROADCAST, STORAGE, SHARED_WORKER, PAYMENT, STOCK_SYNC, WEBSOCKET];
+    &[WORKER_PORT, BROADCAST, STORAGE, SHARED_WORKER, WEB_LOCKS, PAYMENT, STOCK_SYNC, WEBSOCKET];
 
 /// Paths of the suite that are pages but not mechanisms.
 pub const OTHER_PAGES: &[&str] = &[

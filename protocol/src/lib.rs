@@ -35,6 +35,7 @@ pub mod roster;
 pub mod shared_store;
 pub mod stock;
 pub mod storage;
+pub mod web_locks;
 pub mod worker_port;
 
 use std::fmt;

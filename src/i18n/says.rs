@@ -276,6 +276,28 @@ says! {
     StoreValue = ("say.store-value", "{0} = {1} (set by {2}) ↩ #{3}"),
     StoreNotSet = ("say.store-not-set", "{0} is not set: nobody has set it ↩ #{1}"),
     StoreChanged = ("say.store-changed", "{0} set {1}: {2} → \"{3}\""),
+    // /web-locks
+    LocksOpened = ("say.locks-opened", "this tab is {0}: it holds its life lock, and the others watch it"),
+    LocksUnavailable = ("say.locks-unavailable", "no Web Locks here: {0}"),
+    LocksReady = ("say.locks-ready", "navigator.locks is here; the queue is read from the browser every second and on every notice"),
+    HoldForeverOn = ("say.hold-forever-on", "hold forever is on: a release is ignored, and the lock outlives this route until the tab closes or someone steals it"),
+    HoldForeverOff = ("say.hold-forever-off", "hold forever is off: a release lets go"),
+    LockGranted = ("say.lock-granted", "granted {0} ({1}): the callback runs, and the lock is held until its promise settles"),
+    LockHandedOver = ("say.lock-handed-over", "granted {0} ({1}) the moment the tab ahead let go: the queue moved"),
+    LockNotAvailable = ("say.lock-not-available", "{0} is not available: another holds it, and ifAvailable does not wait (the callback got null)"),
+    LockReleased = ("say.lock-released", "released {0}: the next in the queue is granted"),
+    LockGaveUp = ("say.lock-gave-up", "stopped waiting for {0} (the request was aborted)"),
+    ReleaseIgnored = ("say.release-ignored", "release ignored: holding {0} forever (fault injection); only closing this tab or a steal frees it"),
+    LockStolen = ("say.lock-stolen", "{0} was stolen: another tab asked with steal, and this tab's request rejected with AbortError"),
+    LockRefused = ("say.lock-refused", "the browser refused the request for {0}"),
+    WatchingLife = ("say.watching-life", "{0} is here: this tab asks for its life lock, granted only when {0} is gone"),
+    NotWatching = ("say.not-watching", "{0} is here, but this tab watches too many already"),
+    DeathNotice = ("say.death-notice", "death notice: {0} is gone — its life lock was granted to this tab, with no word from {0}"),
+    CensusUnread = ("say.census-unread", "the census (locks.query()) could not be read"),
+    CensusSnapshot = ("say.census-snapshot", "a snapshot from navigator.locks.query() at {0}: stale the moment it is read"),
+    HoldFree = ("say.hold-free", "this tab holds no lock"),
+    HoldWaiting = ("say.hold-waiting", "this tab waits for \"{0}\" ({1})"),
+    HoldHeld = ("say.hold-held", "this tab holds \"{0}\" ({1})"),
 }
 
 #[cfg(test)]

@@ -13,5 +13,6 @@ pub mod provider;
 pub mod shared_worker;
 pub mod stock;
 pub mod storage;
+pub mod web_locks;
 pub mod websocket;
 pub mod worker_port;

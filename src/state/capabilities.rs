@@ -9,6 +9,7 @@ pub const ROWS: &[(&str, &str)] = &[
     ("shared-worker", "SharedWorker"),
     ("module-worker", "Module workers (new Worker(url, {type: \"module\"}))"),
     ("web-locks", "Web Locks (navigator.locks)"),
+    ("locks-query", "locks.query(): who holds and who waits"),
     ("local-storage", "localStorage is writable"),
     ("storage-quota", "localStorage refuses what is over its quota"),
     ("cross-origin-isolated", "Cross-origin isolated (precise timers, SharedArrayBuffer)"),

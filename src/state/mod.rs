@@ -12,6 +12,7 @@ pub mod stock;
 pub mod stock_watch;
 pub mod storage;
 pub mod told;
+pub mod web_locks;
 pub mod websocket;
 pub mod worker_port;
 

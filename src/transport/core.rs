@@ -234,6 +234,11 @@ impl<B: ParsedBody + 'static, X: 'static> Core<B, X> {
         Rc::new(RefCell::new(Sender::new(SenderId::new(prefix, crate::clock::random))))
     }
 
+    /// A weak handle on this core, for a callback that may outlive it (a promise's answer).
+    pub fn weak(&self) -> std::rc::Weak<Self> {
+        self.me.clone()
+    }
+
     pub fn emit(&self, event: Event<B, X>) {
         (self.sink)(event);
     }

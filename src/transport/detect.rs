@@ -34,6 +34,32 @@ fn has_constructor(name: &str) -> Finding {
     finding(found, if found { format!("typeof {name} is \"function\"") } else { format!("no {name} here") })
 }
 
+/// Whether `navigator.locks.query()` answers with a census this page can read.
+async fn locks_census() -> Finding {
+    let Some(locks) = super::lock_request::locks() else { return finding(false, "no navigator.locks") };
+    let query =
+        Reflect::get(&locks, &"query".into()).ok().and_then(|q| q.dyn_into::<js_sys::Function>().ok());
+    let Some(pending) =
+        query.and_then(|q| q.call0(&locks).ok()).and_then(|p| p.dyn_into::<js_sys::Promise>().ok())
+    else {
+        return finding(false, "navigator.locks has no query()");
+    };
+    match wasm_bindgen_futures::JsFuture::from(pending).await {
+        Ok(snapshot) => {
+            let held = Reflect::get(&snapshot, &"held".into()).is_ok_and(|h| js_sys::Array::is_array(&h));
+            finding(
+                held,
+                if held {
+                    "query() lists held and pending requests"
+                } else {
+                    "query() answered without a held list"
+                },
+            )
+        }
+        Err(error) => finding(false, format!("query() failed: {}", super::core::js_error_text(&error))),
+    }
+}
+
 /// Runs every probe, reporting each as it answers; the slow ones (posting, the quota) last.
 pub async fn run_all(report: Report) {
     report("broadcast-channel", has_constructor("BroadcastChannel"));
@@ -55,6 +81,7 @@ pub async fn run_all(report: Report) {
         report(slug, through_a_port(probe).await);
     }
     report("broadcast-clone-map", map_over_broadcast().await);
+    report("locks-query", locks_census().await);
     report("storage-quota", storage_quota());
 }
 

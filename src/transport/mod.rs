@@ -16,7 +16,9 @@
 //! | [`stock_lobby`] | `BroadcastChannel` `crosstalk-stock-lobby`: where a newcomer learns which transport the market is on | `/stock` |
 //! | [`page_life`] | `pagehide`: the last moment a tab can say goodbye | `/stock` |
 //! | [`learn_store`] | `localStorage` `crosstalk:learn` and its `storage` event: the walkthrough's progress | every route, `/learn` |
+//! | [`lock_request`] | `navigator.locks.request`: one request, with its mode, `ifAvailable`, `steal` and abort | [`leader_lock`], [`web_locks`] |
 //! | [`leader_lock`] | `navigator.locks`: one leader among the tabs | `/stock` |
+//! | [`web_locks`] | `navigator.locks` (request, query) and `BroadcastChannel` `crosstalk:web-locks`: a lock, its queue, the tabs' life locks | `/web-locks` |
 //! | [`bench`] | each of the above, as an echo the benchmark times | `/bench` |
 //! | [`reach`] | a `no-cors` fetch: does another origin answer at all? | `/payment` |
 //! | [`detect`] | each of the above, probed: constructors, cloning, transfer, quota | `/capabilities` |
@@ -35,6 +37,7 @@ pub mod frame;
 pub mod inspector;
 pub mod leader_lock;
 pub mod learn_store;
+pub mod lock_request;
 pub mod page_life;
 pub mod port;
 pub mod reach;
@@ -43,6 +46,7 @@ pub mod shared_worker;
 pub mod stock;
 pub mod stock_lobby;
 pub mod storage;
+pub mod web_locks;
 pub mod websocket;
 pub mod window_message;
 pub mod worker_port;
