@@ -127,6 +127,13 @@ macro_rules! with_pages {
             diagram: &state::storage::DIAGRAM,
             chapter: state::storage::CHAPTER,
         } => storage::StoragePage,
+        IndexedDb: Kind::Mechanism {
+            mechanism: &shared::INDEXEDDB,
+            name: Text::MechanismIndexeddbName,
+            summary: Text::MechanismIndexeddbSummary,
+            diagram: &state::indexeddb::DIAGRAM,
+            chapter: state::indexeddb::CHAPTER,
+        } => indexeddb::IndexedDbPage,
         SharedWorker: Kind::Mechanism {
             mechanism: &shared::SHARED_WORKER,
             name: Text::MechanismSharedWorkerName,

@@ -39,6 +39,7 @@ pub const ORDER: &[&str] = &[
     "worker-port",
     "broadcast",
     "storage",
+    "indexeddb",
     "shared-worker",
     "web-locks",
     "stock-sync",

@@ -107,6 +107,7 @@ pub mod session {
             "写入的标签页自己什么也收不到",
             "StorageEventInit::new()",
         ),
+        ("/indexeddb", "read it from the store", "从存储中读取", "store.put_with_key(wire"),
         (
             "/shared-worker",
             "holds a key/value store for every tab",

@@ -27,6 +27,7 @@ async fn every_probe_answers_with_what_the_engine_really_does() {
         ("web-locks", "yes", "navigator.locks"),
         ("locks-query", "yes", "held and pending"),
         ("local-storage", "yes", "written and removed"),
+        ("indexeddb", "yes", "opened"),
         ("storage-quota", "yes", "QuotaExceededError"),
         // Served without COOP and COEP headers.
         ("cross-origin-isolated", "no", "COOP and COEP"),

@@ -14,6 +14,7 @@ pub mod paths {
     pub const STOCK: &str = "/stock";
     pub const WEBSOCKET: &str = "/websocket";
     pub const WEB_LOCKS: &str = "/web-locks";
+    pub const INDEXEDDB: &str = "/indexeddb";
     /// The walkthrough: every mechanism in order, with steps that tick themselves.
     pub const LEARN: &str = "/learn";
     /// What this browser can do for each mechanism, probed.
@@ -80,6 +81,14 @@ pub const SHARED_WORKER: Mechanism = Mechanism {
     ready: "connected",
 };
 
+pub const INDEXEDDB: Mechanism = Mechanism {
+    slug: "indexeddb",
+    name: "IndexedDB",
+    summary: "One object store every tab shares: a write commits, the others are told the key and read it from the store; a schema upgrade the other tabs must close for, or block.",
+    path: paths::INDEXEDDB,
+    ready: "open",
+};
+
 pub const WEB_LOCKS: Mechanism = Mechanism {
     slug: "web-locks",
     name: "Web Locks",
@@ -114,7 +123,7 @@ pub const WEBSOCKET: Mechanism = Mechanism {
 
 /// Every mechanism, in the order the home page and the nav list them.
 pub const MECHANISMS: &[Mechanism] =
-    &[WORKER_PORT, BROADCAST, STORAGE, SHARED_WORKER, WEB_LOCKS, PAYMENT, STOCK_SYNC, WEBSOCKET];
+    &[WORKER_PORT, BROADCAST, STORAGE, INDEXEDDB, SHARED_WORKER, WEB_LOCKS, PAYMENT, STOCK_SYNC, WEBSOCKET];
 
 /// Paths of the suite that are pages but not mechanisms.
 pub const OTHER_PAGES: &[&str] = &[

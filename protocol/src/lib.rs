@@ -21,6 +21,7 @@ pub mod catalog;
 pub mod config;
 mod decode;
 mod incoming;
+pub mod indexeddb;
 pub mod inspector;
 pub mod json_text;
 pub mod lang;

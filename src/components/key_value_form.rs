@@ -24,6 +24,7 @@ fn label_of(testid: &str) -> Option<Text> {
         "remove" => Text::FormRemove,
         "clear" => Text::FormClear,
         "fill-quota" => Text::FormFillQuota,
+        "stale-transaction" => Text::FormStaleTransaction,
         _ => return None,
     })
 }

@@ -298,6 +298,28 @@ says! {
     HoldFree = ("say.hold-free", "this tab holds no lock"),
     HoldWaiting = ("say.hold-waiting", "this tab waits for \"{0}\" ({1})"),
     HoldHeld = ("say.hold-held", "this tab holds \"{0}\" ({1})"),
+    // /indexeddb
+    IdbUnavailable = ("say.idb-unavailable", "no IndexedDB here: {0}"),
+    IdbAskUpgrade = ("say.idb-ask-upgrade", "this tab closes its own connection and opens version {1} (from {0}): every other tab must close theirs"),
+    IdbRefuseOn = ("say.idb-refuse-on", "this tab now refuses to close for another tab's upgrade: that upgrade will be blocked"),
+    IdbRefuseOff = ("say.idb-refuse-off", "this tab cooperates again: it closes for an upgrade (at once, if one waits on it)"),
+    IdbNoticeWrote = ("say.idb-notice-wrote", "{1} committed a write of {0}: the notice carries only the key, so this tab reads the value from the store"),
+    IdbNoticeUpgraded = ("say.idb-notice-upgraded", "{0} upgraded the database to version {1}"),
+    IdbOpened = ("say.idb-opened", "the database is open at version {0}"),
+    IdbUpgraded = ("say.idb-upgraded", "upgraded from version {0} to {1}: every tab that kept the old version open has closed it"),
+    IdbUpgradeNeeded = ("say.idb-upgrade-needed", "upgradeneeded from version {0} to {1}: the schema changes here, and only here (stores added: {2})"),
+    IdbBlocked = ("say.idb-blocked", "blocked: another tab keeps version {0} open and will not close, so the upgrade to {1} waits"),
+    IdbRefusing = ("say.idb-refusing", "versionchange: another tab asks for version {1}; this tab refuses to close version {0}, and blocks it"),
+    IdbClosing = ("say.idb-closing", "versionchange: another tab asks for version {1}; this tab closes version {0} so that it can go on"),
+    IdbClosed = ("say.idb-closed", "closed for the upgrade to version {0}; opening again behind it"),
+    IdbCommitted = ("say.idb-committed", "put {0}: the transaction committed, and the other tabs are told the key"),
+    IdbReadAbsent = ("say.idb-read-absent", "{0} holds nothing"),
+    IdbReadValue = ("say.idb-read-value", "{0} = \"{1}\" (written by {2}), read from the store"),
+    IdbReadInvalid = ("say.idb-read-invalid", "{0} holds {1}, which is no value of this page's"),
+    IdbInactive = ("say.idb-inactive", "the write after the await failed: a transaction commits itself as soon as nothing is pending, so awaiting anything else inside it ends it"),
+    IdbWaitingForOthers = ("say.idb-waiting-for-others", "the upgrade waits: another tab keeps the old version open"),
+    IdbHoldingUp = ("say.idb-holding-up", "this tab holds up the upgrade to version {0}"),
+    IdbAtVersion = ("say.idb-at-version", "one store shared by every tab of this origin, at version {0}"),
 }
 
 #[cfg(test)]

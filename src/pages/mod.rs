@@ -5,6 +5,7 @@ pub mod bench_peer;
 pub mod broadcast;
 pub mod capabilities;
 pub mod home;
+pub mod indexeddb;
 pub mod inspector;
 pub mod learn;
 pub mod not_found;

@@ -11,6 +11,7 @@ pub const ROWS: &[(&str, &str)] = &[
     ("web-locks", "Web Locks (navigator.locks)"),
     ("locks-query", "locks.query(): who holds and who waits"),
     ("local-storage", "localStorage is writable"),
+    ("indexeddb", "IndexedDB opens a database"),
     ("storage-quota", "localStorage refuses what is over its quota"),
     ("cross-origin-isolated", "Cross-origin isolated (precise timers, SharedArrayBuffer)"),
     ("websocket", "WebSocket"),

@@ -4,6 +4,7 @@
 pub mod bench;
 pub mod broadcast;
 pub mod capabilities;
+pub mod indexeddb;
 pub mod inspector;
 pub mod payment;
 pub mod provider;

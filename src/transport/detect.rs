@@ -70,6 +70,13 @@ pub async fn run_all(report: Report) {
     report("web-locks", finding(locks, if locks { "navigator.locks is here" } else { "no navigator.locks" }));
     report("cross-origin-isolated", isolated());
     report("local-storage", writable_storage());
+    report(
+        "indexeddb",
+        match super::indexeddb::probe().await {
+            Ok(version) => finding(true, format!("a database opened (version {version}), then was deleted")),
+            Err(why) => finding(false, why),
+        },
+    );
     report("clone-function", function_refused());
     for (slug, probe) in [
         ("transfer-port", Probe::Port),

@@ -15,6 +15,7 @@
 //! | [`stock`] | the ticker's messages over BroadcastChannel or storage events | `/stock` |
 //! | [`stock_lobby`] | `BroadcastChannel` `crosstalk-stock-lobby`: where a newcomer learns which transport the market is on | `/stock` |
 //! | [`page_life`] | `pagehide`: the last moment a tab can say goodbye | `/stock` |
+//! | [`indexeddb`] | `indexedDB` (open, upgrade, `versionchange`, `blocked`, transactions) and `BroadcastChannel` `crosstalk:indexeddb` | `/indexeddb` |
 //! | [`learn_store`] | `localStorage` `crosstalk:learn` and its `storage` event: the walkthrough's progress | every route, `/learn` |
 //! | [`lock_request`] | `navigator.locks.request`: one request, with its mode, `ifAvailable`, `steal` and abort | [`leader_lock`], [`web_locks`] |
 //! | [`leader_lock`] | `navigator.locks`: one leader among the tabs | `/stock` |
@@ -34,6 +35,7 @@ pub mod broadcast;
 pub mod core;
 pub mod detect;
 pub mod frame;
+pub mod indexeddb;
 pub mod inspector;
 pub mod leader_lock;
 pub mod learn_store;
