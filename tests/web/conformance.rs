@@ -8,15 +8,19 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use crosstalk::transport::broadcast::BroadcastMember;
+use crosstalk::transport::indexeddb::IdbDesk;
 use crosstalk::transport::port::PortLink;
 use crosstalk::transport::shared_worker::SharedStoreClient;
 use crosstalk::transport::storage::{StorageChange, StorageDemo};
+use crosstalk::transport::web_locks::LocksDesk;
 use crosstalk::transport::window_message::{Expect, WindowLink};
 use crosstalk::transport::Event;
 use crosstalk_protocol::broadcast::BroadcastMsg;
+use crosstalk_protocol::indexeddb::{self, IdbMsg};
 use crosstalk_protocol::order::Order;
 use crosstalk_protocol::shared_store::StoreMsg;
 use crosstalk_protocol::storage::{StorageMsg, Stored, NAMESPACE};
+use crosstalk_protocol::web_locks::{self, LocksMsg};
 use crosstalk_protocol::worker_port::WorkerPortMsg;
 use crosstalk_protocol::{decode, Body, Envelope, ReasonCode, Sender, SenderId, MAX_ENVELOPE_BYTES};
 use gloo::events::EventListener;
@@ -83,6 +87,30 @@ impl TextBody for StorageMsg {
     fn as_text(&self) -> Option<String> {
         let StorageMsg::Value { text } = self;
         Some(text.to_string())
+    }
+}
+
+impl TextBody for LocksMsg {
+    fn text(text: String) -> Self {
+        LocksMsg::Text { text: text.into() }
+    }
+    fn as_text(&self) -> Option<String> {
+        match self {
+            LocksMsg::Text { text } => Some(text.to_string()),
+            _ => None,
+        }
+    }
+}
+
+impl TextBody for IdbMsg {
+    fn text(text: String) -> Self {
+        IdbMsg::Value { text: text.into() }
+    }
+    fn as_text(&self) -> Option<String> {
+        match self {
+            IdbMsg::Value { text } => Some(text.to_string()),
+            _ => None,
+        }
     }
 }
 
@@ -317,6 +345,37 @@ async fn broadcast_channel() {
         _keep: vec![Box::new(listener), Box::new(watcher)],
     })
     .await;
+}
+
+/// A rig on a BroadcastChannel named `name`, beside the adapter that listens on it.
+fn channel_rig(name: &str, seen: SeenLog, handle: Box<dyn Any>) -> Rig {
+    let poster = BroadcastChannel::new(name).unwrap();
+    let watcher = BroadcastChannel::new(name).unwrap();
+    let (witness, listener) = counter(&watcher, "message");
+    Rig {
+        seen,
+        post: Box::new(move |text| poster.post_message(&JsValue::from_str(text)).unwrap()),
+        handle: Some(handle),
+        checks_order: true,
+        witness: Some(witness),
+        _keep: vec![Box::new(listener), Box::new(watcher)],
+    }
+}
+
+#[wasm_bindgen_test]
+async fn web_locks_channel() {
+    let seen = SeenLog::default();
+    let sink = seen.clone();
+    let desk = LocksDesk::open(move |e| project(&sink, &e)).expect("opens");
+    run::<LocksMsg>(channel_rig(web_locks::CHANNEL, seen, Box::new(desk))).await;
+}
+
+#[wasm_bindgen_test]
+async fn indexeddb_channel() {
+    let seen = SeenLog::default();
+    let sink = seen.clone();
+    let desk = IdbDesk::open(move |e| project(&sink, &e)).expect("opens");
+    run::<IdbMsg>(channel_rig(indexeddb::CHANNEL, seen, Box::new(desk))).await;
 }
 
 #[wasm_bindgen_test]
