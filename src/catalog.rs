@@ -141,6 +141,13 @@ macro_rules! with_pages {
             diagram: &state::shared_worker::DIAGRAM,
             chapter: state::shared_worker::CHAPTER,
         } => shared_worker::SharedWorkerPage,
+        ServiceWorker: Kind::Mechanism {
+            mechanism: &shared::SERVICE_WORKER,
+            name: Text::MechanismServiceWorkerName,
+            summary: Text::MechanismServiceWorkerSummary,
+            diagram: &state::service_worker::DIAGRAM,
+            chapter: state::service_worker::CHAPTER,
+        } => service_worker::ServiceWorkerPage,
         WebLocks: Kind::Mechanism {
             mechanism: &shared::WEB_LOCKS,
             name: Text::MechanismWebLocksName,

@@ -41,6 +41,7 @@ pub const ORDER: &[&str] = &[
     "storage",
     "indexeddb",
     "shared-worker",
+    "service-worker",
     "web-locks",
     "stock-sync",
     "payment",

@@ -114,6 +114,7 @@ pub mod session {
             "保存一个键值存储",
             "take_queued_connects(&scope)",
         ),
+        ("/service-worker", "forwards it to every other tab", "转发给其他每个标签页", "crosstalkOnMessage"),
         ("/web-locks", "queues the rest", "其余的排队", "life_lock(&from)"),
         ("/payment", "from the checkout frame itself", "来自结账框架本身", "Refusal::WrongSource"),
         ("/stock", "Exactly one tab", "只有一个标签页", "fn on_claim"),

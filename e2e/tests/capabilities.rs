@@ -23,6 +23,9 @@ async fn every_probe_answers_with_what_the_engine_really_does() {
     let expected = [
         ("broadcast-channel", "yes", "function"),
         ("shared-worker", "yes", "function"),
+        ("service-worker", "yes", "navigator.serviceWorker"),
+        // Never opened /service-worker in this session.
+        ("service-worker-control", "no", "not controlled"),
         ("module-worker", "yes", "read"),
         ("web-locks", "yes", "navigator.locks"),
         ("locks-query", "yes", "held and pending"),

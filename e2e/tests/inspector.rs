@@ -194,3 +194,39 @@ async fn the_shared_worker_has_a_lane_of_its_own_in_the_inspector() {
     assert!(!rows.iter().any(|r| r.kind == "ping" || r.kind == "pong"), "upkeep is left out: {rows:?}");
     browser.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_service_worker_has_a_lane_of_its_own_in_the_inspector() {
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    browser.open("/inspector").await;
+    let inspector = driver.window().await.expect("the inspector's tab");
+    state_becomes(driver, "status", "watching").await;
+    let page = browser.open_tab("/service-worker").await;
+    state_becomes(driver, "status", "controlled").await;
+    browser.switch_to(&inspector).await;
+    timeline_has(driver, "the service worker's lane", |r| r.context.starts_with("sw-") && r.kind == "watch")
+        .await;
+    browser.switch_to(&page).await;
+    type_text(driver, "message-input", "watched through the worker").await;
+    click(driver, "send").await;
+    log_has(driver, Want { dir: Some("in"), kind: Some("delivered"), ..Want::default() }).await;
+    browser.switch_to(&inspector).await;
+    // The worker's own view: the text arriving from the tab, its answer leaving.
+    let heard = timeline_has(driver, "the worker hearing the text", |r| {
+        r.context.starts_with("sw-") && r.dir == "in" && r.kind == "text"
+    })
+    .await;
+    assert_eq!(heard.route, "/service-worker");
+    let answered = timeline_has(driver, "the worker answering", |r| {
+        r.context.starts_with("sw-") && r.dir == "out" && r.kind == "delivered"
+    })
+    .await;
+    assert_eq!(heard.context, answered.context, "one worker, one lane");
+    let tab = timeline_has(driver, "the tab sending the text", |r| {
+        r.route == "/service-worker" && r.dir == "out" && r.kind == "text" && !r.context.starts_with("sw-")
+    })
+    .await;
+    assert_ne!(tab.context, heard.context);
+    browser.quit().await;
+}

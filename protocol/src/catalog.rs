@@ -15,6 +15,7 @@ pub mod paths {
     pub const WEBSOCKET: &str = "/websocket";
     pub const WEB_LOCKS: &str = "/web-locks";
     pub const INDEXEDDB: &str = "/indexeddb";
+    pub const SERVICE_WORKER: &str = "/service-worker";
     /// The walkthrough: every mechanism in order, with steps that tick themselves.
     pub const LEARN: &str = "/learn";
     /// What this browser can do for each mechanism, probed.
@@ -89,6 +90,14 @@ pub const INDEXEDDB: Mechanism = Mechanism {
     ready: "open",
 };
 
+pub const SERVICE_WORKER: Mechanism = Mechanism {
+    slug: "service-worker",
+    name: "Service Worker",
+    summary: "A Service Worker in Rust between every tab of the origin: it relays their messages, and its lifecycle — installing, waiting, active, claimed, updated, stopped when idle — shows live.",
+    path: paths::SERVICE_WORKER,
+    ready: "controlled",
+};
+
 pub const WEB_LOCKS: Mechanism = Mechanism {
     slug: "web-locks",
     name: "Web Locks",
@@ -122,8 +131,18 @@ pub const WEBSOCKET: Mechanism = Mechanism {
 };
 
 /// Every mechanism, in the order the home page and the nav list them.
-pub const MECHANISMS: &[Mechanism] =
-    &[WORKER_PORT, BROADCAST, STORAGE, INDEXEDDB, SHARED_WORKER, WEB_LOCKS, PAYMENT, STOCK_SYNC, WEBSOCKET];
+pub const MECHANISMS: &[Mechanism] = &[
+    WORKER_PORT,
+    BROADCAST,
+    STORAGE,
+    INDEXEDDB,
+    SHARED_WORKER,
+    SERVICE_WORKER,
+    WEB_LOCKS,
+    PAYMENT,
+    STOCK_SYNC,
+    WEBSOCKET,
+];
 
 /// Paths of the suite that are pages but not mechanisms.
 pub const OTHER_PAGES: &[&str] = &[

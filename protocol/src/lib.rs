@@ -33,6 +33,7 @@ pub mod query;
 pub mod reason;
 pub mod relay;
 pub mod roster;
+pub mod service_worker;
 pub mod shared_store;
 pub mod stock;
 pub mod storage;

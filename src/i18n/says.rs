@@ -320,6 +320,21 @@ says! {
     IdbWaitingForOthers = ("say.idb-waiting-for-others", "the upgrade waits: another tab keeps the old version open"),
     IdbHoldingUp = ("say.idb-holding-up", "this tab holds up the upgrade to version {0}"),
     IdbAtVersion = ("say.idb-at-version", "one store shared by every tab of this origin, at version {0}"),
+    // /service-worker
+    SwUnavailable = ("say.sw-unavailable", "no service worker here: {0}"),
+    SwWelcome = ("say.sw-welcome", "welcome from {0} (script v{1}): it has handled {2} {2|message|messages} since it started, and sees {3} {3|tab|tabs}"),
+    SwDelivered = ("say.sw-delivered", "the worker forwarded #{0} to {1} of the {2} {2|tab|tabs} it found (message {3} of this instance)"),
+    SwRestarted = ("say.sw-restarted", "a new instance answers: the browser stopped the idle worker, and its count went from {0} back to {1} — what a worker keeps in memory does not last"),
+    SwRefused = ("say.sw-refused", "the worker could not read what this tab sent, and said why"),
+    SwFound = ("say.sw-found", "found the registration of the origin's root ({0}): not registered again, so another tab's update is not undone"),
+    SwRegistered = ("say.sw-registered", "registered {0} for the scope /"),
+    SwWaiting = ("say.sw-waiting", "script v{0} is installed and waiting: v{1} still controls tabs, and keeps them until every one closes, unless the new one calls skipWaiting()"),
+    SwLifecycle = ("say.sw-lifecycle", "script v{0}: {1}"),
+    SwControllerChange = ("say.sw-controller-change", "controllerchange: this page is now controlled by script v{0}"),
+    SwControlledBy = ("say.sw-controlled-by", "controlled by script v{0}"),
+    SwNotControlled = ("say.sw-not-controlled", "not controlled: navigator.serviceWorker.controller is null (the first load, until the worker calls clients.claim())"),
+    SwBypassed = ("say.sw-bypassed", "this load bypassed the worker: the scope has an active one, yet this page has no controller (a shift-reload does that)"),
+    SwUpdating = ("say.sw-updating", "asked for an update: the script of v{0} is registered for the same scope"),
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ pub mod learn;
 pub mod not_found;
 pub mod payment;
 pub mod provider;
+pub mod service_worker;
 pub mod shared_worker;
 pub mod stock;
 pub mod storage;

@@ -7,6 +7,8 @@ use serde_json::{json, Value};
 pub const ROWS: &[(&str, &str)] = &[
     ("broadcast-channel", "BroadcastChannel"),
     ("shared-worker", "SharedWorker"),
+    ("service-worker", "Service Workers (navigator.serviceWorker)"),
+    ("service-worker-control", "A Service Worker controls this page"),
     ("module-worker", "Module workers (new Worker(url, {type: \"module\"}))"),
     ("web-locks", "Web Locks (navigator.locks)"),
     ("locks-query", "locks.query(): who holds and who waits"),

@@ -8,6 +8,7 @@ pub mod indexeddb;
 pub mod inspector;
 pub mod payment;
 pub mod provider;
+pub mod service_worker;
 pub mod shared_worker;
 pub mod stock;
 pub mod stock_watch;

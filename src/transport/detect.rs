@@ -34,6 +34,24 @@ fn has_constructor(name: &str) -> Finding {
     finding(found, if found { format!("typeof {name} is \"function\"") } else { format!("no {name} here") })
 }
 
+/// Whether this page has `navigator.serviceWorker` (secure contexts only), and whether a worker
+/// controls it now (none until a route registered one, and none on a shift-reload).
+fn service_workers() -> (Finding, Finding) {
+    let Some(navigator) = web_sys::window().map(|w| w.navigator()) else {
+        return (finding(false, "no window"), finding(false, "no window"));
+    };
+    if !Reflect::has(&navigator, &"serviceWorker".into()).unwrap_or(false) {
+        let why = "no navigator.serviceWorker (not a secure context, or not this browser)";
+        return (finding(false, why), finding(false, why));
+    }
+    let controller = navigator.service_worker().controller();
+    let control = match controller {
+        Some(worker) => finding(true, format!("controlled by {}", worker.script_url())),
+        None => finding(false, "not controlled now: open /service-worker first (a shift-reload bypasses it)"),
+    };
+    (finding(true, "navigator.serviceWorker is here"), control)
+}
+
 /// Whether `navigator.locks.query()` answers with a census this page can read.
 async fn locks_census() -> Finding {
     let Some(locks) = super::lock_request::locks() else { return finding(false, "no navigator.locks") };
@@ -65,6 +83,9 @@ pub async fn run_all(report: Report) {
     report("broadcast-channel", has_constructor("BroadcastChannel"));
     report("shared-worker", has_constructor("SharedWorker"));
     report("websocket", has_constructor("WebSocket"));
+    let (sw, control) = service_workers();
+    report("service-worker", sw);
+    report("service-worker-control", control);
     report("module-worker", module_workers());
     let locks = super::leader_lock::supported();
     report("web-locks", finding(locks, if locks { "navigator.locks is here" } else { "no navigator.locks" }));

@@ -7,6 +7,7 @@
 //! | [`worker_port`] | dedicated `Worker` + a transferred `MessageChannel` port | `/worker-port` |
 //! | [`shared_worker`] | `SharedWorker` and its port | `/shared-worker` |
 //! | [`broadcast`] | `BroadcastChannel` | `/broadcast` |
+//! | [`service_worker`] | `navigator.serviceWorker`: the registration, its workers' lifecycle, the controller, messages both ways | `/service-worker` |
 //! | [`storage`] | `localStorage` and the `storage` event | `/storage` |
 //! | [`window_message`] | `window.postMessage` with a typed target origin | `/payment`, `/provider` |
 //! | [`frame`] | an `<iframe>`'s `contentWindow`, and its navigation | `/payment` |
@@ -43,6 +44,7 @@ pub mod lock_request;
 pub mod page_life;
 pub mod port;
 pub mod reach;
+pub mod service_worker;
 pub mod shallow_post;
 pub mod shared_worker;
 pub mod stock;
