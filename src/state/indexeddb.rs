@@ -221,10 +221,16 @@ impl IndexedDbState {
                     said!(IdbUpgradeNeeded, old, new, if added.is_empty() { "-".into() } else { added });
                 log.push(entry(Direction::In, "upgradeneeded", said, at_ms));
             }
-            IdbNews::Blocked { old, new } => {
+            IdbNews::Blocked { old, new, heard } => {
+                // Told once: the browser's event and the silence may both come.
+                if self.link == Link::Blocked {
+                    return;
+                }
                 self.link = Link::Blocked;
                 self.blocked_seen = true;
-                log.push(entry(Direction::In, "blocked", said!(IdbBlocked, old, new), at_ms));
+                let said =
+                    if heard { said!(IdbBlocked, old, new) } else { said!(IdbSilentlyBlocked, old, new) };
+                log.push(entry(Direction::In, "blocked", said, at_ms));
             }
             IdbNews::VersionChange { old, new, refused } => {
                 let said = if refused { said!(IdbRefusing, old, new) } else { said!(IdbClosing, old, new) };
@@ -340,7 +346,9 @@ mod tests {
         state.apply(news(IdbNews::Opened { version: 1 }), 0.0, &mut log);
         state.apply(Action::Upgrade(2), 0.0, &mut log);
         assert_eq!(state.link, Link::Upgrading);
-        state.apply(news(IdbNews::Blocked { old: 1, new: 2 }), 0.0, &mut log);
+        state.apply(news(IdbNews::Blocked { old: 1, new: 2, heard: true }), 0.0, &mut log);
+        state.apply(news(IdbNews::Blocked { old: 1, new: 2, heard: false }), 0.0, &mut log);
+        assert_eq!(log.entries().filter(|l| l.entry.kind == "blocked").count(), 1, "told once");
         assert_eq!(state.link.word(), "blocked");
         assert!(state.reached("blocked") && !state.reached("upgraded"));
         state.apply(news(IdbNews::Upgrading { old: 1, new: 2, added: "since-v2".into() }), 0.0, &mut log);

@@ -32,8 +32,10 @@ pub enum IdbNews {
     Opened { version: u32 },
     /// This tab's open asks for a newer version: its `upgradeneeded` runs (the stores it adds).
     Upgrading { old: u32, new: u32, added: String },
-    /// This tab's upgrade waits: other tabs keep version `old` open.
-    Blocked { old: u32, new: u32 },
+    /// This tab's upgrade waits: other tabs keep version `old` open. `heard`: the browser's own
+    /// `blocked` event; else no answer came within [`BLOCKED_AFTER_MS`] (Firefox sometimes never
+    /// sends the event).
+    Blocked { old: u32, new: u32, heard: bool },
     /// Another tab asks for version `new`: this tab's connection got `versionchange`.
     VersionChange { old: u32, new: u32, refused: bool },
     /// This tab closed its connection for another's upgrade, and opens again behind it.
@@ -70,6 +72,12 @@ struct Shared {
     refuse: Cell<bool>,
     /// The version another tab asked for while this one refused, if it still waits.
     refused: Cell<Option<u32>>,
+    /// Closed for another tab's upgrade, and not open again yet; with the timer that opens it
+    /// again if the upgrading tab never says it is done.
+    reopening: Cell<bool>,
+    /// The version the connection last opened at.
+    version: Cell<u32>,
+    fallback: RefCell<Option<gloo::timers::callback::Timeout>>,
 }
 
 fn post_on(channel: &BroadcastChannel) -> impl Fn(&JsValue) -> Result<(), JsValue> + '_ {
@@ -153,6 +161,9 @@ impl IdbDesk {
             on_change: RefCell::default(),
             refuse: Cell::new(false),
             refused: Cell::new(None),
+            reopening: Cell::new(false),
+            version: Cell::new(0),
+            fallback: RefCell::default(),
         });
         let reading = Rc::downgrade(&shared);
         // lesson: indexeddb
@@ -165,7 +176,12 @@ impl IdbDesk {
                     spawn_local(get(core.weak(), shared, key, Some(from)));
                 }
             }
+            let upgraded = matches!(envelope.body, IdbMsg::Upgraded { .. });
             core.received(envelope, VIA_CHANNEL);
+            // A tab that closed for this upgrade opens again now that it is done.
+            if let (true, Some(shared)) = (upgraded, reading.upgrade()) {
+                reopen(core, &shared);
+            }
         });
         // lesson end
         core.listen::<MessageEvent>(&channel, "messageerror", |core, _| {
@@ -364,12 +380,23 @@ async fn connect(core: Weak<IdbCore>, shared: Rc<Shared>, version: Option<u32>) 
         let Some(event) = event.dyn_ref::<IdbVersionChangeEvent>() else { return };
         let (old, new) = versions(event);
         if let Some(core) = waiting.upgrade() {
-            core.emit(Event::Other(IdbNews::Blocked { old, new }));
+            core.emit(Event::Other(IdbNews::Blocked { old, new, heard: true }));
         }
     });
     // lesson end
+    // Firefox does not always send `blocked` (seen here in about half the runs, with a refusing
+    // background tab): an upgrade that has heard nothing after a while is said to wait all the same.
+    let silent = asked.map(|new| {
+        let (weak, old, request) = (core.clone(), shared.version.get(), request.clone());
+        gloo::timers::callback::Timeout::new(BLOCKED_AFTER_MS, move || {
+            let pending = request.ready_state() == web_sys::IdbRequestReadyState::Pending;
+            if let (true, Some(core)) = (pending, weak.upgrade()) {
+                core.emit(Event::Other(IdbNews::Blocked { old, new, heard: false }));
+            }
+        })
+    });
     let result = answered(&request).await;
-    drop((upgrade, blocked));
+    drop((upgrade, blocked, silent));
     let db = match result.and_then(|db| db.dyn_into::<IdbDatabase>().map_err(|_| "not a database".to_owned()))
     {
         Ok(db) => db,
@@ -380,6 +407,7 @@ async fn connect(core: Weak<IdbCore>, shared: Rc<Shared>, version: Option<u32>) 
         return;
     };
     let version = db.version() as u32;
+    shared.version.set(version);
     // lesson: indexeddb
     // Another tab's upgrade: close (and open again behind it), or refuse and block it.
     let (changing, holder) = (core.clone(), Rc::downgrade(&shared));
@@ -405,8 +433,10 @@ async fn connect(core: Weak<IdbCore>, shared: Rc<Shared>, version: Option<u32>) 
     }
 }
 
-/// Closes this tab's connection for another's upgrade to `new`, then opens again: the open waits
-/// behind the upgrade and gets the new version.
+/// Closes this tab's connection for another's upgrade to `new`. It opens again once the upgrading
+/// tab says it is done (`upgraded` on the channel), or after [`REOPEN_AFTER_MS`] if it never does.
+/// Not at once: an open queued behind the upgrade keeps Firefox from telling the upgrading tab
+/// that another still blocks it (no `blocked` event).
 fn close_for(core: &IdbCore, shared: &Rc<Shared>, new: u32) {
     if let Some(db) = shared.db.borrow_mut().take() {
         db.close();
@@ -414,7 +444,29 @@ fn close_for(core: &IdbCore, shared: &Rc<Shared>, new: u32) {
     shared.on_change.borrow_mut().take();
     core.set_state(LinkState::Connecting);
     core.emit(Event::Other(IdbNews::ClosedForUpgrade { new }));
-    spawn_local(connect(core.weak(), Rc::clone(shared), None));
+    shared.reopening.set(true);
+    let (weak, later) = (core.weak(), Rc::downgrade(shared));
+    let timer = gloo::timers::callback::Timeout::new(REOPEN_AFTER_MS, move || {
+        if let (Some(core), Some(shared)) = (weak.upgrade(), later.upgrade()) {
+            reopen(&core, &shared);
+        }
+    });
+    *shared.fallback.borrow_mut() = Some(timer);
+}
+
+/// How long an upgrade waits without a word from the browser before it is said to be blocked.
+pub const BLOCKED_AFTER_MS: u32 = 1_500;
+
+/// How long a tab that closed for an upgrade waits for the upgrading tab's word before it opens
+/// again anyway (the upgrading tab may have closed while blocked).
+pub const REOPEN_AFTER_MS: u32 = 5_000;
+
+/// Opens again after closing for an upgrade, once.
+fn reopen(core: &IdbCore, shared: &Rc<Shared>) {
+    if shared.reopening.replace(false) {
+        shared.fallback.borrow_mut().take();
+        spawn_local(connect(core.weak(), Rc::clone(shared), None));
+    }
 }
 
 /// Whether this browser opens a database here: a throwaway one, opened, closed and deleted
