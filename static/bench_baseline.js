@@ -109,6 +109,26 @@
       var write = sender("js-tab");
       return overPort(worker.port, write, function () { worker.port.start(); }, function () { worker.port.close(); });
     },
+    "service-worker": function () {
+      // A worker of its own, on a scope of its own (one registration per scope): crosstalk's
+      // controls "/". Its answers come to this page's container, controlled or not.
+      var container = navigator.serviceWorker;
+      var write = sender("js-tab", false);
+      return container.register("/bench_sw.js", { scope: "/bench-sw/" }).then(function (registration) {
+        return new Promise(function (resolve) {
+          if (registration.active) return resolve(registration.active);
+          var pending = registration.installing || registration.waiting;
+          pending.addEventListener("statechange", function () { if (pending.state === "activated") resolve(pending); });
+        });
+      }).then(function (worker) {
+        function heard(event) { if (read(event.data, "pong")) s.echoed(); }
+        var s = session(function (text) { worker.postMessage(write("ping", { text: text })); },
+          function () { container.removeEventListener("message", heard); });
+        container.addEventListener("message", heard);
+        container.startMessages();
+        return s;
+      });
+    },
     "broadcast": function () {
       var name = "crosstalk-bench-js-" + Math.random().toString(16).slice(2);
       var a = new BroadcastChannel(name), b = new BroadcastChannel(name);

@@ -79,6 +79,8 @@ impl Worker {
                 };
                 worker.reply(&source, reply);
             }),
+            // The benchmark's echo: straight back, nothing to wait for.
+            SwMsg::Echo { text } => return self.reply(&source, SwMsg::Echo { text }),
             SwMsg::SkipWaiting => {
                 self.scope.skip_waiting().unwrap_or_else(|_| Promise::resolve(&JsValue::NULL))
             }

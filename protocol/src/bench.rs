@@ -29,6 +29,7 @@ crate::bodies! {
 pub enum Mechanism {
     WorkerPort,
     SharedWorker,
+    ServiceWorker,
     Broadcast,
     WindowSameOrigin,
     WindowCrossOrigin,
@@ -37,9 +38,10 @@ pub enum Mechanism {
 }
 
 impl Mechanism {
-    pub const ALL: [Mechanism; 7] = [
+    pub const ALL: [Mechanism; 8] = [
         Mechanism::WorkerPort,
         Mechanism::SharedWorker,
+        Mechanism::ServiceWorker,
         Mechanism::Broadcast,
         Mechanism::WindowSameOrigin,
         Mechanism::WindowCrossOrigin,
@@ -52,6 +54,7 @@ impl Mechanism {
         match self {
             Mechanism::WorkerPort => "worker-port",
             Mechanism::SharedWorker => "shared-worker",
+            Mechanism::ServiceWorker => "service-worker",
             Mechanism::Broadcast => "broadcast",
             Mechanism::WindowSameOrigin => "window-same-origin",
             Mechanism::WindowCrossOrigin => "window-cross-origin",
@@ -67,13 +70,15 @@ impl Mechanism {
     /// Whether it can carry an object the browser clones, not only text (storage holds strings,
     /// a socket sends text or bytes).
     pub fn carries_objects(self) -> bool {
-        !matches!(self, Mechanism::Storage | Mechanism::WebSocket)
+        // The service worker reads text only (the workers' parsed path).
+        !matches!(self, Mechanism::Storage | Mechanism::WebSocket | Mechanism::ServiceWorker)
     }
 
     pub fn label(self) -> &'static str {
         match self {
             Mechanism::WorkerPort => "Worker port",
             Mechanism::SharedWorker => "SharedWorker",
+            Mechanism::ServiceWorker => "Service Worker",
             Mechanism::Broadcast => "BroadcastChannel",
             Mechanism::WindowSameOrigin => "postMessage, same-origin frame",
             Mechanism::WindowCrossOrigin => "postMessage, provider's origin",
@@ -87,6 +92,7 @@ impl Mechanism {
         match self {
             Mechanism::WorkerPort => "a dedicated worker over a MessageChannel port",
             Mechanism::SharedWorker => "the shared worker, over its port",
+            Mechanism::ServiceWorker => "the origin's service worker, answering this page",
             Mechanism::Broadcast => "a second channel object in this page",
             Mechanism::WindowSameOrigin => "a hidden frame of this origin",
             Mechanism::WindowCrossOrigin => "a hidden frame of the provider's origin",

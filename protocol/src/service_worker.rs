@@ -30,6 +30,8 @@ crate::bodies! {
         Refused { code: String, why: String } = "refused",
         /// Tab → a waiting worker: stop waiting, take over now.
         SkipWaiting = "skip-waiting",
+        /// Tab → worker → the same tab: the benchmark's echo.
+        Echo { text: Payload } = "echo",
     }
 }
 

@@ -9,6 +9,7 @@ use std::rc::{Rc, Weak};
 
 use crosstalk_protocol::bench::{BenchMsg, Counts, Figures, Mechanism};
 use crosstalk_protocol::relay::RelayMsg;
+use crosstalk_protocol::service_worker::SwMsg;
 use crosstalk_protocol::shared_store::StoreMsg;
 use crosstalk_protocol::storage::{StorageMsg, Stored};
 use crosstalk_protocol::worker_port::WorkerPortMsg;
@@ -21,6 +22,7 @@ use web_sys::{HtmlIFrameElement, Window};
 use super::broadcast::{BroadcastEvent, BroadcastMember};
 use super::core::{js_error_text, Core, Event, LinkState};
 use super::js_wire::{held, read_any, Wire};
+use super::service_worker::{SwEcho, SwEvent};
 use super::shared_worker::{SharedStoreClient, StoreEvent, SHARED_STORE_URL};
 use super::storage::{StorageChange, StorageDemo, StorageNotice};
 use super::websocket::{relay_url, RelayEvent, RelayLink};
@@ -228,6 +230,7 @@ pub async fn open(mechanism: Mechanism, env: &Env) -> Result<Session, String> {
     let (post, keep, needed): (Post, Box<dyn Any>, u32) = match mechanism {
         Mechanism::WorkerPort => worker_port(&meter, wire)?,
         Mechanism::SharedWorker => shared_worker(&meter, wire),
+        Mechanism::ServiceWorker => service_worker(&meter).await?,
         Mechanism::Broadcast => broadcast(&meter, wire)?,
         Mechanism::WindowSameOrigin => window(&meter, env, &env.app_origin)?,
         Mechanism::WindowCrossOrigin => window(&meter, env, &env.provider_origin)?,
@@ -268,6 +271,21 @@ fn shared_worker(meter: &Rc<Meter>, wire: Wire) -> Opened {
     client.set_wire(wire);
     let sending = Rc::clone(&client);
     (Rc::new(move |text: &Payload| sending.echo(text)), Box::new(client), 1)
+}
+
+async fn service_worker(meter: &Rc<Meter>) -> Result<Opened, String> {
+    let sink_meter = Rc::clone(meter);
+    let link = Rc::new(
+        SwEcho::open(move |event: SwEvent| {
+            sink_meter.note(&event);
+            if let Event::Received { envelope: Envelope { body: SwMsg::Echo { .. }, .. }, .. } = event {
+                sink_meter.echoed();
+            }
+        })
+        .await?,
+    );
+    let sending = Rc::clone(&link);
+    Ok((Rc::new(move |text: &Payload| sending.echo(text)), Box::new(link), 0))
 }
 
 fn broadcast(meter: &Rc<Meter>, wire: Wire) -> Result<Opened, String> {

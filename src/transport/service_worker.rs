@@ -262,6 +262,55 @@ fn report(core: &SwCore, registration: &ServiceWorkerRegistration, newest: &Cell
     }
 }
 
+/// The benchmark's link to the origin's worker: messages posted to its active worker (the page
+/// need not be controlled) and answered to this page.
+pub struct SwEcho {
+    core: Rc<SwCore>,
+    worker: ServiceWorker,
+}
+
+impl SwEcho {
+    /// Registers the worker if the origin has none, and waits until one is active.
+    pub async fn open(sink: impl Fn(SwEvent) + 'static) -> Result<SwEcho, String> {
+        let window = web_sys::window().ok_or("no window")?;
+        let navigator = window.navigator();
+        if !js_sys::Reflect::has(&navigator, &"serviceWorker".into()).unwrap_or(false) {
+            return Err("this browser has no Service Workers here".into());
+        }
+        let container = navigator.service_worker();
+        let found = JsFuture::from(container.get_registration_with_document_url(SCOPE)).await;
+        if !found.is_ok_and(|r| r.is_object()) {
+            let options = RegistrationOptions::new();
+            options.set_scope(SCOPE);
+            JsFuture::from(container.register_with_options(&script_url(1), &options))
+                .await
+                .map_err(|e| format!("the worker could not be registered: {}", js_error_text(&e)))?;
+        }
+        let ready = container.ready().map_err(|e| js_error_text(&e))?;
+        let registration: ServiceWorkerRegistration =
+            JsFuture::from(ready).await.map_err(|e| js_error_text(&e))?.unchecked_into();
+        let worker = registration.active().ok_or("no active worker")?;
+        let core = Core::new(SwCore::own_sender("bench"), LinkState::Ready, sink);
+        core.listen::<MessageEvent>(&container, "message", |core, event| {
+            if let Some(envelope) = core.read(&event.data(), VIA_WORKER) {
+                core.received(envelope, VIA_WORKER);
+            }
+        });
+        Ok(SwEcho { core, worker })
+    }
+
+    /// Posts a text the worker sends straight back.
+    pub fn echo(&self, text: &Payload) -> Result<(), Reason> {
+        self.core.send(SwMsg::Echo { text: text.clone() }, VIA_WORKER, |wire| self.worker.post_message(wire))
+    }
+}
+
+impl Drop for SwEcho {
+    fn drop(&mut self) {
+        self.core.stop();
+    }
+}
+
 impl Drop for SwDesk {
     fn drop(&mut self) {
         self.core.stop();
