@@ -20,7 +20,7 @@ use web_sys::{
     IdbTransactionMode, IdbVersionChangeEvent, MessageEvent,
 };
 
-use super::core::{js_error_text, Core, Event, LinkState, Via};
+use super::core::{js_error_text, post_refusal, Core, Event, LinkState, Via};
 use super::js_wire::{preview_js, read_js};
 
 pub const VIA_CHANNEL: Via = "channel";
@@ -204,18 +204,8 @@ impl IdbDesk {
         self.core.send_quietly(IdbMsg::Value { text: text.into() }, |wire| {
             let (transaction, store) = store;
             store.put_with_key(wire, &JsValue::from_str(&key))?;
-            spawn_local(async move {
-                let done = committed(&transaction).await;
-                let Some(core) = weak.upgrade() else { return };
-                match done {
-                    Ok(()) => {
-                        core.emit(Event::Other(IdbNews::Committed { key: key.clone() }));
-                        // Only now, committed, is there anything to tell.
-                        core.send_upkeep(IdbMsg::Wrote { key }, post_on(&channel));
-                    }
-                    Err(why) => core.emit(Event::Other(failed("the write", why))),
-                }
-            });
+            // Only once committed is there anything to tell.
+            tell_when_committed(weak, channel, transaction, key, "the write");
             Ok(())
         })
         // lesson end
@@ -232,19 +222,9 @@ impl IdbDesk {
     /// (fault injection), and tells the others to read it.
     pub fn set_raw(&self, key: &str, text: &str) -> Result<(), Reason> {
         let (transaction, store) = self.store(IdbTransactionMode::Readwrite)?;
-        store.put_with_key(&JsValue::from_str(text), &JsValue::from_str(key)).map_err(refusal)?;
-        let (weak, channel, key) = (self.core.weak(), self.shared.channel.clone(), key.to_owned());
-        spawn_local(async move {
-            let done = committed(&transaction).await;
-            let Some(core) = weak.upgrade() else { return };
-            match done {
-                Ok(()) => {
-                    core.emit(Event::Other(IdbNews::Committed { key: key.clone() }));
-                    core.send_upkeep(IdbMsg::Wrote { key }, post_on(&channel));
-                }
-                Err(why) => core.emit(Event::Other(failed("the raw write", why))),
-            }
-        });
+        store.put_with_key(&JsValue::from_str(text), &JsValue::from_str(key)).map_err(post_refusal)?;
+        let (weak, channel) = (self.core.weak(), self.shared.channel.clone());
+        tell_when_committed(weak, channel, transaction, key.to_owned(), "the raw write");
         Ok(())
     }
 
@@ -291,7 +271,7 @@ impl IdbDesk {
             let late = store.put_with_key(&JsValue::from_str("too late"), &JsValue::from_str(&key));
             let Some(core) = weak.upgrade() else { return };
             let news = match late {
-                Err(error) => IdbNews::Inactive { reason: refusal(error) },
+                Err(error) => IdbNews::Inactive { reason: post_refusal(error) },
                 Ok(_) => failed(
                     "the late write",
                     "the transaction was still active (not what the lesson expects)".into(),
@@ -309,15 +289,32 @@ impl IdbDesk {
         let db = db.as_ref().ok_or_else(|| {
             Reason::new(ReasonCode::NotReady, "the database is not open (closed for an upgrade?)")
         })?;
-        let transaction = db.transaction_with_str_and_mode(STORE, mode).map_err(refusal)?;
-        let store = transaction.object_store(STORE).map_err(refusal)?;
+        let transaction = db.transaction_with_str_and_mode(STORE, mode).map_err(post_refusal)?;
+        let store = transaction.object_store(STORE).map_err(post_refusal)?;
         Ok((transaction, store))
     }
 }
 
-/// A browser's refusal, as a reason.
-fn refusal(error: JsValue) -> Reason {
-    super::core::post_refusal(error)
+/// Once `transaction` commits, reports the write of `key` and tells the other tabs the key;
+/// else reports why `what` failed.
+fn tell_when_committed(
+    core: Weak<IdbCore>,
+    channel: BroadcastChannel,
+    transaction: IdbTransaction,
+    key: String,
+    what: &'static str,
+) {
+    spawn_local(async move {
+        let done = committed(&transaction).await;
+        let Some(core) = core.upgrade() else { return };
+        match done {
+            Ok(()) => {
+                core.emit(Event::Other(IdbNews::Committed { key: key.clone() }));
+                core.send_upkeep(IdbMsg::Wrote { key }, post_on(&channel));
+            }
+            Err(why) => core.emit(Event::Other(failed(what, why))),
+        }
+    });
 }
 
 /// Reads `key` and reports what it holds.

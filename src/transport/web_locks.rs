@@ -93,7 +93,8 @@ pub struct LocksDesk {
     /// Held for the tab's life: the census names this tab by it, and the others' requests for it
     /// are their death notice.
     _life: LockRequest,
-    watched: Rc<RefCell<HashMap<SenderId, LockRequest>>>,
+    /// The other tabs' life locks this one asks for; the watches end with the desk.
+    _watched: Rc<RefCell<HashMap<SenderId, LockRequest>>>,
 }
 
 fn post_on(channel: &BroadcastChannel) -> impl Fn(&JsValue) -> Result<(), JsValue> + '_ {
@@ -142,7 +143,7 @@ impl LocksDesk {
             numbers: Cell::new(0),
             hold_forever: Cell::new(false),
             _life: life,
-            watched,
+            _watched: watched,
         })
     }
 
@@ -244,11 +245,6 @@ impl LocksDesk {
         if let Some(window) = web_sys::window() {
             let _ = window.location().reload();
         }
-    }
-
-    /// How many other tabs this one watches for a death notice.
-    pub fn watched(&self) -> usize {
-        self.watched.borrow().len()
     }
 }
 
