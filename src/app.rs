@@ -4,6 +4,7 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::catalog::Route;
+use crate::components::home_origin::HomeOrigin;
 use crate::components::nav::Nav;
 use crate::i18n::I18nProvider;
 #[cfg(feature = "split")]
@@ -65,6 +66,7 @@ pub fn App() -> Html {
         <BrowserRouter>
             <I18nProvider diagram_words={crate::catalog::diagram_words()}>
                 <Nav />
+                <HomeOrigin />
                 <main class="page">
                     <Switch<Route> render={switch} />
                 </main>

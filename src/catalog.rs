@@ -155,6 +155,13 @@ macro_rules! with_pages {
             diagram: &state::web_locks::DIAGRAM,
             chapter: state::web_locks::CHAPTER,
         } => web_locks::WebLocksPage,
+        Atomics: Kind::Mechanism {
+            mechanism: &shared::ATOMICS,
+            name: Text::MechanismAtomicsName,
+            summary: Text::MechanismAtomicsSummary,
+            diagram: &state::atomics::DIAGRAM,
+            chapter: state::atomics::CHAPTER,
+        } => atomics::AtomicsPage,
         Payment: Kind::Mechanism {
             mechanism: &shared::PAYMENT,
             name: Text::MechanismPaymentName,

@@ -45,6 +45,7 @@ pub const ORDER: &[&str] = &[
     "web-locks",
     "stock-sync",
     "payment",
+    "atomics",
     "websocket",
 ];
 

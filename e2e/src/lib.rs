@@ -116,6 +116,12 @@ pub mod session {
         ),
         ("/service-worker", "forwards it to every other tab", "转发给其他每个标签页", "crosstalkOnMessage"),
         ("/web-locks", "queues the rest", "其余的排队", "life_lock(&from)"),
+        (
+            "/atomics",
+            "is memory that a page and its workers",
+            "是页面和它的 Worker 可以同时读写的内存",
+            "Atomics::wait(&ints, REQUESTS",
+        ),
         ("/payment", "from the checkout frame itself", "来自结账框架本身", "Refusal::WrongSource"),
         ("/stock", "Exactly one tab", "只有一个标签页", "fn on_claim"),
         ("/websocket", "A WebSocket leaves it", "WebSocket 离开了它", "header::ORIGIN"),
@@ -157,6 +163,11 @@ pub mod session {
         /// The payment provider's origin (the second origin `cargo xtask test` serves).
         pub fn provider_origin(&self) -> String {
             env("CROSSTALK_PROVIDER_URL")
+        }
+
+        /// The cross-origin isolated origin (`/atomics`; COOP and COEP on every response).
+        pub fn isolated_origin(&self) -> String {
+            env("CROSSTALK_ISOLATED_URL")
         }
 
         /// The stranger's origin: a third origin `cargo xtask test` serves (never `serve`).

@@ -34,6 +34,9 @@ async fn every_probe_answers_with_what_the_engine_really_does() {
         ("storage-quota", "yes", "QuotaExceededError"),
         // Served without COOP and COEP headers.
         ("cross-origin-isolated", "no", "COOP and COEP"),
+        // Only the isolated origin has shared memory (e2e/tests/atomics.rs looks there).
+        ("shared-array-buffer", "no", "not cross-origin isolated"),
+        ("atomics-wait-async", "yes", "function"),
         ("websocket", "yes", "function"),
         ("transfer-port", "yes", "1 port"),
         ("clone-map", "yes", "Map"),

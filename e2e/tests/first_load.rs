@@ -13,7 +13,13 @@ use thirtyfour::prelude::*;
 /// What a client that runs no script gets for `path`: status line and body (plain HTTP/1.1, no
 /// compression asked for).
 fn fetch_without_a_browser(path: &str, headers: &str) -> (String, String) {
-    let base = std::env::var("CROSSTALK_BASE_URL").expect("run with cargo xtask test");
+    // Each page from the origin that serves it: /atomics from the isolated one.
+    let origin = if crosstalk_protocol::catalog::is_isolated_page(path.split('?').next().unwrap_or(path)) {
+        "CROSSTALK_ISOLATED_URL"
+    } else {
+        "CROSSTALK_BASE_URL"
+    };
+    let base = std::env::var(origin).expect("run with cargo xtask test");
     let host = base.trim_start_matches("http://").trim_end_matches('/').to_owned();
     let mut socket = std::net::TcpStream::connect(&host).expect("the suite listens");
     let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n{headers}\r\n");

@@ -230,3 +230,32 @@ async fn the_service_worker_has_a_lane_of_its_own_in_the_inspector() {
     assert_ne!(tab.context, heard.context);
     browser.quit().await;
 }
+
+/// The isolated origin has an inspector of its own (a BroadcastChannel reaches its own origin
+/// only): opened there, it shows /atomics writing a slot and reading the reply.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_isolated_origins_inspector_shows_the_rings_traffic() {
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    browser.goto(&format!("{}/inspector", browser.isolated_origin())).await;
+    browser.rendered().await;
+    let inspector = driver.window().await.expect("the inspector's tab");
+    state_becomes(driver, "status", "watching").await;
+    let page = browser.open_tab("/atomics").await;
+    state_becomes(driver, "status", "ready").await;
+    click(driver, "ping").await;
+    log_has(driver, Want { dir: Some("in"), kind: Some("reply"), ..Want::default() }).await;
+    browser.switch_to(&inspector).await;
+    let wrote = timeline_has(driver, "the slot written", |r| {
+        r.route == "/atomics" && r.dir == "out" && r.kind == "write"
+    })
+    .await;
+    let read = timeline_has(driver, "the reply read", |r| {
+        r.route == "/atomics" && r.dir == "in" && r.kind == "reply"
+    })
+    .await;
+    assert_eq!(wrote.context, read.context, "one tab, one lane");
+    assert!(read.text.contains("pong: ping #1"), "{read:?}");
+    browser.switch_to(&page).await;
+    browser.quit().await;
+}

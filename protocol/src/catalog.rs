@@ -16,6 +16,9 @@ pub mod paths {
     pub const WEB_LOCKS: &str = "/web-locks";
     pub const INDEXEDDB: &str = "/indexeddb";
     pub const SERVICE_WORKER: &str = "/service-worker";
+    /// Served on the isolated origin only (COOP + COEP): the app's origin sends a reader there.
+    pub const ATOMICS: &str = "/atomics";
+    pub const WEBRTC: &str = "/webrtc";
     /// The walkthrough: every mechanism in order, with steps that tick themselves.
     pub const LEARN: &str = "/learn";
     /// What this browser can do for each mechanism, probed.
@@ -106,6 +109,14 @@ pub const WEB_LOCKS: Mechanism = Mechanism {
     ready: "ready",
 };
 
+pub const ATOMICS: Mechanism = Mechanism {
+    slug: "atomics",
+    name: "Shared memory (Atomics)",
+    summary: "A ring in a SharedArrayBuffer between the page and a wasm worker, woken by Atomics.notify: no message is copied at all. Served on a cross-origin isolated origin of its own.",
+    path: paths::ATOMICS,
+    ready: "ready",
+};
+
 pub const PAYMENT: Mechanism = Mechanism {
     slug: "payment",
     name: "Payment iframe",
@@ -139,6 +150,7 @@ pub const MECHANISMS: &[Mechanism] = &[
     SHARED_WORKER,
     SERVICE_WORKER,
     WEB_LOCKS,
+    ATOMICS,
     PAYMENT,
     STOCK_SYNC,
     WEBSOCKET,
@@ -158,6 +170,21 @@ pub const OTHER_PAGES: &[&str] = &[
 /// Pages that live inside frames of other pages (the provider's, the bench's echo): nothing to
 /// read there, no nav.
 pub const FRAMED_PAGES: &[&str] = &[paths::PROVIDER, paths::BENCH_PEER];
+
+/// Pages served on the cross-origin isolated origin alone (`Cross-Origin-Opener-Policy:
+/// same-origin`, `Cross-Origin-Embedder-Policy: require-corp`): isolation would break the app's
+/// frames and opened windows, so the app's origin sends a reader of these to that origin.
+pub const ISOLATED_PAGES: &[&str] = &[paths::ATOMICS];
+
+/// The suite's tools the isolated origin serves too: each sees only its own origin's tabs (the
+/// inspector) or its own origin's powers (capabilities, where `crossOriginIsolated` is true).
+pub const ON_BOTH_ORIGINS: &[&str] = &[paths::INSPECTOR, paths::CAPABILITIES];
+
+/// Which origin serves `path`: the isolated one for [`ISOLATED_PAGES`], the app's for the rest
+/// ([`ON_BOTH_ORIGINS`] on either).
+pub fn is_isolated_page(path: &str) -> bool {
+    ISOLATED_PAGES.contains(&path)
+}
 
 /// Every page a reader opens: the home page, each working mechanism, the suite's tools.
 pub fn reader_pages() -> impl Iterator<Item = &'static str> {

@@ -14,6 +14,7 @@
 //! Decoding is one pass over the text ([`decode`]); a rejection still says exactly what was wrong,
 //! with a stable [`ReasonCode`].
 
+pub mod atomics;
 pub mod bench;
 pub mod body;
 pub mod broadcast;

@@ -101,6 +101,13 @@ reason_codes! {
     PostFailed = "post-failed",
     /// What the user typed cannot be used (an amount, a time limit).
     BadInput = "bad-input",
+    /// A value that cannot cross to that context (a `SharedArrayBuffer` outside its agent
+    /// cluster: `DataCloneError`, or `messageerror` where it arrives).
+    NotCloneable = "not-cloneable",
+    /// A page's main thread may not block (`Atomics.wait` throws there).
+    WouldBlock = "would-block",
+    /// A signalling message for a session this tab is not in, or from a peer it is not talking to.
+    WrongSession = "wrong-session",
 }
 
 impl fmt::Display for ReasonCode {

@@ -15,6 +15,9 @@ pub struct ServeArgs {
     /// The payment provider's port [default: P+1]
     #[arg(long = "provider-port", value_name = "Q")]
     pub provider: Option<u16>,
+    /// The cross-origin isolated origin's port, for /atomics [default: Q+1]
+    #[arg(long = "isolated-port", value_name = "R")]
+    pub isolated: Option<u16>,
     /// The address to listen on: 0.0.0.0 (or this machine's LAN address) lets other machines in
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
     pub host: IpAddr,
@@ -39,6 +42,7 @@ impl Default for ServeArgs {
         ServeArgs {
             port: 8080,
             provider: None,
+            isolated: None,
             host: IpAddr::from([127, 0, 0, 1]),
             public_origin: None,
             redis: None,
@@ -96,6 +100,9 @@ impl ServeArgs {
     pub fn config(&self, dist: PathBuf) -> Result<SuiteConfig, crate::ConfigError> {
         let app = SocketAddr::new(self.host, self.port);
         let mut config = SuiteConfig::on_ports(dist, app, self.provider)?;
+        if let Some(port) = self.isolated {
+            config.isolated_addr.set_port(port);
+        }
         if let Some(origin) = &self.public_origin {
             config.public_names.push(public_name(origin, self.port)?);
         }

@@ -15,6 +15,8 @@ pub struct SuiteConfig {
     pub app_addr: SocketAddr,
     /// Where the payment provider's origin listens; port 0 picks a free one.
     pub provider_addr: SocketAddr,
+    /// Where the cross-origin isolated origin listens (`/atomics`); port 0 picks a free one.
+    pub isolated_addr: SocketAddr,
     /// Host names the suite answers to besides `127.0.0.1` and `localhost`: a LAN address or
     /// name (`--host`, `--public-origin`). Both origins are derived from whichever name a browser
     /// used, so each works alone.
@@ -37,7 +39,8 @@ pub struct SuiteConfig {
 }
 
 impl SuiteConfig {
-    /// The app on `host:port` and the provider on the next port, as `cargo xtask serve` does.
+    /// The app on `host:port`, the provider on the next port and the isolated origin on the one
+    /// after, as `cargo xtask serve` does.
     ///
     /// Fails when there is no next port (`--port 65535`) and none was given.
     pub fn on_ports(
@@ -45,15 +48,18 @@ impl SuiteConfig {
         app_addr: SocketAddr,
         provider_port: Option<u16>,
     ) -> Result<SuiteConfig, ConfigError> {
+        let next = |port: u16| port.checked_add(1).ok_or(ConfigError::NoNextPort(port));
         let provider_port = match (provider_port, app_addr.port()) {
             (Some(port), _) => port,
             (None, 0) => 0,
-            (None, app) => app.checked_add(1).ok_or(ConfigError::NoNextPort(app))?,
+            (None, app) => next(app)?,
         };
+        let isolated_port = if provider_port == 0 { 0 } else { next(provider_port)? };
         Ok(SuiteConfig {
             dist,
             app_addr,
             provider_addr: SocketAddr::new(app_addr.ip(), provider_port),
+            isolated_addr: SocketAddr::new(app_addr.ip(), isolated_port),
             public_names: public_names_of(app_addr.ip()),
             stranger_addr: None,
             relay_limits: RelayLimits::default(),
@@ -76,7 +82,7 @@ fn public_names_of(ip: std::net::IpAddr) -> Vec<String> {
 /// Why a serving flag or the ports it names cannot be used; each message names the flag.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
-    #[error("port {0} leaves no next port for the payment provider: choose another --port, or give --provider-port")]
+    #[error("port {0} leaves no next port for the payment provider or the isolated origin: choose another --port, or give --provider-port and --isolated-port")]
     NoNextPort(u16),
     #[error("{flag} {origin}: the suite is served over plain http, so it starts with http://")]
     NotPlainHttp { flag: &'static str, origin: String },

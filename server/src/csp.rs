@@ -91,7 +91,7 @@ pub fn inline_script_hashes(html: &str) -> String {
 /// Scripts only from this origin, plus trunk's inline loader by its hash; wasm may compile; no
 /// plugins, no `<base>`, no forms. The app frames the provider (and its own Origin lab page),
 /// and may ask the provider's origin whether it can be reached; the provider frames nothing and
-/// is framed by the app alone. The stranger runs nothing and may only frame the provider.
+/// is framed by the app alone; the isolated origin frames nothing and is framed by nobody. The stranger runs nothing and may only frame the provider.
 ///
 /// `probe` (tests only) marks where violations are reported ([`CSP_PROBE_MARK`]).
 pub fn content_security_policy(
@@ -107,6 +107,8 @@ pub fn content_security_policy(
             (format!("'self' {relay} {provider}"), format!("'self' {provider}"), "'self'".to_owned())
         }
         Side::Provider => ("'self'".to_owned(), "'none'".to_owned(), origins.app_origin.clone()),
+        // Isolated: it frames nothing and nobody frames it (COEP would refuse the frames anyway).
+        Side::Isolated => ("'self'".to_owned(), "'none'".to_owned(), "'none'".to_owned()),
         #[cfg(any(test, feature = "stranger"))]
         Side::Stranger => return crate::stranger::content_security_policy(origins),
         #[cfg(not(any(test, feature = "stranger")))]

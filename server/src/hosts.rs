@@ -10,6 +10,9 @@ pub enum Side {
     App,
     /// The payment provider: its one page, `/provider`, and the files it loads.
     Provider,
+    /// The cross-origin isolated origin: `/atomics` (shared memory needs COOP and COEP, which
+    /// would break the app's frames and windows), and the tools that look at one origin.
+    Isolated,
     /// A stranger's site, in tests only: a page that tries to frame the provider, and the
     /// provoked violation reports for tests to read.
     Stranger,
@@ -21,6 +24,7 @@ pub enum Side {
 pub struct Ports {
     pub app: u16,
     pub provider: u16,
+    pub isolated: u16,
     pub stranger: Option<u16>,
 }
 
@@ -30,12 +34,13 @@ pub struct Ports {
 pub const KNOWN_HOSTS: &[&str] = &["127.0.0.1", "localhost"];
 
 impl Ports {
-    /// The app's and the provider's origins as seen from a request that came in for `host` (a
+    /// The app's, the provider's and the isolated origins as seen from a request that came in for `host` (a
     /// `Host` header's name).
     pub fn origins_for(&self, host: &str) -> ClientConfig {
         ClientConfig {
             app_origin: format!("http://{host}:{}", self.app),
             provider_origin: format!("http://{host}:{}", self.provider),
+            isolated_origin: format!("http://{host}:{}", self.isolated),
         }
     }
 }

@@ -54,6 +54,7 @@ pub struct Suite {
     app: Listener,
     provider_addr: SocketAddr,
     provider: Option<Listener>,
+    isolated: Listener,
     stranger: Option<Listener>,
     reports: CspReports,
     relay: Relay,
@@ -63,7 +64,7 @@ impl Suite {
     /// The router of the listener at `addr` (tests ask it without a socket).
     #[cfg(test)]
     fn router_at(&self, addr: SocketAddr) -> Router {
-        let listeners = std::iter::once(&self.app).chain(&self.provider).chain(&self.stranger);
+        let listeners = [&self.app, &self.isolated].into_iter().chain(&self.provider).chain(&self.stranger);
         listeners.filter(|l| l.addr == addr).map(|l| l.router.clone()).next().expect("a listener there")
     }
 
@@ -81,6 +82,7 @@ impl Suite {
         }
         let app = bind(config.app_addr).await?;
         let provider = bind(config.provider_addr).await?;
+        let isolated = bind(config.isolated_addr).await?;
         let stranger = match config.stranger_addr {
             Some(_) if !cfg!(any(test, feature = "stranger")) => {
                 let why = "a stranger's origin is for the tests: build with the `stranger` feature";
@@ -93,6 +95,7 @@ impl Suite {
         let ports = Ports {
             app: port_of(&app)?,
             provider: port_of(&provider)?,
+            isolated: port_of(&isolated)?,
             stranger: stranger.as_ref().map(port_of).transpose()?,
         };
         let site = SiteConfig {
@@ -115,6 +118,7 @@ impl Suite {
             app: Listener::serve(app, suite_router(&site, Side::App), limits)?,
             provider_addr,
             provider: Some(Listener::serve(provider, suite_router(&site, Side::Provider), limits)?),
+            isolated: Listener::serve(isolated, suite_router(&site, Side::Isolated), limits)?,
             stranger: stranger
                 .map(|l| Listener::serve(l, suite_router(&site, Side::Stranger), limits))
                 .transpose()?,
@@ -155,6 +159,15 @@ impl Suite {
         origin_of(self.provider_addr)
     }
 
+    /// The cross-origin isolated origin, e.g. `http://127.0.0.1:8082`.
+    pub fn isolated_url(&self) -> String {
+        origin_of(self.isolated.addr)
+    }
+
+    pub fn isolated_port(&self) -> u16 {
+        self.isolated.addr.port()
+    }
+
     pub fn provider_port(&self) -> u16 {
         self.provider_addr.port()
     }
@@ -173,6 +186,7 @@ impl Suite {
     pub async fn shutdown(self) {
         self.relay.shut_down(std::time::Duration::from_secs(1)).await;
         self.app.shutdown().await;
+        self.isolated.shutdown().await;
         for listener in [self.provider, self.stranger].into_iter().flatten() {
             listener.shutdown().await;
         }
@@ -305,6 +319,7 @@ mod tests {
             dist: dist.to_path_buf(),
             app_addr: local(),
             provider_addr: local(),
+            isolated_addr: local(),
             public_names: vec!["Crosstalk.test".into()],
             stranger_addr: Some(local()),
             relay_limits: RelayLimits::default(),
@@ -345,7 +360,8 @@ mod tests {
         let (app, provider) = (suite.app_url(), suite.provider_url());
         assert_ne!(app, provider);
         let expected = format!(
-            r#"<meta name="crosstalk-config" content="{{&quot;app_origin&quot;:&quot;{app}&quot;,&quot;provider_origin&quot;:&quot;{provider}&quot;}}" />"#
+            r#"<meta name="crosstalk-config" content="{{&quot;app_origin&quot;:&quot;{app}&quot;,&quot;provider_origin&quot;:&quot;{provider}&quot;,&quot;isolated_origin&quot;:&quot;{}&quot;}}" />"#,
+            suite.isolated_url()
         );
         let provider_addr: SocketAddr = provider.trim_start_matches("http://").parse().unwrap();
         for addr in [suite.app_addr(), provider_addr] {
@@ -356,6 +372,29 @@ mod tests {
             .await
             .contains(&format!("frame-ancestors {app}")));
         assert!(head_of(&suite, suite.app_addr(), "/").await.contains("frame-ancestors 'self'"));
+        suite.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn only_the_isolated_origin_is_isolated_and_the_app_sends_atomics_there() {
+        let dist = dist();
+        let suite = Suite::start(config(dist.path())).await.unwrap();
+        let isolated: SocketAddr = suite.isolated_url().trim_start_matches("http://").parse().unwrap();
+        for path in ["/atomics", "/echo.js", "/inspector", "/capabilities"] {
+            let (status, head, _) = raw(&suite, isolated, "GET", path, &isolated.to_string()).await;
+            assert_eq!(status, "HTTP/1.1 200 OK", "{path}");
+            assert!(head.contains("cross-origin-opener-policy: same-origin"), "{path}: {head}");
+            assert!(head.contains("cross-origin-embedder-policy: require-corp"), "{path}: {head}");
+            assert!(head.contains("frame-ancestors 'none'"), "{path}: {head}");
+        }
+        // Nothing else is served there: the other routes need frames and windows isolation breaks.
+        assert_eq!(get(&suite, isolated, "/payment").await.0, "HTTP/1.1 404 Not Found");
+        let app = suite.app_addr();
+        let (status, head, _) = raw(&suite, app, "GET", "/atomics?lang=zh", &app.to_string()).await;
+        assert_eq!(status, "HTTP/1.1 302 Found");
+        assert!(head.contains(&format!("location: {}/atomics?lang=zh", suite.isolated_url())), "{head}");
+        let (_, head, _) = raw(&suite, app, "GET", "/broadcast", &app.to_string()).await;
+        assert!(!head.contains("cross-origin-embedder-policy"), "{head}");
         suite.shutdown().await;
     }
 
@@ -370,13 +409,25 @@ mod tests {
         let last: SocketAddr = "127.0.0.1:65535".parse().unwrap();
         assert!(port(last, None).unwrap_err().to_string().contains("no next port"));
         assert_eq!(port(last, Some(9000)), Ok(9000));
+        let isolated =
+            |app, given| SuiteConfig::on_ports(PathBuf::new(), app, given).map(|c| c.isolated_addr.port());
+        assert_eq!(isolated(app, None), Ok(8082));
+        assert_eq!(isolated(app, Some(9000)), Ok(9001));
+        assert_eq!(isolated(local(), None), Ok(0));
     }
 
     #[test]
     fn configuration_is_escaped_for_json_and_html() {
-        let config = ClientConfig { app_origin: "http://a\"<b>".into(), provider_origin: "p".into() };
-        assert_eq!(config.to_json(), r#"{"app_origin":"http://a\"<b>","provider_origin":"p"}"#);
-        assert_eq!(html_escape(&config.to_json()), "{&quot;app_origin&quot;:&quot;http://a\\&quot;&lt;b&gt;&quot;,&quot;provider_origin&quot;:&quot;p&quot;}");
+        let config = ClientConfig {
+            app_origin: "http://a\"<b>".into(),
+            provider_origin: "p".into(),
+            isolated_origin: String::new(),
+        };
+        assert_eq!(
+            config.to_json(),
+            r#"{"app_origin":"http://a\"<b>","provider_origin":"p","isolated_origin":""}"#
+        );
+        assert_eq!(html_escape(&config.to_json()), "{&quot;app_origin&quot;:&quot;http://a\\&quot;&lt;b&gt;&quot;,&quot;provider_origin&quot;:&quot;p&quot;,&quot;isolated_origin&quot;:&quot;&quot;}");
     }
 
     async fn started(dist: &tempfile::TempDir) -> (Suite, SocketAddr, SocketAddr) {
@@ -442,7 +493,7 @@ mod tests {
         let (suite, app, provider) = started(&dist).await;
         let (app_port, provider_port) = (app.port(), provider.port());
         let expected = format!(
-            r#"content="{{&quot;app_origin&quot;:&quot;http://localhost:{app_port}&quot;,&quot;provider_origin&quot;:&quot;http://localhost:{provider_port}&quot;}}""#
+            r#"content="{{&quot;app_origin&quot;:&quot;http://localhost:{app_port}&quot;,&quot;provider_origin&quot;:&quot;http://localhost:{provider_port}&quot;,&quot;isolated_origin&quot;:&quot;http://localhost:"#
         );
         let (_, _, page) = raw(&suite, app, "GET", "/payment", &format!("localhost:{app_port}")).await;
         assert!(page.contains(&expected), "{page}");
@@ -470,7 +521,7 @@ mod tests {
         let page = r#"<script type="module">alert(1)</script><script src="/x.js"></script><p>"#;
         let hashes = inline_script_hashes(page);
         assert_eq!(hashes, "'sha256-bhHHL3z2vDgxUt0W3dWQOrprscmda2Y5pLsLg4GF+pI='");
-        let origins = Ports { app: 1, provider: 2, stranger: None }.origins_for("localhost");
+        let origins = Ports { app: 1, provider: 2, isolated: 3, stranger: None }.origins_for("localhost");
         let app = content_security_policy(Side::App, &origins, &hashes, None);
         for part in [
             "script-src 'self' 'sha256-bhHHL3z2vDgxUt0W3dWQOrprscmda2Y5pLsLg4GF+pI=' 'wasm-unsafe-eval';",

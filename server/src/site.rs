@@ -84,7 +84,33 @@ pub fn suite_router(config: &SiteConfig, side: Side) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("no-referrer"),
         ))
+        .layer(middleware::from_fn_with_state(Arc::clone(&site), isolation_headers))
         .with_state(site)
+}
+
+/// The isolated side's every response, files and workers' scripts too (Firefox wants the policy
+/// on a worker's own script): a page of its own browsing context group (COOP), loading only what
+/// agrees to it (COEP) — together `crossOriginIsolated`, which `SharedArrayBuffer` needs.
+// lesson: atomics
+pub const ISOLATION_HEADERS: [(&str, &str); 3] = [
+    ("cross-origin-opener-policy", "same-origin"),
+    ("cross-origin-embedder-policy", "require-corp"),
+    ("cross-origin-resource-policy", "same-origin"),
+];
+// lesson end
+
+async fn isolation_headers(
+    State(site): State<Arc<Site>>,
+    request: Request<Body>,
+    next: Next,
+) -> Response<Body> {
+    let mut response = next.run(request).await;
+    if site.side == Side::Isolated {
+        for (name, value) in ISOLATION_HEADERS {
+            response.headers_mut().insert(name, HeaderValue::from_static(value));
+        }
+    }
+    response
 }
 
 /// Refuses (421) a request for a host name this server does not answer to: a page must not reach
@@ -219,9 +245,17 @@ impl Site {
                 }
             };
         }
+        if self.side == Side::App && catalog::is_isolated_page(&path) {
+            // Its own origin serves it: the same path there, with the same query.
+            let query = request.uri().query().map(|q| format!("?{q}")).unwrap_or_default();
+            return redirect_to(&format!("{}{path}{query}", origins.isolated_origin));
+        }
         let known = match self.side {
             Side::App => catalog::is_route(&path),
             Side::Provider => path == PROVIDER_PAGE || path == BENCH_PEER_PAGE,
+            Side::Isolated => {
+                catalog::is_isolated_page(&path) || catalog::ON_BOTH_ORIGINS.contains(&path.as_str())
+            }
             Side::Stranger => false,
         };
         let status = if known { StatusCode::OK } else { StatusCode::NOT_FOUND };
@@ -243,6 +277,15 @@ pub const CONFIG_PLACEHOLDER: &str = r#"<meta name="crosstalk-config" content=""
 /// True when the last path segment has an extension (`app.js`, `x_bg.wasm`), i.e. names a file.
 pub fn looks_like_file(path: &str) -> bool {
     path.rsplit('/').next().is_some_and(|last| last.contains('.'))
+}
+
+/// 302 to `location` (a page another origin of the suite serves).
+fn redirect_to(location: &str) -> Response<Body> {
+    let mut response = text_response(StatusCode::FOUND, format!("served at {location}"));
+    if let Ok(value) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
 }
 
 pub(crate) fn text_response(status: StatusCode, text: String) -> Response<Body> {

@@ -3,6 +3,7 @@
 pub mod compose;
 pub mod fault_picker;
 pub mod guide;
+pub mod home_origin;
 pub mod key_value_form;
 pub mod lesson;
 pub mod log_and_diagram;

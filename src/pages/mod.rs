@@ -1,5 +1,6 @@
 //! One page per route.
 
+pub mod atomics;
 pub mod bench;
 pub mod bench_peer;
 pub mod broadcast;

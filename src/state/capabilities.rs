@@ -16,6 +16,8 @@ pub const ROWS: &[(&str, &str)] = &[
     ("indexeddb", "IndexedDB opens a database"),
     ("storage-quota", "localStorage refuses what is over its quota"),
     ("cross-origin-isolated", "Cross-origin isolated (precise timers, SharedArrayBuffer)"),
+    ("shared-array-buffer", "A SharedArrayBuffer can be made"),
+    ("atomics-wait-async", "Atomics.waitAsync: waiting on shared memory without blocking"),
     ("websocket", "WebSocket"),
     ("transfer-port", "A MessagePort can be transferred"),
     ("clone-map", "A Map survives postMessage"),

@@ -1,6 +1,7 @@
 //! Each route's state: what it knows, how each action changes it, and what its log says. Free of
 //! rendering, so it is tested natively; the page beside it (`pages/`) only shows it.
 
+pub mod atomics;
 pub mod bench;
 pub mod broadcast;
 pub mod capabilities;

@@ -90,6 +90,8 @@ pub async fn run_all(report: Report) {
     let locks = super::leader_lock::supported();
     report("web-locks", finding(locks, if locks { "navigator.locks is here" } else { "no navigator.locks" }));
     report("cross-origin-isolated", isolated());
+    report("shared-array-buffer", shared_memory());
+    report("atomics-wait-async", wait_async());
     report("local-storage", writable_storage());
     report(
         "indexeddb",
@@ -142,6 +144,26 @@ fn isolated() -> Finding {
         Some(false) => finding(false, "crossOriginIsolated is false: served without COOP and COEP"),
         None => finding(false, "no crossOriginIsolated here"),
     }
+}
+
+/// Whether a `SharedArrayBuffer` can be made here: only on a cross-origin isolated page.
+fn shared_memory() -> Finding {
+    if !Reflect::get(&js_sys::global(), &"SharedArrayBuffer".into()).is_ok_and(|v| v.is_function()) {
+        return finding(false, "no SharedArrayBuffer: this page is not cross-origin isolated");
+    }
+    let buffer = js_sys::SharedArrayBuffer::new(8);
+    finding(true, format!("a SharedArrayBuffer of {} bytes was made", buffer.byte_length()))
+}
+
+/// Whether `Atomics.waitAsync` exists: how a page waits on shared memory without blocking.
+fn wait_async() -> Finding {
+    let found = Reflect::get(&js_sys::global(), &"Atomics".into())
+        .and_then(|atomics| Reflect::get(&atomics, &"waitAsync".into()))
+        .is_ok_and(|f| f.is_function());
+    finding(
+        found,
+        if found { "Atomics.waitAsync is a function" } else { "no Atomics.waitAsync: a page must poll" },
+    )
 }
 
 const PROBE_KEY: &str = "crosstalk:probe";

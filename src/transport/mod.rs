@@ -31,6 +31,7 @@
 /// The wire, shared with the workers (`crosstalk-glue`).
 pub use crosstalk_glue::js_wire;
 
+pub mod atomics;
 pub mod bench;
 pub mod broadcast;
 pub mod core;

@@ -76,6 +76,7 @@ pub(crate) fn end_to_end(root: &Path, browser: &Browser, filters: &[String]) -> 
             .args(filters)
             .env("CROSSTALK_BASE_URL", main.app_url())
             .env("CROSSTALK_PROVIDER_URL", main.provider_url())
+            .env("CROSSTALK_ISOLATED_URL", main.isolated_url())
             .env("CROSSTALK_PUBLIC_URL", format!("http://{TEST_PUBLIC_NAME}:{}", main.app_addr().port()))
             .env("CROSSTALK_STRANGER_URL", main.stranger_url().unwrap_or_default())
             .env("CROSSTALK_LONELY_URL", lonely.app_url())

@@ -36,13 +36,16 @@ pub(crate) fn serve(args: ServeArgs) -> Result<()> {
         None if args.host.is_unspecified() => app.replace(&args.host.to_string(), "127.0.0.1"),
         None => app,
     };
-    let provider = match open.rsplit_once(':') {
-        Some((name, _port)) => format!("{name}:{}", suite.provider_port()),
-        None => suite.provider_url(),
+    let on_port = |port: u16, url: String| match open.rsplit_once(':') {
+        Some((name, _port)) => format!("{name}:{port}"),
+        None => url,
     };
+    let provider = on_port(suite.provider_port(), suite.provider_url());
+    let isolated = on_port(suite.isolated_port(), suite.isolated_url());
     println!();
     println!("crosstalk is being served. Open {open}/");
     println!("(the payment provider's origin, framed by the Payment route: {provider}/)");
+    println!("(the cross-origin isolated origin, where /atomics lives: {isolated}/atomics)");
     println!(
         "(the relay of the WebSocket route: {}/ws, and how it is doing: {open}/health)",
         open.replacen("http://", "ws://", 1)
