@@ -183,6 +183,13 @@ macro_rules! with_pages {
             diagram: &state::websocket::DIAGRAM,
             chapter: state::websocket::CHAPTER,
         } => websocket::WebSocketPage,
+        WebRtc: Kind::Mechanism {
+            mechanism: &shared::WEBRTC,
+            name: Text::MechanismWebrtcName,
+            summary: Text::MechanismWebrtcSummary,
+            diagram: &state::webrtc::DIAGRAM,
+            chapter: state::webrtc::CHAPTER,
+        } => webrtc::WebRtcPage,
         /// Every mechanism in order, a chapter each, with steps that tick themselves.
         Learn: Kind::Tool {
             slug: "learn",

@@ -47,6 +47,7 @@ pub const ORDER: &[&str] = &[
     "payment",
     "atomics",
     "websocket",
+    "webrtc",
 ];
 
 /// Where a step stands for the reader (`data-state` of `step`).

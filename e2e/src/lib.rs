@@ -125,6 +125,12 @@ pub mod session {
         ("/payment", "from the checkout frame itself", "来自结账框架本身", "Refusal::WrongSource"),
         ("/stock", "Exactly one tab", "只有一个标签页", "fn on_claim"),
         ("/websocket", "A WebSocket leaves it", "WebSocket 离开了它", "header::ORIGIN"),
+        (
+            "/webrtc",
+            "carries messages straight from one browser to another",
+            "把消息从一个浏览器直接送到另一个",
+            "pub fn admits(current",
+        ),
     ];
 
     /// One browser (one WebDriver session): its tabs share storage, channels and shared workers.

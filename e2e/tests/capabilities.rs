@@ -38,6 +38,7 @@ async fn every_probe_answers_with_what_the_engine_really_does() {
         ("shared-array-buffer", "no", "not cross-origin isolated"),
         ("atomics-wait-async", "yes", "function"),
         ("websocket", "yes", "function"),
+        ("rtc-data-channel", "yes", "RTCDataChannel was made"),
         ("transfer-port", "yes", "1 port"),
         ("clone-map", "yes", "Map"),
         ("clone-date", "yes", "same time"),

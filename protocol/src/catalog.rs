@@ -141,6 +141,14 @@ pub const WEBSOCKET: Mechanism = Mechanism {
     ready: "open",
 };
 
+pub const WEBRTC: Mechanism = Mechanism {
+    slug: "webrtc",
+    name: "WebRTC data channel",
+    summary: "Two browsers talk directly over an RTCDataChannel, once signalling — a BroadcastChannel between tabs, or a room of the relay between machines — has introduced them.",
+    path: paths::WEBRTC,
+    ready: "ready",
+};
+
 /// Every mechanism, in the order the home page and the nav list them.
 pub const MECHANISMS: &[Mechanism] = &[
     WORKER_PORT,
@@ -154,6 +162,7 @@ pub const MECHANISMS: &[Mechanism] = &[
     PAYMENT,
     STOCK_SYNC,
     WEBSOCKET,
+    WEBRTC,
 ];
 
 /// Paths of the suite that are pages but not mechanisms.

@@ -39,6 +39,7 @@ pub mod shared_store;
 pub mod stock;
 pub mod storage;
 pub mod web_locks;
+pub mod webrtc;
 pub mod worker_port;
 
 use std::fmt;

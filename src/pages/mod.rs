@@ -17,5 +17,6 @@ pub mod shared_worker;
 pub mod stock;
 pub mod storage;
 pub mod web_locks;
+pub mod webrtc;
 pub mod websocket;
 pub mod worker_port;

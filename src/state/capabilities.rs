@@ -19,6 +19,7 @@ pub const ROWS: &[(&str, &str)] = &[
     ("shared-array-buffer", "A SharedArrayBuffer can be made"),
     ("atomics-wait-async", "Atomics.waitAsync: waiting on shared memory without blocking"),
     ("websocket", "WebSocket"),
+    ("rtc-data-channel", "RTCPeerConnection makes a data channel"),
     ("transfer-port", "A MessagePort can be transferred"),
     ("clone-map", "A Map survives postMessage"),
     ("clone-date", "A Date survives postMessage"),

@@ -16,6 +16,7 @@ pub mod stock_watch;
 pub mod storage;
 pub mod told;
 pub mod web_locks;
+pub mod webrtc;
 pub mod websocket;
 pub mod worker_port;
 

@@ -92,6 +92,7 @@ pub async fn run_all(report: Report) {
     report("cross-origin-isolated", isolated());
     report("shared-array-buffer", shared_memory());
     report("atomics-wait-async", wait_async());
+    report("rtc-data-channel", data_channel());
     report("local-storage", writable_storage());
     report(
         "indexeddb",
@@ -164,6 +165,21 @@ fn wait_async() -> Finding {
         found,
         if found { "Atomics.waitAsync is a function" } else { "no Atomics.waitAsync: a page must poll" },
     )
+}
+
+/// Whether this browser makes a WebRTC data channel (made, then closed: nothing connects).
+fn data_channel() -> Finding {
+    let pc = match web_sys::RtcPeerConnection::new() {
+        Ok(pc) => pc,
+        Err(error) => {
+            return finding(false, format!("no RTCPeerConnection: {}", super::core::js_error_text(&error)))
+        }
+    };
+    let channel = pc.create_data_channel("probe");
+    let label = channel.label();
+    channel.close();
+    pc.close();
+    finding(label == "probe", "an RTCDataChannel was made, then closed")
 }
 
 const PROBE_KEY: &str = "crosstalk:probe";

@@ -52,6 +52,7 @@ pub mod stock;
 pub mod stock_lobby;
 pub mod storage;
 pub mod web_locks;
+pub mod webrtc;
 pub mod websocket;
 pub mod window_message;
 pub mod worker_port;
