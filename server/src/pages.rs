@@ -88,14 +88,16 @@ impl Encoding {
 
 /// Whether a file's name carries a hash of its content, as trunk names its output
 /// (`crosstalk-d7f40a3e00660b9d_bg.wasm`, `style-6d80a4886ce66387.css`) and the build names the
-/// words (`i18n/en-0011223344556677.json`): a dash, 16 hex digits, then `_` or `.`.
+/// words (`i18n/en-0011223344556677.json`): a dash, up to 16 hex digits, then `_` or `.`. Up
+/// to: trunk writes its 64-bit hash without leading zeros (`crosstalk-350cbd240cc5f19.js`, 15),
+/// and a name taken for unhashed would be asked about again by every tab. At least 10, so no
+/// word of a plain name (`bench-peer.js`, `lab-dead.js`) passes for one.
 pub fn is_content_hashed(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
     name.match_indices('-').any(|(at, _)| {
         let rest = &name[at + 1..];
-        rest.len() > 16
-            && rest[..16].bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
-            && matches!(rest.as_bytes()[16], b'_' | b'.')
+        let digits = rest.bytes().take_while(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()).count();
+        (10..=16).contains(&digits) && matches!(rest.as_bytes().get(digits), Some(b'_' | b'.'))
     })
 }
 
@@ -196,6 +198,9 @@ mod tests {
             "/crosstalk-d7f40a3e00660b9d.js",
             "/style-6d80a4886ce66387.css",
             "/i18n/zh-0123456789abcdef.json",
+            // A hash with a leading zero, as trunk writes it: 15 digits.
+            "/crosstalk-350cbd240cc5f19.js",
+            "/crosstalk-350cbd240cc5f19_bg.wasm",
         ] {
             assert!(is_content_hashed(hashed), "{hashed}");
         }
@@ -204,7 +209,8 @@ mod tests {
             "/echo_worker_bg.wasm",
             "/i18n/en.json",
             "/shared_store_loader.js",
-            "/x-0123456789abcde.js",
+            "/x-012345678.js",
+            "/bench-peer.js",
             "/x-0123456789ABCDEF.js",
             "/x-0123456789abcdefg.js",
         ] {
