@@ -233,11 +233,21 @@ fn first_lang() -> Lang {
         remember(lang);
         return lang;
     }
-    let remembered = local_storage().and_then(|s| s.get_item(STORAGE_KEY).ok().flatten());
+    // This origin's choice, else the cookie: cookies are per host, not per port, so a choice
+    // made on the app's origin follows the reader to the isolated origin (/atomics).
+    let remembered =
+        local_storage().and_then(|s| s.get_item(STORAGE_KEY).ok().flatten()).or_else(cookie_lang);
     let browser: Vec<String> = web_sys::window()
         .map(|w| w.navigator().languages().iter().filter_map(|v| v.as_string()).collect())
         .unwrap_or_default();
     Lang::pick(remembered.as_deref(), browser.iter().map(String::as_str))
+}
+
+/// The language the cookie remembers, if any.
+fn cookie_lang() -> Option<String> {
+    let document: web_sys::HtmlDocument = web_sys::window()?.document()?.dyn_into().ok()?;
+    let cookies = document.cookie().ok()?;
+    cookies.split(';').find_map(|pair| pair.trim().strip_prefix(COOKIE)?.strip_prefix('=').map(str::to_owned))
 }
 
 /// Remembers the choice for every tab of the origin.
