@@ -141,6 +141,7 @@
       a.onmessage = function (event) { if (read(event.data, "pong")) s.echoed(); };
       return Promise.resolve(s);
     },
+    "webrtc": function () { return overDataChannel(); },
     "window-same-origin": function (env) { return overWindow(env, env.appOrigin); },
     "window-cross-origin": function (env) { return overWindow(env, env.providerOrigin); },
     "storage": function (env) {
@@ -190,6 +191,33 @@
       return limited(Promise.all([join(a, writeA), join(b, writeB)]), "the relay did not answer").then(function () { return s; });
     },
   };
+
+  // Two peer connections in this page, introduced directly (no signalling channel): a sends,
+  // b echoes over the data channel.
+  function overDataChannel() {
+    var a = new RTCPeerConnection({ iceServers: [] }), b = new RTCPeerConnection({ iceServers: [] });
+    a.onicecandidate = function (event) { if (event.candidate) b.addIceCandidate(event.candidate); };
+    b.onicecandidate = function (event) { if (event.candidate) a.addIceCandidate(event.candidate); };
+    var writeA = sender("bench-a", false), writeB = sender("bench-b", false);
+    var channel = a.createDataChannel("bench");
+    var s = session(function (text) { channel.send(writeA("ping", { text: text })); }, function () { a.close(); b.close(); });
+    channel.onmessage = function (event) { if (read(event.data, "pong")) s.echoed(); };
+    b.ondatachannel = function (event) {
+      var echo = event.channel;
+      echo.onmessage = function (message) {
+        var ping = read(message.data, "ping");
+        if (ping) echo.send(writeB("pong", { text: ping.body.text }));
+      };
+    };
+    var opened = new Promise(function (resolve) { channel.onopen = resolve; });
+    var described = a.createOffer()
+      .then(function (offer) { return a.setLocalDescription(offer); })
+      .then(function () { return b.setRemoteDescription(a.localDescription); })
+      .then(function () { return b.createAnswer(); })
+      .then(function (answer) { return b.setLocalDescription(answer); })
+      .then(function () { return a.setRemoteDescription(b.localDescription); });
+    return limited(described.then(function () { return opened; }), "the data channel did not open").then(function () { return s; });
+  }
 
   function overWindow(env, origin) {
     var frame = hiddenFrame(env, origin + "/bench_peer.html?parent=" + encodeURIComponent(location.origin));

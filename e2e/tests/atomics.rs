@@ -156,3 +156,43 @@ async fn the_buffer_cannot_reach_another_tab() {
     }
     browser.quit().await;
 }
+
+/// The limit row: the ring and postMessage in this one isolated page, through crosstalk and in
+/// plain JS, each with a round trip and a throughput, shown as a table and as bars.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_limit_row_measures_the_ring_and_post_message_on_both_sides() {
+    let browser = Browser::start().await;
+    let driver = &browser.driver;
+    browser.open(PATH).await;
+    state_becomes(driver, "status", "ready").await;
+    click(driver, "measure").await;
+    eventually("the limit row measured", async || {
+        match attr_of(driver, "limit", "data-state").await.as_deref() {
+            Some("done") => Ok(()),
+            other => Err(format!("{other:?}: {:#?}", crosstalk_e2e::check::log_lines(driver).await)),
+        }
+    })
+    .await;
+    const ROWS: &str = r#"
+        return Array.from(document.querySelectorAll('[data-testid="limit-row"]'))
+            .map(r => [r.dataset.case, r.dataset.side, Number(r.dataset.rttUs), Number(r.dataset.msgsPerS)]);"#;
+    let rows: Vec<(String, String, f64, f64)> =
+        driver.execute(ROWS, Vec::new()).await.expect("the rows").convert().expect("rows");
+    let cases: Vec<(&str, &str)> = rows.iter().map(|r| (r.0.as_str(), r.1.as_str())).collect();
+    assert_eq!(
+        cases,
+        [
+            ("atomics", "crosstalk"),
+            ("atomics", "plain-js"),
+            ("postmessage", "crosstalk"),
+            ("postmessage", "plain-js")
+        ]
+    );
+    for (case, side, rtt_us, msgs_per_s) in &rows {
+        assert!(*rtt_us > 0.0 && rtt_us.is_finite(), "{case} {side}: {rtt_us} µs");
+        assert!(*msgs_per_s > 0.0 && msgs_per_s.is_finite(), "{case} {side}: {msgs_per_s}/s");
+    }
+    let bars = driver.find(crosstalk_e2e::find::testid("limit-chart")).await.expect("the chart");
+    assert_eq!(bars.find_all(By::Css("rect")).await.expect("bars").len(), 4, "one bar per measurement");
+    browser.quit().await;
+}

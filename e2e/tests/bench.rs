@@ -8,7 +8,7 @@ use crosstalk_e2e::check::{attr_of, log_lines, state_becomes};
 use crosstalk_e2e::find::testid;
 use crosstalk_e2e::session::Browser;
 
-const MECHANISMS: [&str; 8] = [
+const MECHANISMS: [&str; 9] = [
     "worker-port",
     "shared-worker",
     "service-worker",
@@ -17,6 +17,7 @@ const MECHANISMS: [&str; 8] = [
     "window-cross-origin",
     "storage",
     "websocket",
+    "webrtc",
 ];
 
 /// A positive number in `attr`, or why not.
@@ -62,16 +63,16 @@ async fn a_short_run_measures_every_mechanism_on_both_sides() {
         println!("{} {}", line.kind, line.payload);
     }
     let steps = attr_of(driver, "progress", "data-steps").await;
-    let expected = (8 * 2 - 1) * 2 * crosstalk_protocol::bench::ROUNDS;
+    let expected = (9 * 2 - 1) * 2 * crosstalk_protocol::bench::ROUNDS;
     assert_eq!(
         steps,
         Some(expected.to_string()),
-        "8 mechanisms × 2 payloads × 2 sides × {} rounds, less WebSocket at 100 KB",
+        "9 mechanisms × 2 payloads × 2 sides × {} rounds, less WebSocket at 100 KB",
         crosstalk_protocol::bench::ROUNDS
     );
     assert_eq!(attr_of(driver, "progress", "data-done").await, steps);
     let rows = driver.find_all(testid("result")).await.expect("result rows");
-    assert_eq!(rows.len(), 16);
+    assert_eq!(rows.len(), 18);
     for row in &rows {
         let mechanism = row.attr("data-mechanism").await.unwrap().unwrap_or_default();
         let bytes = row.attr("data-payload-bytes").await.unwrap().unwrap_or_default();
@@ -97,7 +98,7 @@ async fn a_short_run_measures_every_mechanism_on_both_sides() {
     }
     let chart = driver.find(testid("chart")).await.expect("the chart");
     let bars = chart.find_all(thirtyfour::By::Css("rect")).await.expect("bars");
-    assert_eq!(bars.len(), 30, "two bars per measured row");
+    assert_eq!(bars.len(), 34, "two bars per measured row");
     browser.quit().await;
 }
 

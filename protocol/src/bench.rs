@@ -35,10 +35,11 @@ pub enum Mechanism {
     WindowCrossOrigin,
     Storage,
     WebSocket,
+    WebRtc,
 }
 
 impl Mechanism {
-    pub const ALL: [Mechanism; 8] = [
+    pub const ALL: [Mechanism; 9] = [
         Mechanism::WorkerPort,
         Mechanism::SharedWorker,
         Mechanism::ServiceWorker,
@@ -47,6 +48,7 @@ impl Mechanism {
         Mechanism::WindowCrossOrigin,
         Mechanism::Storage,
         Mechanism::WebSocket,
+        Mechanism::WebRtc,
     ];
 
     /// The stable id: `data-mechanism`, the JSON export, and the baseline's switch.
@@ -60,6 +62,7 @@ impl Mechanism {
             Mechanism::WindowCrossOrigin => "window-cross-origin",
             Mechanism::Storage => "storage",
             Mechanism::WebSocket => "websocket",
+            Mechanism::WebRtc => "webrtc",
         }
     }
 
@@ -71,7 +74,11 @@ impl Mechanism {
     /// a socket sends text or bytes).
     pub fn carries_objects(self) -> bool {
         // The service worker reads text only (the workers' parsed path).
-        !matches!(self, Mechanism::Storage | Mechanism::WebSocket | Mechanism::ServiceWorker)
+        // A data channel sends text or bytes.
+        !matches!(
+            self,
+            Mechanism::Storage | Mechanism::WebSocket | Mechanism::ServiceWorker | Mechanism::WebRtc
+        )
     }
 
     pub fn label(self) -> &'static str {
@@ -84,6 +91,7 @@ impl Mechanism {
             Mechanism::WindowCrossOrigin => "postMessage, provider's origin",
             Mechanism::Storage => "Storage event",
             Mechanism::WebSocket => "WebSocket (relay)",
+            Mechanism::WebRtc => "WebRTC data channel",
         }
     }
 
@@ -98,6 +106,7 @@ impl Mechanism {
             Mechanism::WindowCrossOrigin => "a hidden frame of the provider's origin",
             Mechanism::Storage => "a hidden same-origin frame's storage events",
             Mechanism::WebSocket => "a second socket in the same relay room",
+            Mechanism::WebRtc => "a second peer connection in this page, over loopback",
         }
     }
 
@@ -106,6 +115,7 @@ impl Mechanism {
         // The envelope around the text adds about 100 bytes.
         let limit = match self {
             Mechanism::WebSocket => MAX_FRAME_BYTES,
+            Mechanism::WebRtc => crate::webrtc::MAX_MESSAGE_BYTES,
             _ => crate::MAX_ENVELOPE_BYTES,
         };
         (payload_bytes + ENVELOPE_OVERHEAD > limit)

@@ -3,6 +3,7 @@
 //! the transports, reporting every change to the state with a [`Dispatch`](crate::state::Dispatch).
 //! Its page only shows the state and hands it clicks. Routes with little glue keep it in a hook.
 
+pub mod atomics_limit;
 pub mod bench;
 pub mod payment;
 pub mod stock;

@@ -297,6 +297,9 @@ says! {
     RtcPaused = ("say.rtc-paused", "paused with {0} bytes buffered: waiting for bufferedamountlow"),
     RtcFlooded = ("say.rtc-flooded", "{0} messages sent; paused {1} times for the buffer to drain"),
     // /atomics
+    AtomicsLimitRunning = ("say.atomics-limit-running", "measuring the limit row: the ring and postMessage, through crosstalk and in plain JS"),
+    AtomicsLimitRow = ("say.atomics-limit-row", "{0}, {1}: {2} µs a round trip, {3} messages a second"),
+    AtomicsLimitDone = ("say.atomics-limit-done", "the limit row is measured"),
     AtomicsStarting = ("say.atomics-starting", "starting the worker; the buffer goes to it once it is listening"),
     AtomicsReady = ("say.atomics-ready", "the worker blocks in Atomics.wait on the ring; nothing crosses by postMessage any more"),
     AtomicsNotIsolated = ("say.atomics-not-isolated", "this page is not cross-origin isolated: no SharedArrayBuffer here"),

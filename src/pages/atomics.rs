@@ -10,9 +10,10 @@ use crate::components::compose::Compose;
 use crate::components::log_and_diagram::LogAndDiagram;
 use crate::components::route_frame::RouteFrame;
 use crate::components::status::StatusPanel;
+use crate::controller::atomics_limit;
 use crate::hooks::{use_route, Slot};
 use crate::i18n::{use_i18n, Text};
-use crate::state::atomics::{state_attr, state_detail, Action, AtomicsState, DIAGRAM};
+use crate::state::atomics::{state_attr, state_detail, Action, AtomicsState, LimitRow, DIAGRAM};
 use crate::transport::atomics::{AtomicsRing, ATOMICS_WORKER_URL};
 use crate::transport::{Event, LinkState};
 
@@ -89,6 +90,13 @@ pub fn AtomicsPage() -> Html {
         })
     };
 
+    let on_measure = {
+        let (ring, route) = (ring.clone(), route.clone());
+        Callback::from(move |_: MouseEvent| {
+            wasm_bindgen_futures::spawn_local(atomics_limit::measure(ring.clone(), route.dispatcher()));
+        })
+    };
+
     let state = route.state();
     let link = &state.link;
     let ready = *link == LinkState::Ready;
@@ -141,6 +149,14 @@ pub fn AtomicsPage() -> Html {
                     }) }
                 </ol>
             </section>
+            <section class="panel limit" data-testid="limit" data-state={state.limit_state}>
+                <h2>{i18n.t(Text::AtomicsLimitTitle)}</h2>
+                <p class="hint">{i18n.t(Text::AtomicsLimitHint)}</p>
+                <button data-testid="measure" onclick={on_measure} disabled={!ready || state.limit_state == "running"}>
+                    {i18n.t(Text::AtomicsMeasure)}
+                </button>
+                <LimitChart rows={state.limit.clone()} />
+            </section>
             <Compose placeholder={i18n.t(Text::AtomicsPlaceholder).replace("{0}", &SLOT_BYTES.to_string())} on_send={on_send} />
             <LogAndDiagram log={route.log_view()} on_clear={route.clear_log()} diagram={DIAGRAM}>
                 <details class="panel faults" open=true>
@@ -159,5 +175,52 @@ pub fn AtomicsPage() -> Html {
                 </details>
             </LogAndDiagram>
         </RouteFrame>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct LimitChartProps {
+    rows: Vec<LimitRow>,
+}
+
+/// The limit row as a table and as bars of messages a second (longer is faster), one per
+/// measurement, crosstalk and plain JS side by side.
+#[component]
+fn LimitChart(props: &LimitChartProps) -> Html {
+    if props.rows.is_empty() {
+        return html! {};
+    }
+    let top = props.rows.iter().map(|r| r.msgs_per_s).fold(1.0, f64::max);
+    let (width, bar) = (520.0, 22.0);
+    let height = bar * 1.4 * props.rows.len() as f64;
+    html! {
+        <>
+            <table class="limit-table">
+                <thead><tr><th>{"case"}</th><th>{"side"}</th><th>{"round trip (µs)"}</th><th>{"messages/s"}</th></tr></thead>
+                <tbody>
+                    { for props.rows.iter().map(|row| html! {
+                        <tr data-testid="limit-row" data-case={row.case} data-side={row.side}
+                            data-rtt-us={format!("{:.3}", row.rtt_us)} data-msgs-per-s={format!("{:.0}", row.msgs_per_s)}>
+                            <td>{row.case}</td><td>{row.side}</td>
+                            <td>{format!("{:.2}", row.rtt_us)}</td><td>{format!("{:.0}", row.msgs_per_s)}</td>
+                        </tr>
+                    }) }
+                </tbody>
+            </table>
+            <svg class="limit-chart" data-testid="limit-chart" viewBox={format!("0 0 {width} {height}")} role="img"
+                 aria-label="messages a second, per measurement">
+                { for props.rows.iter().enumerate().map(|(at, row)| {
+                    let y = at as f64 * bar * 1.4;
+                    let length = (row.msgs_per_s / top * (width - 190.0)).max(1.0);
+                    html! {
+                        <g>
+                            <text x="0" y={format!("{:.1}", y + bar * 0.75)} class="limit-label">{format!("{} · {}", row.case, row.side)}</text>
+                            <rect x="180" y={format!("{y:.1}")} width={format!("{length:.1}")} height={format!("{bar:.1}")}
+                                  class={classes!("limit-bar", row.side)} />
+                        </g>
+                    }
+                }) }
+            </svg>
+        </>
     }
 }

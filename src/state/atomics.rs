@@ -60,6 +60,9 @@ pub struct AtomicsState {
     /// What became of the buffer offered to the other tabs (here, or where it arrived).
     pub offer_refused: Option<Reason>,
     pub refused_slots: u32,
+    /// The limit row: `idle`, `running`, `done` or `error`, and its rows.
+    pub limit_state: &'static str,
+    pub limit: Vec<LimitRow>,
 }
 
 impl Default for AtomicsState {
@@ -75,14 +78,42 @@ impl Default for AtomicsState {
             block_refused: None,
             offer_refused: None,
             refused_slots: 0,
+            limit_state: "idle",
+            limit: Vec::new(),
         }
     }
 }
 
 pub enum Action {
     Ring(AtomicsRingEvent),
-    Refused { what: String, reason: Reason },
+    Refused {
+        what: String,
+        reason: Reason,
+    },
     Restarting,
+    /// The limit row's measurements began.
+    Measuring,
+    /// One of them is done.
+    Limit(LimitRow),
+    /// All are done, or one failed (why).
+    Measured(Option<String>),
+}
+
+/// One measurement of the limit row: Atomics or postMessage, through crosstalk or plain JS.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LimitRow {
+    /// `atomics` or `postmessage`.
+    pub case: &'static str,
+    /// `crosstalk` or `plain-js`.
+    pub side: &'static str,
+    pub rtt_us: f64,
+    pub msgs_per_s: f64,
+}
+
+impl LimitRow {
+    pub fn new(case: &'static str, side: &'static str, rtt_us: f64, msgs_per_s: f64) -> LimitRow {
+        LimitRow { case, side, rtt_us, msgs_per_s }
+    }
 }
 
 impl super::Refusal for Action {
@@ -149,8 +180,39 @@ impl RouteState for AtomicsState {
             Action::Refused { what, reason } => {
                 Entry::said("refused", said!(NotSentWhat, what), at_ms).rejected(reason)
             }
+            Action::Measuring => {
+                self.limit_state = "running";
+                self.limit.clear();
+                Entry::said("limit", said!(AtomicsLimitRunning), at_ms)
+            }
+            Action::Limit(row) => {
+                let said = said!(
+                    AtomicsLimitRow,
+                    row.case,
+                    row.side,
+                    format!("{:.2}", row.rtt_us),
+                    format!("{:.0}", row.msgs_per_s)
+                );
+                self.limit.push(row);
+                Entry::said("limit", said, at_ms)
+            }
+            Action::Measured(None) => {
+                self.limit_state = "done";
+                Entry::said("limit", said!(AtomicsLimitDone), at_ms)
+            }
+            Action::Measured(Some(why)) => {
+                self.limit_state = "error";
+                Entry::said("limit", said!(StateError, why.clone()), at_ms)
+                    .rejected(Reason::new(crosstalk_protocol::ReasonCode::NotReady, why))
+            }
             Action::Restarting => {
-                *self = AtomicsState { isolated: self.isolated, hops: self.hops, ..AtomicsState::default() };
+                *self = AtomicsState {
+                    isolated: self.isolated,
+                    hops: self.hops,
+                    limit: std::mem::take(&mut self.limit),
+                    limit_state: self.limit_state,
+                    ..AtomicsState::default()
+                };
                 log.reset_progress();
                 Entry::said("restart", said!(RestartingWorker), at_ms)
             }

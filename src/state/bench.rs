@@ -232,7 +232,7 @@ mod tests {
         assert_eq!(plan.payloads, [100]);
         assert!(plan.quick);
         assert_eq!(plan.cases(), [(Mechanism::Broadcast, 100), (Mechanism::Storage, 100)]);
-        assert_eq!(Plan::from_query("?mechanisms=pigeon").mechanisms.len(), 8);
+        assert_eq!(Plan::from_query("?mechanisms=pigeon").mechanisms.len(), Mechanism::ALL.len());
         let quick = plan.counts(Mechanism::Broadcast, 100);
         assert_eq!(quick.round_trips, Mechanism::Broadcast.counts(100).round_trips / 10);
         let tenk = plan.counts(Mechanism::Broadcast, 10_000);

@@ -37,6 +37,11 @@ pub const READY_TIMEOUT_MS: u32 = 10_000;
 pub const VIA_WORKER: Via = "worker";
 /// The BroadcastChannel the buffer is offered on, to show it cannot cross.
 pub const SHARE_CHANNEL: &str = "crosstalk:atomics";
+thread_local! {
+    /// What each hop of a run carries: the benchmark's 100 bytes, as postMessage's rows send.
+    static HOP_TEXT: String = crosstalk_protocol::bench::payload_text(100);
+}
+
 /// A request whose slot claims this many bytes: a length that lies (fault injection).
 pub const LYING_LENGTH: i32 = (SLOT_BYTES as i32) * 1000;
 
@@ -82,7 +87,11 @@ struct Inner {
     sent_at: RefCell<[f64; ring::SLOTS as usize]>,
     /// Hops still to go in the current run, when it started, and how many it has.
     hops_left: Cell<u32>,
+    /// Hops of the run whose request is not written yet.
+    hops_unwritten: Cell<u32>,
     hops_run: Cell<(u32, f64)>,
+    /// Settles the promise of a timed run ([`AtomicsRing::timed_hops`]).
+    run_done: RefCell<Option<js_sys::Function>>,
     channel: RefCell<Option<BroadcastChannel>>,
 }
 
@@ -120,7 +129,9 @@ impl AtomicsRing {
             read: Cell::new(0),
             sent_at: RefCell::new([0.0; ring::SLOTS as usize]),
             hops_left: Cell::new(0),
+            hops_unwritten: Cell::new(0),
             hops_run: Cell::new((0, 0.0)),
+            run_done: RefCell::default(),
             channel: RefCell::default(),
         });
         let weak = Rc::downgrade(&inner);
@@ -180,14 +191,17 @@ impl AtomicsRing {
 
     /// Runs `hops` round trips back to back; the count and time are reported at the end.
     pub fn run_hops(&self, hops: u32) -> Result<(), Reason> {
-        let inner = &self.inner;
-        if inner.hops_left.get() > 0 {
-            return Err(Reason::new(ReasonCode::NotReady, "a run is already going"));
-        }
-        inner.core.ready_or(not_ready_words)?;
-        inner.hops_left.set(hops);
-        inner.hops_run.set((hops, now_ms()));
-        inner.write(b"hop", 3, false)
+        self.inner.start_run(hops, 1)
+    }
+
+    /// Runs `hops` round trips with up to `window` requests in flight (1: one after another; the
+    /// ring's slots: as many as it holds); the promise settles with the milliseconds it took.
+    pub fn timed_hops(&self, hops: u32, window: u32) -> Result<js_sys::Promise, Reason> {
+        let mut settle = None;
+        let promise = js_sys::Promise::new(&mut |resolve, _| settle = Some(resolve));
+        *self.inner.run_done.borrow_mut() = settle;
+        self.inner.start_run(hops, window)?;
+        Ok(promise)
     }
 
     /// Calls `Atomics.wait` on this page's main thread, which the browser refuses.
@@ -370,19 +384,48 @@ impl Inner {
     }
     // lesson end
 
+    /// Starts a run: `window` requests written at once, then one more per reply.
+    fn start_run(&self, hops: u32, window: u32) -> Result<(), Reason> {
+        if self.hops_left.get() > 0 {
+            return Err(Reason::new(ReasonCode::NotReady, "a run is already going"));
+        }
+        self.core.ready_or(not_ready_words)?;
+        let hops = hops.max(1);
+        self.hops_left.set(hops);
+        self.hops_unwritten.set(hops);
+        self.hops_run.set((hops, now_ms()));
+        for _ in 0..window.clamp(1, ring::SLOTS).min(hops) {
+            self.write_hop()?;
+        }
+        Ok(())
+    }
+
+    /// One hop's request: the benchmark's 100 bytes of text.
+    fn write_hop(&self) -> Result<(), Reason> {
+        self.hops_unwritten.set(self.hops_unwritten.get().saturating_sub(1));
+        HOP_TEXT.with(|text| self.write(text.as_bytes(), text.len() as i32, false))
+    }
+
     /// One hop of a run done: the next, or the run's report.
     fn next_hop(&self) {
         let left = self.hops_left.get() - 1;
         self.hops_left.set(left);
         if left > 0 {
-            if let Err(reason) = self.write(b"hop", 3, false) {
-                self.hops_left.set(0);
-                self.core.emit(Event::Refused(reason));
+            if self.hops_unwritten.get() > 0 {
+                if let Err(reason) = self.write_hop() {
+                    self.hops_left.set(0);
+                    self.run_done.borrow_mut().take();
+                    self.core.emit(Event::Refused(reason));
+                }
             }
             return;
         }
         let (hops, started) = self.hops_run.get();
-        self.core.emit(Event::Other(AtomicsEvent::Hops { hops, ms: now_ms() - started }));
+        let ms = now_ms() - started;
+        self.core.emit(Event::Other(AtomicsEvent::Hops { hops, ms }));
+        if let Some(settle) = self.run_done.borrow_mut().take() {
+            let _ = settle.call1(&wasm_bindgen::JsValue::NULL, &ms.into());
+        }
     }
 
     /// Tells the worker to leave its loop (it is terminated right after).

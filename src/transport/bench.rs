@@ -236,6 +236,7 @@ pub async fn open(mechanism: Mechanism, env: &Env) -> Result<Session, String> {
         Mechanism::WindowCrossOrigin => window(&meter, env, &env.provider_origin)?,
         Mechanism::Storage => storage(&meter, env).await?,
         Mechanism::WebSocket => websocket(&meter)?,
+        Mechanism::WebRtc => webrtc(&meter)?,
     };
     meter.needed.set(needed);
     let already = meter.ready.get() >= needed;
@@ -490,6 +491,54 @@ fn websocket(meter: &Rc<Meter>) -> Result<Opened, String> {
     ));
     let sending = Rc::clone(&a);
     Ok((Rc::new(move |text: &Payload| sending.send_text(text)), Box::new((a, echoer)), 2))
+}
+
+/// Two desks of the WebRTC route in this page, introduced over a BroadcastChannel of their own:
+/// A offers to B as soon as it hears it; B echoes every text back over the data channel.
+fn webrtc(meter: &Rc<Meter>) -> Result<Opened, String> {
+    use super::webrtc::{RtcDesk, RtcNews, Signalling};
+    use crosstalk_protocol::webrtc::RtcData;
+    let room = format!("bench-{}", (crate::clock::random() * 1e9) as u64);
+    let echoer: Rc<RefCell<Option<RtcDesk>>> = Rc::default();
+    let (slot, echo_meter) = (Rc::downgrade(&echoer), Rc::clone(meter));
+    let b = RtcDesk::open(
+        Signalling::Broadcast,
+        &room,
+        |_| (),
+        move |event| {
+            echo_meter.note(&event);
+            if let Event::Received { envelope: Envelope { body: RtcData::Text { text }, .. }, .. } = event {
+                answer(&slot, &echo_meter, |b| b.send_payload(text));
+            }
+        },
+    )?;
+    *echoer.borrow_mut() = Some(b);
+    let offerer: Rc<RefCell<Option<RtcDesk>>> = Rc::default();
+    let (calling, failing, sink_meter) = (Rc::downgrade(&offerer), Rc::clone(meter), Rc::clone(meter));
+    let asked = Cell::new(false);
+    let a = RtcDesk::open(
+        Signalling::Broadcast,
+        &room,
+        move |event| {
+            // Once: the same peer may be heard again (its hello and its answer to ours).
+            if matches!(event, Event::Other(RtcNews::PeerHeard(_))) && !asked.replace(true) {
+                answer(&calling, &failing, RtcDesk::connect);
+            }
+        },
+        move |event| {
+            sink_meter.note(&event);
+            if let Event::Received { envelope: Envelope { body: RtcData::Text { .. }, .. }, .. } = event {
+                sink_meter.echoed();
+            }
+        },
+    )?;
+    *offerer.borrow_mut() = Some(a);
+    let sending = Rc::clone(&offerer);
+    let post: Post = Rc::new(move |text: &Payload| match sending.borrow().as_ref() {
+        Some(a) => a.send_payload(text.clone()),
+        None => Err(Reason::new(crosstalk_protocol::ReasonCode::NotReady, "no peer connection")),
+    });
+    Ok((post, Box::new((offerer, echoer)), 2))
 }
 
 /// The plain-JS baseline (`static/bench_baseline.js`), driven from here so both sides run

@@ -18,8 +18,8 @@ use std::rc::{Rc, Weak};
 use crosstalk_protocol::relay::RelayMsg;
 use crosstalk_protocol::webrtc::{
     candidate_type, check_signal, is_mdns, message_fits, Admit, RtcData, RtcSignal, Session, CHANNEL,
-    FLOOD_MESSAGES, FLOOD_MESSAGE_BYTES, HIGH_WATER_BYTES, LABEL, LOW_WATER_BYTES, MAX_EARLY_CANDIDATES,
-    MAX_MESSAGE_BYTES,
+    DEFAULT_ROOM, FLOOD_MESSAGES, FLOOD_MESSAGE_BYTES, HIGH_WATER_BYTES, LABEL, LOW_WATER_BYTES,
+    MAX_EARLY_CANDIDATES, MAX_MESSAGE_BYTES,
 };
 use crosstalk_protocol::{Envelope, Payload, Reason, ReasonCode, SenderId};
 use gloo::events::EventListener;
@@ -170,7 +170,8 @@ fn fresh_session_id() -> String {
 }
 
 impl RtcDesk {
-    /// Starts signalling over `signalling` (in relay `room` for the relay).
+    /// Starts signalling over `signalling`: in relay room `room`, or over the route's
+    /// BroadcastChannel (a channel of its own for any other `room`).
     pub fn open(
         signalling: Signalling,
         room: &str,
@@ -196,7 +197,10 @@ impl RtcDesk {
         });
         let carrier = match signalling {
             Signalling::Broadcast => {
-                let channel = BroadcastChannel::new(CHANNEL).map_err(|e| js_error_text(&e))?;
+                // The route's channel, or one of a room's own (`?room=`, the bench's pair).
+                let name =
+                    if room == DEFAULT_ROOM { CHANNEL.to_owned() } else { format!("{CHANNEL}:{room}") };
+                let channel = BroadcastChannel::new(&name).map_err(|e| js_error_text(&e))?;
                 let hearing = Rc::downgrade(&inner);
                 signal.listen::<MessageEvent>(&channel, "message", move |core, event| {
                     if let (Some(inner), Some(envelope)) =
@@ -305,7 +309,12 @@ impl RtcDesk {
 
     /// Sends a text on the data channel.
     pub fn send(&self, text: &str) -> Result<(), Reason> {
-        self.inner.send_data(RtcData::Text { text: Payload::from(text) })
+        self.send_payload(Payload::from(text))
+    }
+
+    /// Sends a text already held (the bench's, kept in JavaScript) on the data channel.
+    pub fn send_payload(&self, text: Payload) -> Result<(), Reason> {
+        self.inner.send_data(RtcData::Text { text })
     }
 
     /// Sends a text over the message size limit (refused here, before the channel).

@@ -18,7 +18,7 @@ use crate::{build_release, root, runtime, start_suite};
 /// `cargo xtask bench`: `/bench` in headless Chromium (crosstalk next to plain JS, repeated until
 /// two runs agree), the shipped sizes against their budgets, then the relay's load run.
 pub(crate) fn bench(engine: Engine, query: Option<&str>) -> Result<()> {
-    let failover_only = query == Some("failover");
+    let failover_only = matches!(query, Some("failover" | "limit"));
     let root = root();
     tools::ensure_build_tools(&root)?;
     let browser = tools::ensure_browser(engine)?;
@@ -54,7 +54,7 @@ pub(crate) fn browser_bench(root: &Path, browser: &Browser, query: Option<&str>)
         .env("CROSSTALK_ISOLATED_URL", suite.isolated_url())
         .env("CROSSTALK_BENCH_OUT", &out)
         .env("CROSSTALK_BENCH_PATH", format!("/bench?{}", query.unwrap_or_default().trim_start_matches('?')))
-        .env("CROSSTALK_BENCH_ONLY", if query == Some("failover") { "failover" } else { "" })
+        .env("CROSSTALK_BENCH_ONLY", query.filter(|q| matches!(*q, "failover" | "limit")).unwrap_or_default())
         .current_dir(root));
     drop(drivers);
     runtime.block_on(suite.shutdown());

@@ -59,7 +59,7 @@ enum Cli {
         #[arg(long, value_parser = Engine::parse_flag)]
         browser: Option<Engine>,
         /// Narrows the run: 'mechanisms=broadcast,storage&payloads=100', 'cloned=1', or
-        /// 'failover' for the failovers alone
+        /// 'failover' for the failovers alone, 'limit' for the Atomics limit row alone
         query: Option<String>,
     },
     /// The relay load run itself (what `bench` starts, built optimized)

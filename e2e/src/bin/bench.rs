@@ -427,6 +427,60 @@ async fn failovers(browser: &Browser) -> Vec<String> {
     lines
 }
 
+/// One measurement of the limit row: (case, side, µs a round trip, messages a second).
+type LimitLine = (String, String, f64, f64);
+
+/// The isolated origin's `/atomics`: the ring and postMessage, through crosstalk and in plain JS,
+/// measured in that one page (its Measure button).
+async fn limit_row(browser: &Browser) -> Vec<LimitLine> {
+    let driver = &browser.driver;
+    browser.goto(&format!("{}/atomics", browser.isolated_origin())).await;
+    browser.rendered().await;
+    crosstalk_e2e::check::state_becomes(driver, "status", "ready").await;
+    crosstalk_e2e::action::click(driver, "measure").await;
+    crosstalk_e2e::check::eventually("the limit row measured", async || match crosstalk_e2e::check::attr_of(
+        driver,
+        "limit",
+        "data-state",
+    )
+    .await
+    .as_deref()
+    {
+        Some("done") => Ok(()),
+        Some("error") => panic!("the limit row failed: {:#?}", crosstalk_e2e::check::log_lines(driver).await),
+        other => Err(format!("{other:?}")),
+    })
+    .await;
+    const ROWS: &str = r#"
+        return Array.from(document.querySelectorAll('[data-testid="limit-row"]'))
+            .map(r => [r.dataset.case, r.dataset.side, Number(r.dataset.rttUs), Number(r.dataset.msgsPerS)]);"#;
+    driver.execute(ROWS, Vec::new()).await.ok().and_then(|r| r.convert().ok()).unwrap_or_default()
+}
+
+/// The limit row as the README shows it: each case's two sides, and crosstalk's ratio to plain JS.
+fn limit_table(lines: &[LimitLine]) -> String {
+    let mut out = String::from(
+        "The limit, in one cross-origin isolated page (100 B, 2000 round trips):\n\n\
+         | case | crosstalk RTT (µs) | plain JS RTT (µs) | RTT × | crosstalk msgs/s | plain JS msgs/s | msgs/s × |\n\
+         |---|---|---|---|---|---|---|\n",
+    );
+    for case in ["atomics", "postmessage"] {
+        let side = |name: &str| lines.iter().find(|l| l.0 == case && l.1 == name);
+        if let (Some(ours), Some(theirs)) = (side("crosstalk"), side("plain-js")) {
+            out.push_str(&format!(
+                "| {case} | {:.2} | {:.2} | {:.2} | {:.0} | {:.0} | {:.2} |\n",
+                ours.2,
+                theirs.2,
+                ours.2 / theirs.2.max(f64::MIN_POSITIVE),
+                ours.3,
+                theirs.3,
+                ours.3 / theirs.3.max(f64::MIN_POSITIVE)
+            ));
+        }
+    }
+    out
+}
+
 #[tokio::main]
 async fn main() {
     let path = std::env::var("CROSSTALK_BENCH_PATH").unwrap_or_else(|_| "/bench".to_owned());
@@ -441,6 +495,12 @@ async fn main() {
             " (no crash here: this engine cannot crash a tab on purpose)"
         };
         println!("{}", failover_table(&lines, crash));
+        return browser.quit().await;
+    }
+    if std::env::var("CROSSTALK_BENCH_ONLY").as_deref() == Ok("limit") {
+        eprintln!("bench: the limit row on the isolated origin's /atomics");
+        let limit = limit_row(&browser).await;
+        println!("{}", limit_table(&limit));
         return browser.quit().await;
     }
     let mut runs: Vec<Vec<Row>> = Vec::new();
@@ -478,6 +538,8 @@ async fn main() {
     }
     eprintln!("bench: failovers on /stock ({FAILOVER_TRIES} each)");
     let failover_lines = failovers(&browser).await;
+    eprintln!("bench: the limit row on the isolated origin's /atomics");
+    let limit = limit_row(&browser).await;
     let user_agent = browser
         .driver
         .execute("return navigator.userAgent", Vec::new())
@@ -488,6 +550,7 @@ async fn main() {
     browser.quit().await;
     let last = runs.pop().unwrap_or_default();
     println!("\n{}", table(&last));
+    println!("\n{}", limit_table(&limit));
     if agreed {
         println!("The last two runs agree within 10% on every ratio ({} runs).", runs.len() + 1);
     } else {
