@@ -11,6 +11,7 @@ use wasm_bindgen_futures::JsFuture;
 use crate::state::atomics::{Action, LimitRow};
 use crate::state::Dispatch;
 use crate::transport::atomics::AtomicsRing;
+use crate::transport::bench::baseline::{call, settled};
 use crate::transport::bench::{self, baseline, Env};
 use crate::transport::core::js_error_text;
 use crate::transport::js_wire::Wire;
@@ -82,11 +83,12 @@ async fn crosstalk_ring(ring: &Ring) -> Result<(f64, f64), String> {
 
 /// The same in plain JS, on a ring of its own.
 async fn plain_ring() -> Result<(f64, f64), String> {
-    load_script(ATOMICS_BASELINE).await?;
-    let api = js_sys::Reflect::get(&js_sys::global(), &"crosstalkAtomicsBaseline".into())
-        .ok()
-        .filter(JsValue::is_object)
-        .ok_or("the plain-JS ring did not load")?;
+    let loaded = |api: &JsValue| api.is_object();
+    let api = || js_sys::Reflect::get(&js_sys::global(), &"crosstalkAtomicsBaseline".into()).ok();
+    if !api().is_some_and(|a| loaded(&a)) {
+        baseline::load_script(ATOMICS_BASELINE).await?;
+    }
+    let api = api().filter(loaded).ok_or("the plain-JS ring did not load")?;
     let session = settled(call(&api, "open", &[])?).await?;
     let text: JsValue = payload_text(PAYLOAD_BYTES).into();
     let run = |hops: u32, window: u32| -> Result<js_sys::Promise, String> {
@@ -117,36 +119,6 @@ fn env() -> Result<Env, String> {
         provider_origin: origins.provider_origin,
         wire: Wire::Text,
     })
-}
-
-async fn load_script(src: &str) -> Result<(), String> {
-    let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
-    if document.query_selector(&format!("script[src=\"{src}\"]")).ok().flatten().is_some() {
-        return Ok(());
-    }
-    let script: web_sys::HtmlScriptElement =
-        document.create_element("script").map_err(|e| js_error_text(&e))?.unchecked_into();
-    script.set_src(src);
-    let promise = js_sys::Promise::new(&mut |resolve, reject| {
-        script.set_onload(Some(&resolve));
-        script.set_onerror(Some(&reject));
-    });
-    document.head().ok_or("no head")?.append_child(&script).map_err(|e| js_error_text(&e))?;
-    JsFuture::from(promise).await.map(drop).map_err(|_| format!("{src} could not be loaded"))
-}
-
-fn call(target: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, String> {
-    let function: js_sys::Function = js_sys::Reflect::get(target, &name.into())
-        .ok()
-        .and_then(|f| f.dyn_into().ok())
-        .ok_or_else(|| format!("no {name}()"))?;
-    let args: js_sys::Array = args.iter().collect();
-    function.apply(target, &args).map_err(|e| js_error_text(&e))
-}
-
-async fn settled(value: JsValue) -> Result<JsValue, String> {
-    let promise: js_sys::Promise = value.dyn_into().map_err(|_| "no promise")?;
-    JsFuture::from(promise).await.map_err(|e| js_error_text(&e))
 }
 
 async fn settled_ms(promise: js_sys::Promise) -> Result<f64, String> {

@@ -554,16 +554,21 @@ pub mod baseline {
         if api().is_ok() {
             return Ok(());
         }
+        load_script(SCRIPT).await
+    }
+
+    /// Adds `<script src>` of this origin and waits until it has run.
+    pub async fn load_script(src: &str) -> Result<(), String> {
         let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
         let script: web_sys::HtmlScriptElement =
             document.create_element("script").map_err(|e| js_error_text(&e))?.unchecked_into();
-        script.set_src(SCRIPT);
+        script.set_src(src);
         let promise = js_sys::Promise::new(&mut |resolve, reject| {
             script.set_onload(Some(&resolve));
             script.set_onerror(Some(&reject));
         });
         document.head().ok_or("no head")?.append_child(&script).map_err(|e| js_error_text(&e))?;
-        JsFuture::from(promise).await.map(drop).map_err(|_| format!("{SCRIPT} could not be loaded"))
+        JsFuture::from(promise).await.map(drop).map_err(|_| format!("{src} could not be loaded"))
     }
 
     fn api() -> Result<JsValue, String> {
@@ -574,7 +579,8 @@ pub mod baseline {
             .ok_or_else(|| "the plain-JS baseline script is not loaded".to_owned())
     }
 
-    fn call(target: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, String> {
+    /// Calls the method `name` of a plain-JS object.
+    pub fn call(target: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, String> {
         let function: js_sys::Function = js_sys::Reflect::get(target, &name.into())
             .ok()
             .and_then(|f| f.dyn_into().ok())
@@ -583,7 +589,8 @@ pub mod baseline {
         function.apply(target, &args).map_err(|e| js_error_text(&e))
     }
 
-    async fn settled(value: JsValue) -> Result<JsValue, String> {
+    /// What a promise a plain-JS call returned settles with.
+    pub async fn settled(value: JsValue) -> Result<JsValue, String> {
         let promise: js_sys::Promise =
             value.dyn_into().map_err(|_| "the baseline did not return a promise")?;
         JsFuture::from(promise).await.map_err(|e| js_error_text(&e))
