@@ -194,5 +194,6 @@ async fn the_limit_row_measures_the_ring_and_post_message_on_both_sides() {
     }
     let bars = driver.find(crosstalk_e2e::find::testid("limit-chart")).await.expect("the chart");
     assert_eq!(bars.find_all(By::Css("rect")).await.expect("bars").len(), 4, "one bar per measurement");
+    browser.picture_page("atomics").await;
     browser.quit().await;
 }

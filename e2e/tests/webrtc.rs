@@ -66,6 +66,7 @@ async fn two_tabs_connect_a_data_channel_introduced_over_broadcast_channel() {
     // What this engine did with its host addresses, for the README.
     let mdns = crosstalk_e2e::check::text_of(driver, "mdns-candidates").await.unwrap_or_default();
     let channel = crosstalk_e2e::check::text_of(driver, "channel").await.unwrap_or_default();
+    browser.picture_page("webrtc").await;
     let kept = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join(format!("../target/webrtc-{}.txt", browser.engine().name()));
     let _ =
