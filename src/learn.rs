@@ -121,6 +121,22 @@ impl Progress {
         })
     }
 
+    /// As carried in a link to another of the suite's origins (`?learned=`): the done steps,
+    /// comma-separated. Progress is kept per origin; the link takes it across.
+    pub fn to_carried(&self) -> String {
+        self.done.iter().cloned().collect::<Vec<_>>().join(",")
+    }
+
+    /// What a `?learned=` link carried, checked as stored progress is.
+    pub fn from_carried(text: &str) -> Progress {
+        Progress::from_stored(&text.replace(',', "\n"))
+    }
+
+    /// The steps done, as (chapter, step).
+    pub fn steps(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.done.iter().filter_map(|key| key.split_once('/'))
+    }
+
     /// As stored: the done steps, one per line.
     pub fn to_stored(&self) -> String {
         self.done.iter().cloned().collect::<Vec<_>>().join("\n")
@@ -146,6 +162,9 @@ impl Progress {
         Progress { done }
     }
 }
+
+/// The query parameter that carries progress to another of the suite's origins.
+pub const CARRY_PARAM: &str = "learned";
 
 /// The label of the `n`-th tab a reader opened on a route: A, B, … Z, then 27, 28…
 pub fn tab_label(n: u32) -> String {
@@ -182,6 +201,20 @@ mod tests {
         GuideStep::new("two", Text::UiSend, Text::UiSend, "log"),
         GuideStep::new("three", Text::UiSend, Text::UiSend, "log"),
     ];
+
+    #[test]
+    fn progress_carried_to_another_origin_reads_back_checked() {
+        let mut progress = Progress::default();
+        progress.tick("atomics", "ping");
+        progress.tick("atomics", "isolated");
+        let carried = progress.to_carried();
+        assert_eq!(Progress::from_carried(&carried), progress);
+        let mut steps: Vec<(&str, &str)> = progress.steps().collect();
+        steps.sort_unstable();
+        assert_eq!(steps, [("atomics", "isolated"), ("atomics", "ping")]);
+        let forged = Progress::from_carried("atomics/ping,<script>/x,,broadcast/join");
+        assert_eq!(forged.steps().count(), 2, "what is not a step name is dropped");
+    }
 
     #[test]
     fn the_first_step_not_done_is_doing_and_the_rest_wait() {

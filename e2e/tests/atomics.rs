@@ -61,6 +61,19 @@ async fn only_the_isolated_origin_is_isolated_and_the_app_sends_the_reader_there
         }
     })
     .await;
+    // The walkthrough's progress came along (each origin keeps its own): /learn on the app's
+    // origin shows the step this page ticked on the isolated one.
+    browser.open("/learn").await;
+    let step = r#"return (document.querySelector('[data-testid="chapter"][data-chapter="atomics"] [data-testid="step"][data-step="isolated"]') || {dataset: {}}).dataset.state"#;
+    eventually("the isolated step done on the app's /learn", async || {
+        let state = driver.execute(step, Vec::new()).await.map_err(|e| e.to_string())?.json().clone();
+        if state.as_str() == Some("done") {
+            Ok(())
+        } else {
+            Err(format!("{state:?}"))
+        }
+    })
+    .await;
     browser.quit().await;
 }
 
