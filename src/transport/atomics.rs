@@ -104,7 +104,7 @@ pub fn cross_origin_isolated() -> bool {
 }
 
 /// Whether `Atomics.waitAsync` exists here (Chromium has it; older engines do not).
-fn has_wait_async() -> bool {
+pub fn has_wait_async() -> bool {
     js_sys::Reflect::get(&js_sys::global(), &"Atomics".into())
         .and_then(|atomics| js_sys::Reflect::get(&atomics, &"waitAsync".into()))
         .is_ok_and(|f| f.is_function())

@@ -158,9 +158,7 @@ fn shared_memory() -> Finding {
 
 /// Whether `Atomics.waitAsync` exists: how a page waits on shared memory without blocking.
 fn wait_async() -> Finding {
-    let found = Reflect::get(&js_sys::global(), &"Atomics".into())
-        .and_then(|atomics| Reflect::get(&atomics, &"waitAsync".into()))
-        .is_ok_and(|f| f.is_function());
+    let found = super::atomics::has_wait_async();
     finding(
         found,
         if found { "Atomics.waitAsync is a function" } else { "no Atomics.waitAsync: a page must poll" },

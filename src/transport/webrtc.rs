@@ -445,7 +445,7 @@ impl Inner {
             RtcSignal::Answer { sdp, .. } => {
                 let Some(peer) = self.peer.borrow().clone() else { return };
                 peer.answer_wait.borrow_mut().take();
-                self.apply_remote(peer, RtcSdpType::Answer, sdp, None);
+                self.apply_remote(peer, RtcSdpType::Answer, sdp);
             }
             RtcSignal::Candidate { candidate, mid, line, .. } => self.take_candidate(candidate, mid, line),
             RtcSignal::Bye { .. } => self.end_session(format!("{from} hung up"), false),
@@ -608,7 +608,7 @@ impl Inner {
         });
     }
 
-    fn apply_remote(&self, peer: Rc<Peer>, kind: RtcSdpType, sdp: String, _: Option<()>) {
+    fn apply_remote(&self, peer: Rc<Peer>, kind: RtcSdpType, sdp: String) {
         let weak = self.me.clone();
         wasm_bindgen_futures::spawn_local(async move {
             let applied = set_description(&peer.pc, kind, &sdp, false).await;
@@ -683,9 +683,15 @@ impl Inner {
 
     fn send_data(&self, body: RtcData) -> Result<(), Reason> {
         let channel = self.open_channel()?;
-        let size = match &body {
-            RtcData::Text { text } => text.to_text().len(),
-            RtcData::Bulk { fill, .. } => fill.to_text().len(),
+        let payload = match &body {
+            RtcData::Text { text } => text,
+            RtcData::Bulk { fill, .. } => fill,
+        };
+        // A UTF-16 unit is at most three bytes of UTF-8: a text held in JavaScript is copied out
+        // to be measured only when its length in units leaves that in doubt.
+        let size = match payload.len_hint() {
+            units if units.saturating_mul(3) <= MAX_MESSAGE_BYTES => units,
+            _ => payload.to_text().len(),
         };
         message_fits(size, self.max_message_size())?;
         self.data
@@ -699,7 +705,8 @@ impl Inner {
     fn pump(&self) {
         let Some((mut sent, mut pauses)) = self.flood.get() else { return };
         let Ok(channel) = self.open_channel() else { return self.flood.set(None) };
-        let fill = Payload::from("x".repeat(FLOOD_MESSAGE_BYTES));
+        // Held in JavaScript: each message hands the same string on instead of copying it.
+        let fill = super::js_wire::held(&js_sys::JsString::from("x".repeat(FLOOD_MESSAGE_BYTES)));
         while sent < FLOOD_MESSAGES {
             let buffered = channel.buffered_amount();
             if buffered > HIGH_WATER_BYTES {
