@@ -4,7 +4,8 @@
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
-use crate::{public_name, SuiteConfig};
+use crate::tls::TlsFiles;
+use crate::{public_name, ConfigError, Scheme, SuiteConfig};
 
 /// How the suite was asked to be served.
 #[derive(Debug, Clone, PartialEq, clap::Args)]
@@ -21,9 +22,17 @@ pub struct ServeArgs {
     /// The address to listen on: 0.0.0.0 (or this machine's LAN address) lets other machines in
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
     pub host: IpAddr,
-    /// What other machines type, e.g. http://192.168.1.20:8080
+    /// What other machines type, e.g. https://classroom.example:8080 (https needs --tls-cert and
+    /// --tls-key) or http://192.168.1.20:8080
     #[arg(long = "public-origin", value_name = "URL")]
     pub public_origin: Option<String>,
+    /// Serve every origin over https (and the relay over wss) with this certificate chain (PEM,
+    /// the server's own certificate first); it must cover the --public-origin's name
+    #[arg(long = "tls-cert", value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM)
+    #[arg(long = "tls-key", value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
     /// Redis, to share the relay's rooms with every instance on it, e.g. redis://127.0.0.1:6379
     #[arg(long, value_name = "URL", value_parser = redis_url)]
     pub redis: Option<String>,
@@ -45,6 +54,8 @@ impl Default for ServeArgs {
             isolated: None,
             host: IpAddr::from([127, 0, 0, 1]),
             public_origin: None,
+            tls_cert: None,
+            tls_key: None,
             redis: None,
             relay_origins: Vec::new(),
             per_address: None,
@@ -103,8 +114,26 @@ impl ServeArgs {
         if let Some(port) = self.isolated {
             config.isolated_addr.set_port(port);
         }
+        if let (Some(cert), Some(key)) = (&self.tls_cert, &self.tls_key) {
+            config.tls = Some(TlsFiles { cert: cert.clone(), key: key.clone() });
+            config.scheme = Scheme::Https;
+        }
         if let Some(origin) = &self.public_origin {
-            config.public_names.push(public_name(origin, self.port)?);
+            let (scheme, name) = public_name(origin, self.port)?;
+            match (scheme, config.scheme) {
+                (Scheme::Https, Scheme::Http) => {
+                    return Err(ConfigError::HttpsWithoutTls { origin: origin.clone() });
+                }
+                (Scheme::Http, Scheme::Https) => {
+                    let port = self.port;
+                    return Err(ConfigError::PlainOriginOverTls { origin: origin.clone(), name, port });
+                }
+                _ => {}
+            }
+            if config.tls.is_some() {
+                config.certified_names.push(name.clone());
+            }
+            config.public_names.push(name);
         }
         config.redis = self.redis.clone();
         if let Some(n) = self.per_address {
@@ -153,6 +182,26 @@ mod tests {
                 .unwrap();
         assert_eq!(behind.relay_origins, ["http://lb.lan", "http://127.0.0.1:9000"]);
         assert!(behind.public_names.contains(&"lb.lan".to_owned()), "its Host is answered");
-        assert!(parse_serve(&words("--relay-origin https://lb.lan")).is_err());
+        let https = parse_serve(&words("--relay-origin https://lb.lan")).unwrap().config("d".into()).unwrap();
+        assert_eq!(https.relay_origins, ["https://lb.lan"], "the default port is left out, as browsers do");
+        assert!(parse_serve(&words("--relay-origin ftp://lb.lan")).is_err());
+    }
+
+    #[test]
+    fn https_needs_a_certificate_and_a_certificate_makes_every_origin_https() {
+        let config = |line: &str| parse_serve(&words(line)).map(|s| s.config("d".into()));
+        let alone = config("--public-origin https://classroom.test:8080").unwrap().unwrap_err().to_string();
+        assert!(alone.contains("--tls-cert") && alone.contains("--public-origin"), "{alone}");
+        let tls = "--tls-cert c.pem --tls-key k.pem";
+        let served = config(&format!("{tls} --public-origin https://Classroom.test:8080")).unwrap().unwrap();
+        assert_eq!(served.scheme, Scheme::Https);
+        assert_eq!(served.certified_names, ["classroom.test"], "the certificate must cover it");
+        assert_eq!(served.tls.map(|t| t.key), Some(PathBuf::from("k.pem")));
+        let plain =
+            config(&format!("{tls} --public-origin http://classroom.test:8080")).unwrap().unwrap_err();
+        assert!(plain.to_string().contains("https://classroom.test:8080"), "{plain}");
+        let half = parse_serve(&words("--tls-cert c.pem")).unwrap_err();
+        assert!(half.contains("--tls-key"), "{half}");
+        assert_eq!(config("").unwrap().unwrap().scheme, Scheme::Http);
     }
 }

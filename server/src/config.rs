@@ -4,7 +4,8 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use crate::{relay, HttpLimits, RelayLimits};
+use crate::tls::TlsFiles;
+use crate::{relay, HttpLimits, RelayLimits, Scheme};
 
 /// What to serve and where.
 #[derive(Debug, Clone)]
@@ -36,6 +37,12 @@ pub struct SuiteConfig {
     pub bus_timing: relay::redis_bus::BusTiming,
     /// Time and size limits of every origin's HTTP connections ([`http`]).
     pub http_limits: HttpLimits,
+    /// How browsers reach every origin: https when the server speaks TLS itself.
+    pub scheme: Scheme,
+    /// The certificate and key every origin is served with (`--tls-cert`, `--tls-key`).
+    pub tls: Option<TlsFiles>,
+    /// Names the certificate must cover (the `--public-origin`'s), checked before anything listens.
+    pub certified_names: Vec<String>,
 }
 
 impl SuiteConfig {
@@ -67,7 +74,21 @@ impl SuiteConfig {
             redis: None,
             bus_timing: Default::default(),
             http_limits: HttpLimits::default(),
+            scheme: Scheme::Http,
+            tls: None,
+            certified_names: Vec::new(),
         })
+    }
+}
+
+impl SuiteConfig {
+    /// Reads and checks the certificate and key (`--tls-cert`, `--tls-key`), if any: what
+    /// [`crate::Suite::start`] would refuse, said before anything is built or bound.
+    pub fn check_tls(&self) -> Result<(), crate::tls::TlsError> {
+        match &self.tls {
+            Some(files) => crate::tls::acceptor(files, &self.certified_names).map(|_| ()),
+            None => Ok(()),
+        }
     }
 }
 
@@ -84,45 +105,52 @@ fn public_names_of(ip: std::net::IpAddr) -> Vec<String> {
 pub enum ConfigError {
     #[error("port {0} leaves no next port for the payment provider or the isolated origin: choose another --port, or give --provider-port and --isolated-port")]
     NoNextPort(u16),
-    #[error("{flag} {origin}: the suite is served over plain http, so it starts with http://")]
-    NotPlainHttp { flag: &'static str, origin: String },
-    #[error("{flag} {origin}: an origin has no path, query or user: http://NAME:PORT")]
+    #[error("{flag} {origin}: an origin starts with http:// or https://")]
+    NotWebOrigin { flag: &'static str, origin: String },
+    #[error("--public-origin {origin}: https needs a certificate: give --tls-cert FILE and --tls-key FILE")]
+    HttpsWithoutTls { origin: String },
+    #[error("--public-origin {origin}: the server speaks https (--tls-cert), so the origin is https://{name}:{port}")]
+    PlainOriginOverTls { origin: String, name: String, port: u16 },
+    #[error("{flag} {origin}: an origin has no path, query or user: https://NAME:PORT")]
     NotJustAnOrigin { flag: &'static str, origin: String },
     #[error("{flag} {origin}: `{port}` is not a port")]
     NotAPort { flag: &'static str, origin: String, port: String },
     #[error("{flag} {origin}: `{name}` is not a host name or IPv4 address")]
     NotAHost { flag: &'static str, origin: String, name: String },
-    #[error("--public-origin {origin}: the app is served on port {app_port}, so the origin is http://{name}:{app_port}")]
-    NotTheAppsPort { origin: String, name: String, app_port: u16 },
+    #[error("--public-origin {origin}: the app is served on port {app_port}, so the origin is {scheme}://{name}:{app_port}")]
+    NotTheAppsPort { origin: String, scheme: &'static str, name: String, app_port: u16 },
 }
 
-/// The host name of a `--public-origin` (`http://192.168.1.20:8080` → `192.168.1.20`): plain
-/// http, no path, and the port the app is served on, so what users type reaches this server.
-pub fn public_name(origin: &str, app_port: u16) -> Result<String, ConfigError> {
-    let (name, port) = origin_parts("--public-origin", origin)?;
+/// The scheme and host name of a `--public-origin` (`https://192.168.1.20:8080` → https,
+/// `192.168.1.20`): no path, and the port the app is served on, so what users type reaches this
+/// server.
+pub fn public_name(origin: &str, app_port: u16) -> Result<(Scheme, String), ConfigError> {
+    let (scheme, name, port) = origin_parts("--public-origin", origin)?;
     if port != app_port {
-        return Err(ConfigError::NotTheAppsPort { origin: origin.to_owned(), name, app_port });
+        let scheme = scheme.web();
+        return Err(ConfigError::NotTheAppsPort { origin: origin.to_owned(), scheme, name, app_port });
     }
-    Ok(name)
+    Ok((scheme, name))
 }
 
-/// A `--relay-origin` (a load balancer's address, `http://lb.lan` or `http://127.0.0.1:9000`):
+/// A `--relay-origin` (a load balancer's address, `https://lb.lan` or `http://127.0.0.1:9000`):
 /// the origin as browsers send it, and its host name (answered to from then on).
 pub fn relay_origin(origin: &str) -> Result<(String, String), ConfigError> {
-    let (name, port) = origin_parts("--relay-origin", origin)?;
-    let origin = if port == 80 { format!("http://{name}") } else { format!("http://{name}:{port}") };
-    Ok((origin, name))
+    let (scheme, name, port) = origin_parts("--relay-origin", origin)?;
+    Ok((scheme.origin(&name, port), name))
 }
 
-/// The host name and port of a plain http origin with no path; `flag` names it in errors. Read
-/// by `http::Uri`; what it accepts but an origin may not have (a user, a path) is refused here.
-fn origin_parts(flag: &'static str, origin: &str) -> Result<(String, u16), ConfigError> {
+/// The scheme, host name and port of an http or https origin with no path; `flag` names it in
+/// errors. Read by `http::Uri`; what it accepts but an origin may not have (a user, a path) is
+/// refused here.
+fn origin_parts(flag: &'static str, origin: &str) -> Result<(Scheme, String, u16), ConfigError> {
     let owned = || origin.to_owned();
-    if !origin.starts_with("http://") {
-        return Err(ConfigError::NotPlainHttp { flag, origin: owned() });
-    }
+    let (scheme, after_scheme) = match origin.split_once("://") {
+        Some(("http", rest)) => (Scheme::Http, rest),
+        Some(("https", rest)) => (Scheme::Https, rest),
+        _ => return Err(ConfigError::NotWebOrigin { flag, origin: owned() }),
+    };
     let not_an_origin = || ConfigError::NotJustAnOrigin { flag, origin: owned() };
-    let after_scheme = &origin["http://".len()..];
     let authority_text = after_scheme.strip_suffix('/').unwrap_or(after_scheme);
     if authority_text.contains(['/', '?', '#', '@']) {
         return Err(not_an_origin());
@@ -146,5 +174,5 @@ fn origin_parts(flag: &'static str, origin: &str) -> Result<(String, u16), Confi
     if !valid {
         return Err(not_a_host(name));
     }
-    Ok((name.to_ascii_lowercase(), authority.port_u16().unwrap_or(80)))
+    Ok((scheme, name.to_ascii_lowercase(), authority.port_u16().unwrap_or(scheme.default_port())))
 }

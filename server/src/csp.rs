@@ -103,7 +103,13 @@ pub fn content_security_policy(
     let provider = &origins.provider_origin;
     let (connect, frames, ancestors) = match side {
         Side::App => {
-            let relay = origins.app_origin.replacen("http://", "ws://", 1);
+            // The relay's socket, on the app's origin: `ws://` beside `http://`, `wss://` beside
+            // `https://` (a page over https may not open a `ws://` socket at all).
+            let relay = match origins.app_origin.split_once("://") {
+                Some(("https", rest)) => format!("wss://{rest}"),
+                Some((_, rest)) => format!("ws://{rest}"),
+                None => origins.app_origin.clone(),
+            };
             (format!("'self' {relay} {provider}"), format!("'self' {provider}"), "'self'".to_owned())
         }
         Side::Provider => ("'self'".to_owned(), "'none'".to_owned(), origins.app_origin.clone()),

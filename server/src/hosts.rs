@@ -18,10 +18,56 @@ pub enum Side {
     Stranger,
 }
 
-/// The ports of the origins: each side derives the others' origins from the host name the
-/// browser used, so `localhost`, `127.0.0.1` and a public name all work, consistently.
+/// How browsers reach the suite: every origin it builds or checks is written with it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Scheme {
+    /// Plain http: a secure context on `localhost` and `127.0.0.1` only.
+    #[default]
+    Http,
+    /// https (`--tls-cert`): a secure context under any name the certificate covers.
+    Https,
+}
+
+impl Scheme {
+    /// `http` or `https`.
+    pub fn web(self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        }
+    }
+
+    /// The WebSocket scheme pages on such an origin use: `ws` or `wss`.
+    pub fn socket(self) -> &'static str {
+        match self {
+            Scheme::Http => "ws",
+            Scheme::Https => "wss",
+        }
+    }
+
+    /// The port browsers leave out of an origin.
+    pub fn default_port(self) -> u16 {
+        match self {
+            Scheme::Http => 80,
+            Scheme::Https => 443,
+        }
+    }
+
+    /// The origin as browsers write it (`Origin`, `location.origin`): the default port left out.
+    pub fn origin(self, host: &str, port: u16) -> String {
+        match port == self.default_port() {
+            true => format!("{}://{host}", self.web()),
+            false => format!("{}://{host}:{port}", self.web()),
+        }
+    }
+}
+
+/// The ports of the origins, and the scheme they are reached by: each side derives the others'
+/// origins from the host name the browser used, so `localhost`, `127.0.0.1` and a public name all
+/// work, consistently.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ports {
+    pub scheme: Scheme,
     pub app: u16,
     pub provider: u16,
     pub isolated: u16,
@@ -38,9 +84,9 @@ impl Ports {
     /// `Host` header's name).
     pub fn origins_for(&self, host: &str) -> ClientConfig {
         ClientConfig {
-            app_origin: format!("http://{host}:{}", self.app),
-            provider_origin: format!("http://{host}:{}", self.provider),
-            isolated_origin: format!("http://{host}:{}", self.isolated),
+            app_origin: self.scheme.origin(host, self.app),
+            provider_origin: self.scheme.origin(host, self.provider),
+            isolated_origin: self.scheme.origin(host, self.isolated),
         }
     }
 }
@@ -63,9 +109,9 @@ impl HostNames {
         self.0.iter().map(String::as_str).find(|known| known.eq_ignore_ascii_case(name))
     }
 
-    /// `http://NAME:port` for every name.
-    pub fn origins_on(&self, port: u16) -> Vec<String> {
-        self.0.iter().map(|name| format!("http://{name}:{port}")).collect()
+    /// `SCHEME://NAME:port` for every name.
+    pub fn origins_on(&self, scheme: Scheme, port: u16) -> Vec<String> {
+        self.0.iter().map(|name| scheme.origin(name, port)).collect()
     }
 
     /// The names, for messages.

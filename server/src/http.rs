@@ -1,23 +1,33 @@
-//! Accepting connections: every origin's listener serves HTTP/1.1 through hyper's connection
-//! builder with a clock, so a client that is slow on purpose cannot hold the server.
+//! Accepting connections: every origin's listener serves HTTP/1.1 (and, over TLS, HTTP/2 when the
+//! browser offers it) through hyper's connection builders with a clock, so a client that is slow
+//! on purpose cannot hold the server.
 //!
 //! Implementation note: `axum::serve` sets no timer, so hyper never times out a request head
 //! there — 400 sockets that send half a request stay open for ever, and enough of them take
-//! every file descriptor (slowloris). Here each limit is a named setting with one outcome:
+//! every file descriptor (slowloris). TLS has the same hole one step earlier: a client that opens
+//! the connection and never finishes the handshake. Here each limit is a named setting with one
+//! outcome:
 //!
 //! | limit | default | when reached |
 //! |---|---|---|
-//! | [`HttpLimits::header_read_timeout`] | 10 s | the connection is closed; it also bounds how long an idle keep-alive connection waits for its next request |
-//! | [`HttpLimits::max_header_bytes`] | 16 KiB | `431 Request Header Fields Too Large`, then closed |
+//! | [`HttpLimits::header_read_timeout`] | 10 s | the connection is closed; it also bounds the TLS handshake (from the first byte on), and how long an idle HTTP/1.1 keep-alive connection waits for its next request |
+//! | [`HttpLimits::max_header_bytes`] | 16 KiB | `431 Request Header Fields Too Large`, then closed (HTTP/2: the header list is refused) |
 //! | [`HttpLimits::max_connections`] | 4,096 per origin | the new connection is closed at once |
 //! | [`HttpLimits::max_connections_per_address`] | 512 per origin | the same, for one client address |
+//! | [`HttpLimits::h2_max_concurrent_streams`] | 100 | HTTP/2: a stream over it is refused (`REFUSED_STREAM`); the browser retries it |
+//! | [`HttpLimits::h2_max_pending_reset_streams`] | 20 | HTTP/2: a client that opens and resets streams faster is sent `GOAWAY` (the "rapid reset" attack) |
+//! | [`HttpLimits::h2_keep_alive_interval`] | 20 s | HTTP/2: a ping; no answer within [`HttpLimits::h2_keep_alive_timeout`] (10 s) closes the connection |
+//!
+//! A TLS port answers plain http with one short `400` that says it speaks https, then closes
+//! (`crate::tls::PLAIN_HTTP_ANSWER`); the listener goes on serving everyone else.
 //!
 //! WebSocket connections (`/ws`) leave these once upgraded; the relay's own limits take over
-//! (including its per-address cap, [`crate::RelayLimits::max_connections_per_address`]).
+//! (including its per-address cap, [`crate::RelayLimits::max_connections_per_address`]). Browsers
+//! open WebSockets over HTTP/1.1 (no extended CONNECT is offered over HTTP/2).
 //!
-//! Every connection's socket is a [`Drainable`]: the relay can turn its reads into a sink
-//! ([`Drain`], in each request's extensions) once it has said why it closes, so a client still
-//! writing a frame too big to read hears the close instead of a reset (see [`Drain`]).
+//! Every connection's socket is a [`Drainable`], under TLS where there is TLS: the relay can turn
+//! its reads into a sink ([`Drain`], in each request's extensions) once it has said why it
+//! closes, so a client still writing hears the close instead of a reset (see [`Drain`]).
 
 use std::collections::HashMap;
 use std::io;
@@ -30,13 +40,16 @@ use std::time::Duration;
 
 use axum::extract::ConnectInfo;
 use axum::Router;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::ServiceExt as _;
+
+use crate::tls::{HANDSHAKE_RECORD, PLAIN_HTTP_ANSWER};
 
 /// Every limit of the HTTP side; each has one clear outcome when reached (see the module).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +65,13 @@ pub struct HttpLimits {
     pub max_connections_per_address: usize,
     /// How long stopping waits for requests in flight before dropping their connections.
     pub shutdown_grace: Duration,
+    /// HTTP/2 (over TLS): streams one connection may have open at once.
+    pub h2_max_concurrent_streams: u32,
+    /// HTTP/2: streams a client may reset before the server has answered them, at once.
+    pub h2_max_pending_reset_streams: usize,
+    /// HTTP/2: how often a quiet connection is pinged, and how long the answer may take.
+    pub h2_keep_alive_interval: Duration,
+    pub h2_keep_alive_timeout: Duration,
 }
 
 impl Default for HttpLimits {
@@ -62,6 +82,10 @@ impl Default for HttpLimits {
             max_connections: 4096,
             max_connections_per_address: 512,
             shutdown_grace: Duration::from_secs(2),
+            h2_max_concurrent_streams: 100,
+            h2_max_pending_reset_streams: 20,
+            h2_keep_alive_interval: Duration::from_secs(20),
+            h2_keep_alive_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -113,18 +137,34 @@ impl Drop for Seat {
     }
 }
 
+/// How one listener serves: its limits, and TLS where the suite speaks https.
+#[derive(Clone)]
+pub struct Served {
+    pub limits: HttpLimits,
+    pub tls: Option<TlsAcceptor>,
+}
+
 /// Serves `router` on `listener` until `stop` is cancelled; then lets requests in flight
 /// finish (at most [`HttpLimits::shutdown_grace`]) and returns. Each request carries
 /// [`ConnectInfo`] with the client's address.
-pub async fn serve(listener: TcpListener, router: Router, limits: HttpLimits, stop: CancellationToken) {
+pub async fn serve(listener: TcpListener, router: Router, served: Served, stop: CancellationToken) {
+    let Served { limits, tls } = served;
     let seats = Seats::default();
     let connections = TaskTracker::new();
-    let mut builder = hyper::server::conn::http1::Builder::new();
-    builder
+    let mut http1 = hyper::server::conn::http1::Builder::new();
+    http1
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout)
         .max_header_size(limits.max_header_bytes)
         .max_buf_size(limits.max_header_bytes.max(MIN_READ_BUFFER) + MIN_READ_BUFFER);
+    let mut http2 = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
+    http2
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(limits.h2_max_concurrent_streams)
+        .max_pending_accept_reset_streams(limits.h2_max_pending_reset_streams)
+        .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX))
+        .keep_alive_interval(limits.h2_keep_alive_interval)
+        .keep_alive_timeout(limits.h2_keep_alive_timeout);
     loop {
         let (tcp, peer) = tokio::select! {
             _ = stop.cancelled() => break,
@@ -147,29 +187,96 @@ pub async fn serve(listener: TcpListener, router: Router, limits: HttpLimits, st
         // Small frames go out at once: Nagle's algorithm would hold a relay message back
         // waiting for an acknowledgement.
         let _ = tcp.set_nodelay(true);
+        let service = |drain: Drain| {
+            let service = router.clone().map_request(move |mut request: axum::extract::Request<_>| {
+                request.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
+                request.extensions_mut().insert(drain.clone());
+                request
+            });
+            TowerToHyperService::new(service)
+        };
+        let (stop, http1, http2, tls) = (stop.clone(), http1.clone(), http2.clone(), tls.clone());
         let (tcp, drain) = Drainable::new(tcp);
-        let service = router.clone().map_request(move |mut request: axum::extract::Request<_>| {
-            request.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
-            request.extensions_mut().insert(drain.clone());
-            request
-        });
-        let connection =
-            builder.serve_connection(TokioIo::new(tcp), TowerToHyperService::new(service)).with_upgrades();
-        let stop = stop.clone();
-        connections.spawn(async move {
-            let _seat = seat;
-            tokio::pin!(connection);
-            tokio::select! {
-                _ = connection.as_mut() => {}
-                _ = stop.cancelled() => {
-                    connection.as_mut().graceful_shutdown();
-                    let _ = connection.await;
-                }
+        let router = service(drain.clone());
+        match tls {
+            None => {
+                let connection = http1.serve_connection(TokioIo::new(tcp), router).with_upgrades();
+                connections.spawn(async move {
+                    let _seat = seat;
+                    until_stopped(connection, stop, |c| c.graceful_shutdown()).await;
+                });
             }
-        });
+            Some(acceptor) => {
+                let deadline = tokio::time::Instant::now() + limits.header_read_timeout;
+                connections.spawn(async move {
+                    let _seat = seat;
+                    let handshake = tokio::time::timeout_at(deadline, secure(tcp, drain, &acceptor));
+                    let Ok(Some(tls)) = handshake.await else {
+                        tracing::debug!(%peer, "http: no TLS connection within the header timeout, closed");
+                        return;
+                    };
+                    let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2".as_slice());
+                    let io = TokioIo::new(tls);
+                    if h2 {
+                        let connection = http2.serve_connection(io, router);
+                        until_stopped(connection, stop, |c| c.graceful_shutdown()).await;
+                    } else {
+                        let connection = http1.serve_connection(io, router).with_upgrades();
+                        until_stopped(connection, stop, |c| c.graceful_shutdown()).await;
+                    }
+                });
+            }
+        }
     }
     connections.close();
     let _ = tokio::time::timeout(limits.shutdown_grace, connections.wait()).await;
+}
+
+/// Drives one connection until it ends, or until `stop`: then asks it to finish what is in flight.
+async fn until_stopped<C: std::future::Future>(
+    connection: C,
+    stop: CancellationToken,
+    graceful: impl FnOnce(Pin<&mut C>),
+) {
+    tokio::pin!(connection);
+    tokio::select! {
+        _ = connection.as_mut() => {}
+        _ = stop.cancelled() => {
+            graceful(connection.as_mut());
+            let _ = connection.await;
+        }
+    }
+}
+
+/// The TLS handshake on a new connection, or `None`: the client closed, sent plain http (it is
+/// told, in one short answer, that the port speaks https), or the handshake failed.
+async fn secure(
+    mut tcp: Drainable,
+    drain: Drain,
+    acceptor: &TlsAcceptor,
+) -> Option<tokio_rustls::server::TlsStream<Drainable>> {
+    use tokio::io::AsyncWriteExt as _;
+    let mut first = [0u8; 1];
+    match tcp.peek(&mut first).await {
+        Ok(1) if first[0] == HANDSHAKE_RECORD => {}
+        Ok(1) => {
+            // Plain http on a TLS port: one answer that says so; the request is then read and
+            // thrown away while the socket closes (closing with it unread would reset the answer
+            // away before the client reads it).
+            if tcp.write_all(PLAIN_HTTP_ANSWER).await.is_ok() {
+                drain.start();
+            }
+            return None;
+        }
+        _ => return None,
+    }
+    match acceptor.accept(tcp).await {
+        Ok(tls) => Some(tls),
+        Err(error) => {
+            tracing::debug!(%error, "http: TLS handshake failed");
+            None
+        }
+    }
 }
 
 /// The client's address of a request served by [`serve`].
@@ -223,6 +330,14 @@ impl Drainable {
     pub fn new(tcp: TcpStream) -> (Drainable, Drain) {
         let drain = Drain::default();
         (Drainable { tcp: Some(tcp), drain: drain.clone() }, drain)
+    }
+
+    /// The first bytes waiting to be read, left there.
+    async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        match &self.tcp {
+            Some(tcp) => tcp.peek(buf).await,
+            None => Err(io::ErrorKind::NotConnected.into()),
+        }
     }
 
     fn tcp(&mut self) -> io::Result<Pin<&mut TcpStream>> {

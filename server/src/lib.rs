@@ -31,12 +31,13 @@ pub mod relay;
 mod site;
 #[cfg(any(test, feature = "stranger"))]
 mod stranger;
+pub mod tls;
 
 pub use config::{public_name, relay_origin, ConfigError, SuiteConfig};
 pub use csp::{
     content_security_policy, inline_script_hashes, probe_of, CspReports, CSP_PROBE_MARK, CSP_REPORT_PATH,
 };
-pub use hosts::{HostNames, Ports, Side, KNOWN_HOSTS};
+pub use hosts::{HostNames, Ports, Scheme, Side, KNOWN_HOSTS};
 pub use http::HttpLimits;
 pub use relay::{Relay, RelayLimits};
 pub(crate) use site::{html_escape, text_response};
@@ -51,6 +52,7 @@ pub use crosstalk_protocol::config::Origins as ClientConfig;
 
 /// The running servers. Dropping it (or [`Suite::shutdown`]) stops them.
 pub struct Suite {
+    scheme: Scheme,
     app: Listener,
     provider_addr: SocketAddr,
     provider: Option<Listener>,
@@ -80,6 +82,14 @@ impl Suite {
                 ),
             ));
         }
+        // The certificate is checked before anything listens: a server never starts half-configured.
+        let tls = match &config.tls {
+            Some(files) => Some(
+                tls::acceptor(files, &config.certified_names)
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?,
+            ),
+            None => None,
+        };
         let app = bind(config.app_addr).await?;
         let provider = bind(config.provider_addr).await?;
         let isolated = bind(config.isolated_addr).await?;
@@ -93,6 +103,7 @@ impl Suite {
         };
         let port_of = |listener: &TcpListener| listener.local_addr().map(|a| a.port());
         let ports = Ports {
+            scheme: config.scheme,
             app: port_of(&app)?,
             provider: port_of(&provider)?,
             isolated: port_of(&isolated)?,
@@ -113,15 +124,17 @@ impl Suite {
             relay_origins: config.relay_origins.clone(),
         };
         let provider_addr = provider.local_addr()?;
-        let limits = config.http_limits;
+        let serve = |listener, side| {
+            let served = http::Served { limits: config.http_limits, tls: tls.clone() };
+            Listener::serve(listener, suite_router(&site, side), served)
+        };
         Ok(Suite {
-            app: Listener::serve(app, suite_router(&site, Side::App), limits)?,
+            scheme: config.scheme,
+            app: serve(app, Side::App)?,
             provider_addr,
-            provider: Some(Listener::serve(provider, suite_router(&site, Side::Provider), limits)?),
-            isolated: Listener::serve(isolated, suite_router(&site, Side::Isolated), limits)?,
-            stranger: stranger
-                .map(|l| Listener::serve(l, suite_router(&site, Side::Stranger), limits))
-                .transpose()?,
+            provider: Some(serve(provider, Side::Provider)?),
+            isolated: serve(isolated, Side::Isolated)?,
+            stranger: stranger.map(|l| serve(l, Side::Stranger)).transpose()?,
             reports: site.reports,
             relay: site.relay,
         })
@@ -136,7 +149,7 @@ impl Suite {
 
     /// The stranger's origin, when started (tests only).
     pub fn stranger_url(&self) -> Option<String> {
-        self.stranger.as_ref().map(|s| origin_of(s.addr))
+        self.stranger.as_ref().map(|s| self.origin_of(s.addr))
     }
 
     /// Violation reports the tests provoked on purpose (their URL carries `csp-probe=`).
@@ -149,19 +162,24 @@ impl Suite {
         self.reports.snapshot()
     }
 
+    /// `http://ADDR` or `https://ADDR`.
+    fn origin_of(&self, addr: SocketAddr) -> String {
+        self.scheme.origin(&addr.ip().to_string(), addr.port())
+    }
+
     /// The app's origin, e.g. `http://127.0.0.1:8080`.
     pub fn app_url(&self) -> String {
-        origin_of(self.app.addr)
+        self.origin_of(self.app.addr)
     }
 
     /// The payment provider's origin, e.g. `http://127.0.0.1:8081`.
     pub fn provider_url(&self) -> String {
-        origin_of(self.provider_addr)
+        self.origin_of(self.provider_addr)
     }
 
     /// The cross-origin isolated origin, e.g. `http://127.0.0.1:8082`.
     pub fn isolated_url(&self) -> String {
-        origin_of(self.isolated.addr)
+        self.origin_of(self.isolated.addr)
     }
 
     pub fn isolated_port(&self) -> u16 {
@@ -193,10 +211,6 @@ impl Suite {
     }
 }
 
-fn origin_of(addr: SocketAddr) -> String {
-    format!("http://{addr}")
-}
-
 async fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
     TcpListener::bind(addr)
         .await
@@ -213,10 +227,10 @@ struct Listener {
 }
 
 impl Listener {
-    fn serve(listener: TcpListener, router: Router, limits: HttpLimits) -> io::Result<Listener> {
+    fn serve(listener: TcpListener, router: Router, served: http::Served) -> io::Result<Listener> {
         let addr = listener.local_addr()?;
         let stop = CancellationToken::new();
-        let task = tokio::spawn(http::serve(listener, router.clone(), limits, stop.clone()));
+        let task = tokio::spawn(http::serve(listener, router.clone(), served, stop.clone()));
         Ok(Listener { addr, router, stop, task: Some(task) })
     }
 
@@ -327,6 +341,9 @@ mod tests {
             redis: None,
             bus_timing: Default::default(),
             http_limits: HttpLimits::default(),
+            scheme: Scheme::Http,
+            tls: None,
+            certified_names: Vec::new(),
         }
     }
 
@@ -521,7 +538,8 @@ mod tests {
         let page = r#"<script type="module">alert(1)</script><script src="/x.js"></script><p>"#;
         let hashes = inline_script_hashes(page);
         assert_eq!(hashes, "'sha256-bhHHL3z2vDgxUt0W3dWQOrprscmda2Y5pLsLg4GF+pI='");
-        let origins = Ports { app: 1, provider: 2, isolated: 3, stranger: None }.origins_for("localhost");
+        let origins = Ports { scheme: Scheme::Http, app: 1, provider: 2, isolated: 3, stranger: None }
+            .origins_for("localhost");
         let app = content_security_policy(Side::App, &origins, &hashes, None);
         for part in [
             "script-src 'self' 'sha256-bhHHL3z2vDgxUt0W3dWQOrprscmda2Y5pLsLg4GF+pI=' 'wasm-unsafe-eval';",
@@ -561,12 +579,15 @@ mod tests {
     }
 
     #[test]
-    fn a_public_origin_is_plain_http_on_the_apps_port_and_names_a_host() {
-        assert_eq!(public_name("http://192.168.1.20:8080", 8080), Ok("192.168.1.20".into()));
-        assert_eq!(public_name("http://MyBox.lan:8080/", 8080), Ok("mybox.lan".into()));
-        assert_eq!(public_name("http://mybox", 80), Ok("mybox".into()));
+    fn a_public_origin_is_http_or_https_on_the_apps_port_and_names_a_host() {
+        let http = |name: &str| Ok((Scheme::Http, name.to_owned()));
+        assert_eq!(public_name("http://192.168.1.20:8080", 8080), http("192.168.1.20"));
+        assert_eq!(public_name("http://MyBox.lan:8080/", 8080), http("mybox.lan"));
+        assert_eq!(public_name("http://mybox", 80), http("mybox"));
+        assert_eq!(public_name("https://mybox", 443), Ok((Scheme::Https, "mybox".to_owned())));
+        assert!(public_name("https://mybox", 80).unwrap_err().to_string().contains("https://mybox:80"));
         for (bad, says) in [
-            ("https://mybox:8080", "plain http"),
+            ("ftp://mybox:8080", "http:// or https://"),
             ("http://mybox:9000", "served on port 8080"),
             ("http://mybox", "served on port 8080"),
             ("http://mybox:8080/app", "no path"),

@@ -197,7 +197,7 @@ impl Site {
             Ok(upgrade) => upgrade,
             Err(rejection) => return axum::response::IntoResponse::into_response(rejection),
         };
-        let mut allowed = self.hosts.origins_on(self.ports.app);
+        let mut allowed = self.hosts.origins_on(self.ports.scheme, self.ports.app);
         allowed.extend(self.relay_origins.iter().cloned());
         self.relay.upgrade(upgrade, &parts.headers, &allowed, peer.ip(), drain)
     }

@@ -25,23 +25,6 @@ fn short_head_timeout() -> HttpLimits {
     HttpLimits { header_read_timeout: Duration::from_millis(500), ..HttpLimits::default() }
 }
 
-/// Reads until the server ends the connection: what it said, and whether it ended with a FIN
-/// (`Ok`) or a reset (`Err`). Panics if it is still open after [`PATIENCE`].
-async fn read_to_end(stream: &mut (impl tokio::io::AsyncRead + Unpin)) -> (Vec<u8>, std::io::Result<()>) {
-    let mut said = Vec::new();
-    let mut chunk = [0u8; 64 * 1024];
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match tokio::time::timeout(left, stream.read(&mut chunk)).await {
-            Err(_) => panic!("still open after {PATIENCE:?}; said {:?}", String::from_utf8_lossy(&said)),
-            Ok(Ok(0)) => return (said, Ok(())),
-            Ok(Ok(n)) => said.extend_from_slice(&chunk[..n]),
-            Ok(Err(error)) => return (said, Err(error)),
-        }
-    }
-}
-
 #[tokio::test]
 async fn a_head_that_never_ends_is_closed_within_the_header_read_timeout() {
     let dist = Dist::new("slowloris");
@@ -226,5 +209,46 @@ async fn a_frame_over_the_hard_read_limit_is_closed_with_1009_not_reset() {
         let _ = writing.await;
     }
     health_becomes(&suite, "two too-big closes", |h| h["closes"]["too-big"] == 2).await;
+    suite.shutdown().await;
+}
+
+/// A client's small text frame (masked with a zero key, so the payload goes as it is).
+fn small_frame(payload: &[u8]) -> Vec<u8> {
+    assert!(payload.len() < 126);
+    let mut frame = vec![0x81, 0x80 | payload.len() as u8, 0, 0, 0, 0];
+    frame.extend_from_slice(payload);
+    frame
+}
+
+#[tokio::test]
+async fn a_flood_past_the_rate_limit_is_closed_with_1008_and_the_client_hears_it() {
+    let dist = Dist::new("flood");
+    let suite = suite(&dist, HttpLimits::default(), RelayLimits::default()).await;
+    let addr = suite.app_addr();
+    let socket = TcpStream::connect(addr).await.unwrap();
+    let (mut reader, mut writer) = socket.into_split();
+    let handshake = format!(
+        "GET /ws HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://{addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    );
+    writer.write_all(handshake.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8];
+        reader.read_exact(&mut byte).await.unwrap();
+        head.push(byte[0]);
+    }
+    assert!(head.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&head));
+    // 2,000 frames at once, far past the burst and the strikes: most are still in flight when
+    // the relay decides to close.
+    let flood: Vec<u8> = (0..2000).flat_map(|_| small_frame(&[b'f'; 100])).collect();
+    let writing = tokio::spawn(async move {
+        writer.write_all(&flood).await?;
+        writer.shutdown().await
+    });
+    let (said, ended) = read_to_end(&mut reader).await;
+    assert!(close_codes(&said).contains(&close::POLICY), "the client hears 1008: {:?}", close_codes(&said));
+    assert!(ended.is_ok(), "the connection ends with a FIN, not a reset: {ended:?}");
+    let _ = writing.await;
     suite.shutdown().await;
 }

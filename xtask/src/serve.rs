@@ -24,6 +24,8 @@ pub(crate) fn serve(args: ServeArgs) -> Result<()> {
         .try_init();
     let root = root();
     let config = serve_config(&root, &args)?;
+    // A certificate that cannot be served is said now, not after the build.
+    config.check_tls()?;
     let setup = Instant::now();
     tools::ensure_build_tools(&root)?;
     eprintln!("xtask: tools ready in {}", took(setup.elapsed()));
@@ -46,17 +48,19 @@ pub(crate) fn serve(args: ServeArgs) -> Result<()> {
     println!("crosstalk is being served. Open {open}/");
     println!("(the payment provider's origin, framed by the Payment route: {provider}/)");
     println!("(the cross-origin isolated origin, where /atomics lives: {isolated}/atomics)");
-    println!(
-        "(the relay of the WebSocket route: {}/ws, and how it is doing: {open}/health)",
-        open.replacen("http://", "ws://", 1)
-    );
+    let relay = match open.split_once("://") {
+        Some((scheme, rest)) => format!("{}://{rest}", if scheme == "https" { "wss" } else { "ws" }),
+        None => open.clone(),
+    };
+    println!("(the relay of the WebSocket route: {relay}/ws, and how it is doing: {open}/health)");
+    let secure = args.tls_cert.is_some();
     if args.host.is_unspecified() && args.public_origin.is_none() {
         println!(
-            "(listening on every interface: for other machines, add --public-origin http://<this machine's address>:{})",
+            "(listening on every interface: for other machines, add --public-origin https://<this machine's name>:{} with --tls-cert and --tls-key; see docs/hosting.md)",
             args.port
         );
-    } else if !args.host.is_loopback() {
-        println!("(other machines reach it too, over plain http: only on a network you trust)");
+    } else if !args.host.is_loopback() && !secure {
+        println!("(other machines reach it too, over plain http: only on a network you trust, and there Web Locks, the Service Worker and /atomics are off, for want of a secure context; docs/hosting.md)");
     }
     match &args.redis {
         Some(url) => {
@@ -118,7 +122,8 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("port 8080"));
-        assert!(serve_config(Path::new("/x"), &args("https://mybox.lan:8080")).is_err());
+        let https = serve_config(Path::new("/x"), &args("https://mybox.lan:8080")).unwrap_err().to_string();
+        assert!(https.contains("--tls-cert"), "https needs a certificate: {https}");
         let last = ServeArgs { port: 65535, ..args("http://mybox.lan:65535") };
         assert!(serve_config(Path::new("/x"), &last).unwrap_err().to_string().contains("no next port"));
     }

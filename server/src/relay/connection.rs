@@ -24,8 +24,9 @@ const SLOW_CLOSE_WITHIN: Duration = Duration::from_secs(5);
 enum Ending {
     /// The relay closes it, with this code and reason.
     Close(Kick),
-    /// The relay closes it while the client is still sending a frame too big to read at all:
-    /// the rest is drained (see [`crate::http::Drain`]) so that the client hears the close.
+    /// The relay closes it while the client is still sending — a frame too big to read at all,
+    /// or a flood past the rate limit: what is still coming is drained (see
+    /// [`crate::http::Drain`]) so that the client hears the close rather than a reset.
     CloseUnread(Kick),
     /// The client sent a close frame.
     ClientClosed(u16),
@@ -109,7 +110,9 @@ pub(super) async fn serve(
                     strikes += 1;
                     if strikes > limits.strikes {
                         let reason = format!("kept sending over {} frames a second", limits.rate_per_second);
-                        break Ending::Close(Kick { code: close::POLICY, reason });
+                        // A flooding client has more frames in flight than the socket's buffers
+                        // hold: closing with them unread would reset the close frame away.
+                        break Ending::CloseUnread(Kick { code: close::POLICY, reason });
                     }
                     let said = format!(
                         "over the rate ({} frames a second, bursts of {}): not relayed; keep on and the relay closes",

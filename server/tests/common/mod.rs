@@ -3,6 +3,8 @@
 //! process.
 #![allow(dead_code)]
 
+pub mod certs;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -137,5 +139,22 @@ pub async fn health_becomes(
         }
         assert!(Instant::now() < deadline, "waited for {what}; health says {now}");
         tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Reads until the server ends the connection: what it said, and whether it ended with a FIN
+/// (`Ok`) or a reset (`Err`). Panics if it is still open after [`PATIENCE`].
+pub async fn read_to_end(stream: &mut (impl tokio::io::AsyncRead + Unpin)) -> (Vec<u8>, std::io::Result<()>) {
+    let mut said = Vec::new();
+    let mut chunk = [0u8; 64 * 1024];
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, stream.read(&mut chunk)).await {
+            Err(_) => panic!("still open after {PATIENCE:?}; said {:?}", String::from_utf8_lossy(&said)),
+            Ok(Ok(0)) => return (said, Ok(())),
+            Ok(Ok(n)) => said.extend_from_slice(&chunk[..n]),
+            Ok(Err(error)) => return (said, Err(error)),
+        }
     }
 }
