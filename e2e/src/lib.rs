@@ -8,7 +8,11 @@
 //! `CROSSTALK_PAIR_URLS`,
 //! `CROSSTALK_WEBDRIVER_URL` (one or more WebDriver servers, space-separated),
 //! `CROSSTALK_ENGINE` (`chromium` or `firefox`), `CROSSTALK_BROWSER` and `CROSSTALK_BROWSER_ARGS`
-//! set.
+//! set; and, for the https tests, `CROSSTALK_SECURE_NAMES` (names each browser resolves to
+//! loopback), `CROSSTALK_SECURE_URL` (the suite over https under the first), `CROSSTALK_PROXIED_URL`
+//! (the suite behind Caddy, three origins on three names), `CROSSTALK_PLAIN_NAME_URL` (the suite
+//! over plain http under the first name) and `CROSSTALK_FIREFOX_PROFILE` (a file holding an encoded
+//! Firefox profile that trusts the run's CA; Chromium trusts it through its driver's `HOME`).
 
 pub mod stock;
 
@@ -53,6 +57,11 @@ pub mod session {
                     for arg in args.split_whitespace() {
                         caps.add_arg(arg).expect("chromium argument");
                     }
+                    if let Some(names) = secure_names() {
+                        let rules: Vec<String> = names.iter().map(|n| format!("MAP {n} 127.0.0.1")).collect();
+                        caps.add_arg(&format!("--host-resolver-rules={}", rules.join(",")))
+                            .expect("an argument");
+                    }
                     caps.into()
                 }
                 Engine::Firefox => {
@@ -73,11 +82,28 @@ pub mod session {
                     ] {
                         prefs.set(quiet, false).expect("a preference");
                     }
+                    if let Some(names) = secure_names() {
+                        // The https tests' names resolve to loopback, and an http address stays
+                        // http (no https-first upgrade: the plain-http tests mean plain http).
+                        prefs.set("network.dns.localDomains", names.join(",")).expect("a preference");
+                        prefs.set("dom.security.https_first", false).expect("a preference");
+                    }
                     caps.set_preferences(prefs).expect("preferences");
+                    if let Ok(file) = std::env::var("CROSSTALK_FIREFOX_PROFILE") {
+                        let profile = std::fs::read_to_string(&file).expect("the encoded Firefox profile");
+                        caps.set_encoded_profile(profile.trim()).expect("the profile");
+                    }
                     caps.into()
                 }
             }
         }
+    }
+
+    /// The names the https tests use (`CROSSTALK_SECURE_NAMES`), which each browser resolves to
+    /// loopback by itself; none outside `cargo xtask test`.
+    fn secure_names() -> Option<Vec<String>> {
+        let names = std::env::var("CROSSTALK_SECURE_NAMES").ok()?;
+        Some(names.split_whitespace().map(str::to_owned).collect())
     }
 
     fn env(name: &str) -> String {
@@ -184,6 +210,23 @@ pub mod session {
         /// `path` on the suite opened under a public name (what `--public-origin` allows).
         pub fn public_url(&self, path: &str) -> String {
             format!("{}{path}", env("CROSSTALK_PUBLIC_URL"))
+        }
+
+        /// `path` on the suite served over https under a name that is not `localhost`, as a class
+        /// gets it: a secure context, so every mechanism is there.
+        pub fn secure_url(&self, path: &str) -> String {
+            format!("{}{path}", env("CROSSTALK_SECURE_URL"))
+        }
+
+        /// `path` on the suite behind a reverse proxy that ends TLS (Caddy, as the docs set it up):
+        /// the app's, the provider's and the isolated origin are three names on one port.
+        pub fn proxied_url(&self, path: &str) -> String {
+            format!("{}{path}", env("CROSSTALK_PROXIED_URL"))
+        }
+
+        /// `path` on the suite over plain http under that same name: not a secure context.
+        pub fn plain_name_url(&self, path: &str) -> String {
+            format!("{}{path}", env("CROSSTALK_PLAIN_NAME_URL"))
         }
 
         /// `path` on a second suite whose provider's origin is down.

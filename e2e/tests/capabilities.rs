@@ -21,6 +21,8 @@ async fn every_probe_answers_with_what_the_engine_really_does() {
     // Checked in both engines on this machine (Chromium 156, Firefox ESR 153): the same answers,
     // in each engine's own words (the quota's size and the clone error's message differ).
     let expected = [
+        // The suite is served on 127.0.0.1 here: a secure context without https.
+        ("secure-context", "yes", "isSecureContext is true"),
         ("broadcast-channel", "yes", "function"),
         ("shared-worker", "yes", "function"),
         ("service-worker", "yes", "navigator.serviceWorker"),

@@ -50,6 +50,84 @@ pub struct Mechanism {
     pub path: &'static str,
     /// The `status` (`data-state`) its route shows once it works: what a test waits for.
     pub ready: &'static str,
+    /// The web API the route cannot work without, and where browsers give it.
+    pub needs: Needs,
+}
+
+/// The web API a mechanism's route cannot work without.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Needs {
+    /// As a script reaches it from the global object: `navigator.locks`, `SharedArrayBuffer`.
+    pub api: &'static str,
+    pub only: Only,
+}
+
+/// Where browsers give an API: some only to secure contexts (https, or localhost), some only to
+/// cross-origin isolated pages (which are secure contexts too).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Only {
+    pub secure_context: bool,
+    pub isolated: bool,
+}
+
+impl Only {
+    pub const ANYWHERE: Only = Only { secure_context: false, isolated: false };
+    pub const SECURE: Only = Only { secure_context: true, isolated: false };
+    pub const ISOLATED: Only = Only { secure_context: true, isolated: true };
+}
+
+/// What a page is, for the APIs browsers give only to some pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageContext {
+    /// `isSecureContext`: https, or `localhost` / `127.0.0.1`.
+    pub secure_context: bool,
+    /// `crossOriginIsolated`: COOP and COEP on the page.
+    pub isolated: bool,
+}
+
+/// Why an API is not on a page: each cause has its own reason code, and its own fix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    /// The browser gives it to secure contexts only, and this page is not one (plain http under a
+    /// name that is not `localhost`).
+    InsecureContext,
+    /// The browser gives it to cross-origin isolated pages only, and this page is not one.
+    NotIsolated,
+    /// This browser does not have it, wherever the page is.
+    NotInBrowser,
+}
+
+impl Missing {
+    pub fn code(self) -> crate::ReasonCode {
+        match self {
+            Missing::InsecureContext => crate::ReasonCode::InsecureContext,
+            Missing::NotIsolated => crate::ReasonCode::NotIsolated,
+            Missing::NotInBrowser => crate::ReasonCode::NotInBrowser,
+        }
+    }
+}
+
+impl Needs {
+    /// Why the API is not on `page`, where `present` says whether it is: the context first (a
+    /// browser that has the API hides it from such a page), then the browser.
+    pub fn missing(&self, page: PageContext, present: bool) -> Option<Missing> {
+        match present {
+            true => None,
+            false if self.only.secure_context && !page.secure_context => Some(Missing::InsecureContext),
+            false if self.only.isolated && !page.isolated => Some(Missing::NotIsolated),
+            false => Some(Missing::NotInBrowser),
+        }
+    }
+
+    /// Whether the route cannot work for a reader on `page` who follows its link (the
+    /// walkthrough's marks): only the secure context can be told from another page — an
+    /// isolated route lives on an origin of its own, whose isolation this page cannot see.
+    pub fn missing_from(&self, page: PageContext, present: bool) -> Option<Missing> {
+        match self.only.isolated {
+            true => (!page.secure_context).then_some(Missing::InsecureContext),
+            false => self.missing(page, present),
+        }
+    }
 }
 
 pub const WORKER_PORT: Mechanism = Mechanism {
@@ -58,6 +136,7 @@ pub const WORKER_PORT: Mechanism = Mechanism {
     summary: "A MessageChannel whose second port is transferred into a dedicated wasm worker; page and worker talk over it.",
     path: paths::WORKER_PORT,
     ready: "ready",
+    needs: Needs { api: "Worker", only: Only::ANYWHERE },
 };
 
 pub const BROADCAST: Mechanism = Mechanism {
@@ -66,6 +145,7 @@ pub const BROADCAST: Mechanism = Mechanism {
     summary: "Every other tab on the same channel name hears each message; the sender does not.",
     path: paths::BROADCAST,
     ready: "joined",
+    needs: Needs { api: "BroadcastChannel", only: Only::ANYWHERE },
 };
 
 pub const STORAGE: Mechanism = Mechanism {
@@ -75,6 +155,7 @@ pub const STORAGE: Mechanism = Mechanism {
         "A localStorage write fires a storage event in every other tab of the origin, never in the writer.",
     path: paths::STORAGE,
     ready: "listening",
+    needs: Needs { api: "localStorage", only: Only::ANYWHERE },
 };
 
 pub const SHARED_WORKER: Mechanism = Mechanism {
@@ -83,6 +164,7 @@ pub const SHARED_WORKER: Mechanism = Mechanism {
     summary: "One wasm SharedWorker holds a key/value store that every tab of the origin reads and writes.",
     path: paths::SHARED_WORKER,
     ready: "connected",
+    needs: Needs { api: "SharedWorker", only: Only::ANYWHERE },
 };
 
 pub const INDEXEDDB: Mechanism = Mechanism {
@@ -91,6 +173,7 @@ pub const INDEXEDDB: Mechanism = Mechanism {
     summary: "One object store every tab shares: a write commits, the others are told the key and read it from the store; a schema upgrade the other tabs must close for, or block.",
     path: paths::INDEXEDDB,
     ready: "open",
+    needs: Needs { api: "indexedDB", only: Only::ANYWHERE },
 };
 
 pub const SERVICE_WORKER: Mechanism = Mechanism {
@@ -99,6 +182,7 @@ pub const SERVICE_WORKER: Mechanism = Mechanism {
     summary: "A Service Worker in Rust between every tab of the origin: it relays their messages, and its lifecycle — installing, waiting, active, claimed, updated, stopped when idle — shows live.",
     path: paths::SERVICE_WORKER,
     ready: "controlled",
+    needs: Needs { api: "navigator.serviceWorker", only: Only::SECURE },
 };
 
 pub const WEB_LOCKS: Mechanism = Mechanism {
@@ -107,6 +191,7 @@ pub const WEB_LOCKS: Mechanism = Mechanism {
     summary: "Named locks held and queued across tabs: exclusive or shared, ifAvailable, steal, and a lock a dead tab held as the notice of its death.",
     path: paths::WEB_LOCKS,
     ready: "ready",
+    needs: Needs { api: "navigator.locks", only: Only::SECURE },
 };
 
 pub const ATOMICS: Mechanism = Mechanism {
@@ -115,6 +200,7 @@ pub const ATOMICS: Mechanism = Mechanism {
     summary: "A ring in a SharedArrayBuffer between the page and a wasm worker, woken by Atomics.notify: no message is copied at all. Served on a cross-origin isolated origin of its own.",
     path: paths::ATOMICS,
     ready: "ready",
+    needs: Needs { api: "SharedArrayBuffer", only: Only::ISOLATED },
 };
 
 pub const PAYMENT: Mechanism = Mechanism {
@@ -123,6 +209,7 @@ pub const PAYMENT: Mechanism = Mechanism {
     summary: "window.postMessage between a shop and a payment page on another origin, with strict origin and source checks.",
     path: paths::PAYMENT,
     ready: "configured",
+    needs: Needs { api: "postMessage", only: Only::ANYWHERE },
 };
 
 pub const STOCK_SYNC: Mechanism = Mechanism {
@@ -131,6 +218,7 @@ pub const STOCK_SYNC: Mechanism = Mechanism {
     summary: "One live ticker, identical in every tab: one leader (Web Locks, or an election) ticks, the others follow, and a successor takes over where it left off.",
     path: paths::STOCK,
     ready: "leader",
+    needs: Needs { api: "BroadcastChannel", only: Only::ANYWHERE },
 };
 
 pub const WEBSOCKET: Mechanism = Mechanism {
@@ -139,6 +227,7 @@ pub const WEBSOCKET: Mechanism = Mechanism {
     summary: "Tabs, browsers and machines talk through the crosstalk relay, a small Rust server: rooms, limits, reconnects.",
     path: paths::WEBSOCKET,
     ready: "open",
+    needs: Needs { api: "WebSocket", only: Only::ANYWHERE },
 };
 
 pub const WEBRTC: Mechanism = Mechanism {
@@ -147,6 +236,7 @@ pub const WEBRTC: Mechanism = Mechanism {
     summary: "Two browsers talk directly over an RTCDataChannel, once signalling — a BroadcastChannel between tabs, or a room of the relay between machines — has introduced them.",
     path: paths::WEBRTC,
     ready: "ready",
+    needs: Needs { api: "RTCPeerConnection", only: Only::ANYWHERE },
 };
 
 /// Every mechanism, in the order the home page and the nav list them.
@@ -223,5 +313,26 @@ mod tests {
         assert_eq!(paths.len(), MECHANISMS.len() + OTHER_PAGES.len());
         assert!(is_route("/broadcast") && is_route("/provider") && is_route("/"));
         assert!(is_route("/websocket") && is_route("/stock") && !is_route("/nope"));
+    }
+
+    #[test]
+    fn a_missing_api_is_blamed_on_the_context_before_the_browser() {
+        let page = |secure_context, isolated| PageContext { secure_context, isolated };
+        let locks = WEB_LOCKS.needs;
+        assert_eq!(locks.missing(page(false, false), false), Some(Missing::InsecureContext));
+        assert_eq!(locks.missing(page(true, false), false), Some(Missing::NotInBrowser));
+        assert_eq!(locks.missing(page(false, false), true), None, "present is present");
+        let shared = ATOMICS.needs;
+        assert_eq!(shared.missing(page(false, false), false), Some(Missing::InsecureContext));
+        assert_eq!(shared.missing(page(true, false), false), Some(Missing::NotIsolated));
+        assert_eq!(shared.missing(page(true, true), false), Some(Missing::NotInBrowser));
+        assert_eq!(BROADCAST.needs.missing(page(false, false), false), Some(Missing::NotInBrowser));
+        // From another page: isolation is the other origin's business, the context is not.
+        assert_eq!(shared.missing_from(page(true, false), false), None);
+        assert_eq!(shared.missing_from(page(false, false), false), Some(Missing::InsecureContext));
+        assert_eq!(Missing::InsecureContext.code().as_str(), "insecure-context");
+        let secure_only: Vec<&str> =
+            MECHANISMS.iter().filter(|m| m.needs.only.secure_context).map(|m| m.slug).collect();
+        assert_eq!(secure_only, ["service-worker", "web-locks", "atomics"]);
     }
 }

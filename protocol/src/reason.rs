@@ -108,6 +108,13 @@ reason_codes! {
     WouldBlock = "would-block",
     /// A signalling message for a session this tab is not in, or from a peer it is not talking to.
     WrongSession = "wrong-session",
+    // Why an API a route needs is not on the page.
+    /// Browsers give it to secure contexts only (https, or localhost), and this page is not one.
+    InsecureContext = "insecure-context",
+    /// Browsers give it to cross-origin isolated pages only, and this page is not one.
+    NotIsolated = "not-isolated",
+    /// This browser does not have it at all.
+    NotInBrowser = "not-in-browser",
 }
 
 impl fmt::Display for ReasonCode {

@@ -26,6 +26,19 @@ pub struct ServeArgs {
     /// --tls-key) or http://192.168.1.20:8080
     #[arg(long = "public-origin", value_name = "URL")]
     pub public_origin: Option<String>,
+    /// Behind a reverse proxy: the payment provider's public origin, e.g. https://pay.example
+    /// (needs --trusted-proxy)
+    #[arg(long = "provider-origin", value_name = "URL")]
+    pub provider_origin: Option<String>,
+    /// Behind a reverse proxy: the isolated origin's public origin (/atomics), e.g.
+    /// https://atomics.example (needs --trusted-proxy)
+    #[arg(long = "isolated-origin", value_name = "URL")]
+    pub isolated_origin: Option<String>,
+    /// A reverse proxy in front of this server (its address as this server sees it, e.g.
+    /// 127.0.0.1): its X-Forwarded-For is believed, so the relay's per-address cap counts the
+    /// clients it forwards for (repeatable). TLS may end there
+    #[arg(long = "trusted-proxy", value_name = "ADDR")]
+    pub trusted_proxies: Vec<IpAddr>,
     /// Serve every origin over https (and the relay over wss) with this certificate chain (PEM,
     /// the server's own certificate first); it must cover the --public-origin's name
     #[arg(long = "tls-cert", value_name = "FILE", requires = "tls_key")]
@@ -54,6 +67,9 @@ impl Default for ServeArgs {
             isolated: None,
             host: IpAddr::from([127, 0, 0, 1]),
             public_origin: None,
+            provider_origin: None,
+            isolated_origin: None,
+            trusted_proxies: Vec::new(),
             tls_cert: None,
             tls_key: None,
             redis: None,
@@ -118,6 +134,16 @@ impl ServeArgs {
             config.tls = Some(TlsFiles { cert: cert.clone(), key: key.clone() });
             config.scheme = Scheme::Https;
         }
+        if !self.trusted_proxies.is_empty() {
+            return self.behind_a_proxy(config);
+        }
+        for (flag, given) in
+            [("--provider-origin", &self.provider_origin), ("--isolated-origin", &self.isolated_origin)]
+        {
+            if given.is_some() {
+                return Err(ConfigError::OriginsNeedAProxy { flag });
+            }
+        }
         if let Some(origin) = &self.public_origin {
             let (scheme, name) = public_name(origin, self.port)?;
             match (scheme, config.scheme) {
@@ -140,11 +166,34 @@ impl ServeArgs {
             config.relay_limits.max_connections_per_address = n;
             config.http_limits.max_connections_per_address = n;
         }
+        self.relay_origins_into(&mut config)?;
+        Ok(config)
+    }
+
+    fn relay_origins_into(&self, config: &mut SuiteConfig) -> Result<(), ConfigError> {
         for origin in &self.relay_origins {
             let (origin, name) = crate::relay_origin(origin)?;
             config.relay_origins.push(origin);
             config.public_names.push(name);
         }
+        Ok(())
+    }
+
+    /// Behind a reverse proxy: the three public origins named, on the proxy's names and ports;
+    /// https there needs no certificate here (TLS may end at the proxy).
+    fn behind_a_proxy(&self, mut config: SuiteConfig) -> Result<SuiteConfig, ConfigError> {
+        let (Some(app), Some(provider), Some(isolated)) =
+            (&self.public_origin, &self.provider_origin, &self.isolated_origin)
+        else {
+            return Err(ConfigError::NameEachOrigin);
+        };
+        let (origins, names) = crate::public_origins(app, provider, isolated)?;
+        if config.tls.is_some() {
+            config.certified_names = names;
+        }
+        config.public_origins = Some(origins);
+        config.trusted_proxies = self.trusted_proxies.clone();
+        self.relay_origins_into(&mut config)?;
         Ok(config)
     }
 }
@@ -203,5 +252,31 @@ mod tests {
         let half = parse_serve(&words("--tls-cert c.pem")).unwrap_err();
         assert!(half.contains("--tls-key"), "{half}");
         assert_eq!(config("").unwrap().unwrap().scheme, Scheme::Http);
+    }
+
+    #[test]
+    fn behind_a_proxy_each_public_origin_is_named_and_https_may_end_there() {
+        let config = |line: &str| parse_serve(&words(line)).map(|s| s.config("d".into()));
+        let three = "--public-origin https://Class.example --provider-origin https://pay.example \
+                     --isolated-origin https://class.example:8443";
+        let behind = config(&format!("--trusted-proxy 127.0.0.1 {three}")).unwrap().unwrap();
+        let origins = behind.public_origins.expect("the three origins");
+        assert_eq!(
+            (origins.app_origin.as_str(), origins.provider_origin.as_str(), origins.isolated_origin.as_str()),
+            ("https://class.example", "https://pay.example", "https://class.example:8443")
+        );
+        assert_eq!(behind.scheme, Scheme::Http, "TLS ends at the proxy: this server speaks http");
+        assert_eq!(behind.trusted_proxies, [IpAddr::from([127, 0, 0, 1])]);
+        assert!(behind.certified_names.is_empty(), "no certificate here to cover them");
+        let said = |line: &str| config(line).map_or_else(|e| e, |c| c.unwrap_err().to_string());
+        assert!(said("--trusted-proxy 127.0.0.1 --public-origin https://a.example").contains("name each"));
+        assert!(said(&three.replace("--trusted-proxy 127.0.0.1 ", "")).contains("--trusted-proxy"));
+        let same = "--trusted-proxy 127.0.0.1 --public-origin https://a.example --provider-origin \
+                    https://A.example:443 --isolated-origin https://c.example";
+        assert!(said(same).contains("three different origins"), "{}", said(same));
+        let mixed = "--trusted-proxy 127.0.0.1 --public-origin https://a.example --provider-origin \
+                     http://b.example --isolated-origin https://c.example";
+        assert!(said(mixed).contains("same scheme"), "{}", said(mixed));
+        assert!(said("--trusted-proxy not-an-address").contains("--trusted-proxy"));
     }
 }

@@ -43,6 +43,12 @@ pub struct SuiteConfig {
     pub tls: Option<TlsFiles>,
     /// Names the certificate must cover (the `--public-origin`'s), checked before anything listens.
     pub certified_names: Vec<String>,
+    /// Behind a reverse proxy: the three origins browsers use (`--public-origin`,
+    /// `--provider-origin`, `--isolated-origin`), each side answering to its own name only.
+    pub public_origins: Option<crate::ClientConfig>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (`--trusted-proxy`): the relay's
+    /// per-address cap counts the clients they forward for, not the proxy.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl SuiteConfig {
@@ -77,6 +83,8 @@ impl SuiteConfig {
             scheme: Scheme::Http,
             tls: None,
             certified_names: Vec::new(),
+            public_origins: None,
+            trusted_proxies: Vec::new(),
         })
     }
 }
@@ -107,8 +115,18 @@ pub enum ConfigError {
     NoNextPort(u16),
     #[error("{flag} {origin}: an origin starts with http:// or https://")]
     NotWebOrigin { flag: &'static str, origin: String },
-    #[error("--public-origin {origin}: https needs a certificate: give --tls-cert FILE and --tls-key FILE")]
+    #[error("--public-origin {origin}: https needs a certificate: give --tls-cert FILE and --tls-key FILE, or serve behind a reverse proxy that ends TLS (--trusted-proxy ADDR)")]
     HttpsWithoutTls { origin: String },
+    #[error("--trusted-proxy: behind a reverse proxy, name each public origin: --public-origin, --provider-origin and --isolated-origin")]
+    NameEachOrigin,
+    #[error("{flag}: for a server behind a reverse proxy (give --trusted-proxy ADDR); without one, the provider's and the isolated origins are the app's name on the next two ports")]
+    OriginsNeedAProxy { flag: &'static str },
+    #[error(
+        "{flag} {origin}: the app, the provider and the isolated origin must be three different origins"
+    )]
+    SameOrigin { flag: &'static str, origin: String },
+    #[error("{flag} {origin}: every public origin uses the same scheme as --public-origin ({scheme})")]
+    MixedSchemes { flag: &'static str, origin: String, scheme: &'static str },
     #[error("--public-origin {origin}: the server speaks https (--tls-cert), so the origin is https://{name}:{port}")]
     PlainOriginOverTls { origin: String, name: String, port: u16 },
     #[error("{flag} {origin}: an origin has no path, query or user: https://NAME:PORT")]
@@ -131,6 +149,35 @@ pub fn public_name(origin: &str, app_port: u16) -> Result<(Scheme, String), Conf
         return Err(ConfigError::NotTheAppsPort { origin: origin.to_owned(), scheme, name, app_port });
     }
     Ok((scheme, name))
+}
+
+/// The three public origins behind a reverse proxy (`--public-origin`, `--provider-origin`,
+/// `--isolated-origin`): each an origin of its own, all of one scheme, on any name and port (the
+/// proxy's), as browsers write them; and their names.
+pub fn public_origins(
+    app: &str,
+    provider: &str,
+    isolated: &str,
+) -> Result<(crate::ClientConfig, Vec<String>), ConfigError> {
+    let (scheme, app_name, app_port) = origin_parts("--public-origin", app)?;
+    let mut seen = vec![scheme.origin(&app_name, app_port)];
+    let mut names = vec![app_name];
+    for (flag, origin) in [("--provider-origin", provider), ("--isolated-origin", isolated)] {
+        let (theirs, name, port) = origin_parts(flag, origin)?;
+        if theirs != scheme {
+            return Err(ConfigError::MixedSchemes { flag, origin: origin.to_owned(), scheme: scheme.web() });
+        }
+        let normal = theirs.origin(&name, port);
+        if seen.contains(&normal) {
+            return Err(ConfigError::SameOrigin { flag, origin: origin.to_owned() });
+        }
+        seen.push(normal);
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    let [app_origin, provider_origin, isolated_origin] = <[String; 3]>::try_from(seen).unwrap_or_default();
+    Ok((crate::ClientConfig { app_origin, provider_origin, isolated_origin }, names))
 }
 
 /// A `--relay-origin` (a load balancer's address, `https://lb.lan` or `http://127.0.0.1:9000`):

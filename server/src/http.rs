@@ -137,18 +137,36 @@ impl Drop for Seat {
     }
 }
 
-/// How one listener serves: its limits, and TLS where the suite speaks https.
+/// How one listener serves: its limits, TLS where the suite speaks https, and the reverse proxies
+/// whose forwarding headers are believed.
 #[derive(Clone)]
 pub struct Served {
     pub limits: HttpLimits,
     pub tls: Option<TlsAcceptor>,
+    pub trusted_proxies: Arc<[IpAddr]>,
+}
+
+/// The client a request is from: the TCP peer, or, when the peer is a trusted proxy, the address
+/// its `X-Forwarded-For` names last (the one that proxy added; earlier ones are the client's word).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub IpAddr);
+
+/// The address the trusted proxy forwarded for: the last entry of `X-Forwarded-For`.
+pub fn forwarded_for(headers: &axum::http::HeaderMap) -> Option<IpAddr> {
+    let last = headers.get_all("x-forwarded-for").iter().next_back()?.to_str().ok()?;
+    last.rsplit(',').next()?.trim().parse().ok()
+}
+
+/// The client address of a request served by [`serve`] ([`ClientAddr`]).
+pub fn client_of(parts: &axum::http::request::Parts) -> Option<IpAddr> {
+    parts.extensions.get::<ClientAddr>().map(|c| c.0)
 }
 
 /// Serves `router` on `listener` until `stop` is cancelled; then lets requests in flight
 /// finish (at most [`HttpLimits::shutdown_grace`]) and returns. Each request carries
 /// [`ConnectInfo`] with the client's address.
 pub async fn serve(listener: TcpListener, router: Router, served: Served, stop: CancellationToken) {
-    let Served { limits, tls } = served;
+    let Served { limits, tls, trusted_proxies } = served;
     let seats = Seats::default();
     let connections = TaskTracker::new();
     let mut http1 = hyper::server::conn::http1::Builder::new();
@@ -179,7 +197,11 @@ pub async fn serve(listener: TcpListener, router: Router, served: Served, stop: 
                 }
             },
         };
-        let seat = seats.take(peer.ip(), limits.max_connections, limits.max_connections_per_address);
+        // A trusted proxy carries many clients' requests over its connections: it is held to the
+        // total only, and each request is counted by the client it forwards for (the relay's cap).
+        let proxied = trusted_proxies.contains(&peer.ip());
+        let per_address = if proxied { usize::MAX } else { limits.max_connections_per_address };
+        let seat = seats.take(peer.ip(), limits.max_connections, per_address);
         let Some(seat) = seat else {
             tracing::debug!(%peer, "http: over the connection limits, closed at once");
             continue;
@@ -189,6 +211,8 @@ pub async fn serve(listener: TcpListener, router: Router, served: Served, stop: 
         let _ = tcp.set_nodelay(true);
         let service = |drain: Drain| {
             let service = router.clone().map_request(move |mut request: axum::extract::Request<_>| {
+                let forwarded = if proxied { forwarded_for(request.headers()) } else { None };
+                request.extensions_mut().insert(ClientAddr(forwarded.unwrap_or(peer.ip())));
                 request.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
                 request.extensions_mut().insert(drain.clone());
                 request

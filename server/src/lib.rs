@@ -33,7 +33,7 @@ mod site;
 mod stranger;
 pub mod tls;
 
-pub use config::{public_name, relay_origin, ConfigError, SuiteConfig};
+pub use config::{public_name, public_origins, relay_origin, ConfigError, SuiteConfig};
 pub use csp::{
     content_security_policy, inline_script_hashes, probe_of, CspReports, CSP_PROBE_MARK, CSP_REPORT_PATH,
 };
@@ -122,10 +122,12 @@ impl Suite {
                 None => Relay::new(config.relay_limits),
             },
             relay_origins: config.relay_origins.clone(),
+            public: config.public_origins.clone(),
         };
         let provider_addr = provider.local_addr()?;
         let serve = |listener, side| {
-            let served = http::Served { limits: config.http_limits, tls: tls.clone() };
+            let trusted_proxies = config.trusted_proxies.clone().into();
+            let served = http::Served { limits: config.http_limits, tls: tls.clone(), trusted_proxies };
             Listener::serve(listener, suite_router(&site, side), served)
         };
         Ok(Suite {
@@ -344,6 +346,8 @@ mod tests {
             scheme: Scheme::Http,
             tls: None,
             certified_names: Vec::new(),
+            public_origins: None,
+            trusted_proxies: Vec::new(),
         }
     }
 

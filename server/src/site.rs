@@ -36,6 +36,8 @@ pub struct SiteConfig {
     pub relay: Relay,
     /// Extra origins allowed to use the relay ([`SuiteConfig::relay_origins`]).
     pub relay_origins: Vec<String>,
+    /// The three public origins, behind a reverse proxy ([`SuiteConfig::public_origins`]).
+    pub public: Option<ClientConfig>,
 }
 
 /// One side's routes: on the app's origin the relay (`/ws`) and its health; on every side the
@@ -55,6 +57,7 @@ pub fn suite_router(config: &SiteConfig, side: Side) -> Router {
         reports: config.reports.clone(),
         relay: config.relay.clone(),
         relay_origins: config.relay_origins.clone(),
+        public: config.public.clone(),
     });
     let mut routes = Router::new();
     if side == Side::App {
@@ -121,11 +124,14 @@ async fn known_host(State(site): State<Arc<Site>>, mut request: Request<Body>, n
         request.extensions_mut().insert(origins);
         return next.run(request).await;
     }
+    let open = match &site.public {
+        Some(public) => public.app_origin.clone(),
+        None => site.ports.scheme.origin("127.0.0.1", site.ports.app),
+    };
     let text = format!(
-        "this server answers to {} only: open http://127.0.0.1:{}/ (another name or address for this \
-         machine is given with --public-origin)",
+        "this server answers to {} only: open {open}/ (another name or address for this machine is \
+         given with --public-origin)",
         site.hosts.list(),
-        site.ports.app
     );
     text_response(StatusCode::MISDIRECTED_REQUEST, text)
 }
@@ -176,12 +182,26 @@ struct Site {
     reports: CspReports,
     relay: Relay,
     relay_origins: Vec<String>,
+    public: Option<ClientConfig>,
 }
 
 impl Site {
-    /// The app's and the provider's origins as the request's `Host` names them, if it is ours.
+    /// The suite's origins as the request's host names them, if it is ours: this side's public
+    /// origin behind a proxy ([`SiteConfig::public`]), or a name this server answers to, with
+    /// the others' origins derived from it.
     fn origins_of(&self, request: &Request<Body>) -> Option<ClientConfig> {
-        let host = request.headers().get(header::HOST).and_then(|h| h.to_str().ok());
+        let host = host_of(request);
+        if let (Some(public), Some(host)) = (&self.public, host) {
+            let own = match self.side {
+                Side::App => &public.app_origin,
+                Side::Provider => &public.provider_origin,
+                Side::Isolated => &public.isolated_origin,
+                Side::Stranger => "",
+            };
+            if authority_of(own).is_some_and(|a| a.eq_ignore_ascii_case(host)) {
+                return Some(public.clone());
+            }
+        }
         self.hosts.known(host).map(|host| self.ports.origins_for(host))
     }
 
@@ -199,7 +219,10 @@ impl Site {
         };
         let mut allowed = self.hosts.origins_on(self.ports.scheme, self.ports.app);
         allowed.extend(self.relay_origins.iter().cloned());
-        self.relay.upgrade(upgrade, &parts.headers, &allowed, peer.ip(), drain)
+        allowed.extend(self.public.iter().map(|public| public.app_origin.clone()));
+        // Behind a trusted proxy, the client it forwards for: the per-address cap counts clients.
+        let client = http::client_of(&parts).unwrap_or(peer.ip());
+        self.relay.upgrade(upgrade, &parts.headers, &allowed, client, drain)
     }
 
     /// A browser's violation report: kept, printed, answered with 204.
@@ -277,6 +300,18 @@ pub const CONFIG_PLACEHOLDER: &str = r#"<meta name="crosstalk-config" content=""
 /// True when the last path segment has an extension (`app.js`, `x_bg.wasm`), i.e. names a file.
 pub fn looks_like_file(path: &str) -> bool {
     path.rsplit('/').next().is_some_and(|last| last.contains('.'))
+}
+
+/// The host a request is for: HTTP/1.1's `Host`, or HTTP/2's `:authority` (browsers send no
+/// `Host` over HTTP/2).
+fn host_of<B>(request: &Request<B>) -> Option<&str> {
+    let header = request.headers().get(header::HOST).and_then(|h| h.to_str().ok());
+    header.or_else(|| request.uri().authority().map(|a| a.as_str()))
+}
+
+/// `name:port` of an origin (`https://pay.example` → `pay.example`), as a `Host` names it.
+fn authority_of(origin: &str) -> Option<&str> {
+    origin.split_once("://").map(|(_, authority)| authority)
 }
 
 /// 302 to `location` (a page another origin of the suite serves).

@@ -153,6 +153,19 @@ async fn http2_is_offered_by_alpn_with_its_named_limits() {
         .find(|s| u16::from_be_bytes([s[0], s[1]]) == 0x3)
         .map(|s| u32::from_be_bytes([s[2], s[3], s[4], s[5]]));
     assert_eq!(streams, Some(HttpLimits::default().h2_max_concurrent_streams));
+    // A page asked for over HTTP/2, as a browser asks: `:authority`, no `Host` header.
+    let port = suite.app_addr().port();
+    let tls = connect(&ca, port, &[b"h2"]).await.unwrap();
+    let io = hyper_util::rt::TokioIo::new(tls);
+    let (mut send, connection) =
+        hyper::client::conn::http2::handshake(hyper_util::rt::TokioExecutor::new(), io).await.unwrap();
+    tokio::spawn(connection);
+    let request = hyper::Request::get(format!("https://{NAME}:{port}/payment")).body(String::new()).unwrap();
+    assert!(request.headers().get("host").is_none());
+    let answer = send.send_request(request).await.unwrap();
+    assert_eq!(answer.status(), 200, "answered under its :authority");
+    let policy = answer.headers().get("content-security-policy").and_then(|v| v.to_str().ok());
+    assert!(policy.is_some_and(|p| p.contains(&format!("wss://{NAME}:{port}"))), "{policy:?}");
     let plain = connect(&ca, suite.app_addr().port(), &[b"http/1.1"]).await.unwrap();
     assert_eq!(plain.get_ref().1.alpn_protocol(), Some(b"http/1.1".as_slice()), "HTTP/1.1 still");
     suite.shutdown().await;

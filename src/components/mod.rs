@@ -8,6 +8,7 @@ pub mod key_value_form;
 pub mod lesson;
 pub mod log_and_diagram;
 pub mod message_log;
+pub mod missing_api;
 pub mod name_field;
 pub mod nav;
 pub mod open_tab;

@@ -1,11 +1,13 @@
 //! The top of every route: its title and the one paragraph that says what it shows — for a
 //! mechanism, both from its lesson in the chosen language, with the rest of the lesson below the
-//! route's own controls.
+//! route's own controls, and, where this page lacks the API the mechanism needs, why
+//! ([`MissingApi`]).
 
 use yew::prelude::*;
 
 use super::guide::Guide;
 use super::lesson::{rich, Lesson};
+use super::missing_api::MissingApi;
 use crate::i18n::use_i18n;
 
 #[derive(Properties, PartialEq)]
@@ -43,10 +45,28 @@ pub fn RouteFrame(props: &RouteFrameProps) -> Html {
             // The guide reads this browser's progress and this tab's address: not in the pages the
             // build prerenders natively (the app adds it as it takes over).
             if cfg!(target_family = "wasm") {
+                <Missing slug={slug.clone()} />
                 <Guide slug={slug.clone()} />
             }
             {props.children.clone()}
             <Lesson slug={slug} />
         </>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct MissingProps {
+    slug: AttrValue,
+}
+
+/// The mechanism's API, if this page does not have it: read once, as the route starts.
+#[component]
+fn Missing(props: &MissingProps) -> Html {
+    let needs =
+        crosstalk_protocol::catalog::MECHANISMS.iter().find(|m| m.slug == props.slug).map(|m| m.needs);
+    let missing = use_memo(needs, |needs| needs.and_then(|n| crate::transport::missing::missing(&n)));
+    match (needs, *missing) {
+        (Some(needs), Some(missing)) => html! { <MissingApi needs={needs} missing={missing} /> },
+        _ => Html::default(),
     }
 }

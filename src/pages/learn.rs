@@ -3,7 +3,9 @@
 //! as the route sees them happen. Progress is kept in this browser and can be started over.
 //!
 //! QA hooks: `learn-progress` (`data-done`, `data-all`), `learn-reset`, one `chapter` per
-//! mechanism (`data-chapter`), and in each one `step` per step (`data-step`, `data-state`).
+//! mechanism (`data-chapter`), and in each one `step` per step (`data-step`, `data-state`); a
+//! chapter that cannot work for this reader (its API is missing here) carries
+//! `chapter-missing` with the cause's `data-reason-code`.
 
 use yew::prelude::*;
 use yew_router::prelude::Link;
@@ -21,6 +23,15 @@ pub fn LearnPage() -> Html {
     let chapters: Vec<_> = chapters().collect();
     let (done, all) = progress.count(chapters.iter().map(|c| (c.mechanism.slug, c.steps)));
     let reset = Callback::from(|_: MouseEvent| learn_store::reset());
+    // Which chapters cannot work for this reader, and why: read once (never in the prerender).
+    let missing = use_memo((), |_| {
+        crate::catalog::chapters()
+            .map(|c| match cfg!(target_family = "wasm") {
+                true => crate::transport::missing::missing_from_here(&c.mechanism.needs),
+                false => None,
+            })
+            .collect::<Vec<_>>()
+    });
     html! {
         <RouteFrame title={i18n.t(Text::LearnTitle).to_owned()} lead={html! { {i18n.t(Text::LearnLead)} }}>
             <div class="panel learn-progress">
@@ -34,12 +45,18 @@ pub fn LearnPage() -> Html {
                 {for chapters.iter().enumerate().map(|(at, chapter)| {
                     let slug = chapter.mechanism.slug;
                     let states = progress.states(slug, chapter.steps);
+                    let cannot = missing.get(at).copied().flatten();
                     html! {
-                        <li class="panel chapter" data-testid="chapter" data-chapter={slug}>
+                        <li class={classes!("panel", "chapter", cannot.is_some().then_some("chapter-cannot"))} data-testid="chapter" data-chapter={slug}>
                             <h2>
                                 {i18n.phrase(Text::LearnChapter, &[Hole::new(at + 1, html! { {at + 1} })])}{" · "}
                                 <Link<Route> to={chapter.page.route.clone()}>{i18n.t(chapter.name)}</Link<Route>>
                             </h2>
+                            if let Some(cause) = cannot {
+                                <p class="chapter-missing" data-testid="chapter-missing" data-reason-code={cause.code().as_str()}>
+                                    {i18n.phrase(Text::LearnCannotHere, &[Hole::new(1, html! { {i18n.reason(cause.code())} })])}
+                                </p>
+                            }
                             <ol class="guide-steps">
                                 {for chapter.steps.iter().zip(states).map(|(step, state)| html! {
                                     <li class={classes!("guide-step", state.as_attr())} data-testid="step" data-step={step.id} data-state={state.as_attr()}>

@@ -5,6 +5,10 @@ use serde_json::{json, Value};
 
 /// Every row, in the order shown: its stable slug (`data-capability`) and what it asks.
 pub const ROWS: &[(&str, &str)] = &[
+    (
+        "secure-context",
+        "A secure context (https, or localhost): what Web Locks, Service Workers and shared memory need",
+    ),
     ("broadcast-channel", "BroadcastChannel"),
     ("shared-worker", "SharedWorker"),
     ("service-worker", "Service Workers (navigator.serviceWorker)"),

@@ -114,6 +114,9 @@ impl AtomicsRing {
     /// Starts the worker at `url`; the ring is ready once it has attached the buffer.
     pub fn spawn(url: &str, sink: impl Fn(AtomicsRingEvent) + 'static) -> Result<Self, String> {
         let isolated = cross_origin_isolated();
+        // Checked on its own, not inferred from isolation: an isolated page of a browser without
+        // shared memory must not reach `new SharedArrayBuffer` (a ReferenceError).
+        let usable = super::missing::missing(&crosstalk_protocol::catalog::ATOMICS.needs).is_none();
         let options = WorkerOptions::new();
         options.set_type(WorkerType::Classic);
         options.set_name("crosstalk atomics worker");
@@ -144,7 +147,7 @@ impl AtomicsRing {
                 worker.terminate();
             }
         });
-        if !isolated {
+        if !usable {
             core.set_state(LinkState::Unsupported);
             return Ok(AtomicsRing { inner });
         }
@@ -252,7 +255,8 @@ impl Drop for AtomicsRing {
 pub fn not_ready_words(state: &LinkState) -> String {
     match state {
         LinkState::Connecting => "the worker has not attached the buffer yet".into(),
-        LinkState::Unsupported => "this page is not cross-origin isolated: no SharedArrayBuffer".into(),
+        LinkState::Unsupported => super::missing::why_missing(&crosstalk_protocol::catalog::ATOMICS.needs)
+            .unwrap_or_else(|| "no SharedArrayBuffer here".into()),
         LinkState::Closed | LinkState::Failed(_) => "the worker is gone; restart it".into(),
         LinkState::Ready => "not ready".into(),
     }

@@ -12,6 +12,8 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{BroadcastChannel, MessageChannel, MessageEvent};
 
 use super::core::js_error_text;
+use super::missing;
+use crosstalk_protocol::catalog;
 
 /// Where each probe's answer goes: the row's slug and what it found.
 pub type Report = Rc<dyn Fn(&'static str, Finding)>;
@@ -40,9 +42,8 @@ fn service_workers() -> (Finding, Finding) {
     let Some(navigator) = web_sys::window().map(|w| w.navigator()) else {
         return (finding(false, "no window"), finding(false, "no window"));
     };
-    if !Reflect::has(&navigator, &"serviceWorker".into()).unwrap_or(false) {
-        let why = "no navigator.serviceWorker (not a secure context, or not this browser)";
-        return (finding(false, why), finding(false, why));
+    if let Some(why) = missing::why_missing(&catalog::SERVICE_WORKER.needs) {
+        return (finding(false, why.clone()), finding(false, why));
     }
     let controller = navigator.service_worker().controller();
     let control = match controller {
@@ -50,6 +51,22 @@ fn service_workers() -> (Finding, Finding) {
         None => finding(false, "not controlled now: open /service-worker first (a shift-reload bypasses it)"),
     };
     (finding(true, "navigator.serviceWorker is here"), control)
+}
+
+/// Whether this page is a secure context: what Web Locks, Service Workers and shared memory need.
+fn secure_context() -> Finding {
+    match missing::page_context().secure_context {
+        true => finding(true, "isSecureContext is true (https, or localhost)"),
+        false => finding(false, "isSecureContext is false: plain http under a name that is not localhost"),
+    }
+}
+
+/// Whether `needs`'s API is here, and if not, the real cause.
+fn api(needs: &catalog::Needs) -> Finding {
+    match missing::why_missing(needs) {
+        None => finding(true, format!("{} is here", needs.api)),
+        Some(why) => finding(false, why),
+    }
 }
 
 /// Whether `navigator.locks.query()` answers with a census this page can read.
@@ -87,8 +104,8 @@ pub async fn run_all(report: Report) {
     report("service-worker", sw);
     report("service-worker-control", control);
     report("module-worker", module_workers());
-    let locks = super::leader_lock::supported();
-    report("web-locks", finding(locks, if locks { "navigator.locks is here" } else { "no navigator.locks" }));
+    report("secure-context", secure_context());
+    report("web-locks", api(&catalog::WEB_LOCKS.needs));
     report("cross-origin-isolated", isolated());
     report("shared-array-buffer", shared_memory());
     report("atomics-wait-async", wait_async());
@@ -149,8 +166,9 @@ fn isolated() -> Finding {
 
 /// Whether a `SharedArrayBuffer` can be made here: only on a cross-origin isolated page.
 fn shared_memory() -> Finding {
-    if !Reflect::get(&js_sys::global(), &"SharedArrayBuffer".into()).is_ok_and(|v| v.is_function()) {
-        return finding(false, "no SharedArrayBuffer: this page is not cross-origin isolated");
+    // Probed on its own: an isolated page of a browser without it is not "not isolated".
+    if let Some(why) = missing::why_missing(&catalog::ATOMICS.needs) {
+        return finding(false, why);
     }
     let buffer = js_sys::SharedArrayBuffer::new(8);
     finding(true, format!("a SharedArrayBuffer of {} bytes was made", buffer.byte_length()))

@@ -14,7 +14,8 @@ pub struct LeaderLock(LockRequest);
 impl LeaderLock {
     /// Asks for the lock `name`; `granted` runs when this tab gets it.
     pub fn request(name: &str, granted: impl Fn() + 'static) -> Result<LeaderLock, String> {
-        let locks = locks().ok_or("this browser has no Web Locks")?;
+        let why = || super::missing::why_missing(&crosstalk_protocol::catalog::WEB_LOCKS.needs);
+        let locks = locks().ok_or_else(|| why().unwrap_or_else(|| "no navigator.locks".into()))?;
         // lesson: stock-sync
         let request = LockRequest::request(&locks, name, Ask::EXCLUSIVE, move |outcome| {
             if outcome == Outcome::Granted {

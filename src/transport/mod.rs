@@ -24,6 +24,7 @@
 //! | [`bench`] | each of the above, as an echo the benchmark times | `/bench` |
 //! | [`reach`] | a `no-cors` fetch: does another origin answer at all? | `/payment` |
 //! | [`detect`] | each of the above, probed: constructors, cloning, transfer, quota | `/capabilities` |
+//! | [`missing`] | `isSecureContext`, `crossOriginIsolated`, and the API a route needs: why it is not here | every route, `/learn`, `/capabilities` |
 //! | [`inspector`] | `BroadcastChannel` `crosstalk:inspector`: every route's log, while `/inspector` watches | every route, `/inspector` |
 //! | `crosstalk_glue::worker_tap` | the same side channel, from a worker: each message it handles | the shared worker |
 //! | [`js_wire`] (`crosstalk-glue`) | `JSON.parse` / `JSON.stringify`: envelopes read where they arrived and written once, as text or cloned objects | every transport, the workers |
@@ -42,6 +43,7 @@ pub mod inspector;
 pub mod leader_lock;
 pub mod learn_store;
 pub mod lock_request;
+pub mod missing;
 pub mod page_life;
 pub mod port;
 pub mod reach;

@@ -65,8 +65,8 @@ impl SwDesk {
     pub fn open(sink: impl Fn(SwEvent) + 'static) -> Result<SwDesk, String> {
         let window = web_sys::window().ok_or("no window")?;
         let navigator = window.navigator();
-        if !js_sys::Reflect::has(&navigator, &"serviceWorker".into()).unwrap_or(false) {
-            return Err("this browser has no Service Workers here (they need a secure context)".into());
+        if let Some(why) = super::missing::why_missing(&crosstalk_protocol::catalog::SERVICE_WORKER.needs) {
+            return Err(why);
         }
         let container = navigator.service_worker();
         let core = Core::new(SwCore::own_sender("tab"), LinkState::Connecting, sink);
@@ -274,8 +274,8 @@ impl SwEcho {
     pub async fn open(sink: impl Fn(SwEvent) + 'static) -> Result<SwEcho, String> {
         let window = web_sys::window().ok_or("no window")?;
         let navigator = window.navigator();
-        if !js_sys::Reflect::has(&navigator, &"serviceWorker".into()).unwrap_or(false) {
-            return Err("this browser has no Service Workers here".into());
+        if let Some(why) = super::missing::why_missing(&crosstalk_protocol::catalog::SERVICE_WORKER.needs) {
+            return Err(why);
         }
         let container = navigator.service_worker();
         let found = JsFuture::from(container.get_registration_with_document_url(SCOPE)).await;

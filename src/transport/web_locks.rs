@@ -103,7 +103,8 @@ fn post_on(channel: &BroadcastChannel) -> impl Fn(&JsValue) -> Result<(), JsValu
 
 impl LocksDesk {
     pub fn open(sink: impl Fn(LocksEvent) + 'static) -> Result<LocksDesk, String> {
-        let locks = locks().ok_or("this browser has no Web Locks (navigator.locks)")?;
+        let why = || super::missing::why_missing(&crosstalk_protocol::catalog::WEB_LOCKS.needs);
+        let locks = locks().ok_or_else(|| why().unwrap_or_else(|| "no navigator.locks".into()))?;
         let channel = BroadcastChannel::new(CHANNEL).map_err(|e| js_error_text(&e))?;
         let core =
             Core::checking_order(Core::<LocksMsg, LockNews>::own_sender("tab"), LinkState::Ready, sink);

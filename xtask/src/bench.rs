@@ -43,7 +43,7 @@ pub(crate) fn browser_bench(root: &Path, browser: &Browser, query: Option<&str>)
     let any_port = SocketAddr::from(([127, 0, 0, 1], 0));
     let config = SuiteConfig::on_ports(root.join("dist"), any_port, None)?;
     let suite = start_suite(&runtime, config)?;
-    let drivers = Drivers::start(browser, 1)?;
+    let drivers = Drivers::start(browser, 1, None)?;
     let out = root.join("target").join(format!("bench-{}.json", browser.engine.name()));
     let mut command = Command::new(cargo());
     session_env(&mut command, browser, &drivers);
@@ -90,7 +90,7 @@ pub(crate) fn audit(paths: &[String]) -> Result<()> {
     eprintln!("xtask: first and second loads, and axe-core, on {} pages × 2 languages", routes.len());
     let _ = std::fs::remove_dir_all(&out_dir);
     std::fs::create_dir_all(&out_dir).or_else(|e| fail(format!("{}: {e}", out_dir.display())))?;
-    let drivers = Drivers::start(&browser, 1)?;
+    let drivers = Drivers::start(&browser, 1, None)?;
     let mut command = Command::new(cargo());
     session_env(&mut command, &browser, &drivers);
     let browser_half = run(command

@@ -7,8 +7,11 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crosstalk_server::local_redis::LocalRedis;
-use crosstalk_server::{Suite, SuiteConfig};
+use crosstalk_server::tls::TlsFiles;
+use crosstalk_server::{Scheme, Suite, SuiteConfig};
 
+use crate::caddy::{free_port, Caddy};
+use crate::certs::{self, TestTls, PROXIED_NAMES, SECURE_NAME};
 use crate::run::{fail, run_tests, Counts, Result};
 use crate::tools::{self, cargo, Browser, Engine};
 use crate::{build_release, root, runtime, start_suite};
@@ -20,6 +23,9 @@ pub(crate) fn session_env<'a>(
     browser: &Browser,
     drivers: &Drivers,
 ) -> &'a mut Command {
+    if let Some(profile) = &drivers.firefox_profile {
+        command.env("CROSSTALK_FIREFOX_PROFILE", profile);
+    }
     command
         .env("CROSSTALK_ENGINE", browser.engine.name())
         .env("CROSSTALK_BROWSER", &browser.binary)
@@ -58,15 +64,16 @@ pub(crate) const E2E_THREADS: usize = 2;
 /// engine's WebDriver server.
 pub(crate) fn end_to_end(root: &Path, browser: &Browser, filters: &[String]) -> (Option<Counts>, Result<()>) {
     let prepared = runtime().and_then(|runtime| {
-        let suites = TestSuites::start(&runtime, root)?;
-        let drivers = Drivers::start(browser, E2E_THREADS)?;
+        let tls = certs::make(&root.join("target").join("xtask").join("tls"))?;
+        let suites = TestSuites::start(&runtime, root, &tls)?;
+        let drivers = Drivers::start(browser, E2E_THREADS, Some(&tls))?;
         Ok((runtime, suites, drivers))
     });
     let (runtime, suites, drivers) = match prepared {
         Ok(prepared) => prepared,
         Err(e) => return (None, Err(e)),
     };
-    let TestSuites { main, lonely, pair, redis } = suites;
+    let TestSuites { main, secure, proxied, caddy, lonely, pair, redis } = suites;
     let mut command = Command::new(cargo());
     session_env(&mut command, browser, &drivers);
     let (counts, result) = run_tests(
@@ -78,6 +85,10 @@ pub(crate) fn end_to_end(root: &Path, browser: &Browser, filters: &[String]) -> 
             .env("CROSSTALK_PROVIDER_URL", main.provider_url())
             .env("CROSSTALK_ISOLATED_URL", main.isolated_url())
             .env("CROSSTALK_PUBLIC_URL", format!("http://{TEST_PUBLIC_NAME}:{}", main.app_addr().port()))
+            .env("CROSSTALK_SECURE_URL", format!("https://{SECURE_NAME}:{}", secure.app_addr().port()))
+            .env("CROSSTALK_PLAIN_NAME_URL", format!("http://{SECURE_NAME}:{}", main.app_addr().port()))
+            .env("CROSSTALK_SECURE_NAMES", PROXIED_NAMES.join(" "))
+            .env("CROSSTALK_PROXIED_URL", format!("https://{}:{}", PROXIED_NAMES[0], caddy.port))
             .env("CROSSTALK_STRANGER_URL", main.stranger_url().unwrap_or_default())
             .env("CROSSTALK_LONELY_URL", lonely.app_url())
             .env("CROSSTALK_LONELY_STRANGER_URL", lonely.stranger_url().unwrap_or_default())
@@ -88,13 +99,14 @@ pub(crate) fn end_to_end(root: &Path, browser: &Browser, filters: &[String]) -> 
     // The policy must hold without getting in the way: a violation anywhere in the run fails it
     // (those the tests provoke on purpose are kept apart, and the tests check they came).
     let (mut violations, mut reports) = main.csp_reports();
-    for other in [&lonely, &pair[0], &pair[1]] {
+    for other in [&secure, &proxied, &lonely, &pair[0], &pair[1]] {
         let (more, others) = other.csp_reports();
         violations += more;
         reports.extend(others);
     }
     runtime.block_on(async {
-        for suite in [main, lonely].into_iter().chain(pair) {
+        drop(caddy);
+        for suite in [main, secure, proxied, lonely].into_iter().chain(pair) {
             suite.shutdown().await;
         }
     });
@@ -112,11 +124,17 @@ pub(crate) fn end_to_end(root: &Path, browser: &Browser, filters: &[String]) -> 
 /// loopback), standing in for a LAN name given with `--public-origin`.
 pub(crate) const TEST_PUBLIC_NAME: &str = "crosstalk.localhost";
 
-/// What the end-to-end tests are served: the suite as `serve` runs it plus a public name and the
-/// stranger's origin, and a second suite whose provider is down and whose relay the tests stop
-/// and restart (its own stranger holds the control), so no other test's sockets are disturbed.
+/// What the end-to-end tests are served: the suite as `serve` runs it plus public names and the
+/// stranger's origin; the same suite over https under [`SECURE_NAME`], as a class would get it; a
+/// second suite whose provider is down and whose relay the tests stop and restart (its own
+/// stranger holds the control), so no other test's sockets are disturbed.
 pub(crate) struct TestSuites {
     main: Suite,
+    /// Every origin over https, the relay over wss, with the run's own certificate.
+    secure: Suite,
+    /// Plain http behind [`Caddy`], which ends TLS: three public origins on three names.
+    proxied: Suite,
+    caddy: Caddy,
     lonely: Suite,
     /// Two relay instances sharing their rooms through a Redis of the run's own.
     pair: [Suite; 2],
@@ -124,12 +142,20 @@ pub(crate) struct TestSuites {
 }
 
 impl TestSuites {
-    pub(crate) fn start(runtime: &tokio::runtime::Runtime, root: &Path) -> Result<TestSuites> {
+    pub(crate) fn start(runtime: &tokio::runtime::Runtime, root: &Path, tls: &TestTls) -> Result<TestSuites> {
         let any_port = SocketAddr::from(([127, 0, 0, 1], 0));
         let mut config = SuiteConfig::on_ports(root.join("dist"), any_port, None)?;
-        config.public_names.push(TEST_PUBLIC_NAME.to_owned());
+        // The secure name over plain http too: what a class gets without a certificate.
+        config.public_names.extend([TEST_PUBLIC_NAME.to_owned(), SECURE_NAME.to_owned()]);
         config.stranger_addr = Some(any_port);
         let main = start_suite(runtime, config)?;
+        let mut config = SuiteConfig::on_ports(root.join("dist"), any_port, None)?;
+        config.public_names.push(SECURE_NAME.to_owned());
+        config.certified_names.push(SECURE_NAME.to_owned());
+        config.tls = Some(TlsFiles { cert: tls.cert.clone(), key: tls.key.clone() });
+        config.scheme = Scheme::Https;
+        let secure = start_suite(runtime, config)?;
+        let (proxied, caddy) = behind_caddy(runtime, root, tls)?;
         let mut config = SuiteConfig::on_ports(root.join("dist"), any_port, None)?;
         config.stranger_addr = Some(any_port);
         let mut lonely = start_suite(runtime, config)?;
@@ -141,8 +167,23 @@ impl TestSuites {
             start_suite(runtime, config)
         };
         let pair = [instance()?, instance()?];
-        Ok(TestSuites { main, lonely, pair, redis })
+        Ok(TestSuites { main, secure, proxied, caddy, lonely, pair, redis })
     }
+}
+
+/// A suite behind Caddy as `docs/hosting.md` sets one up: it trusts the proxy's forwarding, and
+/// knows its three public origins, which share Caddy's one port under three names.
+fn behind_caddy(runtime: &tokio::runtime::Runtime, root: &Path, tls: &TestTls) -> Result<(Suite, Caddy)> {
+    let loopback = |port: u16| SocketAddr::from(([127, 0, 0, 1], port));
+    let upstreams = [free_port()?, free_port()?, free_port()?].map(loopback);
+    let caddy = Caddy::start(root, tls, upstreams)?;
+    let mut config = SuiteConfig::on_ports(root.join("dist"), upstreams[0], Some(upstreams[1].port()))?;
+    config.isolated_addr = upstreams[2];
+    let origin = |name: &str| format!("https://{name}:{}", caddy.port);
+    let [app, provider, isolated] = PROXIED_NAMES.map(origin);
+    config.public_origins = Some(crosstalk_server::public_origins(&app, &provider, &isolated)?.0);
+    config.trusted_proxies.push(std::net::IpAddr::from([127, 0, 0, 1]));
+    Ok((start_suite(runtime, config)?, caddy))
 }
 
 /// WebDriver server processes (chromedriver or geckodriver) for the end-to-end tests, stopped
@@ -153,6 +194,8 @@ impl TestSuites {
 /// the disk that CI runs on.
 pub(crate) struct Drivers {
     drivers: Vec<Driver>,
+    /// The encoded Firefox profile that trusts the run's CA, when there is one.
+    firefox_profile: Option<PathBuf>,
     _scratch: Scratch,
 }
 
@@ -185,15 +228,18 @@ pub(crate) struct Driver {
 }
 
 impl Drivers {
-    pub(crate) fn start(browser: &Browser, sessions: usize) -> Result<Drivers> {
+    /// With `tls`, the browsers trust the run's CA (Chromium through its driver's `HOME`).
+    pub(crate) fn start(browser: &Browser, sessions: usize, tls: Option<&TestTls>) -> Result<Drivers> {
         let count = match browser.engine {
             Engine::Chromium => 1,
             Engine::Firefox => sessions.max(1),
         };
         let scratch = Scratch::new(browser.engine.name())?;
+        let home = tls.map(|t| t.chromium_home.as_path());
         let drivers =
-            (0..count).map(|_| Driver::start(browser, scratch.path())).collect::<Result<Vec<_>>>()?;
-        Ok(Drivers { drivers, _scratch: scratch })
+            (0..count).map(|_| Driver::start(browser, scratch.path(), home)).collect::<Result<Vec<_>>>()?;
+        let firefox_profile = tls.map(|t| t.firefox_profile.clone());
+        Ok(Drivers { drivers, firefox_profile, _scratch: scratch })
     }
 
     /// Their addresses, space-separated: a test takes the first that opens a session.
@@ -203,7 +249,7 @@ impl Drivers {
 }
 
 impl Driver {
-    pub(crate) fn start(browser: &Browser, scratch: &Path) -> Result<Driver> {
+    pub(crate) fn start(browser: &Browser, scratch: &Path, home: Option<&Path>) -> Result<Driver> {
         let binary = &browser.driver;
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
@@ -215,6 +261,9 @@ impl Driver {
             // Port 0 for BiDi's socket: two Firefoxes at once would both want 9222.
             Engine::Firefox => command.args(["--port", &port.to_string(), "--websocket-port", "0"]),
         };
+        if let Some(home) = home {
+            command.env("HOME", home);
+        }
         let child = command
             .env("TMPDIR", scratch)
             .stdout(Stdio::null())

@@ -7,6 +7,8 @@
 
 mod audit;
 mod bench;
+mod caddy;
+mod certs;
 mod e2e;
 mod finish;
 mod pipeline;
@@ -33,8 +35,9 @@ use tools::Engine;
 enum Cli {
     /// Install what is missing, build in release, serve the app (default 127.0.0.1:8080), the
     /// payment provider's origin on the next port, and the relay. For other machines: --host
-    /// 0.0.0.0 and --public-origin http://<the address they type>:8080
-    Serve(ServeArgs),
+    /// 0.0.0.0, --public-origin https://<the name they type>:8080, --tls-cert and --tls-key
+    /// (docs/hosting.md)
+    Serve(Box<ServeArgs>),
     /// Native tests, wasm tests in headless Chromium, the release build, end-to-end tests
     Test {
         /// One engine only [default: both]
@@ -80,7 +83,7 @@ fn main() -> ExitCode {
     tools::prepare_path();
     // `--help` (on every command) and a wrong word, named with what is taken, are clap's.
     let result = match Cli::parse() {
-        Cli::Serve(args) => serve::serve(args),
+        Cli::Serve(args) => serve::serve(*args),
         Cli::Test { browser } => pipeline::test(engines_or_both(browser)),
         Cli::Build => tools::ensure_build_tools(&root()).and_then(|()| build_release(&root())),
         Cli::E2e { browser, filters } => e2e::only_end_to_end(engines_or_both(browser), &filters),
@@ -171,7 +174,7 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        assert!(matches!(cli("serve --port 9000").unwrap(), Cli::Serve(ServeArgs { port: 9000, .. })));
+        assert!(matches!(cli("serve --port 9000").unwrap(), Cli::Serve(args) if args.port == 9000));
         assert!(cli("launch").is_err());
     }
 

@@ -23,6 +23,20 @@ pub(crate) struct StageReport {
     took: Duration,
 }
 
+/// `cargo fmt --check`, then clippy with warnings as errors, natively and for the wasm crates.
+fn lint(root: &Path) -> Result<()> {
+    let cargo_in = |args: &[&str]| {
+        let mut command = Command::new(cargo());
+        command.args(args).current_dir(root);
+        command
+    };
+    crate::run::run(&mut cargo_in(&["fmt", "--all", "--check"]))?;
+    crate::run::run(&mut cargo_in(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    let wasm = ["-p", "crosstalk", "-p", "crosstalk-workers", "-p", "crosstalk-glue", "--all-targets"];
+    let mut command = cargo_in(&["clippy", "--target", tools::WASM_TARGET]);
+    crate::run::run(command.args(wasm).args(["--", "-D", "warnings"]))
+}
+
 /// Runs one stage and records how it went.
 pub(crate) fn stage(
     reports: &mut Vec<StageReport>,
@@ -52,6 +66,9 @@ pub(crate) fn skip(reports: &mut Vec<StageReport>, name: &'static str, why: &'st
 pub(crate) fn test(engines: Vec<Engine>) -> Result<()> {
     let root = root();
     let mut reports = Vec::new();
+
+    // Lint as the field does, first: a format slip or a clippy warning fails the run in seconds.
+    stage(&mut reports, "lint", || (None, lint(&root)));
 
     stage(&mut reports, "native", || {
         let redis = match tools::ensure_redis() {

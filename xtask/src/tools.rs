@@ -262,6 +262,27 @@ pub fn ensure_redis() -> Result<PathBuf> {
     which("redis-server").map_or_else(|| fail("apt-get installed redis-server, but it is not on PATH"), Ok)
 }
 
+/// `certutil` (Debian's libnss3-tools), which makes the NSS databases the https tests' browsers
+/// trust the run's own CA through.
+pub fn ensure_certutil() -> Result<()> {
+    if which("certutil").is_some() {
+        return Ok(());
+    }
+    apt_install(&["libnss3-tools"], "certutil (for the https tests' certificate authority)")?;
+    which("certutil")
+        .map_or_else(|| fail("apt-get installed libnss3-tools, but certutil is not on PATH"), |_| Ok(()))
+}
+
+/// Caddy (Debian's package), the reverse proxy the end-to-end run puts in front of a suite the way
+/// `docs/hosting.md` does; its service is not started here.
+pub fn ensure_caddy() -> Result<PathBuf> {
+    if let Some(caddy) = which("caddy") {
+        return Ok(caddy);
+    }
+    apt_install(&["caddy"], "Caddy (for the test behind a reverse proxy)")?;
+    which("caddy").map_or_else(|| fail("apt-get installed caddy, but it is not on PATH"), Ok)
+}
+
 /// Installs Debian `packages` when run as root, or says how to.
 fn apt_install(packages: &[&str], what: &str) -> Result<()> {
     let is_root = output_of("id", &["-u"]).as_deref() == Some("0");
