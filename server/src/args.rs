@@ -106,9 +106,23 @@ fn at_least_one(value: &str) -> Result<usize, String> {
 pub struct ServerCli {
     #[command(flatten)]
     pub serve: ServeArgs,
-    /// Trunk's output (`cargo xtask build` makes it)
-    #[arg(long, value_name = "DIR", default_value = "dist")]
-    pub dist: PathBuf,
+    /// Trunk's output (`cargo xtask build` makes it) [default: the suite built into this binary
+    /// by `cargo xtask dist`, else dist]
+    #[arg(long, value_name = "DIR")]
+    pub dist: Option<PathBuf>,
+}
+
+impl ServerCli {
+    /// The folder to serve: `--dist`, else the suite inside the binary (unpacked), else `dist`.
+    pub fn dist_folder(&self) -> std::io::Result<PathBuf> {
+        match &self.dist {
+            Some(dist) => Ok(dist.clone()),
+            #[cfg(feature = "embed")]
+            None => crate::embedded::unpack(),
+            #[cfg(not(feature = "embed"))]
+            None => Ok(PathBuf::from("dist")),
+        }
+    }
 }
 
 /// Reads the serving flags alone (the tests' way in): clap's error, rendered, when they are wrong.
@@ -216,7 +230,7 @@ mod tests {
         assert!(parse_serve(&words("--dist dist")).unwrap_err().contains("--dist"), "only the binary has it");
         let cli =
             <ServerCli as clap::Parser>::try_parse_from(["crosstalk-server", "--dist", "out", "--port", "1"]);
-        assert_eq!(cli.map(|c| (c.dist, c.serve.port)).unwrap(), (PathBuf::from("out"), 1));
+        assert_eq!(cli.map(|c| (c.dist, c.serve.port)).unwrap(), (Some(PathBuf::from("out")), 1));
         assert!(parse_serve(&words("--port")).unwrap_err().contains("--port"));
         let config = parse_serve(&words("--per-address 2000")).unwrap().config("d".into()).unwrap();
         assert_eq!(config.relay_limits.max_connections_per_address, 2000);

@@ -23,6 +23,8 @@ use pages::Pages;
 pub mod args;
 mod config;
 mod csp;
+#[cfg(feature = "embed")]
+pub mod embedded;
 mod hosts;
 pub mod http;
 pub mod local_redis;

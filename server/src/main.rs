@@ -1,5 +1,6 @@
-//! `crosstalk-server`: the suite and its relay without the build steps of `cargo xtask serve`,
-//! for running several relay instances against one Redis (see the README).
+//! `crosstalk-server`: the suite and its relay without the build steps of `cargo xtask serve`: the
+//! one file a class's server needs (`cargo xtask dist` builds the suite into it; docs/hosting.md),
+//! or several relay instances against one Redis (see the README).
 //!
 //! ```sh
 //! crosstalk-server --dist dist --port 8080 --redis redis://127.0.0.1:6379
@@ -15,7 +16,15 @@ use crosstalk_server::Suite;
 fn main() -> ExitCode {
     let _ = tracing_subscriber::fmt().with_target(false).with_writer(std::io::stderr).try_init();
     // `--help`, and a wrong flag named with what it takes, are clap's.
-    let ServerCli { serve, dist } = ServerCli::parse();
+    let cli = ServerCli::parse();
+    let dist = match cli.dist_folder() {
+        Ok(dist) => dist,
+        Err(e) => {
+            eprintln!("crosstalk-server: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let serve = cli.serve;
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -29,9 +38,10 @@ fn main() -> ExitCode {
         let bus = serve.redis.as_deref().unwrap_or("this process only (no --redis)");
         // One line for scripts to wait on: where it is, and where rooms live.
         println!(
-            "crosstalk-server: serving {} (provider {}), rooms: {bus}",
+            "crosstalk-server: serving {} (provider {}, isolated {}), rooms: {bus}",
             suite.app_url(),
-            suite.provider_url()
+            suite.provider_url(),
+            suite.isolated_url()
         );
         let _ = tokio::signal::ctrl_c().await;
         suite.shutdown().await;

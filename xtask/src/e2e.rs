@@ -40,6 +40,7 @@ pub(crate) fn only_end_to_end(engines: Vec<Engine>, filters: &[String]) -> Resul
     let browsers = engines.iter().map(|e| tools::ensure_browser(*e)).collect::<Result<Vec<_>>>()?;
     tools::ensure_redis()?;
     build_release(&root)?;
+    crate::dist::build_binary(&root)?;
     let mut failed = Vec::new();
     for browser in &browsers {
         let name = browser.engine.name();
@@ -73,7 +74,7 @@ pub(crate) fn end_to_end(root: &Path, browser: &Browser, filters: &[String]) -> 
         Ok(prepared) => prepared,
         Err(e) => return (None, Err(e)),
     };
-    let TestSuites { main, secure, proxied, caddy, lonely, pair, redis } = suites;
+    let TestSuites { main, secure, proxied, caddy, binary, lonely, pair, redis } = suites;
     let mut command = Command::new(cargo());
     session_env(&mut command, browser, &drivers);
     let (counts, result) = run_tests(
@@ -88,6 +89,8 @@ pub(crate) fn end_to_end(root: &Path, browser: &Browser, filters: &[String]) -> 
             .env("CROSSTALK_SECURE_URL", format!("https://{SECURE_NAME}:{}", secure.app_addr().port()))
             .env("CROSSTALK_PLAIN_NAME_URL", format!("http://{SECURE_NAME}:{}", main.app_addr().port()))
             .env("CROSSTALK_SECURE_NAMES", PROXIED_NAMES.join(" "))
+            .env("CROSSTALK_BINARY_URL", &binary.url)
+            .env("CROSSTALK_DIST", root.join("dist"))
             .env("CROSSTALK_PROXIED_URL", format!("https://{}:{}", PROXIED_NAMES[0], caddy.port))
             .env("CROSSTALK_STRANGER_URL", main.stranger_url().unwrap_or_default())
             .env("CROSSTALK_LONELY_URL", lonely.app_url())
@@ -106,6 +109,7 @@ pub(crate) fn end_to_end(root: &Path, browser: &Browser, filters: &[String]) -> 
     }
     runtime.block_on(async {
         drop(caddy);
+        drop(binary);
         for suite in [main, secure, proxied, lonely].into_iter().chain(pair) {
             suite.shutdown().await;
         }
@@ -135,6 +139,8 @@ pub(crate) struct TestSuites {
     /// Plain http behind [`Caddy`], which ends TLS: three public origins on three names.
     proxied: Suite,
     caddy: Caddy,
+    /// The binary `cargo xtask dist` builds, run alone from an empty folder.
+    binary: Alone,
     lonely: Suite,
     /// Two relay instances sharing their rooms through a Redis of the run's own.
     pair: [Suite; 2],
@@ -156,6 +162,7 @@ impl TestSuites {
         config.scheme = Scheme::Https;
         let secure = start_suite(runtime, config)?;
         let (proxied, caddy) = behind_caddy(runtime, root, tls)?;
+        let binary = Alone::start(&crate::dist::binary_path(root))?;
         let mut config = SuiteConfig::on_ports(root.join("dist"), any_port, None)?;
         config.stranger_addr = Some(any_port);
         let mut lonely = start_suite(runtime, config)?;
@@ -167,7 +174,7 @@ impl TestSuites {
             start_suite(runtime, config)
         };
         let pair = [instance()?, instance()?];
-        Ok(TestSuites { main, secure, proxied, caddy, lonely, pair, redis })
+        Ok(TestSuites { main, secure, proxied, caddy, binary, lonely, pair, redis })
     }
 }
 
@@ -184,6 +191,55 @@ fn behind_caddy(runtime: &tokio::runtime::Runtime, root: &Path, tls: &TestTls) -
     config.public_origins = Some(crosstalk_server::public_origins(&app, &provider, &isolated)?.0);
     config.trusted_proxies.push(std::net::IpAddr::from([127, 0, 0, 1]));
     Ok((start_suite(runtime, config)?, caddy))
+}
+
+/// The one-file server (`cargo xtask dist`), copied alone into an empty folder and run there, its
+/// unpacked suite kept in that folder too. Stopped, and its folder removed, on drop.
+pub(crate) struct Alone {
+    child: Child,
+    pub url: String,
+    /// Its standard output, held open: a closed pipe would fail its next line.
+    _out: Option<std::io::BufReader<std::process::ChildStdout>>,
+    _scratch: Scratch,
+}
+
+impl Alone {
+    fn start(built: &Path) -> Result<Alone> {
+        use std::io::BufRead as _;
+        let scratch = Scratch::new("alone")?;
+        let binary = scratch.path().join("crosstalk-server");
+        std::fs::copy(built, &binary).or_else(|e| {
+            fail(format!("cannot copy {} (cargo xtask dist builds it): {e}", built.display()))
+        })?;
+        let ports = [free_port()?, free_port()?, free_port()?].map(|p| p.to_string());
+        let mut child = Command::new(&binary)
+            .args(["--port", &ports[0], "--provider-port", &ports[1], "--isolated-port", &ports[2]])
+            .current_dir(scratch.path())
+            .env("XDG_CACHE_HOME", scratch.path().join("cache"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .or_else(|e| fail(format!("cannot start {}: {e}", binary.display())))?;
+        // Its first line says it serves (the suite unpacked, every port bound), or it exits.
+        let mut first = String::new();
+        let mut out = child.stdout.take().map(std::io::BufReader::new);
+        if let Some(out) = out.as_mut() {
+            let _ = out.read_line(&mut first);
+        }
+        if !first.contains("serving") {
+            let _ = child.kill();
+            return fail(format!("the binary alone did not start serving: {first:?}"));
+        }
+        Ok(Alone { child, url: format!("http://127.0.0.1:{}", ports[0]), _out: out, _scratch: scratch })
+    }
+}
+
+impl Drop for Alone {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// WebDriver server processes (chromedriver or geckodriver) for the end-to-end tests, stopped

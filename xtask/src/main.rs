@@ -9,6 +9,7 @@ mod audit;
 mod bench;
 mod caddy;
 mod certs;
+mod dist;
 mod e2e;
 mod finish;
 mod pipeline;
@@ -46,6 +47,9 @@ enum Cli {
     },
     /// Install what is missing and build in release into dist/
     Build,
+    /// Build the suite into one crosstalk-server binary that serves it from an empty folder: the
+    /// file to copy to a class's server (docs/hosting.md); its path is the last line printed
+    Dist,
     /// Build in release and run only the end-to-end tests, with the servers and browser `test` uses
     E2e {
         /// One engine only [default: both]
@@ -86,6 +90,7 @@ fn main() -> ExitCode {
         Cli::Serve(args) => serve::serve(*args),
         Cli::Test { browser } => pipeline::test(engines_or_both(browser)),
         Cli::Build => tools::ensure_build_tools(&root()).and_then(|()| build_release(&root())),
+        Cli::Dist => dist::dist(),
         Cli::E2e { browser, filters } => e2e::only_end_to_end(engines_or_both(browser), &filters),
         Cli::Bench { browser, query } => bench::bench(browser.unwrap_or(Engine::Chromium), query.as_deref()),
         Cli::BenchRun => bench::bench_run(),

@@ -102,7 +102,10 @@ pub(crate) fn test(engines: Vec<Engine>) -> Result<()> {
     match browsers.first().filter(|_| tools_ok) {
         Some(chromium) => {
             stage(&mut reports, "wasm", || wasm_tests(&root, chromium));
-            let built = stage(&mut reports, "build", || (None, build_release(&root)));
+            // The suite, then the one-file server with it inside (the e2e stage serves from both).
+            let built = stage(&mut reports, "build", || {
+                (None, build_release(&root).and_then(|()| crate::dist::build_binary(&root).map(|_| ())))
+            });
             // One engine after the other: two browsers at once on two cores slow both.
             for (name, browser) in e2e_stages {
                 match (built, browser) {
