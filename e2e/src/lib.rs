@@ -20,6 +20,7 @@ pub mod session {
     use std::time::{Duration, Instant};
 
     use thirtyfour::common::capabilities::firefox::FirefoxPreferences;
+    use thirtyfour::error::WebDriverErrorInner;
     use thirtyfour::prelude::*;
     use thirtyfour::{Capabilities, ChromiumLikeCapabilities};
 
@@ -28,6 +29,8 @@ pub mod session {
     pub enum Engine {
         Chromium,
         Firefox,
+        /// WebKitGTK's MiniBrowser: WebKit, not Safari.
+        WebKit,
     }
 
     impl Engine {
@@ -36,7 +39,8 @@ pub mod session {
             match env("CROSSTALK_ENGINE").as_str() {
                 "firefox" => Engine::Firefox,
                 "chromium" => Engine::Chromium,
-                other => panic!("CROSSTALK_ENGINE is chromium or firefox, not {other}"),
+                "webkit" => Engine::WebKit,
+                other => panic!("CROSSTALK_ENGINE is chromium, firefox or webkit, not {other}"),
             }
         }
 
@@ -44,6 +48,7 @@ pub mod session {
             match self {
                 Engine::Chromium => "chromium",
                 Engine::Firefox => "firefox",
+                Engine::WebKit => "webkit",
             }
         }
 
@@ -94,6 +99,14 @@ pub mod session {
                         caps.set_encoded_profile(profile.trim()).expect("the profile");
                     }
                     caps.into()
+                }
+                Engine::WebKit => {
+                    let mut caps = Capabilities::new();
+                    caps.set("browserName", "MiniBrowser").expect("a capability");
+                    let args: Vec<&str> = args.split_whitespace().collect();
+                    let options = serde_json::json!({ "binary": env("CROSSTALK_BROWSER"), "args": args });
+                    caps.set("webkitgtk:browserOptions", options).expect("a capability");
+                    caps
                 }
             }
         }
@@ -175,14 +188,23 @@ pub mod session {
             let urls = env("CROSSTALK_WEBDRIVER_URL");
             let deadline = Instant::now() + Duration::from_secs(120);
             loop {
+                let mut refused = String::new();
                 for url in urls.split_whitespace() {
                     match WebDriver::new(url, caps.clone()).await {
                         Ok(driver) => return Browser { driver, base: env("CROSSTALK_BASE_URL"), engine },
-                        Err(e) if e.to_string().contains("already started") => continue,
+                        // A driver that holds one session at a time refuses another with the
+                        // WebDriver error code "session not created", whatever its words: try the
+                        // next, and again later.
+                        Err(e) if matches!(e.as_inner(), WebDriverErrorInner::SessionNotCreated(_)) => {
+                            refused = e.to_string();
+                        }
                         Err(e) => panic!("a WebDriver session with {}: {e}", engine.name()),
                     }
                 }
-                assert!(Instant::now() < deadline, "no WebDriver server had room for a session in 2 minutes");
+                assert!(
+                    Instant::now() < deadline,
+                    "no WebDriver server had room for a session in 2 minutes; the last said: {refused}"
+                );
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }

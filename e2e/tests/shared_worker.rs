@@ -87,7 +87,7 @@ async fn the_roster_counts_open_tabs_and_a_closed_one_says_goodbye() {
     let driver = &browser.driver;
     let route = match browser.engine() {
         Engine::Chromium => LONG_EXPIRY,
-        Engine::Firefox => "/shared-worker",
+        Engine::Firefox | Engine::WebKit => "/shared-worker",
     };
     let tabs = browser.open_tabs(route, 3, "connected").await;
     let first = tabs[0].clone();

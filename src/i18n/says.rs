@@ -303,6 +303,7 @@ says! {
     AtomicsStarting = ("say.atomics-starting", "starting the worker; the buffer goes to it once it is listening"),
     AtomicsReady = ("say.atomics-ready", "the worker blocks in Atomics.wait on the ring; nothing crosses by postMessage any more"),
     AtomicsNotIsolated = ("say.atomics-not-isolated", "this page is not cross-origin isolated: no SharedArrayBuffer here"),
+    AtomicsNoSharedMemory = ("say.atomics-no-shared-memory", "this page is cross-origin isolated, but this browser has no SharedArrayBuffer"),
     AtomicsAttached = ("say.atomics-attached", "the worker attached the buffer: the ring is ready"),
     AtomicsWorkerReady = ("say.atomics-worker-ready", "the worker listens: the page posts it the SharedArrayBuffer, the one postMessage of the exchange"),
     AtomicsWorkerAttached = ("say.atomics-worker-attached", "attached: {0} bytes, {1} slots; the worker now blocks in Atomics.wait"),

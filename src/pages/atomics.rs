@@ -107,7 +107,7 @@ pub fn AtomicsPage() -> Html {
     };
     html! {
         <RouteFrame lesson="atomics">
-            <StatusPanel subject={i18n.t(Text::SubjectAtomics).to_owned()} state={state_attr(link)} detail={i18n.said(&state_detail(link))}>
+            <StatusPanel subject={i18n.t(Text::SubjectAtomics).to_owned()} state={state_attr(link, state.isolated)} detail={i18n.said(&state_detail(link, state.isolated))}>
                 <span class="metric" data-testid="isolated" data-state={isolated}>
                     {format!("crossOriginIsolated: {isolated}")}
                 </span>

@@ -122,24 +122,34 @@ impl super::Refusal for Action {
     }
 }
 
-/// The route's `data-state` words.
-pub fn state_attr(link: &LinkState) -> &'static str {
+/// The route's `data-state` words. Without shared memory: `not-isolated` where the page is not
+/// isolated, `unsupported` where it is and the browser still has none (WebKitGTK).
+pub fn state_attr(link: &LinkState, isolated: Option<bool>) -> &'static str {
     match link {
         LinkState::Connecting => "loading",
         LinkState::Ready => "ready",
         LinkState::Closed => "stopped",
+        LinkState::Unsupported if isolated == Some(true) => "unsupported",
         LinkState::Unsupported => "not-isolated",
         LinkState::Failed(_) => "error",
     }
 }
 
-pub fn state_detail(link: &LinkState) -> Said {
+pub fn state_detail(link: &LinkState, isolated: Option<bool>) -> Said {
     match link {
         LinkState::Connecting => said!(AtomicsStarting),
         LinkState::Ready => said!(AtomicsReady),
         LinkState::Closed => said!(WorkerStopped),
-        LinkState::Unsupported => said!(AtomicsNotIsolated),
+        LinkState::Unsupported => no_shared_memory(isolated),
         LinkState::Failed(reason) => said!(Plain, reason),
+    }
+}
+
+/// Why there is no ring: the page is not isolated, or the browser has no shared memory at all.
+fn no_shared_memory(isolated: Option<bool>) -> Said {
+    match isolated {
+        Some(true) => said!(AtomicsNoSharedMemory),
+        _ => said!(AtomicsNotIsolated),
     }
 }
 
@@ -234,7 +244,7 @@ impl AtomicsState {
                     LinkState::Ready => said!(AtomicsAttached),
                     LinkState::Closed => said!(WorkerTerminated),
                     LinkState::Failed(reason) => said!(StateError, reason),
-                    LinkState::Unsupported => said!(AtomicsNotIsolated),
+                    LinkState::Unsupported => no_shared_memory(self.isolated),
                 };
                 self.link = link;
                 Entry::said("state", said, at_ms)
@@ -323,6 +333,17 @@ mod tests {
 
     fn apply(state: &mut AtomicsState, log: &mut LogBook, event: AtomicsEvent) {
         state.apply(Action::Ring(Event::Other(event)), 1.0, log);
+    }
+
+    #[test]
+    fn without_shared_memory_an_isolated_page_blames_the_browser_and_another_its_isolation() {
+        let none = LinkState::Unsupported;
+        assert_eq!(state_attr(&none, Some(false)), "not-isolated");
+        assert_eq!(state_attr(&none, None), "not-isolated");
+        assert_eq!(state_attr(&none, Some(true)), "unsupported", "isolated, and still no SharedArrayBuffer");
+        assert_eq!(state_detail(&none, Some(true)).say, crate::i18n::Say::AtomicsNoSharedMemory);
+        assert_eq!(state_detail(&none, Some(false)).say, crate::i18n::Say::AtomicsNotIsolated);
+        assert_eq!(state_attr(&LinkState::Ready, Some(true)), "ready");
     }
 
     #[test]

@@ -14,6 +14,7 @@ use crate::caddy::{free_port, Caddy};
 use crate::certs::{self, TestTls, PROXIED_NAMES, SECURE_NAME};
 use crate::run::{fail, run_tests, Counts, Result};
 use crate::tools::{self, cargo, Browser, Engine};
+use crate::xvfb::Xvfb;
 use crate::{build_release, root, runtime, start_suite};
 
 /// What the e2e crate needs to open a session: the engine, its binary and flags, and the
@@ -250,6 +251,8 @@ impl Drop for Alone {
 /// the disk that CI runs on.
 pub(crate) struct Drivers {
     drivers: Vec<Driver>,
+    /// WebKit's display; dropped after the drivers.
+    _xvfb: Option<Xvfb>,
     /// The encoded Firefox profile that trusts the run's CA, when there is one.
     firefox_profile: Option<PathBuf>,
     _scratch: Scratch,
@@ -283,19 +286,34 @@ pub(crate) struct Driver {
     port: u16,
 }
 
+/// What a driver's process is started with: Chromium's `HOME` (its NSS database trusts the run's
+/// CA), WebKit's X display.
+#[derive(Default)]
+pub(crate) struct DriverEnv<'a> {
+    pub home: Option<&'a Path>,
+    pub display: Option<&'a str>,
+}
+
 impl Drivers {
     /// With `tls`, the browsers trust the run's CA (Chromium through its driver's `HOME`).
     pub(crate) fn start(browser: &Browser, sessions: usize, tls: Option<&TestTls>) -> Result<Drivers> {
         let count = match browser.engine {
             Engine::Chromium => 1,
-            Engine::Firefox => sessions.max(1),
+            Engine::Firefox | Engine::WebKit => sessions.max(1),
         };
         let scratch = Scratch::new(browser.engine.name())?;
-        let home = tls.map(|t| t.chromium_home.as_path());
+        let xvfb = match browser.engine {
+            Engine::WebKit => Some(Xvfb::start()?),
+            _ => None,
+        };
+        let env = DriverEnv {
+            home: tls.map(|t| t.chromium_home.as_path()),
+            display: xvfb.as_ref().map(|x| x.display.as_str()),
+        };
         let drivers =
-            (0..count).map(|_| Driver::start(browser, scratch.path(), home)).collect::<Result<Vec<_>>>()?;
+            (0..count).map(|_| Driver::start(browser, scratch.path(), &env)).collect::<Result<Vec<_>>>()?;
         let firefox_profile = tls.map(|t| t.firefox_profile.clone());
-        Ok(Drivers { drivers, firefox_profile, _scratch: scratch })
+        Ok(Drivers { drivers, firefox_profile, _xvfb: xvfb, _scratch: scratch })
     }
 
     /// Their addresses, space-separated: a test takes the first that opens a session.
@@ -305,7 +323,7 @@ impl Drivers {
 }
 
 impl Driver {
-    pub(crate) fn start(browser: &Browser, scratch: &Path, home: Option<&Path>) -> Result<Driver> {
+    pub(crate) fn start(browser: &Browser, scratch: &Path, env: &DriverEnv) -> Result<Driver> {
         let binary = &browser.driver;
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
@@ -316,9 +334,13 @@ impl Driver {
             Engine::Chromium => command.arg(format!("--port={port}")),
             // Port 0 for BiDi's socket: two Firefoxes at once would both want 9222.
             Engine::Firefox => command.args(["--port", &port.to_string(), "--websocket-port", "0"]),
+            Engine::WebKit => command.args([format!("--port={port}"), "--host=127.0.0.1".to_owned()]),
         };
-        if let Some(home) = home {
+        if let Some(home) = env.home {
             command.env("HOME", home);
+        }
+        if let Some(display) = env.display {
+            command.env("DISPLAY", display);
         }
         let child = command
             .env("TMPDIR", scratch)

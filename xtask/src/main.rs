@@ -8,6 +8,7 @@
 mod audit;
 mod bench;
 mod caddy;
+mod capabilities;
 mod certs;
 mod dist;
 mod e2e;
@@ -19,6 +20,7 @@ mod serve;
 mod sizes;
 mod split_sizes;
 mod tools;
+mod xvfb;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -41,7 +43,7 @@ enum Cli {
     Serve(Box<ServeArgs>),
     /// Native tests, wasm tests in headless Chromium, the release build, end-to-end tests
     Test {
-        /// One engine only [default: both]
+        /// One engine only: chromium, firefox or webkit [default: chromium and firefox]
         #[arg(long, value_parser = Engine::parse_flag)]
         browser: Option<Engine>,
     },
@@ -52,7 +54,7 @@ enum Cli {
     Dist,
     /// Build in release and run only the end-to-end tests, with the servers and browser `test` uses
     E2e {
-        /// One engine only [default: both]
+        /// One engine only: chromium, firefox or webkit [default: chromium and firefox]
         #[arg(long, value_parser = Engine::parse_flag)]
         browser: Option<Engine>,
         /// Only the tests whose names contain one of these
@@ -78,6 +80,9 @@ enum Cli {
         /// Pages to audit [default: every page a reader opens]
         paths: Vec<String>,
     },
+    /// /capabilities in Chromium, Firefox and WebKitGTK, and the matrix they answered written
+    /// into docs/capabilities.md
+    Capabilities,
     /// The prototype of one wasm module per route (src/split.rs), cut with wasm-split-cli, and what
     /// each route would transfer; measured, not served
     SplitSizes,
@@ -95,6 +100,7 @@ fn main() -> ExitCode {
         Cli::Bench { browser, query } => bench::bench(browser.unwrap_or(Engine::Chromium), query.as_deref()),
         Cli::BenchRun => bench::bench_run(),
         Cli::Audit { paths } => bench::audit(&paths),
+        Cli::Capabilities => capabilities::capabilities(),
         Cli::SplitSizes => tools::ensure_build_tools(&root()).and_then(|()| split_sizes::measure(&root())),
     };
     match result {
@@ -163,7 +169,11 @@ mod tests {
             Cli::Test { browser: Some(Engine::Firefox) }
         ));
         let wrong = cli("test --browser safari").unwrap_err().to_string();
-        assert!(wrong.contains("--browser") && wrong.contains("chromium or firefox"), "{wrong}");
+        assert!(wrong.contains("--browser") && wrong.contains("chromium, firefox or webkit"), "{wrong}");
+        assert!(matches!(
+            cli("e2e --browser webkit").unwrap(),
+            Cli::E2e { browser: Some(Engine::WebKit), .. }
+        ));
         match cli("e2e --browser chromium paying forged").unwrap() {
             Cli::E2e { browser, filters } => {
                 assert_eq!(

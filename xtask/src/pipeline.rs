@@ -158,6 +158,7 @@ pub(crate) fn e2e_stage(engine: Engine) -> &'static str {
     match engine {
         Engine::Chromium => "e2e chromium",
         Engine::Firefox => "e2e firefox",
+        Engine::WebKit => "e2e webkit",
     }
 }
 
