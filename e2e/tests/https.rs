@@ -29,6 +29,24 @@ async fn secure_context(driver: &WebDriver) -> Option<bool> {
     driver.execute("return window.isSecureContext", Vec::new()).await.ok().and_then(|v| v.json().as_bool())
 }
 
+/// Opens the shop at `url`, checks out and pays in the provider's frame until the shop says
+/// success; the provider's origin, as the shop names it.
+async fn pays(browser: &Browser, url: &str) -> String {
+    let driver = &browser.driver;
+    visit(browser, url).await;
+    state_becomes(driver, "status", "configured").await;
+    click(driver, "checkout").await;
+    state_becomes(driver, "payment-result", "pending").await;
+    browser
+        .in_frame("provider-frame", async |frame: &WebDriver| {
+            state_becomes(frame, "provider-status", "order").await;
+            click(frame, "pay").await;
+        })
+        .await;
+    state_becomes(driver, "payment-result", "success").await;
+    text_of(driver, "provider-origin").await.unwrap_or_default()
+}
+
 /// Every secure-only route's API is there: no `missing-api` panel.
 async fn nothing_missing(driver: &WebDriver, path: &str) {
     let shown = driver.find_all(testid("missing-api")).await.expect("a search");
@@ -77,19 +95,8 @@ async fn over_https_the_relay_connects_over_wss_and_a_payment_completes_across_t
     state_becomes(driver, "status", "open").await;
     // A page over https may open only a wss:// socket (mixed content), and its policy names only
     // wss:// for the relay: open means the relay spoke wss.
-    visit(&browser, &browser.secure_url("/payment")).await;
-    state_becomes(driver, "status", "configured").await;
-    let provider = text_of(driver, "provider-origin").await.unwrap_or_default();
+    let provider = pays(&browser, &browser.secure_url("/payment")).await;
     assert!(provider.starts_with("https://"), "the provider's origin is https too: {provider}");
-    click(driver, "checkout").await;
-    state_becomes(driver, "payment-result", "pending").await;
-    browser
-        .in_frame("provider-frame", async |frame: &WebDriver| {
-            state_becomes(frame, "provider-status", "order").await;
-            click(frame, "pay").await;
-        })
-        .await;
-    state_becomes(driver, "payment-result", "success").await;
     browser.quit().await;
 }
 
@@ -146,19 +153,8 @@ async fn over_plain_http_under_that_name_each_secure_route_says_what_is_missing_
 async fn behind_a_reverse_proxy_three_https_names_carry_the_payment_the_relay_and_the_ring() {
     let browser = Browser::start().await;
     let driver = &browser.driver;
-    visit(&browser, &browser.proxied_url("/payment")).await;
-    state_becomes(driver, "status", "configured").await;
-    let provider = text_of(driver, "provider-origin").await.unwrap_or_default();
+    let provider = pays(&browser, &browser.proxied_url("/payment")).await;
     assert!(provider.starts_with("https://pay."), "the provider's own name: {provider}");
-    click(driver, "checkout").await;
-    state_becomes(driver, "payment-result", "pending").await;
-    browser
-        .in_frame("provider-frame", async |frame: &WebDriver| {
-            state_becomes(frame, "provider-status", "order").await;
-            click(frame, "pay").await;
-        })
-        .await;
-    state_becomes(driver, "payment-result", "success").await;
     visit(&browser, &browser.proxied_url("/websocket")).await;
     state_becomes(driver, "status", "open").await;
     visit(&browser, &browser.proxied_url("/atomics")).await;

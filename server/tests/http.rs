@@ -177,20 +177,7 @@ async fn a_frame_over_the_hard_read_limit_is_closed_with_1009_not_reset() {
     let suite = suite(&dist, HttpLimits::default(), RelayLimits::default()).await;
     let addr = suite.app_addr();
     for size in [3 * 1024 * 1024u64, 32 * 1024 * 1024] {
-        let socket = TcpStream::connect(addr).await.unwrap();
-        let (mut reader, mut writer) = socket.into_split();
-        let handshake = format!(
-            "GET /ws HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://{addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-        );
-        writer.write_all(handshake.as_bytes()).await.unwrap();
-        let mut head = Vec::new();
-        while !head.ends_with(b"\r\n\r\n") {
-            let mut byte = [0u8];
-            reader.read_exact(&mut byte).await.unwrap();
-            head.push(byte[0]);
-        }
-        assert!(head.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&head));
+        let (mut reader, mut writer) = upgraded(addr).await;
         // The payload goes out in pieces, as a real client over a real network sends it, while
         // the answer is read.
         let writing = tokio::spawn(async move {
@@ -212,19 +199,8 @@ async fn a_frame_over_the_hard_read_limit_is_closed_with_1009_not_reset() {
     suite.shutdown().await;
 }
 
-/// A client's small text frame (masked with a zero key, so the payload goes as it is).
-fn small_frame(payload: &[u8]) -> Vec<u8> {
-    assert!(payload.len() < 126);
-    let mut frame = vec![0x81, 0x80 | payload.len() as u8, 0, 0, 0, 0];
-    frame.extend_from_slice(payload);
-    frame
-}
-
-#[tokio::test]
-async fn a_flood_past_the_rate_limit_is_closed_with_1008_and_the_client_hears_it() {
-    let dist = Dist::new("flood");
-    let suite = suite(&dist, HttpLimits::default(), RelayLimits::default()).await;
-    let addr = suite.app_addr();
+/// A WebSocket to the relay at `addr`, upgraded by hand (101 read), as its two halves.
+async fn upgraded(addr: SocketAddr) -> (tokio::net::tcp::OwnedReadHalf, tokio::net::tcp::OwnedWriteHalf) {
     let socket = TcpStream::connect(addr).await.unwrap();
     let (mut reader, mut writer) = socket.into_split();
     let handshake = format!(
@@ -239,6 +215,23 @@ async fn a_flood_past_the_rate_limit_is_closed_with_1008_and_the_client_hears_it
         head.push(byte[0]);
     }
     assert!(head.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&head));
+    (reader, writer)
+}
+
+/// A client's small text frame (masked with a zero key, so the payload goes as it is).
+fn small_frame(payload: &[u8]) -> Vec<u8> {
+    assert!(payload.len() < 126);
+    let mut frame = vec![0x81, 0x80 | payload.len() as u8, 0, 0, 0, 0];
+    frame.extend_from_slice(payload);
+    frame
+}
+
+#[tokio::test]
+async fn a_flood_past_the_rate_limit_is_closed_with_1008_and_the_client_hears_it() {
+    let dist = Dist::new("flood");
+    let suite = suite(&dist, HttpLimits::default(), RelayLimits::default()).await;
+    let addr = suite.app_addr();
+    let (mut reader, mut writer) = upgraded(addr).await;
     // 2,000 frames at once, far past the burst and the strikes: most are still in flight when
     // the relay decides to close.
     let flood: Vec<u8> = (0..2000).flat_map(|_| small_frame(&[b'f'; 100])).collect();
