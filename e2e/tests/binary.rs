@@ -92,6 +92,8 @@ async fn the_binary_alone_answers_every_file_and_page_as_the_server_does_from_di
         }
     }
     assert!(revalidated > 0, "files carry a validator");
+    // Nothing but the suite's own files is served: not what unpacking it left behind.
+    assert_eq!(get(&alone, "/.crosstalk-unpacked", &[]).await.status, 404);
     let pages = crosstalk_protocol::catalog::reader_pages().chain(["/no-such-page"]);
     for page in pages {
         let ask = [("Accept-Encoding", "br, gzip")];

@@ -2,7 +2,8 @@
 //! copy to the machine that serves a class.
 //!
 //! Implementation note: the files are unpacked once into a folder named by their content's hash
-//! (under `$XDG_CACHE_HOME/crosstalk`, else `~/.cache/crosstalk`, else the temporary folder), each
+//! (`dist-<hash>/dist` under `$XDG_CACHE_HOME/crosstalk`, else `~/.cache/crosstalk`, else the
+//! temporary folder), each
 //! with the modification time it had in `dist/`, and served from there by the same code that
 //! serves a `dist/` folder. So the binary answers exactly as the server does from `dist/` — the
 //! same `Content-Type`, `Content-Encoding` and `Vary`, `Cache-Control`, and `Last-Modified` with
@@ -28,16 +29,18 @@ pub fn unpack() -> io::Result<PathBuf> {
         }
     }
     let id: String = digest.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect();
+    // `dist-<id>/dist` is served; the mark beside it is not a file of the suite.
     let home = cache_home().join(format!("dist-{id}"));
+    let served = home.join("dist");
     if home.join(DONE).is_file() {
-        return Ok(home);
+        return Ok(served);
     }
     // Written beside, then renamed into place: two servers starting at once never see half a suite.
     let partial = home.with_extension(format!("partial-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&partial);
     for path in Dist::iter() {
         let Some(file) = Dist::get(&path) else { continue };
-        let target = partial.join(path.as_ref());
+        let target = partial.join("dist").join(path.as_ref());
         if let Some(parent) = target.parent() {
             std::fs::create_dir_all(parent)?;
         }
@@ -49,11 +52,11 @@ pub fn unpack() -> io::Result<PathBuf> {
     }
     std::fs::write(partial.join(DONE), id)?;
     match std::fs::rename(&partial, &home) {
-        Ok(()) => Ok(home),
+        Ok(()) => Ok(served),
         // Another server unpacked the same suite first: its copy is as good.
         Err(_) if home.join(DONE).is_file() => {
             let _ = std::fs::remove_dir_all(&partial);
-            Ok(home)
+            Ok(served)
         }
         Err(e) => {
             Err(io::Error::new(e.kind(), format!("cannot unpack the suite into {}: {e}", home.display())))
@@ -61,7 +64,7 @@ pub fn unpack() -> io::Result<PathBuf> {
     }
 }
 
-/// Marks a folder as wholly unpacked.
+/// Marks a folder as wholly unpacked (beside the suite's files, never among them).
 const DONE: &str = ".crosstalk-unpacked";
 
 fn cache_home() -> PathBuf {
