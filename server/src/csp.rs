@@ -101,6 +101,13 @@ pub fn content_security_policy(
     probe: Option<&str>,
 ) -> String {
     let provider = &origins.provider_origin;
+    // The app's scripts by its origin too, not `'self'` alone: in a sandboxed frame (the Origin
+    // lab's opaque attacker) WebKit matches `'self'` against the frame's opaque origin and runs
+    // nothing; Chromium and Firefox match the URL's.
+    let scripts_from = match side {
+        Side::App => format!("'self' {}", origins.app_origin),
+        _ => "'self'".to_owned(),
+    };
     let (connect, frames, ancestors) = match side {
         Side::App => {
             // The relay's socket, on the app's origin: `ws://` beside `http://`, `wss://` beside
@@ -121,7 +128,7 @@ pub fn content_security_policy(
         Side::Stranger => return "default-src 'none'; frame-ancestors 'none'".to_owned(),
     };
     format!(
-        "default-src 'self'; script-src 'self' {scripts} 'wasm-unsafe-eval'; style-src 'self'; \
+        "default-src 'self'; script-src {scripts_from} {scripts} 'wasm-unsafe-eval'; style-src 'self'; \
          img-src 'self' data:; connect-src {connect}; worker-src 'self'; frame-src {frames}; \
          object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors {ancestors}; \
          report-uri {CSP_REPORT_PATH}{}",

@@ -548,7 +548,8 @@ mod tests {
             .origins_for("localhost");
         let app = content_security_policy(Side::App, &origins, &hashes, None);
         for part in [
-            "script-src 'self' 'sha256-bhHHL3z2vDgxUt0W3dWQOrprscmda2Y5pLsLg4GF+pI=' 'wasm-unsafe-eval';",
+            // By origin too: a sandboxed frame's opaque origin never matches 'self' in WebKit.
+            "script-src 'self' http://localhost:1 'sha256-bhHHL3z2vDgxUt0W3dWQOrprscmda2Y5pLsLg4GF+pI=' 'wasm-unsafe-eval';",
             "object-src 'none'",
             "base-uri 'none'",
             "frame-src 'self' http://localhost:2;",

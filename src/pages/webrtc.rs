@@ -45,8 +45,16 @@ pub fn WebRtcPage() -> Html {
             (desk.clone(), route.clone(), delivery.clone(), fault_now.clone());
         use_effect_with(*signalling, move |&signalling| {
             let room = page_query::param("room").unwrap_or_else(|| DEFAULT_ROOM.to_owned());
-            let opened =
-                RtcDesk::open(signalling, &room, route.sink(Action::Signal), route.sink(Action::Data));
+            // Where the browser has no WebRTC the route says so at once (the panel above names the
+            // API and the cause), rather than fail as if something had gone wrong.
+            let missing = crate::transport::missing::missing(&crosstalk_protocol::catalog::WEBRTC.needs);
+            let opened = match missing {
+                Some(_) => Err(None),
+                None => {
+                    RtcDesk::open(signalling, &room, route.sink(Action::Signal), route.sink(Action::Data))
+                        .map_err(Some)
+                }
+            };
             match opened {
                 Ok(opened) => {
                     opened.set_delivery(*delivery.borrow());
@@ -54,7 +62,8 @@ pub fn WebRtcPage() -> Html {
                     route.dispatch(Action::Opened { me: opened.me() });
                     *desk.borrow_mut() = Some(opened);
                 }
-                Err(reason) => route.dispatch(Action::Failed(reason)),
+                Err(Some(reason)) => route.dispatch(Action::Failed(reason)),
+                Err(None) => route.dispatch(Action::Unsupported),
             }
             // Dropping hangs up and stops signalling.
             move || drop(desk.borrow_mut().take())

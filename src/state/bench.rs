@@ -201,9 +201,12 @@ impl RouteState for BenchState {
                 let said = format!("{}: {why}", case_label(mechanism, payload, side));
                 log.push(Entry::system("failed", said.clone(), at_ms));
                 if let Some(row) = self.row_mut(mechanism, payload) {
+                    // Each round fails the same way where the browser lacks the API: said once.
+                    let this = format!("{}: {why}", side_label(side));
                     row.note = Some(match row.note.take() {
-                        Some(earlier) => format!("{earlier}; {}: {why}", side_label(side)),
-                        None => format!("{}: {why}", side_label(side)),
+                        Some(earlier) if earlier.split("; ").any(|n| n == this) => earlier,
+                        Some(earlier) => format!("{earlier}; {this}"),
+                        None => this,
                     });
                 }
             }
@@ -302,6 +305,15 @@ mod tests {
             &mut log,
         );
         assert_eq!(state.rows[1].note.as_deref(), Some("plain JS: boom"));
+        // The same failure in the next round, and the other side's: each said once.
+        for (side, why) in [(Side::Baseline, "boom"), (Side::Crosstalk, "bang"), (Side::Crosstalk, "bang")] {
+            state.apply(
+                Action::Failed { mechanism: m, payload: 100_000, side, why: why.into() },
+                3.5,
+                &mut log,
+            );
+        }
+        assert_eq!(state.rows[1].note.as_deref(), Some("plain JS: boom; crosstalk: bang"));
         state.apply(Action::Finished, 4.0, &mut log);
         assert_eq!(state.state_attr(), "done");
         assert!(log.entries().any(|e| e.entry.payload.text().contains("boom")));

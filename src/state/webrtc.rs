@@ -101,9 +101,16 @@ impl Default for WebRtcState {
 pub enum Action {
     Signal(SignalEvent),
     Data(DataEvent),
-    Opened { me: SenderId },
+    Opened {
+        me: SenderId,
+    },
     Failed(String),
-    Refused { what: String, reason: Reason },
+    /// The browser has no `RTCPeerConnection`.
+    Unsupported,
+    Refused {
+        what: String,
+        reason: Reason,
+    },
 }
 
 impl super::Refusal for Action {
@@ -197,6 +204,10 @@ impl RouteState for WebRtcState {
                 let entry = Entry::said("error", said!(StateError, reason.clone()), at_ms);
                 self.signalling = LinkState::Failed(reason);
                 Some(entry)
+            }
+            Action::Unsupported => {
+                self.signalling = LinkState::Unsupported;
+                Some(Entry::said("state", said!(RtcUnsupported), at_ms))
             }
             Action::Refused { what, reason } => {
                 Some(Entry::said("refused", said!(NotSentWhat, what), at_ms).rejected(reason))
@@ -393,6 +404,15 @@ mod tests {
         assert_eq!(state.texts_received, 4);
         let codes: Vec<Option<ReasonCode>> = log.entries().map(|e| e.entry.status.reason_code()).collect();
         assert_eq!(codes[1], Some(ReasonCode::Gap));
+    }
+
+    #[test]
+    fn a_browser_without_webrtc_is_unsupported_not_an_error() {
+        let (mut state, mut log) = (WebRtcState::default(), LogBook::default());
+        state.apply(Action::Unsupported, 1.0, &mut log);
+        assert_eq!(state_attr(&state.signalling), "unsupported");
+        let said = log.entries().last().unwrap();
+        assert!(said.entry.status.reason_code().is_none(), "an engine's lack is not an error");
     }
 
     #[test]
