@@ -104,7 +104,18 @@ pub mod session {
                     let mut caps = Capabilities::new();
                     caps.set("browserName", "MiniBrowser").expect("a capability");
                     let args: Vec<&str> = args.split_whitespace().collect();
-                    let options = serde_json::json!({ "binary": env("CROSSTALK_BROWSER"), "args": args });
+                    let mut options = serde_json::json!({ "binary": env("CROSSTALK_BROWSER"), "args": args });
+                    if let Some(names) = secure_names() {
+                        // The names resolve to loopback through the hosts file the driver is
+                        // started with (`OwnDriver`); WebKitGTK trusts a certificate per host, not
+                        // a CA: the server's own.
+                        let cert = env("CROSSTALK_SERVER_CERT");
+                        let certificates: Vec<_> = names
+                            .iter()
+                            .map(|host| serde_json::json!({ "host": host, "certificateFile": cert }))
+                            .collect();
+                        options["certificates"] = serde_json::Value::from(certificates);
+                    }
                     caps.set("webkitgtk:browserOptions", options).expect("a capability");
                     caps
                 }
@@ -177,6 +188,72 @@ pub mod session {
         pub driver: WebDriver,
         base: String,
         engine: Engine,
+        /// The driver this session alone uses (WebKitGTK), stopped after the session: declared
+        /// after `driver`, so dropped after it quits.
+        _own: Option<OwnDriver>,
+    }
+
+    /// A WebDriver server started for one session (`CROSSTALK_WEBDRIVER_BINARY`): WebKitWebDriver,
+    /// once a session of it hangs, cannot open the next, so no driver outlives its test. Its
+    /// process group (the browser with it) is killed on drop; its log is
+    /// `target/xtask/drivers/<engine>-<port>.log`.
+    struct OwnDriver {
+        child: std::process::Child,
+        url: String,
+    }
+
+    impl OwnDriver {
+        fn start(binary: &str, engine: Engine) -> OwnDriver {
+            use std::os::unix::process::CommandExt as _;
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .expect("a free port for the driver")
+                .port();
+            let logs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/xtask/drivers");
+            let _ = std::fs::create_dir_all(&logs);
+            let log = std::fs::File::create(logs.join(format!("{}-{port}.log", engine.name())))
+                .map(std::process::Stdio::from)
+                .unwrap_or_else(|_| std::process::Stdio::null());
+            let mut command = match std::env::var("CROSSTALK_HOSTS_FILE") {
+                // WebKitGTK resolves names through the system, and has no resolver rules: the
+                // driver, and the browser it starts, run in a mount namespace of their own whose
+                // /etc/hosts names the test names loopback. Nothing outside it changes.
+                Ok(hosts) => {
+                    let mut c = std::process::Command::new("unshare");
+                    c.args(["--user", "--map-root-user", "--mount", "--", "sh", "-c"])
+                        .arg(r#"mount --bind "$0" /etc/hosts && exec "$@""#)
+                        .args([hosts.as_str(), binary]);
+                    c
+                }
+                Err(_) => std::process::Command::new(binary),
+            };
+            command.args([format!("--port={port}"), "--host=127.0.0.1".to_owned()]).process_group(0);
+            if let Ok(tmp) = std::env::var("CROSSTALK_WEBDRIVER_TMPDIR") {
+                command.env("TMPDIR", tmp);
+            }
+            let child = command
+                .stdout(std::process::Stdio::null())
+                .stderr(log)
+                .spawn()
+                .unwrap_or_else(|e| panic!("cannot start {binary}: {e}"));
+            let own = OwnDriver { child, url: format!("http://127.0.0.1:{port}") };
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+                assert!(Instant::now() < deadline, "{binary} did not listen on {port} within 20 s");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            own
+        }
+    }
+
+    impl Drop for OwnDriver {
+        fn drop(&mut self) {
+            // The whole group: a browser whose session hung outlives a driver killed alone.
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", self.child.id())])
+                .status();
+            let _ = self.child.wait();
+        }
     }
 
     impl Browser {
@@ -185,13 +262,40 @@ pub mod session {
         pub async fn start() -> Browser {
             let engine = Engine::of_run();
             let caps = engine.capabilities();
+            if let Ok(binary) = std::env::var("CROSSTALK_WEBDRIVER_BINARY") {
+                // Now and then a new WebKitWebDriver takes the new-session request and never
+                // launches the browser (no process, no answer: 3 of about 120 sessions in a whole
+                // run here): such a driver is killed and another started, up to three times.
+                for attempt in 1..=3 {
+                    let own = OwnDriver::start(&binary, engine);
+                    // A hung command fails its test in a minute, not after reqwest's two.
+                    let session = WebDriver::builder(&own.url, caps.clone())
+                        .request_timeout(Duration::from_secs(60))
+                        .connect();
+                    match tokio::time::timeout(Duration::from_secs(20), session).await {
+                        Ok(Ok(driver)) => {
+                            return Browser {
+                                driver,
+                                base: env("CROSSTALK_BASE_URL"),
+                                engine,
+                                _own: Some(own),
+                            };
+                        }
+                        Ok(Err(e)) => panic!("a WebDriver session with {}: {e}", engine.name()),
+                        Err(_) => eprintln!("{} opened no session in 20 s (attempt {attempt} of 3)", binary),
+                    }
+                }
+                panic!("{binary} opened no session in three attempts");
+            }
             let urls = env("CROSSTALK_WEBDRIVER_URL");
             let deadline = Instant::now() + Duration::from_secs(120);
             loop {
                 let mut refused = String::new();
                 for url in urls.split_whitespace() {
                     match WebDriver::new(url, caps.clone()).await {
-                        Ok(driver) => return Browser { driver, base: env("CROSSTALK_BASE_URL"), engine },
+                        Ok(driver) => {
+                            return Browser { driver, base: env("CROSSTALK_BASE_URL"), engine, _own: None }
+                        }
                         // A driver that holds one session at a time refuses another with the
                         // WebDriver error code "session not created", whatever its words: try the
                         // next, and again later.
@@ -393,7 +497,15 @@ pub mod action {
     pub async fn click(driver: &WebDriver, id: &str) {
         let element =
             driver.find(testid(id)).await.unwrap_or_else(|e| panic!("no [data-testid={id}] to click: {e}"));
-        element.click().await.unwrap_or_else(|e| panic!("cannot click [data-testid={id}]: {e}"));
+        click_element(&element).await.unwrap_or_else(|e| panic!("cannot click [data-testid={id}]: {e}"));
+    }
+
+    /// Clicks `element` once it is in the middle of the window. WebDriver scrolls an element only
+    /// until it shows, and WebKitGTK's driver drops the `click` of one left at the window's edge
+    /// (`mousedown` and `mouseup` arrive, `click` never does), so every click centres it first.
+    pub async fn click_element(element: &WebElement) -> WebDriverResult<()> {
+        element.scroll_into_view().await?;
+        element.click().await
     }
 
     /// Replaces the text of an input.
@@ -419,7 +531,7 @@ pub mod action {
             .find(By::Css(format!("option[value=\"{value}\"]")))
             .await
             .unwrap_or_else(|e| panic!("no option {value} in [data-testid={id}]: {e}"));
-        option.click().await.expect("choose the option");
+        click_element(&option).await.expect("choose the option");
     }
 }
 
@@ -605,5 +717,174 @@ document.querySelector(`[data-testid="${arguments[0]}"]`).click();
     pub async fn log_has(driver: &WebDriver, want: Want<'_>) -> LogLine {
         let mut matching = log_has_n(driver, 1, want).await;
         matching.pop().expect("at least one")
+    }
+}
+
+/// Proven marks: a test takes another path in an engine only where a web API is missing, and
+/// proves it in the same test with the suite's own capability probe; there it asserts the route's
+/// clean `unsupported` state instead (docs/webkit.md lists every mark).
+pub mod mark {
+    use thirtyfour::prelude::*;
+
+    use crate::check::{attr_of, state_becomes};
+    use crate::session::{Browser, Engine};
+
+    /// A capability `/capabilities` probes, the route that needs it, and the API the route names.
+    pub struct Needed {
+        /// The probe's row (`data-capability`), e.g. `rtc-data-channel`.
+        pub probe: &'static str,
+        /// The origin to probe on and open the route on (an API may exist on one origin only).
+        pub origin: String,
+        /// The route, e.g. `/webrtc`.
+        pub route: &'static str,
+        /// The API its `missing-api` panel names (`data-api`), e.g. `RTCPeerConnection`.
+        pub api: &'static str,
+        /// The engines known to lack it: a missing API anywhere else fails the test.
+        pub known_in: &'static [Engine],
+    }
+
+    impl Needed {
+        /// `/atomics`' shared memory, on the isolated origin: WebKitGTK (Debian) has no
+        /// `SharedArrayBuffer` even there (Safari has).
+        pub fn shared_memory(browser: &Browser) -> Needed {
+            Needed {
+                probe: "shared-array-buffer",
+                origin: browser.isolated_origin(),
+                route: "/atomics",
+                api: "SharedArrayBuffer",
+                known_in: &[Engine::WebKit],
+            }
+        }
+
+        /// `/webrtc`'s data channel: WebKitGTK (Debian) is built without WebRTC (Safari has it).
+        pub fn data_channel(browser: &Browser) -> Needed {
+            Needed {
+                probe: "rtc-data-channel",
+                origin: browser.app_origin(),
+                route: "/webrtc",
+                api: "RTCPeerConnection",
+                known_in: &[Engine::WebKit],
+            }
+        }
+    }
+
+    /// The routes this browser proves it cannot run (each probe asked on its own origin): tests
+    /// that visit every route expect `unsupported` there. Leaves the current tab on a probe page.
+    pub async fn routes_lacking(browser: &Browser) -> Vec<&'static str> {
+        let mut lacking = Vec::new();
+        for needed in [Needed::shared_memory(browser), Needed::data_channel(browser)] {
+            if probe_says_missing(browser, &needed).await {
+                lacking.push(needed.route);
+            }
+        }
+        lacking
+    }
+
+    /// Whether this browser lacks what `needed` names. Asks `/capabilities` on its origin; where
+    /// the probe says "no", checks the engine is one known to lack it, opens the route and sees it
+    /// say `unsupported` with `missing-api` naming the API and the browser as the cause, and
+    /// records the mark in `target/marks-<engine>.txt`. The caller ends the test on `true`; the
+    /// current tab is left on the route.
+    pub async fn lacks(browser: &Browser, needed: &Needed) -> bool {
+        if !probe_says_missing(browser, needed).await {
+            return false;
+        }
+        let driver = &browser.driver;
+        browser.goto(&format!("{}{}", needed.origin, needed.route)).await;
+        browser.rendered().await;
+        state_becomes(driver, "status", "unsupported").await;
+        assert_eq!(attr_of(driver, "missing-api", "data-api").await.as_deref(), Some(needed.api));
+        assert_eq!(
+            attr_of(driver, "missing-api", "data-reason-code").await.as_deref(),
+            Some("not-in-browser")
+        );
+        true
+    }
+
+    /// Whether `/capabilities` on `needed`'s origin says its probe is missing, in an engine known
+    /// to lack it (anywhere else that fails the test); a "no" is recorded as a mark. Leaves the
+    /// current tab on `/capabilities`.
+    pub async fn probe_says_missing(browser: &Browser, needed: &Needed) -> bool {
+        let driver = &browser.driver;
+        browser.goto(&format!("{}/capabilities", needed.origin)).await;
+        browser.rendered().await;
+        state_becomes(driver, "status", "done").await;
+        let row = format!(r#"[data-testid="capability"][data-capability="{}"]"#, needed.probe);
+        let row =
+            driver.find(By::Css(row)).await.unwrap_or_else(|e| panic!("no probe {}: {e}", needed.probe));
+        if row.attr("data-supported").await.ok().flatten().as_deref() != Some("no") {
+            return false;
+        }
+        let note = row.find(By::Css(".note")).await.expect("a note").text().await.unwrap_or_default();
+        let engine = browser.engine();
+        assert!(
+            needed.known_in.contains(&engine),
+            "{} says {} is missing in {}, which should have it: {note}",
+            needed.probe,
+            needed.api,
+            engine.name()
+        );
+        record(engine, "mark", &format!("{}: {}: {note}", needed.route, needed.probe));
+        true
+    }
+
+    /// Records a substitute: where the driver, not the engine, lacks something, the test asserts
+    /// the same behaviour another way (`why` says which, and why).
+    pub fn substitute(browser: &Browser, why: &str) {
+        record(browser.engine(), "substitute", why);
+    }
+
+    /// One line in `target/marks-<engine>.txt` (test, kind, what), and on stderr.
+    fn record(engine: Engine, kind: &str, what: &str) {
+        use std::io::Write as _;
+        let test = std::thread::current().name().unwrap_or("a test").to_owned();
+        let line = format!("{test}\t{kind}\t{what}\n");
+        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("../target/marks-{}.txt", engine.name()));
+        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(file) {
+            let _ = f.write_all(line.as_bytes());
+        }
+        eprintln!("{kind} in {}: {line}", engine.name());
+    }
+}
+
+/// axe-core, injected through WebDriver (which the page's CSP does not govern: a `<script>` would
+/// be refused, rightly), for `cargo xtask audit` and the contrast test.
+pub mod axe {
+    use thirtyfour::prelude::*;
+
+    /// axe-core's script (`CROSSTALK_AXE_SCRIPT`, installed by `cargo xtask`).
+    pub fn source() -> String {
+        let path = std::env::var("CROSSTALK_AXE_SCRIPT").unwrap_or_else(|_| {
+            panic!("CROSSTALK_AXE_SCRIPT is not set: run the tests with `cargo xtask test`")
+        });
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("axe-core's script {path}: {e}"))
+    }
+
+    /// axe's violations on the current page (only `rule`'s, if given): rule, how many elements,
+    /// impact, and what it wants with the elements it found.
+    pub async fn violations(
+        driver: &WebDriver,
+        source: &str,
+        rule: Option<&str>,
+    ) -> Vec<(String, u64, String, String)> {
+        driver.execute(&format!("{source}\n;return true;"), Vec::new()).await.expect("axe injected");
+        let script = "const done = arguments[arguments.length - 1];\
+                      const only = arguments[0] ? { runOnly: [arguments[0]] } : {};\
+                      axe.run(document, Object.assign({ resultTypes: ['violations'] }, only))\
+                      .then(r => done(r.violations.map(v => [v.id, v.nodes.length, v.impact || '',\
+                          v.help + ': ' + v.nodes.slice(0, 5).map(n => n.target.join(' ') + ' (' + (n.any[0] || {}).message + ')').join('; ')])),\
+                            e => done([['axe-error', 0, '', String(e)]]));";
+        let found = driver.execute_async(script, vec![serde_json::json!(rule)]).await.expect("axe ran");
+        found
+            .json()
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|v| {
+                let text = |i: usize| v.get(i).and_then(|x| x.as_str()).unwrap_or_default().to_owned();
+                (text(0), v.get(1).and_then(|x| x.as_u64()).unwrap_or(0), text(2), text(3))
+            })
+            .collect()
     }
 }

@@ -190,6 +190,10 @@ async fn a_closed_tab_says_goodbye_and_leaves_at_once() {
     let browser = Browser::start().await;
     let driver = &browser.driver;
     if browser.engine() == Engine::Firefox {
+        crosstalk_e2e::mark::substitute(
+            &browser,
+            "a closing tab's goodbye is lost now and then: the roster's expiry instead",
+        );
         let tabs = browser.open_tabs("/broadcast", 2, "joined").await;
         peers_become(driver, 1).await;
         driver.close_window().await.expect("close the second tab");

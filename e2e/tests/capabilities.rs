@@ -85,5 +85,35 @@ async fn every_probe_answers_with_what_the_engine_really_does() {
     );
     assert_eq!(left.await.expect("a count").json().as_u64(), Some(0));
     assert_eq!(csp_violations(driver).await, 0);
+
+    // The isolated origin (`/atomics`'): isolation in every engine, and shared memory where the
+    // engine has it (WebKitGTK (Debian) has none even there; Safari has).
+    browser.goto(&format!("{}/capabilities", browser.isolated_origin())).await;
+    browser.rendered().await;
+    state_becomes(driver, "status", "done").await;
+    let mut isolated = Vec::new();
+    for slug in ["cross-origin-isolated", "shared-array-buffer", "atomics-wait-async"] {
+        let row = driver
+            .find(By::Css(format!(r#"[data-testid="capability"][data-capability="{slug}"]"#)))
+            .await
+            .expect("a row");
+        let supported = row.attr("data-supported").await.ok().flatten().unwrap_or_default();
+        let note = row.find(By::Css(".note")).await.expect("a note").text().await.unwrap_or_default();
+        let want = match (slug, browser.engine()) {
+            ("shared-array-buffer", Engine::WebKit) => "no",
+            _ => "yes",
+        };
+        assert_eq!(supported, want, "{slug} on the isolated origin: {note}");
+        if supported == "no" {
+            assert!(
+                note.contains("this browser has no SharedArrayBuffer"),
+                "the browser is the cause: {note}"
+            );
+        }
+        isolated.push(serde_json::json!({ "slug": slug, "supported": supported == "yes", "note": note }));
+    }
+    let kept = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("../target/capabilities-{}-isolated.json", browser.engine().name()));
+    let _ = std::fs::write(kept, serde_json::json!({ "capabilities": isolated }).to_string());
     browser.quit().await;
 }

@@ -135,13 +135,8 @@ async fn the_guide_points_at_the_step_folds_away_and_leads_to_the_next_chapter()
     .await;
     assert!(attr_of(driver, "peers", "class").await.is_none_or(|c| !c.contains("guide-highlight")));
     click(driver, "guide-toggle").await;
-    driver
-        .find(By::Css(r#"[data-testid="guide-next"] a"#))
-        .await
-        .expect("a next chapter")
-        .click()
-        .await
-        .expect("click");
+    let element = driver.find(By::Css(r#"[data-testid="guide-next"] a"#)).await.expect("a next chapter");
+    crosstalk_e2e::action::click_element(&element).await.expect("click");
     eventually("the next chapter", async || {
         match attr_of(driver, "guide", "data-chapter").await.as_deref() {
             Some("storage") => Ok(()),

@@ -188,16 +188,14 @@ async fn without_shared_worker_the_route_says_so_and_explains_the_fallbacks() {
     browser.open("/").await;
     // Take the constructor away, then navigate inside the app (no reload, so it stays gone).
     driver.execute("delete window.SharedWorker;", Vec::new()).await.expect("remove SharedWorker");
-    driver
+    let element = driver
         .find(testid("nav-shared-worker"))
         .await
         .expect("nav link")
         .find(By::Tag("a"))
         .await
-        .expect("a")
-        .click()
-        .await
-        .expect("click");
+        .expect("a");
+    crosstalk_e2e::action::click_element(&element).await.expect("click");
     state_becomes(driver, "status", "unsupported").await;
     let notice = text_of(driver, "unsupported").await.unwrap_or_default();
     assert!(notice.contains("BroadcastChannel"), "{notice}");

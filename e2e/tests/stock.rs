@@ -37,7 +37,10 @@ async fn three_tabs_show_one_market_from_exactly_one_leader() {
 async fn failover(going: Going, path: &str) {
     let browser = Browser::start().await;
     if going == Going::Crashed && !can_crash(&browser) {
-        eprintln!("{}: no way to crash a tab; the leader's tab is closed instead", browser.engine().name());
+        crosstalk_e2e::mark::substitute(
+            &browser,
+            "only Chromium can crash a tab: the leader's tab is closed instead",
+        );
     }
     let going = if can_crash(&browser) { going } else { Going::Closed };
     let seen = stock::failover(&browser, going, path).await;
@@ -154,6 +157,12 @@ async fn followers_of_a_frozen_leader_show_stale_and_recover_when_it_wakes() {
     let tabs = open_desks(&browser, "/stock", 2).await;
     let leader = the_one_leader(&browser, &tabs).await;
     let mut before = all_show_the_leaders_market(&browser, &tabs, leader, 0).await;
+    if browser.engine() != Engine::Chromium {
+        crosstalk_e2e::mark::substitute(
+            &browser,
+            "freezing a tab is a DevTools call: the page's own Freeze button",
+        );
+    }
     if browser.engine() == Engine::Chromium {
         browser.switch_to(&tabs[leader]).await;
         let freeze = |state: &'static str| async move {
@@ -198,7 +207,7 @@ async fn window_mode_a_follower_window_follows_over_post_message_and_takes_over(
     .await;
     browser.switch_to(&popup).await;
     role_becomes(driver, "follower").await;
-    assert_eq!(text_of(driver, "transport").await.as_deref(), Some("window"));
+    transport_becomes(driver, "window").await;
     let family = [opener.clone(), popup.clone()];
     let before = all_show_the_leaders_market(&browser, &family, 0, 0).await;
 

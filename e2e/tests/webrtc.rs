@@ -5,6 +5,7 @@
 
 use crosstalk_e2e::action::{choose, click, type_text};
 use crosstalk_e2e::check::{attr_of, eventually, log_has, state_becomes, Want};
+use crosstalk_e2e::mark::{self, Needed};
 use crosstalk_e2e::session::Browser;
 use thirtyfour::prelude::*;
 
@@ -57,6 +58,10 @@ async fn connect_and_talk(browser: &Browser, path: &str) -> Vec<WindowHandle> {
 #[tokio::test(flavor = "multi_thread")]
 async fn two_tabs_connect_a_data_channel_introduced_over_broadcast_channel() {
     let browser = Browser::start().await;
+    // A proven mark: an engine without WebRTC (WebKitGTK) says so on the route instead.
+    if mark::lacks(&browser, &Needed::data_channel(&browser)).await {
+        return browser.quit().await;
+    }
     let driver = &browser.driver;
     let tabs = connect_and_talk(&browser, "/webrtc?signalling=broadcast").await;
     assert_eq!(attr_of(driver, "signalling", "data-state").await.as_deref(), Some("broadcast"));
@@ -82,6 +87,10 @@ async fn two_tabs_connect_a_data_channel_introduced_over_broadcast_channel() {
 #[tokio::test(flavor = "multi_thread")]
 async fn two_tabs_connect_a_data_channel_introduced_through_the_relay() {
     let browser = Browser::start().await;
+    // A proven mark: an engine without WebRTC (WebKitGTK) says so on the route instead.
+    if mark::lacks(&browser, &Needed::data_channel(&browser)).await {
+        return browser.quit().await;
+    }
     let driver = &browser.driver;
     let room = format!("rtc-{}", std::process::id());
     connect_and_talk(&browser, &format!("/webrtc?signalling=relay&room={room}")).await;
@@ -100,6 +109,10 @@ async fn tab_id(driver: &WebDriver) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_forged_offer_is_refused_a_flood_waits_for_the_buffer_and_an_oversized_message_is_refused() {
     let browser = Browser::start().await;
+    // A proven mark: an engine without WebRTC (WebKitGTK) says so on the route instead.
+    if mark::lacks(&browser, &Needed::data_channel(&browser)).await {
+        return browser.quit().await;
+    }
     let driver = &browser.driver;
     // Three tabs: the third (a stranger) overhears the first two's session on the channel.
     let tabs = browser.open_tabs("/webrtc", 3, "ready").await;
@@ -107,13 +120,11 @@ async fn a_forged_offer_is_refused_a_flood_waits_for_the_buffer_and_an_oversized
     let second = tab_id(driver).await;
     browser.switch_to(&tabs[0]).await;
     hears(driver, 2).await;
-    driver
+    let element = driver
         .find(By::Css(format!(r#"[data-testid="connect-peer"][data-peer="{second}"]"#)))
         .await
-        .expect("the second tab in the peer list")
-        .click()
-        .await
-        .expect("connect to it");
+        .expect("the second tab in the peer list");
+    crosstalk_e2e::action::click_element(&element).await.expect("connect to it");
     peer_state_becomes(driver, "connected").await;
     browser.switch_to(&tabs[1]).await;
     peer_state_becomes(driver, "connected").await;

@@ -11,6 +11,7 @@ use std::process::Command;
 use serde_json::{json, Value};
 
 use crate::run::{fail, output_of, run, Result};
+use crate::tools::Engine;
 
 pub const LIGHTHOUSE_VERSION: &str = "12.2.3";
 pub const AXE_VERSION: &str = "4.10.3";
@@ -186,12 +187,41 @@ pub fn row(route: &str, lang: &str, found: &Lighthouse, browser: &Value) -> (Str
     (line, json)
 }
 
+/// Chromium's half for a page, its axe violations joined by those Firefox and WebKit found there
+/// (named `engine: rule`), so one column shows every engine's.
+pub fn with_other_engines(mut seen: Value, route: &str, lang: &str, elsewhere: &[(Engine, Value)]) -> Value {
+    let mut axe: Vec<Value> = seen["axe"].as_array().cloned().unwrap_or_default();
+    for (engine, found) in elsewhere {
+        let page = found.as_array().into_iter().flatten().find(|m| m["route"] == route && m["lang"] == lang);
+        for v in page.and_then(|p| p["axe"].as_array()).into_iter().flatten() {
+            let mut v = v.clone();
+            v[0] = Value::from(format!("{}: {}", engine.name(), v[0].as_str().unwrap_or_default()));
+            axe.push(v);
+        }
+    }
+    seen["axe"] = Value::from(axe);
+    seen
+}
+
 pub const HEADER: &str =
     "  page           lang perf a11y  b.p  seo  LCP s TBT ms  LH KiB 1st KiB 2nd KiB  axe violations\n";
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn firefox_and_webkit_violations_join_chromiums_under_their_names() {
+        let seen = json!({"axe": [["region", 1, "moderate", "x"]]});
+        let firefox = json!([{"route": "/", "lang": "en", "axe": [["color-contrast", 2, "serious", "y"]]},
+                             {"route": "/", "lang": "zh", "axe": [["label", 1, "critical", "z"]]}]);
+        let webkit = json!([{"route": "/", "lang": "en", "axe": []}]);
+        let joined =
+            with_other_engines(seen, "/", "en", &[(Engine::Firefox, firefox), (Engine::WebKit, webkit)]);
+        let rules: Vec<&str> =
+            joined["axe"].as_array().unwrap().iter().map(|v| v[0].as_str().unwrap()).collect();
+        assert_eq!(rules, ["region", "firefox: color-contrast"]);
+    }
 
     #[test]
     fn the_run_with_the_median_performance_counts() {

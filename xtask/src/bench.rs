@@ -103,6 +103,30 @@ pub(crate) fn audit(paths: &[String]) -> Result<()> {
         .env("CROSSTALK_AUDIT_OUT", &browser_out)
         .current_dir(&root));
     drop(drivers);
+    // axe in the other two engines too: each draws native controls its own way.
+    let mut elsewhere = Vec::new();
+    for engine in [Engine::Firefox, Engine::WebKit] {
+        let other = tools::ensure_browser(engine)?;
+        let drivers = Drivers::start(&other, 1, None)?;
+        let out = out_dir.join(format!("axe-{}.json", engine.name()));
+        eprintln!("xtask: axe-core on {} pages × 2 languages in {}", routes.len(), engine.name());
+        let mut command = Command::new(cargo());
+        session_env(&mut command, &other, &drivers);
+        run(command
+            .args(["run", "--quiet", "-p", "crosstalk-e2e", "--bin", "audit"])
+            .env("CROSSTALK_BASE_URL", suite.app_url())
+            .env("CROSSTALK_PROVIDER_URL", suite.provider_url())
+            .env("CROSSTALK_ISOLATED_URL", suite.isolated_url())
+            .env("CROSSTALK_AXE_SCRIPT", tools_dir.join("node_modules/axe-core/axe.min.js"))
+            .env("CROSSTALK_AUDIT_ROUTES", routes.join(" "))
+            .env("CROSSTALK_AUDIT_AXE_ONLY", "1")
+            .env("CROSSTALK_AUDIT_OUT", &out)
+            .current_dir(&root))?;
+        let text = std::fs::read_to_string(&out).or_else(|e| fail(format!("{}: {e}", out.display())))?;
+        let found: serde_json::Value =
+            serde_json::from_str(&text).or_else(|e| fail(format!("{}: {e}", out.display())))?;
+        elsewhere.push((engine, found));
+    }
     let measured: serde_json::Value = browser_half
         .and_then(|()| {
             std::fs::read_to_string(&browser_out).or_else(|e| fail(format!("{}: {e}", browser_out.display())))
@@ -139,6 +163,7 @@ pub(crate) fn audit(paths: &[String]) -> Result<()> {
                 .find(|m| m["route"] == route.as_str() && m["lang"] == lang)
                 .cloned()
                 .unwrap_or_default();
+            let seen = audit::with_other_engines(seen, route, lang, &elsewhere);
             let (line, row) = audit::row(route, lang, &found, &seen);
             eprint!("{line}");
             table.push_str(&line);

@@ -29,7 +29,7 @@ pub(crate) fn capabilities() -> Result<()> {
     tools::ensure_redis()?;
     build_release(&root)?;
     crate::dist::build_binary(&root)?;
-    let mut found = Vec::new();
+    let (mut found, mut found_isolated) = (Vec::new(), Vec::new());
     for browser in &browsers {
         let engine = browser.engine;
         let kept = root.join("target").join(format!("capabilities-{}.json", engine.name()));
@@ -41,9 +41,21 @@ pub(crate) fn capabilities() -> Result<()> {
             .or_else(|e| fail(format!("{}: the test kept no findings ({e})", engine.name())))?;
         let json: serde_json::Value =
             serde_json::from_str(&text).or_else(|e| fail(format!("{}: {e}", kept.display())))?;
+        let kept = root.join("target").join(format!("capabilities-{}-isolated.json", engine.name()));
+        let text = std::fs::read_to_string(&kept)
+            .or_else(|e| fail(format!("{}: no isolated-origin findings ({e})", engine.name())))?;
+        let isolated: serde_json::Value =
+            serde_json::from_str(&text).or_else(|e| fail(format!("{}: {e}", kept.display())))?;
         found.push((engine, json));
+        found_isolated.push((engine, isolated));
     }
-    let page = matrix(&found);
+    let mut page = matrix(&found);
+    page.push_str(
+        "\n## On the isolated origin\n\n`/atomics` is served from an origin of its own with COOP and \
+         COEP. There, isolation holds in every engine, and shared memory is there where the engine has \
+         it.\n\n",
+    );
+    page.push_str(&table(&found_isolated));
     std::fs::write(root.join(PAGE), page).or_else(|e| fail(format!("cannot write {PAGE}: {e}")))?;
     println!("{}", Path::new(PAGE).display());
     Ok(())
@@ -59,6 +71,13 @@ fn matrix(found: &[(Engine, serde_json::Value)]) -> String {
          SharedArrayBuffer. Served on `127.0.0.1`: a secure context, not cross-origin isolated \
          (`/atomics` lives on its own isolated origin).\n\n",
     );
+    page.push_str(&table(found));
+    page
+}
+
+/// A row per probe, a column per engine.
+fn table(found: &[(Engine, serde_json::Value)]) -> String {
+    let mut page = String::new();
     let header: Vec<&str> = found.iter().map(|(e, _)| column(*e)).collect();
     let _ = writeln!(page, "| probe | {} |", header.join(" | "));
     let _ = writeln!(page, "|---|{}", "---|".repeat(found.len()));

@@ -32,6 +32,10 @@ pub(crate) struct TestTls {
     pub chromium_home: PathBuf,
     /// A Firefox profile that trusts the CA, zipped and base64-encoded, as geckodriver takes one.
     pub firefox_profile: PathBuf,
+    /// A hosts file naming every test name loopback, for WebKitGTK, which resolves names through
+    /// the system and has no resolver rules: its driver runs in a mount namespace of its own with
+    /// this file over `/etc/hosts` (the machine's own is never touched).
+    pub hosts: PathBuf,
 }
 
 /// Makes the CA, the certificate and both trust stores in `dir` (emptied first).
@@ -50,6 +54,7 @@ pub(crate) fn make(dir: &Path) -> Result<TestTls> {
         key: write("server.key", key_pem.as_bytes())?,
         chromium_home: dir.join("chromium-home"),
         firefox_profile: dir.join("firefox-profile.b64"),
+        hosts: write("hosts", hosts_file().as_bytes())?,
     };
     trust(&tls.chromium_home.join(".pki").join("nssdb"), &ca)?;
     let profile = dir.join("firefox-profile");
@@ -58,6 +63,14 @@ pub(crate) fn make(dir: &Path) -> Result<TestTls> {
         encode_profile(&profile).or_else(|e| fail(format!("cannot zip the Firefox profile: {e}")))?;
     write("firefox-profile.b64", encoded.as_bytes())?;
     Ok(tls)
+}
+
+/// Every name the tests reach the suite by, on loopback (`crosstalk.localhost` too: Chromium and
+/// Firefox know `*.localhost` is loopback, the system resolver does not).
+fn hosts_file() -> String {
+    let mut names: Vec<&str> = PROXIED_NAMES.to_vec();
+    names.push(crate::e2e::TEST_PUBLIC_NAME);
+    format!("127.0.0.1 localhost\n::1 localhost\n127.0.0.1 {}\n", names.join(" "))
 }
 
 /// The CA's certificate, and a certificate for [`SECURE_NAME`] and [`PROXIED_NAMES`] it signed with

@@ -27,6 +27,13 @@ pub(crate) fn session_env<'a>(
     if let Some(profile) = &drivers.firefox_profile {
         command.env("CROSSTALK_FIREFOX_PROFILE", profile);
     }
+    if let Some(display) = &drivers.display {
+        // WebKitGTK: each test starts a driver of its own (see `Drivers`).
+        command
+            .env("CROSSTALK_WEBDRIVER_BINARY", &browser.driver)
+            .env("CROSSTALK_WEBDRIVER_TMPDIR", drivers._scratch.path())
+            .env("DISPLAY", display);
+    }
     command
         .env("CROSSTALK_ENGINE", browser.engine.name())
         .env("CROSSTALK_BROWSER", &browser.binary)
@@ -69,9 +76,10 @@ pub(crate) fn end_to_end(root: &Path, browser: &Browser, filters: &[String]) -> 
         let tls = certs::make(&root.join("target").join("xtask").join("tls"))?;
         let suites = TestSuites::start(&runtime, root, &tls)?;
         let drivers = Drivers::start(browser, E2E_THREADS, Some(&tls))?;
-        Ok((runtime, suites, drivers))
+        let axe = crate::audit::ensure_tools()?.join("node_modules/axe-core/axe.min.js");
+        Ok((runtime, suites, drivers, tls, axe))
     });
-    let (runtime, suites, drivers) = match prepared {
+    let (runtime, suites, drivers, tls, axe) = match prepared {
         Ok(prepared) => prepared,
         Err(e) => return (None, Err(e)),
     };
@@ -90,6 +98,9 @@ pub(crate) fn end_to_end(root: &Path, browser: &Browser, filters: &[String]) -> 
             .env("CROSSTALK_SECURE_URL", format!("https://{SECURE_NAME}:{}", secure.app_addr().port()))
             .env("CROSSTALK_PLAIN_NAME_URL", format!("http://{SECURE_NAME}:{}", main.app_addr().port()))
             .env("CROSSTALK_SECURE_NAMES", PROXIED_NAMES.join(" "))
+            .env("CROSSTALK_HOSTS_FILE", &tls.hosts)
+            .env("CROSSTALK_SERVER_CERT", &tls.cert)
+            .env("CROSSTALK_AXE_SCRIPT", axe)
             .env("CROSSTALK_BINARY_URL", &binary.url)
             .env("CROSSTALK_DIST", root.join("dist"))
             .env("CROSSTALK_PROXIED_URL", format!("https://{}:{}", PROXIED_NAMES[0], caddy.port))
@@ -251,7 +262,8 @@ impl Drop for Alone {
 /// the disk that CI runs on.
 pub(crate) struct Drivers {
     drivers: Vec<Driver>,
-    /// WebKit's display; dropped after the drivers.
+    /// WebKit's display, for the drivers its tests start; dropped after the drivers.
+    display: Option<String>,
     _xvfb: Option<Xvfb>,
     /// The encoded Firefox profile that trusts the run's CA, when there is one.
     firefox_profile: Option<PathBuf>,
@@ -297,9 +309,13 @@ pub(crate) struct DriverEnv<'a> {
 impl Drivers {
     /// With `tls`, the browsers trust the run's CA (Chromium through its driver's `HOME`).
     pub(crate) fn start(browser: &Browser, sessions: usize, tls: Option<&TestTls>) -> Result<Drivers> {
+        // WebKitWebDriver is started by each test for its one session instead: a WebKit session
+        // that hangs (a navigation that never answers) leaves its driver unable to open the next,
+        // so a driver lives no longer than its test.
         let count = match browser.engine {
             Engine::Chromium => 1,
-            Engine::Firefox | Engine::WebKit => sessions.max(1),
+            Engine::Firefox => sessions.max(1),
+            Engine::WebKit => 0,
         };
         let scratch = Scratch::new(browser.engine.name())?;
         let xvfb = match browser.engine {
@@ -313,7 +329,8 @@ impl Drivers {
         let drivers =
             (0..count).map(|_| Driver::start(browser, scratch.path(), &env)).collect::<Result<Vec<_>>>()?;
         let firefox_profile = tls.map(|t| t.firefox_profile.clone());
-        Ok(Drivers { drivers, firefox_profile, _xvfb: xvfb, _scratch: scratch })
+        let display = xvfb.as_ref().map(|x| x.display.clone());
+        Ok(Drivers { drivers, firefox_profile, display, _xvfb: xvfb, _scratch: scratch })
     }
 
     /// Their addresses, space-separated: a test takes the first that opens a session.
@@ -342,10 +359,17 @@ impl Driver {
         if let Some(display) = env.display {
             command.env("DISPLAY", display);
         }
+        // What the driver says goes to a log of its own: when a driver dies mid-run, the log says
+        // why (it is kept after the run; the next run with that port overwrites it).
+        let logs = root().join("target").join("xtask").join("drivers");
+        let _ = std::fs::create_dir_all(&logs);
+        let log = std::fs::File::create(logs.join(format!("{}-{port}.log", browser.engine.name())))
+            .map(Stdio::from)
+            .unwrap_or_else(|_| Stdio::null());
         let child = command
             .env("TMPDIR", scratch)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .or_else(|e| fail(format!("cannot start {}: {e}", binary.display())))?;
         let driver = Driver { child, port };

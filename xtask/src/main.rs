@@ -43,7 +43,7 @@ enum Cli {
     Serve(Box<ServeArgs>),
     /// Native tests, wasm tests in headless Chromium, the release build, end-to-end tests
     Test {
-        /// One engine only: chromium, firefox or webkit [default: chromium and firefox]
+        /// One engine only: chromium, firefox or webkit [default: all three, in that order]
         #[arg(long, value_parser = Engine::parse_flag)]
         browser: Option<Engine>,
     },
@@ -54,7 +54,7 @@ enum Cli {
     Dist,
     /// Build in release and run only the end-to-end tests, with the servers and browser `test` uses
     E2e {
-        /// One engine only: chromium, firefox or webkit [default: chromium and firefox]
+        /// One engine only: chromium, firefox or webkit [default: all three, in that order]
         #[arg(long, value_parser = Engine::parse_flag)]
         browser: Option<Engine>,
         /// Only the tests whose names contain one of these
@@ -93,10 +93,10 @@ fn main() -> ExitCode {
     // `--help` (on every command) and a wrong word, named with what is taken, are clap's.
     let result = match Cli::parse() {
         Cli::Serve(args) => serve::serve(*args),
-        Cli::Test { browser } => pipeline::test(engines_or_both(browser)),
+        Cli::Test { browser } => pipeline::test(engines_or_all(browser)),
         Cli::Build => tools::ensure_build_tools(&root()).and_then(|()| build_release(&root())),
         Cli::Dist => dist::dist(),
-        Cli::E2e { browser, filters } => e2e::only_end_to_end(engines_or_both(browser), &filters),
+        Cli::E2e { browser, filters } => e2e::only_end_to_end(engines_or_all(browser), &filters),
         Cli::Bench { browser, query } => bench::bench(browser.unwrap_or(Engine::Chromium), query.as_deref()),
         Cli::BenchRun => bench::bench_run(),
         Cli::Audit { paths } => bench::audit(&paths),
@@ -113,8 +113,8 @@ fn main() -> ExitCode {
     }
 }
 
-/// The engine `--browser` named, or both.
-fn engines_or_both(browser: Option<Engine>) -> Vec<Engine> {
+/// The engine `--browser` named, or every one.
+fn engines_or_all(browser: Option<Engine>) -> Vec<Engine> {
     browser.map_or_else(|| Engine::ALL.to_vec(), |engine| vec![engine])
 }
 

@@ -1,6 +1,7 @@
 //! `cargo xtask audit`'s browser half: for each route and language, in a fresh profile (an empty
 //! cache), what the first load transfers, what a second tab of the same route then transfers, and
-//! axe-core's violations on the running page. Writes JSON to `CROSSTALK_AUDIT_OUT`; `xtask`
+//! axe-core's violations on the running page; with `CROSSTALK_AUDIT_AXE_ONLY`, axe alone (the
+//! run in Firefox and WebKit). Writes JSON to `CROSSTALK_AUDIT_OUT`; `xtask`
 //! serves the suite, starts chromedriver, runs Lighthouse beside this and prints the table.
 //!
 //! axe is injected through WebDriver, which the page's CSP does not govern (a `<script>` would be
@@ -39,29 +40,37 @@ async fn settled(driver: &WebDriver) {
     .await;
 }
 
-async fn axe(driver: &WebDriver, source: &str) -> Vec<(String, u64, String, String)> {
-    driver.execute(&format!("{source}\n;return true;"), Vec::new()).await.expect("axe injected");
-    let script = "const done = arguments[arguments.length - 1];\
-                  axe.run(document, { resultTypes: ['violations'] })\
-                  .then(r => done(r.violations.map(v => [v.id, v.nodes.length, v.impact || '', v.help])),\
-                        e => done([['axe-error', 0, '', String(e)]]));";
-    let found = driver.execute_async(script, Vec::new()).await.expect("axe ran");
-    found
-        .json()
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|v| {
-            let text = |i: usize| v.get(i).and_then(|x| x.as_str()).unwrap_or_default().to_owned();
-            (text(0), v.get(1).and_then(|x| x.as_u64()).unwrap_or(0), text(2), text(3))
-        })
-        .collect()
-}
-
 #[tokio::main]
 async fn main() {
     let axe_source = std::fs::read_to_string(env("CROSSTALK_AXE_SCRIPT")).expect("axe-core's script");
     let mut audits = Vec::new();
+    if std::env::var("CROSSTALK_AUDIT_AXE_ONLY").is_ok() {
+        // Firefox and WebKit: axe alone (each engine draws native controls its own way), in one
+        // session; the loads are Chromium's half.
+        let browser = Browser::start().await;
+        for route in env("CROSSTALK_AUDIT_ROUTES").split_whitespace() {
+            for lang in ["en", "zh"] {
+                browser.open(&format!("{route}?lang={lang}")).await;
+                settled(&browser.driver).await;
+                let axe = crosstalk_e2e::axe::violations(&browser.driver, &axe_source, None).await;
+                eprintln!("audit: {route} ({lang}) in {}: {} axe rules", browser.engine().name(), axe.len());
+                let (route, lang) = (route.to_owned(), lang.to_owned());
+                audits.push(Audit {
+                    route,
+                    lang,
+                    first_load_bytes: 0,
+                    second_load_bytes: 0,
+                    second_load_fetched: Vec::new(),
+                    axe,
+                });
+            }
+        }
+        browser.quit().await;
+        let out = env("CROSSTALK_AUDIT_OUT");
+        std::fs::write(&out, serde_json::to_string_pretty(&audits).expect("JSON"))
+            .expect("the audit's JSON written");
+        return;
+    }
     for route in env("CROSSTALK_AUDIT_ROUTES").split_whitespace() {
         for lang in ["en", "zh"] {
             // A session of its own: a fresh profile, so the first load finds an empty cache.
@@ -70,7 +79,7 @@ async fn main() {
             browser.open(&format!("{route}?lang={lang}")).await;
             settled(driver).await;
             let first: u64 = transfers(driver).await.iter().map(|t| t.1).sum();
-            let violations = axe(driver, &axe_source).await;
+            let violations = crosstalk_e2e::axe::violations(driver, &axe_source, None).await;
             browser.open_tab(route).await;
             settled(driver).await;
             let second = transfers(driver).await;
