@@ -183,7 +183,7 @@ async fn a_burst_from_a_plain_script_in_another_tab_arrives_whole_and_in_order()
 ///
 /// In Firefox ESR 153 the goodbye of a tab closed through WebDriver is sometimes not said (about
 /// one close in eight here, while a plain script's post in the same `pagehide` arrives; not yet
-/// understood, see the README). There the test asserts what holds: the closed tab leaves within
+/// understood, see docs/engines.md). There the test asserts what holds: the closed tab leaves within
 /// the roster's own expiry, by its goodbye or its silence.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_closed_tab_says_goodbye_and_leaves_at_once() {

@@ -74,7 +74,7 @@ async fn every_probe_answers_with_what_the_engine_really_does() {
         Engine::WebKit => "AppleWebKit/",
     };
     assert!(export["user_agent"].as_str().is_some_and(|ua| ua.contains(engine)), "{export}");
-    // The matrix as this engine answered, for the README's table of both.
+    // The matrix as this engine answered, for docs/capabilities.md (cargo xtask capabilities).
     let kept = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join(format!("../target/capabilities-{}.json", browser.engine().name()));
     let _ = std::fs::write(kept, export.to_string());

@@ -80,7 +80,7 @@ async fn a_value_set_in_one_tab_is_got_in_another_and_changes_are_pushed() {
 /// The goodbye on `pagehide`, alone: the store's expiry is set far beyond the test's patience
 /// (`?peer-timeout-ms=600000`, its own worker instance), so a closed tab can only leave the count
 /// in time by saying goodbye. In Firefox a closing tab's goodbye is sometimes not said (as on
-/// `/broadcast`; see the README): there the route's own expiry is asserted instead.
+/// `/broadcast`; see docs/engines.md): there the route's own expiry is asserted instead.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_roster_counts_open_tabs_and_a_closed_one_says_goodbye() {
     let browser = Browser::start().await;

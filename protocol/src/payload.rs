@@ -5,7 +5,7 @@
 //! shared Rust string.
 //!
 //! Why not a `String`: copying a 100 KB message into wasm memory and back out costs more than the
-//! browser's whole delivery of it (the README's "Where the time goes").
+//! browser's whole delivery of it (docs/profiling.md).
 
 use std::borrow::Cow;
 use std::fmt;

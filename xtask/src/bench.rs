@@ -90,28 +90,14 @@ pub(crate) fn audit(paths: &[String]) -> Result<()> {
     eprintln!("xtask: first and second loads, and axe-core, on {} pages × 2 languages", routes.len());
     let _ = std::fs::remove_dir_all(&out_dir);
     std::fs::create_dir_all(&out_dir).or_else(|e| fail(format!("{}: {e}", out_dir.display())))?;
-    let drivers = Drivers::start(&browser, 1, None)?;
-    let mut command = Command::new(cargo());
-    session_env(&mut command, &browser, &drivers);
-    let browser_half = run(command
-        .args(["run", "--quiet", "-p", "crosstalk-e2e", "--bin", "audit"])
-        .env("CROSSTALK_BASE_URL", suite.app_url())
-        .env("CROSSTALK_PROVIDER_URL", suite.provider_url())
-        .env("CROSSTALK_ISOLATED_URL", suite.isolated_url())
-        .env("CROSSTALK_AXE_SCRIPT", tools_dir.join("node_modules/axe-core/axe.min.js"))
-        .env("CROSSTALK_AUDIT_ROUTES", routes.join(" "))
-        .env("CROSSTALK_AUDIT_OUT", &browser_out)
-        .current_dir(&root));
-    drop(drivers);
-    // axe in the other two engines too: each draws native controls its own way.
-    let mut elsewhere = Vec::new();
-    for engine in [Engine::Firefox, Engine::WebKit] {
-        let other = tools::ensure_browser(engine)?;
-        let drivers = Drivers::start(&other, 1, None)?;
-        let out = out_dir.join(format!("axe-{}.json", engine.name()));
-        eprintln!("xtask: axe-core on {} pages × 2 languages in {}", routes.len(), engine.name());
+    // The browser half in `browser`: the loads and axe (Chromium), or axe alone.
+    let browser_half = |browser: &Browser, out: &Path, axe_only: bool| -> Result<()> {
+        let drivers = Drivers::start(browser, 1, None)?;
         let mut command = Command::new(cargo());
-        session_env(&mut command, &other, &drivers);
+        session_env(&mut command, browser, &drivers);
+        if axe_only {
+            command.env("CROSSTALK_AUDIT_AXE_ONLY", "1");
+        }
         run(command
             .args(["run", "--quiet", "-p", "crosstalk-e2e", "--bin", "audit"])
             .env("CROSSTALK_BASE_URL", suite.app_url())
@@ -119,15 +105,23 @@ pub(crate) fn audit(paths: &[String]) -> Result<()> {
             .env("CROSSTALK_ISOLATED_URL", suite.isolated_url())
             .env("CROSSTALK_AXE_SCRIPT", tools_dir.join("node_modules/axe-core/axe.min.js"))
             .env("CROSSTALK_AUDIT_ROUTES", routes.join(" "))
-            .env("CROSSTALK_AUDIT_AXE_ONLY", "1")
-            .env("CROSSTALK_AUDIT_OUT", &out)
-            .current_dir(&root))?;
+            .env("CROSSTALK_AUDIT_OUT", out)
+            .current_dir(&root))
+    };
+    let chromium_half = browser_half(&browser, &browser_out, false);
+    // axe in the other two engines too: each draws native controls its own way.
+    let mut elsewhere = Vec::new();
+    for engine in [Engine::Firefox, Engine::WebKit] {
+        let other = tools::ensure_browser(engine)?;
+        let out = out_dir.join(format!("axe-{}.json", engine.name()));
+        eprintln!("xtask: axe-core on {} pages × 2 languages in {}", routes.len(), engine.name());
+        browser_half(&other, &out, true)?;
         let text = std::fs::read_to_string(&out).or_else(|e| fail(format!("{}: {e}", out.display())))?;
         let found: serde_json::Value =
             serde_json::from_str(&text).or_else(|e| fail(format!("{}: {e}", out.display())))?;
         elsewhere.push((engine, found));
     }
-    let measured: serde_json::Value = browser_half
+    let measured: serde_json::Value = chromium_half
         .and_then(|()| {
             std::fs::read_to_string(&browser_out).or_else(|e| fail(format!("{}: {e}", browser_out.display())))
         })

@@ -46,6 +46,9 @@ enum Cli {
         /// One engine only: chromium, firefox or webkit [default: all three, in that order]
         #[arg(long, value_parser = Engine::parse_flag)]
         browser: Option<Engine>,
+        /// Only the native and wasm tests: no lint, no release build, no end-to-end tests
+        #[arg(long)]
+        quick: bool,
     },
     /// Install what is missing and build in release into dist/
     Build,
@@ -93,7 +96,7 @@ fn main() -> ExitCode {
     // `--help` (on every command) and a wrong word, named with what is taken, are clap's.
     let result = match Cli::parse() {
         Cli::Serve(args) => serve::serve(*args),
-        Cli::Test { browser } => pipeline::test(engines_or_all(browser)),
+        Cli::Test { browser, quick } => pipeline::test(engines_or_all(browser), quick),
         Cli::Build => tools::ensure_build_tools(&root()).and_then(|()| build_release(&root())),
         Cli::Dist => dist::dist(),
         Cli::E2e { browser, filters } => e2e::only_end_to_end(engines_or_all(browser), &filters),
@@ -163,10 +166,11 @@ mod tests {
     #[test]
     fn commands_and_their_flags() {
         let cli = |line: &str| Cli::try_parse_from(std::iter::once("xtask").chain(line.split_whitespace()));
-        assert!(matches!(cli("test").unwrap(), Cli::Test { browser: None }));
+        assert!(matches!(cli("test").unwrap(), Cli::Test { browser: None, quick: false }));
+        assert!(matches!(cli("test --quick").unwrap(), Cli::Test { browser: None, quick: true }));
         assert!(matches!(
             cli("test --browser=firefox").unwrap(),
-            Cli::Test { browser: Some(Engine::Firefox) }
+            Cli::Test { browser: Some(Engine::Firefox), quick: false }
         ));
         let wrong = cli("test --browser safari").unwrap_err().to_string();
         assert!(wrong.contains("--browser") && wrong.contains("chromium, firefox or webkit"), "{wrong}");

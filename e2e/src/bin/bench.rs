@@ -621,8 +621,10 @@ async fn main() {
     }
 }
 
+/// Only Chromium crashes a tab on purpose (`chrome://crash`); WebKit's user agent names Safari,
+/// and Chromium's names WebKit too, so it is told by `Chrome/`.
 fn can_crash_engine(user_agent: &str) -> bool {
-    !user_agent.contains("Firefox")
+    user_agent.contains("Chrome/")
 }
 
 fn failover_table(lines: &[String], crash: &str) -> String {
@@ -632,4 +634,18 @@ fn failover_table(lines: &[String], crash: &str) -> String {
          heard (medians):\n\n| transport | leader | median | worst | where | goal | |\n|---|---|---|---|---|---|---|\n{}",
         lines.join("\n")
     )
+}
+
+#[cfg(test)]
+mod crash_tests {
+    use super::can_crash_engine;
+
+    #[test]
+    fn only_chromium_is_taken_to_crash_a_tab() {
+        let chromium = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36";
+        let webkit = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/26.0 Safari/605.1.15";
+        let firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:153.0) Gecko/20100101 Firefox/153.0";
+        assert!(can_crash_engine(chromium));
+        assert!(!can_crash_engine(webkit) && !can_crash_engine(firefox));
+    }
 }
