@@ -780,6 +780,15 @@ pub mod mark {
         lacking
     }
 
+    /// Every mechanism's route with the `status` it shows in this browser: its `ready` state, or
+    /// `unsupported` where the browser proves it lacks the route's API ([`routes_lacking`]).
+    pub async fn every_route_here(browser: &Browser) -> Vec<(&'static str, &'static str)> {
+        let lacking = routes_lacking(browser).await;
+        crate::session::every_route()
+            .map(|(path, ready)| (path, if lacking.contains(&path) { "unsupported" } else { ready }))
+            .collect()
+    }
+
     /// Whether this browser lacks what `needed` names. Asks `/capabilities` on its origin; where
     /// the probe says "no", checks the engine is one known to lack it, opens the route and sees it
     /// say `unsupported` with `missing-api` naming the API and the browser as the cause, and

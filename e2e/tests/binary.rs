@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crosstalk_e2e::check::state_becomes;
-use crosstalk_e2e::session::{every_route, Browser};
+use crosstalk_e2e::session::Browser;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// What a server answered: the status, the head (names lowercased), the body.
@@ -108,11 +108,9 @@ async fn the_binary_alone_serves_every_route() {
     let driver = &browser.driver;
     let alone = std::env::var("CROSSTALK_BINARY_URL").expect("set by cargo xtask test");
     // Proven marks: a route whose API this engine lacks says `unsupported` instead.
-    let lacking = crosstalk_e2e::mark::routes_lacking(&browser).await;
-    for (path, ready) in every_route() {
+    for (path, ready) in crosstalk_e2e::mark::every_route_here(&browser).await {
         browser.goto(&format!("{alone}{path}")).await;
         browser.rendered().await;
-        let ready = if lacking.contains(&path) { "unsupported" } else { ready };
         state_becomes(driver, "status", ready).await;
     }
     browser.quit().await;

@@ -1,17 +1,15 @@
 //! The message log every route shows: its export, on every route.
 
 use crosstalk_e2e::check::{csp_violations, exported_log, log_lines, state_becomes};
-use crosstalk_e2e::session::{every_route, Browser};
+use crosstalk_e2e::session::Browser;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_routes_log_exports_as_json_entry_for_entry() {
     let browser = Browser::start().await;
     let driver = &browser.driver;
     // Proven marks: a route whose API this engine lacks says `unsupported` instead.
-    let lacking = crosstalk_e2e::mark::routes_lacking(&browser).await;
-    for (path, ready) in every_route() {
+    for (path, ready) in crosstalk_e2e::mark::every_route_here(&browser).await {
         browser.open(path).await;
-        let ready = if lacking.contains(&path) { "unsupported" } else { ready };
         state_becomes(driver, "status", ready).await;
         let shown = log_lines(driver).await;
         let (name, export) = exported_log(driver).await;

@@ -4,7 +4,7 @@
 use crosstalk_e2e::action::click;
 use crosstalk_e2e::check::{csp_violations, eventually, log_has, state_becomes, Want};
 use crosstalk_e2e::find::testid;
-use crosstalk_e2e::session::{every_route, Browser};
+use crosstalk_e2e::session::Browser;
 use thirtyfour::prelude::*;
 
 async fn exists(driver: &WebDriver, id: &str) {
@@ -19,10 +19,8 @@ async fn no_route_frame_or_worker_trips_the_content_security_policy() {
     let browser = Browser::start().await;
     let driver = &browser.driver;
     // Proven marks: a route whose API this engine lacks says `unsupported` instead.
-    let lacking = crosstalk_e2e::mark::routes_lacking(&browser).await;
-    for (path, ready) in every_route() {
+    for (path, ready) in crosstalk_e2e::mark::every_route_here(&browser).await {
         browser.open(path).await;
-        let ready = if lacking.contains(&path) { "unsupported" } else { ready };
         state_becomes(driver, "status", ready).await;
         assert_eq!(csp_violations(driver).await, 0, "{path}");
     }

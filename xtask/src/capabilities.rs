@@ -37,15 +37,11 @@ pub(crate) fn capabilities() -> Result<()> {
         // The capability test asserts what each engine does, and keeps what it saw.
         let (_, result) = end_to_end(&root, browser, &["every_probe_answers".to_owned()]);
         result?;
-        let text = std::fs::read_to_string(&kept)
-            .or_else(|e| fail(format!("{}: the test kept no findings ({e})", engine.name())))?;
-        let json: serde_json::Value =
-            serde_json::from_str(&text).or_else(|e| fail(format!("{}: {e}", kept.display())))?;
-        let kept = root.join("target").join(format!("capabilities-{}-isolated.json", engine.name()));
-        let text = std::fs::read_to_string(&kept)
-            .or_else(|e| fail(format!("{}: no isolated-origin findings ({e})", engine.name())))?;
-        let isolated: serde_json::Value =
-            serde_json::from_str(&text).or_else(|e| fail(format!("{}: {e}", kept.display())))?;
+        let json = read_kept(&kept, engine)?;
+        let isolated = read_kept(
+            &root.join("target").join(format!("capabilities-{}-isolated.json", engine.name())),
+            engine,
+        )?;
         found.push((engine, json));
         found_isolated.push((engine, isolated));
     }
@@ -59,6 +55,14 @@ pub(crate) fn capabilities() -> Result<()> {
     std::fs::write(root.join(PAGE), page).or_else(|e| fail(format!("cannot write {PAGE}: {e}")))?;
     println!("{}", Path::new(PAGE).display());
     Ok(())
+}
+
+/// What the capability test kept for `engine` in `kept`.
+fn read_kept(kept: &Path, engine: Engine) -> Result<serde_json::Value> {
+    let text = std::fs::read_to_string(kept).or_else(|e| {
+        fail(format!("{}: the test kept no findings in {} ({e})", engine.name(), kept.display()))
+    })?;
+    serde_json::from_str(&text).or_else(|e| fail(format!("{}: {e}", kept.display())))
 }
 
 /// The table: a row per probe, a column per engine; "yes", or "no" and why.

@@ -27,7 +27,7 @@ pub(crate) fn session_env<'a>(
     if let Some(profile) = &drivers.firefox_profile {
         command.env("CROSSTALK_FIREFOX_PROFILE", profile);
     }
-    if let Some(display) = &drivers.display {
+    if let Some(display) = drivers.display() {
         // WebKitGTK: each test starts a driver of its own (see `Drivers`).
         command
             .env("CROSSTALK_WEBDRIVER_BINARY", &browser.driver)
@@ -263,8 +263,7 @@ impl Drop for Alone {
 pub(crate) struct Drivers {
     drivers: Vec<Driver>,
     /// WebKit's display, for the drivers its tests start; dropped after the drivers.
-    display: Option<String>,
-    _xvfb: Option<Xvfb>,
+    xvfb: Option<Xvfb>,
     /// The encoded Firefox profile that trusts the run's CA, when there is one.
     firefox_profile: Option<PathBuf>,
     _scratch: Scratch,
@@ -299,11 +298,10 @@ pub(crate) struct Driver {
 }
 
 /// What a driver's process is started with: Chromium's `HOME` (its NSS database trusts the run's
-/// CA), WebKit's X display.
+/// CA).
 #[derive(Default)]
 pub(crate) struct DriverEnv<'a> {
     pub home: Option<&'a Path>,
-    pub display: Option<&'a str>,
 }
 
 impl Drivers {
@@ -322,15 +320,16 @@ impl Drivers {
             Engine::WebKit => Some(Xvfb::start()?),
             _ => None,
         };
-        let env = DriverEnv {
-            home: tls.map(|t| t.chromium_home.as_path()),
-            display: xvfb.as_ref().map(|x| x.display.as_str()),
-        };
+        let env = DriverEnv { home: tls.map(|t| t.chromium_home.as_path()) };
         let drivers =
             (0..count).map(|_| Driver::start(browser, scratch.path(), &env)).collect::<Result<Vec<_>>>()?;
         let firefox_profile = tls.map(|t| t.firefox_profile.clone());
-        let display = xvfb.as_ref().map(|x| x.display.clone());
-        Ok(Drivers { drivers, firefox_profile, display, _xvfb: xvfb, _scratch: scratch })
+        Ok(Drivers { drivers, firefox_profile, xvfb, _scratch: scratch })
+    }
+
+    /// WebKit's X display, when this engine needs one.
+    fn display(&self) -> Option<&str> {
+        self.xvfb.as_ref().map(|x| x.display.as_str())
     }
 
     /// Their addresses, space-separated: a test takes the first that opens a session.
@@ -351,13 +350,10 @@ impl Driver {
             Engine::Chromium => command.arg(format!("--port={port}")),
             // Port 0 for BiDi's socket: two Firefoxes at once would both want 9222.
             Engine::Firefox => command.args(["--port", &port.to_string(), "--websocket-port", "0"]),
-            Engine::WebKit => command.args([format!("--port={port}"), "--host=127.0.0.1".to_owned()]),
+            Engine::WebKit => unreachable!("each WebKit test starts its own driver (e2e's OwnDriver)"),
         };
         if let Some(home) = env.home {
             command.env("HOME", home);
-        }
-        if let Some(display) = env.display {
-            command.env("DISPLAY", display);
         }
         // What the driver says goes to a log of its own: when a driver dies mid-run, the log says
         // why (it is kept after the run; the next run with that port overwrites it).
