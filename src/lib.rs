@@ -15,6 +15,8 @@ pub mod app;
 pub mod catalog;
 pub mod components;
 pub mod controller;
+#[cfg(debug_assertions)]
+pub mod dev_reload;
 pub mod diagram;
 pub mod download;
 pub mod fault;
@@ -46,6 +48,7 @@ pub use crosstalk_protocol as protocol;
 pub const LAYERS: &[&[&str]] = &[
     &[
         "clock",
+        "dev_reload",
         "diagram",
         "download",
         "fault",

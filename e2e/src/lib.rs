@@ -503,9 +503,24 @@ pub mod action {
     /// Clicks `element` once it is in the middle of the window. WebDriver scrolls an element only
     /// until it shows, and WebKitGTK's driver drops the `click` of one left at the window's edge
     /// (`mousedown` and `mouseup` arrive, `click` never does), so every click centres it first.
+    ///
+    /// A checkbox's click is checked as well: its state changes within the click itself, so one
+    /// that did not change was not clicked (the page moved under the pointer between the scroll
+    /// and the click: WebKitGTK, now and then, with other tabs changing what a page shows), and
+    /// is clicked again, twice at most.
     pub async fn click_element(element: &WebElement) -> WebDriverResult<()> {
-        element.scroll_into_view().await?;
-        element.click().await
+        let checkbox = element.tag_name().await? == "input"
+            && element.attr("type").await?.is_some_and(|t| t.eq_ignore_ascii_case("checkbox"));
+        let before = if checkbox { Some(element.is_selected().await?) } else { None };
+        for _ in 0..3 {
+            element.scroll_into_view().await?;
+            element.click().await?;
+            match before {
+                Some(was) if element.is_selected().await? == was => continue,
+                _ => return Ok(()),
+            }
+        }
+        Ok(())
     }
 
     /// Replaces the text of an input.

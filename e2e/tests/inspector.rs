@@ -4,11 +4,10 @@
 
 use crosstalk_e2e::action::{choose, click, type_text};
 use crosstalk_e2e::check::{eventually, log_has, state_becomes, Want};
-use crosstalk_e2e::find::testid;
 use crosstalk_e2e::session::Browser;
 use thirtyfour::prelude::*;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 struct TimelineEntry {
     context: String,
     route: String,
@@ -18,20 +17,18 @@ struct TimelineEntry {
     text: String,
 }
 
+/// The timeline in one script call: read attribute by attribute, a row could change between two
+/// reads as the timeline re-renders, and mix one record's lane with another's direction.
 async fn timeline(driver: &WebDriver) -> Vec<TimelineEntry> {
-    let mut out = Vec::new();
-    for row in driver.find_all(testid("timeline-entry")).await.unwrap_or_default() {
-        let attr = async |name: &str| row.attr(name).await.ok().flatten().unwrap_or_default();
-        out.push(TimelineEntry {
-            context: attr("data-context").await,
-            route: attr("data-route").await,
-            dir: attr("data-dir").await,
-            kind: attr("data-kind").await,
-            from: attr("data-from").await,
-            text: row.text().await.unwrap_or_default(),
-        });
+    const SNAPSHOT: &str = r#"
+        return Array.from(document.querySelectorAll('[data-testid="timeline-entry"]')).map(e => ({
+            context: e.dataset.context || '', route: e.dataset.route || '', dir: e.dataset.dir || '',
+            kind: e.dataset.kind || '', from: e.dataset.from || '', text: e.innerText || '',
+        }));"#;
+    match driver.execute(SNAPSHOT, Vec::new()).await {
+        Ok(rows) => rows.convert().expect("timeline rows"),
+        Err(_) => Vec::new(),
     }
-    out
 }
 
 /// Waits until the timeline has an entry that `want` accepts, and returns it.

@@ -37,6 +37,8 @@ pub mod paths {
     pub const RELAY: &str = crate::relay::RELAY_PATH;
     pub const HEALTH: &str = "/health";
     pub const CSP_REPORT: &str = "/csp-report";
+    /// `cargo xtask dev` only: which build is served, so an open tab reloads after a rebuild.
+    pub const DEV_BUILD: &str = "/_dev/build";
 }
 
 /// A way for browser contexts to talk, as the home page and the nav present it.

@@ -49,6 +49,9 @@ pub struct SuiteConfig {
     /// Reverse proxies whose `X-Forwarded-For` is believed (`--trusted-proxy`): the relay's
     /// per-address cap counts the clients they forward for, not the proxy.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// `cargo xtask dev`: `dist` is rewritten by trunk as sources change; the pages follow each
+    /// build, and open tabs ask which build is served (`/_dev/build`) to reload themselves.
+    pub watch_dist: bool,
 }
 
 impl SuiteConfig {
@@ -85,6 +88,7 @@ impl SuiteConfig {
             certified_names: Vec::new(),
             public_origins: None,
             trusted_proxies: Vec::new(),
+            watch_dist: false,
         })
     }
 }

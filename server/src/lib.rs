@@ -44,8 +44,8 @@ pub use http::HttpLimits;
 pub use relay::{Relay, RelayLimits};
 pub(crate) use site::{html_escape, text_response};
 pub use site::{
-    looks_like_file, suite_router, SiteConfig, BENCH_PEER_PAGE, CONFIG_PLACEHOLDER, HEALTH_PATH,
-    PROVIDER_PAGE, RELAY_PATH,
+    looks_like_file, suite_router, SiteConfig, BENCH_PEER_PAGE, CONFIG_PLACEHOLDER, DEV_BUILD_PATH,
+    HEALTH_PATH, PROVIDER_PAGE, RELAY_PATH,
 };
 
 /// What the app is told about the suite it runs in (the `crosstalk-config` meta tag): the
@@ -114,8 +114,10 @@ impl Suite {
         let site = SiteConfig {
             dist: config.dist.clone(),
             ports,
-            scripts: inline_script_hashes(&std::fs::read_to_string(&index)?),
-            pages: Pages::load(&config.dist)?,
+            pages: match config.watch_dist {
+                true => Pages::watching(&config.dist)?,
+                false => Pages::load(&config.dist)?,
+            },
             hosts: HostNames::with(&config.public_names),
             reports: CspReports::default(),
             relay: match &config.redis {
@@ -350,6 +352,7 @@ mod tests {
             certified_names: Vec::new(),
             public_origins: None,
             trusted_proxies: Vec::new(),
+            watch_dist: false,
         }
     }
 
@@ -366,6 +369,52 @@ mod tests {
         let (status, body) = get(&suite, addr, "/missing_worker_loader.js").await;
         assert_eq!(status, "HTTP/1.1 404 Not Found");
         assert!(body.contains("missing_worker_loader.js"));
+        suite.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn a_watched_build_is_followed_page_policy_and_stamp_and_a_fixed_one_has_no_stamp() {
+        let dist = dist();
+        let page = |script: &str| {
+            format!(
+                r#"<html><meta name="crosstalk-config" content="" /><script type="module">{script}</script></html>"#
+            )
+        };
+        std::fs::write(dist.path().join("index.html"), page("first()")).unwrap();
+        let fixed = Suite::start(config(dist.path())).await.unwrap();
+        let (status, _) = get(&fixed, fixed.app_addr(), DEV_BUILD_PATH).await;
+        assert_eq!(status, "HTTP/1.1 404 Not Found", "only `cargo xtask dev` says which build it serves");
+        fixed.shutdown().await;
+
+        let suite = Suite::start(SuiteConfig { watch_dist: true, ..config(dist.path()) }).await.unwrap();
+        let addr = suite.app_addr();
+        let (status, first) = get(&suite, addr, DEV_BUILD_PATH).await;
+        assert_eq!(status, "HTTP/1.1 200 OK");
+        assert_eq!(first.len(), 16, "{first}");
+        let policy = head_of(&suite, addr, "/").await;
+        assert!(policy.contains(&inline_script_hashes(&page("first()")).to_lowercase()), "{policy}");
+
+        // trunk moves a build into place, then removes its staging folder: until then, the old one.
+        std::fs::create_dir(dist.path().join(".stage")).unwrap();
+        let index =
+            std::fs::File::options().write(true).truncate(true).open(dist.path().join("index.html")).unwrap();
+        std::io::Write::write_all(&mut &index, page("second()").as_bytes()).unwrap();
+        index.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(2)).unwrap();
+        assert_eq!(get(&suite, addr, DEV_BUILD_PATH).await.1, first, "a build half moved is not served");
+        std::fs::remove_dir(dist.path().join(".stage")).unwrap();
+        let (_, second) = get(&suite, addr, DEV_BUILD_PATH).await;
+        assert_ne!(second, first);
+        assert!(get(&suite, addr, "/").await.1.contains("second()"));
+        let policy = head_of(&suite, addr, "/").await;
+        assert!(
+            policy.contains(&inline_script_hashes(&page("second()")).to_lowercase()),
+            "the policy follows: {policy}"
+        );
+        // A build that changed a file but not the page (the words, say) is a new build all the same.
+        std::fs::write(dist.path().join("echo.js"), "// js, rebuilt").unwrap();
+        let index = std::fs::File::options().append(true).open(dist.path().join("index.html")).unwrap();
+        index.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(4)).unwrap();
+        assert_ne!(get(&suite, addr, DEV_BUILD_PATH).await.1, second);
         suite.shutdown().await;
     }
 

@@ -12,12 +12,16 @@
 
 use std::collections::HashMap;
 use std::io::Write as _;
-use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::SystemTime;
 
 use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderMap, HeaderValue, Response, StatusCode};
 use crosstalk_protocol::lang::Lang;
+use sha2::Digest as _;
+
+use crate::csp::inline_script_hashes;
 
 use crate::{html_escape, text_response, ClientConfig, CONFIG_PLACEHOLDER};
 
@@ -104,17 +108,35 @@ pub fn is_content_hashed(path: &str) -> bool {
 /// A page as sent: its file, the configuration filled in, its encoding.
 type PageKey = (String, String, Encoding);
 
-/// The pages, read once at start-up, and their compressed forms, made once each.
+/// The pages, read at start-up (or again after a rebuild, when watching), and their compressed
+/// forms, made once each.
 #[derive(Debug, Clone)]
 pub struct Pages {
-    index: Arc<String>,
-    prerendered: Arc<HashMap<String, String>>,
+    dist: PathBuf,
+    /// `cargo xtask dev`: read the pages again whenever trunk has written a new `index.html`.
+    watching: bool,
+    built: Arc<RwLock<Arc<Built>>>,
     compressed: Arc<Mutex<HashMap<PageKey, Bytes>>>,
 }
 
-impl Pages {
-    pub fn load(dist: &Path) -> std::io::Result<Pages> {
-        let index = std::fs::read_to_string(dist.join("index.html"))?;
+/// One build's pages, as read from `dist`.
+#[derive(Debug)]
+struct Built {
+    index: String,
+    prerendered: HashMap<String, String>,
+    /// The inline scripts' hashes, for the policy ([`inline_script_hashes`]).
+    scripts: String,
+    /// Which build this is, when watching: a hash of every file's name and content (a change to
+    /// the words alone leaves `index.html` as it was).
+    stamp: String,
+    written: Option<SystemTime>,
+}
+
+impl Built {
+    fn read(dist: &Path, watching: bool) -> std::io::Result<Built> {
+        let index_file = dist.join("index.html");
+        let written = std::fs::metadata(&index_file).and_then(|m| m.modified()).ok();
+        let index = std::fs::read_to_string(&index_file)?;
         let mut prerendered = HashMap::new();
         if let Ok(entries) = std::fs::read_dir(dist.join("prerendered")) {
             for entry in entries.filter_map(|e| e.ok()) {
@@ -124,15 +146,95 @@ impl Pages {
                 }
             }
         }
-        Ok(Pages { index: Arc::new(index), prerendered: Arc::new(prerendered), compressed: Arc::default() })
+        let stamp = if watching { stamp_of(dist) } else { String::new() };
+        Ok(Built { scripts: inline_script_hashes(&index), index, prerendered, stamp, written })
+    }
+}
+
+/// A hash of every file under `dist`, by name and content, in a fixed order.
+fn stamp_of(dist: &Path) -> String {
+    fn files(dir: &Path, found: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                files(&path, found);
+            } else {
+                found.push(path);
+            }
+        }
+    }
+    let mut found = Vec::new();
+    files(dist, &mut found);
+    found.sort();
+    let mut hash = sha2::Sha256::new();
+    for path in found {
+        hash.update(path.strip_prefix(dist).unwrap_or(&path).to_string_lossy().as_bytes());
+        hash.update(std::fs::read(&path).unwrap_or_default());
+    }
+    hash.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
+impl Pages {
+    /// The pages of a build that does not change while it is served.
+    pub fn load(dist: &Path) -> std::io::Result<Pages> {
+        Ok(Pages {
+            dist: dist.to_owned(),
+            watching: false,
+            built: Arc::new(RwLock::new(Arc::new(Built::read(dist, false)?))),
+            compressed: Arc::default(),
+        })
+    }
+
+    /// The pages of a build that trunk rewrites as sources change (`cargo xtask dev`).
+    pub fn watching(dist: &Path) -> std::io::Result<Pages> {
+        Ok(Pages {
+            watching: true,
+            built: Arc::new(RwLock::new(Arc::new(Built::read(dist, true)?))),
+            ..Pages::load(dist)?
+        })
+    }
+
+    /// The current build. When watching, a new `index.html` is read once trunk has finished
+    /// moving the build into place (its staging folder is gone): a page never names files that
+    /// are not there yet.
+    fn built(&self) -> Arc<Built> {
+        let current =
+            self.built.read().map(|b| Arc::clone(&b)).unwrap_or_else(|e| Arc::clone(&e.into_inner()));
+        if !self.watching || self.dist.join(".stage").exists() {
+            return current;
+        }
+        let written = std::fs::metadata(self.dist.join("index.html")).and_then(|m| m.modified()).ok();
+        if written.is_none() || written == current.written {
+            return current;
+        }
+        let Ok(fresh) = Built::read(&self.dist, true) else { return current };
+        let fresh = Arc::new(fresh);
+        if let Ok(mut built) = self.built.write() {
+            *built = Arc::clone(&fresh);
+        }
+        if let Ok(mut kept) = self.compressed.lock() {
+            kept.clear();
+        }
+        fresh
+    }
+
+    /// The inline scripts' hashes of the build being served, for the policy.
+    pub fn scripts(&self) -> String {
+        self.built().scripts.clone()
+    }
+
+    /// Which build is served, when watching: an open tab of `cargo xtask dev` asks, and reloads
+    /// when it changes (`src/dev_reload.rs`). `None` for a build that never changes.
+    pub fn stamp(&self) -> Option<String> {
+        self.watching.then(|| self.built().stamp.clone())
     }
 
     /// The HTML for `path` in `lang`: its prerendered page if there is one, else `index.html`.
-    fn source(&self, path: &str, lang: Lang) -> (String, &str) {
+    fn source<'a>(built: &'a Built, path: &str, lang: Lang) -> (String, &'a str) {
         let name = lang.prerendered_file(path);
-        match self.prerendered.get(&name) {
+        match built.prerendered.get(&name) {
             Some(page) => (name, page.as_str()),
-            None => ("index.html".to_owned(), self.index.as_str()),
+            None => ("index.html".to_owned(), built.index.as_str()),
         }
     }
 
@@ -149,9 +251,10 @@ impl Pages {
         let header_text = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
         let lang =
             Lang::for_request(query, header_text(header::COOKIE), header_text(header::ACCEPT_LANGUAGE));
+        let built = self.built();
         let (name, html) = match status {
-            StatusCode::OK => self.source(path, lang),
-            _ => ("index.html".to_owned(), self.index.as_str()),
+            StatusCode::OK => Self::source(&built, path, lang),
+            _ => ("index.html".to_owned(), built.index.as_str()),
         };
         let config = origins.to_json();
         let encoding = Encoding::accepted(headers);

@@ -27,9 +27,7 @@ pub struct SiteConfig {
     /// Trunk's output folder.
     pub dist: PathBuf,
     pub ports: Ports,
-    /// The inline scripts' hashes ([`inline_script_hashes`]).
-    pub scripts: String,
-    /// The pages, prerendered per route and language.
+    /// The pages, prerendered per route and language, with their inline scripts' hashes.
     pub pages: Pages,
     pub hosts: HostNames,
     pub reports: CspReports,
@@ -52,7 +50,6 @@ pub fn suite_router(config: &SiteConfig, side: Side) -> Router {
         files: ServeDir::new(&config.dist).precompressed_br().precompressed_gzip(),
         side,
         ports: config.ports,
-        scripts: config.scripts.clone(),
         hosts: config.hosts.clone(),
         reports: config.reports.clone(),
         relay: config.relay.clone(),
@@ -69,6 +66,17 @@ pub fn suite_router(config: &SiteConfig, side: Side) -> Router {
                 ),
             )
             .route(HEALTH_PATH, get(|State(site): State<Arc<Site>>| async move { site.relay.health() }));
+    }
+    if config.pages.stamp().is_some() {
+        // `cargo xtask dev` only: which build is served, asked by every open tab.
+        routes = routes.route(
+            DEV_BUILD_PATH,
+            get(|State(site): State<Arc<Site>>| async move {
+                let mut response = text_response(StatusCode::OK, site.pages.stamp().unwrap_or_default());
+                response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                response
+            }),
+        );
     }
     routes
         .fallback(|State(site): State<Arc<Site>>, request| async move { site.page_or_file(request).await })
@@ -163,7 +171,7 @@ async fn response_headers(
         headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
     }
     let policy = match &origins {
-        Some(origins) => content_security_policy(site.side, origins, &site.scripts, probe.as_deref()),
+        Some(origins) => content_security_policy(site.side, origins, &site.pages.scripts(), probe.as_deref()),
         None => "default-src 'none'; frame-ancestors 'none'".to_owned(),
     };
     if let Ok(value) = HeaderValue::from_str(&policy) {
@@ -177,7 +185,6 @@ struct Site {
     files: ServeDir,
     side: Side,
     ports: Ports,
-    scripts: String,
     hosts: HostNames,
     reports: CspReports,
     relay: Relay,
@@ -288,6 +295,9 @@ impl Site {
 
 /// The relay's WebSocket endpoint and its health, on the app's origin only.
 pub use crosstalk_protocol::catalog::paths::{HEALTH as HEALTH_PATH, RELAY as RELAY_PATH};
+
+/// Which build `cargo xtask dev` serves (absent from any other server).
+pub use crosstalk_protocol::catalog::paths::DEV_BUILD as DEV_BUILD_PATH;
 
 /// The benchmark's echo frame, which `/bench` also opens on the provider's origin.
 pub use crosstalk_protocol::catalog::paths::BENCH_PEER as BENCH_PEER_PAGE;

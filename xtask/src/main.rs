@@ -10,6 +10,7 @@ mod bench;
 mod caddy;
 mod capabilities;
 mod certs;
+mod dev;
 mod dist;
 mod e2e;
 mod finish;
@@ -41,6 +42,16 @@ enum Cli {
     /// 0.0.0.0, --public-origin https://<the name they type>:8080, --tls-cert and --tls-key
     /// (docs/hosting.md)
     Serve(Box<ServeArgs>),
+    /// The inner loop: a debug build (no wasm-opt, prerendering or compression), served with
+    /// serve's flags, rebuilt on every change; open tabs reload themselves after each rebuild
+    Dev {
+        #[command(flatten)]
+        serve: Box<ServeArgs>,
+        /// Time an edit (a literal in src/pages/broadcast.rs, a value in en.json) until an open tab
+        /// in headless Chromium shows it, three times each, and print the medians
+        #[arg(long)]
+        measure: bool,
+    },
     /// Native tests, wasm tests in headless Chromium, the release build, end-to-end tests
     Test {
         /// One engine only: chromium, firefox or webkit [default: all three, in that order]
@@ -96,6 +107,7 @@ fn main() -> ExitCode {
     // `--help` (on every command) and a wrong word, named with what is taken, are clap's.
     let result = match Cli::parse() {
         Cli::Serve(args) => serve::serve(*args),
+        Cli::Dev { serve, measure } => dev::dev(*serve, measure),
         Cli::Test { browser, quick } => pipeline::test(engines_or_all(browser), quick),
         Cli::Build => tools::ensure_build_tools(&root()).and_then(|()| build_release(&root())),
         Cli::Dist => dist::dist(),

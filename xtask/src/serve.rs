@@ -4,7 +4,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use crosstalk_server::args::ServeArgs;
-use crosstalk_server::SuiteConfig;
+use crosstalk_server::{Suite, SuiteConfig};
 
 use crate::run::Result;
 use crate::tools::{self};
@@ -15,13 +15,18 @@ pub(crate) fn serve_config(root: &Path, args: &ServeArgs) -> Result<SuiteConfig>
     Ok(args.config(root.join("dist"))?)
 }
 
-pub(crate) fn serve(args: ServeArgs) -> Result<()> {
+/// Says what a command's output is for, on standard error (the relay's refusals and closes).
+pub(crate) fn log_to_stderr() {
     let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let _ = tracing_subscriber::fmt()
         .with_target(false)
         .with_ansi(colour)
         .with_writer(std::io::stderr)
         .try_init();
+}
+
+pub(crate) fn serve(args: ServeArgs) -> Result<()> {
+    log_to_stderr();
     let root = root();
     let config = serve_config(&root, &args)?;
     // A certificate that cannot be served is said now, not after the build.
@@ -32,6 +37,24 @@ pub(crate) fn serve(args: ServeArgs) -> Result<()> {
     build_release(&root)?;
     let runtime = runtime()?;
     let suite = start_suite(&runtime, config)?;
+    announce(&suite, &args);
+    println!("(open the same address in several tabs to watch them talk; Ctrl-C stops the server)");
+    until_ctrl_c(&runtime, suite);
+    Ok(())
+}
+
+/// Serves until Ctrl-C, then closes every relay client properly.
+pub(crate) fn until_ctrl_c(runtime: &tokio::runtime::Runtime, suite: Suite) {
+    runtime.block_on(async {
+        let _ = tokio::signal::ctrl_c().await;
+        eprintln!("xtask: stopping: every relay client is told 1001 (going away)");
+        suite.shutdown().await;
+    });
+    eprintln!("xtask: stopped");
+}
+
+/// Where the suite is, as the reader should type it, and what else is served.
+pub(crate) fn announce(suite: &Suite, args: &ServeArgs) {
     let app = suite.app_url();
     let open = match &args.public_origin {
         Some(origin) => origin.trim_end_matches('/').to_owned(),
@@ -70,14 +93,6 @@ pub(crate) fn serve(args: ServeArgs) -> Result<()> {
             println!("(the relay's rooms live in this process; --redis URL shares them with other instances)")
         }
     }
-    println!("(open the same address in several tabs to watch them talk; Ctrl-C stops the server)");
-    runtime.block_on(async {
-        let _ = tokio::signal::ctrl_c().await;
-        eprintln!("xtask: stopping: every relay client is told 1001 (going away)");
-        suite.shutdown().await;
-    });
-    eprintln!("xtask: stopped");
-    Ok(())
 }
 
 #[cfg(test)]

@@ -53,11 +53,15 @@ pub fn prepare_path() {
 
 /// Everything `trunk build --release` needs.
 pub fn ensure_build_tools(root: &Path) -> Result<()> {
+    ensure_dev_tools(root)?;
+    ensure_wasm_opt()
+}
+
+/// Everything a debug build needs (`cargo xtask dev`): no wasm-opt.
+pub fn ensure_dev_tools(root: &Path) -> Result<()> {
     ensure_wasm_target()?;
     ensure_trunk()?;
-    ensure_wasm_bindgen(root)?;
-    ensure_wasm_opt()?;
-    Ok(())
+    ensure_wasm_bindgen(root)
 }
 
 fn ensure_wasm_target() -> Result<()> {
