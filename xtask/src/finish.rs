@@ -14,7 +14,7 @@ use std::process::Command;
 use crosstalk_server::pages::Encoding;
 use sha2::{Digest, Sha256};
 
-use crate::run::{fail, run, Result};
+use crate::run::{fail, run, timed, Result};
 use crate::tools::cargo;
 
 /// The languages whose words the build hashes (the files trunk copied from `static/i18n`).
@@ -25,12 +25,24 @@ const COMPRESSED: &[&str] = &["js", "wasm", "css", "html", "json", "svg", "txt"]
 pub fn finish(root: &Path, dist: &Path) -> Result<()> {
     hash_words(dist)?;
     eprintln!("xtask: prerendering every route in every language (src/shell.rs)");
-    run(Command::new(cargo())
-        .args(["run", "--quiet", "-p", "crosstalk", "--features", "prerender", "--bin", "prerender", "--"])
-        .arg(dist)
-        .current_dir(root))?;
+    timed("every page prerendered", || {
+        run(Command::new(cargo())
+            .args([
+                "run",
+                "--quiet",
+                "-p",
+                "crosstalk",
+                "--features",
+                "prerender",
+                "--bin",
+                "prerender",
+                "--",
+            ])
+            .arg(dist)
+            .current_dir(root))
+    })?;
     let cache = root.join("target").join("precompressed");
-    let (files, raw, compressed) = precompress(dist, &cache)?;
+    let (files, raw, compressed) = timed("every file compressed", || precompress(dist, &cache))?;
     eprintln!(
         "xtask: compressed {files} files once (brotli 11 and gzip): {:.1} KB → {:.1} KB brotli",
         raw as f64 / 1000.0,

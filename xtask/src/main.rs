@@ -30,7 +30,7 @@ use std::time::Duration;
 use clap::Parser;
 use crosstalk_server::args::ServeArgs;
 use crosstalk_server::{Suite, SuiteConfig};
-use run::{fail, run, Result};
+use run::{fail, run, timed, Result};
 use tools::Engine;
 
 /// The developer's commands. `serve` and `test` are the two a new user runs.
@@ -139,7 +139,9 @@ fn root() -> PathBuf {
 
 fn build_release(root: &Path) -> Result<()> {
     eprintln!("xtask: building the suite in release (trunk build --release)");
-    run(Command::new("trunk").args(["build", "--release"]).current_dir(root))?;
+    timed("the release build (trunk build --release)", || {
+        run(Command::new("trunk").args(["build", "--release"]).current_dir(root))
+    })?;
     finish::finish(root, &root.join("dist"))?;
     eprint!("{}", sizes::report(&sizes::measure(&root.join("dist"))));
     Ok(())

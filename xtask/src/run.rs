@@ -23,6 +23,31 @@ pub fn describe(command: &Command) -> String {
 }
 
 /// Runs to completion with inherited output; fails unless it exits 0.
+/// What took how long in this run, in order: a first `serve` prints them (where the wait went).
+static STAGES: std::sync::Mutex<Vec<(String, std::time::Duration)>> = std::sync::Mutex::new(Vec::new());
+
+/// Runs `body` as one stage of the wait, and notes how long it took.
+pub fn timed<T>(stage: &str, body: impl FnOnce() -> Result<T>) -> Result<T> {
+    let started = std::time::Instant::now();
+    let result = body();
+    if let Ok(mut stages) = STAGES.lock() {
+        stages.push((stage.to_owned(), started.elapsed()));
+    }
+    result
+}
+
+/// The stages noted so far, one line each, with their share of `total`.
+pub fn stages_report(total: std::time::Duration) -> String {
+    let stages = STAGES.lock().map(|s| s.clone()).unwrap_or_default();
+    let mut out = String::new();
+    for (stage, took) in &stages {
+        let share = 100.0 * took.as_secs_f64() / total.as_secs_f64().max(0.001);
+        out.push_str(&format!("xtask:   {stage:<44} {:>7}  {share:>3.0}%\n", crate::took(*took)));
+    }
+    out.push_str(&format!("xtask:   {:<44} {:>7}\n", "the first page, in all", crate::took(total)));
+    out
+}
+
 pub fn run(command: &mut Command) -> Result<()> {
     let what = describe(command);
     let status = command.status().map_err(|e| spawn_failure(&what, &e))?;

@@ -37,6 +37,8 @@ pub(crate) fn serve(args: ServeArgs) -> Result<()> {
     build_release(&root)?;
     let runtime = runtime()?;
     let suite = start_suite(&runtime, config)?;
+    eprintln!("xtask: where the wait went:");
+    eprint!("{}", crate::run::stages_report(setup.elapsed()));
     announce(&suite, &args);
     println!("(open the same address in several tabs to watch them talk; Ctrl-C stops the server)");
     until_ctrl_c(&runtime, suite);

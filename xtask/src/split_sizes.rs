@@ -23,8 +23,7 @@ fn ensure_cli() -> Result<()> {
     eprintln!(
         "xtask: installing wasm-split-cli {WASM_SPLIT_CLI_VERSION} (cargo install; about a minute, once)"
     );
-    run(Command::new(cargo()).args([
-        "install",
+    run(crate::tools::cargo_install(crate::tools::Speed::Matters).args([
         "--locked",
         "wasm_split_cli_support",
         "--version",

@@ -6,7 +6,7 @@ use std::env;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::run::{fail, output_of, run, Result};
+use crate::run::{fail, output_of, run, timed, Result};
 
 /// trunk 0.22 needs a newer rustc than this machine has; 0.21.14 installs and works.
 pub const TRUNK_VERSION: &str = "0.21.14";
@@ -74,7 +74,7 @@ fn ensure_wasm_target() -> Result<()> {
         return Ok(());
     }
     say(&format!("adding the {WASM_TARGET} target"));
-    run(Command::new("rustup").args(["target", "add", WASM_TARGET]))
+    timed("the wasm target added", || run(Command::new("rustup").args(["target", "add", WASM_TARGET])))
 }
 
 fn ensure_trunk() -> Result<()> {
@@ -82,9 +82,40 @@ fn ensure_trunk() -> Result<()> {
     if output_of("trunk", &["--version"]).as_deref() == Some(wanted.as_str()) {
         return Ok(());
     }
-    say(&format!("installing trunk {TRUNK_VERSION} (cargo install; about 7 minutes on 2 cores, once)"));
-    run(Command::new(cargo()).args(["install", "trunk", "--version", TRUNK_VERSION, "--locked"]))
+    say(&format!("installing trunk {TRUNK_VERSION} (cargo install; about 2.5 minutes on 2 cores, once)"));
+    timed("trunk installed", || {
+        run(cargo_install(Speed::Unimportant).args(["trunk", "--version", TRUNK_VERSION, "--locked"]))
+    })
 }
+
+/// Whether a tool's own speed matters to anyone waiting on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Speed {
+    /// It runs on every build (wasm-bindgen, on every module of every rebuild): as its
+    /// manifest builds it.
+    Matters,
+    /// It starts other programs and waits (trunk): built without optimization. trunk then
+    /// installs in 2m24 instead of about 7 minutes on 2 cores (its manifest asks for fat LTO and
+    /// one codegen unit), and a build it drives takes 0.2 s longer.
+    Unimportant,
+}
+
+/// `cargo install` into one build folder for every tool (`~/.cache/crosstalk/install-target`),
+/// so that what two tools share is built once, and a new version rebuilds only what changed.
+pub fn cargo_install(speed: Speed) -> Command {
+    let mut command = Command::new(cargo());
+    command.arg("install").arg("--target-dir").arg(cache_dir().join("install-target"));
+    if speed == Speed::Unimportant {
+        command
+            .env("CARGO_PROFILE_RELEASE_LTO", "false")
+            .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16")
+            .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", INSTALL_OPT_LEVEL);
+    }
+    command
+}
+
+/// The optimization of a tool whose speed does not matter (see [`Speed::Unimportant`]).
+const INSTALL_OPT_LEVEL: &str = "0";
 
 /// The wasm-bindgen version in Cargo.lock: the CLI must be exactly this version.
 pub fn locked_wasm_bindgen_version(root: &Path) -> Result<String> {
@@ -124,7 +155,9 @@ fn ensure_wasm_bindgen(root: &Path) -> Result<()> {
     }
     say(&format!("installing wasm-bindgen-cli {version} (the version in Cargo.lock; about 3 minutes, once)"));
     // Not --locked: that lockfile names a webpki-roots version the registry no longer serves.
-    run(Command::new(cargo()).args(["install", "wasm-bindgen-cli", "--version", &version]))
+    timed("wasm-bindgen-cli installed", || {
+        run(cargo_install(Speed::Matters).args(["wasm-bindgen-cli", "--version", &version]))
+    })
 }
 
 fn ensure_wasm_opt() -> Result<()> {
@@ -140,10 +173,12 @@ fn ensure_wasm_opt() -> Result<()> {
     let dir = binaryen_dir();
     say(&format!("installing wasm-opt (npm binaryen@{BINARYEN_VERSION}) into {}", dir.display()));
     std::fs::create_dir_all(&dir).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
-    run(Command::new("npm")
-        .args(["install", "--no-audit", "--no-fund", "--prefix"])
-        .arg(&dir)
-        .arg(format!("binaryen@{BINARYEN_VERSION}")))?;
+    timed("wasm-opt installed (npm)", || {
+        run(Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&dir)
+            .arg(format!("binaryen@{BINARYEN_VERSION}")))
+    })?;
     match output_of("wasm-opt", &["--version"]) {
         Some(v) if v.contains(&wanted) => Ok(()),
         other => fail(format!("installed binaryen@{BINARYEN_VERSION}, but wasm-opt reports {other:?}")),
@@ -270,8 +305,7 @@ fn ensure_firefox() -> Result<Browser> {
     let has = |v: String| v.lines().next().is_some_and(|l| l.starts_with(&wanted));
     if !output_of("geckodriver", &["--version"]).is_some_and(has) {
         say(&format!("installing geckodriver {GECKODRIVER_VERSION} (cargo install; about 2 minutes, once)"));
-        run(Command::new(cargo()).args([
-            "install",
+        run(cargo_install(Speed::Unimportant).args([
             "geckodriver",
             "--version",
             GECKODRIVER_VERSION,
