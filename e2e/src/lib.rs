@@ -507,7 +507,7 @@ pub mod action {
     /// A checkbox's click is checked as well: its state changes within the click itself, so one
     /// that did not change was not clicked (the page moved under the pointer between the scroll
     /// and the click: WebKitGTK, now and then, with other tabs changing what a page shows), and
-    /// is clicked again, twice at most.
+    /// is clicked again, twice at most. One whose page went away with the click was clicked.
     pub async fn click_element(element: &WebElement) -> WebDriverResult<()> {
         let checkbox = element.tag_name().await? == "input"
             && element.attr("type").await?.is_some_and(|t| t.eq_ignore_ascii_case("checkbox"));
@@ -515,8 +515,9 @@ pub mod action {
         for _ in 0..3 {
             element.scroll_into_view().await?;
             element.click().await?;
+            // A checkbox gone with its page (one that reloads the tab) was clicked.
             match before {
-                Some(was) if element.is_selected().await? == was => continue,
+                Some(was) if element.is_selected().await.ok() == Some(was) => continue,
                 _ => return Ok(()),
             }
         }
