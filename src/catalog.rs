@@ -6,8 +6,6 @@
 //!
 //! Adding a mechanism is one entry here plus its files; nothing else lists routes.
 
-use std::collections::HashMap;
-
 use yew_router::Routable;
 
 use crosstalk_protocol::catalog::{self as shared, paths, Mechanism};
@@ -84,17 +82,66 @@ impl Page {
     }
 }
 
-/// Declares the routes and the catalog of their pages from the list ([`with_pages`]). The list
-/// also names each page's component (by its module under `pages/`), which `app.rs` expands into
-/// the router's view: this module
-/// sits below the pages, so they and the components can read it.
+/// The suite's routes. Each path is written here as `#[at]` needs it, a literal, and is the
+/// shared catalog's constant that the server answers by too: a test holds the two equal
+/// (`routes_and_paths_go_both_ways`), and the router's view matches every variant to its entry
+/// of [`with_pages`], so a route without a page does not compile.
+#[derive(Clone, PartialEq, Eq, Debug, Routable)]
+pub enum Route {
+    #[at("/")]
+    Home,
+    #[at("/worker-port")]
+    WorkerPort,
+    #[at("/broadcast")]
+    Broadcast,
+    #[at("/storage")]
+    Storage,
+    #[at("/indexeddb")]
+    IndexedDb,
+    #[at("/shared-worker")]
+    SharedWorker,
+    #[at("/service-worker")]
+    ServiceWorker,
+    #[at("/web-locks")]
+    WebLocks,
+    #[at("/atomics")]
+    Atomics,
+    #[at("/payment")]
+    Payment,
+    #[at("/stock")]
+    Stock,
+    #[at("/websocket")]
+    WebSocket,
+    #[at("/webrtc")]
+    WebRtc,
+    /// Every mechanism in order, a chapter each, with steps that tick themselves.
+    #[at("/learn")]
+    Learn,
+    /// What this browser can do for each mechanism, probed.
+    #[at("/capabilities")]
+    Capabilities,
+    /// Every tab's traffic in one timeline, gathered over a side channel.
+    #[at("/inspector")]
+    Inspector,
+    /// What each mechanism costs, through crosstalk and through plain JS.
+    #[at("/bench")]
+    Bench,
+    /// The benchmark's echo frame, on either origin (framed by `/bench`).
+    #[at("/bench-peer")]
+    BenchPeer,
+    /// The payment provider's page: served from the provider's origin, framed by `/payment`.
+    #[at("/provider")]
+    Provider,
+    #[not_found]
+    #[at("/404")]
+    NotFound,
+}
+
+/// Declares the catalog of pages from the list ([`with_pages`]). The list also names each page's
+/// component (by its module under `pages/`), which `app.rs` expands into the router's view: this
+/// module sits below the pages, so they and the components can read it.
 macro_rules! declare_routes {
     ($( $(#[$doc:meta])* $route:ident: $kind:expr => $($page:ident)::+, )*) => {
-        #[derive(Clone, PartialEq, Eq, Debug)]
-        pub enum Route {
-            $( $(#[$doc])* $route, )*
-        }
-
         /// Every page, in the order the nav and the home page list them.
         pub const PAGES: &[Page] = &[ $( Page { route: Route::$route, kind: $kind }, )* ];
     };
@@ -310,35 +357,6 @@ pub fn diagrams() -> impl Iterator<Item = &'static Diagram> {
     })
 }
 
-// By hand rather than derived: the derive needs each path as a literal in `#[at]`, and the paths
-// are the shared catalog's constants, which the server answers by too.
-impl Routable for Route {
-    fn from_path(path: &str, _params: &HashMap<&str, &str>) -> Option<Self> {
-        PAGES.iter().find(|p| p.path() == path).map(|p| p.route.clone())
-    }
-
-    fn to_path(&self) -> String {
-        self.page().path().to_owned()
-    }
-
-    fn routes() -> Vec<&'static str> {
-        PAGES.iter().map(Page::path).collect()
-    }
-
-    fn not_found_route() -> Option<Self> {
-        Some(Route::NotFound)
-    }
-
-    /// As the derive does: one trailing slash is ignored, and an unknown path is not found.
-    fn recognize(pathname: &str) -> Option<Self> {
-        let path = match pathname.strip_suffix('/') {
-            Some(stripped) if !stripped.is_empty() => stripped,
-            _ => pathname,
-        };
-        Self::from_path(path, &HashMap::new()).or_else(Self::not_found_route)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -392,10 +410,11 @@ mod tests {
     }
 
     #[test]
-    fn routes_and_paths_go_both_ways_like_the_derive() {
+    fn routes_and_paths_go_both_ways() {
         for page in PAGES {
-            assert_eq!(Route::recognize(page.path()), Some(page.route.clone()));
-            assert_eq!(page.route.to_path(), page.path());
+            let (route, shared) = (&page.route, page.path());
+            assert_eq!(route.to_path(), shared, "{route:?}'s #[at] differs from the shared catalog's path");
+            assert_eq!(Route::recognize(shared), Some(route.clone()), "{shared}");
             assert_eq!(page.route.page(), page);
         }
         assert_eq!(Route::recognize("/broadcast/"), Some(Route::Broadcast));
