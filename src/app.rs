@@ -26,7 +26,7 @@ fn switch(route: Route) -> Html {
 /// The component each route shows, from the catalog's one list of pages.
 #[cfg(not(feature = "split"))]
 macro_rules! declare_view {
-    ($( $(#[$doc:meta])* $route:ident: $kind:expr => $($page:ident)::+, )*) => {
+    ($( $route:ident: $kind:expr => $($page:ident)::+, )*) => {
         fn switch(route: Route) -> Html {
             use crate::pages::*;
             match route {

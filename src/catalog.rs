@@ -141,7 +141,7 @@ pub enum Route {
 /// component (by its module under `pages/`), which `app.rs` expands into the router's view: this
 /// module sits below the pages, so they and the components can read it.
 macro_rules! declare_routes {
-    ($( $(#[$doc:meta])* $route:ident: $kind:expr => $($page:ident)::+, )*) => {
+    ($( $route:ident: $kind:expr => $($page:ident)::+, )*) => {
         /// Every page, in the order the nav and the home page list them.
         pub const PAGES: &[Page] = &[ $( Page { route: Route::$route, kind: $kind }, )* ];
     };
@@ -237,7 +237,6 @@ macro_rules! with_pages {
             diagram: &state::webrtc::DIAGRAM,
             chapter: state::webrtc::CHAPTER,
         } => webrtc::WebRtcPage,
-        /// Every mechanism in order, a chapter each, with steps that tick themselves.
         Learn: Kind::Tool {
             slug: "learn",
             path: paths::LEARN,
@@ -245,7 +244,6 @@ macro_rules! with_pages {
             title: Text::LearnTitle,
             lead: Text::LearnLead,
         } => learn::LearnPage,
-        /// What this browser can do for each mechanism, probed.
         Capabilities: Kind::Tool {
             slug: "capabilities",
             path: paths::CAPABILITIES,
@@ -253,7 +251,6 @@ macro_rules! with_pages {
             title: Text::CapabilitiesTitle,
             lead: Text::CapabilitiesLead,
         } => capabilities::CapabilitiesPage,
-        /// Every tab's traffic in one timeline, gathered over a side channel.
         Inspector: Kind::Tool {
             slug: "inspector",
             path: paths::INSPECTOR,
@@ -261,7 +258,6 @@ macro_rules! with_pages {
             title: Text::InspectorTitle,
             lead: Text::InspectorLead,
         } => inspector::InspectorPage,
-        /// What each mechanism costs, through crosstalk and through plain JS.
         Bench: Kind::Tool {
             slug: "bench",
             path: paths::BENCH,
@@ -269,9 +265,7 @@ macro_rules! with_pages {
             title: Text::BenchTitle,
             lead: Text::BenchLead,
         } => bench::BenchPage,
-        /// The benchmark's echo frame, on either origin (framed by `/bench`).
         BenchPeer: Kind::Framed { path: paths::BENCH_PEER } => bench_peer::BenchPeerPage,
-        /// The payment provider's page: served from the provider's origin, framed by `/payment`.
         Provider: Kind::Framed { path: paths::PROVIDER } => provider::ProviderPage,
         NotFound: Kind::NotFound => not_found::NotFound,
             }

@@ -125,7 +125,7 @@ struct Built {
     index: String,
     prerendered: HashMap<String, String>,
     /// The inline scripts' hashes, for the policy ([`inline_script_hashes`]).
-    scripts: String,
+    scripts: Arc<str>,
     /// Which build this is, when watching: a hash of every file's name and content (a change to
     /// the words alone leaves `index.html` as it was).
     stamp: String,
@@ -147,7 +147,7 @@ impl Built {
             }
         }
         let stamp = if watching { stamp_of(dist) } else { String::new() };
-        Ok(Built { scripts: inline_script_hashes(&index), index, prerendered, stamp, written })
+        Ok(Built { scripts: inline_script_hashes(&index).into(), index, prerendered, stamp, written })
     }
 }
 
@@ -177,20 +177,20 @@ fn stamp_of(dist: &Path) -> String {
 impl Pages {
     /// The pages of a build that does not change while it is served.
     pub fn load(dist: &Path) -> std::io::Result<Pages> {
-        Ok(Pages {
-            dist: dist.to_owned(),
-            watching: false,
-            built: Arc::new(RwLock::new(Arc::new(Built::read(dist, false)?))),
-            compressed: Arc::default(),
-        })
+        Pages::read(dist, false)
     }
 
     /// The pages of a build that trunk rewrites as sources change (`cargo xtask dev`).
     pub fn watching(dist: &Path) -> std::io::Result<Pages> {
+        Pages::read(dist, true)
+    }
+
+    fn read(dist: &Path, watching: bool) -> std::io::Result<Pages> {
         Ok(Pages {
-            watching: true,
-            built: Arc::new(RwLock::new(Arc::new(Built::read(dist, true)?))),
-            ..Pages::load(dist)?
+            dist: dist.to_owned(),
+            watching,
+            built: Arc::new(RwLock::new(Arc::new(Built::read(dist, watching)?))),
+            compressed: Arc::default(),
         })
     }
 
@@ -218,9 +218,10 @@ impl Pages {
         fresh
     }
 
-    /// The inline scripts' hashes of the build being served, for the policy.
-    pub fn scripts(&self) -> String {
-        self.built().scripts.clone()
+    /// The inline scripts' hashes of the build being served, for the policy (every response's:
+    /// shared, not copied).
+    pub fn scripts(&self) -> Arc<str> {
+        Arc::clone(&self.built().scripts)
     }
 
     /// Which build is served, when watching: an open tab of `cargo xtask dev` asks, and reloads

@@ -13,7 +13,7 @@ use crosstalk_server::Suite;
 
 use crate::e2e::{session_env, Drivers};
 use crate::run::{fail, run, Result};
-use crate::serve::{self, serve_config};
+use crate::serve;
 use crate::tools::{self, cargo, Engine};
 use crate::{root, runtime, start_suite, took};
 
@@ -24,8 +24,7 @@ pub(crate) fn dev(args: ServeArgs, measure: bool) -> Result<()> {
     serve::log_to_stderr();
     let root = root();
     let dist = root.join("target").join("dev").join("dist");
-    let mut config = serve_config(&root, &args)?;
-    config.dist = dist.clone();
+    let mut config = args.config(dist.clone())?;
     config.watch_dist = true;
     config.check_tls()?;
     let setup = Instant::now();
@@ -66,7 +65,8 @@ impl TrunkWatch {
         }
     }
 
-    /// Waits for trunk's first build to be in place (its staging folder gone).
+    /// Waits for trunk's first build to be in place (its staging folder gone); a page left by an
+    /// earlier `dev` is removed first, so it is not taken for this one.
     fn first_build(&mut self, dist: &Path) -> Result<()> {
         let _ = std::fs::remove_file(dist.join("index.html"));
         loop {
