@@ -108,7 +108,16 @@ impl LocksDesk {
         let channel = BroadcastChannel::new(CHANNEL).map_err(|e| js_error_text(&e))?;
         let core =
             Core::checking_order(Core::<LocksMsg, LockNews>::own_sender("tab"), LinkState::Ready, sink);
-        let life = LockRequest::request(&locks, &life_lock(&core.sender_id()), Ask::EXCLUSIVE, |_| {})?;
+        // The others hear of this tab only once its life lock is held: a hello that overtook the
+        // request (the lock manager and the channel are separate paths) would let a listener be
+        // granted the lock of a live tab, a false death notice.
+        let (greeter, greeting) = (core.weak(), channel.clone());
+        let life =
+            LockRequest::request(&locks, &life_lock(&core.sender_id()), Ask::EXCLUSIVE, move |outcome| {
+                if let (Outcome::Granted, Some(core)) = (outcome, greeter.upgrade()) {
+                    core.send_upkeep(LocksMsg::Hello, post_on(&greeting));
+                }
+            })?;
         let watched: Rc<RefCell<HashMap<SenderId, LockRequest>>> = Rc::default();
         let (replies, watching, their_locks) = (channel.clone(), Rc::clone(&watched), locks.clone());
         core.listen::<MessageEvent>(&channel, "message", move |core, event| {
@@ -134,7 +143,6 @@ impl LocksDesk {
         });
         let polled = locks.clone();
         core.every(CENSUS_INTERVAL_MS, move |core| query(core, &polled));
-        core.send_upkeep(LocksMsg::Hello, post_on(&channel));
         query(&core, &locks);
         Ok(LocksDesk {
             core,
