@@ -153,6 +153,20 @@ async fn a_tab_that_crashes_while_holding_loses_the_lock_to_the_next_without_rel
     browser.switch_to(a).await;
     crosstalk_e2e::check::state_becomes(driver, "status", "ready").await;
     held_becomes(driver, "free").await;
+    // The reloaded page is a new tab, alive: the waiter watches its life lock and never takes
+    // it for a death (its hello comes only once that lock is held).
+    let reborn = tab_id(driver).await;
+    browser.switch_to(b).await;
+    let watching = Want { kind: Some("watch"), payload_has: Some(&reborn), ..Want::default() };
+    log_has(driver, watching).await;
+    // A census read after the watch is answered after any grant of it (one lock manager, in order).
+    browser.switch_to(a).await;
+    acquire(driver, "exclusive").await;
+    browser.switch_to(b).await;
+    queue_becomes(driver, &["held", "waiting"]).await;
+    let deaths =
+        crosstalk_e2e::check::log_has_n(driver, 1, Want { kind: Some("death"), ..Want::default() }).await;
+    assert!(deaths.iter().all(|d| d.payload.contains(&holder)), "only {holder} died: {deaths:?}");
     browser.quit().await;
 }
 
