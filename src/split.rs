@@ -2,7 +2,7 @@
 //! fetched when the route opens. `wasm_split` marks each page as a split point; after linking,
 //! `wasm-split-cli` cuts the module there (before wasm-bindgen), which trunk cannot do, so
 //! `cargo xtask split-sizes` builds it and measures what each route would download. Not yet
-//! served: see "What it weighs" in docs/performance.md for what it gives and what it still lacks.
+//! served: see docs/performance/weight.md for what it gives and what it still lacks.
 
 use wasm_split_helpers::wasm_split;
 use yew::prelude::*;
