@@ -205,9 +205,7 @@ impl StockDesk {
                 let room = (transport == StockTransport::WebSocket).then_some(room.as_str());
                 page_query::replace_params(&[("transport", Some(transport.as_str())), ("room", room)]);
             }
-            Err(why) => self
-                .route
-                .dispatch(Action::Refused { what: "transport".into(), reason: unavailable(transport, &why) }),
+            Err(why) => self.route.refuse("transport", unavailable(transport, &why)),
         }
     }
 
@@ -234,7 +232,7 @@ impl StockDesk {
             Ok(lobby) => *self.lobby.borrow_mut() = Some(lobby),
             Err(why) => {
                 let reason = Reason::new(ReasonCode::NotReady, why);
-                return self.route.dispatch(Action::Refused { what: "lobby".into(), reason });
+                return self.route.refuse("lobby", reason);
             }
         }
         let arrive = self.at_the_lobby(|at| at.arrive());
@@ -322,10 +320,7 @@ impl StockDesk {
         });
         match requested {
             Ok(lock) => *self.lock.borrow_mut() = Some(lock),
-            Err(why) => self.route.dispatch(Action::Refused {
-                what: "leader lock".into(),
-                reason: Reason::new(ReasonCode::NotReady, why),
-            }),
+            Err(why) => self.route.refuse("leader lock", Reason::new(ReasonCode::NotReady, why)),
         }
     }
 
@@ -463,7 +458,7 @@ impl StockDesk {
         let steps = self.ticker.borrow_mut().resign(self.successor(), "handed over by the button");
         if steps.is_empty() {
             let reason = Reason::new(ReasonCode::NotReady, "only the leader can hand over");
-            return self.route.dispatch(Action::Refused { what: "hand over".into(), reason });
+            return self.route.refuse("hand over", reason);
         }
         if self.locks.get() {
             // Release and queue again at the back: the tab waiting longest leads next.
@@ -486,7 +481,7 @@ impl StockDesk {
             let announce = StockMsg::Switch { transport: transport.as_str().into() };
             let sent = self.bus.borrow().as_ref().map(|bus| bus.send(announce));
             if let Some(Err(reason)) = sent {
-                self.route.dispatch(Action::Refused { what: "switch".into(), reason });
+                self.route.refuse("switch", reason);
             }
         }
         self.move_to(transport);
@@ -505,7 +500,7 @@ impl StockDesk {
         if !adopted {
             let said = "choose the window transport first; the browser may also have blocked the popup";
             let reason = Reason::new(ReasonCode::NotReady, said);
-            self.route.dispatch(Action::Refused { what: "open a window".into(), reason });
+            self.route.refuse("open a window", reason);
         }
     }
 
@@ -535,7 +530,7 @@ impl StockDesk {
         let (Some(link), Some(window)) = (listening, this_window()) else { return };
         self.route.dispatch(Action::SeedPosted);
         if let Err(reason) = link.send_raw(&window, SEED_TEXT, &to_self) {
-            self.route.dispatch(Action::Refused { what: "the seed's post".into(), reason });
+            self.route.refuse("the seed's post", reason);
         }
         *self.seed.borrow_mut() = Some(link);
     }
@@ -550,7 +545,7 @@ impl StockDesk {
     /// Posts `raw` as it is on the current transport (the raw composer, fault injection).
     pub fn send_raw(&self, raw: &str, what: &str) {
         if let Some(Err(reason)) = self.bus.borrow().as_ref().map(|bus| bus.send_raw(raw)) {
-            self.route.dispatch(Action::Refused { what: what.into(), reason });
+            self.route.refuse(what, reason);
         }
     }
 

@@ -21,7 +21,7 @@ use crate::clock::now_ms;
 use crate::log::LogBook;
 use crate::log_view::{LogSource, LogView};
 pub use crate::state::RouteState;
-use crate::state::{Dispatch, Refusal};
+use crate::state::{fold, Dispatch, Input, Refusal};
 use crate::transport::inspector::{publish_route, Published};
 use crate::transport::learn_store;
 use crosstalk_protocol::{Reason, ReasonCode};
@@ -34,7 +34,7 @@ struct Inner<S: RouteState> {
     log: RefCell<LogBook>,
     /// Actions that arrived while another was being folded in (an event fired synchronously
     /// by a transport during a click, say); they are applied in order right after.
-    queue: RefCell<VecDeque<S::Action>>,
+    queue: RefCell<VecDeque<Input<S::Action>>>,
     applying: Cell<bool>,
     frame: Rc<FrameGate>,
     /// The walkthrough's steps of this route already ticked, one bit each: only the others'
@@ -83,10 +83,7 @@ impl<S: RouteState> PartialEq for RouteHandle<S> {
 /// A transport a page holds once its effect has made it (dropped with the page or replaced).
 pub type Slot<T> = Rc<RefCell<Option<T>>>;
 
-impl<S: RouteState> RouteHandle<S>
-where
-    S::Action: Refusal,
-{
+impl<S: RouteState> RouteHandle<S> {
     /// Does `act` through the transport in `slot`, or logs why not: `missing` when there is none
     /// (yet, or any more), or what the transport said. Whether it was done.
     pub fn through<T>(
@@ -103,25 +100,32 @@ where
         match done {
             Ok(()) => true,
             Err(reason) => {
-                self.dispatch(S::Action::refused(what, reason));
+                self.refuse(what, reason);
                 false
             }
         }
     }
-}
 
-impl<S: RouteState> RouteHandle<S> {
     /// Applies `action` now and asks for a render at the next frame.
     pub fn dispatch(&self, action: S::Action) {
+        self.fold_in(Input::Act(action));
+    }
+
+    /// Logs that `what` was not done, and why: one `refused` entry, alike on every route.
+    pub fn refuse(&self, what: impl Into<String>, reason: Reason) {
+        self.fold_in(Input::Refuse(Refusal::new(what, reason)));
+    }
+
+    fn fold_in(&self, input: Input<S::Action>) {
         let inner = &self.inner;
-        inner.queue.borrow_mut().push_back(action);
+        inner.queue.borrow_mut().push_back(input);
         if inner.applying.replace(true) {
             return;
         }
         loop {
             let next = inner.queue.borrow_mut().pop_front();
-            let Some(action) = next else { break };
-            inner.state.borrow_mut().apply(action, now_ms(), &mut inner.log.borrow_mut());
+            let Some(input) = next else { break };
+            fold(&mut *inner.state.borrow_mut(), input, now_ms(), &mut inner.log.borrow_mut());
         }
         inner.applying.set(false);
         inner.notice_steps();
@@ -131,7 +135,7 @@ impl<S: RouteState> RouteHandle<S> {
     /// The route's dispatch, for a controller beside the state (which sits below the hooks).
     pub fn dispatcher(&self) -> Dispatch<S::Action> {
         let route = self.clone();
-        Dispatch::new(move |action| route.dispatch(action))
+        Dispatch::new(move |input| route.fold_in(input))
     }
 
     /// A sink for a transport: each event becomes an action.

@@ -168,7 +168,7 @@ says! {
     // /worker-port
     WorkerListening = ("say.worker-listening", "the worker is listening"),
     HereIsPort2 = ("say.here-is-port2", "here is port2 (transferred, no longer usable here)"),
-    NotSentWhat = ("say.not-sent-what", "not sent: {0}"),
+    Refused = ("say.refused", "refused: {0}"),
     RestartingWorker = ("say.restarting-worker", "restarting the worker with a fresh port"),
     WorkerLoading = ("say.worker-loading", "loading: starting the worker, waiting for it to say ready"),
     WorkerReady = ("say.worker-ready", "ready: the worker greeted over the port"),
@@ -177,7 +177,6 @@ says! {
     NoWorkersHere = ("say.no-workers-here", "error: no workers here"),
     // /storage
     NoEventForWriter = ("say.no-event-for-writer", "the other tabs get a storage event for this write; this tab gets none (turn on same-tab notifications for the workaround)"),
-    NotWritten = ("say.not-written", "not written: {0}"),
     SameTabOn = ("say.same-tab-on", "same-tab notifications on: this tab now dispatches a storage event to itself after each write"),
     SameTabOff = ("say.same-tab-off", "same-tab notifications off: this tab hears only other tabs' writes"),
     QuotaRefused = ("say.quota-refused", "the browser refused after {0} M characters"),

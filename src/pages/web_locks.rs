@@ -72,9 +72,7 @@ pub fn WebLocksPage() -> Html {
         Callback::from(move |name: String| {
             match lock_name(&name) {
                 Ok(name) => route.dispatch(Action::Lock(name.to_owned())),
-                Err(reason) => {
-                    route.dispatch(Action::Refused { what: format!("the lock name \"{name}\""), reason })
-                }
+                Err(reason) => route.refuse(format!("the lock name \"{name}\""), reason),
             }
             if let Some(d) = desk.borrow().as_ref() {
                 d.query();

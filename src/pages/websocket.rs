@@ -56,13 +56,10 @@ pub fn WebSocketPage() -> Html {
                     let opened = RelayLink::open(&url, DEFAULT_ROOM, sender, route.sink(Action::Relay));
                     *link.borrow_mut() = Some(opened);
                 }
-                None => route.dispatch(Action::Refused {
-                    what: "connect".into(),
-                    reason: Reason::new(
-                        ReasonCode::NotReady,
-                        "this page has no address to reach the relay from",
-                    ),
-                }),
+                None => route.refuse(
+                    "connect",
+                    Reason::new(ReasonCode::NotReady, "this page has no address to reach the relay from"),
+                ),
             }
             // Dropping closes the socket for good.
             move || drop(link.borrow_mut().take())

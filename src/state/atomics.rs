@@ -86,10 +86,6 @@ impl Default for AtomicsState {
 
 pub enum Action {
     Ring(AtomicsRingEvent),
-    Refused {
-        what: String,
-        reason: Reason,
-    },
     Restarting,
     /// The limit row's measurements began.
     Measuring,
@@ -113,12 +109,6 @@ pub struct LimitRow {
 impl LimitRow {
     pub fn new(case: &'static str, side: &'static str, rtt_us: f64, msgs_per_s: f64) -> LimitRow {
         LimitRow { case, side, rtt_us, msgs_per_s }
-    }
-}
-
-impl super::Refusal for Action {
-    fn refused(what: &str, reason: Reason) -> Action {
-        Action::Refused { what: what.to_owned(), reason }
     }
 }
 
@@ -187,9 +177,6 @@ impl RouteState for AtomicsState {
                 Some(entry) => entry,
                 None => return,
             },
-            Action::Refused { what, reason } => {
-                Entry::said("refused", said!(NotSentWhat, what), at_ms).rejected(reason)
-            }
             Action::Measuring => {
                 self.limit_state = "running";
                 self.limit.clear();

@@ -2,9 +2,9 @@
 //! of each event. Page: `pages/broadcast.rs`; transport: `transport/broadcast.rs`.
 
 use crosstalk_protocol::broadcast::BroadcastMsg;
-use crosstalk_protocol::{Body as _, Reason};
+use crosstalk_protocol::Body as _;
 
-use super::told::{not_sent, told, Own};
+use super::told::{told, Own};
 use super::RouteState;
 use crate::diagram::{Diagram, Step};
 use crate::i18n::Text;
@@ -59,18 +59,10 @@ pub enum Action {
     Failed {
         reason: String,
     },
-    Refused(Reason),
 }
 
 fn channel_label(name: &str) -> String {
     format!("\"{name}\"")
-}
-
-impl super::Refusal for Action {
-    /// The sentence says what was not sent; the reason says why.
-    fn refused(_what: &str, reason: Reason) -> Action {
-        Action::Refused(reason)
-    }
 }
 
 /// The walkthrough's chapter: a second tab joins, talks, and leaves.
@@ -127,7 +119,6 @@ impl RouteState for BroadcastState {
                 log.push(Entry::said("error", said!(CannotJoin, reason), at_ms));
                 self.failed = Some(reason);
             }
-            Action::Refused(reason) => log.push(not_sent(reason, at_ms)),
         }
     }
 }

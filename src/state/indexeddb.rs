@@ -3,7 +3,7 @@
 //! read, notice and step of an upgrade. Page: `pages/indexeddb.rs`; transport: `transport/indexeddb.rs`.
 
 use crosstalk_protocol::indexeddb::{IdbMsg, Record};
-use crosstalk_protocol::{Reason, SenderId};
+use crosstalk_protocol::SenderId;
 
 use super::told::{told, Own};
 use super::RouteState;
@@ -86,16 +86,6 @@ pub enum Action {
     /// This tab asks for `version`.
     Upgrade(u32),
     Refuse(bool),
-    Refused {
-        what: String,
-        reason: Reason,
-    },
-}
-
-impl super::Refusal for Action {
-    fn refused(what: &str, reason: Reason) -> Action {
-        Action::Refused { what: what.to_owned(), reason }
-    }
 }
 
 /// The walkthrough's chapter: a write, the other tab reading it from the store, an upgrade blocked
@@ -158,9 +148,6 @@ impl RouteState for IndexedDbState {
                 if !on {
                     self.refused = None;
                 }
-            }
-            Action::Refused { what, reason } => {
-                log.push(Entry::said("refused", said!(NotSentWhat, what), at_ms).rejected(reason))
             }
         }
     }
@@ -271,7 +258,7 @@ impl IndexedDbState {
                 self.output = Some((key, record));
             }
             IdbNews::Failed { what, reason } => {
-                log.push(Entry::said("error", said!(NotSentWhat, what), at_ms).rejected(reason));
+                log.push(super::Refusal::new(what, reason).entry(at_ms));
             }
             IdbNews::Inactive { reason } => {
                 log.push(Entry::said("inactive", said!(IdbInactive), at_ms).rejected(reason));
@@ -285,7 +272,7 @@ mod tests {
     use super::*;
     use crate::transport::Event;
     use crosstalk_protocol::order::Order;
-    use crosstalk_protocol::{decode, DecodeError, ReasonCode, Sender};
+    use crosstalk_protocol::{decode, DecodeError, Reason, ReasonCode, Sender};
 
     fn news(news: IdbNews) -> Action {
         Action::Idb(Event::Other(news))

@@ -58,13 +58,6 @@ pub struct ServiceWorkerState {
 pub enum Action {
     Sw(SwEvent),
     Unsupported(String),
-    Refused { what: String, reason: Reason },
-}
-
-impl super::Refusal for Action {
-    fn refused(what: &str, reason: Reason) -> Action {
-        Action::Refused { what: what.to_owned(), reason }
-    }
 }
 
 /// The walkthrough's chapter: the page controlled, a message relayed, an update waiting, and the
@@ -116,9 +109,6 @@ impl RouteState for ServiceWorkerState {
                 self.unsupported = true;
                 log.push(Entry::said("error", said!(SwUnavailable, why.clone()), at_ms));
                 self.failed = Some(why);
-            }
-            Action::Refused { what, reason } => {
-                log.push(Entry::said("refused", said!(NotSentWhat, what), at_ms).rejected(reason))
             }
         }
     }

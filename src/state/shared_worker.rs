@@ -66,11 +66,6 @@ impl Default for SharedWorkerState {
 
 pub enum Action {
     Store(StoreEvent),
-    /// A request this tab refused to send, with the reason.
-    Refused {
-        what: String,
-        reason: Reason,
-    },
 }
 
 /// The route's `data-state` words.
@@ -126,12 +121,6 @@ fn value_label(value: &Option<String>) -> String {
     }
 }
 
-impl super::Refusal for Action {
-    fn refused(what: &str, reason: Reason) -> Action {
-        Action::Refused { what: what.to_owned(), reason }
-    }
-}
-
 /// The walkthrough's chapter: one worker for every tab, and changes pushed to the others.
 pub const CHAPTER: &[GuideStep] = &[
     GuideStep::new(
@@ -167,16 +156,17 @@ impl RouteState for SharedWorkerState {
         }
     }
 
+    /// The error line under the controls says why the last request did not go.
+    fn refused(&mut self, refusal: &super::Refusal) {
+        self.error = Some(refusal.reason.text.clone());
+    }
+
     fn apply(&mut self, action: Action, at_ms: f64, log: &mut LogBook) {
         let entry = match action {
             Action::Store(event) => match self.on_event(event, at_ms) {
                 Some(entry) => entry,
                 None => return,
             },
-            Action::Refused { what, reason } => {
-                self.error = Some(reason.text.clone());
-                Entry::said("send", said!(NotSentWhat, what), at_ms).rejected(reason)
-            }
         };
         log.push(entry);
     }

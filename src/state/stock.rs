@@ -5,7 +5,6 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use crosstalk_protocol::stock::{Market, Quote, Step as TickerStep, StockMsg};
-use crosstalk_protocol::Reason;
 
 use super::told::{told, Own};
 use super::RouteState;
@@ -146,10 +145,6 @@ pub enum Action {
     SeedPosted,
     /// …and it arrived here, in the same tab: the other tabs heard nothing.
     SeedArrivedHere,
-    Refused {
-        what: String,
-        reason: Reason,
-    },
 }
 
 /// `4250` → `42.50`.
@@ -204,6 +199,11 @@ impl RouteState for StockState {
         }
     }
 
+    /// The error line says what was refused, and why.
+    fn refused(&mut self, refusal: &super::Refusal) {
+        self.error = Some(format!("{}: {}", refusal.what, refusal.reason.text));
+    }
+
     fn apply(&mut self, action: Action, at_ms: f64, log: &mut LogBook) {
         match action {
             Action::Bus(event) => match told(event, at_ms) {
@@ -256,10 +256,6 @@ impl RouteState for StockState {
                 log.push(Entry::said("found-market", said!(MarketFound, transport.label(), term), at_ms));
             }
             Action::Election(how) => self.election = how,
-            Action::Refused { what, reason } => {
-                self.error = Some(format!("{what}: {}", reason.text));
-                log.push(Entry::system("error", what, at_ms).rejected(reason));
-            }
         }
     }
 }

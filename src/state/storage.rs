@@ -45,10 +45,6 @@ pub enum Action {
         kind: &'static str,
         what: String,
     },
-    Refused {
-        what: String,
-        reason: Reason,
-    },
     Quota(QuotaReport),
     Keys(Vec<(String, Stored)>),
     Failed(String),
@@ -57,12 +53,6 @@ pub enum Action {
 
 fn key_label(key: &str) -> String {
     format!("\"{key}\"")
-}
-
-impl super::Refusal for Action {
-    fn refused(what: &str, reason: Reason) -> Action {
-        Action::Refused { what: what.to_owned(), reason }
-    }
 }
 
 /// The walkthrough's chapter: a write, heard by the other tab and not by the writer, and the quota.
@@ -86,6 +76,11 @@ impl RouteState for StorageState {
             "quota" => self.quota_refused,
             _ => false,
         }
+    }
+
+    /// The error line under the controls says why the last write did not happen.
+    fn refused(&mut self, refusal: &super::Refusal) {
+        self.error = Some(refusal.reason.text.clone());
     }
 
     fn apply(&mut self, action: Action, at_ms: f64, log: &mut LogBook) {
@@ -117,10 +112,6 @@ impl RouteState for StorageState {
                     self.told_no_event = true;
                     log.push(Entry::said("no-event", said!(NoEventForWriter), at_ms));
                 }
-            }
-            Action::Refused { what, reason } => {
-                self.error = Some(reason.text.clone());
-                log.push(Entry::said("write", said!(NotWritten, what), at_ms).rejected(reason));
             }
             Action::Quota(report) => self.quota(report, at_ms, log),
             Action::Keys(keys) => self.keys = keys,

@@ -36,7 +36,7 @@ pub fn told<B: Body, X>(event: Event<B, X>, at_ms: f64) -> Result<Entry, Own<B, 
 /// A message of this page's own that could not go, and why (a transport's refusal, or a click the
 /// route refused before it reached one).
 pub fn not_sent(reason: Reason, at_ms: f64) -> Entry {
-    Entry::said("send", said!(NotSent), at_ms).rejected(reason)
+    Entry::said(super::REFUSED, said!(NotSent), at_ms).rejected(reason)
 }
 
 #[cfg(test)]
@@ -73,7 +73,7 @@ mod tests {
         let refused = told(Ev::Refused(reason()), 4.0).unwrap();
         assert_eq!(
             (refused.kind.as_str(), refused.status.reason_code()),
-            ("send", Some(ReasonCode::RosterFull))
+            ("refused", Some(ReasonCode::RosterFull))
         );
         assert_eq!(refused.at_ms, 4.0);
     }

@@ -107,16 +107,6 @@ pub enum Action {
     /// The reader named another lock to work with.
     Lock(String),
     HoldForever(bool),
-    Refused {
-        what: String,
-        reason: Reason,
-    },
-}
-
-impl super::Refusal for Action {
-    fn refused(what: &str, reason: Reason) -> Action {
-        Action::Refused { what: what.to_owned(), reason }
-    }
 }
 
 /// The walkthrough's chapter: a lock taken, a queue behind it, a handover, and a death notice.
@@ -182,9 +172,6 @@ impl RouteState for WebLocksState {
                 self.hold_forever = on;
                 let said = if on { said!(HoldForeverOn) } else { said!(HoldForeverOff) };
                 log.push(Entry::said("hold-forever", said, at_ms));
-            }
-            Action::Refused { what, reason } => {
-                log.push(Entry::said("refused", said!(NotSentWhat, what), at_ms).rejected(reason))
             }
         }
     }

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use crosstalk_protocol::webrtc::{Arrivals, RtcData, RtcSignal, Session};
-use crosstalk_protocol::{Reason, SenderId};
+use crosstalk_protocol::SenderId;
 
 use super::told::{told, Own};
 use super::RouteState;
@@ -107,16 +107,6 @@ pub enum Action {
     Failed(String),
     /// The browser has no `RTCPeerConnection`.
     Unsupported,
-    Refused {
-        what: String,
-        reason: Reason,
-    },
-}
-
-impl super::Refusal for Action {
-    fn refused(what: &str, reason: Reason) -> Action {
-        Action::Refused { what: what.to_owned(), reason }
-    }
 }
 
 /// The route's `data-state` words (signalling's state).
@@ -208,9 +198,6 @@ impl RouteState for WebRtcState {
             Action::Unsupported => {
                 self.signalling = LinkState::Unsupported;
                 Some(Entry::said("state", said!(RtcUnsupported), at_ms))
-            }
-            Action::Refused { what, reason } => {
-                Some(Entry::said("refused", said!(NotSentWhat, what), at_ms).rejected(reason))
             }
         };
         if let Some(entry) = entry {
@@ -358,7 +345,7 @@ mod tests {
     use super::*;
     use crate::transport::Event;
     use crosstalk_protocol::order::Order;
-    use crosstalk_protocol::{Payload, ReasonCode, Sender};
+    use crosstalk_protocol::{Payload, Reason, ReasonCode, Sender};
 
     fn news(state: &mut WebRtcState, log: &mut LogBook, news: RtcNews) {
         state.apply(Action::Signal(Event::Other(news)), 1.0, log);

@@ -109,16 +109,6 @@ pub enum Action {
     Relay(RelayEvent),
     /// The page asked to join `room` (validated by the relay).
     Joining(String),
-    Refused {
-        what: String,
-        reason: Reason,
-    },
-}
-
-impl super::Refusal for Action {
-    fn refused(what: &str, reason: Reason) -> Action {
-        Action::Refused { what: what.to_owned(), reason }
-    }
 }
 
 /// The walkthrough's chapter: a room through the relay, a second member, and a resume.
@@ -146,14 +136,15 @@ impl RouteState for WebSocketState {
         }
     }
 
+    /// The error line says what was refused, and why.
+    fn refused(&mut self, refusal: &super::Refusal) {
+        self.error = Some(format!("{}: {}", refusal.what, refusal.reason.text));
+    }
+
     fn apply(&mut self, action: Action, at_ms: f64, log: &mut LogBook) {
         match action {
             Action::Relay(event) => self.on_event(event, at_ms, log),
             Action::Joining(room) => self.room = room,
-            Action::Refused { what, reason } => {
-                self.error = Some(format!("{what}: {}", reason.text));
-                log.push(Entry::system("send", what, at_ms).rejected(reason));
-            }
         }
     }
 }

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crosstalk_protocol::worker_port::WorkerPortMsg;
-use crosstalk_protocol::{preview, Reason};
+use crosstalk_protocol::Reason;
 
 use super::told::{told, Own};
 use super::RouteState;
@@ -58,11 +58,6 @@ impl Default for WorkerPortState {
 
 pub enum Action {
     Transport(WorkerPortEvent),
-    /// A send the page refused before it reached the transport, or the transport refused.
-    Refused {
-        what: String,
-        reason: Reason,
-    },
     Restarting,
 }
 
@@ -123,12 +118,6 @@ fn describe(body: &WorkerPortMsg, via: &str) -> LogText {
     }
 }
 
-impl super::Refusal for Action {
-    fn refused(what: &str, reason: Reason) -> Action {
-        Action::Refused { what: what.to_owned(), reason }
-    }
-}
-
 /// The walkthrough's chapter: the worker starts, echoes, and comes back after a restart.
 pub const CHAPTER: &[GuideStep] = &[
     GuideStep::new("ready", Text::LearnWorkerPortReady, Text::LearnWorkerPortReadySee, "status"),
@@ -158,9 +147,6 @@ impl RouteState for WorkerPortState {
                 Some(entry) => entry,
                 None => return,
             },
-            Action::Refused { what, reason } => {
-                Entry::said("send", said!(NotSentWhat, preview(&what, 120)), at_ms).rejected(reason)
-            }
             Action::Restarting => {
                 self.restarting = true;
                 self.pending.clear();
