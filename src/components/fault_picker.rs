@@ -28,7 +28,7 @@ pub fn FaultPicker(props: &FaultPickerProps) -> Html {
     html! {
         <label class="fault-picker">
             {i18n.t(Text::UiFaultLead)}
-            <select data-testid="fault" onchange={on_change} aria-label="Fault injection on outgoing messages">
+            <select data-testid="fault" onchange={on_change} aria-label={i18n.t(Text::UiFaultLabel).to_owned()}>
                 { for Fault::ALL.into_iter().map(|fault| html! {
                     <option value={fault.as_attr()} selected={fault == props.value}>
                         {i18n.t(match fault {

@@ -12,7 +12,7 @@ pub struct FormButton {
     pub testid: &'static str,
     pub label: &'static str,
     pub primary: bool,
-    pub title: Option<&'static str>,
+    pub title: Option<Text>,
     pub on_press: Callback<(String, String)>,
 }
 
@@ -54,7 +54,7 @@ pub fn KeyValueForm(props: &KeyValueFormProps) -> Html {
                 let onclick = Callback::from(move |_: MouseEvent| on_press.emit((read(&key_input), read(&value_input))));
                 html! {
                     <button data-testid={button.testid} class={classes!(button.primary.then_some("primary"))}
-                            title={button.title} {onclick}>{label_of(button.testid).map_or(button.label, |t| i18n.t(t))}</button>
+                            title={button.title.map(|t| i18n.t(t).to_owned())} {onclick}>{label_of(button.testid).map_or(button.label, |t| i18n.t(t))}</button>
                 }
             }) }
         </div>

@@ -63,11 +63,11 @@ pub fn MessageLog(props: &MessageLogProps) -> Html {
     });
 
     html! {
-        <section class="log" aria-label="Message log">
+        <section class="log" aria-label={i18n.t(Text::UiLogTitle).to_owned()}>
             <header class="log-head">
                 <h2>{i18n.t(Text::UiLogTitle)}</h2>
                 <span class="log-count">{format!("{} / {}", book.len(), book.capacity())}</span>
-                <button class="link-button" data-testid="log-export" title="the kept entries as JSON, for a bug report" onclick={export}>
+                <button class="link-button" data-testid="log-export" title={i18n.t(Text::UiLogExportTitle).to_owned()} onclick={export}>
                     {i18n.t(Text::UiLogExport)}
                 </button>
                 {clear}

@@ -18,7 +18,7 @@ pub fn OpenTab() -> Html {
         page_life::open_tab(&page_query::href_with(&[("tab", Some(next.as_str()))]));
     });
     html! {
-        <button class="open-tab" data-testid="open-tab" {onclick} title="Open this page in another tab of this window">
+        <button class="open-tab" data-testid="open-tab" {onclick} title={i18n.t(Text::UiOpenTabTitle).to_owned()}>
             {i18n.t(Text::UiOpenTab)}
         </button>
     }

@@ -4,6 +4,7 @@
 
 use yew::prelude::*;
 
+use crate::i18n::{use_i18n, Text};
 use crate::page_query;
 
 #[derive(Properties, PartialEq)]
@@ -22,12 +23,13 @@ pub fn StatusPanel(props: &StatusPanelProps) -> Html {
     let state = &props.state;
     // Which tab this is, for a reader with several open (`?tab=B`; the guide's `tab-label` too).
     let tab = use_memo((), |_| page_query::tab_label());
+    let i18n = use_i18n();
     html! {
         <div class="panel status-panel">
             <div class={classes!("status", format!("state-{state}"))} data-testid="status" data-state={state.clone()}>
-                <span class="tab-letter" title="this tab, as the walkthrough names it">{(*tab).clone()}</span>
+                <span class="tab-letter" title={i18n.t(Text::UiTabLetterTitle).to_owned()}>{(*tab).clone()}</span>
                 <span class="status-dot"></span>
-                <strong>{format!("{}: {state}", props.subject)}</strong>
+                <strong>{format!("{}: ", props.subject)}<code class="state-word">{state.clone()}</code></strong>
                 <span class="status-detail" data-testid="status-detail">{props.detail.clone()}</span>
             </div>
             {props.children.clone()}

@@ -109,7 +109,7 @@ pub fn AtomicsPage() -> Html {
         <RouteFrame lesson="atomics">
             <StatusPanel subject={i18n.t(Text::SubjectAtomics).to_owned()} state={state_attr(link, state.isolated)} detail={i18n.said(&state_detail(link, state.isolated))}>
                 <span class="metric" data-testid="isolated" data-state={isolated}>
-                    {format!("crossOriginIsolated: {isolated}")}
+                    {"crossOriginIsolated: "}<code>{isolated}</code>
                 </span>
                 <span class="metric" data-testid="hops" data-count={state.hops.to_string()}>
                     {i18n.t(Text::AtomicsHops).replace("{0}", &state.hops.to_string())}
@@ -140,7 +140,7 @@ pub fn AtomicsPage() -> Html {
                         <li class={classes!("slot", slot.state.as_str())} data-testid="slot"
                             data-slot={at.to_string()} data-state={slot.state.as_str()}>
                             <span class="slot-index">{at}</span>
-                            <span class="slot-state">{slot.state.as_str()}</span>
+                            <code class="slot-state">{slot.state.as_str()}</code>
                             if let Some(n) = slot.n {
                                 <span class="slot-n">{format!("#{n}")}</span>
                             }
@@ -190,25 +190,29 @@ fn LimitChart(props: &LimitChartProps) -> Html {
     if props.rows.is_empty() {
         return html! {};
     }
+    let i18n = use_i18n();
     let top = props.rows.iter().map(|r| r.msgs_per_s).fold(1.0, f64::max);
     let (width, bar) = (520.0, 22.0);
     let height = bar * 1.4 * props.rows.len() as f64;
     html! {
         <>
             <table class="limit-table">
-                <thead><tr><th>{"case"}</th><th>{"side"}</th><th>{"round trip (µs)"}</th><th>{"messages/s"}</th></tr></thead>
+                <thead><tr>
+                    <th>{i18n.t(Text::AtomicsLimitCase)}</th><th>{i18n.t(Text::AtomicsLimitSide)}</th>
+                    <th>{i18n.t(Text::AtomicsLimitRtt)}</th><th>{i18n.t(Text::AtomicsLimitRate)}</th>
+                </tr></thead>
                 <tbody>
                     { for props.rows.iter().map(|row| html! {
                         <tr data-testid="limit-row" data-case={row.case} data-side={row.side}
                             data-rtt-us={format!("{:.3}", row.rtt_us)} data-msgs-per-s={format!("{:.0}", row.msgs_per_s)}>
-                            <td>{row.case}</td><td>{row.side}</td>
+                            <td><code>{row.case}</code></td><td><code>{row.side}</code></td>
                             <td>{format!("{:.2}", row.rtt_us)}</td><td>{format!("{:.0}", row.msgs_per_s)}</td>
                         </tr>
                     }) }
                 </tbody>
             </table>
             <svg class="limit-chart" data-testid="limit-chart" viewBox={format!("0 0 {width} {height}")} role="img"
-                 aria-label="messages a second, per measurement">
+                 aria-label={i18n.t(Text::AtomicsChartLabel).to_owned()}>
                 { for props.rows.iter().enumerate().map(|(at, row)| {
                     let y = at as f64 * bar * 1.4;
                     let length = (row.msgs_per_s / top * (width - 190.0)).max(1.0);

@@ -45,13 +45,14 @@ fn ratio_cell(median: Option<f64>, spread: Option<(f64, f64)>) -> Html {
     }
 }
 
-fn result_row(row: &Row) -> Html {
+fn result_row(row: &Row, i18n: &I18n) -> Html {
     let verdict = match meets_target(row) {
         Some(true) => "meets",
         Some(false) => "misses",
         None => "",
     };
-    let label = Mechanism::from_slug(&row.mechanism).map_or(row.mechanism.as_str(), |m| m.label());
+    let label =
+        Mechanism::from_slug(&row.mechanism).map_or(row.mechanism.as_str(), |m| i18n.t(bench_label(m)));
     html! {
         <tr data-testid="result" data-mechanism={row.mechanism.clone()}
             data-payload-bytes={row.payload_bytes.to_string()}
@@ -94,14 +95,14 @@ fn chart(rows: &[Row], i18n: &I18n) -> Html {
     html! {
         <figure class="panel bench-chart" data-testid="chart">
             <svg viewBox={format!("0 0 {} {height}", left + width + 60.0)} role="img"
-                 aria-label="crosstalk over plain JS, per mechanism and payload">
+                 aria-label={i18n.t(Text::BenchChartLabel).to_owned()}>
                 <line class="one" x1={x(1.0).to_string()} x2={x(1.0).to_string()} y1="10" y2={height.to_string()} />
                 <text class="axis" x={x(1.0).to_string()} y="9">{i18n.t(Text::BenchAxis)}</text>
                 <line class="target" x1={x(TARGET_RTT_RATIO).to_string()} x2={x(TARGET_RTT_RATIO).to_string()}
                       y1="14" y2={height.to_string()} />
                 { for measured.iter().enumerate().map(|(i, r)| {
                     let y = 20.0 + gap * i as f64;
-                    let name = Mechanism::from_slug(&r.mechanism).map_or(r.mechanism.as_str(), |m| m.label());
+                    let name = Mechanism::from_slug(&r.mechanism).map_or(r.mechanism.as_str(), |m| i18n.t(bench_label(m)));
                     let bars = [("rtt", r.rtt_ratio(), 0.0), ("rate", r.throughput_ratio(), bar + 1.0)];
                     html! {
                         <g>
@@ -210,16 +211,45 @@ pub fn BenchPage() -> Html {
                         <th>{i18n.t(Text::BenchMsgs)}</th><th>{i18n.t(Text::BenchPlainJs)}</th><th>{i18n.t(Text::BenchRatio)}</th><th>{i18n.t(Text::BenchNote)}</th>
                     </tr>
                 </thead>
-                <tbody>{ for state.rows.iter().map(result_row) }</tbody>
+                <tbody>{ for state.rows.iter().map(|row| result_row(row, &i18n)) }</tbody>
             </table>
             <details class="panel explain">
                 <summary>{i18n.t(Text::BenchEchoPerMechanism)}</summary>
-                <ul>{ for Mechanism::ALL.iter().map(|m| html! { <li><strong>{m.label()}</strong>{": "}{m.peer()}</li> }) }</ul>
-                <p class="hint">{"`cargo xtask bench` runs this page in headless Chromium until two runs agree, and prints the table. \
-                    Narrow a run with ?mechanisms=broadcast,storage&payloads=100."}</p>
+                <ul>{ for Mechanism::ALL.iter().map(|m| html! { <li><strong>{i18n.t(bench_label(*m))}</strong>{": "}{i18n.t(bench_peer(*m))}</li> }) }</ul>
+                <p class="hint">{i18n.t(Text::BenchCliHint)}</p>
             </details>
             <div hidden=true data-testid="bench-frames" ref={frames}></div>
             <MessageLog log={route.log_view()} on_clear={route.clear_log()} />
         </RouteFrame>
+    }
+}
+
+/// A mechanism's name in the chosen language.
+fn bench_label(mechanism: Mechanism) -> Text {
+    match mechanism {
+        Mechanism::WorkerPort => Text::BenchLabelWorkerPort,
+        Mechanism::SharedWorker => Text::BenchLabelSharedWorker,
+        Mechanism::ServiceWorker => Text::BenchLabelServiceWorker,
+        Mechanism::Broadcast => Text::BenchLabelBroadcast,
+        Mechanism::WindowSameOrigin => Text::BenchLabelWindowSameOrigin,
+        Mechanism::WindowCrossOrigin => Text::BenchLabelWindowCrossOrigin,
+        Mechanism::Storage => Text::BenchLabelStorage,
+        Mechanism::WebSocket => Text::BenchLabelWebsocket,
+        Mechanism::WebRtc => Text::BenchLabelWebrtc,
+    }
+}
+
+/// What a mechanism's echo peer is, in the chosen language.
+fn bench_peer(mechanism: Mechanism) -> Text {
+    match mechanism {
+        Mechanism::WorkerPort => Text::BenchPeerWorkerPort,
+        Mechanism::SharedWorker => Text::BenchPeerSharedWorker,
+        Mechanism::ServiceWorker => Text::BenchPeerServiceWorker,
+        Mechanism::Broadcast => Text::BenchPeerBroadcast,
+        Mechanism::WindowSameOrigin => Text::BenchPeerWindowSameOrigin,
+        Mechanism::WindowCrossOrigin => Text::BenchPeerWindowCrossOrigin,
+        Mechanism::Storage => Text::BenchPeerStorage,
+        Mechanism::WebSocket => Text::BenchPeerWebsocket,
+        Mechanism::WebRtc => Text::BenchPeerWebrtc,
     }
 }

@@ -119,10 +119,10 @@ pub fn BroadcastPage() -> Html {
     html! {
         <RouteFrame lesson="broadcast">
             <StatusPanel subject={i18n.t(Text::SubjectChannel).to_owned()} state={status} detail={detail}>
-                <span class="metric big" title="other tabs on this channel now">
+                <span class="metric big" title={i18n.t(Text::BroadcastPeersTitle).to_owned()}>
                     {i18n.phrase(Text::BroadcastPeers, &[Hole::new(state.peers, html! { <span data-testid="peers">{state.peers}</span> })])}
                 </span>
-                <span class="metric" title="messages received on this channel, and how many broke their sender's numbering">
+                <span class="metric" title={i18n.t(Text::BroadcastReceivedTitle).to_owned()}>
                     {i18n.phrase(Text::BroadcastCounts, &[
                         Hole::new(state.received, html! { <span data-testid="received">{state.received}</span> }),
                         Hole::new(state.out_of_order, html! { <span data-testid="out-of-order">{state.out_of_order}</span> }),
@@ -132,7 +132,7 @@ pub fn BroadcastPage() -> Html {
             </StatusPanel>
             <div class="panel store-form">
                 <label>{i18n.t(Text::BroadcastChannelLabel)}
-                    <NameField testid="channel-input" label="Channel name" value={(*channel).clone()} on_commit={on_channel} />
+                    <NameField testid="channel-input" label={i18n.t(Text::BroadcastChannelName).to_owned()} value={(*channel).clone()} on_commit={on_channel} />
                 </label>
                 <span class="hint">{i18n.t(Text::BroadcastChannelHint)}</span>
             </div>

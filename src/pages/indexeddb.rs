@@ -124,7 +124,7 @@ pub fn IndexedDbPage() -> Html {
     html! {
         <RouteFrame lesson="indexeddb">
             <StatusPanel subject={i18n.t(Text::SubjectIndexeddb).to_owned()} state={status} detail={detail}>
-                <span class="metric big" title="the database's version, as this tab's connection opened it">
+                <span class="metric big" title={i18n.t(Text::IndexeddbVersionTitle).to_owned()}>
                     {i18n.t(Text::IndexeddbVersion)}{" "}<span data-testid="db-version">{state.version}</span>
                 </span>
                 <OpenTab />
@@ -133,7 +133,7 @@ pub fn IndexedDbPage() -> Html {
                 button("set", "Set", true, None, on_set),
                 button("get", "Get", false, None, on_get),
                 button("stale-transaction", "Await inside a transaction", false,
-                       Some("Open a transaction, await a timer, then write: the transaction has committed itself"), on_stale),
+                       Some(Text::IndexeddbStaleTitle), on_stale),
             ]} />
             <div class="panel">
                 <span class="hint">{i18n.t(Text::IndexeddbReadLabel)}</span>{" "}{output}

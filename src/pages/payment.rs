@@ -17,7 +17,7 @@ use crate::components::route_frame::RouteFrame;
 use crate::components::status::StatusPanel;
 use crate::controller::payment::{Shop, ShopConfig};
 use crate::hooks::use_route;
-use crate::i18n::{use_i18n, Text};
+use crate::i18n::{fill, use_i18n, Text};
 use crate::origins::origins;
 use crate::state::payment::{impostor_url, opaque_attacker_url, LabKind, ShopState, DIAGRAM, PROVIDER_PATH};
 use crate::transport::frame::Frame;
@@ -33,12 +33,24 @@ pub fn PaymentPage() -> Html {
     let config = use_memo((), |_| origins().and_then(ShopConfig::new));
     match &*config {
         Ok(config) => html! { <Shopfront config={Rc::new(config.clone())} /> },
-        Err(reason) => html! {
-            <>
-                <h1>{"Payment iframe"}</h1>
-                <StatusPanel subject="Shop" state="error" detail={reason.clone()} />
-            </>
-        },
+        Err(reason) => html! { <Unconfigured reason={reason.clone()} /> },
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct UnconfiguredProps {
+    reason: AttrValue,
+}
+
+/// The shop without its origins: the route says why it cannot start.
+#[component]
+fn Unconfigured(props: &UnconfiguredProps) -> Html {
+    let i18n = use_i18n();
+    html! {
+        <>
+            <h1>{i18n.t(Text::MechanismPaymentName)}</h1>
+            <StatusPanel subject={i18n.t(Text::SubjectShop).to_owned()} state="error" detail={props.reason.clone()} />
+        </>
     }
 }
 
@@ -108,38 +120,44 @@ fn Shopfront(props: &ShopfrontProps) -> Html {
         _ => "configured",
     };
     let (result_text, order_attr) = match (payment, &state.order) {
-        (PaymentState::Idle, _) => ("No order yet: press Checkout.".to_owned(), None),
-        (PaymentState::Pending, Some(order)) => {
-            (format!("Waiting for the provider: order {}", order.id), Some(order.id.clone()))
-        }
-        (PaymentState::Success { payment_id }, Some(order)) => {
-            (format!("Paid: order {} ({payment_id})", order.id), Some(order.id.clone()))
-        }
-        (PaymentState::Failed { reason }, Some(order)) => {
-            (format!("Declined: order {} — {reason}", order.id), Some(order.id.clone()))
-        }
-        (PaymentState::Cancelled, Some(order)) => {
-            (format!("Cancelled: order {}", order.id), Some(order.id.clone()))
-        }
-        (PaymentState::Timeout, Some(order)) => {
-            (format!("Timed out: order {}", order.id), Some(order.id.clone()))
-        }
-        (PaymentState::Unreachable { .. }, Some(order)) => {
-            (format!("Not paid: order {} — the provider cannot be reached", order.id), Some(order.id.clone()))
-        }
+        (PaymentState::Idle, _) => (i18n.t(Text::PaymentResultIdle).to_owned(), None),
+        (PaymentState::Pending, Some(order)) => (
+            fill(i18n.t(Text::PaymentResultPending), std::slice::from_ref(&order.id)),
+            Some(order.id.clone()),
+        ),
+        (PaymentState::Success { payment_id }, Some(order)) => (
+            fill(i18n.t(Text::PaymentResultPaid), &[order.id.clone(), payment_id.clone()]),
+            Some(order.id.clone()),
+        ),
+        (PaymentState::Failed { reason }, Some(order)) => (
+            fill(i18n.t(Text::PaymentResultDeclined), &[order.id.clone(), reason.clone()]),
+            Some(order.id.clone()),
+        ),
+        (PaymentState::Cancelled, Some(order)) => (
+            fill(i18n.t(Text::PaymentResultCancelled), std::slice::from_ref(&order.id)),
+            Some(order.id.clone()),
+        ),
+        (PaymentState::Timeout, Some(order)) => (
+            fill(i18n.t(Text::PaymentResultTimeout), std::slice::from_ref(&order.id)),
+            Some(order.id.clone()),
+        ),
+        (PaymentState::Unreachable { .. }, Some(order)) => (
+            fill(i18n.t(Text::PaymentResultUnreachable), std::slice::from_ref(&order.id)),
+            Some(order.id.clone()),
+        ),
         (_, None) => (String::new(), None),
     };
     let lab_frame = state.lab_frame.as_ref().map(|(n, kind, order_id)| match kind {
         LabKind::Opaque => html! {
             <iframe key={format!("lab-{n}")} data-testid="lab-frame" data-kind="opaque" class="lab-frame"
                     sandbox="allow-scripts" src={opaque_attacker_url(order_id, &config.app_origin)}
-                    title="Hostile frame (opaque origin)"></iframe>
+                    title={i18n.t(Text::PaymentHostileTitle).to_owned()}></iframe>
         },
         LabKind::Impostor => html! {
             <iframe key={format!("lab-{n}")} data-testid="lab-frame" data-kind="impostor" class="lab-frame"
                     sandbox={CHECKOUT_SANDBOX}
                     src={impostor_url(&config.provider_origin, order_id)}
-                    title="Impostor frame (the provider's origin, not the checkout frame)"></iframe>
+                    title={i18n.t(Text::PaymentImpostorTitle).to_owned()}></iframe>
         },
     });
 
@@ -165,7 +183,7 @@ fn Shopfront(props: &ShopfrontProps) -> Html {
                 <p class="error" data-testid="error" role="alert">{error.clone()}</p>
             }
             if let PaymentState::Unreachable { reason } = payment {
-                <p class="error" data-testid="unreachable" role="alert">{format!("This route cannot work now: {reason}.")}</p>
+                <p class="error" data-testid="unreachable" role="alert">{fill(i18n.t(Text::PaymentCannotWork), std::slice::from_ref(reason))}</p>
             }
             <div class={classes!("panel", "payment-result", format!("result-{}", payment.as_attr()))}
                  data-testid="payment-result" data-state={payment.as_attr()} data-order={order_attr}>
@@ -174,7 +192,7 @@ fn Shopfront(props: &ShopfrontProps) -> Html {
             if let Some(order) = &state.order {
                 <iframe key={order.id.clone()} ref={frame.clone()} data-testid="provider-frame" class="provider-frame"
                         src={format!("{}{PROVIDER_PATH}", config.provider_origin)} sandbox={CHECKOUT_SANDBOX}
-                        title="Payment provider"></iframe>
+                        title={i18n.t(Text::PaymentProviderTitle).to_owned()}></iframe>
             }
             <LogAndDiagram log={route.log_view()} on_clear={route.clear_log()} diagram={DIAGRAM}>
                 <details class="panel faults" open=true>

@@ -77,14 +77,14 @@ pub fn ServiceWorkerPage() -> Html {
     html! {
         <RouteFrame lesson="service-worker">
             <StatusPanel subject={i18n.t(Text::SubjectServiceWorker).to_owned()} state={status} detail={detail}>
-                <span class="metric big" data-testid="sw-state" data-state={state.step()}>{state.step()}</span>
+                <span class="metric big" data-testid="sw-state" data-state={state.step()}><code>{state.step()}</code></span>
                 <span class="metric" title="navigator.serviceWorker.controller">
-                    {i18n.t(Text::ServiceWorkerControlled)}{" "}<strong data-testid="controlled" data-state={controlled}>{controlled}</strong>
+                    {i18n.t(Text::ServiceWorkerControlled)}{" "}<code data-testid="controlled" data-state={controlled}>{controlled}</code>
                 </span>
-                <span class="metric" title="clients.matchAll(), as the worker last answered">
+                <span class="metric" title={i18n.t(Text::ServiceWorkerClientsTitle).to_owned()}>
                     {i18n.phrase(Text::ServiceWorkerClients, &[Hole::new(&clients, html! { <span data-testid="clients">{clients.clone()}</span> })])}
                 </span>
-                <span class="metric" title="messages this worker instance has handled since it started">
+                <span class="metric" title={i18n.t(Text::ServiceWorkerHandledTitle).to_owned()}>
                     {i18n.t(Text::ServiceWorkerHandled)}{" "}<span data-testid="handled">{handled}</span>
                 </span>
                 <OpenTab />
@@ -93,13 +93,13 @@ pub fn ServiceWorkerPage() -> Html {
                 <ol class="sw-workers" data-testid="sw-workers">
                     { for versions.iter().map(|(slot, worker)| html! {
                         <li data-slot={*slot} data-state={worker.map_or("none", |w| w.lifecycle.word())}>
-                            <strong>{*slot}</strong>{": "}
-                            {worker.map_or_else(|| "—".to_owned(), |w| format!("/sw.js v{} · {}", w.version, w.lifecycle.word()))}
+                            <code>{*slot}</code>{": "}
+                            <code>{worker.map_or_else(|| "—".to_owned(), |w| format!("/sw.js v{} · {}", w.version, w.lifecycle.word()))}</code>
                         </li>
                     }) }
                 </ol>
-                <button data-testid="update" onclick={on_update} title="register the next version of the script">{i18n.t(Text::ServiceWorkerUpdate)}</button>
-                <button data-testid="skip-waiting" onclick={on_skip} title="tell the waiting worker to call skipWaiting()">{i18n.t(Text::ServiceWorkerSkipWaiting)}</button>
+                <button data-testid="update" onclick={on_update} title={i18n.t(Text::ServiceWorkerUpdateTitle).to_owned()}>{i18n.t(Text::ServiceWorkerUpdate)}</button>
+                <button data-testid="skip-waiting" onclick={on_skip} title={i18n.t(Text::ServiceWorkerSkipWaitingTitle).to_owned()}>{i18n.t(Text::ServiceWorkerSkipWaiting)}</button>
             </div>
             <Compose placeholder={i18n.t(Text::ServiceWorkerPlaceholder).to_owned()} on_send={on_send} />
             <LogAndDiagram log={route.log_view()} on_clear={route.clear_log()} diagram={DIAGRAM}>

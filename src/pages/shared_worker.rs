@@ -6,7 +6,7 @@
 use crosstalk_protocol::shared_store::MAX_VALUE_BYTES;
 use yew::prelude::*;
 
-use crate::i18n::{use_i18n, Hole, Text};
+use crate::i18n::{fill, use_i18n, Hole, Text};
 
 use crate::components::key_value_form::{FormButton, KeyValueForm};
 use crate::components::log_and_diagram::LogAndDiagram;
@@ -103,7 +103,7 @@ pub fn SharedWorkerPage() -> Html {
     html! {
         <RouteFrame lesson="shared-worker">
             <StatusPanel subject={i18n.t(Text::SubjectSharedWorker).to_owned()} state={state_attr(link)} detail={i18n.said(&state_detail(link))}>
-                <span class="metric big" title="tabs connected to the shared worker now">
+                <span class="metric big" title={i18n.t(Text::SharedWorkerTabsTitle).to_owned()}>
                     {i18n.phrase(Text::SharedWorkerConnected, &[Hole::new(connections.clone(), html! { <span data-testid="connections">{connections}</span> })])}
                 </span>
                 <OpenTab />
@@ -114,7 +114,7 @@ pub fn SharedWorkerPage() -> Html {
                     <p>{i18n.t(Text::SharedWorkerFallbacks)}</p>
                 </div>
             }
-            <KeyValueForm key_placeholder="(empty: the single value)" value_placeholder="any text, up to 64 KiB"
+            <KeyValueForm key_placeholder={i18n.t(Text::SharedWorkerKeyPlaceholder).to_owned()} value_placeholder={i18n.t(Text::SharedWorkerValuePlaceholder).to_owned()}
                 buttons={vec![button("set", "Set", true, on_set), button("get", "Get", false, on_get)]} />
             if let Some(error) = &state.error {
                 <p class="error" data-testid="error" role="alert">{error.clone()}</p>
@@ -134,7 +134,7 @@ pub fn SharedWorkerPage() -> Html {
                     </label>
                     <button data-testid="send-malformed" onclick={on_malformed}>{i18n.t(Text::CommonSendMalformed)}</button>
                     <RawComposer on_send={on_raw} />
-                    <p class="hint">{format!("Values over {} KiB are refused here and by the worker.", MAX_VALUE_BYTES / 1024)}</p>
+                    <p class="hint">{fill(i18n.t(Text::SharedWorkerValueLimit), &[(MAX_VALUE_BYTES / 1024).to_string()])}</p>
                 </details>
                 <details class="panel explain">
                     <summary>{i18n.t(Text::SharedWorkerExplainTitle)}</summary>

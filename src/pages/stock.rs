@@ -16,7 +16,7 @@ use crate::components::route_frame::RouteFrame;
 use crate::components::status::StatusPanel;
 use crate::controller::stock::{messages_forced, reload_electing_by_messages, StockDesk};
 use crate::hooks::use_route;
-use crate::i18n::{use_i18n, Hole, Text};
+use crate::i18n::{fill, use_i18n, Hole, Text};
 use crate::state::stock::{price, Role, StockState, DIAGRAM};
 use crate::transport::stock::StockTransport;
 
@@ -77,15 +77,15 @@ pub fn StockPage() -> Html {
 
     let state = route.state();
     let age = state.age_ms.map(|ms| format!("{:.1} s", ms / 1000.0)).unwrap_or_else(|| "–".into());
-    let leader = state.leader.clone().unwrap_or_else(|| "none yet".into());
+    let leader = state.leader.clone().unwrap_or_else(|| i18n.t(Text::StockNoLeader).to_owned());
     let detail = i18n.said(&said!(TickerDetail, state.term, leader, state.election));
     html! {
         <RouteFrame lesson="stock-sync">
             <StatusPanel subject={i18n.t(Text::SubjectTicker).to_owned()} state={state.role.as_attr()} detail={detail}>
-                <span class="metric big" data-testid="role" data-state={state.role.as_attr()}>{state.role.as_attr()}</span>
-                <span class="metric" title="the last tick's number">{"#"}<span data-testid="seq">{state.seq}</span></span>
-                <span class="metric" title="since the last tick">{i18n.phrase(Text::StockTickAge, &[Hole::new("", html! { <span data-testid="tick-age">{age}</span> })])}</span>
-                <span class="metric" title="ticks this tab never heard">
+                <span class="metric big" data-testid="role" data-state={state.role.as_attr()}><code>{state.role.as_attr()}</code></span>
+                <span class="metric" title={i18n.t(Text::StockSeqTitle).to_owned()}>{"#"}<span data-testid="seq">{state.seq}</span></span>
+                <span class="metric" title={i18n.t(Text::StockTickAgeTitle).to_owned()}>{i18n.phrase(Text::StockTickAge, &[Hole::new("", html! { <span data-testid="tick-age">{age}</span> })])}</span>
+                <span class="metric" title={i18n.t(Text::StockMissedTitle).to_owned()}>
                     {i18n.phrase(Text::StockMissed, &[Hole::new(state.missed, html! { <span data-testid="missed">{state.missed}</span> })])}
                 </span>
                 <OpenTab />
@@ -94,13 +94,13 @@ pub fn StockPage() -> Html {
                 <label>{i18n.t(Text::StockTransportLabel)}
                     <select data-testid="transport-select" onchange={on_transport}>
                         {for StockTransport::ALL.iter().map(|m| html! {
-                            <option value={m.as_str()} selected={*m == state.transport}>{m.label()}</option>
+                            <option value={m.as_str()} selected={*m == state.transport}>{i18n.t(transport_label(*m))}</option>
                         })}
                     </select>
                 </label>
-                <span class="hint" data-testid="transport">{state.transport.as_str()}</span>
+                <code class="hint" data-testid="transport">{state.transport.as_str()}</code>
                 <button data-testid="handover" onclick={on_handover} disabled={state.role != Role::Leader}>{i18n.t(Text::StockHandOver)}</button>
-                <button data-testid="freeze" onclick={on_freeze} title="as a browser suspends a background tab">{i18n.t(Text::StockFreeze)}</button>
+                <button data-testid="freeze" onclick={on_freeze} title={i18n.t(Text::StockFreezeTitle).to_owned()}>{i18n.t(Text::StockFreeze)}</button>
                 if state.transport == StockTransport::Window {
                     <button data-testid="open-window" onclick={on_open_window}>{i18n.t(Text::StockOpenWindow)}</button>
                     <span class="hint">{i18n.t(Text::StockWindowHint)}</span>
@@ -115,7 +115,7 @@ pub fn StockPage() -> Html {
                         <span class="symbol">{quote.symbol.clone()}</span>
                         <span class="price" data-testid="price" data-symbol={quote.symbol.clone()}>{price(quote.cents)}</span>
                         <svg class="sparkline" viewBox="0 0 120 30" width="120" height="30" role="img"
-                             aria-label={format!("{} over the last ticks", quote.symbol)}>
+                             aria-label={fill(i18n.t(Text::StockSparklineLabel), std::slice::from_ref(&quote.symbol))}>
                             <polyline points={state.sparkline(&quote.symbol, 120.0, 30.0)} />
                         </svg>
                     </div>
@@ -139,5 +139,16 @@ pub fn StockPage() -> Html {
                 </details>
             </LogAndDiagram>
         </RouteFrame>
+    }
+}
+
+/// A transport's description in the chosen language.
+fn transport_label(transport: StockTransport) -> Text {
+    match transport {
+        StockTransport::Broadcast => Text::StockTransportBroadcast,
+        StockTransport::Storage => Text::StockTransportStorage,
+        StockTransport::SharedWorker => Text::StockTransportSharedWorker,
+        StockTransport::WebSocket => Text::StockTransportWebsocket,
+        StockTransport::Window => Text::StockTransportWindow,
     }
 }

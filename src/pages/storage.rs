@@ -149,7 +149,7 @@ pub fn StoragePage() -> Html {
                 button("remove", "Remove", false, None, on_remove),
                 button("clear", "Clear demo keys", false, None, on_clear),
                 button("fill-quota", "Fill the quota", false,
-                       Some("Write throwaway data until the browser refuses, then remove it"), on_fill),
+                       Some(Text::StorageFillQuotaTitle), on_fill),
             ]} />
             if let Some(error) = &state.error {
                 <p class="error" data-testid="error" role="alert">{error.clone()}</p>

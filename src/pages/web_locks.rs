@@ -144,7 +144,7 @@ pub fn WebLocksPage() -> Html {
             </StatusPanel>
             <div class="panel store-form">
                 <label>{i18n.t(Text::WebLocksLockLabel)}
-                    <NameField testid="lock-name" label="Lock name" value={state.lock.clone()} on_commit={on_name} />
+                    <NameField testid="lock-name" label={i18n.t(Text::WebLocksNameLabel).to_owned()} value={state.lock.clone()} on_commit={on_name} />
                 </label>
                 <label>{i18n.t(Text::WebLocksModeLabel)}
                     <select data-testid="lock-mode" onchange={on_mode}>
@@ -153,8 +153,8 @@ pub fn WebLocksPage() -> Html {
                     </select>
                 </label>
                 <button class="primary" data-testid="acquire" onclick={press(false, false)}>{i18n.t(Text::WebLocksAcquire)}</button>
-                <button data-testid="if-available" onclick={press(true, false)} title="ifAvailable: granted now or not at all">{i18n.t(Text::WebLocksIfAvailable)}</button>
-                <button data-testid="steal" onclick={press(false, true)} title="steal: granted now; the holder loses it">{i18n.t(Text::WebLocksSteal)}</button>
+                <button data-testid="if-available" onclick={press(true, false)} title={i18n.t(Text::WebLocksIfAvailableTitle).to_owned()}>{i18n.t(Text::WebLocksIfAvailable)}</button>
+                <button data-testid="steal" onclick={press(false, true)} title={i18n.t(Text::WebLocksStealTitle).to_owned()}>{i18n.t(Text::WebLocksSteal)}</button>
                 <button data-testid="release" onclick={on_release}>{i18n.t(Text::WebLocksRelease)}</button>
             </div>
             <section class="panel">

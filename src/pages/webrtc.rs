@@ -140,7 +140,7 @@ pub fn WebRtcPage() -> Html {
                     </select>
                 </label>
                 <span class="metric" data-testid="peer-state" data-state={state.connection.clone()}>
-                    {format!("connectionState: {}", state.connection)}
+                    {"connectionState: "}<code>{state.connection.clone()}</code>
                 </span>
                 <div class="buttons">
                     <button data-testid="connect" onclick={on_connect} disabled={state.session.is_some()}>{i18n.t(Text::WebrtcConnect)}</button>
@@ -213,7 +213,7 @@ pub fn WebRtcPage() -> Html {
                     <span class="metric" data-testid="buffered" data-bytes={state.buffered.to_string()} data-pauses={state.pauses.to_string()}>
                         {format!("bufferedAmount {} B", state.buffered)}
                     </span>
-                    <progress max="100" value={format!("{buffered_percent:.0}")} aria-label="bufferedAmount against the high-water mark"></progress>
+                    <progress max="100" value={format!("{buffered_percent:.0}")} aria-label={i18n.t(Text::WebrtcBufferedLabel).to_owned()}></progress>
                     if let Some((sent, pauses)) = state.last_flood {
                         <span class="metric" data-testid="flood-result">{format!("{sent} sent, {pauses} pauses")}</span>
                     }

@@ -11,7 +11,7 @@ use crosstalk_protocol::relay::DEFAULT_ROOM;
 use crosstalk_protocol::{Reason, ReasonCode, Sender, SenderId};
 use yew::prelude::*;
 
-use crate::i18n::{use_i18n, Hole, Text};
+use crate::i18n::{fill, use_i18n, Hole, Text};
 
 use crate::clock::random;
 use crate::components::compose::Compose;
@@ -101,31 +101,31 @@ pub fn WebSocketPage() -> Html {
     html! {
         <RouteFrame lesson="websocket">
             <StatusPanel subject={i18n.t(Text::SubjectRelay).to_owned()} state={state.phase.as_attr()} detail={i18n.said(&phase_detail(&state.phase, &state.room))}>
-                <span class="metric big" title="members of the room now, this tab included">
+                <span class="metric big" title={i18n.t(Text::WebsocketMembersTitle).to_owned()}>
                     {i18n.phrase(Text::WebsocketMembers, &[Hole::new(members.clone(), html! { <span data-testid="members">{members}</span> })])}
                 </span>
-                <span class="metric" title="messages waiting for the relay, and skips in the room's numbering">
+                <span class="metric" title={i18n.t(Text::WebsocketQueueTitle).to_owned()}>
                     {i18n.phrase(Text::WebsocketCounts, &[
                         Hole::new(state.queued, html! { <span data-testid="queued">{state.queued}</span> }),
                         Hole::new(state.gaps, html! { <span data-testid="gaps">{state.gaps}</span> }),
                     ])}
                 </span>
-                <span class="metric" title="the last room number this tab saw: a reconnect resumes after it; and how many missed messages were replayed">
+                <span class="metric" title={i18n.t(Text::WebsocketResumeTitle).to_owned()}>
                     {i18n.phrase(Text::WebsocketLastSeen, &[
                         Hole::new(last_seen.clone(), html! { <span data-testid="last-seen">{last_seen}</span> }),
                         Hole::new(state.replayed, html! { <span data-testid="replayed">{state.replayed}</span> }),
                     ])}
                 </span>
                 if let Some(delay) = delay {
-                    <span class="metric" data-testid="reconnect-delay" title="milliseconds until the next attempt">
-                        {format!("next attempt in {delay} ms")}
+                    <span class="metric" data-testid="reconnect-delay" title={i18n.t(Text::WebsocketReconnectDelayTitle).to_owned()}>
+                        {fill(i18n.t(Text::WebsocketNextAttempt), &[delay.to_string()])}
                     </span>
                 }
                 <OpenTab />
             </StatusPanel>
             <div class="panel store-form">
                 <label>{i18n.t(Text::WebsocketRoomLabel)}
-                    <NameField testid="room-input" label="Room name" value={state.room.clone()} on_commit={on_room} />
+                    <NameField testid="room-input" label={i18n.t(Text::WebsocketRoomName).to_owned()} value={state.room.clone()} on_commit={on_room} />
                 </label>
                 <span class="hint">{i18n.t(Text::WebsocketRoomHint)}</span>
             </div>

@@ -34,10 +34,10 @@ impl Fault {
         }
     }
 
-    fn label(self) -> &'static str {
+    fn label(self) -> Text {
         match self {
-            Fault::None => "No fault",
-            Fault::MissingWorker => "Worker file missing",
+            Fault::None => Text::WorkerPortFaultNone,
+            Fault::MissingWorker => Text::WorkerPortFaultMissing,
         }
     }
 
@@ -139,7 +139,7 @@ pub fn WorkerPortPage() -> Html {
                         {i18n.t(Text::WorkerPortStartLabel)}
                         <select data-testid="fault" onchange={on_fault}>
                             { for Fault::ALL.into_iter().map(|f| html! {
-                                <option value={f.value()} selected={*fault == f}>{f.label()}</option>
+                                <option value={f.value()} selected={*fault == f}>{i18n.t(f.label())}</option>
                             }) }
                         </select>
                     </label>

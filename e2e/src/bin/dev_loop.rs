@@ -79,7 +79,7 @@ async fn main() {
         (
             "a literal in src/pages/broadcast.rs",
             root.join("src/pages/broadcast.rs"),
-            r#"label="Channel name""#,
+            r#"class="panel store-form""#,
         ),
         ("a value in static/i18n/en.json", root.join("static/i18n/en.json"), r#"joins the new one.""#),
     ];
