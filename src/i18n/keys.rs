@@ -82,14 +82,6 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_english_file_says_each_log_sentence_as_the_code_does() {
-        let words = file(Lang::En);
-        for say in crate::i18n::Say::ALL {
-            assert_eq!(words.get(say.key()).and_then(|v| v.as_str()), Some(say.english()), "{}", say.key());
-        }
-    }
-
     /// The arguments a template names, by number (holes and plurals alike).
     fn holes(template: &str) -> BTreeSet<usize> {
         crate::i18n::pieces(template)
