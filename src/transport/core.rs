@@ -19,6 +19,7 @@ use gloo::timers::callback::{Interval, Timeout};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::EventTarget;
 
+use super::fault_injection::Faults;
 use crate::clock::now_ms;
 use crosstalk_glue::js_wire::{preview_js, read_any, write_any, Wire};
 
@@ -160,27 +161,13 @@ pub struct Core<B, X = ()> {
     on_stop: RefCell<Vec<Box<dyn FnOnce()>>>,
     stopped: Cell<bool>,
     /// What fault injection does to each message this page sends (never to upkeep).
-    fault: Cell<Fault>,
-    /// A message held back by [`Fault::Reorder`], posted right after the next one.
-    held: RefCell<Option<(Envelope<B>, JsValue, Via)>>,
+    faults: Faults<B>,
     /// How envelopes cross: JSON text (the default) or cloned objects.
     wire: Cell<Wire>,
-    /// How a [`Fault::Delay`]ed message is posted later: only adapters whose channel outlives a
-    /// call can (see [`Core::post_later_with`]).
-    later: RefCell<Option<Rc<PostText>>>,
-    /// Delayed messages still waiting, with their timers (dropped with the core).
-    delayed: RefCell<Vec<Timeout>>,
-    delayed_pending: Cell<usize>,
     me: std::rc::Weak<Self>,
 }
 
-/// Posts wire text (a JS string) on a transport's channel.
-type PostText = dyn Fn(&JsValue) -> Result<(), JsValue>;
-
 pub use crate::fault::{Fault, FAULT_DELAY_MS};
-
-/// The most messages delayed at once; beyond, one is dropped and says so.
-const MAX_DELAYED: usize = 64;
 
 impl<B: ParsedBody + 'static, X: 'static> Core<B, X> {
     /// A core that sends as `sender` (shared, so numbering can outlive one connection) and
@@ -217,12 +204,8 @@ impl<B: ParsedBody + 'static, X: 'static> Core<B, X> {
             order,
             on_stop: RefCell::default(),
             stopped: Cell::new(false),
-            fault: Cell::new(Fault::None),
-            held: RefCell::default(),
+            faults: Faults::default(),
             wire: Cell::new(Wire::Text),
-            later: RefCell::default(),
-            delayed: RefCell::default(),
-            delayed_pending: Cell::new(0),
             me: me.clone(),
         });
         core.emit(Event::State(state));
@@ -342,11 +325,11 @@ impl<B: ParsedBody + 'static, X: 'static> Core<B, X> {
 
     /// What fault injection does to this page's messages from now on.
     pub fn set_fault(&self, fault: Fault) {
-        self.fault.set(fault);
+        self.faults.set(fault);
     }
 
     /// Encodes `body` as this sender's next envelope and hands the text to `post`; reports it.
-    /// An injected fault drops it (numbered all the same) or posts it twice.
+    /// An injected fault (`fault_injection.rs`) may drop, repeat, hold back or delay it.
     pub fn send(
         &self,
         body: B,
@@ -357,95 +340,17 @@ impl<B: ParsedBody + 'static, X: 'static> Core<B, X> {
         B: Clone,
     {
         let (envelope, wire) = self.next_wire(body)?;
-        match self.fault.get() {
-            Fault::None => post(&wire).map_err(post_refusal)?,
-            Fault::Drop => {
-                let said = format!(
-                    "fault injection: #{} ({}) was dropped, never posted; the other side sees a gap at the next one",
-                    envelope.seq,
-                    envelope.kind()
-                );
-                self.emit(Event::Refused(Reason::new(ReasonCode::FaultInjected, said)));
-                return Ok(());
-            }
-            Fault::Duplicate => {
-                post(&wire).map_err(post_refusal)?;
-                self.emit(Event::Sent { envelope: envelope.clone(), via });
-                post(&wire).map_err(post_refusal)?;
-            }
-            Fault::Reorder if self.held.borrow().is_none() => {
-                let said = format!(
-                    "fault injection: #{} ({}) is held back; it goes out right after the next message, which overtakes it",
-                    envelope.seq,
-                    envelope.kind()
-                );
-                self.emit(Event::Refused(Reason::new(ReasonCode::FaultInjected, said)));
-                *self.held.borrow_mut() = Some((envelope, wire, via));
-                return Ok(());
-            }
-            Fault::Reorder => post(&wire).map_err(post_refusal)?,
-            Fault::Delay => return self.post_later(envelope, wire, via, &post),
-        }
-        self.emit(Event::Sent { envelope, via });
-        // A message held back by `Reorder` goes out right after the one that overtook it.
-        let held = self.held.borrow_mut().take();
-        if let Some((envelope, wire, via)) = held {
-            post(&wire).map_err(post_refusal)?;
-            self.emit(Event::Sent { envelope, via });
-        }
-        Ok(())
+        self.faults.post(self, envelope, wire, via, &post)
     }
 
     /// Lets [`Fault::Delay`] post on this transport: `post` must work after the call that sent.
     pub fn post_later_with(&self, post: impl Fn(&JsValue) -> Result<(), JsValue> + 'static) {
-        *self.later.borrow_mut() = Some(Rc::new(post));
+        self.faults.post_later_with(Rc::new(post));
     }
 
-    fn post_later(
-        &self,
-        envelope: Envelope<B>,
-        wire: JsValue,
-        via: Via,
-        post_now: &dyn Fn(&JsValue) -> Result<(), JsValue>,
-    ) -> Result<(), Reason> {
-        // A transport that cannot post later (no picker offers it the fault) posts at once.
-        let Some(later) = self.later.borrow().clone() else {
-            post_now(&wire).map_err(post_refusal)?;
-            self.emit(Event::Sent { envelope, via });
-            return Ok(());
-        };
-        if self.delayed_pending.get() >= MAX_DELAYED {
-            let said = format!(
-                "fault injection: {MAX_DELAYED} messages are delayed already; #{} was dropped",
-                envelope.seq
-            );
-            return Err(Reason::new(ReasonCode::FaultInjected, said));
-        }
-        let said = format!(
-            "fault injection: #{} ({}) is delayed {} s; what goes out meanwhile overtakes it",
-            envelope.seq,
-            envelope.kind(),
-            FAULT_DELAY_MS / 1000
-        );
-        self.emit(Event::Refused(Reason::new(ReasonCode::FaultInjected, said)));
-        self.delayed_pending.set(self.delayed_pending.get() + 1);
-        let me = self.me.clone();
-        let timer = Timeout::new(FAULT_DELAY_MS, move || {
-            let Some(core) = me.upgrade() else { return };
-            match later(&wire) {
-                Ok(()) => core.emit(Event::Sent { envelope, via }),
-                Err(error) => core.emit(Event::Refused(post_refusal(error))),
-            }
-            let pending = core.delayed_pending.get().saturating_sub(1);
-            core.delayed_pending.set(pending);
-            if pending == 0 {
-                // Every timer has fired: their handles can go (this one is dropped after it returns).
-                let done = std::mem::take(&mut *core.delayed.borrow_mut());
-                wasm_bindgen_futures::spawn_local(async move { drop(done) });
-            }
-        });
-        self.delayed.borrow_mut().push(timer);
-        Ok(())
+    /// The fault injection around this core's sending.
+    pub(super) fn faults(&self) -> &Faults<B> {
+        &self.faults
     }
 
     /// Sends without reporting (upkeep such as pings, pongs and goodbyes).

@@ -37,6 +37,7 @@ pub mod bench;
 pub mod broadcast;
 pub mod core;
 pub mod detect;
+mod fault_injection;
 pub mod frame;
 pub mod indexeddb;
 pub mod inspector;
