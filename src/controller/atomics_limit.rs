@@ -10,7 +10,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::state::atomics::{Action, LimitRow};
 use crate::state::Dispatch;
-use crate::transport::atomics::AtomicsRing;
+use crate::transport::atomics::AtomicsLink;
 use crate::transport::bench::baseline::{call, settled};
 use crate::transport::bench::{self, baseline, Env};
 use crate::transport::core::js_error_text;
@@ -23,7 +23,7 @@ pub const ATOMICS_BASELINE: &str = "/bench_atomics.js";
 /// What each message carries, as `/bench`'s smallest payload.
 const PAYLOAD_BYTES: usize = 100;
 
-type Ring = std::rc::Rc<std::cell::RefCell<Option<AtomicsRing>>>;
+type Ring = std::rc::Rc<std::cell::RefCell<Option<AtomicsLink>>>;
 
 /// Runs the four measurements one after another, reporting each row as it is done.
 pub async fn measure(ring: Ring, dispatch: Dispatch<Action>) {

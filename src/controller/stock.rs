@@ -21,8 +21,8 @@ use crate::state::stock_watch::{Awake, StockWatch};
 use crate::state::Dispatch;
 use crate::transport::leader_lock::{self, LeaderLock};
 use crate::transport::page_life;
-use crate::transport::stock::{unavailable, StockBus, StockEvent, StockTransport, STOCK_CHANNEL};
-use crate::transport::stock_lobby::StockLobby;
+use crate::transport::stock::{unavailable, StockEvent, StockLink, StockTransport, STOCK_CHANNEL};
+use crate::transport::stock_lobby::StockLobbyLink;
 use crate::transport::window_message::{this_window, Expect, TargetOrigin, WindowLink};
 use crate::transport::{Event, LinkState};
 
@@ -86,9 +86,9 @@ fn locks_wanted(transport: StockTransport) -> bool {
 pub struct StockDesk {
     ticker: RefCell<Ticker>,
     sender: Rc<RefCell<Sender>>,
-    bus: RefCell<Option<StockBus>>,
+    bus: RefCell<Option<StockLink>>,
     /// Where this tab asks, and answers, which transport the market is on.
-    lobby: RefCell<Option<StockLobby>>,
+    lobby: RefCell<Option<StockLobbyLink>>,
     /// The relay room the ticks use over WebSocket (`?room=`, or the one the lobby names).
     room: RefCell<String>,
     /// The tabs heard in the lobby: a leader elected by messages names its successor from it.
@@ -197,7 +197,7 @@ impl StockDesk {
         };
         self.bus.borrow_mut().take();
         let room = self.room.borrow().clone();
-        match StockBus::open(transport, &room, Rc::clone(&self.sender), sink) {
+        match StockLink::open(transport, &room, Rc::clone(&self.sender), sink) {
             Ok(bus) => {
                 *self.bus.borrow_mut() = Some(bus);
                 self.route.dispatch(Action::Transport(transport));
@@ -228,7 +228,7 @@ impl StockDesk {
                 desk.heard_in_lobby(&body);
             }
         };
-        match StockLobby::open(Rc::clone(&self.sender), sink) {
+        match StockLobbyLink::open(Rc::clone(&self.sender), sink) {
             Ok(lobby) => *self.lobby.borrow_mut() = Some(lobby),
             Err(why) => {
                 let reason = Reason::new(ReasonCode::NotReady, why);
@@ -250,7 +250,7 @@ impl StockDesk {
 
     /// This tab as the lobby's rules see it.
     fn at_the_lobby<T>(&self, then: impl FnOnce(AtTheLobby) -> T) -> T {
-        let transport = self.bus.borrow().as_ref().map_or_else(first_transport, StockBus::transport);
+        let transport = self.bus.borrow().as_ref().map_or_else(first_transport, StockLink::transport);
         let ticker = self.ticker.borrow();
         let holding = self.lock.borrow().as_ref().is_some_and(LeaderLock::is_held);
         let room = self.room.borrow();
@@ -327,7 +327,7 @@ impl StockDesk {
     fn heard(self: &Rc<Self>, from: &SenderId, body: StockMsg) {
         if let StockMsg::Switch { transport: named } = &body {
             if let Some(transport) = StockTransport::parse(named) {
-                if self.bus.borrow().as_ref().map(StockBus::transport) != Some(transport) {
+                if self.bus.borrow().as_ref().map(StockLink::transport) != Some(transport) {
                     self.move_to(transport);
                 }
             }
@@ -496,7 +496,7 @@ impl StockDesk {
 
     /// Window mode: opens a follower window, posted to through the reference `window.open` gives.
     pub fn open_window(&self) {
-        let adopted = self.bus.borrow().as_ref().is_some_and(StockBus::open_follower);
+        let adopted = self.bus.borrow().as_ref().is_some_and(StockLink::open_follower);
         if !adopted {
             let said = "choose the window transport first; the browser may also have blocked the popup";
             let reason = Reason::new(ReasonCode::NotReady, said);

@@ -14,7 +14,7 @@ use crate::controller::atomics_limit;
 use crate::hooks::{use_route, Slot};
 use crate::i18n::{use_i18n, Text};
 use crate::state::atomics::{state_attr, state_detail, Action, AtomicsState, LimitRow, DIAGRAM};
-use crate::transport::atomics::{AtomicsRing, ATOMICS_WORKER_URL};
+use crate::transport::atomics::{AtomicsLink, ATOMICS_WORKER_URL};
 use crate::transport::{Event, LinkState};
 
 /// What a refusal says when no ring runs.
@@ -24,14 +24,14 @@ const NO_RING: &str = "no ring is running";
 pub fn AtomicsPage() -> Html {
     let i18n = use_i18n();
     let route = use_route::<AtomicsState>();
-    let ring: Slot<AtomicsRing> = use_mut_ref(|| None);
+    let ring: Slot<AtomicsLink> = use_mut_ref(|| None);
     let generation = use_state(|| 0u32);
     let pings = use_mut_ref(|| 0u32);
 
     {
         let (ring, route) = (ring.clone(), route.clone());
         use_effect_with(*generation, move |_| {
-            match AtomicsRing::spawn(ATOMICS_WORKER_URL, route.sink(Action::Ring)) {
+            match AtomicsLink::spawn(ATOMICS_WORKER_URL, route.sink(Action::Ring)) {
                 Ok(spawned) => *ring.borrow_mut() = Some(spawned),
                 Err(reason) => route.dispatch(Action::Ring(Event::State(LinkState::Failed(format!(
                     "could not create the worker: {reason}"
@@ -67,19 +67,19 @@ pub fn AtomicsPage() -> Html {
     let on_lie = {
         let (ring, route) = (ring.clone(), route.clone());
         Callback::from(move |_: MouseEvent| {
-            route.through(&ring, NO_RING, "a slot whose length lies", AtomicsRing::ping_with_lying_length);
+            route.through(&ring, NO_RING, "a slot whose length lies", AtomicsLink::ping_with_lying_length);
         })
     };
     let on_block = {
         let (ring, route) = (ring.clone(), route.clone());
         Callback::from(move |_: MouseEvent| {
-            route.through(&ring, NO_RING, "Atomics.wait on the main thread", AtomicsRing::try_to_block);
+            route.through(&ring, NO_RING, "Atomics.wait on the main thread", AtomicsLink::try_to_block);
         })
     };
     let on_share = {
         let (ring, route) = (ring.clone(), route.clone());
         Callback::from(move |_: MouseEvent| {
-            route.through(&ring, NO_RING, "the buffer, to the other tabs", AtomicsRing::share_with_tabs);
+            route.through(&ring, NO_RING, "the buffer, to the other tabs", AtomicsLink::share_with_tabs);
         })
     };
     let on_restart = {

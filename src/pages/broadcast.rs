@@ -22,10 +22,10 @@ use crate::components::route_frame::RouteFrame;
 use crate::components::status::StatusPanel;
 use crate::hooks::{use_route, Slot};
 use crate::state::broadcast::{Action, BroadcastState, DEFAULT_CHANNEL, DIAGRAM};
-use crate::transport::broadcast::BroadcastMember;
+use crate::transport::broadcast::BroadcastLink;
 use crate::transport::core::Fault;
 
-type MemberSlot = Slot<BroadcastMember>;
+type MemberSlot = Slot<BroadcastLink>;
 
 /// What a refusal says when the page is on no channel.
 const NOT_ON_CHANNEL: &str = "not on a channel";
@@ -46,7 +46,7 @@ pub fn BroadcastPage() -> Html {
         use_effect_with((*channel).clone(), move |name: &String| {
             let search = crate::page_query::search();
             let roster = peer_timeout_from_query(&search).map_or_else(Roster::default, Roster::with_timeout);
-            match BroadcastMember::join_with(name, sender, roster, route.sink(Action::Channel)) {
+            match BroadcastLink::join_with(name, sender, roster, route.sink(Action::Channel)) {
                 Ok(joined) => {
                     joined.set_fault(*fault_now.borrow());
                     route.dispatch(Action::Joined { name: name.clone() });

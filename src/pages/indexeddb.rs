@@ -17,9 +17,9 @@ use crate::hooks::{use_route, Slot};
 use crate::i18n::{use_i18n, Text};
 use crate::said;
 use crate::state::indexeddb::{Action, IndexedDbState, Link, DIAGRAM};
-use crate::transport::indexeddb::IdbDesk;
+use crate::transport::indexeddb::IndexedDbLink;
 
-type DeskSlot = Slot<IdbDesk>;
+type DeskSlot = Slot<IndexedDbLink>;
 
 const NO_DB: &str = "IndexedDB is not open here";
 /// The key the raw composer writes under.
@@ -34,7 +34,7 @@ pub fn IndexedDbPage() -> Html {
     {
         let (desk, route) = (desk.clone(), route.clone());
         use_effect_with((), move |_| {
-            match IdbDesk::open(route.sink(Action::Idb)) {
+            match IndexedDbLink::open(route.sink(Action::Idb)) {
                 Ok(opened) => {
                     route.dispatch(Action::Opened { me: opened.sender_id() });
                     *desk.borrow_mut() = Some(opened);

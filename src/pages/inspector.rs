@@ -24,7 +24,7 @@ use crate::components::status::StatusPanel;
 use crate::hooks::use_route;
 use crate::i18n::{use_i18n, Hole, Text};
 use crate::state::inspector::{Action, InspectorState, Row};
-use crate::transport::inspector::InspectorWatch;
+use crate::transport::inspector::InspectorLink;
 
 /// The most rows drawn: the newest that pass the filters.
 const SHOWN: usize = 300;
@@ -43,13 +43,13 @@ fn select_value(e: &Event) -> String {
 pub fn InspectorPage() -> Html {
     let route = use_route::<InspectorState>();
     let i18n = use_i18n();
-    let watch = use_mut_ref(|| None::<InspectorWatch>);
+    let watch = use_mut_ref(|| None::<InspectorLink>);
     let mechanism = use_state(|| ALL.to_owned());
     let context = use_state(|| ALL.to_owned());
     {
         let (watch, route) = (watch.clone(), route.clone());
         use_effect_with((), move |_| {
-            match InspectorWatch::open(route.sink(Action::Channel)) {
+            match InspectorLink::open(route.sink(Action::Channel)) {
                 Ok(opened) => *watch.borrow_mut() = Some(opened),
                 Err(why) => route.dispatch(Action::Failed(why)),
             }

@@ -16,9 +16,9 @@ use crate::hooks::{use_route, Slot};
 use crate::i18n::{use_i18n, Hole, Text};
 use crate::said;
 use crate::state::service_worker::{Action, ServiceWorkerState, DIAGRAM};
-use crate::transport::service_worker::SwDesk;
+use crate::transport::service_worker::ServiceWorkerLink;
 
-type DeskSlot = Slot<SwDesk>;
+type DeskSlot = Slot<ServiceWorkerLink>;
 
 const NO_SW: &str = "no service worker here";
 
@@ -31,7 +31,7 @@ pub fn ServiceWorkerPage() -> Html {
     {
         let (desk, route) = (desk.clone(), route.clone());
         use_effect_with((), move |_| {
-            match SwDesk::open(route.sink(Action::Sw)) {
+            match ServiceWorkerLink::open(route.sink(Action::Sw)) {
                 Ok(opened) => *desk.borrow_mut() = Some(opened),
                 Err(reason) => route.dispatch(Action::Unsupported(reason)),
             }
@@ -46,13 +46,13 @@ pub fn ServiceWorkerPage() -> Html {
     let on_update = {
         let (desk, route) = (desk.clone(), route.clone());
         Callback::from(move |_: MouseEvent| {
-            route.through(&desk, NO_SW, "an update", SwDesk::update);
+            route.through(&desk, NO_SW, "an update", ServiceWorkerLink::update);
         })
     };
     let on_skip = {
         let (desk, route) = (desk.clone(), route.clone());
         Callback::from(move |_: MouseEvent| {
-            route.through(&desk, NO_SW, "skip waiting", SwDesk::skip_waiting);
+            route.through(&desk, NO_SW, "skip waiting", ServiceWorkerLink::skip_waiting);
         })
     };
     let on_raw = {

@@ -18,10 +18,10 @@ use crate::hooks::{use_route, Slot};
 use crate::state::shared_worker::{
     key_label, state_attr, state_detail, store_url, Action, Fetched, SharedWorkerState, DIAGRAM,
 };
-use crate::transport::shared_worker::SharedStoreClient;
+use crate::transport::shared_worker::SharedWorkerLink;
 use crate::transport::LinkState;
 
-type ClientSlot = Slot<SharedStoreClient>;
+type ClientSlot = Slot<SharedWorkerLink>;
 
 /// What a refusal says before the page is connected.
 const NOT_CONNECTED: &str = "not connected";
@@ -40,7 +40,7 @@ pub fn SharedWorkerPage() -> Html {
             // expiry, is its own instance.
             let search = crate::page_query::search();
             let url = store_url(slow, &search);
-            *client.borrow_mut() = Some(SharedStoreClient::connect(&url, route.sink(Action::Store)));
+            *client.borrow_mut() = Some(SharedWorkerLink::connect(&url, route.sink(Action::Store)));
             // Dropping says goodbye, so the other tabs' count drops at once.
             move || drop(client.borrow_mut().take())
         });

@@ -18,9 +18,9 @@ use crate::components::route_frame::RouteFrame;
 use crate::components::status::StatusPanel;
 use crate::hooks::{use_route, RouteHandle, Slot};
 use crate::state::storage::{Action, StorageState, DIAGRAM};
-use crate::transport::storage::StorageDemo;
+use crate::transport::storage::StorageLink;
 
-type DemoSlot = Slot<StorageDemo>;
+type DemoSlot = Slot<StorageLink>;
 
 /// Runs a write, then reports it (or why it failed) and reads the table again.
 fn write(
@@ -28,12 +28,12 @@ fn write(
     route: &RouteHandle<StorageState>,
     kind: &'static str,
     what: String,
-    op: impl FnOnce(&StorageDemo) -> Result<(), Reason>,
+    op: impl FnOnce(&StorageLink) -> Result<(), Reason>,
 ) {
     if route.through(demo, "localStorage is not available here", &what, op) {
         route.dispatch(Action::Wrote { kind, what });
     }
-    let keys = demo.borrow().as_ref().map(StorageDemo::entries);
+    let keys = demo.borrow().as_ref().map(StorageLink::entries);
     if let Some(keys) = keys {
         route.dispatch(Action::Keys(keys));
     }
@@ -58,7 +58,7 @@ pub fn StoragePage() -> Html {
         use_effect_with((), move |_| {
             // Reading the table again on every event keeps it true to what storage holds now.
             let (slot, events) = (demo.clone(), route.clone());
-            let opened = StorageDemo::open(move |notice| {
+            let opened = StorageLink::open(move |notice| {
                 events.dispatch(Action::Notice(notice));
                 if let Some(demo) = slot.borrow().as_ref() {
                     events.dispatch(Action::Keys(demo.entries()));

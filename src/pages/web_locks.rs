@@ -20,9 +20,9 @@ use crate::i18n::{use_i18n, Text};
 use crate::said;
 use crate::state::web_locks::{Action, Hold, WebLocksState, DIAGRAM};
 use crate::transport::lock_request::Ask;
-use crate::transport::web_locks::LocksDesk;
+use crate::transport::web_locks::WebLocksLink;
 
-type DeskSlot = Slot<LocksDesk>;
+type DeskSlot = Slot<WebLocksLink>;
 
 const NO_LOCKS: &str = "Web Locks are not available here";
 
@@ -46,7 +46,7 @@ pub fn WebLocksPage() -> Html {
     {
         let (desk, route) = (desk.clone(), route.clone());
         use_effect_with((), move |_| {
-            match LocksDesk::open(route.sink(Action::Locks)) {
+            match WebLocksLink::open(route.sink(Action::Locks)) {
                 Ok(opened) => {
                     route.dispatch(Action::Opened { me: opened.sender_id() });
                     *desk.borrow_mut() = Some(opened);
@@ -64,7 +64,7 @@ pub fn WebLocksPage() -> Html {
     let on_release = {
         let (desk, route) = (desk.clone(), route.clone());
         Callback::from(move |_: MouseEvent| {
-            route.through(&desk, NO_LOCKS, "a release", LocksDesk::release);
+            route.through(&desk, NO_LOCKS, "a release", WebLocksLink::release);
         })
     };
     let on_name = {

@@ -15,7 +15,7 @@ use crate::hooks::{use_route, Slot};
 use crate::i18n::{use_i18n, Text};
 use crate::page_query;
 use crate::state::webrtc::{state_attr, state_detail, Action, WebRtcState, DIAGRAM};
-use crate::transport::webrtc::{Delivery, RtcDesk, Signalling};
+use crate::transport::webrtc::{Delivery, Signalling, WebRtcLink};
 
 const NO_DESK: &str = "signalling has not started";
 
@@ -30,7 +30,7 @@ fn counts(map: &std::collections::BTreeMap<String, u32>) -> String {
 pub fn WebRtcPage() -> Html {
     let i18n = use_i18n();
     let route = use_route::<WebRtcState>();
-    let desk: Slot<RtcDesk> = use_mut_ref(|| None);
+    let desk: Slot<WebRtcLink> = use_mut_ref(|| None);
     let signalling = use_state(|| {
         page_query::param("signalling")
             .as_deref()
@@ -51,7 +51,7 @@ pub fn WebRtcPage() -> Html {
             let opened = match missing {
                 Some(_) => Err(None),
                 None => {
-                    RtcDesk::open(signalling, &room, route.sink(Action::Signal), route.sink(Action::Data))
+                    WebRtcLink::open(signalling, &room, route.sink(Action::Signal), route.sink(Action::Data))
                         .map_err(Some)
                 }
             };
@@ -109,17 +109,17 @@ pub fn WebRtcPage() -> Html {
             }
         })
     };
-    let act = |what: &'static str, act: fn(&RtcDesk) -> Result<(), crosstalk_protocol::Reason>| {
+    let act = |what: &'static str, act: fn(&WebRtcLink) -> Result<(), crosstalk_protocol::Reason>| {
         let (desk, route) = (desk.clone(), route.clone());
         Callback::from(move |_: MouseEvent| {
             route.through(&desk, NO_DESK, what, act);
         })
     };
-    let on_connect = act("an offer", RtcDesk::connect);
-    let on_hang_up = act("a hang-up", RtcDesk::hang_up);
-    let on_flood = act("a flood", RtcDesk::flood);
-    let on_oversized = act("a message over the limit", RtcDesk::send_oversized);
-    let on_forge = act("a forged offer", RtcDesk::forge_offer);
+    let on_connect = act("an offer", WebRtcLink::connect);
+    let on_hang_up = act("a hang-up", WebRtcLink::hang_up);
+    let on_flood = act("a flood", WebRtcLink::flood);
+    let on_oversized = act("a message over the limit", WebRtcLink::send_oversized);
+    let on_forge = act("a forged offer", WebRtcLink::forge_offer);
     let on_send = {
         let (desk, route) = (desk.clone(), route.clone());
         Callback::from(move |text: String| route.through(&desk, NO_DESK, &text, |d| d.send(&text)))

@@ -13,7 +13,7 @@ use crate::components::route_frame::RouteFrame;
 use crate::components::status::StatusPanel;
 use crate::hooks::{use_route, Slot};
 use crate::state::worker_port::{state_attr, state_detail, Action, WorkerPortState, DIAGRAM};
-use crate::transport::worker_port::{WorkerPort, ECHO_WORKER_URL};
+use crate::transport::worker_port::{WorkerPortLink, ECHO_WORKER_URL};
 use crate::transport::{Event, LinkState};
 
 /// Faults a QA person (or a test) can inject from the page.
@@ -49,7 +49,7 @@ impl Fault {
     }
 }
 
-type PortSlot = Slot<WorkerPort>;
+type PortSlot = Slot<WorkerPortLink>;
 
 /// What a refusal says when no worker runs.
 const NO_WORKER: &str = "no worker is running";
@@ -65,7 +65,7 @@ pub fn WorkerPortPage() -> Html {
     {
         let (port, route) = (port.clone(), route.clone());
         use_effect_with((*generation, *fault), move |&(_, fault)| {
-            match WorkerPort::spawn(fault.worker_url(), route.sink(Action::Transport)) {
+            match WorkerPortLink::spawn(fault.worker_url(), route.sink(Action::Transport)) {
                 Ok(spawned) => *port.borrow_mut() = Some(spawned),
                 Err(reason) => route.dispatch(Action::Transport(Event::State(LinkState::Failed(format!(
                     "could not create the worker: {reason}"

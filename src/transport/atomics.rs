@@ -5,11 +5,11 @@
 //! exchange — and the worker says `attached` and blocks in `Atomics.wait`. From then on the page
 //! writes a request into a slot, adds one to the request counter and `Atomics.notify`s; it waits
 //! for the reply counter with `Atomics.waitAsync`, because a page's main thread may never block
-//! ([`AtomicsRing::try_to_block`] shows the browser refusing). Every slot read back is checked
+//! ([`AtomicsLink::try_to_block`] shows the browser refusing). Every slot read back is checked
 //! (`crosstalk_protocol::atomics`) before a byte of it is read.
 //!
 //! Why the buffer cannot reach another tab: a `SharedArrayBuffer` is shared only inside one
-//! agent cluster (a page and its dedicated workers). [`AtomicsRing::share_with_tabs`] posts it on
+//! agent cluster (a page and its dedicated workers). [`AtomicsLink::share_with_tabs`] posts it on
 //! a BroadcastChannel anyway. Neither engine throws here: Firefox fires `messageerror` in the
 //! other tabs, and Chromium hands them `null` in place of the buffer (seen on this machine).
 
@@ -72,7 +72,7 @@ pub enum AtomicsEvent {
 pub type AtomicsRingEvent = Event<AtomicsMsg, AtomicsEvent>;
 
 /// The ring, its worker and its listeners. Dropping it stops the worker.
-pub struct AtomicsRing {
+pub struct AtomicsLink {
     inner: Rc<Inner>,
 }
 
@@ -90,7 +90,7 @@ struct Inner {
     /// Hops of the run whose request is not written yet.
     hops_unwritten: Cell<u32>,
     hops_run: Cell<(u32, f64)>,
-    /// Settles the promise of a timed run ([`AtomicsRing::timed_hops`]).
+    /// Settles the promise of a timed run ([`AtomicsLink::timed_hops`]).
     run_done: RefCell<Option<js_sys::Function>>,
     channel: RefCell<Option<BroadcastChannel>>,
 }
@@ -110,7 +110,7 @@ pub fn has_wait_async() -> bool {
         .is_ok_and(|f| f.is_function())
 }
 
-impl AtomicsRing {
+impl AtomicsLink {
     /// Starts the worker at `url`; the ring is ready once it has attached the buffer.
     pub fn spawn(url: &str, sink: impl Fn(AtomicsRingEvent) + 'static) -> Result<Self, String> {
         let isolated = cross_origin_isolated();
@@ -149,7 +149,7 @@ impl AtomicsRing {
         });
         if !usable {
             core.set_state(LinkState::Unsupported);
-            return Ok(AtomicsRing { inner });
+            return Ok(AtomicsLink { inner });
         }
         core.listen::<MessageEvent>(&inner.worker, "message", move |core, event| {
             let Some(envelope) = core.read(&event.data(), VIA_WORKER) else { return };
@@ -174,7 +174,7 @@ impl AtomicsRing {
         });
         core.ready_within(READY_TIMEOUT_MS, "the worker did not attach the buffer");
         inner.listen_for_offers();
-        Ok(AtomicsRing { inner })
+        Ok(AtomicsLink { inner })
     }
 
     pub fn state(&self) -> LinkState {
@@ -245,7 +245,7 @@ impl AtomicsRing {
     }
 }
 
-impl Drop for AtomicsRing {
+impl Drop for AtomicsLink {
     fn drop(&mut self) {
         self.inner.core.stop();
     }

@@ -19,15 +19,15 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{HtmlIFrameElement, Window};
 
-use super::broadcast::{BroadcastEvent, BroadcastMember};
+use super::broadcast::{BroadcastEvent, BroadcastLink};
 use super::core::{js_error_text, Core, Event, LinkState};
 use super::js_wire::{held, read_any, Wire};
 use super::service_worker::{SwEcho, SwEvent};
-use super::shared_worker::{SharedStoreClient, StoreEvent, SHARED_STORE_URL};
-use super::storage::{StorageChange, StorageDemo, StorageNotice};
+use super::shared_worker::{SharedWorkerLink, StoreEvent, SHARED_STORE_URL};
+use super::storage::{StorageChange, StorageLink, StorageNotice};
 use super::websocket::{relay_url, RelayEvent, RelayLink};
 use super::window_message::{Expect, RawWindowEvent, TargetOrigin, WindowLink};
-use super::worker_port::{WorkerPort, WorkerPortEvent, ECHO_WORKER_URL};
+use super::worker_port::{WorkerPortEvent, WorkerPortLink, ECHO_WORKER_URL};
 use crate::clock::now_ms;
 use crate::log::{Entry, LogBook};
 
@@ -250,7 +250,7 @@ type Opened = (Post, Box<dyn Any>, u32);
 
 fn worker_port(meter: &Rc<Meter>, wire: Wire) -> Result<Opened, String> {
     let sink_meter = Rc::clone(meter);
-    let port = Rc::new(WorkerPort::spawn(ECHO_WORKER_URL, move |event: WorkerPortEvent| {
+    let port = Rc::new(WorkerPortLink::spawn(ECHO_WORKER_URL, move |event: WorkerPortEvent| {
         sink_meter.note(&event);
         if let Event::Received { envelope: Envelope { body: WorkerPortMsg::Echo { .. }, .. }, .. } = event {
             sink_meter.echoed();
@@ -263,7 +263,7 @@ fn worker_port(meter: &Rc<Meter>, wire: Wire) -> Result<Opened, String> {
 
 fn shared_worker(meter: &Rc<Meter>, wire: Wire) -> Opened {
     let sink_meter = Rc::clone(meter);
-    let client = Rc::new(SharedStoreClient::connect(SHARED_STORE_URL, move |event: StoreEvent| {
+    let client = Rc::new(SharedWorkerLink::connect(SHARED_STORE_URL, move |event: StoreEvent| {
         sink_meter.note(&event);
         if let Event::Received { envelope: Envelope { body: StoreMsg::Echo { .. }, .. }, .. } = event {
             sink_meter.echoed();
@@ -291,24 +291,21 @@ async fn service_worker(meter: &Rc<Meter>) -> Result<Opened, String> {
 
 fn broadcast(meter: &Rc<Meter>, wire: Wire) -> Result<Opened, String> {
     let name = format!("crosstalk-bench-{}", (crate::clock::random() * 1e9) as u64);
-    let echoer: Rc<RefCell<Option<BroadcastMember>>> = Rc::default();
+    let echoer: Rc<RefCell<Option<BroadcastLink>>> = Rc::default();
     let (slot, echo_meter) = (Rc::downgrade(&echoer), Rc::clone(meter));
-    let b = BroadcastMember::join(
-        &name,
-        Core::<BenchMsg>::own_sender("bench-b"),
-        move |event: BroadcastEvent| {
+    let b =
+        BroadcastLink::join(&name, Core::<BenchMsg>::own_sender("bench-b"), move |event: BroadcastEvent| {
             echo_meter.note(&event);
             if let Event::Received { envelope, .. } = event {
                 if let crosstalk_protocol::broadcast::BroadcastMsg::Text { text } = envelope.body {
                     answer(&slot, &echo_meter, |b| b.send_text(&text));
                 }
             }
-        },
-    )?;
+        })?;
     b.set_wire(wire);
     *echoer.borrow_mut() = Some(b);
     let sink_meter = Rc::clone(meter);
-    let a = Rc::new(BroadcastMember::join(
+    let a = Rc::new(BroadcastLink::join(
         &name,
         Core::<BenchMsg>::own_sender("bench-a"),
         move |event: BroadcastEvent| {
@@ -409,9 +406,9 @@ async fn storage(meter: &Rc<Meter>, env: &Env) -> Result<Opened, String> {
     let frame = hidden_frame(env, "/bench_peer.html")?;
     loaded(&frame).await?;
     let other: Window = frame.content_window().ok_or("the storage frame has no window")?;
-    let echoer: Rc<RefCell<Option<StorageDemo>>> = Rc::default();
+    let echoer: Rc<RefCell<Option<StorageLink>>> = Rc::default();
     let (slot, echo_meter) = (Rc::downgrade(&echoer), Rc::clone(meter));
-    let b = StorageDemo::open_in(other, move |event: StorageNotice| {
+    let b = StorageLink::open_in(other, move |event: StorageNotice| {
         if let Some(text) = stored_text(&event, PING_KEY) {
             echo_meter.logged(Entry::system("storage", text.preview(120), now_ms()));
             answer(&slot, &echo_meter, |b| b.set(PONG_KEY, &text));
@@ -419,7 +416,7 @@ async fn storage(meter: &Rc<Meter>, env: &Env) -> Result<Opened, String> {
     })?;
     *echoer.borrow_mut() = Some(b);
     let sink_meter = Rc::clone(meter);
-    let a = Rc::new(StorageDemo::open(move |event: StorageNotice| {
+    let a = Rc::new(StorageLink::open(move |event: StorageNotice| {
         if let Some(text) = stored_text(&event, PONG_KEY) {
             sink_meter.logged(Entry::system("storage", text.preview(120), now_ms()));
             sink_meter.echoed();
@@ -444,7 +441,7 @@ fn stored_text(event: &StorageNotice, key: &str) -> Option<Payload> {
 }
 
 /// Leaves no bench keys behind.
-struct StorageCleanup(Rc<StorageDemo>);
+struct StorageCleanup(Rc<StorageLink>);
 
 impl Drop for StorageCleanup {
     fn drop(&mut self) {
@@ -496,12 +493,12 @@ fn websocket(meter: &Rc<Meter>) -> Result<Opened, String> {
 /// Two desks of the WebRTC route in this page, introduced over a BroadcastChannel of their own:
 /// A offers to B as soon as it hears it; B echoes every text back over the data channel.
 fn webrtc(meter: &Rc<Meter>) -> Result<Opened, String> {
-    use super::webrtc::{RtcDesk, RtcNews, Signalling};
+    use super::webrtc::{RtcNews, Signalling, WebRtcLink};
     use crosstalk_protocol::webrtc::RtcData;
     let room = format!("bench-{}", (crate::clock::random() * 1e9) as u64);
-    let echoer: Rc<RefCell<Option<RtcDesk>>> = Rc::default();
+    let echoer: Rc<RefCell<Option<WebRtcLink>>> = Rc::default();
     let (slot, echo_meter) = (Rc::downgrade(&echoer), Rc::clone(meter));
-    let b = RtcDesk::open(
+    let b = WebRtcLink::open(
         Signalling::Broadcast,
         &room,
         |_| (),
@@ -513,16 +510,16 @@ fn webrtc(meter: &Rc<Meter>) -> Result<Opened, String> {
         },
     )?;
     *echoer.borrow_mut() = Some(b);
-    let offerer: Rc<RefCell<Option<RtcDesk>>> = Rc::default();
+    let offerer: Rc<RefCell<Option<WebRtcLink>>> = Rc::default();
     let (calling, failing, sink_meter) = (Rc::downgrade(&offerer), Rc::clone(meter), Rc::clone(meter));
     let asked = Cell::new(false);
-    let a = RtcDesk::open(
+    let a = WebRtcLink::open(
         Signalling::Broadcast,
         &room,
         move |event| {
             // Once: the same peer may be heard again (its hello and its answer to ours).
             if matches!(event, Event::Other(RtcNews::PeerHeard(_))) && !asked.replace(true) {
-                answer(&calling, &failing, RtcDesk::connect);
+                answer(&calling, &failing, WebRtcLink::connect);
             }
         },
         move |event| {

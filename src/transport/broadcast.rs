@@ -33,19 +33,19 @@ fn post_on(channel: &BroadcastChannel) -> impl Fn(&JsValue) -> Result<(), JsValu
 }
 
 /// This tab on one channel. Dropping it says goodbye and leaves.
-pub struct BroadcastMember {
+pub struct BroadcastLink {
     core: Rc<Core<BroadcastMsg, Peers>>,
     channel: BroadcastChannel,
     membership: Rc<RefCell<Membership>>,
 }
 
-impl BroadcastMember {
+impl BroadcastLink {
     /// Joins the channel `name`, sending as `sender` (shared so numbering continues across channels).
     pub fn join(
         name: &str,
         sender: Rc<RefCell<Sender>>,
         sink: impl Fn(BroadcastEvent) + 'static,
-    ) -> Result<BroadcastMember, String> {
+    ) -> Result<BroadcastLink, String> {
         Self::join_with(name, sender, Roster::default(), sink)
     }
 
@@ -55,7 +55,7 @@ impl BroadcastMember {
         sender: Rc<RefCell<Sender>>,
         roster: Roster,
         sink: impl Fn(BroadcastEvent) + 'static,
-    ) -> Result<BroadcastMember, String> {
+    ) -> Result<BroadcastLink, String> {
         // lesson: broadcast
         let channel = BroadcastChannel::new(name).map_err(|e| js_error_text(&e))?;
         let core = Core::checking_order(sender, LinkState::Ready, sink);
@@ -105,7 +105,7 @@ impl BroadcastMember {
         if let Err(reason) = core.send(BroadcastMsg::Hello, VIA_CHANNEL, post_on(&channel)) {
             core.emit(Event::Refused(reason));
         }
-        Ok(BroadcastMember { core, channel, membership })
+        Ok(BroadcastLink { core, channel, membership })
     }
 
     pub fn name(&self) -> String {
@@ -155,7 +155,7 @@ impl BroadcastMember {
     }
 }
 
-impl Drop for BroadcastMember {
+impl Drop for BroadcastLink {
     fn drop(&mut self) {
         if self.core.is_stopped() {
             return;

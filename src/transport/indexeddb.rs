@@ -55,7 +55,7 @@ pub type IdbEvent = Event<IdbMsg, IdbNews>;
 type IdbCore = Core<IdbMsg, IdbNews>;
 
 /// This tab's side of the database. Dropping it closes the connection and stops.
-pub struct IdbDesk {
+pub struct IndexedDbLink {
     core: Rc<IdbCore>,
     shared: Rc<Shared>,
 }
@@ -143,9 +143,9 @@ fn failed(what: &str, why: String) -> IdbNews {
     IdbNews::Failed { what: what.to_owned(), reason: Reason::new(ReasonCode::PostFailed, why) }
 }
 
-impl IdbDesk {
+impl IndexedDbLink {
     /// Opens the database (at whatever version it is) and listens for the other tabs' notices.
-    pub fn open(sink: impl Fn(IdbEvent) + 'static) -> Result<IdbDesk, String> {
+    pub fn open(sink: impl Fn(IdbEvent) + 'static) -> Result<IndexedDbLink, String> {
         let window = web_sys::window().ok_or("no window")?;
         let factory = match window.indexed_db() {
             Ok(Some(factory)) => factory,
@@ -189,7 +189,7 @@ impl IdbDesk {
             core.reject(String::new(), error, VIA_CHANNEL);
         });
         spawn_local(connect(core.weak(), Rc::clone(&shared), None));
-        Ok(IdbDesk { core, shared })
+        Ok(IndexedDbLink { core, shared })
     }
 
     pub fn sender_id(&self) -> SenderId {
@@ -491,7 +491,7 @@ fn fail(core: &Weak<IdbCore>, why: String) {
     }
 }
 
-impl Drop for IdbDesk {
+impl Drop for IndexedDbLink {
     fn drop(&mut self) {
         if let Some(db) = self.shared.db.borrow_mut().take() {
             db.close();

@@ -1,6 +1,6 @@
 //! The inspector's side channel (`crosstalk_protocol::inspector`), both ends.
 //!
-//! [`InspectorWatch`] is `/inspector`'s transport: it says it watches, every second, and reports
+//! [`InspectorLink`] is `/inspector`'s transport: it says it watches, every second, and reports
 //! each batch of records as a received envelope. [`publish_route`] is every other route's end: a
 //! route's log registers once, and while an inspector watches, a timer of the page's one tap
 //! sends each route's new entries — one message per route per tick however many were logged, and
@@ -35,13 +35,13 @@ fn post_on(channel: &BroadcastChannel) -> impl Fn(&JsValue) -> Result<(), JsValu
 }
 
 /// `/inspector`'s end: watches, and reports the batches every other tab sends.
-pub struct InspectorWatch {
+pub struct InspectorLink {
     core: Rc<Core<InspectorMsg>>,
     channel: BroadcastChannel,
 }
 
-impl InspectorWatch {
-    pub fn open(sink: impl Fn(InspectorEvent) + 'static) -> Result<InspectorWatch, String> {
+impl InspectorLink {
+    pub fn open(sink: impl Fn(InspectorEvent) + 'static) -> Result<InspectorLink, String> {
         let channel = BroadcastChannel::new(INSPECTOR_CHANNEL).map_err(|e| js_error_text(&e))?;
         let core = Core::new(Core::<InspectorMsg>::own_sender("inspector"), LinkState::Ready, sink);
         core.listen::<MessageEvent>(&channel, "message", |core, event| {
@@ -55,7 +55,7 @@ impl InspectorWatch {
         core.every(WATCH_INTERVAL_MS, move |core| {
             core.send_upkeep(InspectorMsg::Watch { fresh: false }, post_on(&watching));
         });
-        let watch = InspectorWatch { core, channel };
+        let watch = InspectorLink { core, channel };
         watch.ask_everything();
         Ok(watch)
     }
@@ -66,7 +66,7 @@ impl InspectorWatch {
     }
 }
 
-impl Drop for InspectorWatch {
+impl Drop for InspectorLink {
     fn drop(&mut self) {
         self.core.stop();
         self.channel.close();

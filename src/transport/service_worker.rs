@@ -52,7 +52,7 @@ fn step_of(worker: Option<ServiceWorker>) -> Option<Step> {
 }
 
 /// This page's side. Dropping it stops listening (the worker stays registered).
-pub struct SwDesk {
+pub struct ServiceWorkerLink {
     core: Rc<SwCore>,
     container: ServiceWorkerContainer,
     registration: Rc<RefCell<Option<ServiceWorkerRegistration>>>,
@@ -60,9 +60,9 @@ pub struct SwDesk {
     newest: Rc<Cell<u32>>,
 }
 
-impl SwDesk {
+impl ServiceWorkerLink {
     /// Finds the registration of the origin's root, or registers `/sw.js` there.
-    pub fn open(sink: impl Fn(SwEvent) + 'static) -> Result<SwDesk, String> {
+    pub fn open(sink: impl Fn(SwEvent) + 'static) -> Result<ServiceWorkerLink, String> {
         let window = web_sys::window().ok_or("no window")?;
         let navigator = window.navigator();
         if let Some(why) = super::missing::why_missing(&crosstalk_protocol::catalog::SERVICE_WORKER.needs) {
@@ -70,7 +70,8 @@ impl SwDesk {
         }
         let container = navigator.service_worker();
         let core = Core::new(SwCore::own_sender("tab"), LinkState::Connecting, sink);
-        let desk = SwDesk { core, container, registration: Rc::default(), newest: Rc::new(Cell::new(1)) };
+        let desk =
+            ServiceWorkerLink { core, container, registration: Rc::default(), newest: Rc::new(Cell::new(1)) };
         // lesson: service-worker
         desk.core.listen::<MessageEvent>(&desk.container, "message", |core, event| {
             if let Some(envelope) = core.read(&event.data(), VIA_WORKER) {
@@ -311,7 +312,7 @@ impl Drop for SwEcho {
     }
 }
 
-impl Drop for SwDesk {
+impl Drop for ServiceWorkerLink {
     fn drop(&mut self) {
         self.core.stop();
     }

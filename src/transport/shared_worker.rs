@@ -36,18 +36,18 @@ pub fn shared_worker_supported(global: &JsValue) -> bool {
 }
 
 /// A connection to the shared store. Dropping it says goodbye and closes the port.
-pub struct SharedStoreClient {
+pub struct SharedWorkerLink {
     core: Rc<Core<StoreMsg>>,
     port: Option<PortLink<StoreMsg>>,
 }
 
-impl SharedStoreClient {
+impl SharedWorkerLink {
     /// Connects to the shared worker at `url` (state `Unsupported` where there is none).
-    pub fn connect(url: &str, sink: impl Fn(StoreEvent) + 'static) -> SharedStoreClient {
+    pub fn connect(url: &str, sink: impl Fn(StoreEvent) + 'static) -> SharedWorkerLink {
         let sender = Core::<StoreMsg>::own_sender("tab");
         if !shared_worker_supported(&js_sys::global()) {
             let core = Core::new(sender, LinkState::Unsupported, sink);
-            return SharedStoreClient { core, port: None };
+            return SharedWorkerLink { core, port: None };
         }
         // lesson: shared-worker
         let options = WorkerOptions::new();
@@ -60,14 +60,14 @@ impl SharedStoreClient {
             // lesson end
             Err(e) => {
                 let reason = format!("could not create the shared worker: {}", js_error_text(&e));
-                SharedStoreClient { core: Core::new(sender, LinkState::Failed(reason), sink), port: None }
+                SharedWorkerLink { core: Core::new(sender, LinkState::Failed(reason), sink), port: None }
             }
         }
     }
 
     /// Speaks the store protocol over any port: the shared worker's, or one end of a
     /// MessageChannel whose other end a test drives.
-    pub fn over_port(port: MessagePort, sink: impl Fn(StoreEvent) + 'static) -> SharedStoreClient {
+    pub fn over_port(port: MessagePort, sink: impl Fn(StoreEvent) + 'static) -> SharedWorkerLink {
         Self::over_port_within(port, CONNECT_TIMEOUT_MS, sink)
     }
 
@@ -76,7 +76,7 @@ impl SharedStoreClient {
         port: MessagePort,
         connect_ms: u32,
         sink: impl Fn(StoreEvent) + 'static,
-    ) -> SharedStoreClient {
+    ) -> SharedWorkerLink {
         let core = Core::new(Core::<StoreMsg>::own_sender("tab"), LinkState::Connecting, sink);
         Self::attach(core, port, None, connect_ms)
     }
@@ -86,7 +86,7 @@ impl SharedStoreClient {
         port: MessagePort,
         worker: Option<EventTarget>,
         connect_ms: u32,
-    ) -> SharedStoreClient {
+    ) -> SharedWorkerLink {
         // The worker pings every second; silence far longer than that means it is gone (a shared
         // worker can die with the renderer process that hosts it, e.g. when that tab crashes).
         let heard = Rc::new(Cell::new(now_ms()));
@@ -128,7 +128,7 @@ impl SharedStoreClient {
         if let Err(reason) = link.send(StoreMsg::Hello) {
             core.fail(reason.text);
         }
-        SharedStoreClient { core, port: Some(link) }
+        SharedWorkerLink { core, port: Some(link) }
     }
 
     /// Sends envelopes as text or as cloned objects from now on (the benchmark's switch).
@@ -175,7 +175,7 @@ impl SharedStoreClient {
     }
 }
 
-impl Drop for SharedStoreClient {
+impl Drop for SharedWorkerLink {
     fn drop(&mut self) {
         if let Some(port) = &self.port {
             let _ = port.send_quietly(StoreMsg::Goodbye);

@@ -13,7 +13,7 @@ use wasm_bindgen::JsValue;
 use web_sys::{BroadcastChannel, MessageEvent, Storage, StorageEvent};
 
 use super::core::{js_error_text, read_wire, Core, Event, LinkState, Via};
-use super::shared_worker::{SharedStoreClient, StoreEvent, SHARED_STORE_URL};
+use super::shared_worker::{SharedWorkerLink, StoreEvent, SHARED_STORE_URL};
 use super::websocket::{relay_url, RelayEvent, RelayLink};
 use super::window_message::TargetOrigin;
 use crosstalk_protocol::relay::RelayMsg;
@@ -118,13 +118,13 @@ impl Family {
 }
 
 /// This tab on the stock bus. Dropping it stops hearing.
-pub struct StockBus {
+pub struct StockLink {
     core: Rc<Core<StockMsg>>,
     carrier: Carrier,
     transport: StockTransport,
 }
 
-impl StockBus {
+impl StockLink {
     /// Opens `transport`; over the relay, the room is `room` (tabs of other browsers in the same
     /// room follow the same market).
     pub fn open(
@@ -132,7 +132,7 @@ impl StockBus {
         room: &str,
         sender: Rc<RefCell<Sender>>,
         sink: impl Fn(StockEvent) + 'static,
-    ) -> Result<StockBus, String> {
+    ) -> Result<StockLink, String> {
         let window = web_sys::window().ok_or("no window")?;
         let core = Core::new(sender, LinkState::Ready, sink);
         let carrier = match transport {
@@ -204,7 +204,7 @@ impl StockBus {
                 Carrier::Windows(family)
             }
         };
-        Ok(StockBus { core, carrier, transport })
+        Ok(StockLink { core, carrier, transport })
     }
 
     /// Window mode: opens a follower window, which joins the family through the reference
@@ -287,7 +287,7 @@ impl Carrier {
     }
 }
 
-impl Drop for StockBus {
+impl Drop for StockLink {
     fn drop(&mut self) {
         self.core.stop();
         if let Carrier::Channel(channel) = &self.carrier {
@@ -296,15 +296,15 @@ impl Drop for StockBus {
     }
 }
 
-type StoreSlot = Rc<RefCell<Option<SharedStoreClient>>>;
+type StoreSlot = Rc<RefCell<Option<SharedWorkerLink>>>;
 
 /// A client of the shared store whose pushes of the stock key feed `core`; if the worker goes
 /// away, a new client (and so a new worker) takes its place in `slot`.
 fn store_client(
     core: Weak<Core<StockMsg>>,
-    slot: Weak<RefCell<Option<SharedStoreClient>>>,
-) -> SharedStoreClient {
-    SharedStoreClient::connect(SHARED_STORE_URL, move |event: StoreEvent| match event {
+    slot: Weak<RefCell<Option<SharedWorkerLink>>>,
+) -> SharedWorkerLink {
+    SharedWorkerLink::connect(SHARED_STORE_URL, move |event: StoreEvent| match event {
         Event::Received { envelope, .. } => {
             if let (StoreMsg::Changed { key, new, .. }, Some(core)) = (envelope.body, core.upgrade()) {
                 if key == STOCK_CHANNEL {

@@ -19,16 +19,16 @@ use super::stock::StockEvent;
 pub const VIA_LOBBY: Via = "stock lobby";
 
 /// This tab in the lobby. Dropping it leaves.
-pub struct StockLobby {
+pub struct StockLobbyLink {
     core: Rc<Core<StockMsg>>,
     channel: BroadcastChannel,
 }
 
-impl StockLobby {
+impl StockLobbyLink {
     pub fn open(
         sender: Rc<RefCell<Sender>>,
         sink: impl Fn(StockEvent) + 'static,
-    ) -> Result<StockLobby, String> {
+    ) -> Result<StockLobbyLink, String> {
         let channel = BroadcastChannel::new(LOBBY_CHANNEL).map_err(|e| js_error_text(&e))?;
         let core = Core::new(sender, LinkState::Ready, sink);
         core.listen::<MessageEvent>(&channel, "message", |core, event| {
@@ -36,7 +36,7 @@ impl StockLobby {
                 core.received(envelope, VIA_LOBBY);
             }
         });
-        Ok(StockLobby { core, channel })
+        Ok(StockLobbyLink { core, channel })
     }
 
     /// Says `body` to every other tab in the lobby.
@@ -45,7 +45,7 @@ impl StockLobby {
     }
 }
 
-impl Drop for StockLobby {
+impl Drop for StockLobbyLink {
     fn drop(&mut self) {
         self.core.stop();
         self.channel.close();

@@ -31,7 +31,7 @@ pub enum StorageChange {
 pub type StorageNotice = Event<StorageMsg, StorageChange>;
 
 /// This tab's view of the demo's localStorage keys. Dropping it stops listening.
-pub struct StorageDemo {
+pub struct StorageLink {
     core: Rc<Core<StorageMsg, StorageChange>>,
     window: Window,
     storage: Storage,
@@ -83,15 +83,15 @@ fn set_item(storage: &web_sys::Storage, key: &str, value: &JsValue) -> Result<()
     storage.unchecked_ref::<JsStorage>().set_item(key, value)
 }
 
-impl StorageDemo {
+impl StorageLink {
     /// Opens this window's localStorage and listens for `storage` events.
-    pub fn open(sink: impl Fn(StorageNotice) + 'static) -> Result<StorageDemo, String> {
+    pub fn open(sink: impl Fn(StorageNotice) + 'static) -> Result<StorageLink, String> {
         Self::open_in(web_sys::window().ok_or("no window")?, sink)
     }
 
     /// The same for another window of the origin (a same-origin frame: a second context in a test).
     /// Fails where storage is unavailable (some private modes, or blocked by settings).
-    pub fn open_in(window: Window, sink: impl Fn(StorageNotice) + 'static) -> Result<StorageDemo, String> {
+    pub fn open_in(window: Window, sink: impl Fn(StorageNotice) + 'static) -> Result<StorageLink, String> {
         let storage = match window.local_storage() {
             Ok(Some(storage)) => storage,
             Ok(None) => return Err("this browser has no localStorage".into()),
@@ -137,7 +137,7 @@ impl StorageDemo {
                 order,
             }));
         });
-        Ok(StorageDemo { core, window, storage, same_tab: Rc::default() })
+        Ok(StorageLink { core, window, storage, same_tab: Rc::default() })
     }
 
     pub fn sender_id(&self) -> SenderId {
@@ -250,7 +250,7 @@ impl StorageDemo {
     }
 }
 
-impl Drop for StorageDemo {
+impl Drop for StorageLink {
     fn drop(&mut self) {
         self.core.stop();
     }

@@ -83,7 +83,7 @@ struct Mine {
 }
 
 /// This tab on the route. Dropping it lets its lock go (unless it holds forever) and stops.
-pub struct LocksDesk {
+pub struct WebLocksLink {
     core: Rc<Core<LocksMsg, LockNews>>,
     channel: BroadcastChannel,
     locks: JsValue,
@@ -101,8 +101,8 @@ fn post_on(channel: &BroadcastChannel) -> impl Fn(&JsValue) -> Result<(), JsValu
     move |text| channel.post_message(text)
 }
 
-impl LocksDesk {
-    pub fn open(sink: impl Fn(LocksEvent) + 'static) -> Result<LocksDesk, String> {
+impl WebLocksLink {
+    pub fn open(sink: impl Fn(LocksEvent) + 'static) -> Result<WebLocksLink, String> {
         let why = || super::missing::why_missing(&crosstalk_protocol::catalog::WEB_LOCKS.needs);
         let locks = locks().ok_or_else(|| why().unwrap_or_else(|| "no navigator.locks".into()))?;
         let channel = BroadcastChannel::new(CHANNEL).map_err(|e| js_error_text(&e))?;
@@ -144,7 +144,7 @@ impl LocksDesk {
         let polled = locks.clone();
         core.every(CENSUS_INTERVAL_MS, move |core| query(core, &polled));
         query(&core, &locks);
-        Ok(LocksDesk {
+        Ok(WebLocksLink {
             core,
             channel,
             locks,
@@ -348,7 +348,7 @@ fn read_census(snapshot: &JsValue) -> Result<Census, DecodeError> {
     Census::read(&String::from(text))
 }
 
-impl Drop for LocksDesk {
+impl Drop for WebLocksLink {
     fn drop(&mut self) {
         // "Hold forever" means it: the lock outlives the route, until the tab closes or is robbed.
         if self.hold_forever.get() {

@@ -30,7 +30,7 @@ pub const VIA_WORKER: Via = "worker";
 pub type WorkerPortEvent = Event<WorkerPortMsg>;
 
 /// A running dedicated worker with a transferred port. Dropping it terminates the worker.
-pub struct WorkerPort {
+pub struct WorkerPortLink {
     inner: Rc<Inner>,
 }
 
@@ -40,7 +40,7 @@ struct Inner {
     port: RefCell<Option<PortLink<WorkerPortMsg>>>,
 }
 
-impl WorkerPort {
+impl WorkerPortLink {
     /// Starts the worker at `url` and hands it a port once it says ready.
     pub fn spawn(url: &str, sink: impl Fn(WorkerPortEvent) + 'static) -> Result<Self, String> {
         Self::spawn_within(url, READY_TIMEOUT_MS, sink)
@@ -89,7 +89,7 @@ impl WorkerPort {
             core.reject(String::new(), error, VIA_WORKER);
         });
         core.ready_within(ready_ms, "the worker did not say it was ready");
-        Ok(WorkerPort { inner })
+        Ok(WorkerPortLink { inner })
     }
 
     /// Sends envelopes as text or as cloned objects from now on (the benchmark's switch).
@@ -136,7 +136,7 @@ impl WorkerPort {
     }
 }
 
-impl Drop for WorkerPort {
+impl Drop for WorkerPortLink {
     fn drop(&mut self) {
         self.inner.core.stop();
     }

@@ -7,12 +7,12 @@ use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use crosstalk::transport::broadcast::BroadcastMember;
-use crosstalk::transport::indexeddb::IdbDesk;
+use crosstalk::transport::broadcast::BroadcastLink;
+use crosstalk::transport::indexeddb::IndexedDbLink;
 use crosstalk::transport::port::PortLink;
-use crosstalk::transport::shared_worker::SharedStoreClient;
-use crosstalk::transport::storage::{StorageChange, StorageDemo};
-use crosstalk::transport::web_locks::LocksDesk;
+use crosstalk::transport::shared_worker::SharedWorkerLink;
+use crosstalk::transport::storage::{StorageChange, StorageLink};
+use crosstalk::transport::web_locks::WebLocksLink;
 use crosstalk::transport::window_message::{Expect, WindowLink};
 use crosstalk::transport::Event;
 use crosstalk_protocol::broadcast::BroadcastMsg;
@@ -313,7 +313,7 @@ async fn shared_worker_client() {
     let channel = MessageChannel::new().unwrap();
     let seen = SeenLog::default();
     let sink = seen.clone();
-    let client = SharedStoreClient::over_port(channel.port1(), move |e| project(&sink, &e));
+    let client = SharedWorkerLink::over_port(channel.port1(), move |e| project(&sink, &e));
     let far = channel.port2();
     run::<StoreMsg>(Rig {
         seen,
@@ -332,7 +332,7 @@ async fn broadcast_channel() {
     let seen = SeenLog::default();
     let sink = seen.clone();
     let sender = Rc::new(RefCell::new(Sender::new(SenderId("tab-under-test".into()))));
-    let member = BroadcastMember::join(name, sender, move |e| project(&sink, &e)).expect("joins");
+    let member = BroadcastLink::join(name, sender, move |e| project(&sink, &e)).expect("joins");
     let poster = BroadcastChannel::new(name).unwrap();
     let watcher = BroadcastChannel::new(name).unwrap();
     let (witness, listener) = counter(&watcher, "message");
@@ -366,7 +366,7 @@ fn channel_rig(name: &str, seen: SeenLog, handle: Box<dyn Any>) -> Rig {
 async fn web_locks_channel() {
     let seen = SeenLog::default();
     let sink = seen.clone();
-    let desk = LocksDesk::open(move |e| project(&sink, &e)).expect("opens");
+    let desk = WebLocksLink::open(move |e| project(&sink, &e)).expect("opens");
     run::<LocksMsg>(channel_rig(web_locks::CHANNEL, seen, Box::new(desk))).await;
 }
 
@@ -374,7 +374,7 @@ async fn web_locks_channel() {
 async fn indexeddb_channel() {
     let seen = SeenLog::default();
     let sink = seen.clone();
-    let desk = IdbDesk::open(move |e| project(&sink, &e)).expect("opens");
+    let desk = IndexedDbLink::open(move |e| project(&sink, &e)).expect("opens");
     run::<IdbMsg>(channel_rig(indexeddb::CHANNEL, seen, Box::new(desk))).await;
 }
 
@@ -387,7 +387,7 @@ async fn local_storage() {
     let other = frame.content_window().unwrap().local_storage().unwrap().unwrap();
     let seen = SeenLog::default();
     let sink = seen.clone();
-    let demo = StorageDemo::open(move |event| {
+    let demo = StorageLink::open(move |event| {
         if let Event::Other(StorageChange::Changed { new, .. }) = &event {
             match new {
                 Stored::Valid(envelope) => received(&sink, envelope, &Order::InOrder),

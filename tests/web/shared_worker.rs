@@ -2,7 +2,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use crosstalk::transport::read_wire;
-use crosstalk::transport::shared_worker::{shared_worker_supported, SharedStoreClient, StoreEvent};
+use crosstalk::transport::shared_worker::{shared_worker_supported, SharedWorkerLink, StoreEvent};
 use crosstalk::transport::{Event, LinkState};
 use crosstalk_protocol::shared_store::{Outgoing, SharedStore, StoreMsg};
 use crosstalk_protocol::{ReasonCode, Sender, SenderId};
@@ -15,10 +15,10 @@ use web_sys::{MessageChannel, MessageEvent, MessagePort};
 
 type Events = Rc<RefCell<Vec<StoreEvent>>>;
 
-fn connect(url: &str) -> (SharedStoreClient, Events) {
+fn connect(url: &str) -> (SharedWorkerLink, Events) {
     let events: Events = Rc::default();
     let sink = events.clone();
-    (SharedStoreClient::connect(url, move |e| sink.borrow_mut().push(e)), events)
+    (SharedWorkerLink::connect(url, move |e| sink.borrow_mut().push(e)), events)
 }
 
 async fn wait_for(what: &str, events: &Events, condition: impl Fn(&[StoreEvent]) -> bool) {
@@ -97,7 +97,7 @@ async fn talks_to_the_store_answers_pings_quietly_and_refuses_oversized_values_b
     let far = FarEnd::new(channel.port2());
     let events: Events = Rc::default();
     let sink = events.clone();
-    let client = SharedStoreClient::over_port(channel.port1(), move |e| sink.borrow_mut().push(e));
+    let client = SharedWorkerLink::over_port(channel.port1(), move |e| sink.borrow_mut().push(e));
     wait_for("connected", &events, |e| e.contains(&Event::State(LinkState::Ready))).await;
 
     // A ping at 3 s: the client's pong keeps it in the roster at 6 s; silence would not.
@@ -138,8 +138,7 @@ async fn a_store_that_never_says_welcome_fails_at_the_time_limit() {
     let events: Events = Rc::default();
     let sink = events.clone();
     // Nobody listens on port2: the hello goes unanswered.
-    let client =
-        SharedStoreClient::over_port_within(channel.port1(), 300, move |e| sink.borrow_mut().push(e));
+    let client = SharedWorkerLink::over_port_within(channel.port1(), 300, move |e| sink.borrow_mut().push(e));
     wait_for("the time limit", &events, |e| {
         e.iter().any(|e| matches!(e, Event::State(LinkState::Failed(_))))
     })

@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use crosstalk::transport::worker_port::{WorkerPort, WorkerPortEvent, VIA_WORKER};
+use crosstalk::transport::worker_port::{WorkerPortEvent, WorkerPortLink, VIA_WORKER};
 use crosstalk::transport::{Event, LinkState};
 use crosstalk_protocol::worker_port::WorkerPortMsg;
 use crosstalk_protocol::{DecodeError, ReasonCode};
@@ -39,10 +39,10 @@ fn worker_url(body: &str) -> String {
 
 type Events = Rc<RefCell<Vec<WorkerPortEvent>>>;
 
-fn spawn(url: &str) -> (WorkerPort, Events) {
+fn spawn(url: &str) -> (WorkerPortLink, Events) {
     let events: Events = Rc::default();
     let sink = events.clone();
-    let port = WorkerPort::spawn(url, move |event| sink.borrow_mut().push(event)).expect("worker starts");
+    let port = WorkerPortLink::spawn(url, move |event| sink.borrow_mut().push(event)).expect("worker starts");
     (port, events)
 }
 
@@ -162,7 +162,7 @@ async fn a_worker_that_never_says_ready_fails_at_the_time_limit() {
     let events: Events = Rc::default();
     let sink = events.clone();
     let url = worker_url("serve();");
-    let port = WorkerPort::spawn_within(&url, 300, move |e| sink.borrow_mut().push(e)).expect("starts");
+    let port = WorkerPortLink::spawn_within(&url, 300, move |e| sink.borrow_mut().push(e)).expect("starts");
     wait_for("the time limit", &events, |e| {
         e.iter().any(|e| matches!(e, Event::State(LinkState::Failed(_))))
     })

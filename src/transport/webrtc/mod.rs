@@ -156,7 +156,7 @@ impl Drop for Peer {
 }
 
 /// This tab's WebRTC desk: signalling, and at most one session. Dropping it hangs up.
-pub struct RtcDesk {
+pub struct WebRtcLink {
     inner: Rc<Inner>,
 }
 
@@ -177,7 +177,7 @@ fn fresh_session_id() -> String {
     (0..4).map(|_| format!("{:04x}", (random() * 65536.0) as u32)).collect::<Vec<_>>().join("")
 }
 
-impl RtcDesk {
+impl WebRtcLink {
     /// Starts signalling over `signalling`: in relay room `room`, or over the route's
     /// BroadcastChannel (a channel of its own for any other `room`).
     pub fn open(
@@ -185,7 +185,7 @@ impl RtcDesk {
         room: &str,
         on_signal: impl Fn(SignalEvent) + 'static,
         on_data: impl Fn(DataEvent) + 'static,
-    ) -> Result<RtcDesk, String> {
+    ) -> Result<WebRtcLink, String> {
         if !js_sys::Reflect::has(&js_sys::global(), &"RTCPeerConnection".into()).unwrap_or(false) {
             return Err("no RTCPeerConnection in this browser".into());
         }
@@ -250,7 +250,7 @@ impl RtcDesk {
         if signalling == Signalling::Broadcast {
             inner.signalling_ready();
         }
-        Ok(RtcDesk { inner })
+        Ok(WebRtcLink { inner })
     }
 
     /// The delivery the next data channel is made with.
@@ -366,7 +366,7 @@ impl RtcDesk {
     }
 }
 
-impl Drop for RtcDesk {
+impl Drop for WebRtcLink {
     fn drop(&mut self) {
         self.inner.end_session("the page was left".into(), true);
         self.inner.signal.stop();
