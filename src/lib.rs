@@ -163,3 +163,39 @@ mod layers {
         assert!(dependencies("workers/Cargo.toml").iter().any(|d| d == "crosstalk-glue"));
     }
 }
+
+#[cfg(test)]
+mod names {
+    /// The transport handle a page holds is named `<Name>Link`: a handle named another way (a
+    /// `…Desk`, a `…Client`, a `…Bus`) fails here, naming the page.
+    #[test]
+    fn every_transport_handle_a_page_holds_is_a_link() {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut transports = String::new();
+        for dir in [src.join("transport"), src.join("transport/webrtc")] {
+            for entry in std::fs::read_dir(dir).expect("readable").flatten() {
+                if entry.path().is_file() {
+                    transports.push_str(&std::fs::read_to_string(entry.path()).expect("readable"));
+                }
+            }
+        }
+        let mut held = Vec::new();
+        for entry in std::fs::read_dir(src.join("pages")).expect("readable").flatten() {
+            let text = std::fs::read_to_string(entry.path()).expect("readable");
+            for open in ["Slot<", "None::<", "Option<"] {
+                for (at, _) in text.match_indices(open) {
+                    let rest = &text[at + open.len()..];
+                    let name: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+                    if transports.contains(&format!("pub struct {name} "))
+                        || transports.contains(&format!("pub struct {name}<"))
+                    {
+                        held.push((entry.file_name().to_string_lossy().into_owned(), name));
+                    }
+                }
+            }
+        }
+        assert!(held.len() >= 10, "the pages' handles were found: {held:?}");
+        let odd: Vec<_> = held.iter().filter(|(_, name)| !name.ends_with("Link")).collect();
+        assert!(odd.is_empty(), "transport handles not named <Name>Link: {odd:?}");
+    }
+}
