@@ -165,7 +165,7 @@ mod layers {
 }
 
 #[cfg(test)]
-mod names {
+mod shape {
     /// The transport handle a page holds is named `<Name>Link`: a handle named another way (a
     /// `…Desk`, a `…Client`, a `…Bus`) fails here, naming the page.
     #[test]
@@ -197,5 +197,31 @@ mod names {
         assert!(held.len() >= 10, "the pages' handles were found: {held:?}");
         let odd: Vec<_> = held.iter().filter(|(_, name)| !name.ends_with("Link")).collect();
         assert!(odd.is_empty(), "transport handles not named <Name>Link: {odd:?}");
+    }
+
+    /// Every adapter that listens on a BroadcastChannel opens it through `transport/channel.rs`;
+    /// only the buffer share (objects, not envelopes) and the capability probe make their own.
+    #[test]
+    fn every_broadcast_channel_is_opened_through_the_channel_link() {
+        let transport = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/transport");
+        let mut own = Vec::new();
+        let mut stack = vec![transport.clone()];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(dir).expect("readable").flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).expect("readable");
+                let name = path.strip_prefix(&transport).expect("under transport").display().to_string();
+                if text.contains("BroadcastChannel::new(")
+                    && !["channel.rs", "atomics.rs", "detect.rs"].contains(&name.as_str())
+                {
+                    own.push(name);
+                }
+            }
+        }
+        assert!(own.is_empty(), "BroadcastChannels opened outside transport/channel.rs: {own:?}");
     }
 }

@@ -10,11 +10,10 @@ use std::rc::Rc;
 
 use crosstalk_protocol::broadcast::{BroadcastMsg, Membership, Take, PING_INTERVAL_MS};
 use crosstalk_protocol::roster::Roster;
-use crosstalk_protocol::{DecodeError, Payload, Reason, Sender, SenderId};
-use wasm_bindgen::JsValue;
-use web_sys::{BroadcastChannel, MessageEvent};
+use crosstalk_protocol::{Payload, Reason, Sender, SenderId};
 
-use super::core::{js_error_text, Core, Event, LinkState, Via};
+use super::channel::ChannelLink;
+use super::core::{Core, Event, LinkState, Via};
 use crate::clock::now_ms;
 
 pub const VIA_CHANNEL: Via = "channel";
@@ -28,14 +27,10 @@ pub struct Peers {
 
 pub type BroadcastEvent = Event<BroadcastMsg, Peers>;
 
-fn post_on(channel: &BroadcastChannel) -> impl Fn(&JsValue) -> Result<(), JsValue> + '_ {
-    move |text| channel.post_message(text)
-}
-
 /// This tab on one channel. Dropping it says goodbye and leaves.
 pub struct BroadcastLink {
     core: Rc<Core<BroadcastMsg, Peers>>,
-    channel: BroadcastChannel,
+    channel: ChannelLink,
     membership: Rc<RefCell<Membership>>,
 }
 
@@ -56,14 +51,11 @@ impl BroadcastLink {
         roster: Roster,
         sink: impl Fn(BroadcastEvent) + 'static,
     ) -> Result<BroadcastLink, String> {
-        // lesson: broadcast
-        let channel = BroadcastChannel::new(name).map_err(|e| js_error_text(&e))?;
+        let channel = ChannelLink::new(name)?;
         let core = Core::checking_order(sender, LinkState::Ready, sink);
         let membership = Rc::new(RefCell::new(Membership::new(roster)));
         let (replies, members) = (channel.clone(), Rc::clone(&membership));
-        core.listen::<MessageEvent>(&channel, "message", move |core, event| {
-            let Some(envelope) = core.read(&event.data(), VIA_CHANNEL) else { return };
-            // lesson end
+        channel.listen(&core, VIA_CHANNEL, move |core, envelope| {
             let from = envelope.from.clone();
             // The decisions are pure (`Membership::hear`, tested natively); this carries them out.
             let reaction = members.borrow_mut().hear(&from, &envelope.body, now_ms());
@@ -73,7 +65,7 @@ impl BroadcastLink {
                 Take::Deliver => core.received(envelope, VIA_CHANNEL),
             }
             if let Some(answer) = reaction.answer {
-                core.send_upkeep(answer, post_on(&replies));
+                core.send_upkeep(answer, replies.post());
             }
             if reaction.forget {
                 core.forget_sender(&from);
@@ -83,18 +75,14 @@ impl BroadcastLink {
                 core.emit(Event::Other(Peers { count, left: Vec::new() }));
             }
         });
-        core.listen::<MessageEvent>(&channel, "messageerror", |core, _| {
-            let error = DecodeError::NotText { got: "a message that could not be deserialised".into() };
-            core.reject(String::new(), error, VIA_CHANNEL);
-        });
         // A delayed message (fault injection) goes out on the same channel, later.
         let later = channel.clone();
-        core.post_later_with(move |text| later.post_message(text));
+        core.post_later_with(move |text| later.post()(text));
         let goodbye = channel.clone();
-        core.goodbye_on_pagehide(move |core| core.send_upkeep(BroadcastMsg::Goodbye, post_on(&goodbye)));
+        core.goodbye_on_pagehide(move |core| core.send_upkeep(BroadcastMsg::Goodbye, goodbye.post()));
         let (pinging, expiring) = (channel.clone(), Rc::clone(&membership));
         core.every(PING_INTERVAL_MS, move |core| {
-            core.send_upkeep(BroadcastMsg::Ping, post_on(&pinging));
+            core.send_upkeep(BroadcastMsg::Ping, pinging.post());
             let left = expiring.borrow_mut().expire(now_ms());
             left.iter().for_each(|peer| core.forget_sender(peer));
             if !left.is_empty() {
@@ -102,7 +90,7 @@ impl BroadcastLink {
                 core.emit(Event::Other(Peers { count, left }));
             }
         });
-        if let Err(reason) = core.send(BroadcastMsg::Hello, VIA_CHANNEL, post_on(&channel)) {
+        if let Err(reason) = core.send(BroadcastMsg::Hello, VIA_CHANNEL, channel.post()) {
             core.emit(Event::Refused(reason));
         }
         Ok(BroadcastLink { core, channel, membership })
@@ -133,13 +121,13 @@ impl BroadcastLink {
 
     // lesson: broadcast
     pub fn send_text(&self, text: impl Into<Payload>) -> Result<(), Reason> {
-        self.core.send(BroadcastMsg::Text { text: text.into() }, VIA_CHANNEL, post_on(&self.channel))
+        self.core.send(BroadcastMsg::Text { text: text.into() }, VIA_CHANNEL, self.channel.post())
     }
     // lesson end
 
     /// Sends raw text that is not an envelope, to show the others refusing it (fault injection).
     pub fn send_raw(&self, text: &str) -> Result<(), Reason> {
-        self.core.send_raw(text, VIA_CHANNEL, post_on(&self.channel))
+        self.core.send_raw(text, VIA_CHANNEL, self.channel.post())
     }
 
     /// Leaves the channel without a goodbye, as a crashed or frozen tab does: no more pings, no
@@ -160,7 +148,7 @@ impl Drop for BroadcastLink {
         if self.core.is_stopped() {
             return;
         }
-        self.core.send_upkeep(BroadcastMsg::Goodbye, post_on(&self.channel));
+        self.core.send_upkeep(BroadcastMsg::Goodbye, self.channel.post());
         self.core.stop();
         self.channel.close();
     }

@@ -16,10 +16,11 @@ use js_sys::Promise;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{
-    BroadcastChannel, IdbDatabase, IdbFactory, IdbOpenDbRequest, IdbRequest, IdbTransaction,
-    IdbTransactionMode, IdbVersionChangeEvent, MessageEvent,
+    IdbDatabase, IdbFactory, IdbOpenDbRequest, IdbRequest, IdbTransaction, IdbTransactionMode,
+    IdbVersionChangeEvent,
 };
 
+use super::channel::ChannelLink;
 use super::core::{js_error_text, post_refusal, Core, Event, LinkState, Via};
 use super::js_wire::{preview_js, read_js};
 
@@ -64,7 +65,7 @@ pub struct IndexedDbLink {
 struct Shared {
     factory: IdbFactory,
     /// Where a tab says what it committed.
-    channel: BroadcastChannel,
+    channel: ChannelLink,
     db: RefCell<Option<IdbDatabase>>,
     /// The open connection's `versionchange` listener (replaced with each connection).
     on_change: RefCell<Option<EventListener>>,
@@ -78,10 +79,6 @@ struct Shared {
     /// The version the connection last opened at.
     version: Cell<u32>,
     fallback: RefCell<Option<gloo::timers::callback::Timeout>>,
-}
-
-fn post_on(channel: &BroadcastChannel) -> impl Fn(&JsValue) -> Result<(), JsValue> + '_ {
-    move |text| channel.post_message(text)
 }
 
 /// Settles when `request` answers: its result, or its error's text.
@@ -152,7 +149,7 @@ impl IndexedDbLink {
             Ok(None) => return Err("this browser has no IndexedDB".into()),
             Err(e) => return Err(format!("IndexedDB is blocked here: {}", js_error_text(&e))),
         };
-        let channel = BroadcastChannel::new(CHANNEL).map_err(|e| js_error_text(&e))?;
+        let channel = ChannelLink::new(CHANNEL)?;
         let core = Core::checking_order(IdbCore::own_sender("tab"), LinkState::Connecting, sink);
         let shared = Rc::new(Shared {
             factory,
@@ -167,8 +164,7 @@ impl IndexedDbLink {
         });
         let reading = Rc::downgrade(&shared);
         // lesson: indexeddb
-        core.listen::<MessageEvent>(&channel, "message", move |core, event| {
-            let Some(envelope) = core.read(&event.data(), VIA_CHANNEL) else { return };
+        channel.listen(&core, VIA_CHANNEL, move |core, envelope| {
             // The notice names the key; the value is read from the store itself.
             if let IdbMsg::Wrote { key } = &envelope.body {
                 let (key, from) = (key.clone(), envelope.from.clone());
@@ -184,10 +180,6 @@ impl IndexedDbLink {
             }
         });
         // lesson end
-        core.listen::<MessageEvent>(&channel, "messageerror", |core, _| {
-            let error = DecodeError::NotText { got: "a message that could not be deserialised".into() };
-            core.reject(String::new(), error, VIA_CHANNEL);
-        });
         spawn_local(connect(core.weak(), Rc::clone(&shared), None));
         Ok(IndexedDbLink { core, shared })
     }
@@ -230,7 +222,7 @@ impl IndexedDbLink {
 
     /// Raw text that is not an envelope, onto the channel (fault injection).
     pub fn send_raw(&self, text: &str) -> Result<(), Reason> {
-        self.core.send_raw(text, VIA_CHANNEL, post_on(&self.shared.channel))
+        self.core.send_raw(text, VIA_CHANNEL, self.shared.channel.post())
     }
 
     /// Asks for the next version: this tab closes its own connection first (or it would block
@@ -299,7 +291,7 @@ impl IndexedDbLink {
 /// else reports why `what` failed.
 fn tell_when_committed(
     core: Weak<IdbCore>,
-    channel: BroadcastChannel,
+    channel: ChannelLink,
     transaction: IdbTransaction,
     key: String,
     what: &'static str,
@@ -310,7 +302,7 @@ fn tell_when_committed(
         match done {
             Ok(()) => {
                 core.emit(Event::Other(IdbNews::Committed { key: key.clone() }));
-                core.send_upkeep(IdbMsg::Wrote { key }, post_on(&channel));
+                core.send_upkeep(IdbMsg::Wrote { key }, channel.post());
             }
             Err(why) => core.emit(Event::Other(failed(what, why))),
         }
@@ -426,7 +418,7 @@ async fn connect(core: Weak<IdbCore>, shared: Rc<Shared>, version: Option<u32>) 
     live.set_state(LinkState::Ready);
     live.emit(Event::Other(IdbNews::Opened { version }));
     if asked.is_some() {
-        live.send_upkeep(IdbMsg::Upgraded { version }, post_on(&shared.channel));
+        live.send_upkeep(IdbMsg::Upgraded { version }, shared.channel.post());
     }
 }
 

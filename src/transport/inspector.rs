@@ -14,10 +14,9 @@ use crosstalk_protocol::inspector::{
 };
 use crosstalk_protocol::inspector::{WATCH_INTERVAL_MS, WATCH_LASTS_MS};
 use gloo::timers::callback::Interval;
-use wasm_bindgen::JsValue;
-use web_sys::{BroadcastChannel, MessageEvent};
 
-use super::core::{js_error_text, Core, Event, LinkState, Via};
+use super::channel::ChannelLink;
+use super::core::{Core, Event, LinkState, Via};
 use crate::clock::now_ms;
 use crate::log::{Direction, LogBook, Logged};
 
@@ -30,22 +29,17 @@ pub use crosstalk_glue::worker_tap::watch_sized;
 
 pub type InspectorEvent = Event<InspectorMsg>;
 
-fn post_on(channel: &BroadcastChannel) -> impl Fn(&JsValue) -> Result<(), JsValue> + '_ {
-    move |text| channel.post_message(text)
-}
-
 /// `/inspector`'s end: watches, and reports the batches every other tab sends.
 pub struct InspectorLink {
     core: Rc<Core<InspectorMsg>>,
-    channel: BroadcastChannel,
+    channel: ChannelLink,
 }
 
 impl InspectorLink {
     pub fn open(sink: impl Fn(InspectorEvent) + 'static) -> Result<InspectorLink, String> {
-        let channel = BroadcastChannel::new(INSPECTOR_CHANNEL).map_err(|e| js_error_text(&e))?;
+        let channel = ChannelLink::new(INSPECTOR_CHANNEL)?;
         let core = Core::new(Core::<InspectorMsg>::own_sender("inspector"), LinkState::Ready, sink);
-        core.listen::<MessageEvent>(&channel, "message", |core, event| {
-            let Some(envelope) = core.read(&event.data(), VIA_INSPECTOR) else { return };
+        channel.listen(&core, VIA_INSPECTOR, |core, envelope| {
             // Another inspector's watch is its business.
             if !matches!(envelope.body, InspectorMsg::Watch { .. }) {
                 core.received(envelope, VIA_INSPECTOR);
@@ -53,7 +47,7 @@ impl InspectorLink {
         });
         let watching = channel.clone();
         core.every(WATCH_INTERVAL_MS, move |core| {
-            core.send_upkeep(InspectorMsg::Watch { fresh: false }, post_on(&watching));
+            core.send_upkeep(InspectorMsg::Watch { fresh: false }, watching.post());
         });
         let watch = InspectorLink { core, channel };
         watch.ask_everything();
@@ -62,7 +56,7 @@ impl InspectorLink {
 
     /// Asks every tab for all its log holds, not only what is new.
     pub fn ask_everything(&self) {
-        self.core.send_upkeep(InspectorMsg::Watch { fresh: true }, post_on(&self.channel));
+        self.core.send_upkeep(InspectorMsg::Watch { fresh: true }, self.channel.post());
     }
 }
 
@@ -89,7 +83,7 @@ struct Route {
 /// The page's one publisher on the side channel.
 struct Tap {
     core: Rc<Core<InspectorMsg>>,
-    channel: BroadcastChannel,
+    channel: ChannelLink,
     watched_until: Cell<f64>,
     /// Bumped by each `fresh` watch: every route starts again from its oldest entry.
     generation: Cell<u64>,
@@ -115,7 +109,7 @@ pub fn publish_route(log: Weak<dyn Published>) {
 
 impl Tap {
     fn open() -> Option<Rc<Tap>> {
-        let channel = BroadcastChannel::new(INSPECTOR_CHANNEL).ok()?;
+        let channel = ChannelLink::new(INSPECTOR_CHANNEL).ok()?;
         let core = Core::new(Core::<InspectorMsg>::own_sender("tab"), LinkState::Ready, |_| {});
         let tap = Rc::new_cyclic(|me| Tap {
             core: Rc::clone(&core),
@@ -127,12 +121,8 @@ impl Tap {
             me: me.clone(),
         });
         let hearing = Rc::downgrade(&tap);
-        core.listen::<MessageEvent>(&channel, "message", move |core, event| {
-            let short = watch_sized(&event.data());
-            if !short {
-                return;
-            }
-            let Some(envelope) = core.read(&event.data(), VIA_INSPECTOR) else { return };
+        // Other tabs' records are many and large: only a message the size of a watch is read.
+        channel.listen_for(&core, VIA_INSPECTOR, watch_sized, move |_, envelope| {
             if let (InspectorMsg::Watch { fresh }, Some(tap)) = (envelope.body, hearing.upgrade()) {
                 tap.watched(fresh);
             }
@@ -183,7 +173,7 @@ impl Tap {
             route.next.set((generation, newest + 1));
             let body = InspectorMsg::Records { route: path.clone(), records: batch };
             // A tab that cannot publish has nobody to tell but the inspector, which will not hear.
-            let _ = self.core.send_quietly(body, post_on(&self.channel));
+            let _ = self.core.send_quietly(body, self.channel.post());
         }
     }
 }

@@ -35,6 +35,7 @@ pub use crosstalk_glue::js_wire;
 pub mod atomics;
 pub mod bench;
 pub mod broadcast;
+pub mod channel;
 pub mod core;
 pub mod detect;
 mod fault_injection;

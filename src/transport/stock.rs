@@ -10,8 +10,9 @@ use std::rc::{Rc, Weak};
 use crosstalk_protocol::stock::StockMsg;
 use crosstalk_protocol::{Reason, ReasonCode, Sender};
 use wasm_bindgen::JsValue;
-use web_sys::{BroadcastChannel, MessageEvent, Storage, StorageEvent};
+use web_sys::{MessageEvent, Storage, StorageEvent};
 
+use super::channel::ChannelLink;
 use super::core::{js_error_text, read_wire, Core, Event, LinkState, Via};
 use super::shared_worker::{SharedWorkerLink, StoreEvent, SHARED_STORE_URL};
 use super::websocket::{relay_url, RelayEvent, RelayLink};
@@ -75,7 +76,7 @@ impl StockTransport {
 pub type StockEvent = Event<StockMsg>;
 
 enum Carrier {
-    Channel(BroadcastChannel),
+    Channel(ChannelLink),
     Storage(Storage),
     /// The tick travels as the value of one key; every other tab is pushed the change. The slot
     /// is refilled when the shared worker goes away (a new one starts).
@@ -137,12 +138,8 @@ impl StockLink {
         let core = Core::new(sender, LinkState::Ready, sink);
         let carrier = match transport {
             StockTransport::Broadcast => {
-                let channel = BroadcastChannel::new(STOCK_CHANNEL).map_err(|e| js_error_text(&e))?;
-                core.listen::<MessageEvent>(&channel, "message", |core, event| {
-                    if let Some(envelope) = core.read(&event.data(), VIA_STOCK) {
-                        core.received(envelope, VIA_STOCK);
-                    }
-                });
+                let channel = ChannelLink::new(STOCK_CHANNEL)?;
+                channel.listen(&core, VIA_STOCK, |core, envelope| core.received(envelope, VIA_STOCK));
                 Carrier::Channel(channel)
             }
             StockTransport::Storage => {
@@ -278,7 +275,7 @@ impl Carrier {
     /// Hands one message's text to the transport, for every other tab.
     fn post(&self, text: &str) -> Result<(), JsValue> {
         match self {
-            Carrier::Channel(channel) => channel.post_message(&JsValue::from_str(text)),
+            Carrier::Channel(channel) => channel.post()(&JsValue::from_str(text)),
             Carrier::Storage(storage) => storage.set_item(STOCK_CHANNEL, text),
             Carrier::Store(slot) => as_js(set_in(slot, text)),
             Carrier::Relay(link) => as_js(link.send_text(text)),

@@ -9,19 +9,18 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use super::channel::ChannelLink;
+use super::core::{Core, LinkState, Via};
+use super::stock::StockEvent;
 use crosstalk_protocol::stock::{StockMsg, LOBBY_CHANNEL};
 use crosstalk_protocol::{Reason, Sender};
-use web_sys::{BroadcastChannel, MessageEvent};
-
-use super::core::{js_error_text, Core, LinkState, Via};
-use super::stock::StockEvent;
 
 pub const VIA_LOBBY: Via = "stock lobby";
 
 /// This tab in the lobby. Dropping it leaves.
 pub struct StockLobbyLink {
     core: Rc<Core<StockMsg>>,
-    channel: BroadcastChannel,
+    channel: ChannelLink,
 }
 
 impl StockLobbyLink {
@@ -29,19 +28,15 @@ impl StockLobbyLink {
         sender: Rc<RefCell<Sender>>,
         sink: impl Fn(StockEvent) + 'static,
     ) -> Result<StockLobbyLink, String> {
-        let channel = BroadcastChannel::new(LOBBY_CHANNEL).map_err(|e| js_error_text(&e))?;
+        let channel = ChannelLink::new(LOBBY_CHANNEL)?;
         let core = Core::new(sender, LinkState::Ready, sink);
-        core.listen::<MessageEvent>(&channel, "message", |core, event| {
-            if let Some(envelope) = core.read(&event.data(), VIA_LOBBY) {
-                core.received(envelope, VIA_LOBBY);
-            }
-        });
+        channel.listen(&core, VIA_LOBBY, |core, envelope| core.received(envelope, VIA_LOBBY));
         Ok(StockLobbyLink { core, channel })
     }
 
     /// Says `body` to every other tab in the lobby.
     pub fn say(&self, body: StockMsg) -> Result<(), Reason> {
-        self.core.send(body, VIA_LOBBY, |text| self.channel.post_message(text))
+        self.core.send(body, VIA_LOBBY, self.channel.post())
     }
 }
 

@@ -14,8 +14,8 @@ use crosstalk_protocol::{DecodeError, Payload, Reason, ReasonCode, SenderId};
 use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{BroadcastChannel, MessageEvent};
 
+use super::channel::ChannelLink;
 use super::core::{js_error_text, Core, Event, LinkState, Via};
 use super::lock_request::{locks, Ask, LockRequest, Outcome};
 
@@ -85,7 +85,7 @@ struct Mine {
 /// This tab on the route. Dropping it lets its lock go (unless it holds forever) and stops.
 pub struct WebLocksLink {
     core: Rc<Core<LocksMsg, LockNews>>,
-    channel: BroadcastChannel,
+    channel: ChannelLink,
     locks: JsValue,
     mine: Rc<RefCell<Option<Mine>>>,
     numbers: Cell<u64>,
@@ -97,15 +97,11 @@ pub struct WebLocksLink {
     _watched: Rc<RefCell<HashMap<SenderId, LockRequest>>>,
 }
 
-fn post_on(channel: &BroadcastChannel) -> impl Fn(&JsValue) -> Result<(), JsValue> + '_ {
-    move |text| channel.post_message(text)
-}
-
 impl WebLocksLink {
     pub fn open(sink: impl Fn(LocksEvent) + 'static) -> Result<WebLocksLink, String> {
         let why = || super::missing::why_missing(&crosstalk_protocol::catalog::WEB_LOCKS.needs);
         let locks = locks().ok_or_else(|| why().unwrap_or_else(|| "no navigator.locks".into()))?;
-        let channel = BroadcastChannel::new(CHANNEL).map_err(|e| js_error_text(&e))?;
+        let channel = ChannelLink::new(CHANNEL)?;
         let core =
             Core::checking_order(Core::<LocksMsg, LockNews>::own_sender("tab"), LinkState::Ready, sink);
         // The others hear of this tab only once its life lock is held: a hello that overtook the
@@ -115,13 +111,12 @@ impl WebLocksLink {
         let life =
             LockRequest::request(&locks, &life_lock(&core.sender_id()), Ask::EXCLUSIVE, move |outcome| {
                 if let (Outcome::Granted, Some(core)) = (outcome, greeter.upgrade()) {
-                    core.send_upkeep(LocksMsg::Hello, post_on(&greeting));
+                    core.send_upkeep(LocksMsg::Hello, greeting.post());
                 }
             })?;
         let watched: Rc<RefCell<HashMap<SenderId, LockRequest>>> = Rc::default();
         let (replies, watching, their_locks) = (channel.clone(), Rc::clone(&watched), locks.clone());
-        core.listen::<MessageEvent>(&channel, "message", move |core, event| {
-            let Some(envelope) = core.read(&event.data(), VIA_CHANNEL) else { return };
+        channel.listen(&core, VIA_CHANNEL, move |core, envelope| {
             let from = envelope.from.clone();
             let changed = matches!(envelope.body, LocksMsg::Changed { .. });
             let hello = matches!(envelope.body, LocksMsg::Hello);
@@ -130,16 +125,12 @@ impl WebLocksLink {
                 let watched = watch(core, &their_locks, &watching, from);
                 // Only a newcomer is answered, so two tabs greet each other once.
                 if watched {
-                    core.send_upkeep(LocksMsg::Hello, post_on(&replies));
+                    core.send_upkeep(LocksMsg::Hello, replies.post());
                 }
             }
             if changed {
                 query(core, &their_locks);
             }
-        });
-        core.listen::<MessageEvent>(&channel, "messageerror", |core, _| {
-            let error = DecodeError::NotText { got: "a message that could not be deserialised".into() };
-            core.reject(String::new(), error, VIA_CHANNEL);
         });
         let polled = locks.clone();
         core.every(CENSUS_INTERVAL_MS, move |core| query(core, &polled));
@@ -234,13 +225,13 @@ impl WebLocksLink {
     /// A note to the other tabs, over the channel beside the locks.
     // lesson: web-locks
     pub fn send_text(&self, text: impl Into<Payload>) -> Result<(), Reason> {
-        self.core.send(LocksMsg::Text { text: text.into() }, VIA_CHANNEL, post_on(&self.channel))
+        self.core.send(LocksMsg::Text { text: text.into() }, VIA_CHANNEL, self.channel.post())
     }
     // lesson end
 
     /// Raw text that is not an envelope, onto the channel (fault injection).
     pub fn send_raw(&self, text: &str) -> Result<(), Reason> {
-        self.core.send_raw(text, VIA_CHANNEL, post_on(&self.channel))
+        self.core.send_raw(text, VIA_CHANNEL, self.channel.post())
     }
 
     /// Tears this page down without letting go of anything, as a crash does: it reloads, and no
@@ -269,9 +260,9 @@ fn news_word(news: &LockNews) -> &'static str {
 }
 
 /// Tells the other tabs what this one did with `lock`, so they read the census again.
-fn tell(core: &Core<LocksMsg, LockNews>, channel: &BroadcastChannel, lock: &str, what: &str) {
+fn tell(core: &Core<LocksMsg, LockNews>, channel: &ChannelLink, lock: &str, what: &str) {
     let body = LocksMsg::Changed { lock: lock.to_owned(), what: what.to_owned() };
-    core.send_upkeep(body, post_on(channel));
+    core.send_upkeep(body, channel.post());
 }
 
 /// Asks for `from`'s life lock: granted only when that tab is gone. False when too many are watched.

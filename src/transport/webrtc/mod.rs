@@ -35,11 +35,11 @@ use gloo::timers::callback::Timeout;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    BroadcastChannel, MessageEvent, RtcConfiguration, RtcDataChannel, RtcDataChannelEvent,
-    RtcDataChannelInit, RtcIceCandidateInit, RtcPeerConnection, RtcPeerConnectionIceEvent, RtcSdpType,
-    RtcSessionDescriptionInit,
+    MessageEvent, RtcConfiguration, RtcDataChannel, RtcDataChannelEvent, RtcDataChannelInit,
+    RtcIceCandidateInit, RtcPeerConnection, RtcPeerConnectionIceEvent, RtcSdpType, RtcSessionDescriptionInit,
 };
 
+use super::channel::ChannelLink;
 use super::core::{js_error_text, Core, Event, LinkState, Via};
 use super::websocket::{relay_url, RelayEvent, RelayLink};
 use crate::clock::random;
@@ -130,7 +130,7 @@ pub type SignalEvent = Event<RtcSignal, RtcNews>;
 pub type DataEvent = Event<RtcData>;
 
 enum Carrier {
-    Channel(BroadcastChannel),
+    Channel(ChannelLink),
     Relay(RelayLink),
 }
 
@@ -208,12 +208,10 @@ impl WebRtcLink {
                 // The route's channel, or one of a room's own (`?room=`, the bench's pair).
                 let name =
                     if room == DEFAULT_ROOM { CHANNEL.to_owned() } else { format!("{CHANNEL}:{room}") };
-                let channel = BroadcastChannel::new(&name).map_err(|e| js_error_text(&e))?;
+                let channel = ChannelLink::new(&name)?;
                 let hearing = Rc::downgrade(&inner);
-                signal.listen::<MessageEvent>(&channel, "message", move |core, event| {
-                    if let (Some(inner), Some(envelope)) =
-                        (hearing.upgrade(), core.read(&event.data(), VIA_SIGNALLING))
-                    {
+                channel.listen(&signal, VIA_SIGNALLING, move |_, envelope| {
+                    if let Some(inner) = hearing.upgrade() {
                         inner.on_signal(envelope);
                     }
                 });

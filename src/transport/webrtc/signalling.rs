@@ -13,9 +13,7 @@ impl Inner {
     pub(super) fn post_signal(&self, body: RtcSignal) -> Result<(), Reason> {
         let carrier = self.carrier.borrow();
         match carrier.as_ref() {
-            Some(Carrier::Channel(channel)) => {
-                self.signal.send(body, VIA_SIGNALLING, |wire| channel.post_message(wire))
-            }
+            Some(Carrier::Channel(channel)) => self.signal.send(body, VIA_SIGNALLING, channel.post()),
             Some(Carrier::Relay(link)) => self.signal.send(body, VIA_SIGNALLING, |wire| {
                 link.send_text(wire.as_string().unwrap_or_default())
                     .map_err(|reason| JsValue::from_str(&reason.text))
