@@ -106,6 +106,48 @@ impl<S: RouteState> RouteHandle<S> {
         }
     }
 
+    /// A button's click that does `act` through the transport in `slot`, or logs why not (see
+    /// [`RouteHandle::through`]).
+    pub fn press<T: 'static, E: 'static>(
+        &self,
+        slot: &Slot<T>,
+        missing: &'static str,
+        what: &'static str,
+        act: impl Fn(&T) -> Result<(), Reason> + 'static,
+    ) -> Callback<E> {
+        let (route, slot) = (self.clone(), Rc::clone(slot));
+        Callback::from(move |_: E| {
+            route.through(&slot, missing, what, &act);
+        })
+    }
+
+    /// Like [`RouteHandle::press`], for a control that hands over a value (the text to send).
+    pub fn press_with<T: 'static, V: 'static>(
+        &self,
+        slot: &Slot<T>,
+        missing: &'static str,
+        what: &'static str,
+        act: impl Fn(&T, &V) -> Result<(), Reason> + 'static,
+    ) -> Callback<V> {
+        let (route, slot) = (self.clone(), Rc::clone(slot));
+        Callback::from(move |value: V| {
+            route.through(&slot, missing, what, |t| act(t, &value));
+        })
+    }
+
+    /// Like [`RouteHandle::press_with`], for a composer that clears its text once it was sent:
+    /// the callback says whether it was.
+    pub fn send_with<T: 'static, V: 'static>(
+        &self,
+        slot: &Slot<T>,
+        missing: &'static str,
+        what: &'static str,
+        act: impl Fn(&T, &V) -> Result<(), Reason> + 'static,
+    ) -> Callback<V, bool> {
+        let (route, slot) = (self.clone(), Rc::clone(slot));
+        Callback::from(move |value: V| route.through(&slot, missing, what, |t| act(t, &value)))
+    }
+
     /// Applies `action` now and asks for a render at the next frame.
     pub fn dispatch(&self, action: S::Action) {
         self.fold_in(Input::Act(action));

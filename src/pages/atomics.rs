@@ -58,30 +58,10 @@ pub fn AtomicsPage() -> Html {
             route.through(&ring, NO_RING, &text, |r| r.ping(&text));
         })
     };
-    let on_run = {
-        let (ring, route) = (ring.clone(), route.clone());
-        Callback::from(move |_: MouseEvent| {
-            route.through(&ring, NO_RING, "a run of hops", |r| r.run_hops(BURST_HOPS));
-        })
-    };
-    let on_lie = {
-        let (ring, route) = (ring.clone(), route.clone());
-        Callback::from(move |_: MouseEvent| {
-            route.through(&ring, NO_RING, "a slot whose length lies", AtomicsLink::ping_with_lying_length);
-        })
-    };
-    let on_block = {
-        let (ring, route) = (ring.clone(), route.clone());
-        Callback::from(move |_: MouseEvent| {
-            route.through(&ring, NO_RING, "Atomics.wait on the main thread", AtomicsLink::try_to_block);
-        })
-    };
-    let on_share = {
-        let (ring, route) = (ring.clone(), route.clone());
-        Callback::from(move |_: MouseEvent| {
-            route.through(&ring, NO_RING, "the buffer, to the other tabs", AtomicsLink::share_with_tabs);
-        })
-    };
+    let on_run = route.press(&ring, NO_RING, "a run of hops", |r| r.run_hops(BURST_HOPS));
+    let on_lie = route.press(&ring, NO_RING, "a slot whose length lies", AtomicsLink::ping_with_lying_length);
+    let on_block = route.press(&ring, NO_RING, "Atomics.wait on the main thread", AtomicsLink::try_to_block);
+    let on_share = route.press(&ring, NO_RING, "the buffer, to the other tabs", AtomicsLink::share_with_tabs);
     let on_restart = {
         let (generation, route) = (generation.clone(), route.clone());
         Callback::from(move |_: MouseEvent| {

@@ -64,12 +64,7 @@ pub fn BroadcastPage() -> Html {
         });
     }
 
-    let on_send = {
-        let (member, route) = (member.clone(), route.clone());
-        Callback::from(move |text: String| {
-            route.through(&member, NOT_ON_CHANNEL, "send", |m| m.send_text(&text))
-        })
-    };
+    let on_send = route.send_with(&member, NOT_ON_CHANNEL, "send", |m, text: &String| m.send_text(text));
     let on_channel = {
         let channel = channel.clone();
         Callback::from(move |name: String| {
@@ -87,12 +82,8 @@ pub fn BroadcastPage() -> Html {
             }
         })
     };
-    let on_raw = {
-        let (member, route) = (member.clone(), route.clone());
-        Callback::from(move |raw: String| {
-            route.through(&member, NOT_ON_CHANNEL, "a raw message", |m| m.send_raw(&raw));
-        })
-    };
+    let on_raw =
+        route.press_with(&member, NOT_ON_CHANNEL, "a raw message", |m, raw: &String| m.send_raw(raw));
     let on_vanish = {
         let (member, route, channel) = (member.clone(), route.clone(), channel.clone());
         Callback::from(move |_: MouseEvent| {

@@ -91,12 +91,7 @@ pub fn IndexedDbPage() -> Html {
             route.dispatch(Action::Refuse(on));
         })
     };
-    let on_raw = {
-        let (desk, route) = (desk.clone(), route.clone());
-        Callback::from(move |text: String| {
-            route.through(&desk, NO_DB, "a raw write", |d| d.set_raw(RAW_KEY, &text));
-        })
-    };
+    let on_raw = route.press_with(&desk, NO_DB, "a raw write", |d, text: &String| d.set_raw(RAW_KEY, text));
 
     let state = route.state();
     let (status, detail) = match (&state.failed, state.link) {

@@ -39,28 +39,10 @@ pub fn ServiceWorkerPage() -> Html {
         });
     }
 
-    let on_send = {
-        let (desk, route) = (desk.clone(), route.clone());
-        Callback::from(move |text: String| route.through(&desk, NO_SW, "a message", |d| d.send_text(&text)))
-    };
-    let on_update = {
-        let (desk, route) = (desk.clone(), route.clone());
-        Callback::from(move |_: MouseEvent| {
-            route.through(&desk, NO_SW, "an update", ServiceWorkerLink::update);
-        })
-    };
-    let on_skip = {
-        let (desk, route) = (desk.clone(), route.clone());
-        Callback::from(move |_: MouseEvent| {
-            route.through(&desk, NO_SW, "skip waiting", ServiceWorkerLink::skip_waiting);
-        })
-    };
-    let on_raw = {
-        let (desk, route) = (desk.clone(), route.clone());
-        Callback::from(move |raw: String| {
-            route.through(&desk, NO_SW, "a raw message", |d| d.send_raw(&raw));
-        })
-    };
+    let on_send = route.send_with(&desk, NO_SW, "a message", |d, text: &String| d.send_text(text));
+    let on_update = route.press(&desk, NO_SW, "an update", ServiceWorkerLink::update);
+    let on_skip = route.press(&desk, NO_SW, "skip waiting", ServiceWorkerLink::skip_waiting);
+    let on_raw = route.press_with(&desk, NO_SW, "a raw message", |d, raw: &String| d.send_raw(raw));
 
     let state = route.state();
     let status = state.status();

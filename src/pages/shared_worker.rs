@@ -59,12 +59,7 @@ pub fn SharedWorkerPage() -> Html {
             route.through(&client, NOT_CONNECTED, &format!("get {}", key_label(&key)), |c| c.get(&key));
         })
     };
-    let on_raw = {
-        let (client, route) = (client.clone(), route.clone());
-        Callback::from(move |raw: String| {
-            route.through(&client, NOT_CONNECTED, "a raw message", |c| c.send_raw(&raw));
-        })
-    };
+    let on_raw = route.press_with(&client, NOT_CONNECTED, "a raw message", |c, raw: &String| c.send_raw(raw));
     let on_malformed = {
         let (client, route) = (client.clone(), route.clone());
         Callback::from(move |_: MouseEvent| {

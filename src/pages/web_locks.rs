@@ -61,12 +61,7 @@ pub fn WebLocksPage() -> Html {
         let (desk, route, mode) = (desk.clone(), route.clone(), mode.clone());
         Callback::from(move |_: MouseEvent| ask(&desk, &route, *mode, if_available, steal))
     };
-    let on_release = {
-        let (desk, route) = (desk.clone(), route.clone());
-        Callback::from(move |_: MouseEvent| {
-            route.through(&desk, NO_LOCKS, "a release", WebLocksLink::release);
-        })
-    };
+    let on_release = route.press(&desk, NO_LOCKS, "a release", WebLocksLink::release);
     let on_name = {
         let (desk, route) = (desk.clone(), route.clone());
         Callback::from(move |name: String| {
@@ -86,16 +81,8 @@ pub fn WebLocksPage() -> Html {
             mode.set(Mode::parse(&word).unwrap_or(Mode::Exclusive));
         })
     };
-    let on_send = {
-        let (desk, route) = (desk.clone(), route.clone());
-        Callback::from(move |text: String| route.through(&desk, NO_LOCKS, "a note", |d| d.send_text(&text)))
-    };
-    let on_raw = {
-        let (desk, route) = (desk.clone(), route.clone());
-        Callback::from(move |raw: String| {
-            route.through(&desk, NO_LOCKS, "a raw message", |d| d.send_raw(&raw));
-        })
-    };
+    let on_send = route.send_with(&desk, NO_LOCKS, "a note", |d, text: &String| d.send_text(text));
+    let on_raw = route.press_with(&desk, NO_LOCKS, "a raw message", |d, raw: &String| d.send_raw(raw));
     let on_malformed = {
         let (desk, route) = (desk.clone(), route.clone());
         Callback::from(move |_: MouseEvent| {

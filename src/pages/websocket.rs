@@ -66,10 +66,7 @@ pub fn WebSocketPage() -> Html {
         });
     }
 
-    let on_send = {
-        let (link, route) = (link.clone(), route.clone());
-        Callback::from(move |text: String| route.through(&link, NO_LINK, "send", |l| l.send_text(&text)))
-    };
+    let on_send = route.send_with(&link, NO_LINK, "send", |l, text: &String| l.send_text(text));
     let on_room = {
         let (link, route) = (link.clone(), route.clone());
         Callback::from(move |room: String| {
@@ -84,12 +81,7 @@ pub fn WebSocketPage() -> Html {
         })
     };
 
-    let on_raw = {
-        let (link, route) = (link.clone(), route.clone());
-        Callback::from(move |raw: String| {
-            route.through(&link, NO_LINK, "a raw frame", |l| l.send_raw(&raw));
-        })
-    };
+    let on_raw = route.press_with(&link, NO_LINK, "a raw frame", |l, raw: &String| l.send_raw(raw));
     let state = route.state();
 
     let delay = match state.phase {

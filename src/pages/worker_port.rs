@@ -80,18 +80,9 @@ pub fn WorkerPortPage() -> Html {
         let (port, route) = (port.clone(), route.clone());
         Callback::from(move |text: String| route.through(&port, NO_WORKER, &text, |p| p.send(&text)))
     };
-    let on_raw = {
-        let (port, route) = (port.clone(), route.clone());
-        Callback::from(move |raw: String| {
-            route.through(&port, NO_WORKER, "raw message", |p| p.send_raw(&raw));
-        })
-    };
-    let on_send_malformed = {
-        let (port, route) = (port.clone(), route.clone());
-        Callback::from(move |_: MouseEvent| {
-            route.through(&port, NO_WORKER, "malformed message", |p| p.send_raw("this is not an envelope"));
-        })
-    };
+    let on_raw = route.press_with(&port, NO_WORKER, "raw message", |p, raw: &String| p.send_raw(raw));
+    let on_send_malformed =
+        route.press(&port, NO_WORKER, "malformed message", |p| p.send_raw("this is not an envelope"));
     let on_terminate = {
         let port = port.clone();
         Callback::from(move |_: MouseEvent| {
