@@ -88,7 +88,7 @@ impl Shop {
         };
         let link = WindowLink::listen("shop", expect, move |event| match (event, receiving.upgrade()) {
             (Event::Other(incoming), Some(shop)) => shop.on_incoming(incoming),
-            (event, _) => route.dispatch(Action::Window(event)),
+            (event, _) => route.tell(event, Action::Window),
         });
         *self.link.borrow_mut() = link;
     }
@@ -131,7 +131,7 @@ impl Shop {
             None => Err(Reason::new(ReasonCode::NotReady, "not listening")),
         };
         if let Err(reason) = sent {
-            self.route.dispatch(Action::Window(Event::Refused(reason)));
+            self.route.tell(Event::Refused(reason), Action::Window);
         }
     }
 
@@ -206,14 +206,12 @@ impl Shop {
     pub fn send_raw(&self, text: &str) {
         let Some(frame) = self.frame.window() else {
             let said = "no checkout frame: press Checkout first — the frame is this route's channel";
-            return self
-                .route
-                .dispatch(Action::Window(Event::Refused(Reason::new(ReasonCode::NotReady, said))));
+            return self.route.tell(Event::Refused(Reason::new(ReasonCode::NotReady, said)), Action::Window);
         };
         if let Some(Err(reason)) =
             self.link.borrow().as_ref().map(|l| l.send_raw(&frame, text, &self.config.to_provider))
         {
-            self.route.dispatch(Action::Window(Event::Refused(reason)));
+            self.route.tell(Event::Refused(reason), Action::Window);
         }
     }
 

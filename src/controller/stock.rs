@@ -187,7 +187,7 @@ impl StockDesk {
                 return;
             }
             let ready = matches!(event, Event::State(LinkState::Ready));
-            route.dispatch(Action::Bus(event));
+            route.tell(event, Action::Bus);
             if let (true, Some(desk)) = (ready, weak.upgrade()) {
                 desk.pay_an_owed_tick();
             }
@@ -219,7 +219,7 @@ impl StockDesk {
                 Event::Received { envelope, .. } => Some((envelope.from.clone(), envelope.body.clone())),
                 _ => None,
             };
-            route.dispatch(Action::Bus(event));
+            route.tell(event, Action::Bus);
             if let Some((from, body)) = heard {
                 match body {
                     StockMsg::Gone => desk.roster.borrow_mut().gone(&from),
@@ -267,7 +267,7 @@ impl StockDesk {
         let Some(body) = said else { return };
         let sent = self.lobby.borrow().as_ref().map(|lobby| lobby.say(body));
         if let Some(Err(reason)) = sent {
-            self.route.dispatch(Action::Bus(Event::Refused(reason)));
+            self.route.tell(Event::Refused(reason), Action::Bus);
         }
     }
 
@@ -385,7 +385,7 @@ impl StockDesk {
                         self.watch.borrow_mut().tick_sent(not_ready);
                     }
                     if let Some(Err(reason)) = sent {
-                        self.route.dispatch(Action::Bus(Event::Refused(reason)));
+                        self.route.tell(Event::Refused(reason), Action::Bus);
                     }
                 }
                 Step::Leading { .. } => {

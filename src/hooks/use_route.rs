@@ -20,10 +20,12 @@ use yew::prelude::*;
 use crate::clock::now_ms;
 use crate::log::LogBook;
 use crate::log_view::{LogSource, LogView};
+use crate::state::told::{tell, Own};
 pub use crate::state::RouteState;
 use crate::state::{fold, Dispatch, Input, Refusal};
 use crate::transport::inspector::{publish_route, Published};
 use crate::transport::learn_store;
+use crate::transport::Event;
 use crosstalk_protocol::{Reason, ReasonCode};
 
 /// How long a render may wait when no animation frame comes (hidden tabs get none).
@@ -184,6 +186,16 @@ impl<S: RouteState> RouteHandle<S> {
     pub fn sink<E>(&self, action: impl Fn(E) -> S::Action + 'static) -> impl Fn(E) + 'static {
         let route = self.clone();
         move |event| route.dispatch(action(event))
+    }
+
+    /// A sink for a transport of the core: the events every route tells alike are logged alike
+    /// (`state::told`), and the rest become the route's action through `own`.
+    pub fn events<B: crosstalk_protocol::Body, X>(
+        &self,
+        own: impl Fn(Own<B, X>) -> S::Action + 'static,
+    ) -> impl Fn(Event<B, X>) + 'static {
+        let route = self.clone();
+        move |event| route.fold_in(tell(event, &own, now_ms()))
     }
 
     /// A callback that dispatches what `action` makes of its argument.

@@ -14,8 +14,9 @@ use crate::controller::atomics_limit;
 use crate::hooks::{use_route, Slot};
 use crate::i18n::{use_i18n, Text};
 use crate::state::atomics::{state_attr, state_detail, Action, AtomicsState, LimitRow, DIAGRAM};
+use crate::state::told::Own;
 use crate::transport::atomics::{AtomicsLink, ATOMICS_WORKER_URL};
-use crate::transport::{Event, LinkState};
+use crate::transport::LinkState;
 
 /// What a refusal says when no ring runs.
 const NO_RING: &str = "no ring is running";
@@ -31,9 +32,9 @@ pub fn AtomicsPage() -> Html {
     {
         let (ring, route) = (ring.clone(), route.clone());
         use_effect_with(*generation, move |_| {
-            match AtomicsLink::spawn(ATOMICS_WORKER_URL, route.sink(Action::Ring)) {
+            match AtomicsLink::spawn(ATOMICS_WORKER_URL, route.events(Action::Ring)) {
                 Ok(spawned) => *ring.borrow_mut() = Some(spawned),
-                Err(reason) => route.dispatch(Action::Ring(Event::State(LinkState::Failed(format!(
+                Err(reason) => route.dispatch(Action::Ring(Own::State(LinkState::Failed(format!(
                     "could not create the worker: {reason}"
                 ))))),
             }

@@ -46,7 +46,7 @@ pub fn BroadcastPage() -> Html {
         use_effect_with((*channel).clone(), move |name: &String| {
             let search = crate::page_query::search();
             let roster = peer_timeout_from_query(&search).map_or_else(Roster::default, Roster::with_timeout);
-            match BroadcastLink::join_with(name, sender, roster, route.sink(Action::Channel)) {
+            match BroadcastLink::join_with(name, sender, roster, route.events(Action::Channel)) {
                 Ok(joined) => {
                     joined.set_fault(*fault_now.borrow());
                     route.dispatch(Action::Joined { name: name.clone() });

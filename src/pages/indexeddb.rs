@@ -34,7 +34,7 @@ pub fn IndexedDbPage() -> Html {
     {
         let (desk, route) = (desk.clone(), route.clone());
         use_effect_with((), move |_| {
-            match IndexedDbLink::open(route.sink(Action::Idb)) {
+            match IndexedDbLink::open(route.events(Action::Idb)) {
                 Ok(opened) => {
                     route.dispatch(Action::Opened { me: opened.sender_id() });
                     *desk.borrow_mut() = Some(opened);

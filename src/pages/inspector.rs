@@ -49,7 +49,7 @@ pub fn InspectorPage() -> Html {
     {
         let (watch, route) = (watch.clone(), route.clone());
         use_effect_with((), move |_| {
-            match InspectorLink::open(route.sink(Action::Channel)) {
+            match InspectorLink::open(route.events(Action::Channel)) {
                 Ok(opened) => *watch.borrow_mut() = Some(opened),
                 Err(why) => route.dispatch(Action::Failed(why)),
             }

@@ -31,7 +31,7 @@ pub fn ServiceWorkerPage() -> Html {
     {
         let (desk, route) = (desk.clone(), route.clone());
         use_effect_with((), move |_| {
-            match ServiceWorkerLink::open(route.sink(Action::Sw)) {
+            match ServiceWorkerLink::open(route.events(Action::Sw)) {
                 Ok(opened) => *desk.borrow_mut() = Some(opened),
                 Err(reason) => route.dispatch(Action::Unsupported(reason)),
             }

@@ -40,7 +40,7 @@ pub fn SharedWorkerPage() -> Html {
             // expiry, is its own instance.
             let search = crate::page_query::search();
             let url = store_url(slow, &search);
-            *client.borrow_mut() = Some(SharedWorkerLink::connect(&url, route.sink(Action::Store)));
+            *client.borrow_mut() = Some(SharedWorkerLink::connect(&url, route.events(Action::Store)));
             // Dropping says goodbye, so the other tabs' count drops at once.
             move || drop(client.borrow_mut().take())
         });

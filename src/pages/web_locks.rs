@@ -46,7 +46,7 @@ pub fn WebLocksPage() -> Html {
     {
         let (desk, route) = (desk.clone(), route.clone());
         use_effect_with((), move |_| {
-            match WebLocksLink::open(route.sink(Action::Locks)) {
+            match WebLocksLink::open(route.events(Action::Locks)) {
                 Ok(opened) => {
                     route.dispatch(Action::Opened { me: opened.sender_id() });
                     *desk.borrow_mut() = Some(opened);

@@ -50,10 +50,13 @@ pub fn WebRtcPage() -> Html {
             let missing = crate::transport::missing::missing(&crosstalk_protocol::catalog::WEBRTC.needs);
             let opened = match missing {
                 Some(_) => Err(None),
-                None => {
-                    WebRtcLink::open(signalling, &room, route.sink(Action::Signal), route.sink(Action::Data))
-                        .map_err(Some)
-                }
+                None => WebRtcLink::open(
+                    signalling,
+                    &room,
+                    route.events(Action::Signal),
+                    route.events(Action::Data),
+                )
+                .map_err(Some),
             };
             match opened {
                 Ok(opened) => {

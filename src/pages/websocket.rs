@@ -53,7 +53,7 @@ pub fn WebSocketPage() -> Html {
                 Some(url) => {
                     // One sender for the page: numbering goes on across reconnects.
                     let sender = Rc::new(RefCell::new(Sender::new(SenderId::new("tab", random))));
-                    let opened = RelayLink::open(&url, DEFAULT_ROOM, sender, route.sink(Action::Relay));
+                    let opened = RelayLink::open(&url, DEFAULT_ROOM, sender, route.events(Action::Relay));
                     *link.borrow_mut() = Some(opened);
                 }
                 None => route.refuse(

@@ -12,9 +12,10 @@ use crate::components::raw_composer::RawComposer;
 use crate::components::route_frame::RouteFrame;
 use crate::components::status::StatusPanel;
 use crate::hooks::{use_route, Slot};
+use crate::state::told::Own;
 use crate::state::worker_port::{state_attr, state_detail, Action, WorkerPortState, DIAGRAM};
 use crate::transport::worker_port::{WorkerPortLink, ECHO_WORKER_URL};
-use crate::transport::{Event, LinkState};
+use crate::transport::LinkState;
 
 /// Faults a QA person (or a test) can inject from the page.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -65,9 +66,9 @@ pub fn WorkerPortPage() -> Html {
     {
         let (port, route) = (port.clone(), route.clone());
         use_effect_with((*generation, *fault), move |&(_, fault)| {
-            match WorkerPortLink::spawn(fault.worker_url(), route.sink(Action::Transport)) {
+            match WorkerPortLink::spawn(fault.worker_url(), route.events(Action::Transport)) {
                 Ok(spawned) => *port.borrow_mut() = Some(spawned),
-                Err(reason) => route.dispatch(Action::Transport(Event::State(LinkState::Failed(format!(
+                Err(reason) => route.dispatch(Action::Transport(Own::State(LinkState::Failed(format!(
                     "could not create the worker: {reason}"
                 ))))),
             }

@@ -6,7 +6,7 @@
 use crosstalk_protocol::atomics::{AtomicsMsg, SlotState, SLOTS};
 use crosstalk_protocol::Reason;
 
-use super::told::{told, Own};
+use super::told::{Own, OwnOf};
 use super::RouteState;
 use crate::diagram::{Diagram, Step};
 use crate::i18n::{Said, Text};
@@ -85,7 +85,7 @@ impl Default for AtomicsState {
 }
 
 pub enum Action {
-    Ring(AtomicsRingEvent),
+    Ring(OwnOf<AtomicsRingEvent>),
     Restarting,
     /// The limit row's measurements began.
     Measuring,
@@ -219,11 +219,7 @@ impl RouteState for AtomicsState {
 }
 
 impl AtomicsState {
-    fn on_event(&mut self, event: AtomicsRingEvent, at_ms: f64) -> Option<Entry> {
-        let own = match told(event, at_ms) {
-            Ok(entry) => return Some(entry),
-            Err(own) => own,
-        };
+    fn on_event(&mut self, own: OwnOf<AtomicsRingEvent>, at_ms: f64) -> Option<Entry> {
         Some(match own {
             Own::State(link) => {
                 let said = match &link {
@@ -315,11 +311,10 @@ impl AtomicsState {
 mod tests {
     use super::*;
     use crate::log::Status;
-    use crate::transport::Event;
     use crosstalk_protocol::ReasonCode;
 
     fn apply(state: &mut AtomicsState, log: &mut LogBook, event: AtomicsEvent) {
-        state.apply(Action::Ring(Event::Other(event)), 1.0, log);
+        state.apply(Action::Ring(Own::Other(event)), 1.0, log);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use crosstalk_protocol::broadcast::BroadcastMsg;
 use crosstalk_protocol::Body as _;
 
-use super::told::{told, Own};
+use super::told::{Own, OwnOf};
 use super::RouteState;
 use crate::diagram::{Diagram, Step};
 use crate::i18n::Text;
@@ -45,7 +45,7 @@ pub struct BroadcastState {
 }
 
 pub enum Action {
-    Channel(BroadcastEvent),
+    Channel(OwnOf<BroadcastEvent>),
     Joined {
         name: String,
     },
@@ -124,11 +124,7 @@ impl RouteState for BroadcastState {
 }
 
 impl BroadcastState {
-    fn on_event(&mut self, event: BroadcastEvent, at_ms: f64, log: &mut LogBook) {
-        let own = match told(event, at_ms) {
-            Ok(entry) => return log.push(entry),
-            Err(own) => own,
-        };
+    fn on_event(&mut self, own: OwnOf<BroadcastEvent>, at_ms: f64, log: &mut LogBook) {
         match own {
             Own::Sent { envelope, .. } => {
                 let entry = match &envelope.body {
@@ -201,7 +197,7 @@ mod tests {
     fn the_walkthrough_steps_tick_on_a_peer_a_text_from_it_and_its_goodbye_and_not_on_this_tabs_own_text() {
         let (mut state, mut log) = (BroadcastState::default(), LogBook::default());
         let heard = |body, seq| {
-            Action::Channel(Event::Received {
+            Action::Channel(Own::Received {
                 envelope: envelope(body, seq),
                 via: "channel",
                 order: Order::InOrder,
@@ -209,9 +205,9 @@ mod tests {
         };
         assert!(CHAPTER.iter().all(|step| !state.reached(step.id)));
         let own = envelope(BroadcastMsg::Text { text: "mine".into() }, 1);
-        state.apply(Action::Channel(Event::Sent { envelope: own, via: "channel" }), 0.0, &mut log);
+        state.apply(Action::Channel(Own::Sent { envelope: own, via: "channel" }), 0.0, &mut log);
         assert!(!state.reached("from-other-tab"), "this tab's own text is not the other tab's");
-        state.apply(Action::Channel(Event::Other(Peers { count: 1, left: Vec::new() })), 0.0, &mut log);
+        state.apply(Action::Channel(Own::Other(Peers { count: 1, left: Vec::new() })), 0.0, &mut log);
         assert!(state.reached("second-tab"));
         state.apply(heard(BroadcastMsg::Hello, 1), 0.0, &mut log);
         assert!(!state.reached("from-other-tab"), "a hello is not a text");
@@ -226,14 +222,14 @@ mod tests {
     fn the_first_text_sent_explains_that_it_does_not_come_back() {
         let (mut state, mut log) = (BroadcastState { peers: 2, ..Default::default() }, LogBook::default());
         let sent = envelope(BroadcastMsg::Text { text: "hi".into() }, 1);
-        state.apply(Action::Channel(Event::Sent { envelope: sent.clone(), via: "channel" }), 0.0, &mut log);
+        state.apply(Action::Channel(Own::Sent { envelope: sent.clone(), via: "channel" }), 0.0, &mut log);
         let first = lines(&log);
         assert_eq!(first.len(), 2);
         assert!(
             first[1].payload.text().contains("2 other tabs")
                 && first[1].payload.text().contains("does not deliver to the sender")
         );
-        state.apply(Action::Channel(Event::Sent { envelope: sent, via: "channel" }), 0.0, &mut log);
+        state.apply(Action::Channel(Own::Sent { envelope: sent, via: "channel" }), 0.0, &mut log);
         assert_eq!(log.len(), 3, "said once per channel");
     }
 
@@ -252,7 +248,7 @@ mod tests {
     #[test]
     fn ordering_problems_are_flagged_on_the_entry_with_their_code() {
         let (mut state, mut log) = (BroadcastState::default(), LogBook::default());
-        let event = Event::Received {
+        let event = Own::Received {
             envelope: envelope(BroadcastMsg::Text { text: "x".into() }, 9),
             via: "channel",
             order: Order::Gap { expected: 7, got: 9 },
@@ -269,7 +265,7 @@ mod tests {
     #[test]
     fn expiry_updates_the_count_and_names_who_left() {
         let (mut state, mut log) = (BroadcastState { peers: 2, ..Default::default() }, LogBook::default());
-        let event = Event::Other(Peers { count: 1, left: vec![SenderId("tab-gone".into())] });
+        let event = Own::Other(Peers { count: 1, left: vec![SenderId("tab-gone".into())] });
         state.apply(Action::Channel(event), 0.0, &mut log);
         assert_eq!(state.peers, 1);
         assert!(lines(&log)[0].payload.text().starts_with("tab-gone stopped answering"));
@@ -280,7 +276,13 @@ mod tests {
         let (mut state, mut log) = (BroadcastState::default(), LogBook::default());
         let envelope = envelope(BroadcastMsg::Text { text: "x".into() }, 1);
         let reason = crosstalk_protocol::roster::Heard::refusal(&envelope.from);
-        state.apply(Action::Channel(Event::Declined { envelope, reason, via: "channel" }), 0.0, &mut log);
+        let declined = Event::Declined { envelope, reason, via: "channel" };
+        crate::state::fold(
+            &mut state,
+            crate::state::told::tell(declined, Action::Channel, 0.0),
+            0.0,
+            &mut log,
+        );
         let line = &lines(&log)[0];
         assert_eq!(
             (line.dir, line.kind.as_str(), line.status.code()),

@@ -5,7 +5,7 @@
 use crosstalk_protocol::indexeddb::{IdbMsg, Record};
 use crosstalk_protocol::SenderId;
 
-use super::told::{told, Own};
+use super::told::{Own, OwnOf};
 use super::RouteState;
 use crate::diagram::{Diagram, Step};
 use crate::i18n::{Said, Text};
@@ -78,7 +78,7 @@ pub struct IndexedDbState {
 }
 
 pub enum Action {
-    Idb(IdbEvent),
+    Idb(OwnOf<IdbEvent>),
     Opened {
         me: SenderId,
     },
@@ -154,11 +154,7 @@ impl RouteState for IndexedDbState {
 }
 
 impl IndexedDbState {
-    fn on_event(&mut self, event: IdbEvent, at_ms: f64, log: &mut LogBook) {
-        let own = match told(event, at_ms) {
-            Ok(entry) => return log.push(entry),
-            Err(own) => own,
-        };
+    fn on_event(&mut self, own: OwnOf<IdbEvent>, at_ms: f64, log: &mut LogBook) {
         match own {
             Own::State(LinkState::Failed(why)) => {
                 self.link = Link::Failed;
@@ -270,12 +266,11 @@ impl IndexedDbState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::transport::Event;
     use crosstalk_protocol::order::Order;
     use crosstalk_protocol::{decode, DecodeError, Reason, ReasonCode, Sender};
 
     fn news(news: IdbNews) -> Action {
-        Action::Idb(Event::Other(news))
+        Action::Idb(Own::Other(news))
     }
 
     fn value(text: &str) -> Record {
@@ -293,7 +288,7 @@ mod tests {
         assert_eq!((state.link, state.version), (Link::Open, 1));
         let notice = Sender::new(SenderId("tab-a".into())).envelope(IdbMsg::Wrote { key: "k".into() }, 0.0);
         state.apply(
-            Action::Idb(Event::Received { envelope: notice, via: "channel", order: Order::InOrder }),
+            Action::Idb(Own::Received { envelope: notice, via: "channel", order: Order::InOrder }),
             0.0,
             &mut log,
         );

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use crosstalk_protocol::inspector::{check_batch, Dir, InspectorMsg, Record};
 use crosstalk_protocol::{preview, Envelope, Reason, ReasonCode};
 
-use super::told::{told, Own};
+use super::told::{Own, OwnOf};
 use super::RouteState;
 use crate::log::{Entry, LogBook};
 use crate::transport::inspector::InspectorEvent;
@@ -70,7 +70,7 @@ pub struct InspectorState {
 // One action at a time, never stored: its size does not matter.
 #[allow(clippy::large_enum_variant)]
 pub enum Action {
-    Channel(InspectorEvent),
+    Channel(OwnOf<InspectorEvent>),
     Failed(String),
     Clear,
 }
@@ -199,11 +199,8 @@ impl RouteState for InspectorState {
 
     fn apply(&mut self, action: Action, at_ms: f64, log: &mut LogBook) {
         match action {
-            Action::Channel(event) => match told(event, at_ms) {
-                Ok(entry) => log.push(entry),
-                Err(Own::Received { envelope, .. }) => self.record(envelope, at_ms, log),
-                Err(_) => {}
-            },
+            Action::Channel(Own::Received { envelope, .. }) => self.record(envelope, at_ms, log),
+            Action::Channel(_) => {}
             Action::Failed(why) => log.push(Entry::system("error", format!("cannot watch: {why}"), at_ms)),
             Action::Clear => {
                 self.timeline.clear();
@@ -219,7 +216,6 @@ impl RouteState for InspectorState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::transport::Event;
     use crosstalk_protocol::inspector::MAX_RECORDS;
     use crosstalk_protocol::order::Order;
     use crosstalk_protocol::{Sender, SenderId};
@@ -240,7 +236,7 @@ mod tests {
     fn batch(tab: &str, route: &str, records: Vec<Record>) -> Action {
         let envelope = Sender::new(SenderId(tab.into()))
             .envelope(InspectorMsg::Records { route: route.into(), records }, 0.0);
-        Action::Channel(Event::Received { envelope, via: "inspector", order: Order::InOrder })
+        Action::Channel(Own::Received { envelope, via: "inspector", order: Order::InOrder })
     }
 
     fn ids(state: &InspectorState) -> Vec<(String, u64)> {
@@ -319,7 +315,7 @@ mod tests {
             payload: String::new(),
         };
         let envelope = Sender::new(SenderId(tab.into())).envelope(body, 0.0);
-        Action::Channel(Event::Received { envelope, via: "inspector", order: Order::InOrder })
+        Action::Channel(Own::Received { envelope, via: "inspector", order: Order::InOrder })
     }
 
     #[test]

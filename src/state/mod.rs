@@ -54,6 +54,8 @@ impl Refusal {
 pub enum Input<A> {
     Act(A),
     Refuse(Refusal),
+    /// A transport's event that every route tells alike, as its entry (see `told::tell`).
+    Told(Entry, told::Common),
 }
 
 /// Folds `input` into `state`: an action as the route says it, a refusal as every route says it
@@ -64,6 +66,10 @@ pub fn fold<S: RouteState>(state: &mut S, input: Input<S::Action>, at_ms: f64, l
         Input::Refuse(refusal) => {
             state.refused(&refusal);
             log.push(refusal.entry(at_ms));
+        }
+        Input::Told(mut entry, common) => {
+            state.told(common, &mut entry);
+            log.push(entry);
         }
     }
 }
@@ -86,6 +92,15 @@ impl<A> Dispatch<A> {
     pub fn refuse(&self, what: impl Into<String>, reason: Reason) {
         (self.0)(Input::Refuse(Refusal::new(what, reason)))
     }
+
+    /// Folds a transport's `event` in: told alike, or wrapped by `own` as the route's action.
+    pub fn tell<B: crosstalk_protocol::Body, X>(
+        &self,
+        event: crate::transport::Event<B, X>,
+        own: impl FnOnce(told::Own<B, X>) -> A,
+    ) {
+        (self.0)(told::tell(event, own, crate::clock::now_ms()))
+    }
 }
 
 impl<A> Clone for Dispatch<A> {
@@ -104,6 +119,10 @@ pub trait RouteState: Default + 'static {
     /// What the route keeps of a refusal besides its log entry (an error line, say): nothing,
     /// unless it says so.
     fn refused(&mut self, _refusal: &Refusal) {}
+
+    /// What the route adds to, or keeps of, an event every route tells alike (the entry is logged
+    /// after): nothing, unless it says so.
+    fn told(&mut self, _common: told::Common, _entry: &mut Entry) {}
 
     /// The walkthrough's chapter this route teaches: its slug and its steps (none for a tool).
     fn chapter() -> (&'static str, &'static [crate::learn::GuideStep]) {
@@ -177,6 +196,26 @@ mod tests {
             "refusals said their own way (use RouteHandle::refuse):\n{}",
             offenders.join("\n")
         );
+    }
+
+    /// The route's hook tells the common events (`told::tell`): a state that calls `told` itself
+    /// matches events that are not its own, and fails here.
+    #[test]
+    fn no_state_tells_the_common_events_itself() {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/state");
+        let mut offenders = Vec::new();
+        for entry in std::fs::read_dir(src).expect("readable").flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name == "told.rs" || name == "mod.rs" {
+                continue;
+            }
+            let text = std::fs::read_to_string(entry.path()).expect("readable");
+            let text = text.split("#[cfg(test)]\nmod tests").next().unwrap_or(&text);
+            if text.contains("match told(") || text.contains("told::told") || text.contains("{told,") {
+                offenders.push(name);
+            }
+        }
+        assert!(offenders.is_empty(), "states that tell the common events themselves: {offenders:?}");
     }
 
     /// A page's own refusal logged under a kind of its own: `Entry::said("send", …).rejected(`.

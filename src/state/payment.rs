@@ -7,7 +7,7 @@ use crosstalk_protocol::payment::{weaker_checks, Incoming, Outcome, PaymentMsg, 
 use crosstalk_protocol::query::encode_component;
 use crosstalk_protocol::{decode, preview, Envelope, Reason, ReasonCode, Sender, SenderId};
 
-use super::told::{told, Own};
+use super::told::{Own, OwnOf};
 use super::RouteState;
 use crate::diagram::{Diagram, Step};
 use crate::i18n::Text;
@@ -77,7 +77,7 @@ pub enum Action {
     },
     Started(Order),
     /// What the window transport reported (the shop's own sends).
-    Window(WindowEvent<PaymentMsg>),
+    Window(OwnOf<WindowEvent<PaymentMsg>>),
     /// A message judged by the checkout; `explain` adds what weaker checks would have done.
     Judged {
         incoming: Incoming,
@@ -233,19 +233,16 @@ impl RouteState for ShopState {
                 self.payment = PaymentState::Pending;
                 self.error = None;
             }
-            Action::Window(event) => match told(event, at_ms) {
-                Ok(entry) => log.push(entry),
-                Err(Own::Sent { envelope, .. }) => {
-                    let said = Said::around(
-                        Say::ToTargetOrigin,
-                        describe(&envelope.body),
-                        vec![self.provider_origin.clone()],
-                    );
-                    log.push(Entry::sent(&envelope, "", at_ms).saying(said));
-                }
-                // What arrives is judged by the checkout first (`Judged`).
-                Err(_) => {}
-            },
+            // What arrives is judged by the checkout first (`Judged`): only a send is said here.
+            Action::Window(Own::Sent { envelope, .. }) => {
+                let said = Said::around(
+                    Say::ToTargetOrigin,
+                    describe(&envelope.body),
+                    vec![self.provider_origin.clone()],
+                );
+                log.push(Entry::sent(&envelope, "", at_ms).saying(said));
+            }
+            Action::Window(_) => {}
             Action::Judged { incoming, verdict, explain } => {
                 self.judged(incoming, verdict, explain, at_ms, log)
             }

@@ -6,7 +6,7 @@
 use crosstalk_protocol::service_worker::{restarted, Lifecycle, SwMsg};
 use crosstalk_protocol::{Body as _, Reason, ReasonCode, SenderId};
 
-use super::told::{told, Own};
+use super::told::{Own, OwnOf};
 use super::RouteState;
 use crate::diagram::{Diagram, Step};
 use crate::i18n::{Said, Text};
@@ -56,7 +56,7 @@ pub struct ServiceWorkerState {
 }
 
 pub enum Action {
-    Sw(SwEvent),
+    Sw(OwnOf<SwEvent>),
     Unsupported(String),
 }
 
@@ -132,11 +132,7 @@ impl ServiceWorkerState {
         }
     }
 
-    fn on_event(&mut self, event: SwEvent, at_ms: f64, log: &mut LogBook) {
-        let own = match told(event, at_ms) {
-            Ok(entry) => return log.push(entry),
-            Err(own) => own,
-        };
+    fn on_event(&mut self, own: OwnOf<SwEvent>, at_ms: f64, log: &mut LogBook) {
         match own {
             Own::State(LinkState::Failed(why)) => {
                 log.push(Entry::said("error", said!(SwUnavailable, why.clone()), at_ms));
@@ -262,16 +258,15 @@ impl ServiceWorkerState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::transport::Event;
     use crosstalk_protocol::order::Order;
     use crosstalk_protocol::Sender;
 
     fn news(news: SwNews) -> Action {
-        Action::Sw(Event::Other(news))
+        Action::Sw(Own::Other(news))
     }
 
     fn from_sw(sw: &mut Sender, body: SwMsg) -> Action {
-        Action::Sw(Event::Received {
+        Action::Sw(Own::Received {
             envelope: sw.envelope(body, 0.0),
             via: "service worker",
             order: Order::InOrder,

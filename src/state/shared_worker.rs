@@ -6,7 +6,7 @@ use crosstalk_protocol::roster::peer_timeout_from_query;
 use crosstalk_protocol::shared_store::StoreMsg;
 use crosstalk_protocol::{preview, Body as _, Reason};
 
-use super::told::{told, Own};
+use super::told::{Own, OwnOf};
 use super::RouteState;
 use crate::diagram::{Diagram, Step};
 use crate::i18n::Said;
@@ -65,7 +65,7 @@ impl Default for SharedWorkerState {
 }
 
 pub enum Action {
-    Store(StoreEvent),
+    Store(OwnOf<StoreEvent>),
 }
 
 /// The route's `data-state` words.
@@ -173,11 +173,7 @@ impl RouteState for SharedWorkerState {
 }
 
 impl SharedWorkerState {
-    fn on_event(&mut self, event: StoreEvent, at_ms: f64) -> Option<Entry> {
-        let own = match told(event, at_ms) {
-            Ok(entry) => return Some(entry),
-            Err(own) => own,
-        };
+    fn on_event(&mut self, own: OwnOf<StoreEvent>, at_ms: f64) -> Option<Entry> {
         Some(match own {
             Own::State(link) => {
                 let said = match &link {
@@ -253,7 +249,6 @@ impl SharedWorkerState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::transport::Event;
 
     #[test]
     fn the_store_url_carries_the_fault_and_the_expiry_and_is_plain_otherwise() {
@@ -270,22 +265,18 @@ mod tests {
 
     fn from_worker(state: &mut SharedWorkerState, log: &mut LogBook, body: StoreMsg) {
         let envelope = Sender::new(SenderId("shared-1".into())).envelope(body, 0.0);
-        state.apply(
-            Action::Store(Event::Received { envelope, via: "port", order: Order::InOrder }),
-            1.0,
-            log,
-        );
+        state.apply(Action::Store(Own::Received { envelope, via: "port", order: Order::InOrder }), 1.0, log);
     }
 
     #[test]
     fn the_walkthrough_steps_tick_on_connect_two_tabs_and_a_change_another_tab_made() {
         let (mut state, mut log) = (SharedWorkerState::default(), LogBook::default());
-        state.apply(Action::Store(Event::State(LinkState::Ready)), 0.0, &mut log);
+        state.apply(Action::Store(Own::State(LinkState::Ready)), 0.0, &mut log);
         assert!(state.reached("connected") && !state.reached("second-tab"));
         from_worker(&mut state, &mut log, StoreMsg::Roster { connections: 2 });
         assert!(state.reached("second-tab"));
         let hello = Sender::new(SenderId("tab-me".into())).envelope(StoreMsg::Hello, 0.0);
-        state.apply(Action::Store(Event::Sent { envelope: hello, via: "port" }), 0.0, &mut log);
+        state.apply(Action::Store(Own::Sent { envelope: hello, via: "port" }), 0.0, &mut log);
         let change = |by: &str| StoreMsg::Changed {
             key: "k".into(),
             old: None,

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use crosstalk_protocol::stock::{Market, Quote, Step as TickerStep, StockMsg};
 
-use super::told::{told, Own};
+use super::told::{Own, OwnOf};
 use super::RouteState;
 use crate::diagram::{Diagram, Step};
 use crate::i18n::Text;
@@ -120,7 +120,7 @@ impl Default for StockState {
 }
 
 pub enum Action {
-    Bus(StockEvent),
+    Bus(OwnOf<StockEvent>),
     Ticker(TickerStep),
     Snapshot(Snapshot),
     /// Another tab leads a new term; `quiet_ms` passed without ticks between the two leaders.
@@ -206,12 +206,11 @@ impl RouteState for StockState {
 
     fn apply(&mut self, action: Action, at_ms: f64, log: &mut LogBook) {
         match action {
-            Action::Bus(event) => match told(event, at_ms) {
-                Ok(entry) => log.push(entry),
-                Err(Own::Sent { envelope, .. }) => {
+            Action::Bus(event) => match event {
+                Own::Sent { envelope, .. } => {
                     log.push(Entry::sent(&envelope, "", at_ms).saying(describe(&envelope.body)))
                 }
-                Err(Own::Received { envelope, .. }) => {
+                Own::Received { envelope, .. } => {
                     let said = Said::around(
                         Say::FromSender,
                         describe(&envelope.body),
@@ -219,7 +218,7 @@ impl RouteState for StockState {
                     );
                     log.push(Entry::received(&envelope, "", at_ms).saying(said));
                 }
-                Err(Own::State(_) | Own::Other(())) => {}
+                Own::State(_) | Own::Other(()) => {}
             },
             Action::Frozen { ms } => log.push(Entry::said("frozen", said!(FrozenFor, ms), at_ms)),
             Action::Woke => log.push(Entry::said("woke", said!(Woke), at_ms)),

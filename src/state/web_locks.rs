@@ -5,7 +5,7 @@
 use crosstalk_protocol::web_locks::{Census, LocksMsg, Mode, Place, QueueEntry, DEFAULT_LOCK};
 use crosstalk_protocol::{Reason, ReasonCode, SenderId};
 
-use super::told::{told, Own};
+use super::told::{Own, OwnOf};
 use super::RouteState;
 use crate::diagram::{Diagram, Step};
 use crate::i18n::Text;
@@ -99,7 +99,7 @@ impl Default for WebLocksState {
 }
 
 pub enum Action {
-    Locks(LocksEvent),
+    Locks(OwnOf<LocksEvent>),
     Opened {
         me: SenderId,
     },
@@ -189,11 +189,7 @@ impl WebLocksState {
         names.into_iter().filter(|n| *n != self.lock).map(str::to_owned).collect()
     }
 
-    fn on_event(&mut self, event: LocksEvent, at_ms: f64, log: &mut LogBook) {
-        let own = match told(event, at_ms) {
-            Ok(entry) => return log.push(entry),
-            Err(own) => own,
-        };
+    fn on_event(&mut self, own: OwnOf<LocksEvent>, at_ms: f64, log: &mut LogBook) {
         match own {
             Own::Sent { envelope, .. } => {
                 if let LocksMsg::Text { text } = &envelope.body {
@@ -323,12 +319,11 @@ impl WebLocksState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::transport::Event;
     use crosstalk_protocol::order::Order;
     use crosstalk_protocol::{DecodeError, Sender};
 
     fn news(news: LockNews) -> Action {
-        Action::Locks(Event::Other(news))
+        Action::Locks(Own::Other(news))
     }
 
     fn census(json: &str) -> Action {
@@ -445,7 +440,7 @@ mod tests {
         let (mut state, mut log) = opened();
         let mut other = Sender::new(SenderId("tab-a".into()));
         let mut heard = |body| {
-            Action::Locks(Event::Received {
+            Action::Locks(Own::Received {
                 envelope: other.envelope(body, 0.0),
                 via: "channel",
                 order: Order::InOrder,

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use crosstalk_protocol::webrtc::{Arrivals, RtcData, RtcSignal, Session};
 use crosstalk_protocol::SenderId;
 
-use super::told::{told, Own};
+use super::told::{Own, OwnOf};
 use super::RouteState;
 use crate::diagram::{Diagram, Step};
 use crate::i18n::{Said, Text};
@@ -99,8 +99,8 @@ impl Default for WebRtcState {
 }
 
 pub enum Action {
-    Signal(SignalEvent),
-    Data(DataEvent),
+    Signal(OwnOf<SignalEvent>),
+    Data(OwnOf<DataEvent>),
     Opened {
         me: SenderId,
     },
@@ -181,6 +181,13 @@ impl RouteState for WebRtcState {
         }
     }
 
+    /// A signal declined (a forged offer, another session's answer) is counted.
+    fn told(&mut self, common: super::told::Common, _entry: &mut Entry) {
+        if common == (super::told::Common::Declined { via: crate::transport::webrtc::VIA_SIGNALLING }) {
+            self.refused_signals += 1;
+        }
+    }
+
     fn apply(&mut self, action: Action, at_ms: f64, log: &mut LogBook) {
         let entry = match action {
             Action::Signal(event) => self.on_signal(event, at_ms),
@@ -207,14 +214,7 @@ impl RouteState for WebRtcState {
 }
 
 impl WebRtcState {
-    fn on_signal(&mut self, event: SignalEvent, at_ms: f64) -> Option<Entry> {
-        if matches!(event, crate::transport::Event::Declined { .. }) {
-            self.refused_signals += 1;
-        }
-        let own = match told(event, at_ms) {
-            Ok(entry) => return Some(entry),
-            Err(own) => own,
-        };
+    fn on_signal(&mut self, own: OwnOf<SignalEvent>, at_ms: f64) -> Option<Entry> {
         Some(match own {
             Own::State(link) => {
                 let said = match &link {
@@ -308,11 +308,7 @@ impl WebRtcState {
         })
     }
 
-    fn on_data(&mut self, event: DataEvent, at_ms: f64) -> Option<Entry> {
-        let own = match told(event, at_ms) {
-            Ok(entry) => return Some(entry),
-            Err(own) => own,
-        };
+    fn on_data(&mut self, own: OwnOf<DataEvent>, at_ms: f64) -> Option<Entry> {
         Some(match own {
             Own::State(link) => {
                 self.data = link;
@@ -348,7 +344,7 @@ mod tests {
     use crosstalk_protocol::{Payload, Reason, ReasonCode, Sender};
 
     fn news(state: &mut WebRtcState, log: &mut LogBook, news: RtcNews) {
-        state.apply(Action::Signal(Event::Other(news)), 1.0, log);
+        state.apply(Action::Signal(Own::Other(news)), 1.0, log);
     }
 
     #[test]
@@ -381,11 +377,7 @@ mod tests {
         envelopes.swap(1, 3);
         for (at, envelope) in envelopes.into_iter().enumerate() {
             let order = if at == 1 { Order::Gap { expected: 2, got: 4 } } else { Order::InOrder };
-            state.apply(
-                Action::Data(Event::Received { envelope, via: "data channel", order }),
-                1.0,
-                &mut log,
-            );
+            state.apply(Action::Data(Own::Received { envelope, via: "data channel", order }), 1.0, &mut log);
         }
         assert_eq!((state.arrivals.arrived, state.arrivals.missing, state.arrivals.out_of_order), (4, 0, 2));
         assert_eq!(state.texts_received, 4);
@@ -410,7 +402,13 @@ mod tests {
             0.0,
         );
         let reason = Reason::new(ReasonCode::WrongSession, "session s1 is with tab-a");
-        state.apply(Action::Signal(Event::Declined { envelope, reason, via: "signalling" }), 1.0, &mut log);
+        let declined = Event::Declined { envelope, reason, via: "signalling" };
+        crate::state::fold(
+            &mut state,
+            crate::state::told::tell(declined, Action::Signal, 1.0),
+            1.0,
+            &mut log,
+        );
         assert_eq!(state.refused_signals, 1);
         let refused = log.entries().last().unwrap();
         assert_eq!(refused.entry.status.reason_code(), Some(ReasonCode::WrongSession));

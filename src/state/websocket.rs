@@ -6,7 +6,7 @@
 use crosstalk_protocol::relay::{close_meaning, RelayMsg, DEFAULT_ROOM};
 use crosstalk_protocol::{Body as _, Reason, ReasonCode};
 
-use super::told::{told, Own};
+use super::told::{Own, OwnOf};
 use super::RouteState;
 use crate::diagram::{Diagram, Step};
 use crate::i18n::Text;
@@ -106,7 +106,7 @@ impl Default for WebSocketState {
 }
 
 pub enum Action {
-    Relay(RelayEvent),
+    Relay(OwnOf<RelayEvent>),
     /// The page asked to join `room` (validated by the relay).
     Joining(String),
 }
@@ -166,11 +166,7 @@ impl WebSocketState {
         }
     }
 
-    fn on_event(&mut self, event: RelayEvent, at_ms: f64, log: &mut LogBook) {
-        let own = match told(event, at_ms) {
-            Ok(entry) => return log.push(entry),
-            Err(own) => own,
-        };
+    fn on_event(&mut self, own: OwnOf<RelayEvent>, at_ms: f64, log: &mut LogBook) {
         match own {
             Own::State(LinkState::Connecting) => {
                 if !matches!(self.phase, Phase::Reconnecting { .. }) {
@@ -301,13 +297,12 @@ mod tests {
         assert!(WebSocketState { members: Some(2), ..Default::default() }.reached("second-tab"));
         assert!(WebSocketState { replayed: 1, ..Default::default() }.reached("resumed"));
     }
-    use crate::transport::Event;
     use crosstalk_protocol::order::Order;
     use crosstalk_protocol::{Envelope, Sender, SenderId};
 
     fn relay_says(body: RelayMsg) -> Action {
         let envelope: Envelope<RelayMsg> = Sender::new(SenderId("relay-1".into())).envelope(body, 0.0);
-        Action::Relay(Event::Received { envelope, via: "relay", order: Order::InOrder })
+        Action::Relay(Own::Received { envelope, via: "relay", order: Order::InOrder })
     }
 
     /// "hi" from tab-b, the room's `room_seq`.
@@ -357,25 +352,25 @@ mod tests {
     fn the_phase_follows_the_link_and_reconnects_show_the_delay() {
         let (mut state, mut log) = (WebSocketState::default(), LogBook::default());
         assert_eq!(state.phase.as_attr(), "connecting");
-        state.apply(Action::Relay(Event::State(LinkState::Ready)), 0.0, &mut log);
+        state.apply(Action::Relay(Own::State(LinkState::Ready)), 0.0, &mut log);
         assert_eq!(state.phase.as_attr(), "open");
         let notice =
             Notice::Reconnecting { code: 1001, why: "the relay stopped".into(), attempt: 1, delay_ms: 180 };
-        state.apply(Action::Relay(Event::Other(notice)), 1.0, &mut log);
+        state.apply(Action::Relay(Own::Other(notice)), 1.0, &mut log);
         assert_eq!(state.phase, Phase::Reconnecting { attempt: 1, delay_ms: 180 });
-        state.apply(Action::Relay(Event::State(LinkState::Connecting)), 2.0, &mut log);
+        state.apply(Action::Relay(Own::State(LinkState::Connecting)), 2.0, &mut log);
         assert_eq!(state.phase.as_attr(), "reconnecting", "a new attempt is still a reconnect");
         assert_eq!(
             lines(&log)[0].payload,
             "closed 1001 (the relay went away (stopped or restarting): the relay stopped): attempt 1 in 180 ms"
         );
         state.apply(
-            Action::Relay(Event::Other(Notice::Queued { text: "later".into(), waiting: 1 })),
+            Action::Relay(Own::Other(Notice::Queued { text: "later".into(), waiting: 1 })),
             3.0,
             &mut log,
         );
         assert_eq!(state.queued, 1);
-        state.apply(Action::Relay(Event::Other(Notice::Flushed { count: 1 })), 4.0, &mut log);
+        state.apply(Action::Relay(Own::Other(Notice::Flushed { count: 1 })), 4.0, &mut log);
         assert_eq!(state.queued, 0);
     }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use crosstalk_protocol::worker_port::WorkerPortMsg;
 use crosstalk_protocol::Reason;
 
-use super::told::{told, Own};
+use super::told::{Own, OwnOf};
 use super::RouteState;
 use crate::diagram::{Diagram, Step};
 use crate::i18n::Said;
@@ -15,7 +15,7 @@ use crate::learn::GuideStep;
 use crate::log::{shown, Direction, Entry, LogBook, LogText, Status};
 use crate::said;
 use crate::transport::worker_port::{WorkerPortEvent, VIA_WORKER};
-use crate::transport::{Event, LinkState};
+use crate::transport::LinkState;
 
 pub const DIAGRAM: Diagram = Diagram {
     title: "Handshake: page and worker",
@@ -57,7 +57,7 @@ impl Default for WorkerPortState {
 }
 
 pub enum Action {
-    Transport(WorkerPortEvent),
+    Transport(OwnOf<WorkerPortEvent>),
     Restarting,
 }
 
@@ -141,6 +141,13 @@ impl RouteState for WorkerPortState {
         }
     }
 
+    /// This route has two channels: a rejection names the one it came on.
+    fn told(&mut self, common: super::told::Common, entry: &mut Entry) {
+        if let super::told::Common::Rejected { via } = common {
+            entry.payload.push_str(&format!(" ({})", channel_name(via)));
+        }
+    }
+
     fn apply(&mut self, action: Action, at_ms: f64, log: &mut LogBook) {
         let entry = match action {
             Action::Transport(event) => match self.on_event(event, at_ms) {
@@ -159,17 +166,7 @@ impl RouteState for WorkerPortState {
 }
 
 impl WorkerPortState {
-    fn on_event(&mut self, event: WorkerPortEvent, at_ms: f64) -> Option<Entry> {
-        // This route has two channels: a rejection names the one it came on.
-        if let Event::Rejected { raw, error, via } = event {
-            let mut entry = Entry::refused(&raw, error.reason(), at_ms);
-            entry.payload.push_str(&format!(" ({})", channel_name(via)));
-            return Some(entry);
-        }
-        let own = match told(event, at_ms) {
-            Ok(entry) => return Some(entry),
-            Err(own) => own,
-        };
+    fn on_event(&mut self, own: OwnOf<WorkerPortEvent>, at_ms: f64) -> Option<Entry> {
         Some(match own {
             Own::State(link) => {
                 let said = match &link {
@@ -229,11 +226,13 @@ mod tests {
     use super::*;
     use crate::diagram::progress;
     use crate::transport::worker_port::VIA_WORKER;
+    use crate::transport::Event;
     use crosstalk_protocol::order::Order;
     use crosstalk_protocol::{DecodeError, ReasonCode, Sender, SenderId};
 
+    /// As the route's hook does it: the events every route tells alike first, then the rest.
     fn apply(state: &mut WorkerPortState, log: &mut LogBook, event: WorkerPortEvent, at: f64) {
-        state.apply(Action::Transport(event), at, log);
+        crate::state::fold(state, crate::state::told::tell(event, Action::Transport, at), at, log);
     }
 
     #[test]
