@@ -17,27 +17,16 @@ use super::core::{js_error_text, Core, Via};
 pub struct ChannelLink(BroadcastChannel);
 
 impl ChannelLink {
+    // lesson: broadcast
     /// Opens the channel `name` (before any core is made, so a browser without the API is told
     /// before anything starts).
     pub fn new(name: &str) -> Result<ChannelLink, String> {
         BroadcastChannel::new(name).map(ChannelLink).map_err(|e| js_error_text(&e))
     }
 
-    // lesson: broadcast
-    /// Listens for `core`: each message that decodes goes to `on_envelope`, which decides what it
-    /// means (delivered, answered, declined); one that does not is refused by the core.
-    pub fn listen<B: ParsedBody + 'static, X: 'static>(
-        &self,
-        core: &Rc<Core<B, X>>,
-        via: Via,
-        on_envelope: impl Fn(&Core<B, X>, Envelope<B>) + 'static,
-    ) {
-        self.listen_for(core, via, |_| true, on_envelope);
-    }
-    // lesson end
-
-    /// Like [`ChannelLink::listen`], reading only the messages `wanted` lets through (a cheap
-    /// look at the raw data first, for a listener that cares about few of a busy channel's).
+    /// Listens for `core`, reading only the messages `wanted` lets through (a cheap look at the
+    /// raw data first, for a listener that cares about few of a busy channel's): each that
+    /// decodes goes to `on_envelope`, which decides what it means (delivered, answered, declined).
     pub fn listen_for<B: ParsedBody + 'static, X: 'static>(
         &self,
         core: &Rc<Core<B, X>>,
@@ -54,10 +43,22 @@ impl ChannelLink {
                 on_envelope(core, envelope);
             }
         });
+        // lesson end
+        // One the browser could not deserialise is refused with its code.
         core.listen::<MessageEvent>(&self.0, "messageerror", move |core, _| {
             let error = DecodeError::NotText { got: "a message that could not be deserialised".into() };
             core.reject(String::new(), error, via);
         });
+    }
+
+    /// Listens for `core`: every message, as [`ChannelLink::listen_for`] does.
+    pub fn listen<B: ParsedBody + 'static, X: 'static>(
+        &self,
+        core: &Rc<Core<B, X>>,
+        via: Via,
+        on_envelope: impl Fn(&Core<B, X>, Envelope<B>) + 'static,
+    ) {
+        self.listen_for(core, via, |_| true, on_envelope);
     }
 
     /// Posting wire text on the channel, in the shape `Core::send` takes.
