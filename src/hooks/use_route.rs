@@ -131,9 +131,9 @@ impl<S: RouteState> RouteHandle<S> {
         what: &'static str,
         act: impl Fn(&T, &V) -> Result<(), Reason> + 'static,
     ) -> Callback<V> {
-        let (route, slot) = (self.clone(), Rc::clone(slot));
+        let send = self.send_with(slot, missing, what, act);
         Callback::from(move |value: V| {
-            route.through(&slot, missing, what, |t| act(t, &value));
+            send.emit(value);
         })
     }
 
