@@ -49,7 +49,8 @@ impl Refusal {
     }
 }
 
-/// What a route folds into its state: one of its own actions, or a refusal.
+/// What a route folds into its state: one of its own actions, a refusal, or a transport's event
+/// that every route tells alike.
 #[derive(Debug)]
 pub enum Input<A> {
     Act(A),
@@ -58,8 +59,9 @@ pub enum Input<A> {
     Told(Entry, told::Common),
 }
 
-/// Folds `input` into `state`: an action as the route says it, a refusal as every route says it
-/// (then the route's own [`RouteState::refused`], for what it shows besides the log).
+/// Folds `input` into `state`: an action as the route says it; a refusal, or an event every route
+/// tells alike, as every route says it (after the route's own hook, [`RouteState::refused`] or
+/// [`RouteState::told`], for what it shows or adds besides).
 pub fn fold<S: RouteState>(state: &mut S, input: Input<S::Action>, at_ms: f64, log: &mut LogBook) {
     match input {
         Input::Act(action) => state.apply(action, at_ms, log),
@@ -74,8 +76,8 @@ pub fn fold<S: RouteState>(state: &mut S, input: Input<S::Action>, at_ms: f64, l
     }
 }
 
-/// How a controller hands its route an action or a refusal. The route's hook makes one
-/// (`RouteHandle::dispatcher`), so a controller needs nothing above this layer.
+/// How a controller hands its route an action, a refusal or a transport's event. The route's
+/// hook makes one (`RouteHandle::dispatcher`), so a controller needs nothing above this layer.
 pub struct Dispatch<A>(Rc<dyn Fn(Input<A>)>);
 
 impl<A> Dispatch<A> {
