@@ -83,7 +83,18 @@ async fn hand_over_moves_the_lead_to_another_tab() {
     log_has(driver, Want { dir: Some("system"), kind: Some("leadership-lost"), ..Want::default() }).await;
     let next = the_one_leader(&browser, &tabs).await;
     assert_ne!(next, leader, "the lead moved");
-    all_show_the_leaders_market(&browser, &tabs, next, 0).await;
+    // The numbering goes on across the hand-over: a tick from the new leader is one numbered from
+    // its first on. (A follower may still show the old leader's last tick for a moment.)
+    browser.switch_to(&tabs[next]).await;
+    let first = eventually("the new leader's first tick", async || {
+        let lines = log_lines(driver).await;
+        match lines.iter().find(|l| l.dir == "out" && l.kind == "tick") {
+            Some(line) => Ok(seq_of(&tick_text(&line.payload))),
+            None => Err(format!("no tick sent among {} entries", lines.len())),
+        }
+    })
+    .await;
+    all_show_the_leaders_market(&browser, &tabs, next, first.saturating_sub(1)).await;
     browser.quit().await;
 }
 
